@@ -1,0 +1,1 @@
+"""netweave core: configuration, API framework, database, IPAM and the ML2 core plugin."""

@@ -1,0 +1,1 @@
+"""Configuration options (oslo.config), registered once and listed for the sample generator."""

@@ -1,0 +1,21 @@
+"""Option lists for oslo-config-generator (entry points in setup.cfg)."""
+from netweave.core.config import common, ml2
+
+
+def list_server_opts():
+    return [
+        ("DEFAULT", common.core_opts),
+        ("database", common.database_opts),
+        ("quotas", common.quota_opts),
+    ]
+
+
+def list_ml2_opts():
+    return [
+        ("ml2", ml2.ml2_opts),
+        ("ml2_type_flat", ml2.flat_opts),
+        ("ml2_type_vlan", ml2.vlan_opts),
+        ("ml2_type_vxlan", ml2.vxlan_opts),
+        ("ml2_type_gre", ml2.gre_opts),
+        ("ml2_type_geneve", ml2.geneve_opts),
+    ]

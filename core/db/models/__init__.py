@@ -1,0 +1,1 @@
+"""Tables of the core resources (one module each)."""

@@ -1,0 +1,164 @@
+"""Contracts between the ML2 core plugin and its type, mechanism and extension drivers.
+
+A *segment* is a plain dict with the keys below; drivers never see ORM rows.
+"""
+import abc
+
+NETWORK_TYPE = "network_type"
+PHYSICAL_NETWORK = "physical_network"
+SEGMENTATION_ID = "segmentation_id"
+MTU = "mtu"
+ID = "id"
+
+BOUND_DRIVER = "bound_driver"
+BOUND_SEGMENT = "bound_segment"
+
+
+class TypeDriver(abc.ABC):
+    """Validates and allocates the segments of one network type.
+
+    Methods that touch allocations receive the caller's SQLAlchemy session, so
+    allocation and the network row commit or roll back together.
+    """
+
+    @abc.abstractmethod
+    def get_type(self):
+        """The network_type this driver handles ("vlan", "vxlan", ...)."""
+
+    @abc.abstractmethod
+    def initialize(self):
+        """Parse configuration; raise ValueError naming the bad option if it is invalid."""
+
+    def sync_allocations(self, session):
+        """Bring the allocation table in step with the configured ranges (start-up)."""
+
+    @abc.abstractmethod
+    def is_partial_segment(self, segment):
+        """True when the segment still needs a segmentation id (or physnet) to be chosen."""
+
+    @abc.abstractmethod
+    def validate_provider_segment(self, segment):
+        """Raise InvalidInput when a provider segment is not acceptable."""
+
+    @abc.abstractmethod
+    def reserve_provider_segment(self, session, segment, filters=None):
+        """Reserve the given (possibly partial) segment; return the full segment dict."""
+
+    @abc.abstractmethod
+    def allocate_tenant_segment(self, session, filters=None):
+        """Allocate a project segment; return it, or None when the pool is exhausted."""
+
+    @abc.abstractmethod
+    def release_segment(self, session, segment):
+        """Give the segment back to the pool (or forget it when outside the ranges)."""
+
+    @abc.abstractmethod
+    def get_mtu(self, physical_network=None):
+        """MTU of networks of this type (0 when unknown)."""
+
+
+class MechanismDriver(abc.ABC):
+    """Hooks called around every network, subnet and port change, plus port binding.
+
+    *_precommit runs inside the database transaction (raise to roll it back);
+    *_postcommit runs after commit (errors are logged, the change stays).
+    """
+
+    def initialize(self):
+        pass
+
+    def create_network_precommit(self, context):
+        pass
+
+    def create_network_postcommit(self, context):
+        pass
+
+    def update_network_precommit(self, context):
+        pass
+
+    def update_network_postcommit(self, context):
+        pass
+
+    def delete_network_precommit(self, context):
+        pass
+
+    def delete_network_postcommit(self, context):
+        pass
+
+    def create_subnet_precommit(self, context):
+        pass
+
+    def create_subnet_postcommit(self, context):
+        pass
+
+    def update_subnet_precommit(self, context):
+        pass
+
+    def update_subnet_postcommit(self, context):
+        pass
+
+    def delete_subnet_precommit(self, context):
+        pass
+
+    def delete_subnet_postcommit(self, context):
+        pass
+
+    def create_port_precommit(self, context):
+        pass
+
+    def create_port_postcommit(self, context):
+        pass
+
+    def update_port_precommit(self, context):
+        pass
+
+    def update_port_postcommit(self, context):
+        pass
+
+    def delete_port_precommit(self, context):
+        pass
+
+    def delete_port_postcommit(self, context):
+        pass
+
+    def bind_port(self, context):
+        """Try to bind ``context`` (a PortContext) by calling ``context.set_binding``."""
+
+
+class ExtensionDriver(abc.ABC):
+    """Adds attributes to core resources (e.g. port_security)."""
+
+    @property
+    @abc.abstractmethod
+    def extension_alias(self):
+        """Alias of the API extension whose attributes this driver serves."""
+
+    def initialize(self):
+        pass
+
+    def process_create_network(self, plugin_context, data, result):
+        pass
+
+    def process_update_network(self, plugin_context, data, result):
+        pass
+
+    def process_create_subnet(self, plugin_context, data, result):
+        pass
+
+    def process_update_subnet(self, plugin_context, data, result):
+        pass
+
+    def process_create_port(self, plugin_context, data, result):
+        pass
+
+    def process_update_port(self, plugin_context, data, result):
+        pass
+
+    def extend_network_dict(self, session, db_obj, result):
+        pass
+
+    def extend_subnet_dict(self, session, db_obj, result):
+        pass
+
+    def extend_port_dict(self, session, db_obj, result):
+        pass
