@@ -219,3 +219,86 @@ class TagLimitExceeded(BadRequest):
 class PortBindingError(NeutronException):
     status = 500
     message = "Binding for port %(port_id)s on host %(host)s could not be found."
+
+
+# --- IP address management ----------------------------------------------
+
+class InvalidAttribute(BadRequest):
+    """A value Neutron's attribute validators reject before the plugin runs."""
+    message = "Invalid input for %(attr)s. Reason: %(reason)s."
+
+    @property
+    def type(self):
+        # Neutron raises these as webob errors, so clients see this type name.
+        return "HTTPBadRequest"
+
+
+class InvalidAllocationPool(BadRequest):
+    message = "The allocation pool %(pool)s is not valid."
+
+
+class OutOfBoundsAllocationPool(BadRequest):
+    message = "The allocation pool %(pool)s spans beyond the subnet cidr %(subnet_cidr)s."
+
+
+class GatewayConflictWithAllocationPools(InUse):
+    message = "Gateway ip %(ip_address)s conflicts with allocation pool %(pool)s."
+
+
+class DNSNameServersExhausted(BadRequest):
+    message = ("Unable to complete operation for %(subnet_id)s. "
+               "The number of DNS nameservers exceeds the limit %(quota)s.")
+
+
+class HostRoutesExhausted(BadRequest):
+    message = ("Unable to complete operation for %(subnet_id)s. "
+               "The number of host routes exceeds the limit %(quota)s.")
+
+
+class InvalidIpForSubnet(BadRequest):
+    message = "IP address %(ip_address)s is not a valid IP for the specified subnet."
+
+
+class InvalidIpForNetwork(BadRequest):
+    message = "IP address %(ip_address)s is not a valid IP for any of the subnets on the specified network."
+
+
+class AllocationOnAutoAddressSubnet(InvalidInput):
+    message = ("IPv6 address %(ip)s cannot be directly assigned to a port on subnet %(subnet_id)s "
+               "as the subnet is configured for automatic addresses")
+
+
+class NetworkSubnetPoolAffinityError(BadRequest):
+    message = "Subnets hosted on the same network must be allocated from the same subnet pool."
+
+
+class EmptySubnetPoolPrefixList(BadRequest):
+    message = "Empty subnet pool prefix list."
+
+
+class UnsupportedMinSubnetPoolPrefix(BadRequest):
+    message = "Prefix '%(prefix)s' not supported in IPv%(version)s pool."
+
+
+class IllegalSubnetPoolPrefixBounds(BadRequest):
+    message = ("Illegal prefix bounds: %(prefix_type)s=%(prefixlen)s, "
+               "%(base_prefix_type)s=%(base_prefixlen)s.")
+
+
+class IllegalSubnetPoolPrefixUpdate(BadRequest):
+    message = "Illegal update to prefixes: %(msg)s."
+
+
+class MinPrefixSubnetAllocationError(BadRequest):
+    message = ("Unable to allocate subnet with prefix length %(prefixlen)s, "
+               "minimum allowed prefix is %(min_prefixlen)s.")
+
+
+class MaxPrefixSubnetAllocationError(BadRequest):
+    message = ("Unable to allocate subnet with prefix length %(prefixlen)s, "
+               "maximum allowed prefix is %(max_prefixlen)s.")
+
+
+class PortBound(InUse):
+    message = ("Unable to complete operation on port %(port_id)s, port is already bound, "
+               "port type: %(vif_type)s, old_mac %(old_mac)s, new_mac %(new_mac)s.")

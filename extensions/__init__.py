@@ -1,0 +1,1 @@
+"""API extension definitions; each module declares EXTENSION (or EXTENSIONS)."""

@@ -1,0 +1,148 @@
+"""The WSGI application: request id, body limits, auth, dispatch and error shaping."""
+import json
+import logging
+import uuid
+
+import webob
+import webob.dec
+
+from netweave.core import exceptions as exc
+from netweave.core.api import faults
+
+LOG = logging.getLogger(__name__)
+
+JSON = "application/json"
+
+
+class ApiApplication:
+    """Serves /, /v2.0, /v2.0/extensions and everything the router knows."""
+
+    def __init__(self, router, definition, conf):
+        self.router = router
+        self.definition = definition
+        self.conf = conf
+
+    @webob.dec.wsgify
+    def __call__(self, request):
+        try:
+            return self._serve(request)
+        except Exception as error:  # noqa: BLE001 - every error becomes a JSON fault
+            return faults.to_response(error)
+
+    def _serve(self, request):
+        path = request.path_info.rstrip("/") or "/"
+        if path == "/":
+            return self._json(200, self._versions(request))
+        if not (path == "/v2.0" or path.startswith("/v2.0/")):
+            raise faults.HTTPError(404, "The resource could not be found.")
+        context = request.environ.get("netweave.context")
+        if context is None:
+            raise exc.Unauthorized()
+        context.request_id = request.environ.get("netweave.request_id", context.request_id)
+        if path in ("/v2.0", "/v2.0.json"):
+            return self._json(200, self._resource_index(request))
+        if path.startswith("/v2.0/extensions"):
+            return self._extensions(request, path)
+        handler, kwargs = self.router.dispatch(request.method, path)
+        args = [request, context]
+        if getattr(handler, "takes_body", False):
+            args.append(self._body(request))
+        result = handler(*args, **kwargs)
+        return self._result(request, result)
+
+    def _result(self, request, result):
+        if isinstance(result, tuple):
+            status, payload = result
+        elif result is None:
+            status, payload = 204, None
+        else:
+            status, payload = 200, result
+        if payload is None:
+            response = webob.Response(status=status if status != 200 else 204)
+            response.content_type = None
+            return response
+        return self._json(status, payload)
+
+    def _body(self, request):
+        limit = self.conf.max_request_body_size
+        if request.content_length is not None and request.content_length > limit:
+            raise exc.RequestEntityTooLarge()
+        raw = request.body_file.read(limit + 1)
+        if len(raw) > limit:
+            raise exc.RequestEntityTooLarge()
+        if not raw:
+            return {}
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise faults.bad_request("Malformed request body")
+
+    @staticmethod
+    def _json(status, payload):
+        response = webob.Response(status=status, content_type=JSON, charset="utf-8")
+        response.text = json.dumps(payload)
+        return response
+
+    def _versions(self, request):
+        href = request.host_url + "/v2.0/"
+        return {"versions": [{"id": "v2.0", "status": "CURRENT",
+                              "links": [{"href": href, "rel": "self"}]}]}
+
+    def _resource_index(self, request):
+        base = request.host_url + "/v2.0/"
+        resources = []
+        for collection, resource in sorted(self.definition.resources.items()):
+            url = collection.replace("_", "-")
+            resources.append({"name": resource.member, "collection": url,
+                              "links": [{"href": base + url, "rel": "self"}]})
+        return {"resources": resources}
+
+    def _extensions(self, request, path):
+        if request.method != "GET":
+            raise faults.HTTPError(405, "The method %s is not allowed for this resource." % request.method)
+        parts = path.split("/")
+        if len(parts) == 3:
+            return self._json(200, {"extensions": self.definition.extension_list()})
+        if len(parts) == 4:
+            ext = self.definition.extensions.get(parts[3])
+            if ext is None:
+                raise exc.ExtensionNotFound(extension_alias=parts[3])
+            return self._json(200, {"extension": ext.to_dict()})
+        raise faults.HTTPError(404, "The resource could not be found.")
+
+
+def takes_body(func):
+    """Mark a handler that receives the parsed JSON body as its third argument."""
+    func.takes_body = True
+    return func
+
+
+class RequestIdMiddleware:
+    """Gives every request an id and returns it as X-Openstack-Request-Id."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        request_id = "req-" + str(uuid.uuid4())
+        environ["netweave.request_id"] = request_id
+
+        def _start(status, headers, exc_info=None):
+            headers = [h for h in headers if h[0].lower() != "x-openstack-request-id"]
+            headers.append(("X-Openstack-Request-Id", request_id))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, _start)
+
+
+class FaultGuard:
+    """Last line: anything raised by middlewares still answers in Neutron's error shape."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        try:
+            return self.app(environ, start_response)
+        except Exception as error:  # noqa: BLE001
+            return faults.to_response(error)(environ, start_response)

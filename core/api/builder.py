@@ -1,0 +1,64 @@
+"""Assembling the WSGI pipeline from the loaded plugins and extensions."""
+from netweave.core.api import app as app_mod
+from netweave.core.api import auth
+from netweave.core.api import controller as controller_mod
+from netweave.core.api import extension as extension_mod
+from netweave.core.api import quotas_controller, router as router_mod, tags_controller
+
+
+class PolicyEngine:
+    """The three questions the API asks the policy module."""
+
+    def __init__(self, policy_module):
+        self._policy = policy_module
+
+    def enforce(self, context, action, target):
+        self._policy.enforce(context, action, target)
+
+    def check(self, context, action, target):
+        return self._policy.check(context, action, target)
+
+    def rule_exists(self, action):
+        return action in self._policy.init().rules
+
+
+def _find_plugin(plugins, method):
+    for plugin in plugins:
+        if hasattr(plugin, method):
+            return plugin
+    return None
+
+
+def build_api(conf, core_plugin, service_plugins=()):
+    """The bare API application (no middlewares) and its definition."""
+    from netweave.core import policy as policy_module
+    policy_module.init(conf)
+    policy = PolicyEngine(policy_module)
+    plugins = [core_plugin] + list(service_plugins)
+    aliases = []
+    for plugin in plugins:
+        aliases.extend(plugin.supported_extension_aliases)
+    definition = extension_mod.ApiDefinition(aliases)
+    router = router_mod.Router()
+    controllers = {}
+    for collection, resource in definition.resources.items():
+        plugin = _find_plugin(plugins, "get_%s" % collection)
+        if plugin is None:
+            continue
+        controller = controller_mod.ResourceController(resource, plugin, core_plugin, policy, conf)
+        controllers[collection] = controller
+        router.add_collection(controller)
+    router.tags = tags_controller.TagController(controllers, core_plugin.tags, core_plugin.tag_touch)
+    if "quotas" in definition.extensions:
+        quotas_controller.QuotaController(core_plugin.quotas, policy).register(router)
+    for plugin in plugins:
+        register = getattr(plugin, "register_routes", None)
+        if register is not None:
+            register(router, policy)
+    return app_mod.ApiApplication(router, definition, conf), definition
+
+
+def build_wsgi_app(conf, core_plugin, service_plugins=()):
+    api, _definition = build_api(conf, core_plugin, service_plugins)
+    pipeline = auth.wrap_auth(api, conf)
+    return app_mod.RequestIdMiddleware(app_mod.FaultGuard(pipeline))

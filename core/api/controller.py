@@ -1,0 +1,235 @@
+"""Generic controller: one instance per resource, turning HTTP verbs into plugin calls.
+
+It checks bodies against the attribute map, asks the policy engine, calls the
+plugin method Neutron would (``create_network``, ``get_ports`` ...) and shapes
+the answer: hidden and policy-protected attributes removed, ``fields`` applied.
+"""
+import logging
+import re
+
+from netweave.core import exceptions as exc
+from netweave.core.api import body as body_checks
+from netweave.core.api import faults
+from netweave.core.api.app import takes_body
+from netweave.core.api import query as query_parser
+
+LOG = logging.getLogger(__name__)
+
+_IF_MATCH_RE = re.compile(r"^revision_number=(\d+)$")
+
+
+class ResourceController:
+    def __init__(self, resource, plugin, core_plugin, policy, conf):
+        self.resource = resource
+        self.plugin = plugin
+        self.core_plugin = core_plugin
+        self.policy = policy
+        self.conf = conf
+        name = resource.name
+        self._create = "create_%s" % name
+        self._create_bulk = "create_%s_bulk" % name
+        self._update = "update_%s" % name
+        self._delete = "delete_%s" % name
+        self._show = "get_%s" % name
+        self._list = "get_%s" % resource.collection
+        self._has_network = "network_id" in resource.attributes
+        # Attributes whose visibility a policy rule may decide ("get_port:binding:host_id").
+        self._guarded = [n for n, a in resource.attributes.items() if a.enforce_policy]
+        self._hidden = {n for n, a in resource.attributes.items() if not a.is_visible}
+
+    # --- read ------------------------------------------------------------
+
+    def index(self, request, context):
+        q = query_parser.parse(request.params, self.resource, self.conf)
+        fetch_fields = self._fields_to_fetch(q.fields)
+        kwargs = {"filters": q.filters, "fields": fetch_fields, "sorts": q.sorts, "limit": q.limit,
+                  "marker": q.marker, "page_reverse": q.page_reverse}
+        if q.tag_filters:
+            kwargs["tag_filters"] = q.tag_filters
+        items = getattr(self.plugin, self._list)(context, **kwargs)
+        owners = self._network_owners(context, items)
+        visible = []
+        for item in items:
+            target = self._target(item, owners)
+            if not self._allowed(context, self._show, target):
+                continue
+            visible.append(self._shape(context, item, target, q.fields))
+        result = {self.resource.collection: visible}
+        if q.limit:
+            result[self.resource.collection + "_links"] = self._links(request, visible, q)
+        return result
+
+    def show(self, request, context, item_id):
+        fields = query_parser.parse_fields(request.params)
+        item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields))
+        target = self._target(item, self._network_owners(context, [item]))
+        return {self.resource.member: self._shape(context, item, target, fields)}
+
+    def _fetch_visible(self, context, item_id, fields=None):
+        item = getattr(self.plugin, self._show)(context, item_id, fields=fields)
+        target = self._target(item, self._network_owners(context, [item]))
+        if not self._allowed(context, self._show, target):
+            raise self._not_found(item_id)
+        return item
+
+    # --- write -----------------------------------------------------------
+
+    @takes_body
+    def create(self, request, context, body):
+        members, is_bulk = body_checks.members_of(self.resource, body, self.conf.allow_bulk)
+        prepared = []
+        for data in members:
+            item, sent = body_checks.prepare_create(self.resource, data, context)
+            target = dict(item)
+            self._add_network_owner(context, target)
+            self.policy.enforce(context, self._create, target)
+            self._enforce_attributes(context, self._create, target, sent)
+            prepared.append(item)
+        if is_bulk:
+            created = self._create_many(context, prepared)
+            return 201, {self.resource.collection: [self._shape_own(context, c) for c in created]}
+        created = getattr(self.plugin, self._create)(context, {self.resource.member: prepared[0]})
+        return 201, {self.resource.member: self._shape_own(context, created)}
+
+    def _create_many(self, context, items):
+        bulk = getattr(self.plugin, self._create_bulk, None)
+        if bulk is not None:
+            return bulk(context, {self.resource.collection: [{self.resource.member: i} for i in items]})
+        created = []
+        try:
+            for item in items:
+                created.append(getattr(self.plugin, self._create)(context, {self.resource.member: item}))
+        except Exception:
+            # All or nothing: undo what the earlier items created.
+            for done in reversed(created):
+                try:
+                    getattr(self.plugin, self._delete)(context, done["id"])
+                except Exception:  # noqa: BLE001 - best effort, the original error wins
+                    LOG.exception("Could not undo bulk create of %s %s", self.resource.member, done["id"])
+            raise
+        return created
+
+    @takes_body
+    def update(self, request, context, item_id, body):
+        data = body_checks.update_member(self.resource, body)
+        changes = body_checks.prepare_update(self.resource, data)
+        original = self._fetch_visible(context, item_id)
+        target = dict(original)
+        self._add_network_owner(context, target)
+        target.update(changes)
+        self.policy.enforce(context, self._update, target)
+        self._enforce_attributes(context, self._update, target, set(changes))
+        expected = self._if_match(request)
+        if expected is not None:
+            context.expected_revision = expected
+            if original.get("revision_number") != expected:
+                raise exc.RevisionNumberConstraintFailed(expected=expected,
+                                                         current=original.get("revision_number"))
+        updated = getattr(self.plugin, self._update)(context, item_id, {self.resource.member: changes})
+        return {self.resource.member: self._shape_own(context, updated)}
+
+    def delete(self, request, context, item_id):
+        original = self._fetch_visible(context, item_id)
+        target = dict(original)
+        self._add_network_owner(context, target)
+        self.policy.enforce(context, self._delete, target)
+        expected = self._if_match(request)
+        if expected is not None and original.get("revision_number") != expected:
+            raise exc.RevisionNumberConstraintFailed(expected=expected, current=original.get("revision_number"))
+        getattr(self.plugin, self._delete)(context, item_id)
+
+    # --- helpers ---------------------------------------------------------
+
+    def _not_found(self, item_id):
+        return faults.HTTPError(404, "%s %s could not be found." % (
+            self.resource.member.replace("_", " ").capitalize(), item_id),
+            type_name="%sNotFound" % "".join(p.capitalize() for p in self.resource.member.split("_")))
+
+    def _if_match(self, request):
+        header = request.headers.get("If-Match")
+        if not header:
+            return None
+        match = _IF_MATCH_RE.match(header.strip())
+        if not match:
+            raise faults.bad_request("If-Match header must be in the form revision_number=<int>")
+        return int(match.group(1))
+
+    def _fields_to_fetch(self, fields):
+        if not fields:
+            return None
+        # Policy decisions need the owner fields even when the client did not ask for them.
+        wanted = set(fields) | {"id", "tenant_id", "project_id"}
+        if self._has_network:
+            wanted.add("network_id")
+        if self.resource.collection == "networks":
+            wanted |= {"shared", "router:external"}
+        return sorted(w for w in wanted if w in self.resource.attributes)
+
+    def _network_owners(self, context, items):
+        if not self._has_network or not items:
+            return {}
+        ids = {i.get("network_id") for i in items if i.get("network_id")}
+        return self.core_plugin.get_network_owners(context, ids)
+
+    def _add_network_owner(self, context, target):
+        if not self._has_network or "network_id" not in target:
+            return
+        owners = self.core_plugin.get_network_owners(context, {target["network_id"]})
+        if target["network_id"] not in owners:
+            raise exc.NetworkNotFound(net_id=target["network_id"])
+        target["network:tenant_id"] = owners[target["network_id"]]
+
+    def _target(self, item, owners):
+        if not owners:
+            return item
+        target = dict(item)
+        owner = owners.get(item.get("network_id"))
+        if owner is not None:
+            target["network:tenant_id"] = owner
+        return target
+
+    def _allowed(self, context, action, target):
+        return self.policy.check(context, action, target)
+
+    def _enforce_attributes(self, context, action, target, sent):
+        for name in self._guarded:
+            if name in sent:
+                rule = "%s:%s" % (action, name)
+                if self.policy.rule_exists(rule):
+                    self.policy.enforce(context, rule, target)
+
+    def _shape_own(self, context, item):
+        target = self._target(item, self._network_owners(context, [item]))
+        return self._shape(context, item, target, None)
+
+    def _shape(self, context, item, target, fields):
+        shaped = {}
+        for key, value in item.items():
+            if key in self._hidden or key.startswith("_"):
+                continue
+            if fields and key not in fields:
+                continue
+            shaped[key] = value
+        for name in self._guarded:
+            if name in shaped:
+                rule = "%s:%s" % (self._show, name)
+                if self.policy.rule_exists(rule) and not self.policy.check(context, rule, target):
+                    del shaped[name]
+        return shaped
+
+    def _links(self, request, items, q):
+        links = []
+        if q.limit and len(items) >= q.limit:
+            params = [(k, v) for k, v in request.params.items() if k not in ("marker", "page_reverse")]
+            params.append(("marker", items[-1]["id"]))
+            links.append({"rel": "next", "href": _url(request, params)})
+        if items and (q.marker or q.page_reverse):
+            params = [(k, v) for k, v in request.params.items() if k not in ("marker", "page_reverse")]
+            params += [("marker", items[0]["id"]), ("page_reverse", "True")]
+            links.append({"rel": "previous", "href": _url(request, params)})
+        return links
+
+
+def _url(request, params):
+    from urllib.parse import urlencode
+    return "%s?%s" % (request.path_url, urlencode(params))

@@ -1,0 +1,1 @@
+"""Attribute maps of the core resources: networks, subnets, subnet pools and ports."""

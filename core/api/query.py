@@ -1,0 +1,86 @@
+"""Parsing of list query strings: fields, filters, sorting and pagination."""
+from netweave.core.api import faults
+from netweave.core.api import validators as v
+
+_RESERVED = {"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse",
+             "tags", "tags-any", "not-tags", "not-tags-any", "verbose", "shared_only"}
+TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
+
+
+class ListQuery:
+    def __init__(self, fields, filters, sorts, limit, marker, page_reverse, tag_filters):
+        self.fields = fields
+        self.filters = filters
+        self.sorts = sorts
+        self.limit = limit
+        self.marker = marker
+        self.page_reverse = page_reverse
+        self.tag_filters = tag_filters
+
+
+def parse_fields(params):
+    fields = [f for f in params.getall("fields") if f]
+    return fields or None
+
+
+def parse(params, resource, conf):
+    """Build a ListQuery from a WebOb MultiDict, rejecting what the resource cannot filter on."""
+    filters = {}
+    for key in set(params.keys()) - _RESERVED:
+        attr = resource.attributes.get(key)
+        if attr is None:
+            raise faults.bad_request("%s is invalid attribute for filtering" % key)
+        values = params.getall(key)
+        convert = attr.filter_convert or (lambda x: x)
+        try:
+            converted = [None if (val == "" and attr.filter_convert) else convert(val) for val in values]
+        except v.AttributeInvalid as error:
+            raise faults.bad_request("Invalid input for %s. Reason: %s." % (key, error))
+        filters[key] = converted
+
+    tag_filters = {}
+    for key in TAG_FILTERS:
+        vals = []
+        for raw in params.getall(key):
+            vals.extend(t for t in raw.split(",") if t)
+        if vals:
+            tag_filters[key] = vals
+
+    sorts = []
+    keys, dirs = params.getall("sort_key"), params.getall("sort_dir")
+    if keys or dirs:
+        if not conf.allow_sorting:
+            raise faults.bad_request("Sorting is not enabled")
+        if dirs and len(dirs) != len(keys):
+            raise faults.bad_request("The number of sort_keys and sort_dirs must be same")
+        for i, key in enumerate(keys):
+            attr = resource.attributes.get(key)
+            if attr is None or not attr.is_sort_key:
+                raise faults.bad_request("%s is invalid attribute for sort_keys" % key)
+            direction = dirs[i] if dirs else "asc"
+            if direction not in ("asc", "desc"):
+                raise faults.bad_request("%s is invalid value for sort_dirs, valid value is 'asc' and 'desc'"
+                                         % direction)
+            sorts.append((key, direction == "asc"))
+
+    limit = None
+    raw_limit = params.get("limit")
+    if raw_limit is not None:
+        try:
+            limit = int(raw_limit)
+            if limit < 0:
+                raise ValueError
+        except ValueError:
+            raise faults.bad_request("Limit must be an integer 0 or greater and not '%s'" % raw_limit)
+        if limit == 0:
+            limit = None
+    if conf.pagination_max_limit and conf.pagination_max_limit > 0:
+        limit = min(limit or conf.pagination_max_limit, conf.pagination_max_limit)
+    marker = params.get("marker")
+    if marker is not None:
+        try:
+            marker = v.uuid_value(marker)
+        except v.AttributeInvalid as error:
+            raise faults.bad_request("Invalid input for marker. Reason: %s." % error)
+    page_reverse = params.get("page_reverse", "false").lower() == "true"
+    return ListQuery(parse_fields(params), filters, sorts, limit, marker, page_reverse, tag_filters)

@@ -1,0 +1,85 @@
+"""Declarative descriptions of API resources and their attributes.
+
+A resource is its collection name, member name and a map of ``Attribute``;
+extensions add attributes to existing resources or declare new ones. The
+controller derives all request checking and response shaping from these.
+"""
+import dataclasses
+from typing import Any, Callable
+
+MISSING = object()
+# Marker for "the client did not send it": defaults only fill attributes with this value.
+UNSET = MISSING
+
+
+@dataclasses.dataclass(frozen=True)
+class Attribute:
+    name: str
+    allow_post: bool = False
+    allow_put: bool = False
+    required: bool = False
+    default: Any = MISSING
+    convert: Callable[[Any], Any] | None = None
+    is_visible: bool = True
+    is_filter: bool = False
+    is_sort_key: bool = False
+    # Policy checks "<action>_<member>:<name>" when the attribute is sent.
+    enforce_policy: bool = False
+    # Filters on this attribute accept a comma-free list (?name=a&name=b).
+    filter_convert: Callable[[str], Any] | None = None
+
+    def has_default(self):
+        return self.default is not MISSING
+
+
+@dataclasses.dataclass
+class Resource:
+    collection: str
+    member: str
+    attributes: dict[str, Attribute]
+    # Name used for policy actions and plugin methods ("network" -> create_network).
+    plugin_name: str | None = None
+    parent: dict | None = None
+    allow_bulk: bool = True
+    # Extra member actions: {"add_router_interface": "PUT"}.
+    member_actions: dict = dataclasses.field(default_factory=dict)
+    # Resource supports /{id}/tags.
+    taggable: bool = False
+    quota_name: str | None = None
+
+    @property
+    def name(self):
+        return self.plugin_name or self.member
+
+    def extended(self, extra):
+        merged = dict(self.attributes)
+        for attr in extra.values():
+            merged[attr.name] = attr
+        return dataclasses.replace(self, attributes=merged)
+
+
+def attrs(*items):
+    return {a.name: a for a in items}
+
+
+def standard_attributes(name_len=255, description=True):
+    """id, name, project/tenant, description, timestamps and revision of standard resources."""
+    from netweave.core.api import validators as v
+    items = [
+        Attribute("id", is_visible=True, is_filter=True, is_sort_key=True, convert=v.uuid_value,
+                  filter_convert=v.uuid_value),
+        Attribute("name", allow_post=True, allow_put=True, default="", convert=v.string(name_len),
+                  is_filter=True, is_sort_key=True),
+        Attribute("tenant_id", allow_post=True, convert=v.project_id, is_filter=True,
+                  is_sort_key=True, required=False),
+        Attribute("project_id", allow_post=True, convert=v.project_id, is_filter=True,
+                  is_sort_key=True, required=False),
+        Attribute("created_at", is_filter=True, is_sort_key=True),
+        Attribute("updated_at", is_filter=True, is_sort_key=True),
+        Attribute("revision_number", is_filter=True, is_sort_key=True,
+                  filter_convert=v.integer()),
+    ]
+    if description:
+        items.append(Attribute("description", allow_post=True, allow_put=True, default="",
+                               convert=v.string(255), is_filter=True, is_sort_key=True))
+    return attrs(*items)

@@ -1,0 +1,73 @@
+"""URL dispatch for /v2.0: collections, members, tags, member actions and custom routes."""
+import re
+
+from netweave.core.api import faults
+
+_SEGMENT = r"[^/]+"
+
+
+class Route:
+    def __init__(self, pattern, handlers):
+        self.regex = re.compile("^" + pattern + "$")
+        self.handlers = handlers  # {"GET": callable(request, context, **match)}
+
+
+class Router:
+    """Matches a path to a handler; plain collections are resolved without regexes."""
+
+    def __init__(self):
+        self.collections = {}   # url name -> ResourceController
+        self.custom = []        # Route, tried before the collection rules
+        self.tags = None        # TagController
+        self.member_actions = {}  # (collection url name, action) -> (method, handler)
+
+    def add_collection(self, controller):
+        url_name = controller.resource.collection.replace("_", "-")
+        self.collections[url_name] = controller
+
+    def add_route(self, pattern, handlers):
+        self.custom.append(Route(pattern, handlers))
+
+    def dispatch(self, method, path):
+        """Return (handler, kwargs) or raise an HTTP 404/405."""
+        if path.endswith(".json"):
+            path = path[:-5]
+        path = path.rstrip("/")
+        for route in self.custom:
+            match = route.regex.match(path)
+            if match:
+                return _pick(route.handlers, method), match.groupdict()
+        parts = path.split("/")
+        # parts[0] == "" and parts[1] == "v2.0" here.
+        rest = parts[2:]
+        if not rest:
+            raise _not_found()
+        controller = self.collections.get(rest[0])
+        if controller is None:
+            raise _not_found()
+        if len(rest) == 1:
+            return _pick({"GET": controller.index, "POST": controller.create}, method), {}
+        item_id = rest[1]
+        if len(rest) == 2:
+            return _pick({"GET": controller.show, "PUT": controller.update,
+                          "DELETE": controller.delete}, method), {"item_id": item_id}
+        if rest[2] == "tags" and controller.resource.taggable and self.tags is not None and len(rest) <= 4:
+            handlers = self.tags.handlers(controller.resource, tag=rest[3] if len(rest) == 4 else None)
+            return _pick(handlers, method), {"item_id": item_id}
+        if len(rest) == 3:
+            action = self.member_actions.get((rest[0], rest[2]))
+            if action is not None:
+                verb, handler = action
+                return _pick({verb: handler}, method), {"item_id": item_id}
+        raise _not_found()
+
+
+def _pick(handlers, method):
+    handler = handlers.get(method)
+    if handler is None:
+        raise faults.HTTPError(405, "The method %s is not allowed for this resource." % method)
+    return handler
+
+
+def _not_found():
+    return faults.HTTPError(404, "The resource could not be found.")

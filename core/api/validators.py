@@ -1,0 +1,231 @@
+"""Converters and validators for API attributes.
+
+Each function takes the raw JSON value and returns the normalised value, or
+raises ``AttributeInvalid`` with the reason Neutron would give; the controller
+turns that into "Invalid input for <attr>. Reason: <reason>." (HTTP 400).
+"""
+import re
+import uuid
+
+import netaddr
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+_MAC_RE = re.compile(r"^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$")
+_HOSTNAME_SAFE_RE = re.compile(r"^[\x20-\x7e]*$")
+
+
+class AttributeInvalid(ValueError):
+    """The value of one attribute is not acceptable; the message is the reason."""
+
+
+def _fail(reason):
+    raise AttributeInvalid(reason)
+
+
+# --- scalars -----------------------------------------------------------
+
+def string(max_len=255):
+    def check(value):
+        if not isinstance(value, str):
+            _fail("'%s' is not a valid string" % (value,))
+        if max_len is not None and len(value) > max_len:
+            _fail("'%s' exceeds maximum length of %s" % (value, max_len))
+        return value
+    return check
+
+
+def string_or_none(max_len=255):
+    inner = string(max_len)
+
+    def check(value):
+        return None if value is None else inner(value)
+    return check
+
+
+def boolean(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "1", "yes", "on", "t", "y"):
+            return True
+        if lowered in ("false", "0", "no", "off", "f", "n"):
+            return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    _fail("'%s' cannot be converted to boolean" % (value,))
+
+
+def boolean_or_none(value):
+    return None if value is None else boolean(value)
+
+
+def integer(min_value=None, max_value=None):
+    def check(value):
+        if isinstance(value, bool):
+            _fail("'%s' is not an integer" % (value,))
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                _fail("'%s' is not an integer" % (value,))
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int):
+            _fail("'%s' is not an integer" % (value,))
+        if min_value is not None and value < min_value:
+            _fail("'%s' is too small - must be at least '%s'" % (value, min_value))
+        if max_value is not None and value > max_value:
+            _fail("'%s' is too large - must be no larger than '%s'" % (value, max_value))
+        return value
+    return check
+
+
+def integer_or_none(min_value=None, max_value=None):
+    inner = integer(min_value, max_value)
+
+    def check(value):
+        return None if value is None else inner(value)
+    return check
+
+
+def one_of(*choices):
+    def check(value):
+        if value not in choices:
+            _fail("'%s' is not in %s" % (value, list(choices)))
+        return value
+    return check
+
+
+def one_of_or_none(*choices):
+    inner = one_of(*choices)
+
+    def check(value):
+        return None if value is None else inner(value)
+    return check
+
+
+def uuid_value(value):
+    if not isinstance(value, str) or not _UUID_RE.match(value):
+        _fail("'%s' is not a valid UUID" % (value,))
+    return str(uuid.UUID(value))
+
+
+def uuid_or_none(value):
+    return None if value is None else uuid_value(value)
+
+
+def project_id(value):
+    if not isinstance(value, str) or not value or len(value) > 255:
+        _fail("'%s' is not a valid project ID" % (value,))
+    return value
+
+
+def mac_address(value):
+    if not isinstance(value, str) or not _MAC_RE.match(value):
+        _fail("'%s' is not a valid MAC address" % (value,))
+    mac = netaddr.EUI(value, dialect=netaddr.mac_unix_expanded)
+    if mac.value == 0 or mac.words[0] & 1:
+        _fail("'%s' is not a valid MAC address" % (value,))
+    return str(mac).lower()
+
+
+def ip_address(value):
+    if not isinstance(value, str):
+        _fail("'%s' is not a valid IP address" % (value,))
+    try:
+        # Strict parsing: no shorthand like "10.1" and no leading zeros.
+        if ":" in value:
+            return str(netaddr.IPAddress(value, 6))
+        parts = value.split(".")
+        if len(parts) != 4 or any(not p.isdigit() or (len(p) > 1 and p[0] == "0") for p in parts):
+            raise ValueError
+        return str(netaddr.IPAddress(value, 4, flags=netaddr.INET_PTON))
+    except (ValueError, netaddr.AddrFormatError, TypeError):
+        _fail("'%s' is not a valid IP address" % (value,))
+
+
+def ip_address_or_none(value):
+    return None if value is None else ip_address(value)
+
+
+def cidr(value):
+    """A subnet in CIDR form; host bits are kept for the IPAM to normalise."""
+    if not isinstance(value, str) or "/" not in value:
+        _fail("'%s' is not a valid IP subnet" % (value,))
+    address, _, length = value.partition("/")
+    ip_address(address)
+    try:
+        net = netaddr.IPNetwork(value)
+        if not length.isdigit() or int(length) > (32 if net.version == 4 else 128):
+            raise ValueError
+    except (ValueError, netaddr.AddrFormatError):
+        _fail("'%s' is not a valid IP subnet" % (value,))
+    return str(net)
+
+
+def cidr_or_none(value):
+    return None if value is None else cidr(value)
+
+
+def ip_or_cidr(value):
+    if isinstance(value, str) and "/" in value:
+        return cidr(value)
+    return ip_address(value)
+
+
+# --- lists and dicts ---------------------------------------------------
+
+def list_of(item_check, max_items=None, unique=False):
+    def check(value):
+        if not isinstance(value, list):
+            _fail("'%s' is not a list" % (value,))
+        if max_items is not None and len(value) > max_items:
+            _fail("'%s' exceeds the maximum of %s items" % (value, max_items))
+        result = [item_check(v) for v in value]
+        if unique:
+            seen = set()
+            for item in result:
+                key = repr(item)
+                if key in seen:
+                    _fail("Duplicate items in the list: '%s'" % (item,))
+                seen.add(key)
+        return result
+    return check
+
+
+def dict_of(spec, required=(), allow_extra=False):
+    """A dict whose known keys are checked by ``spec`` (key -> check)."""
+    def check(value):
+        if not isinstance(value, dict):
+            _fail("'%s' is not a dictionary" % (value,))
+        missing = [k for k in required if k not in value]
+        if missing:
+            _fail("Validation of dictionary's keys failed. Expected keys: %s Provided keys: %s"
+                  % (set(required), set(value)))
+        extra = set(value) - set(spec)
+        if extra and not allow_extra:
+            _fail("Unexpected keys supplied: %s" % ", ".join(sorted(extra)))
+        result = dict(value)
+        for key, key_check in spec.items():
+            if key in value:
+                result[key] = key_check(value[key])
+        return result
+    return check
+
+
+def any_dict(value):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _fail("'%s' is not a dictionary" % (value,))
+    return value
+
+
+def subnet_gateway(value):
+    """gateway_ip: null, an IP address, or absent (auto)."""
+    return None if value is None else ip_address(value)
+
+
+def port_range_or_none(value):
+    return integer_or_none(0, 65535)(value)

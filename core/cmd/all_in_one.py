@@ -1,0 +1,74 @@
+"""netweave-all-in-one: one process, SQLite under state_path, noauth, 127.0.0.1:9696.
+
+Migrations run automatically and the API is served by a threaded WSGI server
+in this very process, so a single command gives a working endpoint.
+"""
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from cheroot import wsgi
+from oslo_config import cfg
+
+from netweave.core.cmd import common, server
+from netweave.core.db import setup as db_setup
+
+LOG = logging.getLogger(__name__)
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="netweave-all-in-one", description=__doc__)
+    parser.add_argument("--state-path", default="./state", help="Where the SQLite file and state live.")
+    parser.add_argument("--bind-host", default="127.0.0.1")
+    parser.add_argument("--bind-port", type=int, default=9696)
+    parser.add_argument("--config-file", action="append", default=[],
+                        help="Extra ini files (netweave.conf, ml2_conf.ini) read after the defaults.")
+    return parser.parse_args(argv)
+
+
+def build_conf(args, conf=cfg.CONF):
+    cli = []
+    for path in args.config_file:
+        cli += ["--config-file", path]
+    common.parse_config(cli, conf)
+    state_path = os.path.abspath(args.state_path)
+    conf.set_override("state_path", state_path)
+    conf.set_override("bind_host", args.bind_host)
+    conf.set_override("bind_port", args.bind_port)
+    # Defaults for a single node unless an ini file says otherwise.
+    if not args.config_file:
+        conf.set_override("auth_strategy", "noauth")
+        conf.set_override("type_drivers", ["local", "flat", "vlan", "vxlan", "gre", "geneve"], "ml2")
+        conf.set_override("tenant_network_types", ["vxlan", "local"], "ml2")
+        conf.set_override("flat_networks", ["*"], "ml2_type_flat")
+        conf.set_override("network_vlan_ranges", ["physnet1:100:199"], "ml2_type_vlan")
+        conf.set_override("vni_ranges", ["1:1000"], "ml2_type_vxlan")
+        conf.set_override("tunnel_id_ranges", ["1:1000"], "ml2_type_gre")
+        conf.set_override("vni_ranges", ["1:1000"], "ml2_type_geneve")
+    return conf
+
+
+def main(argv=None):
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    conf = build_conf(args)
+    db_setup.upgrade(db_setup.database_url(conf))
+    try:
+        app = server.make_app(conf, sync=True)
+    except RuntimeError as error:
+        common.fail(str(error))
+    httpd = wsgi.Server((conf.bind_host, conf.bind_port), app, numthreads=16,
+                        server_name="netweave")
+    signal.signal(signal.SIGTERM, lambda *_: httpd.stop())
+    print("netweave serving the Neutron v2.0 API on http://%s:%s/ (state in %s)"
+          % (conf.bind_host, conf.bind_port, conf.state_path), flush=True)
+    try:
+        httpd.start()
+    except KeyboardInterrupt:
+        httpd.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

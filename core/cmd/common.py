@@ -1,0 +1,43 @@
+"""Start-up shared by the console scripts: configuration, logging, database."""
+import logging
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as oslo_log
+
+from netweave.core.config import common as _common_opts  # noqa: F401 - registers options
+from netweave.core.config import ml2 as _ml2_opts  # noqa: F401
+from netweave.core.db import setup as db_setup
+
+LOG = logging.getLogger(__name__)
+_LOGGING_REGISTERED = False
+
+
+def parse_config(argv, conf=cfg.CONF, default_config_files=None):
+    global _LOGGING_REGISTERED
+    if not _LOGGING_REGISTERED:
+        oslo_log.register_options(conf)
+        _LOGGING_REGISTERED = True
+    conf(argv, project="netweave", default_config_files=default_config_files or [])
+    oslo_log.setup(conf, "netweave")
+    return conf
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+def require_current_schema(conf):
+    """Refuse to serve an old schema: the operator runs netweave-db-manage upgrade head."""
+    url = db_setup.database_url(conf)
+    from alembic.script import ScriptDirectory
+    head = ScriptDirectory.from_config(db_setup.alembic_config(url)).get_current_head()
+    current = db_setup.current_revision(url)
+    if current != head:
+        raise SchemaOutOfDate("Database schema is at %s, expected %s: run "
+                              "'netweave-db-manage --config-file ... upgrade head'" % (current, head))
+
+
+def fail(message):
+    sys.stderr.write("netweave: %s\n" % message)
+    sys.exit(2)

@@ -1,0 +1,71 @@
+"""netweave-server: the API under gunicorn with ``api_workers`` processes.
+
+The master checks the schema and syncs allocation tables once; every worker
+then builds its own plugins and engine after the fork (no shared connections).
+"""
+import logging
+import multiprocessing
+import sys
+
+from gunicorn.app import base as gunicorn_base
+from oslo_config import cfg
+
+from netweave.core import service
+from netweave.core.api import builder
+from netweave.core.cmd import common
+from netweave.core.db import api as db_api
+from netweave.core.db import setup as db_setup
+
+LOG = logging.getLogger(__name__)
+
+
+def make_app(conf, sync=False):
+    db_setup.configure(conf)
+    core_plugin, service_plugins = service.load_plugins(conf, sync=sync)
+    return builder.build_wsgi_app(conf, core_plugin, service_plugins)
+
+
+class _Gunicorn(gunicorn_base.BaseApplication):
+    def __init__(self, conf, workers):
+        self.conf_ = conf
+        self.workers = workers
+        super().__init__()
+
+    def load_config(self):
+        settings = {
+            "bind": "%s:%s" % (self.conf_.bind_host, self.conf_.bind_port),
+            "workers": self.workers,
+            "worker_class": "gthread",
+            "threads": 8,
+            "timeout": 120,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "accesslog": None,
+            "loglevel": "warning",
+            "proc_name": "netweave-server",
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return make_app(self.conf_)
+
+
+def main(argv=None):
+    conf = common.parse_config(sys.argv[1:] if argv is None else argv)
+    try:
+        common.require_current_schema(conf)
+        # One process syncs allocation tables before any worker serves.
+        db_setup.configure(conf)
+        service.load_plugins(conf, sync=True)
+        db_api.DATABASE.engine.dispose()
+    except (common.SchemaOutOfDate, RuntimeError) as error:
+        common.fail(str(error))
+    workers = conf.api_workers if conf.api_workers else multiprocessing.cpu_count()
+    LOG.info("Serving on %s:%s with %d workers", conf.bind_host, conf.bind_port, workers)
+    _Gunicorn(conf, workers).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

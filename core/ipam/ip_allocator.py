@@ -1,0 +1,335 @@
+"""Fixed IP allocation for ports, inside the caller's transaction.
+
+No locks are taken. The ipallocations primary key (ip_address, subnet_id) is
+what keeps two ports off one address: every allocation is flushed at once,
+and a duplicate key there means a concurrent request won the address, so
+``RetryRequest`` is raised and the caller's ``retry_db_errors`` runs the whole
+request again. Addresses a user asks for are checked before the insert, so
+a real clash is a 409 rather than a retry.
+
+Automatic addresses are drawn at random from a window of the first free
+addresses of the allocation pools (Neutron's strategy: concurrent requests
+rarely pick the same one). DHCP ports take the lowest free address.
+"""
+import bisect
+import collections
+import random
+
+import netaddr
+from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, select
+
+from netweave.core import exceptions as exc
+from netweave.core.config import common  # noqa: F401 - registers max_fixed_ips_per_port
+from netweave.core.db import api as db_api
+from netweave.core.db.models import port as port_models
+from netweave.core.db.models import subnet as subnet_models
+from netweave.core.ipam import addresses
+
+# Neutron's window size: wide enough that concurrent picks seldom collide,
+# small enough that the walk over a huge pool stays cheap.
+FREE_WINDOW = 1000
+DEVICE_OWNER_DHCP = "network:dhcp"
+
+PortIpChanges = collections.namedtuple("PortIpChanges", ["fixed_ips", "added", "removed"])
+
+# One address to allocate: from the first subnet of ``subnets`` with room, or
+# exactly ``ip_address`` when it is set (then ``subnets`` has one entry).
+_Wanted = collections.namedtuple("_Wanted", ["subnets", "ip_address"])
+
+
+# --- pure helpers -----------------------------------------------------------------
+
+def free_addresses(pool_ranges, allocated, limit, skip=()):
+    """The first ``limit`` free addresses of the pools, as ints.
+
+    ``pool_ranges``: (first, last) int pairs, walked in order; ``allocated``:
+    sorted ints. The walk jumps over allocated addresses and stops at
+    ``limit``, so its cost is bounded by limit + allocations, never the pool size.
+    """
+    found = []
+    for first, last in pool_ranges:
+        index = bisect.bisect_left(allocated, first)
+        address = first
+        while address <= last and len(found) < limit:
+            if index < len(allocated) and allocated[index] == address:
+                index += 1
+            elif address not in skip:
+                found.append(address)
+            address += 1
+        if len(found) >= limit:
+            break
+    return found
+
+
+def choose_address(candidates, prefer_lowest=False, rng=random):
+    return min(candidates) if prefer_lowest else rng.choice(candidates)
+
+
+def _auto_address(subnet):
+    return subnet.ip_version == 6 and addresses.is_auto_address_subnet(subnet.ipv6_ra_mode,
+                                                                       subnet.ipv6_address_mode)
+
+
+def _needs_auto_address(subnet, device_owner):
+    """SLAAC/stateless subnets give every port except router interfaces an EUI-64 address."""
+    return _auto_address(subnet) and device_owner not in addresses.ROUTER_INTERFACE_OWNERS_SNAT
+
+
+def plan_ip_changes(original, requested, keep_subnet_ids=()):
+    """Neutron's diff of a port's fixed IPs on update (pure).
+
+    ``original``: [{"subnet_id", "ip_address"}] held now; ``requested``: the new
+    fixed_ips body. A requested address already held is kept; a subnet-only
+    request reuses an unclaimed address of that subnet; the rest is added.
+    Unclaimed originals are removed, except on ``keep_subnet_ids`` (automatic
+    IPv6 addresses stay until the subnet goes). Returns (keep, add, remove).
+    """
+    by_ip = {ip["ip_address"]: ip for ip in original}
+    keep, add = [], []
+    for wanted in requested:
+        if wanted.get("ip_address") is None:
+            continue
+        held = by_ip.pop(wanted["ip_address"], None)
+        (keep if held else add).append(held or wanted)
+    by_subnet = collections.defaultdict(list)
+    for ip in by_ip.values():
+        by_subnet[ip["subnet_id"]].append(ip)
+    for wanted in requested:
+        if wanted.get("ip_address") is not None:
+            continue
+        held = by_subnet.get(wanted.get("subnet_id"))
+        if held:
+            keep.append(held.pop(0))
+        else:
+            add.append(wanted)
+    remove = []
+    for ips in by_subnet.values():
+        for ip in ips:
+            (keep if ip["subnet_id"] in keep_subnet_ids else remove).append(ip)
+    return keep, add, remove
+
+
+# --- request resolution --------------------------------------------------------------
+
+def _check_count(fixed_ips):
+    if len(fixed_ips) > cfg.CONF.max_fixed_ips_per_port:
+        raise exc.InvalidInput(error_message="Exceeded maximum amount of fixed ips per port.")
+    seen = set()
+    for fixed in fixed_ips:
+        ip = fixed.get("ip_address")
+        if ip is None:
+            continue
+        if ip in seen:
+            raise exc.InvalidAttribute(attr="fixed_ips", reason="Duplicate IP address '%s'" % ip)
+        seen.add(ip)
+
+
+def _subnet_for_fixed_ip(session, fixed, subnets, device_owner):
+    """Which subnet of the network a fixed_ips entry points at (Neutron's rules)."""
+    if not subnets:
+        raise exc.InvalidInput(error_message="IP allocation requires subnets for network")
+    ip = fixed.get("ip_address")
+    subnet_id = fixed.get("subnet_id")
+    if subnet_id is not None:
+        subnet = next((s for s in subnets if s.id == subnet_id), None)
+        if subnet is None:
+            other = session.get(subnet_models.Subnet, subnet_id)
+            if other is None:
+                raise exc.SubnetNotFound(subnet_id=subnet_id)
+            raise exc.InvalidInput(error_message="Failed to create port on network %s, because fixed_ips "
+                                                 "included invalid subnet %s" % (other.network_id, subnet_id))
+        if ip is not None and not addresses.is_valid_ip_for_subnet(subnet.cidr, ip, device_owner):
+            raise exc.InvalidIpForSubnet(ip_address=ip)
+        return subnet
+    if ip is None:
+        raise exc.InvalidInput(error_message="IP allocation requires subnet_id or ip_address")
+    for subnet in subnets:
+        if addresses.is_valid_ip_for_subnet(subnet.cidr, ip, device_owner):
+            return subnet
+    raise exc.InvalidIpForNetwork(ip_address=ip)
+
+
+def _wanted_from_request(session, fixed_ips, subnets, device_owner):
+    wanted = []
+    for fixed in fixed_ips:
+        subnet = _subnet_for_fixed_ip(session, fixed, subnets, device_owner)
+        ip = fixed.get("ip_address")
+        if ip is not None:
+            if _auto_address(subnet) and device_owner not in addresses.ROUTER_INTERFACE_OWNERS:
+                raise exc.AllocationOnAutoAddressSubnet(ip=ip, subnet_id=subnet.id)
+            wanted.append(_Wanted([subnet], str(netaddr.IPAddress(ip))))
+        elif not _needs_auto_address(subnet, device_owner):
+            wanted.append(_Wanted([subnet], None))
+        # A subnet-only entry on an automatic subnet is covered by the EUI-64 pass.
+    return wanted
+
+
+def _wanted_by_default(subnets, device_owner):
+    """No fixed_ips given: one IPv4 address (first subnet with room), one stateful
+    IPv6 address likewise; automatic subnets are added separately."""
+    v4 = [s for s in subnets if s.ip_version == 4]
+    v6_stateful = [s for s in subnets if s.ip_version == 6 and not _auto_address(s)]
+    if device_owner in addresses.ROUTER_INTERFACE_OWNERS_SNAT:
+        v6_stateful += [s for s in subnets if _auto_address(s)]
+    return [_Wanted(group, None) for group in (v4, v6_stateful) if group]
+
+
+def _wanted_auto_addresses(subnets, device_owner, mac_address, exclude_subnet_ids=()):
+    wanted = []
+    for subnet in subnets:
+        if _needs_auto_address(subnet, device_owner) and subnet.id not in exclude_subnet_ids:
+            if not mac_address:
+                raise ValueError("a MAC address is needed for the EUI-64 address on subnet %s" % subnet.id)
+            wanted.append(_Wanted([subnet], addresses.eui64_address(subnet.cidr, mac_address)))
+    return wanted
+
+
+# --- database work ------------------------------------------------------------------
+
+def _is_allocated(session, subnet_id, ip_address):
+    query = select(port_models.IPAllocation.port_id).where(
+        port_models.IPAllocation.subnet_id == subnet_id,
+        port_models.IPAllocation.ip_address == ip_address)
+    return session.execute(query).first() is not None
+
+
+def _allocated_ints(session, subnet_id):
+    query = select(port_models.IPAllocation.ip_address).where(port_models.IPAllocation.subnet_id == subnet_id)
+    return sorted(int(netaddr.IPAddress(ip)) for ip in session.scalars(query))
+
+
+def _pool_ranges(subnet):
+    ranges = [(int(netaddr.IPAddress(p.first_ip)), int(netaddr.IPAddress(p.last_ip)))
+              for p in subnet.allocation_pools]
+    return sorted(ranges)
+
+
+def _insert(session, network_id, port_id, subnet_id, ip_address, position):
+    row = port_models.IPAllocation(ip_address=ip_address, subnet_id=subnet_id, network_id=network_id,
+                                   port_id=port_id, position=position)
+    session.add(row)
+    try:
+        session.flush()
+    except sa_exc.IntegrityError as error:
+        if db_api.is_duplicate(error):
+            # Another transaction took the address since we looked: start over.
+            raise db_api.RetryRequest() from error
+        raise
+    return {"subnet_id": subnet_id, "ip_address": ip_address}
+
+
+def _pick_free_ip(session, subnet, prefer_lowest):
+    skip = {int(netaddr.IPAddress(subnet.gateway_ip))} if subnet.gateway_ip else set()
+    limit = 1 if prefer_lowest else FREE_WINDOW
+    candidates = free_addresses(_pool_ranges(subnet), _allocated_ints(session, subnet.id), limit, skip)
+    if not candidates:
+        return None
+    chosen = choose_address(candidates, prefer_lowest)
+    return str(netaddr.IPAddress(chosen, subnet.ip_version))
+
+
+def _allocate_one(session, network_id, port_id, wanted, position, device_owner):
+    if wanted.ip_address is not None:
+        subnet = wanted.subnets[0]
+        if _is_allocated(session, subnet.id, wanted.ip_address):
+            raise exc.IpAddressAlreadyAllocated(ip=wanted.ip_address, subnet_id=subnet.id)
+        return _insert(session, network_id, port_id, subnet.id, wanted.ip_address, position)
+    for subnet in wanted.subnets:
+        ip_address = _pick_free_ip(session, subnet, prefer_lowest=device_owner == DEVICE_OWNER_DHCP)
+        if ip_address is not None:
+            return _insert(session, network_id, port_id, subnet.id, ip_address, position)
+    raise exc.IpAddressGenerationFailure(net_id=network_id)
+
+
+def _allocate_all(session, network_id, port_id, wanted, first_position, device_owner):
+    # Specific addresses go first so an automatic pick cannot take one of them.
+    order = sorted(range(len(wanted)), key=lambda i: wanted[i].ip_address is None)
+    results = [None] * len(wanted)
+    for i in order:
+        results[i] = _allocate_one(session, network_id, port_id, wanted[i], first_position + i, device_owner)
+    return results
+
+
+# --- public API ---------------------------------------------------------------------
+
+def allocate_ips(session, network_id, port_id, subnets, requested_fixed_ips, mac_address=None,
+                 device_owner=""):
+    """Allocate the fixed IPs of a new port; returns [{"subnet_id", "ip_address"}].
+
+    ``subnets``: Subnet rows of the network, in creation order.
+    ``requested_fixed_ips``: the port's fixed_ips ([{subnet_id?, ip_address?}])
+    or None for Neutron's default: one address from the first IPv4 subnet with
+    room, one from the first stateful IPv6 subnet with room, plus the EUI-64
+    address (from ``mac_address``) on every SLAAC/DHCPv6-stateless subnet.
+    The Port row ``port_id`` must be in the session already.
+
+    Raises InvalidInput, InvalidAttribute, SubnetNotFound, InvalidIpForSubnet,
+    InvalidIpForNetwork, AllocationOnAutoAddressSubnet (400/404),
+    IpAddressAlreadyAllocated, IpAddressGenerationFailure (409) and
+    RetryRequest when a concurrent request won an address.
+    """
+    if requested_fixed_ips is None:
+        wanted = _wanted_by_default(subnets, device_owner)
+    else:
+        _check_count(requested_fixed_ips)
+        wanted = _wanted_from_request(session, requested_fixed_ips, subnets, device_owner)
+    wanted += _wanted_auto_addresses(subnets, device_owner, mac_address)
+    return _allocate_all(session, network_id, port_id, wanted, 0, device_owner)
+
+
+def release_ips(session, port_id, fixed_ips=None):
+    """Free the port's addresses (all, or those listed); returns what was freed."""
+    rows = session.scalars(select(port_models.IPAllocation).where(port_models.IPAllocation.port_id == port_id))
+    chosen = None if fixed_ips is None else {(ip["subnet_id"], ip["ip_address"]) for ip in fixed_ips}
+    released = []
+    for row in rows:
+        if chosen is None or (row.subnet_id, row.ip_address) in chosen:
+            released.append({"subnet_id": row.subnet_id, "ip_address": row.ip_address})
+            session.delete(row)
+    session.flush()
+    return released
+
+
+def update_port_ips(session, port, new_fixed_ips, subnets):
+    """Apply a fixed_ips update to ``port`` (a Port row), Neutron style.
+
+    Addresses still requested stay, a subnet-only entry keeps the port's
+    current address on that subnet, new entries are allocated, and the rest is
+    released (first, so an address can move between entries). Automatic IPv6
+    addresses stay. Returns PortIpChanges(fixed_ips, added, removed) with
+    {"subnet_id", "ip_address"} dicts; raises as allocate_ips.
+    """
+    _check_count(new_fixed_ips)
+    device_owner = port.device_owner or ""
+    original = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]
+    keep_ids = {s.id for s in subnets if _needs_auto_address(s, device_owner)}
+    keep, add, remove = plan_ip_changes(original, new_fixed_ips, keep_ids)
+
+    wanted = _wanted_from_request(session, add, subnets, device_owner) if add else []
+    if remove:
+        release_ips(session, port.id, remove)
+    added = _allocate_all(session, port.network_id, port.id, wanted, len(keep), device_owner)
+    _renumber(session, port.id, keep)
+    session.expire(port, ["fixed_ips"])
+    return PortIpChanges(keep + added, added, remove)
+
+
+def _renumber(session, port_id, kept):
+    """Kept addresses come first in the port's fixed_ips order."""
+    positions = {(ip["subnet_id"], ip["ip_address"]): i for i, ip in enumerate(kept)}
+    rows = session.scalars(select(port_models.IPAllocation).where(port_models.IPAllocation.port_id == port_id))
+    for row in rows:
+        position = positions.get((row.subnet_id, row.ip_address))
+        if position is not None and row.position != position:
+            row.position = position
+    session.flush()
+
+
+def subnet_ip_availability(session, subnet):
+    """(total, used) for network-ip-availability: pool sizes and allocations on the subnet."""
+    total = sum(last - first + 1 for first, last in _pool_ranges(subnet))
+    used = session.scalar(select(func.count()).select_from(port_models.IPAllocation)
+                          .where(port_models.IPAllocation.subnet_id == subnet.id))
+    return total, used

@@ -1,0 +1,66 @@
+"""Contexts handed to mechanism drivers: the resource as the API shows it, plus binding tools."""
+
+
+class _ResourceContext:
+    def __init__(self, plugin_context, session, current, original=None):
+        self._plugin_context = plugin_context
+        self._session = session
+        self.current = current
+        self.original = original
+
+    @property
+    def plugin_context(self):
+        return self._plugin_context
+
+    @property
+    def session(self):
+        return self._session
+
+
+class NetworkContext(_ResourceContext):
+    def __init__(self, plugin_context, session, network, original=None, segments=None):
+        super().__init__(plugin_context, session, network, original)
+        self.network_segments = list(segments or [])
+
+
+class SubnetContext(_ResourceContext):
+    def __init__(self, plugin_context, session, subnet, network, original=None):
+        super().__init__(plugin_context, session, subnet, original)
+        self.network = network
+
+
+class PortContext(_ResourceContext):
+    """A port being created, updated, deleted or bound.
+
+    For binding, drivers look at ``segments_to_bind`` and ``host`` and call
+    ``set_binding`` once they can wire the port on that host.
+    """
+
+    def __init__(self, plugin_context, session, port, network, original=None, host=None,
+                 agents_lookup=None):
+        super().__init__(plugin_context, session, port, original)
+        self.network = network
+        self.host = host if host is not None else port.get("binding:host_id", "")
+        self.vnic_type = port.get("binding:vnic_type", "normal")
+        self.segments_to_bind = list(network.network_segments)
+        self._agents_lookup = agents_lookup
+        self.bound_segment = None
+        self.vif_type = None
+        self.vif_details = None
+        self.status = None
+
+    @property
+    def original_host(self):
+        return (self.original or {}).get("binding:host_id", "")
+
+    def set_binding(self, segment_id, vif_type, vif_details, status=None):
+        self.bound_segment = next((s for s in self.segments_to_bind if s.get("id") == segment_id), None)
+        self.vif_type = vif_type
+        self.vif_details = dict(vif_details or {})
+        self.status = status
+
+    def host_agents(self, agent_type):
+        """Agents of ``agent_type`` reported by this port's host (empty until agents exist)."""
+        if self._agents_lookup is None:
+            return []
+        return self._agents_lookup(agent_type, self.host)

@@ -1,0 +1,99 @@
+"""Mechanism and extension driver managers: ordered stevedore plug-ins named in ml2_conf.ini."""
+import logging
+
+from stevedore import named
+
+from netweave.core.plugins.ml2 import loading
+
+LOG = logging.getLogger(__name__)
+
+MECHANISM_NAMESPACE = "netweave.ml2.mechanism_drivers"
+EXTENSION_NAMESPACE = "netweave.ml2.extension_drivers"
+
+
+class MechanismManager:
+    """Calls every mechanism driver, in configured order, for each resource event."""
+
+    def __init__(self, names):
+        self.drivers = loading.load_named(MECHANISM_NAMESPACE, names, "mechanism driver")
+
+    def initialize(self):
+        for name, driver in self.drivers:
+            LOG.info("Initializing mechanism driver '%s'", name)
+            driver.initialize()
+
+    def _precommit(self, method, context):
+        # Errors propagate: the transaction rolls back and the API answers with them.
+        for _name, driver in self.drivers:
+            getattr(driver, method)(context)
+
+    def _postcommit(self, method, context):
+        for name, driver in self.drivers:
+            try:
+                getattr(driver, method)(context)
+            except Exception:  # noqa: BLE001 - the change is committed; report and go on
+                LOG.exception("Mechanism driver '%s' failed in %s", name, method)
+
+    def __getattr__(self, method):
+        if method.endswith("_precommit"):
+            return lambda context: self._precommit(method, context)
+        if method.endswith("_postcommit"):
+            return lambda context: self._postcommit(method, context)
+        raise AttributeError(method)
+
+    def bind_port(self, context):
+        """Ask drivers in order until one binds; returns the driver's name or None."""
+        for name, driver in self.drivers:
+            try:
+                driver.bind_port(context)
+            except Exception:  # noqa: BLE001 - one broken driver must not stop the others
+                LOG.exception("Mechanism driver '%s' failed in bind_port", name)
+                continue
+            if context.vif_type is not None:
+                return name
+        return None
+
+
+class ExtensionManager:
+    """Extension drivers add attributes (and their storage) to networks, subnets and ports."""
+
+    def __init__(self, names):
+        self.drivers = loading.load_named(EXTENSION_NAMESPACE, names, "extension driver")
+
+    def initialize(self):
+        for _name, driver in self.drivers:
+            driver.initialize()
+
+    def extension_aliases(self):
+        return [driver.extension_alias for _name, driver in self.drivers]
+
+    def _each(self, method, *args):
+        for _name, driver in self.drivers:
+            getattr(driver, method)(*args)
+
+    def process_create_network(self, context, data, result):
+        self._each("process_create_network", context, data, result)
+
+    def process_update_network(self, context, data, result):
+        self._each("process_update_network", context, data, result)
+
+    def process_create_subnet(self, context, data, result):
+        self._each("process_create_subnet", context, data, result)
+
+    def process_update_subnet(self, context, data, result):
+        self._each("process_update_subnet", context, data, result)
+
+    def process_create_port(self, context, data, result):
+        self._each("process_create_port", context, data, result)
+
+    def process_update_port(self, context, data, result):
+        self._each("process_update_port", context, data, result)
+
+    def extend_network_dict(self, session, row, result):
+        self._each("extend_network_dict", session, row, result)
+
+    def extend_subnet_dict(self, session, row, result):
+        self._each("extend_subnet_dict", session, row, result)
+
+    def extend_port_dict(self, session, row, result):
+        self._each("extend_port_dict", session, row, result)

@@ -1,0 +1,175 @@
+"""The ML2 core plugin: Neutron's plugin method names over small resource services.
+
+Nothing here holds state between requests; everything lives in the database, so
+several server processes can serve one deployment.
+"""
+import logging
+
+from oslo_config import cfg
+
+from netweave.core.db import api as db_api
+from netweave.core.db.models import network as net_models
+from netweave.core.db.models import port as port_models
+from netweave.core.db.models import subnet as subnet_models
+from netweave.core.db.models import subnetpool as pool_models
+from netweave.core.plugins.ml2 import managers
+from netweave.core.plugins.ml2 import type_manager as type_manager_mod
+from netweave.core.services import (availability, networks, ports, quotas, rbac, subnetpools, subnets,
+                                    tags)
+
+LOG = logging.getLogger(__name__)
+
+BASE_EXTENSIONS = (
+    "provider", "external-net", "binding", "net-mtu", "net-mtu-writable", "standard-attr-description",
+    "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match", "project-id",
+    "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "quotas",
+    "quota_details", "rbac-policies", "subnet_allocation", "default-subnetpools", "subnet-service-types",
+    "network-ip-availability",
+)
+
+
+class Ml2Plugin:
+    """Composed of: TypeManager, MechanismManager, ExtensionManager and the resource services."""
+
+    def __init__(self, conf=None):
+        self.conf = conf or cfg.CONF
+        self.type_manager = type_manager_mod.TypeManager()
+        self.mechanism_manager = managers.MechanismManager(self.conf.ml2.mechanism_drivers)
+        self.extension_manager = managers.ExtensionManager(self.conf.ml2.extension_drivers)
+        self.quotas = quotas.QuotaService(self.conf)
+        for name, model in (("network", net_models.Network), ("subnet", subnet_models.Subnet),
+                            ("port", port_models.Port), ("subnetpool", pool_models.SubnetPool),
+                            ("rbac_policy", net_models.NetworkRBAC)):
+            self.quotas.register(name, model)
+        self.rbac = rbac.RbacService(self.quotas)
+        self.tags = tags.TagService()
+        self.networks = networks.NetworkService(self.conf, self.type_manager, self.mechanism_manager,
+                                                self.extension_manager, self.quotas, self.rbac)
+        self.subnetpools = subnetpools.SubnetPoolService(self.conf, self.quotas)
+        self.subnets = subnets.SubnetService(self.conf, self.networks, self.subnetpools,
+                                             self.mechanism_manager, self.extension_manager, self.quotas)
+        self.ports = ports.PortService(self.conf, self.networks, self.mechanism_manager,
+                                       self.extension_manager, self.quotas)
+        self.availability = availability.IpAvailabilityService()
+
+    @property
+    def supported_extension_aliases(self):
+        return list(BASE_EXTENSIONS) + self.extension_manager.extension_aliases()
+
+    def initialize(self, sync=False):
+        """Driver set-up; with ``sync`` also the allocation tables (needs the database)."""
+        self.type_manager.initialize()
+        if sync:
+            with db_api.session_scope() as session:
+                self.type_manager.sync_allocations(session)
+        self.mechanism_manager.initialize()
+        self.extension_manager.initialize()
+
+    # --- networks ----------------------------------------------------------
+    def create_network(self, context, body):
+        return db_api.retry_db_errors(self.networks.create)(context, body["network"])
+
+    def update_network(self, context, network_id, body):
+        return db_api.retry_db_errors(self.networks.update)(context, network_id, body["network"])
+
+    def delete_network(self, context, network_id):
+        return db_api.retry_db_errors(self.networks.delete)(context, network_id)
+
+    def get_network(self, context, network_id, fields=None):
+        return self.networks.get(context, network_id, fields)
+
+    def get_networks(self, context, **kwargs):
+        return self.networks.list(context, **kwargs)
+
+    def get_network_owners(self, context, network_ids):
+        return self.networks.owners(context, network_ids)
+
+    # --- subnets -----------------------------------------------------------
+    def create_subnet(self, context, body):
+        return db_api.retry_db_errors(self.subnets.create)(context, body["subnet"])
+
+    def update_subnet(self, context, subnet_id, body):
+        return db_api.retry_db_errors(self.subnets.update)(context, subnet_id, body["subnet"])
+
+    def delete_subnet(self, context, subnet_id):
+        return db_api.retry_db_errors(self.subnets.delete)(context, subnet_id)
+
+    def get_subnet(self, context, subnet_id, fields=None):
+        return self.subnets.get(context, subnet_id, fields)
+
+    def get_subnets(self, context, **kwargs):
+        return self.subnets.list(context, **kwargs)
+
+    # --- subnet pools ------------------------------------------------------
+    def create_subnetpool(self, context, body):
+        return db_api.retry_db_errors(self.subnetpools.create)(context, body["subnetpool"])
+
+    def update_subnetpool(self, context, pool_id, body):
+        return db_api.retry_db_errors(self.subnetpools.update)(context, pool_id, body["subnetpool"])
+
+    def delete_subnetpool(self, context, pool_id):
+        return db_api.retry_db_errors(self.subnetpools.delete)(context, pool_id)
+
+    def get_subnetpool(self, context, pool_id, fields=None):
+        return self.subnetpools.get(context, pool_id, fields)
+
+    def get_subnetpools(self, context, **kwargs):
+        return self.subnetpools.list(context, **kwargs)
+
+    # --- ports -------------------------------------------------------------
+    def create_port(self, context, body):
+        return self.ports.create(context, body["port"])
+
+    def create_port_bulk(self, context, body):
+        return self.ports.create_bulk(context, [item["port"] for item in body["ports"]])
+
+    def update_port(self, context, port_id, body):
+        return self.ports.update(context, port_id, body["port"])
+
+    def delete_port(self, context, port_id):
+        return self.ports.delete(context, port_id)
+
+    def get_port(self, context, port_id, fields=None):
+        return self.ports.get(context, port_id, fields)
+
+    def get_ports(self, context, **kwargs):
+        return self.ports.list(context, **kwargs)
+
+    # --- rbac policies -----------------------------------------------------
+    def create_rbac_policy(self, context, body):
+        return self.rbac.create(context, body["rbac_policy"])
+
+    def update_rbac_policy(self, context, policy_id, body):
+        return self.rbac.update(context, policy_id, body["rbac_policy"])
+
+    def delete_rbac_policy(self, context, policy_id):
+        return self.rbac.delete(context, policy_id)
+
+    def get_rbac_policy(self, context, policy_id, fields=None):
+        return self.rbac.get(context, policy_id, fields)
+
+    def get_rbac_policies(self, context, **kwargs):
+        return self.rbac.list(context, **kwargs)
+
+    # --- network ip availability -------------------------------------------
+    def get_network_ip_availability(self, context, network_id, fields=None):
+        return self.availability.get(context, network_id, fields)
+
+    def get_network_ip_availabilities(self, context, **kwargs):
+        return self.availability.list(context, **kwargs)
+
+    # --- tags: which row's revision a tag change bumps ----------------------
+    TAGGED_MODELS = {"networks": net_models.Network, "subnets": subnet_models.Subnet,
+                     "ports": port_models.Port, "subnetpools": pool_models.SubnetPool}
+
+    def tag_touch(self, collection, resource_id):
+        model = self.TAGGED_MODELS.get(collection)
+
+        def touch(session):
+            if model is None:
+                return
+            row = session.get(model, resource_id)
+            if row is not None:
+                from netweave.core.services import common
+                common.bump_revision(row)
+        return touch

@@ -1,0 +1,210 @@
+"""Policy enforcement with Neutron's semantics on top of oslo.policy.
+
+The target of a check is the resource as a dict ("tenant_id"/"project_id" of the
+resource). Subnets and ports also carry "network:tenant_id", the owner of their
+network, and may carry "network:shared" for the ``rule:shared`` checks.
+"""
+import re
+import sys
+
+from oslo_config import cfg
+from oslo_policy import _checks
+from oslo_policy import opts as policy_opts
+from oslo_policy import policy
+from oslo_utils import strutils
+
+from netweave.core import exceptions
+from netweave.core import policy_rules
+
+DEFAULT_POLICY_FILE = "policy.yaml"
+ADMIN_CTX_POLICY = "context_is_admin"
+ADVSVC_CTX_POLICY = "context_is_advsvc"
+
+_ENFORCER = None
+
+
+@_checks.register("field")
+class FieldCheck(_checks.Check):
+    """``field:<resource>:<attribute>=<value>``: compare an attribute of the target.
+
+    A value starting with ``~`` is a regular expression matched at the start of
+    the attribute. oslo.policy has no such check built in; Neutron registers one.
+    """
+
+    def __init__(self, kind, match):
+        super().__init__(kind, match)
+        self.resource, field_and_value = match.split(":", 1)
+        self.field, value = field_and_value.split("=", 1)
+        self.value = value
+        self.regex = re.compile(value[1:]) if value.startswith("~") else None
+
+    def _target_value(self, target):
+        if self.field in target:
+            return target[self.field]
+        # Subnets and ports are checked against their network's attributes.
+        if self.resource == "networks":
+            return target.get("network:" + self.field)
+        return None
+
+    def __call__(self, target, creds, enforcer, current_rule=None):
+        actual = self._target_value(target)
+        if actual is None:
+            return False
+        if self.regex is not None:
+            return bool(self.regex.match(str(actual)))
+        if isinstance(actual, bool):
+            return actual == strutils.bool_from_string(self.value)
+        return str(actual) == self.value
+
+
+def _is_parsed(conf):
+    try:
+        conf.find_file(DEFAULT_POLICY_FILE)
+    except cfg.NotInitializedError:
+        return False
+    return True
+
+
+def init(conf=None, policy_file=None):
+    """Create the process-wide enforcer once, with the defaults in code registered.
+
+    The policy file ([oslo_policy] policy_file, policy.yaml) is looked up in the
+    directories of the parsed configuration files. Before the configuration is
+    parsed there is nowhere to look, so only the defaults in code apply until
+    reset() is called.
+    """
+    global _ENFORCER
+    if _ENFORCER is None:
+        conf = conf if conf is not None else cfg.CONF
+        policy_opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE)
+        _ENFORCER = policy.Enforcer(conf, policy_file=policy_file)
+        defaults = policy_rules.list_rules()
+        _ENFORCER.register_defaults(defaults)
+        if _is_parsed(conf):
+            _ENFORCER.load_rules()
+        else:
+            _ENFORCER.set_rules({rule.name: rule.check for rule in defaults}, use_conf=False)
+    return _ENFORCER
+
+
+def reset():
+    """Forget the enforcer, so that the next call reads the configuration again."""
+    global _ENFORCER
+    if _ENFORCER is not None:
+        _ENFORCER.clear()
+        _ENFORCER = None
+
+
+def get_enforcer():
+    """The enforcer for the oslopolicy-* tools (oslo.policy.enforcer entry point).
+
+    Those tools put their own options in sys.argv; they are removed before
+    parsing the service configuration, which would reject them.
+    """
+    tool_options = ("namespace", "output-file")
+    conf_args = []
+    args = sys.argv[1:]
+    index = 0
+    while index < len(args):
+        name = args[index].lstrip("-")
+        if name.split("=", 1)[0] in tool_options:
+            index += 1 if "=" in name else 2
+            continue
+        conf_args.append(args[index])
+        index += 1
+    cfg.CONF(conf_args, project="netweave")
+    return init()
+
+
+def check_is_admin(context):
+    """Whether the caller matches ``context_is_admin`` (the policy file may redefine it)."""
+    enforcer = init()
+    if ADMIN_CTX_POLICY not in enforcer.rules:
+        return False
+    credentials = context.to_policy_values()
+    return bool(enforcer.enforce(ADMIN_CTX_POLICY, credentials, credentials))
+
+
+def check_is_advsvc(context):
+    """Whether the caller matches ``context_is_advsvc``."""
+    enforcer = init()
+    if ADVSVC_CTX_POLICY not in enforcer.rules:
+        return False
+    credentials = context.to_policy_values()
+    return bool(enforcer.enforce(ADVSVC_CTX_POLICY, credentials, credentials))
+
+
+def check(context, action, target, might_not_exist=False):
+    """True when the policy allows ``action``; an action with no rule falls back to ``default``.
+
+    With ``might_not_exist`` an action that has no rule is allowed instead.
+    """
+    # Admins skip the rules, as in Neutron.
+    if context.is_admin:
+        return True
+    enforcer = init()
+    if might_not_exist and action not in enforcer.rules:
+        return True
+    return bool(enforcer.enforce(action, target, context))
+
+
+def enforce(context, action, target, plugin=None):
+    """Raise PolicyNotAuthorized unless the policy allows ``action`` on ``target``.
+
+    ``plugin`` is accepted for Neutron's signature; targets here are complete.
+    """
+    if not check(context, action, target):
+        raise exceptions.PolicyNotAuthorized(action=action)
+    return True
+
+
+def _attribute_rules(action, name, value):
+    """Rule names guarding one attribute of a request, sub-attributes included.
+
+    Sub-attribute rules (``create_port:fixed_ips:ip_address``) apply to each key
+    of a dict value or of the dicts in a list value.
+    """
+    attribute_rule = "%s:%s" % (action, name)
+    names = [attribute_rule]
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, dict):
+            names += ["%s:%s" % (attribute_rule, key) for key in item]
+    return names
+
+
+def enforce_attributes(context, action, target, attribute_names, defaults=None):
+    """Check ``<action>:<attribute>`` for the given attributes present in ``target``.
+
+    Only attributes with a registered rule are checked, as Neutron does for its
+    ``enforce_policy`` attributes. ``defaults`` maps attribute names to their
+    default values: on create Neutron does not check an attribute explicitly set
+    to its default (``"shared": false`` needs no admin).
+    On failure the message names both rules, as Neutron prints its combined check.
+    """
+    if context.is_admin:
+        return True
+    enforcer = init()
+    defaults = defaults or {}
+    for name in attribute_names:
+        if name not in target:
+            continue
+        value = target[name]
+        if name in defaults and value == defaults[name]:
+            continue
+        for rule in _attribute_rules(action, name, value):
+            if rule not in enforcer.rules:
+                continue
+            if not enforcer.enforce(rule, target, context):
+                raise exceptions.PolicyNotAuthorized(action="%s and rule:%s" % (action, rule))
+    return True
+
+
+def filter_visible_attributes(context, action, target, attribute_names):
+    """The attribute names the caller may see; ``action`` is the show action (``get_network``).
+
+    An attribute without a ``<action>:<attribute>`` rule is visible to anyone
+    who may see the resource.
+    """
+    return [name for name in attribute_names
+            if check(context, "%s:%s" % (action, name), target, might_not_exist=True)]

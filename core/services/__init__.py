@@ -1,0 +1,1 @@
+"""Resource services the core plugin is composed of: one per resource family."""

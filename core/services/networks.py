@@ -1,0 +1,252 @@
+"""Networks: rows, segments through the TypeManager, shared/external through RBAC."""
+import json
+import logging
+
+import sqlalchemy as sa
+
+from netweave.core import exceptions as exc
+from netweave.core.db import api as db_api
+from netweave.core.db.models import network as net_models
+from netweave.core.db.models import port as port_models
+from netweave.core.services import common, query, visibility
+
+LOG = logging.getLogger(__name__)
+
+PROVIDER_ATTRS = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
+# Ports the network deletes by itself instead of refusing (Neutron's AUTO_DELETE_PORT_OWNERS).
+AUTO_DELETE_OWNERS = ("network:dhcp",)
+
+Network = net_models.Network
+
+COLUMNS = {
+    "id": Network.id, "name": Network.name, "tenant_id": Network.project_id,
+    "project_id": Network.project_id, "description": Network.description,
+    "admin_state_up": Network.admin_state_up, "status": Network.status, "mtu": Network.mtu,
+    "created_at": Network.created_at, "updated_at": Network.updated_at,
+    "revision_number": Network.revision_number,
+}
+
+
+class NetworkService:
+    def __init__(self, conf, type_manager, mechanism_manager, extension_manager, quotas, rbac):
+        self.conf = conf
+        self.types = type_manager
+        self.mechanisms = mechanism_manager
+        self.extensions = extension_manager
+        self.quotas = quotas
+        self.rbac = rbac
+        self.port_deleter = None  # set by the plugin: deletes auto-removable ports
+        self.subnet_deleter = None
+
+    # --- dicts -----------------------------------------------------------
+
+    def make_dict(self, context, row, tags=None):
+        result = common.standard_dict(row, tags)
+        entries = row.rbac_entries
+        targets = ("*", context.project_id) if context is not None else ("*",)
+        result.update({
+            "admin_state_up": row.admin_state_up,
+            "status": row.status,
+            "mtu": row.mtu,
+            "subnets": [s.id for s in row.subnets],
+            "shared": any(e.action == visibility.SHARED and e.target_tenant in targets for e in entries),
+            "router:external": row.external is not None,
+            "availability_zone_hints": json.loads(row.availability_zone_hints or "[]"),
+        })
+        segments = [segment_dict(s) for s in row.segments]
+        self.types.extend_network_dict_provider(result, segments)
+        if self.extensions is not None:
+            self.extensions.extend_network_dict(None, row, result)
+        return result
+
+    # --- reads -----------------------------------------------------------
+
+    def _visible(self, context, stmt):
+        if context.is_admin:
+            return stmt
+        return stmt.where(visibility.networks_visible_to(context))
+
+    def get_row(self, session, context, network_id):
+        stmt = self._visible(context, sa.select(Network).where(Network.id == network_id))
+        row = session.scalar(stmt)
+        if row is None:
+            raise exc.NetworkNotFound(net_id=network_id)
+        return row
+
+    def get(self, context, network_id, fields=None):
+        with db_api.reader_scope() as session:
+            row = self.get_row(session, context, network_id)
+            tags = common.load_tags(session, [row.id])
+            return query.select_fields(self.make_dict(context, row, tags[row.id]), fields)
+
+    def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
+             page_reverse=False, tag_filters=None):
+        with db_api.reader_scope() as session:
+            stmt = self._visible(context, sa.select(Network))
+            filters = dict(filters or {})
+            stmt = self._filter_special(context, stmt, filters)
+            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
+            stmt = query.apply_tag_filters(stmt, Network.id, tag_filters)
+            stmt = query.apply_sorting(session, stmt, Network, COLUMNS, sorts, limit, marker, page_reverse)
+            rows = session.scalars(stmt).all()
+            tags = common.load_tags(session, [r.id for r in rows])
+            items = [self.make_dict(context, r, tags[r.id]) for r in rows]
+        items = query.filter_dicts(items, leftover)
+        if page_reverse:
+            items.reverse()
+        return [query.select_fields(i, fields) for i in items]
+
+    def _filter_special(self, context, stmt, filters):
+        """Filters on derived attributes (shared, router:external, provider:*) as SQL."""
+        rbac = net_models.NetworkRBAC
+        if "shared" in filters:
+            wanted = filters.pop("shared")
+            shared_ids = sa.select(rbac.object_id).where(
+                rbac.action == visibility.SHARED, rbac.target_tenant.in_(("*", context.project_id)))
+            clauses = []
+            if True in wanted:
+                clauses.append(Network.id.in_(shared_ids))
+            if False in wanted:
+                clauses.append(Network.id.not_in(shared_ids))
+            stmt = stmt.where(sa.or_(*clauses))
+        if "router:external" in filters:
+            wanted = filters.pop("router:external")
+            ext_ids = sa.select(net_models.ExternalNetwork.network_id)
+            clauses = []
+            if True in wanted:
+                clauses.append(Network.id.in_(ext_ids))
+            if False in wanted:
+                clauses.append(Network.id.not_in(ext_ids))
+            stmt = stmt.where(sa.or_(*clauses))
+        seg = net_models.NetworkSegment
+        for attr, column in (("provider:network_type", seg.network_type),
+                             ("provider:physical_network", seg.physical_network),
+                             ("provider:segmentation_id", seg.segmentation_id)):
+            if attr in filters:
+                values = filters.pop(attr)
+                stmt = stmt.where(Network.id.in_(sa.select(seg.network_id).where(column.in_(values))))
+        if "subnets" in filters:
+            from netweave.core.db.models import subnet as subnet_models
+            values = filters.pop("subnets")
+            stmt = stmt.where(Network.id.in_(sa.select(subnet_models.Subnet.network_id)
+                                             .where(subnet_models.Subnet.id.in_(values))))
+        return stmt
+
+    def owners(self, context, network_ids):
+        """{network_id: owner project} for the networks the caller can see."""
+        if not network_ids:
+            return {}
+        with db_api.reader_scope() as session:
+            stmt = self._visible(context, sa.select(Network.id, Network.project_id)
+                                 .where(Network.id.in_(list(network_ids))))
+            return dict(session.execute(stmt).all())
+
+    # --- writes ----------------------------------------------------------
+
+    def create(self, context, data):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            self.quotas.check(session, data["project_id"], "network")
+            row = Network(project_id=data["project_id"], name=data.get("name", ""),
+                          description=data.get("description", ""),
+                          admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
+                          availability_zone_hints=json.dumps(data.get("availability_zone_hints") or []))
+            session.add(row)
+            session.flush()
+            segments = self.types.create_network_segments(session, data, data["project_id"])
+            for index, segment in enumerate(segments):
+                session.add(net_models.NetworkSegment(
+                    network_id=row.id, network_type=segment["network_type"],
+                    physical_network=segment.get("physical_network"),
+                    segmentation_id=segment.get("segmentation_id"), segment_index=index))
+            row.mtu = self._mtu(segments, data.get("mtu"))
+            if data.get("shared"):
+                self.rbac.add_wildcard(session, row, visibility.SHARED)
+            if data.get("router:external"):
+                session.add(net_models.ExternalNetwork(network_id=row.id))
+                self.rbac.add_wildcard(session, row, visibility.EXTERNAL)
+            session.flush()
+            session.refresh(row)
+            result = self.make_dict(context, row)
+            if self.extensions is not None:
+                self.extensions.process_create_network(context, data, result)
+            mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
+            self.mechanisms.create_network_precommit(mech_context)
+        self.mechanisms.create_network_postcommit(mech_context)
+        return result
+
+    def _mtu(self, segments, requested):
+        maximum = self.types.get_network_mtu(segments)
+        if requested is None:
+            return maximum
+        if maximum and requested > maximum:
+            raise exc.InvalidInput(error_message="Requested MTU is too big, maximum is %d" % maximum)
+        return requested
+
+    def update(self, context, network_id, data):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, network_id)
+            original = self.make_dict(context, row)
+            self._check_provider_update(original, data)
+            for key in ("name", "description", "admin_state_up"):
+                if key in data:
+                    setattr(row, key, data[key])
+            if "mtu" in data:
+                row.mtu = self._mtu([segment_dict(s) for s in row.segments], data["mtu"])
+            if "shared" in data and data["shared"] != original["shared"]:
+                if data["shared"]:
+                    self.rbac.add_wildcard(session, row, visibility.SHARED)
+                else:
+                    self.rbac.remove_wildcard_shared(session, row)
+            if "router:external" in data and data["router:external"] != original["router:external"]:
+                if data["router:external"]:
+                    session.add(net_models.ExternalNetwork(network_id=row.id))
+                    self.rbac.add_wildcard(session, row, visibility.EXTERNAL)
+                else:
+                    self.rbac.make_internal(session, row)
+            common.bump_revision(row)
+            session.flush()
+            session.expire(row)
+            result = self.make_dict(context, row, common.load_tags(session, [row.id])[row.id])
+            if self.extensions is not None:
+                self.extensions.process_update_network(context, data, result)
+            mech_context = driver_context.NetworkContext(context, session, result, original=original,
+                                                         segments=[segment_dict(s) for s in row.segments])
+            self.mechanisms.update_network_precommit(mech_context)
+        self.mechanisms.update_network_postcommit(mech_context)
+        return result
+
+    @staticmethod
+    def _check_provider_update(original, data):
+        for attr in PROVIDER_ATTRS:
+            if attr in data and data[attr] != original.get(attr):
+                raise exc.InvalidInput(error_message="Plugin does not support updating provider attributes")
+
+    def delete(self, context, network_id):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, network_id)
+            ports = port_models.Port
+            in_use = session.scalar(sa.select(sa.func.count()).select_from(ports).where(
+                ports.network_id == network_id, ports.device_owner.not_in(AUTO_DELETE_OWNERS)))
+            if in_use:
+                raise exc.NetworkInUse(net_id=network_id)
+            for port in session.scalars(sa.select(ports).where(ports.network_id == network_id)).all():
+                session.delete(port)
+            session.flush()
+            result = self.make_dict(context, row)
+            segments = [segment_dict(s) for s in row.segments]
+            mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
+            self.mechanisms.delete_network_precommit(mech_context)
+            self.types.release_network_segments(session, segments)
+            common.delete_tags(session, network_id)
+            for subnet in row.subnets:
+                common.delete_tags(session, subnet.id)
+            session.delete(row)
+        self.mechanisms.delete_network_postcommit(mech_context)
+
+
+def segment_dict(segment):
+    return {"id": segment.id, "network_type": segment.network_type,
+            "physical_network": segment.physical_network, "segmentation_id": segment.segmentation_id}

@@ -1,0 +1,316 @@
+"""Ports: MAC and fixed IPs from the IPAM, bindings through the mechanism drivers."""
+import json
+import logging
+
+import sqlalchemy as sa
+
+from netweave.core import exceptions as exc
+from netweave.core.db import api as db_api
+from netweave.core.db.models import network as net_models
+from netweave.core.db.models import port as port_models
+from netweave.core.db.models import subnet as subnet_models
+from netweave.core.ipam import ip_allocator, mac_generator
+from netweave.core.services import common, networks, query, visibility
+
+LOG = logging.getLogger(__name__)
+
+Port = port_models.Port
+Binding = port_models.PortBinding
+
+VIF_TYPE_UNBOUND = "unbound"
+VIF_TYPE_BINDING_FAILED = "binding_failed"
+
+COLUMNS = {
+    "id": Port.id, "name": Port.name, "tenant_id": Port.project_id, "project_id": Port.project_id,
+    "description": Port.description, "network_id": Port.network_id, "mac_address": Port.mac_address,
+    "admin_state_up": Port.admin_state_up, "status": Port.status, "device_id": Port.device_id,
+    "device_owner": Port.device_owner, "created_at": Port.created_at, "updated_at": Port.updated_at,
+    "revision_number": Port.revision_number,
+    "binding:host_id": Binding.host, "binding:vnic_type": Binding.vnic_type, "binding:vif_type": Binding.vif_type,
+}
+
+
+def make_dict(row, tags=None):
+    result = common.standard_dict(row, tags)
+    binding = row.binding
+    result.update({
+        "network_id": row.network_id,
+        "mac_address": row.mac_address,
+        "admin_state_up": row.admin_state_up,
+        "status": row.status,
+        "device_id": row.device_id,
+        "device_owner": row.device_owner,
+        "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips],
+        "binding:host_id": binding.host if binding else "",
+        "binding:vnic_type": binding.vnic_type if binding else "normal",
+        "binding:profile": json.loads(binding.profile) if binding else {},
+        "binding:vif_type": binding.vif_type if binding else VIF_TYPE_UNBOUND,
+        "binding:vif_details": json.loads(binding.vif_details) if binding else {},
+    })
+    return result
+
+
+class PortService:
+    def __init__(self, conf, network_service, mechanism_manager, extension_manager, quotas):
+        self.conf = conf
+        self.networks = network_service
+        self.mechanisms = mechanism_manager
+        self.extensions = extension_manager
+        self.quotas = quotas
+
+    # --- reads -----------------------------------------------------------
+
+    def _visible(self, context, stmt):
+        if context.is_admin:
+            return stmt
+        # Owners of a network see every port on it, as in Neutron.
+        return stmt.where(sa.or_(Port.project_id == context.project_id,
+                                 Port.network_id.in_(visibility.owned_network_ids(context))))
+
+    def _dict(self, session, row, tags=None):
+        result = make_dict(row, tags)
+        self.extensions.extend_port_dict(session, row, result)
+        return result
+
+    def get_row(self, session, context, port_id):
+        row = session.scalar(self._visible(context, sa.select(Port).where(Port.id == port_id)))
+        if row is None:
+            raise exc.PortNotFound(port_id=port_id)
+        return row
+
+    def get(self, context, port_id, fields=None):
+        with db_api.reader_scope() as session:
+            row = self.get_row(session, context, port_id)
+            return query.select_fields(self._dict(session, row, common.load_tags(session, [row.id])[row.id]),
+                                       fields)
+
+    def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
+             page_reverse=False, tag_filters=None):
+        filters = dict(filters or {})
+        with db_api.reader_scope() as session:
+            stmt = self._visible(context, sa.select(Port))
+            if any(k.startswith("binding:") for k in list(filters) + [s[0] for s in sorts or []]):
+                stmt = stmt.outerjoin(Binding, Binding.port_id == Port.id)
+            fixed_ips = filters.pop("fixed_ips", None)
+            if fixed_ips:
+                stmt = self._filter_fixed_ips(stmt, fixed_ips)
+            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
+            stmt = query.apply_tag_filters(stmt, Port.id, tag_filters)
+            stmt = query.apply_sorting(session, stmt, Port, COLUMNS, sorts, limit, marker, page_reverse)
+            rows = session.scalars(stmt).all()
+            tags = common.load_tags(session, [r.id for r in rows])
+            items = [self._dict(session, r, tags[r.id]) for r in rows]
+        items = query.filter_dicts(items, leftover)
+        if page_reverse:
+            items.reverse()
+        return [query.select_fields(i, fields) for i in items]
+
+    @staticmethod
+    def _filter_fixed_ips(stmt, values):
+        """?fixed_ips=ip_address=10.0.0.5&fixed_ips=subnet_id=<id> (Neutron's query form)."""
+        allocs = port_models.IPAllocation
+        for raw in values:
+            key, _, value = str(raw).partition("=")
+            if key == "ip_address":
+                cond = allocs.ip_address == value
+            elif key == "subnet_id":
+                cond = allocs.subnet_id == value
+            elif key == "ip_address_substr":
+                cond = allocs.ip_address.contains(value)
+            else:
+                continue
+            stmt = stmt.where(Port.id.in_(sa.select(allocs.port_id).where(cond)))
+        return stmt
+
+    # --- create ------------------------------------------------------------
+
+    def create(self, context, data):
+        created = self._create_committed(context, [data])
+        return self._after_create(context, created)[0]
+
+    def create_bulk(self, context, items):
+        created = self._create_committed(context, items)
+        return self._after_create(context, created)
+
+    @db_api.retry_db_errors
+    def _create_committed(self, context, items):
+        """Create all ports in one transaction: a bulk request is all or nothing."""
+        from netweave.core.plugins.ml2 import driver_context
+        results = []
+        with db_api.session_scope() as session:
+            for data in items:
+                network = self._usable_network(session, context, data["network_id"])
+                self.quotas.check(session, data["project_id"], "port")
+                row = self._insert_port(session, network, data)
+                result = self._dict(session, row)
+                self.extensions.process_create_port(context, data, result)
+                net_ctx = self._network_context(context, session, network)
+                mech_context = driver_context.PortContext(context, session, result, net_ctx)
+                self.mechanisms.create_port_precommit(mech_context)
+                results.append(mech_context)
+        for mech_context in results:
+            self.mechanisms.create_port_postcommit(mech_context)
+        return [c.current for c in results]
+
+    def _after_create(self, context, created):
+        return [self._bind_if_needed(context, port) for port in created]
+
+    def _usable_network(self, session, context, network_id):
+        network = session.get(net_models.Network, network_id)
+        if network is None:
+            raise exc.NetworkNotFound(net_id=network_id)
+        if context.is_admin or network.project_id == context.project_id:
+            return network
+        shared = session.scalar(sa.select(net_models.NetworkRBAC.id).where(
+            net_models.NetworkRBAC.object_id == network_id,
+            net_models.NetworkRBAC.action == visibility.SHARED,
+            net_models.NetworkRBAC.target_tenant.in_(visibility.rbac_targets(context))))
+        if shared is None:
+            raise exc.NetworkNotFound(net_id=network_id)
+        return network
+
+    def _insert_port(self, session, network, data):
+        mac = data.get("mac_address")
+        if mac:
+            taken = session.scalar(sa.select(Port.id).where(Port.network_id == network.id, Port.mac_address == mac))
+            if taken is not None:
+                raise exc.MacAddressInUse(net_id=network.id, mac=mac)
+        else:
+            # A clash with a concurrent port is caught by the unique constraint and retried.
+            mac = mac_generator.generate_mac(self.conf.base_mac)
+        row = Port(project_id=data["project_id"], name=data.get("name", ""),
+                   description=data.get("description", ""), network_id=network.id, mac_address=mac,
+                   admin_state_up=data.get("admin_state_up", True), status="DOWN",
+                   device_id=data.get("device_id", ""), device_owner=data.get("device_owner", ""))
+        row.binding = Binding(host=data.get("binding:host_id") or "",
+                              vnic_type=data.get("binding:vnic_type") or "normal",
+                              profile=json.dumps(data.get("binding:profile") or {}),
+                              vif_type=VIF_TYPE_UNBOUND, vif_details="{}")
+        session.add(row)
+        session.flush()
+        subnets = session.scalars(sa.select(subnet_models.Subnet).where(
+            subnet_models.Subnet.network_id == network.id).order_by(subnet_models.Subnet.created_at)).all()
+        ip_allocator.allocate_ips(session, network.id, row.id, subnets, data.get("fixed_ips"),
+                                  device_owner=row.device_owner, mac_address=mac)
+        session.flush()
+        session.refresh(row)
+        return row
+
+    def _network_context(self, context, session, network):
+        from netweave.core.plugins.ml2 import driver_context
+        network_dict = self.networks.make_dict(context, network)
+        return driver_context.NetworkContext(context, session, network_dict,
+                                             segments=[networks.segment_dict(s) for s in network.segments])
+
+    # --- binding -------------------------------------------------------------
+
+    def _bind_if_needed(self, context, port):
+        if not port.get("binding:host_id"):
+            return port
+        return self._bind(context, port["id"])
+
+    @db_api.retry_db_errors
+    def _bind(self, context, port_id):
+        """Ask the mechanism drivers to bind the port on its host; store what they chose."""
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            row = session.get(Port, port_id)
+            if row is None:
+                raise exc.PortNotFound(port_id=port_id)
+            network = session.get(net_models.Network, row.network_id)
+            port = self._dict(session, row)
+            net_ctx = self._network_context(context, session, network)
+            bind_context = driver_context.PortContext(context, session, port, net_ctx)
+            driver = self.mechanisms.bind_port(bind_context)
+            binding = row.binding
+            if driver is None:
+                LOG.warning("No mechanism driver could bind port %s on host %s", port_id, binding.host)
+                binding.vif_type, binding.vif_details, binding.driver, binding.segment_id = (
+                    VIF_TYPE_BINDING_FAILED, "{}", None, None)
+            else:
+                binding.vif_type = bind_context.vif_type
+                binding.vif_details = json.dumps(bind_context.vif_details)
+                binding.driver = driver
+                binding.segment_id = (bind_context.bound_segment or {}).get("id")
+                if bind_context.status:
+                    row.status = bind_context.status
+            common.bump_revision(row)
+            session.flush()
+            session.refresh(row)
+            return self._dict(session, row, common.load_tags(session, [row.id])[row.id])
+
+    def _unbind(self, binding):
+        binding.vif_type, binding.vif_details, binding.driver, binding.segment_id = (
+            VIF_TYPE_UNBOUND, "{}", None, None)
+
+    # --- update and delete --------------------------------------------------
+
+    def update(self, context, port_id, data):
+        result, rebind = self._update_committed(context, port_id, data)
+        if rebind:
+            return self._bind(context, port_id)
+        return result
+
+    @db_api.retry_db_errors
+    def _update_committed(self, context, port_id, data):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, port_id)
+            original = self._dict(session, row)
+            for key in ("name", "description", "admin_state_up", "device_id", "device_owner"):
+                if key in data:
+                    setattr(row, key, data[key])
+            binding = row.binding
+            if "mac_address" in data and data["mac_address"] != row.mac_address:
+                self._change_mac(session, row, data["mac_address"])
+            if data.get("fixed_ips") is not None:
+                subnets = session.scalars(sa.select(subnet_models.Subnet).where(
+                    subnet_models.Subnet.network_id == row.network_id)).all()
+                ip_allocator.update_port_ips(session, row, data["fixed_ips"], subnets)
+            rebind = False
+            if "binding:host_id" in data and (data["binding:host_id"] or "") != binding.host:
+                binding.host = data["binding:host_id"] or ""
+                self._unbind(binding)
+                rebind = bool(binding.host)
+            for key, column in (("binding:vnic_type", "vnic_type"), ("binding:profile", "profile")):
+                if key in data:
+                    value = json.dumps(data[key] or {}) if column == "profile" else data[key]
+                    if getattr(binding, column) != value:
+                        setattr(binding, column, value)
+                        rebind = bool(binding.host)
+            common.bump_revision(row)
+            session.flush()
+            session.refresh(row)
+            result = self._dict(session, row, common.load_tags(session, [row.id])[row.id])
+            self.extensions.process_update_port(context, data, result)
+            network = session.get(net_models.Network, row.network_id)
+            net_ctx = self._network_context(context, session, network)
+            mech_context = driver_context.PortContext(context, session, result, net_ctx, original=original)
+            self.mechanisms.update_port_precommit(mech_context)
+        self.mechanisms.update_port_postcommit(mech_context)
+        return result, rebind
+
+    @staticmethod
+    def _change_mac(session, row, mac):
+        if row.binding.vif_type not in (VIF_TYPE_UNBOUND, VIF_TYPE_BINDING_FAILED):
+            raise exc.PortBound(port_id=row.id, vif_type=row.binding.vif_type, old_mac=row.mac_address,
+                                new_mac=mac)
+        taken = session.scalar(sa.select(Port.id).where(Port.network_id == row.network_id,
+                                                        Port.mac_address == mac))
+        if taken is not None:
+            raise exc.MacAddressInUse(net_id=row.network_id, mac=mac)
+        row.mac_address = mac
+
+    @db_api.retry_db_errors
+    def delete(self, context, port_id):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, port_id)
+            result = self._dict(session, row)
+            network = session.get(net_models.Network, row.network_id)
+            net_ctx = self._network_context(context, session, network)
+            mech_context = driver_context.PortContext(context, session, result, net_ctx)
+            self.mechanisms.delete_port_precommit(mech_context)
+            common.delete_tags(session, port_id)
+            session.delete(row)
+        self.mechanisms.delete_port_postcommit(mech_context)

@@ -1,0 +1,152 @@
+"""Subnet pools: prefixes that subnets are carved from, one default per IP version."""
+import sqlalchemy as sa
+
+from netweave.core import exceptions as exc
+from netweave.core.db import api as db_api
+from netweave.core.db.models import subnet as subnet_models
+from netweave.core.db.models import subnetpool as pool_models
+from netweave.core.ipam import prefix_allocator, subnet_request
+from netweave.core.services import common, query
+
+SubnetPool = pool_models.SubnetPool
+
+COLUMNS = {
+    "id": SubnetPool.id, "name": SubnetPool.name, "tenant_id": SubnetPool.project_id,
+    "project_id": SubnetPool.project_id, "description": SubnetPool.description,
+    "ip_version": SubnetPool.ip_version, "default_prefixlen": SubnetPool.default_prefixlen,
+    "min_prefixlen": SubnetPool.min_prefixlen, "max_prefixlen": SubnetPool.max_prefixlen,
+    "shared": SubnetPool.shared, "is_default": SubnetPool.is_default,
+    "default_quota": SubnetPool.default_quota, "address_scope_id": SubnetPool.address_scope_id,
+    "created_at": SubnetPool.created_at, "updated_at": SubnetPool.updated_at,
+    "revision_number": SubnetPool.revision_number,
+}
+
+
+def make_dict(row, tags=None):
+    result = common.standard_dict(row, tags)
+    result.update({
+        "prefixes": sorted((p.cidr for p in row.prefixes), key=_cidr_key),
+        "ip_version": row.ip_version,
+        "default_prefixlen": row.default_prefixlen,
+        "min_prefixlen": row.min_prefixlen,
+        "max_prefixlen": row.max_prefixlen,
+        "shared": row.shared,
+        "is_default": row.is_default,
+        "default_quota": row.default_quota,
+        "address_scope_id": row.address_scope_id,
+    })
+    return result
+
+
+def _cidr_key(cidr):
+    import netaddr
+    net = netaddr.IPNetwork(cidr)
+    return (net.version, net.first, net.prefixlen)
+
+
+class SubnetPoolService:
+    def __init__(self, conf, quotas):
+        self.conf = conf
+        self.quotas = quotas
+
+    def _visible(self, context, stmt):
+        if context.is_admin:
+            return stmt
+        return stmt.where(sa.or_(SubnetPool.project_id == context.project_id, SubnetPool.shared.is_(True)))
+
+    def get_row(self, session, context, pool_id):
+        row = session.scalar(self._visible(context, sa.select(SubnetPool).where(SubnetPool.id == pool_id)))
+        if row is None:
+            raise exc.SubnetPoolNotFound(subnetpool_id=pool_id)
+        return row
+
+    def pool_for_subnet(self, session, context, source):
+        """The pool a subnet request names, or the default pool of its IP version."""
+        if source.subnetpool_id:
+            return self.get_row(session, context, source.subnetpool_id)
+        row = session.scalar(self._visible(context, sa.select(SubnetPool).where(
+            SubnetPool.is_default.is_(True), SubnetPool.ip_version == source.ip_version)))
+        if row is None:
+            raise subnet_request.no_default_subnetpool(source.ip_version)
+        return row
+
+    def get(self, context, pool_id, fields=None):
+        with db_api.reader_scope() as session:
+            row = self.get_row(session, context, pool_id)
+            return query.select_fields(make_dict(row, common.load_tags(session, [row.id])[row.id]), fields)
+
+    def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
+             page_reverse=False, tag_filters=None):
+        with db_api.reader_scope() as session:
+            stmt = self._visible(context, sa.select(SubnetPool))
+            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
+            stmt = query.apply_tag_filters(stmt, SubnetPool.id, tag_filters)
+            stmt = query.apply_sorting(session, stmt, SubnetPool, COLUMNS, sorts, limit, marker, page_reverse)
+            rows = session.scalars(stmt).all()
+            tags = common.load_tags(session, [r.id for r in rows])
+            items = [make_dict(r, tags[r.id]) for r in rows]
+        items = query.filter_dicts(items, leftover)
+        if page_reverse:
+            items.reverse()
+        return [query.select_fields(i, fields) for i in items]
+
+    def _check_single_default(self, session, ip_version, exclude_id=None):
+        stmt = sa.select(SubnetPool.id).where(SubnetPool.is_default.is_(True),
+                                              SubnetPool.ip_version == ip_version)
+        if exclude_id:
+            stmt = stmt.where(SubnetPool.id != exclude_id)
+        if session.scalar(stmt) is not None:
+            raise exc.InvalidInput(error_message="A default subnetpool for this IP family has already been "
+                                                 "set. Only one default may exist per IP family")
+
+    def create(self, context, data):
+        values = prefix_allocator.validate_pool_request(
+            data["prefixes"], data.get("min_prefixlen"), data.get("max_prefixlen"), data.get("default_prefixlen"))
+        with db_api.session_scope() as session:
+            if data.get("is_default"):
+                self._check_single_default(session, values["ip_version"])
+            self.quotas.check(session, data["project_id"], "subnetpool")
+            row = SubnetPool(project_id=data["project_id"], name=data.get("name", ""),
+                             description=data.get("description", ""), ip_version=values["ip_version"],
+                             default_prefixlen=values["default_prefixlen"],
+                             min_prefixlen=values["min_prefixlen"], max_prefixlen=values["max_prefixlen"],
+                             shared=bool(data.get("shared")), is_default=bool(data.get("is_default")),
+                             default_quota=data.get("default_quota"),
+                             address_scope_id=data.get("address_scope_id"))
+            row.prefixes = [pool_models.SubnetPoolPrefix(cidr=c) for c in values["prefixes"]]
+            session.add(row)
+            session.flush()
+            return make_dict(row)
+
+    def update(self, context, pool_id, data):
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, pool_id)
+            used = prefix_allocator.used_cidrs_of_pool(session, row.id)
+            changes = prefix_allocator.validate_pool_update(row, data, used)
+            for key in ("name", "description", "default_quota", "address_scope_id"):
+                if key in data:
+                    setattr(row, key, data[key])
+            for key in ("min_prefixlen", "max_prefixlen", "default_prefixlen"):
+                if key in changes:
+                    setattr(row, key, changes[key])
+            if "is_default" in data and data["is_default"] != row.is_default:
+                if data["is_default"]:
+                    self._check_single_default(session, row.ip_version, exclude_id=row.id)
+                row.is_default = data["is_default"]
+            if "prefixes" in changes:
+                row.prefixes = []
+                session.flush()
+                row.prefixes = [pool_models.SubnetPoolPrefix(cidr=c) for c in changes["prefixes"]]
+            common.bump_revision(row)
+            session.flush()
+            return make_dict(row, common.load_tags(session, [row.id])[row.id])
+
+    def delete(self, context, pool_id):
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, pool_id)
+            in_use = session.scalar(sa.select(sa.func.count()).select_from(subnet_models.Subnet)
+                                    .where(subnet_models.Subnet.subnetpool_id == pool_id))
+            if in_use:
+                raise exc.SubnetPoolInUse(subnet_pool_id=pool_id, reason="Subnet pool has existing allocations")
+            common.delete_tags(session, pool_id)
+            session.delete(row)

@@ -1,0 +1,224 @@
+"""Subnets: validated by the IPAM rules, optionally carved from a subnet pool."""
+import sqlalchemy as sa
+
+from netweave.core import exceptions as exc
+from netweave.core.db import api as db_api
+from netweave.core.db.models import port as port_models
+from netweave.core.db.models import subnet as subnet_models
+from netweave.core.ipam import prefix_allocator, subnet_request
+from netweave.core.services import common, networks, query, visibility
+
+Subnet = subnet_models.Subnet
+AUTO_RELEASED_OWNERS = ("network:dhcp",)
+
+COLUMNS = {
+    "id": Subnet.id, "name": Subnet.name, "tenant_id": Subnet.project_id, "project_id": Subnet.project_id,
+    "description": Subnet.description, "network_id": Subnet.network_id, "ip_version": Subnet.ip_version,
+    "cidr": Subnet.cidr, "gateway_ip": Subnet.gateway_ip, "enable_dhcp": Subnet.enable_dhcp,
+    "ipv6_ra_mode": Subnet.ipv6_ra_mode, "ipv6_address_mode": Subnet.ipv6_address_mode,
+    "subnetpool_id": Subnet.subnetpool_id, "segment_id": Subnet.segment_id,
+    "created_at": Subnet.created_at, "updated_at": Subnet.updated_at,
+    "revision_number": Subnet.revision_number,
+}
+
+
+def make_dict(row, tags=None):
+    result = common.standard_dict(row, tags)
+    result.update({
+        "network_id": row.network_id,
+        "ip_version": row.ip_version,
+        "cidr": row.cidr,
+        "gateway_ip": row.gateway_ip,
+        "allocation_pools": [{"start": p.first_ip, "end": p.last_ip} for p in row.allocation_pools],
+        "dns_nameservers": [d.address for d in row.dns_nameservers],
+        "host_routes": [{"destination": r.destination, "nexthop": r.nexthop} for r in row.routes],
+        "enable_dhcp": row.enable_dhcp,
+        "ipv6_ra_mode": row.ipv6_ra_mode,
+        "ipv6_address_mode": row.ipv6_address_mode,
+        "subnetpool_id": row.subnetpool_id,
+        "segment_id": row.segment_id,
+        "service_types": sorted(s.service_type for s in row.service_types),
+    })
+    return result
+
+
+def _subnet_state(row):
+    return {"cidr": row.cidr, "ip_version": row.ip_version, "gateway_ip": row.gateway_ip,
+            "allocation_pools": [{"start": p.first_ip, "end": p.last_ip} for p in row.allocation_pools],
+            "enable_dhcp": row.enable_dhcp, "ipv6_ra_mode": row.ipv6_ra_mode,
+            "ipv6_address_mode": row.ipv6_address_mode}
+
+
+class SubnetService:
+    def __init__(self, conf, network_service, subnetpools, mechanism_manager, extension_manager, quotas):
+        self.conf = conf
+        self.networks = network_service
+        self.subnetpools = subnetpools
+        self.mechanisms = mechanism_manager
+        self.extensions = extension_manager
+        self.quotas = quotas
+
+    def _visible(self, context, stmt):
+        if context.is_admin:
+            return stmt
+        return stmt.where(sa.or_(Subnet.project_id == context.project_id,
+                                 Subnet.network_id.in_(visibility.networks_shared_with(context)),
+                                 Subnet.network_id.in_(visibility.owned_network_ids(context))))
+
+    def _dict(self, session, row, tags=None):
+        result = make_dict(row, tags)
+        self.extensions.extend_subnet_dict(session, row, result)
+        return result
+
+    def get_row(self, session, context, subnet_id):
+        row = session.scalar(self._visible(context, sa.select(Subnet).where(Subnet.id == subnet_id)))
+        if row is None:
+            raise exc.SubnetNotFound(subnet_id=subnet_id)
+        return row
+
+    def get(self, context, subnet_id, fields=None):
+        with db_api.reader_scope() as session:
+            row = self.get_row(session, context, subnet_id)
+            return query.select_fields(self._dict(session, row, common.load_tags(session, [row.id])[row.id]),
+                                       fields)
+
+    def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
+             page_reverse=False, tag_filters=None):
+        filters = dict(filters or {})
+        with db_api.reader_scope() as session:
+            stmt = self._visible(context, sa.select(Subnet))
+            if "shared" in filters:
+                wanted = filters.pop("shared")
+                shared = Subnet.network_id.in_(
+                    sa.select(visibility.net_models.NetworkRBAC.object_id).where(
+                        visibility.net_models.NetworkRBAC.action == visibility.SHARED,
+                        visibility.net_models.NetworkRBAC.target_tenant == "*"))
+                stmt = stmt.where(shared if True in wanted else sa.not_(shared))
+            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
+            stmt = query.apply_tag_filters(stmt, Subnet.id, tag_filters)
+            stmt = query.apply_sorting(session, stmt, Subnet, COLUMNS, sorts, limit, marker, page_reverse)
+            rows = session.scalars(stmt).all()
+            tags = common.load_tags(session, [r.id for r in rows])
+            items = [self._dict(session, r, tags[r.id]) for r in rows]
+        items = query.filter_dicts(items, leftover)
+        if page_reverse:
+            items.reverse()
+        return [query.select_fields(i, fields) for i in items]
+
+    # --- writes ----------------------------------------------------------
+
+    def create(self, context, data):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            network = self.networks.get_row(session, context, data["network_id"])
+            source = subnet_request.resolve_subnet_source(data)
+            cidr = source.cidr
+            pool_id = source.subnetpool_id
+            if source.subnetpool_id or source.use_default_subnetpool:
+                pool = self.subnetpools.pool_for_subnet(session, context, source)
+                subnet_request.check_pool_ip_version(source.ip_version, pool.ip_version)
+                cidr = prefix_allocator.allocate_from_pool(session, pool, prefixlen=source.prefixlen,
+                                                           cidr=source.cidr)
+                pool_id = pool.id
+            values = subnet_request.prepare_subnet_create(data, cidr)
+            existing = session.execute(sa.select(Subnet.cidr, Subnet.ip_version, Subnet.subnetpool_id)
+                                       .where(Subnet.network_id == network.id)).all()
+            others = [c for c, _v, _p in existing]
+            if not self.conf.allow_overlapping_ips:
+                others = list(session.scalars(sa.select(Subnet.cidr)))
+            subnet_request.check_overlap(values["cidr"], others, network.id)
+            subnet_request.check_network_subnetpool_affinity(
+                [(v, p) for _c, v, p in existing], pool_id, values["ip_version"])
+            self.quotas.check(session, data["project_id"], "subnet")
+            row = Subnet(project_id=data["project_id"], name=data.get("name", ""),
+                         description=data.get("description", ""), network_id=network.id,
+                         ip_version=values["ip_version"], cidr=values["cidr"], gateway_ip=values["gateway_ip"],
+                         enable_dhcp=values["enable_dhcp"], ipv6_ra_mode=values["ipv6_ra_mode"],
+                         ipv6_address_mode=values["ipv6_address_mode"], subnetpool_id=pool_id)
+            self._set_children(row, values, data)
+            session.add(row)
+            common.bump_revision(network)
+            session.flush()
+            result = self._dict(session, row)
+            self.extensions.process_create_subnet(context, data, result)
+            network_dict = self.networks.make_dict(context, network)
+            net_ctx = driver_context.NetworkContext(
+                context, session, network_dict, segments=[networks.segment_dict(s) for s in network.segments])
+            mech_context = driver_context.SubnetContext(context, session, result, net_ctx)
+            self.mechanisms.create_subnet_precommit(mech_context)
+        self.mechanisms.create_subnet_postcommit(mech_context)
+        return result
+
+    @staticmethod
+    def _set_children(row, values, data):
+        if "allocation_pools" in values:
+            row.allocation_pools = [subnet_models.IPAllocationPool(first_ip=p["start"], last_ip=p["end"],
+                                                                   position=i)
+                                    for i, p in enumerate(values["allocation_pools"])]
+        if "dns_nameservers" in values:
+            row.dns_nameservers = [subnet_models.DNSNameServer(address=a, order=i)
+                                   for i, a in enumerate(values["dns_nameservers"])]
+        if "host_routes" in values:
+            row.routes = [subnet_models.SubnetRoute(destination=r["destination"], nexthop=r["nexthop"])
+                          for r in values["host_routes"]]
+        if "service_types" in data:
+            row.service_types = [subnet_models.SubnetServiceType(service_type=t)
+                                 for t in data["service_types"]]
+
+    def update(self, context, subnet_id, data):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, subnet_id)
+            original = self._dict(session, row)
+            changes = subnet_request.prepare_subnet_update(_subnet_state(row), data, subnet_id)
+            for key in ("name", "description"):
+                if key in data:
+                    setattr(row, key, data[key])
+            for key in ("gateway_ip", "enable_dhcp"):
+                if key in changes:
+                    setattr(row, key, changes[key])
+            if "allocation_pools" in changes or "dns_nameservers" in changes or "host_routes" in changes:
+                # Replace collections wholesale; flush the deletes before re-inserting equal keys.
+                self._clear_children(session, row, changes, data)
+            self._set_children(row, changes, data)
+            common.bump_revision(row)
+            session.flush()
+            result = self._dict(session, row, common.load_tags(session, [row.id])[row.id])
+            self.extensions.process_update_subnet(context, data, result)
+            mech_context = driver_context.SubnetContext(context, session, result, None, original=original)
+            self.mechanisms.update_subnet_precommit(mech_context)
+        self.mechanisms.update_subnet_postcommit(mech_context)
+        return result
+
+    @staticmethod
+    def _clear_children(session, row, changes, data):
+        if "allocation_pools" in changes:
+            row.allocation_pools = []
+        if "dns_nameservers" in changes:
+            row.dns_nameservers = []
+        if "host_routes" in changes:
+            row.routes = []
+        if "service_types" in data:
+            row.service_types = []
+        session.flush()
+
+    def delete(self, context, subnet_id):
+        from netweave.core.plugins.ml2 import driver_context
+        with db_api.session_scope() as session:
+            row = self.get_row(session, context, subnet_id)
+            ports, allocs = port_models.Port, port_models.IPAllocation
+            in_use = session.scalar(sa.select(sa.func.count()).select_from(allocs).join(
+                ports, ports.id == allocs.port_id).where(
+                allocs.subnet_id == subnet_id, ports.device_owner.not_in(AUTO_RELEASED_OWNERS)))
+            if in_use:
+                raise exc.SubnetInUse(subnet_id=subnet_id)
+            session.execute(sa.delete(allocs).where(allocs.subnet_id == subnet_id))
+            result = self._dict(session, row)
+            mech_context = driver_context.SubnetContext(context, session, result, None)
+            self.mechanisms.delete_subnet_precommit(mech_context)
+            network = session.get(visibility.net_models.Network, row.network_id)
+            if network is not None:
+                common.bump_revision(network)
+            common.delete_tags(session, subnet_id)
+            session.delete(row)
+        self.mechanisms.delete_subnet_postcommit(mech_context)

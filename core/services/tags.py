@@ -1,0 +1,76 @@
+"""Tags on standard resources: /v2.0/{collection}/{id}/tags[/{tag}]."""
+import sqlalchemy as sa
+
+from netweave.core import exceptions as exc
+from netweave.core.db import api as db_api
+from netweave.core.db.models import tag as tag_model
+
+MAX_TAGS = 50
+MAX_TAG_LEN = 255
+
+
+def _check_tag(tag):
+    if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_LEN or "," in tag or "/" in tag:
+        raise exc.InvalidInput(error_message="'%s' is not a valid tag" % (tag,))
+
+
+class TagService:
+    Tag = tag_model.Tag
+
+    def _current(self, session, resource_id):
+        return sorted(session.scalars(sa.select(self.Tag.tag).where(self.Tag.resource_id == resource_id)))
+
+    def get_all(self, resource_id):
+        with db_api.reader_scope() as session:
+            return self._current(session, resource_id)
+
+    def has(self, resource_id, tag):
+        with db_api.reader_scope() as session:
+            return session.get(self.Tag, (resource_id, tag)) is not None
+
+    @db_api.retry_db_errors
+    def replace_all(self, resource_type, resource_id, tags, touch=None):
+        if not isinstance(tags, list):
+            raise exc.InvalidInput(error_message="Invalid tags body")
+        for tag in tags:
+            _check_tag(tag)
+        wanted = sorted(set(tags))
+        if len(wanted) > MAX_TAGS:
+            raise exc.TagLimitExceeded(limit=MAX_TAGS)
+        with db_api.session_scope() as session:
+            session.execute(sa.delete(self.Tag).where(self.Tag.resource_id == resource_id))
+            for tag in wanted:
+                session.add(self.Tag(resource_id=resource_id, tag=tag, resource_type=resource_type))
+            if touch is not None:
+                touch(session)
+        return wanted
+
+    @db_api.retry_db_errors
+    def add(self, resource_type, resource_id, tag, touch=None):
+        _check_tag(tag)
+        with db_api.session_scope() as session:
+            if session.get(self.Tag, (resource_id, tag)) is not None:
+                return
+            count = len(self._current(session, resource_id))
+            if count >= MAX_TAGS:
+                raise exc.TagLimitExceeded(limit=MAX_TAGS)
+            session.add(self.Tag(resource_id=resource_id, tag=tag, resource_type=resource_type))
+            if touch is not None:
+                touch(session)
+
+    @db_api.retry_db_errors
+    def remove(self, resource_id, tag, touch=None):
+        with db_api.session_scope() as session:
+            deleted = session.execute(sa.delete(self.Tag).where(
+                self.Tag.resource_id == resource_id, self.Tag.tag == tag)).rowcount
+            if not deleted:
+                raise exc.TagNotFound(tag=tag)
+            if touch is not None:
+                touch(session)
+
+    @db_api.retry_db_errors
+    def remove_all(self, resource_id, touch=None):
+        with db_api.session_scope() as session:
+            session.execute(sa.delete(self.Tag).where(self.Tag.resource_id == resource_id))
+            if touch is not None:
+                touch(session)

@@ -1,0 +1,27 @@
+"""rbac-policies: share networks with chosen projects."""
+from netweave.core.api import validators as v
+from netweave.core.api.extension import Extension
+from netweave.core.api.resource import Attribute as A, Resource, attrs
+
+RBAC_POLICIES = Resource(
+    collection="rbac_policies", member="rbac_policy", quota_name="rbac_policy", allow_bulk=False,
+    attributes=attrs(
+        A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
+        A("object_type", allow_post=True, required=True, convert=v.one_of("network"),
+          is_filter=True, is_sort_key=True),
+        A("object_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
+          is_sort_key=True, filter_convert=v.uuid_value),
+        A("action", allow_post=True, required=True,
+          convert=v.one_of("access_as_shared", "access_as_external"), is_filter=True, is_sort_key=True),
+        A("target_tenant", allow_post=True, allow_put=True, required=True, convert=v.project_id,
+          is_filter=True, is_sort_key=True, enforce_policy=True),
+        A("tenant_id", allow_post=True, convert=v.project_id, is_filter=True, is_sort_key=True),
+        A("project_id", allow_post=True, convert=v.project_id, is_filter=True, is_sort_key=True),
+    ))
+
+EXTENSION = Extension(
+    alias="rbac-policies", name="RBAC Policies",
+    description="Allows creation and modification of policies that control tenant access to resources.",
+    updated="2015-06-17T12:15:12-00:00",
+    resources=(RBAC_POLICIES,),
+)
