@@ -15,6 +15,7 @@ from netweave.core import policy
 CONTEXT_ENV_KEY = "netweave.context"
 # An outer middleware may assign the request id; the context then carries it.
 REQUEST_ID_ENV_KEY = "netweave.request_id"
+NOAUTH_DEFAULT_PROJECT = "admin"
 
 
 def _context_overrides(environ):
@@ -40,7 +41,7 @@ def build_noauth_context(environ):
     Neutron gives every such request an admin context. Here the headers may
     narrow it: X-Project-Id (or X-Tenant-Id), X-User-Id and X-Roles. Without an
     X-Roles header the caller is admin; without a project header the project is
-    None, as in Neutron's admin context.
+    NOAUTH_DEFAULT_PROJECT.
     """
     overrides = _context_overrides(environ)
     roles_header = environ.get("HTTP_X_ROLES")
@@ -49,6 +50,10 @@ def build_noauth_context(environ):
     else:
         overrides["roles"] = _roles_from_header(roles_header)
     ctx = nw_context.Context.from_environ(environ, **overrides)
+    if not ctx.project_id:
+        # A client sending no project header (an unmodified CLI with auth type
+        # "none") still owns what it creates: the noauth default project.
+        ctx.project_id = NOAUTH_DEFAULT_PROJECT
     if roles_header is not None:
         ctx.is_admin = policy.check_is_admin(ctx)
     return ctx
