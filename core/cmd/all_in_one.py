@@ -50,6 +50,11 @@ def build_conf(args, conf=cfg.CONF):
     return conf
 
 
+def _interrupt(_signum, _frame):
+    # Leave the serving loop the way Ctrl-C does; the server then closes cleanly.
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     conf = build_conf(args)
@@ -60,7 +65,7 @@ def main(argv=None):
         common.fail(str(error))
     httpd = wsgi.Server((conf.bind_host, conf.bind_port), app, numthreads=16,
                         server_name="netweave")
-    signal.signal(signal.SIGTERM, lambda *_: httpd.stop())
+    signal.signal(signal.SIGTERM, _interrupt)
     print("netweave serving the Neutron v2.0 API on http://%s:%s/ (state in %s)"
           % (conf.bind_host, conf.bind_port, conf.state_path), flush=True)
     try:

@@ -85,16 +85,11 @@ class NetworkService:
             stmt = self._visible(context, sa.select(Network))
             filters = dict(filters or {})
             stmt = self._filter_special(context, stmt, filters)
-            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
-            stmt = query.apply_tag_filters(stmt, Network.id, tag_filters)
-            stmt = query.apply_sorting(session, stmt, Network, COLUMNS, sorts, limit, marker, page_reverse)
-            rows = session.scalars(stmt).all()
+            rows, leftover = query.fetch_page(session, stmt, Network, COLUMNS, filters, sorts, limit, marker,
+                                              page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
             items = [self.make_dict(context, r, tags[r.id]) for r in rows]
-        items = query.filter_dicts(items, leftover)
-        if page_reverse:
-            items.reverse()
-        return [query.select_fields(i, fields) for i in items]
+        return query.finish_page(items, leftover, page_reverse, fields)
 
     def _filter_special(self, context, stmt, filters):
         """Filters on derived attributes (shared, router:external, provider:*) as SQL."""

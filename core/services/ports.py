@@ -94,16 +94,11 @@ class PortService:
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
                 stmt = self._filter_fixed_ips(stmt, fixed_ips)
-            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
-            stmt = query.apply_tag_filters(stmt, Port.id, tag_filters)
-            stmt = query.apply_sorting(session, stmt, Port, COLUMNS, sorts, limit, marker, page_reverse)
-            rows = session.scalars(stmt).all()
+            rows, leftover = query.fetch_page(session, stmt, Port, COLUMNS, filters, sorts, limit, marker,
+                                              page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
             items = [self._dict(session, r, tags[r.id]) for r in rows]
-        items = query.filter_dicts(items, leftover)
-        if page_reverse:
-            items.reverse()
-        return [query.select_fields(i, fields) for i in items]
+        return query.finish_page(items, leftover, page_reverse, fields)
 
     @staticmethod
     def _filter_fixed_ips(stmt, values):

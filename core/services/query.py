@@ -100,3 +100,20 @@ def select_fields(item, fields):
     if not fields:
         return item
     return {k: v for k, v in item.items() if k in fields}
+
+
+def fetch_page(session, stmt, model, column_map, filters=None, sorts=None, limit=None, marker=None,
+               page_reverse=False, tag_filters=None):
+    """Run a list query with everything a list call may ask; returns (rows, leftover filters)."""
+    stmt, leftover = apply_filters(stmt, column_map, filters)
+    stmt = apply_tag_filters(stmt, model.id, tag_filters)
+    stmt = apply_sorting(session, stmt, model, column_map, sorts, limit, marker, page_reverse)
+    return session.scalars(stmt).all(), leftover
+
+
+def finish_page(items, leftover, page_reverse, fields):
+    """Apply the Python-side filters, undo reverse paging and select the fields."""
+    items = filter_dicts(items, leftover)
+    if page_reverse:
+        items.reverse()
+    return [select_fields(i, fields) for i in items]

@@ -117,13 +117,10 @@ class RbacService:
             return []
         with db_api.reader_scope() as session:
             stmt = self._visible(context, sa.select(RBAC))
-            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
-            stmt = query.apply_sorting(session, stmt, RBAC, COLUMNS, sorts, limit, marker, page_reverse)
-            items = [self.make_dict(r) for r in session.scalars(stmt).all()]
-        items = query.filter_dicts(items, leftover)
-        if page_reverse:
-            items.reverse()
-        return [query.select_fields(i, fields) for i in items]
+            rows, leftover = query.fetch_page(session, stmt, RBAC, COLUMNS, filters, sorts, limit, marker,
+                                              page_reverse)
+            items = [self.make_dict(r) for r in rows]
+        return query.finish_page(items, leftover, page_reverse, fields)
 
     @db_api.retry_db_errors
     def create(self, context, data):

@@ -79,16 +79,11 @@ class SubnetPoolService:
              page_reverse=False, tag_filters=None):
         with db_api.reader_scope() as session:
             stmt = self._visible(context, sa.select(SubnetPool))
-            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
-            stmt = query.apply_tag_filters(stmt, SubnetPool.id, tag_filters)
-            stmt = query.apply_sorting(session, stmt, SubnetPool, COLUMNS, sorts, limit, marker, page_reverse)
-            rows = session.scalars(stmt).all()
+            rows, leftover = query.fetch_page(session, stmt, SubnetPool, COLUMNS, filters, sorts, limit, marker,
+                                              page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
             items = [make_dict(r, tags[r.id]) for r in rows]
-        items = query.filter_dicts(items, leftover)
-        if page_reverse:
-            items.reverse()
-        return [query.select_fields(i, fields) for i in items]
+        return query.finish_page(items, leftover, page_reverse, fields)
 
     def _check_single_default(self, session, ip_version, exclude_id=None):
         stmt = sa.select(SubnetPool.id).where(SubnetPool.is_default.is_(True),

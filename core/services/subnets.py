@@ -94,16 +94,11 @@ class SubnetService:
                         visibility.net_models.NetworkRBAC.action == visibility.SHARED,
                         visibility.net_models.NetworkRBAC.target_tenant == "*"))
                 stmt = stmt.where(shared if True in wanted else sa.not_(shared))
-            stmt, leftover = query.apply_filters(stmt, COLUMNS, filters)
-            stmt = query.apply_tag_filters(stmt, Subnet.id, tag_filters)
-            stmt = query.apply_sorting(session, stmt, Subnet, COLUMNS, sorts, limit, marker, page_reverse)
-            rows = session.scalars(stmt).all()
+            rows, leftover = query.fetch_page(session, stmt, Subnet, COLUMNS, filters, sorts, limit, marker,
+                                              page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
             items = [self._dict(session, r, tags[r.id]) for r in rows]
-        items = query.filter_dicts(items, leftover)
-        if page_reverse:
-            items.reverse()
-        return [query.select_fields(i, fields) for i in items]
+        return query.finish_page(items, leftover, page_reverse, fields)
 
     # --- writes ----------------------------------------------------------
 
