@@ -11,6 +11,14 @@ MECHANISM_NAMESPACE = "netweave.ml2.mechanism_drivers"
 EXTENSION_NAMESPACE = "netweave.ml2.extension_drivers"
 
 
+def _hook(runner, method):
+    """A manager method that runs ``method`` of every driver through ``runner``."""
+    def call(self, context):
+        getattr(self, runner)(method, context)
+    call.__name__ = method
+    return call
+
+
 class MechanismManager:
     """Calls every mechanism driver, in configured order, for each resource event."""
 
@@ -34,12 +42,11 @@ class MechanismManager:
             except Exception:  # noqa: BLE001 - the change is committed; report and go on
                 LOG.exception("Mechanism driver '%s' failed in %s", name, method)
 
-    def __getattr__(self, method):
-        if method.endswith("_precommit"):
-            return lambda context: self._precommit(method, context)
-        if method.endswith("_postcommit"):
-            return lambda context: self._postcommit(method, context)
-        raise AttributeError(method)
+    for _event in ("create_network", "update_network", "delete_network", "create_subnet", "update_subnet",
+                   "delete_subnet", "create_port", "update_port", "delete_port"):
+        locals()[_event + "_precommit"] = _hook("_precommit", _event + "_precommit")
+        locals()[_event + "_postcommit"] = _hook("_postcommit", _event + "_postcommit")
+    del _event
 
     def bind_port(self, context):
         """Ask drivers in order until one binds; returns the driver's name or None."""
