@@ -60,10 +60,15 @@ class Ml2Plugin:
         """Driver set-up; with ``sync`` also the allocation tables (needs the database)."""
         self.type_manager.initialize()
         if sync:
-            with db_api.session_scope() as session:
-                self.type_manager.sync_allocations(session)
+            self._sync_allocations()
         self.mechanism_manager.initialize()
         self.extension_manager.initialize()
+
+    @db_api.retry_db_errors
+    def _sync_allocations(self):
+        # Two servers starting together may insert the same rows; the loser retries.
+        with db_api.session_scope() as session:
+            self.type_manager.sync_allocations(session)
 
     # --- networks ----------------------------------------------------------
     def create_network(self, context, body):

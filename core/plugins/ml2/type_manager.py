@@ -10,9 +10,9 @@ import logging
 from oslo_config import cfg
 
 from netweave.core import exceptions as exc
+from netweave.core.api.resource import MISSING
 from netweave.core.config import common as _common_opts  # noqa: F401 - registers global_physnet_mtu
 from netweave.core.config import ml2 as _ml2_opts  # noqa: F401 - registers [ml2] and [ml2_type_*]
-from netweave.core.api.resource import MISSING
 from netweave.core.plugins.ml2 import driver_api as api
 from netweave.core.plugins.ml2 import loading
 
