@@ -44,10 +44,9 @@ class ApiApplication:
         if path.startswith("/v2.0/extensions"):
             return self._extensions(request, path)
         handler, kwargs = self.router.dispatch(request.method, path)
-        args = [request, context]
         if getattr(handler, "takes_body", False):
-            args.append(self._body(request))
-        result = handler(*args, **kwargs)
+            kwargs["body"] = self._body(request)
+        result = handler(request, context, **kwargs)
         return self._result(request, result)
 
     def _result(self, request, result):

@@ -199,7 +199,13 @@ def allocate_from_pool(session, pool_row, used_cidrs=None, prefixlen=None, cidr=
     gets StaleDataError at flush and ``retry_db_errors`` runs it again, where it
     sees the first one's subnet. ``used_cidrs`` defaults to the pool's subnets,
     read after the bump so they are at least as new as the lock.
+
+    Before the bump the row is re-read FOR UPDATE (a no-op on SQLite, whose
+    writers are serialised anyway): under contention on PostgreSQL/MySQL the
+    carvings then queue on the row instead of mostly failing and retrying.
+    The re-read drops unflushed changes to ``pool_row``; flush them first.
     """
+    session.refresh(pool_row, with_for_update=True)
     pool_row.updated_at = model_base.utcnow()
     orm.attributes.flag_modified(pool_row, "updated_at")
     session.flush()
