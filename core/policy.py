@@ -8,7 +8,7 @@ import re
 import sys
 
 from oslo_config import cfg
-from oslo_policy import _checks
+from oslo_context import context as oslo_context
 from oslo_policy import opts as policy_opts
 from oslo_policy import policy
 from oslo_utils import strutils
@@ -23,8 +23,8 @@ ADVSVC_CTX_POLICY = "context_is_advsvc"
 _ENFORCER = None
 
 
-@_checks.register("field")
-class FieldCheck(_checks.Check):
+@policy.register("field")
+class FieldCheck(policy.Check):
     """``field:<resource>:<attribute>=<value>``: compare an attribute of the target.
 
     A value starting with ``~`` is a regular expression matched at the start of
@@ -71,7 +71,7 @@ def init(conf=None, policy_file=None):
     The policy file ([oslo_policy] policy_file, policy.yaml) is looked up in the
     directories of the parsed configuration files. Before the configuration is
     parsed there is nowhere to look, so only the defaults in code apply until
-    reset() is called.
+    reset() is called. Once created, the enforcer is returned whatever is passed.
     """
     global _ENFORCER
     if _ENFORCER is None:
@@ -116,12 +116,24 @@ def get_enforcer():
     return init()
 
 
+def _credentials(context):
+    """The caller's policy values as a plain dict, with Neutron's tenant_id and is_admin.
+
+    oslo.context warns on every read of keys it considers deprecated, and the
+    legacy rules read tenant_id in nearly every check; a plain dict stays quiet.
+    """
+    credentials = dict(oslo_context.RequestContext.to_policy_values(context))
+    credentials["tenant_id"] = context.project_id
+    credentials["is_admin"] = context.is_admin
+    return credentials
+
+
 def check_is_admin(context):
     """Whether the caller matches ``context_is_admin`` (the policy file may redefine it)."""
     enforcer = init()
     if ADMIN_CTX_POLICY not in enforcer.rules:
         return False
-    credentials = context.to_policy_values()
+    credentials = _credentials(context)
     return bool(enforcer.enforce(ADMIN_CTX_POLICY, credentials, credentials))
 
 
@@ -130,7 +142,7 @@ def check_is_advsvc(context):
     enforcer = init()
     if ADVSVC_CTX_POLICY not in enforcer.rules:
         return False
-    credentials = context.to_policy_values()
+    credentials = _credentials(context)
     return bool(enforcer.enforce(ADVSVC_CTX_POLICY, credentials, credentials))
 
 
@@ -145,7 +157,7 @@ def check(context, action, target, might_not_exist=False):
     enforcer = init()
     if might_not_exist and action not in enforcer.rules:
         return True
-    return bool(enforcer.enforce(action, target, context))
+    return bool(enforcer.enforce(action, target, _credentials(context)))
 
 
 def enforce(context, action, target, plugin=None):
@@ -185,6 +197,7 @@ def enforce_attributes(context, action, target, attribute_names, defaults=None):
     if context.is_admin:
         return True
     enforcer = init()
+    credentials = _credentials(context)
     defaults = defaults or {}
     for name in attribute_names:
         if name not in target:
@@ -195,7 +208,7 @@ def enforce_attributes(context, action, target, attribute_names, defaults=None):
         for rule in _attribute_rules(action, name, value):
             if rule not in enforcer.rules:
                 continue
-            if not enforcer.enforce(rule, target, context):
+            if not enforcer.enforce(rule, target, credentials):
                 raise exceptions.PolicyNotAuthorized(action="%s and rule:%s" % (action, rule))
     return True
 

@@ -17,7 +17,7 @@ pytest.register_assert_rewrite("fixtures")
 
 from fixtures.system import check_system_marker  # noqa: E402
 
-pytest_plugins = ["fixtures.system", "fixtures.processes", "fixtures.postgres", "fixtures.server"]
+pytest_plugins = ["fixtures.system", "fixtures.processes", "fixtures.postgres", "fixtures.server", "fixtures.keystone"]
 
 
 def pytest_configure(config):
