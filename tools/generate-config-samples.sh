@@ -31,4 +31,5 @@ mkdir -p "$OUT"
     --output-file "$OUT/ml2_conf.ini.sample"
 "$BIN_DIR/oslopolicy-sample-generator" --config-file etc/oslo-policy-generator/netweave.conf \
     --output-file "$OUT/policy.yaml.sample"
-echo "generate-config-samples.sh: wrote $OUT/netweave.conf.sample, $OUT/ml2_conf.ini.sample, $OUT/policy.yaml.sample" >&2
+echo "generate-config-samples.sh: wrote netweave.conf.sample, ml2_conf.ini.sample and" \
+    "policy.yaml.sample in $OUT" >&2

@@ -26,4 +26,7 @@ def load_named(namespace, names, kind):
 
 
 def _reraise(_manager, entrypoint, error):
-    raise UnknownDriver("Could not load %s: %s" % (entrypoint, error)) from error
+    if isinstance(error, UnknownDriver):
+        # A nested plug-in (a driver of the core plugin) is the one to name.
+        raise error
+    raise UnknownDriver("Could not load %s: %s" % (entrypoint.name, error)) from error

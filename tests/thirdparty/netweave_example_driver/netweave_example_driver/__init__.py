@@ -1,0 +1,1 @@
+"""Example third-party mechanism driver for netweave (see driver.py)."""

@@ -1,0 +1,128 @@
+"""The sample files in etc/ match what the code declares.
+
+tools/generate-config-samples.sh writes etc/netweave.conf.sample,
+etc/ml2_conf.ini.sample and etc/policy.yaml.sample with oslo-config-generator
+and oslopolicy-sample-generator. Here it runs again into a temporary folder,
+with the generators next to this interpreter, and any difference from the
+committed files fails: an option or policy rule added without regenerating
+the samples is caught. Only netweave's own option namespaces are sampled, so a
+library release does not make the committed files stale.
+"""
+import difflib
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAMPLES = ("netweave.conf.sample", "ml2_conf.ini.sample", "policy.yaml.sample")
+SCRIPT = os.path.join(REPO, "tools", "generate-config-samples.sh")
+
+# (sample file, section, option): what an operator of a Neutron-like service expects to set.
+REQUIRED_OPTIONS = [
+    ("netweave.conf.sample", "DEFAULT", name) for name in (
+        "bind_host", "bind_port", "api_workers", "state_path", "core_plugin", "service_plugins",
+        "auth_strategy", "base_mac", "allow_overlapping_ips", "global_physnet_mtu")
+] + [
+    ("netweave.conf.sample", "database", "connection"),
+    ("netweave.conf.sample", "quotas", "quota_network"),
+    ("ml2_conf.ini.sample", "ml2", "path_mtu"),
+    ("ml2_conf.ini.sample", "ml2", "physical_network_mtus"),
+    ("ml2_conf.ini.sample", "ml2_type_flat", "flat_networks"),
+    ("ml2_conf.ini.sample", "ml2_type_vlan", "network_vlan_ranges"),
+    ("ml2_conf.ini.sample", "ml2_type_vxlan", "vni_ranges"),
+    ("ml2_conf.ini.sample", "ml2_type_gre", "tunnel_id_ranges"),
+    ("ml2_conf.ini.sample", "ml2_type_geneve", "vni_ranges"),
+    ("ml2_conf.ini.sample", "ml2_type_geneve", "max_header_size"),
+]
+
+_SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
+_OPTION = re.compile(r"^#([A-Za-z0-9_.-]+) =( |$)")
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _committed(name):
+    return _read(os.path.join(REPO, "etc", name))
+
+
+def _sample_options(text):
+    """{section: {option names}} from the commented-out defaults of an oslo-config-generator sample."""
+    found = {}
+    section = None
+    for line in text.splitlines():
+        match = _SECTION.match(line)
+        if match:
+            section = match.group(1)
+            found.setdefault(section, set())
+            continue
+        match = _OPTION.match(line)
+        if match and section is not None:
+            found[section].add(match.group(1))
+    return found
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("samples")
+    env = dict(os.environ, BIN_DIR=os.path.dirname(sys.executable))
+    result = subprocess.run(["bash", SCRIPT, str(out)], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=300, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_committed_sample_is_current(regenerated, name):
+    fresh = _read(os.path.join(str(regenerated), name))
+    committed = _committed(name)
+    if fresh != committed:
+        diff = "".join(list(difflib.unified_diff(
+            committed.splitlines(True), fresh.splitlines(True), "etc/" + name + " (committed)",
+            name + " (from the code)"))[:80])
+        pytest.fail("etc/%s is stale; run tools/generate-config-samples.sh and commit it:\n%s" % (name, diff))
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_generator_inputs_name_the_committed_outputs(name):
+    """The inputs' own output_file (used when the generators run by hand) points at etc/."""
+    inputs = {"netweave.conf.sample": "oslo-config-generator/netweave.conf",
+              "ml2_conf.ini.sample": "oslo-config-generator/ml2_conf.ini",
+              "policy.yaml.sample": "oslo-policy-generator/netweave.conf"}
+    text = _read(os.path.join(REPO, "etc", inputs[name]))
+    assert re.search(r"^output_file = etc/%s$" % re.escape(name), text, re.M), text
+
+
+@pytest.mark.parametrize("sample,section,option", REQUIRED_OPTIONS,
+                         ids=["%s:%s" % (s, o) for _f, s, o in REQUIRED_OPTIONS])
+def test_required_option_is_documented(sample, section, option):
+    options = _sample_options(_committed(sample))
+    assert section in options, "no [%s] in etc/%s" % (section, sample)
+    assert option in options[section], "[%s] %s missing from etc/%s" % (section, option, sample)
+
+
+def test_server_sample_holds_only_netweave_sections():
+    sections = set(_sample_options(_committed("netweave.conf.sample")))
+    assert sections == {"DEFAULT", "database", "quotas"}
+
+
+def test_ml2_sample_has_only_ml2_sections():
+    sections = set(_sample_options(_committed("ml2_conf.ini.sample")))
+    assert sections == {"DEFAULT", "ml2", "ml2_type_flat", "ml2_type_vlan", "ml2_type_vxlan",
+                        "ml2_type_gre", "ml2_type_geneve"}
+    assert not _sample_options(_committed("ml2_conf.ini.sample"))["DEFAULT"]
+
+
+def test_policy_sample_lists_every_default_rule_commented_out():
+    from netweave.core import policy_rules
+    text = _committed("policy.yaml.sample")
+    # As shipped everything is a comment, so the defaults in the code apply.
+    assert yaml.safe_load(text) is None
+    uncommented = yaml.safe_load("".join(line[1:] for line in text.splitlines(True) if line.startswith('#"')))
+    assert uncommented == {rule.name: rule.check_str for rule in policy_rules.list_rules()}
