@@ -64,8 +64,12 @@ def build_keystone_context(environ):
 
     X-Identity-Status is only 'Confirmed' for a valid token; with
     delay_auth_decision auth_token lets other requests through marked 'Invalid'.
+    An X-Service-Token that failed validation (X-Service-Identity-Status other
+    than 'Confirmed') rejects the request too, as auth_token itself would.
     """
     if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
+        return None
+    if environ.get("HTTP_X_SERVICE_IDENTITY_STATUS", "Confirmed") != "Confirmed":
         return None
     ctx = nw_context.Context.from_environ(environ, **_context_overrides(environ))
     if not ctx.user_id:
@@ -104,11 +108,15 @@ def wrap_auth(app, conf):
     """Put the middlewares of ``conf.auth_strategy`` in front of ``app``.
 
     keystonemiddleware reads its [keystone_authtoken] options from the same
-    ``conf`` object, so one configuration file drives both.
+    ``conf`` object, so one configuration file drives both. auth_token always
+    runs with delay_auth_decision: it only marks a request's identity, and
+    KeystoneContextMiddleware answers the 401 with a NeutronError body (auth_token
+    still adds the WWW-Authenticate header to it).
     """
     policy.init(conf)
     if conf.auth_strategy == "noauth":
         return NoAuthContextMiddleware(app)
     # Imported here so that noauth deployments never load keystonemiddleware.
     from keystonemiddleware import auth_token
-    return auth_token.AuthProtocol(KeystoneContextMiddleware(app), {"oslo_config_config": conf})
+    return auth_token.AuthProtocol(KeystoneContextMiddleware(app),
+                                   {"oslo_config_config": conf, "delay_auth_decision": True})
