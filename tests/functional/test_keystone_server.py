@@ -11,7 +11,7 @@ import pytest
 import requests
 from openstack import connection
 
-from fixtures.server import start_server
+from harness.server import start_server
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,8 @@ import time
 import pytest
 import requests
 
-from fixtures import processes
-from fixtures import server as server_fixtures
+from harness import processes
+from harness import server as server_fixtures
 
 DRIVER_SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                              "thirdparty", "netweave_example_driver")

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from fixtures import system
-from fixtures.processes import ProcessDied, free_tcp_port, port_accepts
+from harness import system
+from harness.processes import ProcessDied, free_tcp_port, port_accepts
 
 
 def _bindable(port):

@@ -1,0 +1,72 @@
+"""The real ML2 plugin in the test process, with an agent-based mechanism driver.
+
+``in_process_plugin(url)`` creates the schema at ``url``, points the process's
+database at it and returns an initialised Ml2Plugin using project networks
+of type vxlan (VNIs 100-199). Its mechanism drivers are the configured ones
+(none) plus ``AgentBasedDriver``, reachable as ``plugin.driver``: it binds a
+port only on a host whose Linux bridge agent is alive and enabled, as the
+Linux bridge and Open vSwitch drivers do through PortContext.host_agents.
+
+``plugin_overrides()`` is a context manager holding the [ml2] overrides; the
+type drivers read cfg.CONF, so they must stay in force while the plugin is used.
+"""
+import contextlib
+
+from oslo_config import cfg
+
+from netweave.core.db import all_models
+from netweave.core.db import api as db_api
+from netweave.core.plugins.ml2 import driver_api
+from netweave.core.plugins.ml2 import plugin as plugin_mod
+from netweave.core.rpc import topics
+
+OVERRIDES = [("tenant_network_types", ["vxlan"], "ml2"), ("vni_ranges", ["100:199"], "ml2_type_vxlan")]
+VIF_TYPE = "bridge"
+
+
+class AgentBasedDriver(driver_api.MechanismDriver):
+    """Binds the first segment on hosts whose Linux bridge agent is alive and enabled."""
+
+    def __init__(self):
+        self.seen_agents = []
+        self.status_updates = []
+
+    def bind_port(self, context):
+        agents = context.host_agents(topics.AGENT_TYPE_LINUXBRIDGE)
+        self.seen_agents.append(agents)
+        if any(a["alive"] and a["admin_state_up"] for a in agents) and context.segments_to_bind:
+            context.set_binding(context.segments_to_bind[0]["id"], VIF_TYPE, {"port_filter": True})
+
+    def update_port_postcommit(self, context):
+        if context.original and context.original["status"] != context.current["status"]:
+            self.status_updates.append((context.original["status"], context.current["status"]))
+
+
+@contextlib.contextmanager
+def plugin_overrides():
+    for name, value, group in OVERRIDES:
+        cfg.CONF.set_override(name, value, group)
+    try:
+        yield
+    finally:
+        for name, _value, group in OVERRIDES:
+            cfg.CONF.clear_override(name, group)
+
+
+def in_process_plugin(url):
+    engine = db_api.DATABASE.configure(url)
+    all_models.metadata.create_all(engine)
+    plugin = plugin_mod.Ml2Plugin(cfg.CONF)
+    plugin.initialize(sync=True)
+    plugin.driver = AgentBasedDriver()
+    plugin.mechanism_manager.drivers.append(("agent_based", plugin.driver))
+    return plugin
+
+
+def linuxbridge_state(host, **extra):
+    """A Linux bridge agent's state report."""
+    state = {"agent_type": topics.AGENT_TYPE_LINUXBRIDGE, "binary": "netweave-linuxbridge-agent",
+             "host": host, "topic": topics.AGENT,
+             "configurations": {"interface_mappings": {"physnet1": "eth1"}, "devices": 0}}
+    state.update(extra)
+    return state
