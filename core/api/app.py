@@ -30,7 +30,14 @@ class ApiApplication:
             return faults.to_response(error)
 
     def _serve(self, request):
-        path = request.path_info.rstrip("/") or "/"
+        try:
+            path = request.path_info.rstrip("/") or "/"
+            # WebOb decodes the query string lazily; a bad one must fail here, as a client error.
+            list(request.GET.items())
+        except UnicodeDecodeError:
+            raise faults.bad_request("The request URL is not valid UTF-8")
+        if path in ("/", "/v2.0", "/v2.0.json") and request.method not in ("GET", "HEAD"):
+            raise faults.HTTPError(405, "The method %s is not allowed for this resource." % request.method)
         if path == "/":
             return self._json(200, self._versions(request))
         if not (path == "/v2.0" or path.startswith("/v2.0/")):
@@ -72,9 +79,12 @@ class ApiApplication:
         if not raw:
             return {}
         try:
-            return json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+            body = json.loads(raw.decode("utf-8"))
+            # "\ud800" escapes decode to lone surrogates, which no database can store.
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except (ValueError, UnicodeError, RecursionError):
             raise faults.bad_request("Malformed request body")
+        return body
 
     @staticmethod
     def _json(status, payload):

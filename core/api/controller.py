@@ -35,12 +35,16 @@ class ResourceController:
         self._has_network = "network_id" in resource.attributes
         # Attributes whose visibility a policy rule may decide ("get_port:binding:host_id").
         self._guarded = [n for n, a in resource.attributes.items() if a.enforce_policy]
+        self._show_rules = [(n, "%s:%s" % (self._show, n)) for n in self._guarded]
         self._hidden = {n for n, a in resource.attributes.items() if not a.is_visible}
 
     # --- read ------------------------------------------------------------
 
     def index(self, request, context):
         q = query_parser.parse(request.params, self.resource, self.conf)
+        if q.marker and q.limit:
+            # Like Neutron: a marker naming nothing the caller can see is a 404, not page one.
+            self._fetch_visible(context, q.marker, self._fields_to_fetch(["id"]))
         fetch_fields = self._fields_to_fetch(q.fields)
         kwargs = {"filters": q.filters, "fields": fetch_fields, "sorts": q.sorts, "limit": q.limit,
                   "marker": q.marker, "page_reverse": q.page_reverse}
@@ -48,12 +52,14 @@ class ResourceController:
             kwargs["tag_filters"] = q.tag_filters
         items = getattr(self.plugin, self._list)(context, **kwargs)
         owners = self._network_owners(context, items)
+        guards = self._show_guards()
+        kept = {}
         visible = []
         for item in items:
             target = self._target(item, owners)
             if not self._allowed(context, self._show, target):
                 continue
-            visible.append(self._shape(context, item, target, q.fields))
+            visible.append(self._shape(context, item, target, q.fields, guards, kept))
         result = {self.resource.collection: visible}
         if q.limit:
             result[self.resource.collection + "_links"] = self._links(request, visible, q)
@@ -61,13 +67,16 @@ class ResourceController:
 
     def show(self, request, context, item_id):
         fields = query_parser.parse_fields(request.params)
-        item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields))
-        target = self._target(item, self._network_owners(context, [item]))
+        owners = {}
+        item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields), owners=owners)
+        target = self._target(item, self._network_owners(context, [item], owners))
         return {self.resource.member: self._shape(context, item, target, fields)}
 
-    def _fetch_visible(self, context, item_id, fields=None):
+    def _fetch_visible(self, context, item_id, fields=None, owners=None):
+        """The item if the caller may see it. ``owners``, a dict, receives the network
+        owners looked up on the way, so the rest of the request need not ask again."""
         item = getattr(self.plugin, self._show)(context, item_id, fields=fields)
-        target = self._target(item, self._network_owners(context, [item]))
+        target = self._target(item, self._network_owners(context, [item], owners))
         if not self._allowed(context, self._show, target):
             raise self._not_found(item_id)
         return item
@@ -78,18 +87,19 @@ class ResourceController:
     def create(self, request, context, body):
         members, is_bulk = body_checks.members_of(self.resource, body, self.conf.allow_bulk)
         prepared = []
+        owners = {}
         for data in members:
             item, sent = body_checks.prepare_create(self.resource, data, context)
             target = dict(item)
-            self._add_network_owner(context, target)
+            self._add_network_owner(context, target, owners)
             self.policy.enforce(context, self._create, target)
             self._enforce_attributes(context, self._create, target, sent)
             prepared.append(item)
         if is_bulk:
             created = self._create_many(context, prepared)
-            return 201, {self.resource.collection: [self._shape_own(context, c) for c in created]}
+            return 201, {self.resource.collection: [self._shape_own(context, c, owners) for c in created]}
         created = getattr(self.plugin, self._create)(context, {self.resource.member: prepared[0]})
-        return 201, {self.resource.member: self._shape_own(context, created)}
+        return 201, {self.resource.member: self._shape_own(context, created, owners)}
 
     def _create_many(self, context, items):
         bulk = getattr(self.plugin, self._create_bulk, None)
@@ -113,9 +123,10 @@ class ResourceController:
     def update(self, request, context, item_id, body):
         data = body_checks.update_member(self.resource, body)
         changes = body_checks.prepare_update(self.resource, data)
-        original = self._fetch_visible(context, item_id)
+        owners = {}
+        original = self._fetch_visible(context, item_id, owners=owners)
         target = dict(original)
-        self._add_network_owner(context, target)
+        self._add_network_owner(context, target, owners)
         target.update(changes)
         self.policy.enforce(context, self._update, target)
         self._enforce_attributes(context, self._update, target, set(changes))
@@ -126,12 +137,13 @@ class ResourceController:
                 raise exc.RevisionNumberConstraintFailed(expected=expected,
                                                          current=original.get("revision_number"))
         updated = getattr(self.plugin, self._update)(context, item_id, {self.resource.member: changes})
-        return {self.resource.member: self._shape_own(context, updated)}
+        return {self.resource.member: self._shape_own(context, updated, owners)}
 
     def delete(self, request, context, item_id):
-        original = self._fetch_visible(context, item_id)
+        owners = {}
+        original = self._fetch_visible(context, item_id, owners=owners)
         target = dict(original)
-        self._add_network_owner(context, target)
+        self._add_network_owner(context, target, owners)
         self.policy.enforce(context, self._delete, target)
         expected = self._if_match(request)
         if expected is not None and original.get("revision_number") != expected:
@@ -161,20 +173,31 @@ class ResourceController:
         wanted = set(fields) | {"id", "tenant_id", "project_id"}
         if self._has_network:
             wanted.add("network_id")
-        if self.resource.collection == "networks":
-            wanted |= {"shared", "router:external"}
+        # Inputs of the default visibility rules (shared, external), when the resource has them.
+        wanted |= {"shared", "router:external"}
         return sorted(w for w in wanted if w in self.resource.attributes)
 
-    def _network_owners(self, context, items):
+    def _network_owners(self, context, items, known=None):
+        """{network_id: owner} of the items' networks visible to the caller.
+
+        ``known``, when given, is a per-request dict of owners already looked up
+        (a network's owner cannot change): only the other networks are asked
+        for, and what is found is added to it.
+        """
         if not self._has_network or not items:
             return {}
         ids = {i.get("network_id") for i in items if i.get("network_id")}
-        return self.core_plugin.get_network_owners(context, ids)
+        if known is None:
+            return self.core_plugin.get_network_owners(context, ids)
+        missing = ids - set(known)
+        if missing:
+            known.update(self.core_plugin.get_network_owners(context, missing))
+        return {i: known[i] for i in ids if i in known}
 
-    def _add_network_owner(self, context, target):
+    def _add_network_owner(self, context, target, known=None):
         if not self._has_network or "network_id" not in target:
             return
-        owners = self.core_plugin.get_network_owners(context, {target["network_id"]})
+        owners = self._network_owners(context, [target], known)
         if target["network_id"] not in owners:
             raise exc.NetworkNotFound(net_id=target["network_id"])
         target["network:tenant_id"] = owners[target["network_id"]]
@@ -198,23 +221,34 @@ class ResourceController:
                 if self.policy.rule_exists(rule):
                     self.policy.enforce(context, rule, target)
 
-    def _shape_own(self, context, item):
-        target = self._target(item, self._network_owners(context, [item]))
+    def _shape_own(self, context, item, known_owners=None):
+        target = self._target(item, self._network_owners(context, [item], known_owners))
         return self._shape(context, item, target, None)
 
-    def _shape(self, context, item, target, fields):
-        shaped = {}
-        for key, value in item.items():
-            if key in self._hidden or key.startswith("_"):
-                continue
-            if fields and key not in fields:
-                continue
-            shaped[key] = value
-        for name in self._guarded:
-            if name in shaped:
-                rule = "%s:%s" % (self._show, name)
-                if self.policy.rule_exists(rule) and not self.policy.check(context, rule, target):
-                    del shaped[name]
+    def _show_guards(self):
+        """(attribute, rule) of the guarded attributes that have a show rule in the policy now."""
+        return [(name, rule) for name, rule in self._show_rules if self.policy.rule_exists(rule)]
+
+    def _kept_keys(self, keys, fields):
+        hidden = self._hidden
+        return [key for key in keys
+                if key not in hidden and not key.startswith("_") and (not fields or key in fields)]
+
+    def _shape(self, context, item, target, fields, guards=None, kept=None):
+        """The item as the caller may see it. For many items of one request pass
+        ``guards`` (what _show_guards() returns) and ``kept``, a dict remembering
+        which keys stay for each set of item keys."""
+        if kept is None:
+            names = self._kept_keys(item, fields)
+        else:
+            keys = tuple(item)
+            names = kept.get(keys)
+            if names is None:
+                names = kept[keys] = self._kept_keys(keys, fields)
+        shaped = {key: item[key] for key in names}
+        for name, rule in self._show_guards() if guards is None else guards:
+            if name in shaped and not self.policy.check(context, rule, target):
+                del shaped[name]
         return shaped
 
     def _links(self, request, items, q):

@@ -5,6 +5,7 @@ from netweave.core.api import validators as v
 _RESERVED = {"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse",
              "tags", "tags-any", "not-tags", "not-tags-any", "verbose", "shared_only"}
 TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
+MAX_LIMIT = 2 ** 31 - 1
 
 
 class ListQuery:
@@ -74,6 +75,8 @@ def parse(params, resource, conf):
             raise faults.bad_request("Limit must be an integer 0 or greater and not '%s'" % raw_limit)
         if limit == 0:
             limit = None
+        # A limit past what databases accept in LIMIT means "everything" anyway.
+        limit = min(limit, MAX_LIMIT) if limit else limit
     if conf.pagination_max_limit and conf.pagination_max_limit > 0:
         limit = min(limit or conf.pagination_max_limit, conf.pagination_max_limit)
     marker = params.get("marker")

@@ -73,7 +73,7 @@ class QuotaController:
             if name not in self.quotas.countable:
                 raise faults.bad_request("Unrecognized attribute(s) '%s'" % name)
             try:
-                clean[name] = v.integer(-1)(limit)
+                clean[name] = v.integer(-1, 2 ** 31 - 1)(limit)
             except v.AttributeInvalid as error:
                 raise faults.bad_request("Invalid input for %s. Reason: %s." % (name, error))
         self._store(project_id, clean)

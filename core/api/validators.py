@@ -30,6 +30,9 @@ def string(max_len=255):
             _fail("'%s' is not a valid string" % (value,))
         if max_len is not None and len(value) > max_len:
             _fail("'%s' exceeds maximum length of %s" % (value, max_len))
+        if "\x00" in value:
+            # No database stores NUL in text the same way; refuse it everywhere.
+            _fail("'%s' contains a NUL character" % value.replace("\x00", "\\x00"))
         return value
     return check
 
@@ -73,6 +76,9 @@ def integer(min_value=None, max_value=None):
             value = int(value)
         if not isinstance(value, int):
             _fail("'%s' is not an integer" % (value,))
+        # Nothing outside a signed 64-bit integer fits any column or query parameter.
+        if not -2 ** 63 <= value < 2 ** 63:
+            _fail("'%s' is out of the range of a 64-bit integer" % (value,))
         if min_value is not None and value < min_value:
             _fail("'%s' is too small - must be at least '%s'" % (value, min_value))
         if max_value is not None and value > max_value:

@@ -65,10 +65,22 @@ class SubnetService:
                                  Subnet.network_id.in_(visibility.networks_shared_with(context)),
                                  Subnet.network_id.in_(visibility.owned_network_ids(context))))
 
-    def _dict(self, session, row, tags=None):
+    def _dict(self, session, row, tags=None, shared_networks=None):
         result = make_dict(row, tags)
+        if shared_networks is not None:
+            result["shared"] = row.network_id in shared_networks
         self.extensions.extend_subnet_dict(session, row, result)
         return result
+
+    @staticmethod
+    def _networks_shared_with(session, context, network_ids):
+        """Ids among ``network_ids`` shared with the caller (what get_subnet's policy needs)."""
+        rbac = visibility.net_models.NetworkRBAC
+        if not network_ids:
+            return set()
+        return set(session.scalars(sa.select(rbac.object_id).where(
+            rbac.object_id.in_(list(network_ids)), rbac.action == visibility.SHARED,
+            rbac.target_tenant.in_(visibility.rbac_targets(context)))))
 
     def get_row(self, session, context, subnet_id):
         row = session.scalar(self._visible(context, sa.select(Subnet).where(Subnet.id == subnet_id)))
@@ -79,8 +91,9 @@ class SubnetService:
     def get(self, context, subnet_id, fields=None):
         with db_api.reader_scope() as session:
             row = self.get_row(session, context, subnet_id)
-            return query.select_fields(self._dict(session, row, common.load_tags(session, [row.id])[row.id]),
-                                       fields)
+            shared = self._networks_shared_with(session, context, {row.network_id})
+            return query.select_fields(
+                self._dict(session, row, common.load_tags(session, [row.id])[row.id], shared), fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
@@ -97,7 +110,8 @@ class SubnetService:
             rows, leftover = query.fetch_page(session, stmt, Subnet, COLUMNS, filters, sorts, limit, marker,
                                               page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
-            items = [self._dict(session, r, tags[r.id]) for r in rows]
+            shared = self._networks_shared_with(session, context, {r.network_id for r in rows})
+            items = [self._dict(session, r, tags[r.id], shared) for r in rows]
         return query.finish_page(items, leftover, page_reverse, fields)
 
     # --- writes ----------------------------------------------------------

@@ -57,7 +57,8 @@ SUBNETS = Resource(
               is_filter=True, is_sort_key=True),
             A("ipv6_address_mode", allow_post=True, default=None,
               convert=v.one_of_or_none(*IPV6_MODES), is_filter=True, is_sort_key=True),
-            A("shared", is_filter=True, filter_convert=v.boolean),
+            # Whether the network is shared with the caller: policy input, not shown (as in Neutron).
+            A("shared", is_filter=True, is_visible=False, filter_convert=v.boolean),
         ),
     })
 
