@@ -116,6 +116,10 @@ class TenantQuotaNotFound(NotFound):
     message = "Quota for tenant %(tenant_id)s could not be found."
 
 
+class AgentNotFound(NotFound):
+    message = "Agent %(id)s could not be found."
+
+
 # --- conflicts ---------------------------------------------------------
 
 class NetworkInUse(InUse):

@@ -1,7 +1,10 @@
 """netweave-all-in-one: one process, SQLite under state_path, noauth, 127.0.0.1:9696.
 
 Migrations run automatically and the API is served by a threaded WSGI server
-in this very process, so a single command gives a working endpoint.
+in this very process, so a single command gives a working endpoint. The
+agents' RPC servers run in it too: on the in-process transport (fake://)
+unless a configuration file sets transport_url, e.g. to a RabbitMQ that
+agents on other hosts reach.
 """
 import argparse
 import logging
@@ -12,8 +15,10 @@ import sys
 from cheroot import wsgi
 from oslo_config import cfg
 
-from netweave.core.cmd import common, server
+from netweave.core.api import builder
+from netweave.core.cmd import common, rpc_server, server
 from netweave.core.db import setup as db_setup
+from netweave.core.rpc import transport as rpc_transport
 
 LOG = logging.getLogger(__name__)
 
@@ -47,7 +52,16 @@ def build_conf(args, conf=cfg.CONF):
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_vxlan")
         conf.set_override("tunnel_id_ranges", ["1:1000"], "ml2_type_gre")
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_geneve")
+    if not rpc_transport.url_configured(conf):
+        conf.set_override("transport_url", rpc_transport.IN_PROCESS_URL)
     return conf
+
+
+def build(conf):
+    """The WSGI application and the started RPC servers of one all-in-one process."""
+    core_plugin, service_plugins = server.load_plugins(conf, sync=True)
+    app = builder.build_wsgi_app(conf, core_plugin, service_plugins)
+    return app, rpc_server.start_servers(conf, core_plugin, service_plugins)
 
 
 def _interrupt(_signum, _frame):
@@ -60,7 +74,7 @@ def main(argv=None):
     conf = build_conf(args)
     db_setup.upgrade(db_setup.database_url(conf))
     try:
-        app = server.make_app(conf, sync=True)
+        app, rpc_servers = build(conf)
     except RuntimeError as error:
         common.fail(str(error))
     httpd = wsgi.Server((conf.bind_host, conf.bind_port), app, numthreads=16,
@@ -72,6 +86,9 @@ def main(argv=None):
         httpd.start()
     except KeyboardInterrupt:
         httpd.stop()
+    finally:
+        rpc_servers.stop()
+        rpc_transport.cleanup()
     return 0
 
 

@@ -2,7 +2,12 @@
 
 The master checks the schema and syncs allocation tables once; every worker
 then builds its own plugins and engine after the fork (no shared connections).
+
+Workers only send to the agents (notifications after commit, over
+``transport_url``); what the agents send is served by netweave-rpc-server
+(see core/cmd/rpc_server.py). Without transport_url no agent is told anything.
 """
+import gc
 import logging
 import multiprocessing
 import sys
@@ -15,14 +20,39 @@ from netweave.core.api import builder
 from netweave.core.cmd import common
 from netweave.core.db import api as db_api
 from netweave.core.db import setup as db_setup
+from netweave.core.rpc import transport as rpc_transport
 
 LOG = logging.getLogger(__name__)
 
 
-def make_app(conf, sync=False):
+def load_plugins(conf, sync=False):
+    """The configured plugins on the configured database, connected to the agents if
+    a transport_url is set."""
     db_setup.configure(conf)
     core_plugin, service_plugins = service.load_plugins(conf, sync=sync)
+    if rpc_transport.url_configured(conf):
+        transport = rpc_transport.get_transport(conf)
+        for plugin in [core_plugin] + list(service_plugins):
+            connect = getattr(plugin, "connect_agents", None)
+            if connect is not None:
+                connect(transport)
+    else:
+        LOG.info("transport_url is not set: agents will not be notified of changes")
+    return core_plugin, service_plugins
+
+
+def make_app(conf, sync=False):
+    core_plugin, service_plugins = load_plugins(conf, sync=sync)
     return builder.build_wsgi_app(conf, core_plugin, service_plugins)
+
+
+def _freeze_startup_objects(_worker):
+    """Once a worker has built its app: keep what start-up made out of the garbage
+    collector's full passes. Those objects live as long as the worker, yet every
+    full collection walked them all (tens of ms with a loaded app), in the middle
+    of whichever request happened to trigger it."""
+    gc.collect()
+    gc.freeze()
 
 
 class _Gunicorn(gunicorn_base.BaseApplication):
@@ -43,6 +73,7 @@ class _Gunicorn(gunicorn_base.BaseApplication):
             "accesslog": None,
             "loglevel": "warning",
             "proc_name": "netweave-server",
+            "post_worker_init": _freeze_startup_objects,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)

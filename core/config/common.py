@@ -32,6 +32,9 @@ core_opts = [
     cfg.StrOpt("api_paste_config", default=None, help="Unused; kept for neutron.conf compatibility."),
     cfg.IntOpt("agent_down_time", default=75,
                help="Seconds after the last heartbeat before an agent is regarded as down."),
+    cfg.BoolOpt("enable_new_agents", default=True,
+                help="Whether an agent reporting for the first time starts with admin_state_up "
+                     "true; when false, an administrator enables it before ports bind to it."),
     cfg.StrOpt("host", default=__import__("socket").gethostname(), sample_default="example.domain",
                help="Hostname to be used by the server and agents on this machine."),
 ]

@@ -1,5 +1,5 @@
 """Option lists for oslo-config-generator (entry points in setup.cfg)."""
-from netweave.core.config import common, ml2
+from netweave.core.config import agent, common, ml2
 
 
 def list_server_opts():
@@ -8,6 +8,10 @@ def list_server_opts():
         ("database", common.database_opts),
         ("quotas", common.quota_opts),
     ]
+
+
+def list_agent_opts():
+    return [("agent", agent.agent_opts)]
 
 
 def list_ml2_opts():

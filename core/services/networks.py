@@ -28,13 +28,15 @@ COLUMNS = {
 
 
 class NetworkService:
-    def __init__(self, conf, type_manager, mechanism_manager, extension_manager, quotas, rbac):
+    def __init__(self, conf, type_manager, mechanism_manager, extension_manager, quotas, rbac, notifier=None):
         self.conf = conf
         self.types = type_manager
         self.mechanisms = mechanism_manager
         self.extensions = extension_manager
         self.quotas = quotas
         self.rbac = rbac
+        # Tells the agents about changes after commit (None: nobody to tell).
+        self.notifier = notifier
         self.port_deleter = None  # set by the plugin: deletes auto-removable ports
         self.subnet_deleter = None
 
@@ -210,6 +212,10 @@ class NetworkService:
                                                          segments=[segment_dict(s) for s in row.segments])
             self.mechanisms.update_network_precommit(mech_context)
         self.mechanisms.update_network_postcommit(mech_context)
+        # Agents act on a network's state and MTU only, so only those changes are sent.
+        changed = any(original.get(key) != result.get(key) for key in ("admin_state_up", "mtu"))
+        if self.notifier is not None and changed:
+            self.notifier.network_update(context, result)
         return result
 
     @staticmethod
@@ -240,6 +246,8 @@ class NetworkService:
                 common.delete_tags(session, subnet.id)
             session.delete(row)
         self.mechanisms.delete_network_postcommit(mech_context)
+        if self.notifier is not None:
+            self.notifier.network_delete(context, network_id)
 
 
 def segment_dict(segment):

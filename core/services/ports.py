@@ -1,8 +1,11 @@
 """Ports: MAC and fixed IPs from the IPAM, bindings through the mechanism drivers."""
+import collections
+import functools
 import json
 import logging
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
@@ -20,6 +23,15 @@ Binding = port_models.PortBinding
 VIF_TYPE_UNBOUND = "unbound"
 VIF_TYPE_BINDING_FAILED = "binding_failed"
 
+STATUS_ACTIVE = "ACTIVE"
+STATUS_BUILD = "BUILD"
+STATUS_DOWN = "DOWN"
+
+# Changes an agent wiring the port has to hear about (Neutron notifies the same ones).
+WIRING_ATTRIBUTES = frozenset((
+    "admin_state_up", "fixed_ips", "mac_address", "device_owner", "binding:host_id", "binding:profile",
+    "binding:vnic_type", "security_groups", "allowed_address_pairs", "port_security_enabled"))
+
 COLUMNS = {
     "id": Port.id, "name": Port.name, "tenant_id": Port.project_id, "project_id": Port.project_id,
     "description": Port.description, "network_id": Port.network_id, "mac_address": Port.mac_address,
@@ -30,9 +42,37 @@ COLUMNS = {
 }
 
 
-def make_dict(row, tags=None):
+# How port writes load the network: its subnets come with their allocation pools (the
+# IPAM reads them) but without DNS servers, host routes and service types, which stay
+# loadable on access; the mapper would otherwise fetch all of them eagerly.
+_NETWORK_FOR_PORTS = [
+    orm.selectinload(net_models.Network.subnets).options(
+        orm.lazyload(subnet_models.Subnet.dns_nameservers),
+        orm.lazyload(subnet_models.Subnet.routes),
+        orm.lazyload(subnet_models.Subnet.service_types)),
+]
+
+
+_FROM_ROW = object()
+
+
+def _json_dict(text):
+    # Nearly every stored profile and vif_details is "{}": skip the parser for those.
+    return {} if text == "{}" else json.loads(text)
+
+
+def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
+    """The API dict of a port.
+
+    ``row`` is a Port, or a row of the ports table read by a list query; then the
+    caller also passes ``fixed_ips`` (the API's list of {"subnet_id", "ip_address"})
+    and ``binding`` (a row of the bindings table, or None).
+    """
     result = common.standard_dict(row, tags)
-    binding = row.binding
+    if binding is _FROM_ROW:
+        binding = row.binding
+    if fixed_ips is None:
+        fixed_ips = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
     result.update({
         "network_id": row.network_id,
         "mac_address": row.mac_address,
@@ -40,23 +80,72 @@ def make_dict(row, tags=None):
         "status": row.status,
         "device_id": row.device_id,
         "device_owner": row.device_owner,
-        "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips],
+        "fixed_ips": fixed_ips,
         "binding:host_id": binding.host if binding else "",
         "binding:vnic_type": binding.vnic_type if binding else "normal",
-        "binding:profile": json.loads(binding.profile) if binding else {},
+        "binding:profile": _json_dict(binding.profile) if binding else {},
         "binding:vif_type": binding.vif_type if binding else VIF_TYPE_UNBOUND,
-        "binding:vif_details": json.loads(binding.vif_details) if binding else {},
+        "binding:vif_details": _json_dict(binding.vif_details) if binding else {},
     })
     return result
 
 
+def _chunks(ids, size=500):
+    # Chunked so a long list stays within every database's parameter limit.
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _fixed_ips_of(session, port_ids):
+    """{port_id: the port's fixed_ips as the API shows them} for many ports."""
+    allocs = port_models.IPAllocation
+    result = {}
+    for chunk in _chunks(port_ids):
+        stmt = (sa.select(allocs.port_id, allocs.subnet_id, allocs.ip_address)
+                .where(allocs.port_id.in_(chunk)).order_by(allocs.port_id, allocs.position))
+        for port_id, subnet_id, ip_address in session.execute(stmt).tuples():
+            entry = {"subnet_id": subnet_id, "ip_address": ip_address}
+            if port_id in result:
+                result[port_id].append(entry)
+            else:
+                result[port_id] = [entry]
+    return result
+
+
+@functools.lru_cache(maxsize=16)
+def _named_row_type(keys):
+    return collections.namedtuple("PortListRow", keys)
+
+
+# What a port list reads of the binding, next to the port's own columns.
+_BINDING_COLUMNS = [Binding.port_id.label("binding_port_id"), Binding.host.label("binding_host"),
+                    Binding.vnic_type.label("binding_vnic_type"), Binding.profile.label("binding_profile"),
+                    Binding.vif_type.label("binding_vif_type"),
+                    Binding.vif_details.label("binding_vif_details")]
+_BindingRow = collections.namedtuple("_BindingRow", ["host", "vnic_type", "profile", "vif_type", "vif_details"])
+
+
+def _ports_by_id(session, port_ids):
+    result = {}
+    for chunk in _chunks(port_ids):
+        result.update((row.id, row) for row in session.scalars(sa.select(Port).where(Port.id.in_(chunk))))
+    return result
+
+
 class PortService:
-    def __init__(self, conf, network_service, mechanism_manager, extension_manager, quotas):
+    def __init__(self, conf, network_service, mechanism_manager, extension_manager, quotas, agents=None,
+                 provisioning=None, notifier=None):
         self.conf = conf
         self.networks = network_service
         self.mechanisms = mechanism_manager
         self.extensions = extension_manager
         self.quotas = quotas
+        # Optional collaborators: the agents drivers bind to (AgentService), the
+        # provisioning blocks that hold a bound port DOWN until it is wired, and the
+        # notifier telling agents about changes after commit.
+        self.agents = agents
+        self.provisioning = provisioning
+        self.notifier = notifier
 
     # --- reads -----------------------------------------------------------
 
@@ -88,17 +177,40 @@ class PortService:
              page_reverse=False, tag_filters=None):
         filters = dict(filters or {})
         with db_api.reader_scope() as session:
-            stmt = self._visible(context, sa.select(Port))
-            if any(k.startswith("binding:") for k in list(filters) + [s[0] for s in sorts or []]):
-                stmt = stmt.outerjoin(Binding, Binding.port_id == Port.id)
+            # Plain table rows (the port's with its binding's, which is one at most), not
+            # Port objects: building ORM objects and their fixed_ips and binding
+            # collections was most of the cost of a long list.
+            stmt = sa.select(*Port.__table__.columns, *_BINDING_COLUMNS).outerjoin(
+                Binding, Binding.port_id == Port.id)
+            stmt = self._visible(context, stmt)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
                 stmt = self._filter_fixed_ips(stmt, fixed_ips)
-            rows, leftover = query.fetch_page(session, stmt, Port, COLUMNS, filters, sorts, limit, marker,
-                                              page_reverse, tag_filters)
-            tags = common.load_tags(session, [r.id for r in rows])
-            items = [self._dict(session, r, tags[r.id]) for r in rows]
+            stmt, leftover = query.page_statement(session, stmt, Port, COLUMNS, filters, sorts, limit, marker,
+                                                  page_reverse, tag_filters)
+            result = session.execute(stmt)
+            # Plain tuples with named fields: a Row's attribute lookup costs several times more.
+            row_type = _named_row_type(tuple(result.keys()))
+            rows = [row_type._make(r) for r in result.tuples()]
+            ids = [r.id for r in rows]
+            tags = common.load_tags(session, ids)
+            allocations = _fixed_ips_of(session, ids)
+            # Extension drivers are handed the Port objects, as for a single port.
+            objects = _ports_by_id(session, ids) if self._extension_drivers() else {}
+            items = []
+            for r in rows:
+                binding = None
+                if r.binding_port_id is not None:
+                    binding = _BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
+                                          r.binding_vif_type, r.binding_vif_details)
+                result = make_dict(r, tags[r.id], allocations.get(r.id, []), binding)
+                if objects:
+                    self.extensions.extend_port_dict(session, objects[r.id], result)
+                items.append(result)
         return query.finish_page(items, leftover, page_reverse, fields)
+
+    def _extension_drivers(self):
+        return bool(getattr(self.extensions, "drivers", True))
 
     @staticmethod
     def _filter_fixed_ips(stmt, values):
@@ -151,7 +263,7 @@ class PortService:
         return [self._bind_if_needed(context, port) for port in created]
 
     def _usable_network(self, session, context, network_id):
-        network = session.get(net_models.Network, network_id)
+        network = session.get(net_models.Network, network_id, options=_NETWORK_FOR_PORTS)
         if network is None:
             raise exc.NetworkNotFound(net_id=network_id)
         if context.is_admin or network.project_id == context.project_id:
@@ -183,12 +295,13 @@ class PortService:
                               vif_type=VIF_TYPE_UNBOUND, vif_details="{}")
         session.add(row)
         session.flush()
-        subnets = session.scalars(sa.select(subnet_models.Subnet).where(
-            subnet_models.Subnet.network_id == network.id).order_by(subnet_models.Subnet.created_at)).all()
-        ip_allocator.allocate_ips(session, network.id, row.id, subnets, data.get("fixed_ips"),
+        # network.subnets is the network's subnets in creation order (the relationship's
+        # order_by), loaded with their allocation pools by _usable_network.
+        ip_allocator.allocate_ips(session, network.id, row.id, list(network.subnets), data.get("fixed_ips"),
                                   device_owner=row.device_owner, mac_address=mac)
         session.flush()
-        session.refresh(row)
+        # The allocations were added as rows of their own: load the collection again.
+        session.expire(row, ["fixed_ips"])
         return row
 
     def _network_context(self, context, session, network):
@@ -215,7 +328,8 @@ class PortService:
             network = session.get(net_models.Network, row.network_id)
             port = self._dict(session, row)
             net_ctx = self._network_context(context, session, network)
-            bind_context = driver_context.PortContext(context, session, port, net_ctx)
+            bind_context = driver_context.PortContext(context, session, port, net_ctx,
+                                                      agents_lookup=self._agents_lookup(session))
             driver = self.mechanisms.bind_port(bind_context)
             binding = row.binding
             if driver is None:
@@ -229,6 +343,7 @@ class PortService:
                 binding.segment_id = (bind_context.bound_segment or {}).get("id")
                 if bind_context.status:
                     row.status = bind_context.status
+            self._block_until_wired(session, row, wait=driver is not None and not bind_context.status)
             common.bump_revision(row)
             session.flush()
             session.refresh(row)
@@ -238,12 +353,69 @@ class PortService:
         binding.vif_type, binding.vif_details, binding.driver, binding.segment_id = (
             VIF_TYPE_UNBOUND, "{}", None, None)
 
+    def _agents_lookup(self, session):
+        """PortContext.host_agents' source, reading in the binding's own transaction."""
+        if self.agents is None:
+            return None
+        return functools.partial(self.agents.agents_on_host, session=session)
+
+    def _block_until_wired(self, session, row, wait):
+        """After a binding attempt: block the port until its wiring is confirmed.
+
+        ``wait`` is false when no driver bound the port, or the driver gave the
+        final status itself; then no one is waited for.
+        """
+        if self.provisioning is None:
+            return
+        if not wait:
+            self.provisioning.clear(session, row.id)
+            if row.binding.vif_type == VIF_TYPE_BINDING_FAILED:
+                row.status = STATUS_DOWN
+            return
+        # A port already ACTIVE (bound again elsewhere, say) stays so until its agent
+        # reports again, as in Neutron.
+        if row.status != STATUS_ACTIVE:
+            self.provisioning.add(session, row.id,
+                                  self.provisioning.entities_for_binding(session, row, row.binding))
+
+    def port_context(self, context, session, row, original=None):
+        """A PortContext of ``row`` as ``session`` sees it now, for services beside this one."""
+        from netweave.core.plugins.ml2 import driver_context
+        network = session.get(net_models.Network, row.network_id, options=_NETWORK_FOR_PORTS)
+        net_ctx = self._network_context(context, session, network)
+        return driver_context.PortContext(context, session, self._dict(session, row), net_ctx,
+                                          original=original)
+
+    def bind(self, context, port_id):
+        """Try binding the port on its host again (after it failed for want of an agent)."""
+        return self._bind(context, port_id)
+
+    # --- agent notifications ---------------------------------------------------
+
+    def _notify_update(self, context, port):
+        segment = self._bound_segment(port["id"])
+        if segment is None:
+            # Agents wire bound ports only; Neutron does not tell them about the others.
+            return
+        self.notifier.port_update(context, port, segment.network_type, segment.segmentation_id,
+                                  segment.physical_network)
+
+    @staticmethod
+    def _bound_segment(port_id):
+        segments = net_models.NetworkSegment
+        with db_api.reader_scope() as session:
+            return session.execute(
+                sa.select(segments.network_type, segments.segmentation_id, segments.physical_network)
+                .join(Binding, Binding.segment_id == segments.id).where(Binding.port_id == port_id)).first()
+
     # --- update and delete --------------------------------------------------
 
     def update(self, context, port_id, data):
         result, rebind = self._update_committed(context, port_id, data)
         if rebind:
-            return self._bind(context, port_id)
+            result = self._bind(context, port_id)
+        if self.notifier is not None and (rebind or WIRING_ATTRIBUTES.intersection(data)):
+            self._notify_update(context, result)
         return result
 
     @db_api.retry_db_errors
@@ -267,6 +439,11 @@ class PortService:
                 binding.host = data["binding:host_id"] or ""
                 self._unbind(binding)
                 rebind = bool(binding.host)
+                if not rebind:
+                    # An unbound port is wired nowhere.
+                    row.status = STATUS_DOWN
+                    if self.provisioning is not None:
+                        self.provisioning.clear(session, row.id)
             for key, column in (("binding:vnic_type", "vnic_type"), ("binding:profile", "profile")):
                 if key in data:
                     value = json.dumps(data[key] or {}) if column == "profile" else data[key]
@@ -274,11 +451,12 @@ class PortService:
                         setattr(binding, column, value)
                         rebind = bool(binding.host)
             common.bump_revision(row)
+            # The flush brings the row's new revision and timestamp back into it; a
+            # fixed_ips change expired that collection, so it is read again.
             session.flush()
-            session.refresh(row)
             result = self._dict(session, row, common.load_tags(session, [row.id])[row.id])
             self.extensions.process_update_port(context, data, result)
-            network = session.get(net_models.Network, row.network_id)
+            network = session.get(net_models.Network, row.network_id, options=_NETWORK_FOR_PORTS)
             net_ctx = self._network_context(context, session, network)
             mech_context = driver_context.PortContext(context, session, result, net_ctx, original=original)
             self.mechanisms.update_port_precommit(mech_context)
@@ -302,10 +480,12 @@ class PortService:
         with db_api.session_scope() as session:
             row = self.get_row(session, context, port_id)
             result = self._dict(session, row)
-            network = session.get(net_models.Network, row.network_id)
+            network = session.get(net_models.Network, row.network_id, options=_NETWORK_FOR_PORTS)
             net_ctx = self._network_context(context, session, network)
             mech_context = driver_context.PortContext(context, session, result, net_ctx)
             self.mechanisms.delete_port_precommit(mech_context)
             common.delete_tags(session, port_id)
             session.delete(row)
         self.mechanisms.delete_port_postcommit(mech_context)
+        if self.notifier is not None:
+            self.notifier.port_delete(context, port_id)

@@ -7,6 +7,7 @@ import logging
 
 from oslo_config import cfg
 
+from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
@@ -14,8 +15,9 @@ from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as pool_models
 from netweave.core.plugins.ml2 import managers
 from netweave.core.plugins.ml2 import type_manager as type_manager_mod
-from netweave.core.services import (availability, networks, ports, quotas, rbac, subnetpools, subnets,
-                                    tags)
+from netweave.core.rpc import agent_notifier, server_endpoints
+from netweave.core.services import (agents, availability, devices, networks, port_status, ports, provisioning,
+                                    quotas, rbac, subnetpools, subnets, tags, tunnels)
 
 LOG = logging.getLogger(__name__)
 
@@ -24,12 +26,16 @@ BASE_EXTENSIONS = (
     "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match", "project-id",
     "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "quotas",
     "quota_details", "rbac-policies", "subnet_allocation", "default-subnetpools", "subnet-service-types",
-    "network-ip-availability",
+    "network-ip-availability", "agent",
 )
 
 
 class Ml2Plugin:
-    """Composed of: TypeManager, MechanismManager, ExtensionManager and the resource services."""
+    """Composed of: TypeManager, MechanismManager, ExtensionManager and the resource services.
+
+    The agent notifier sends nothing until the server connects it to a transport
+    (``connect_agents``); ``rpc_endpoints`` is what the RPC servers serve.
+    """
 
     def __init__(self, conf=None):
         self.conf = conf or cfg.CONF
@@ -43,14 +49,22 @@ class Ml2Plugin:
             self.quotas.register(name, model)
         self.rbac = rbac.RbacService(self.quotas)
         self.tags = tags.TagService()
+        self.agent_notifier = agent_notifier.AgentNotifier()
+        self.agents = agents.AgentService(self.conf)
+        self.provisioning = provisioning.ProvisioningBlocks()
         self.networks = networks.NetworkService(self.conf, self.type_manager, self.mechanism_manager,
-                                                self.extension_manager, self.quotas, self.rbac)
+                                                self.extension_manager, self.quotas, self.rbac,
+                                                notifier=self.agent_notifier)
         self.subnetpools = subnetpools.SubnetPoolService(self.conf, self.quotas)
         self.subnets = subnets.SubnetService(self.conf, self.networks, self.subnetpools,
                                              self.mechanism_manager, self.extension_manager, self.quotas)
         self.ports = ports.PortService(self.conf, self.networks, self.mechanism_manager,
-                                       self.extension_manager, self.quotas)
+                                       self.extension_manager, self.quotas, agents=self.agents,
+                                       provisioning=self.provisioning, notifier=self.agent_notifier)
         self.availability = availability.IpAvailabilityService()
+        self.devices = devices.DeviceService(self.ports, self.provisioning,
+                                             port_status.PortStatusChanger(self.ports, self.mechanism_manager))
+        self.tunnels = tunnels.TunnelEndpoints(self.type_manager)
 
     @property
     def supported_extension_aliases(self):
@@ -63,6 +77,14 @@ class Ml2Plugin:
             self._sync_allocations()
         self.mechanism_manager.initialize()
         self.extension_manager.initialize()
+
+    # --- RPC with the agents ----------------------------------------------------
+    def connect_agents(self, transport):
+        """Send agent notifications over ``transport`` from now on."""
+        self.agent_notifier.connect(transport)
+
+    def rpc_endpoints(self):
+        return server_endpoints.endpoints_by_topic(self.devices, self.tunnels, self.agents, self.agent_notifier)
 
     @db_api.retry_db_errors
     def _sync_allocations(self):
@@ -155,6 +177,22 @@ class Ml2Plugin:
 
     def get_rbac_policies(self, context, **kwargs):
         return self.rbac.list(context, **kwargs)
+
+    # --- agents ------------------------------------------------------------
+    def create_agent(self, context, body):
+        raise exc.BadRequest(resource="agent", msg="agents are created by their own state reports")
+
+    def update_agent(self, context, agent_id, body):
+        return self.agents.update(context, agent_id, body["agent"])
+
+    def delete_agent(self, context, agent_id):
+        return self.agents.delete(context, agent_id)
+
+    def get_agent(self, context, agent_id, fields=None):
+        return self.agents.get(context, agent_id, fields)
+
+    def get_agents(self, context, **kwargs):
+        return self.agents.list(context, **kwargs)
 
     # --- network ip availability -------------------------------------------
     def get_network_ip_availability(self, context, network_id, fields=None):

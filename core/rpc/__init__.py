@@ -1,0 +1,1 @@
+"""RPC between the server and the agents over oslo.messaging."""
