@@ -12,12 +12,11 @@ def members_of(resource, body, allow_bulk):
         items = body[resource.collection]
         if not isinstance(items, list) or not items:
             raise faults.bad_request("Resources required")
-        members = []
+        # Neutron's bulk form: {"ports": [{...attributes...}, ...]}.
         for item in items:
-            if not isinstance(item, dict) or resource.member not in item:
-                raise faults.bad_request("Unable to find '%s' in request body" % resource.member)
-            members.append(_member(resource, item))
-        return members, True
+            if not isinstance(item, dict):
+                raise faults.bad_request("Invalid format: %s" % (item,))
+        return list(items), True
     if resource.member not in body:
         raise faults.bad_request("Unable to find '%s' in request body" % resource.member)
     return [_member(resource, body)], False

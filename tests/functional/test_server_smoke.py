@@ -25,3 +25,18 @@ def test_network_round_trip_has_request_id(aio_server):
     missing = requests.get(aio_server.url + "/v2.0/networks/" + network["id"], headers=ADMIN)
     assert missing.status_code == 404
     assert missing.json()["NeutronError"]["type"] == "NetworkNotFound"
+
+
+def test_bulk_create_is_all_or_nothing(aio_server):
+    url = aio_server.url + "/v2.0/networks"
+    created = requests.post(url, headers=ADMIN, json={"networks": [{"name": "bulk-a"}, {"name": "bulk-b"}]})
+    assert created.status_code == 201
+    assert [n["name"] for n in created.json()["networks"]] == ["bulk-a", "bulk-b"]
+    network_id = created.json()["networks"][0]["id"]
+    ports = requests.post(aio_server.url + "/v2.0/ports", headers=ADMIN, json={"ports": [
+        {"network_id": network_id, "name": "ok"},
+        {"network_id": network_id, "mac_address": "not-a-mac"}]})
+    assert ports.status_code == 400
+    listed = requests.get(aio_server.url + "/v2.0/ports", headers=ADMIN,
+                          params={"network_id": network_id}).json()["ports"]
+    assert listed == []

@@ -50,10 +50,9 @@ def test_other_project_needs_admin_and_ids_must_match():
 
 
 def test_bulk_and_single_bodies():
-    members, bulk = body.members_of(core.NETWORKS, {"networks": [{"network": {"name": "a"}},
-                                                                 {"network": {"name": "b"}}]}, True)
+    members, bulk = body.members_of(core.NETWORKS, {"networks": [{"name": "a"}, {"name": "b"}]}, True)
     assert bulk and [m["name"] for m in members] == ["a", "b"]
-    for bad in ({}, [], "x", {"networks": []}, {"network": "x"}, {"other": {}}):
+    for bad in ({}, [], "x", {"networks": []}, {"networks": ["x"]}, {"network": "x"}, {"other": {}}):
         with pytest.raises(faults.HTTPError):
             members, _ = body.members_of(core.NETWORKS, bad, True)
             body.prepare_create(core.NETWORKS, members[0], _ctx())
