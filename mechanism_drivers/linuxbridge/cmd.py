@@ -12,7 +12,9 @@ netweave.core.agent.loop over this host's taps, with
 
 Without a server, ``--standalone-ports FILE`` (a JSON list of device details
 as get_devices_details_list returns them) stands in for it; ``--once`` makes
-a single pass and exits.
+a single pass and exits. ``--netns NAME`` makes the agent manage the
+devices of that network namespace while it talks to the broker from the
+namespace it was started in.
 """
 import json
 import logging
@@ -32,6 +34,9 @@ cli_opts = [
     cfg.StrOpt("standalone-ports", dest="standalone_ports",
                help="Run without a server: a JSON file with the device details of the ports."),
     cfg.BoolOpt("once", default=False, help="Make one full pass over the host and exit."),
+    cfg.StrOpt("netns",
+               help="Wire the devices of this network namespace instead of the agent's own; the "
+                    "process itself (and its broker connection) stays where it was started."),
 ]
 
 
@@ -110,7 +115,7 @@ def main(argv=None):
                     "(or --standalone-ports FILE to run without a server)")
     caps = capabilities.detect()
     _warn_about(settings, caps)
-    agent = agent_mod.LinuxbridgeAgent(settings, caps)
+    agent = agent_mod.LinuxbridgeAgent(settings, caps, netns=conf.netns)
     stoppers = []
     try:
         if conf.standalone_ports:

@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from harness import system
+from harness import multihost, system
 from netweave.core import naming
 from netweave.mechanism_drivers.linuxbridge import agent as agent_mod
 from netweave.mechanism_drivers.linuxbridge import applier
@@ -42,65 +42,7 @@ UNDERLAY = {"h1": "192.0.2.1", "h2": "192.0.2.2"}
 PHYSNET = "physnet1"
 PROVIDER_NIC = "pv0"
 
-PING = r"""
-import os, socket, struct, sys, time
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
-
-dst, count, timeout, size = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-ident = os.getpid() & 0xFFFF
-payload = bytes(i & 0xFF for i in range(size))
-answered = 0
-for seq in range(count):
-    body = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + payload
-    packet = struct.pack("!BBHHH", 8, 0, checksum(body), ident, seq) + payload
-    sock.sendto(packet, (dst, 0))
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        sock.settimeout(left)
-        try:
-            data, source = sock.recvfrom(65535)
-        except socket.timeout:
-            break
-        start = (data[0] & 0x0F) * 4
-        kind, _code, _sum, rid, rseq = struct.unpack("!BBHHH", data[start:start + 8])
-        if source[0] == dst and kind == 0 and rid == ident and rseq == seq:
-            answered += 1
-            break
-print(answered)
-"""
-
-
-def run(*args, check=True, input=None):
-    result = subprocess.run([system.find_executable(args[0]) or args[0], *args[1:]], capture_output=True,
-                            text=True, input=input, timeout=60)
-    if check and result.returncode != 0:
-        raise AssertionError("%s failed (%s): %s" % (" ".join(args), result.returncode, result.stderr.strip()))
-    return result
-
-
-def ping(namespace, dst, count=3, timeout=1.0, size=56):
-    """Number of ICMP echo replies from ``dst`` seen in ``namespace``."""
-    result = run("ip", "netns", "exec", namespace, sys.executable, "-c", PING, dst, str(count), str(timeout),
-                 str(size))
-    return int(result.stdout.strip() or 0)
-
-
-def link_json(namespace, device):
-    result = run("ip", "-j", "-d", "-n", namespace, "link", "show", "dev", device, check=False)
-    if result.returncode != 0:
-        return None
-    return json.loads(result.stdout)[0]
+run, ping, link_json, random_mac = multihost.run, multihost.ping, multihost.link_json, multihost.random_mac
 
 
 def tx_packets(namespace, device):
@@ -112,10 +54,6 @@ def neighbour_mac(namespace, ip):
     result = run("ip", "-j", "-n", namespace, "neigh", "show", ip)
     entries = [entry for entry in json.loads(result.stdout or "[]") if entry.get("lladdr")]
     return entries[0]["lladdr"] if entries else None
-
-
-def random_mac():
-    return "fa:16:3e:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
 
 
 # --- the lab -----------------------------------------------------------------------------

@@ -1,0 +1,169 @@
+"""The l2population mechanism driver (server side).
+
+It binds nothing; it watches ports of tunnel networks (vxlan, gre, geneve)
+and, after each change is committed, casts to the L2 agents:
+
+* a port turns ACTIVE on host H (its agent reported it up):
+  - fanout ``add_fdb_entries`` {H's tunnel IP: [(mac, ip), ...]}, with the
+    flooding entry first when it is H's first ACTIVE port on the network;
+  - in that case also ``add_fdb_entries`` to H alone with every other host
+    holding ACTIVE ports of the network: flooding entry plus their ports;
+* a port leaves ACTIVE for DOWN, is deleted, or is bound to another host
+  while ACTIVE: fanout ``remove_fdb_entries`` of what the port had added, and
+  of H's flooding entry when no other port of the network remains on H;
+* the fixed IPs of an ACTIVE port change: ``update_fdb_entries`` "chg_ip".
+
+Only hosts whose agent reports ``l2_population`` and a ``tunneling_ip`` in
+its configurations take part. Fanout casts reach H's agent too; agents skip
+the entries of their own tunnel IP, and the list sent to H alone never holds
+H's own entries.
+"""
+import logging
+
+from netweave.core.db import api as db_api
+from netweave.core.plugins.ml2 import driver_api as api
+from netweave.mechanism_drivers.l2population import db
+from netweave.mechanism_drivers.l2population import rpc
+
+LOG = logging.getLogger(__name__)
+
+FLOODING_ENTRY = ["00:00:00:00:00:00", "0.0.0.0"]
+TUNNEL_NETWORK_TYPES = ("vxlan", "gre", "geneve")
+STATUS_ACTIVE = db.STATUS_ACTIVE
+STATUS_DOWN = "DOWN"
+# Ports that still hold their host's flooding entry (BUILD: the agent is resyncing).
+_HOLDING = (db.STATUS_ACTIVE, db.STATUS_BUILD)
+_SEGMENT_KEY = "_l2population_segment"
+
+
+def port_entries(mac, ips):
+    """[[mac, ip], ...] of one port; a port without IPs still gets its MAC."""
+    return [[mac, ip] for ip in ips] or [[mac, None]]
+
+
+def _ips(port):
+    return [item["ip_address"] for item in (port or {}).get("fixed_ips") or () if item.get("ip_address")]
+
+
+def _payload(network_id, segment, ports_by_ip):
+    return {network_id: {"network_type": segment["network_type"], "segment_id": segment["segmentation_id"],
+                         "ports": ports_by_ip}}
+
+
+class L2populationMechanismDriver(api.MechanismDriver):
+
+    def __init__(self, notifier=None):
+        self.notifier = notifier
+
+    def initialize(self):
+        if self.notifier is None:
+            self.notifier = rpc.L2populationNotifier()
+        LOG.info("l2population mechanism driver ready")
+
+    def bind_port(self, context):
+        return None
+
+    # --- segment of a port ------------------------------------------------------------
+
+    @staticmethod
+    def _segment(context, session):
+        """The tunnel segment the port is bound to, or None (not bound, or not a tunnel network)."""
+        segment = getattr(context, _SEGMENT_KEY, None)
+        if segment is None:
+            segment = db.bound_segment(session, context.current["id"])
+        if segment is None:
+            segments = context.network.network_segments if context.network is not None else []
+            if len(segments) == 1:
+                segment = {"network_type": segments[0].get(api.NETWORK_TYPE),
+                           "segmentation_id": segments[0].get(api.SEGMENTATION_ID)}
+        if segment is None or segment["network_type"] not in TUNNEL_NETWORK_TYPES:
+            return None
+        return segment
+
+    # --- ML2 hooks ------------------------------------------------------------------------
+
+    def update_port_postcommit(self, context):
+        port, original = context.current, context.original or {}
+        host, original_host = port.get("binding:host_id") or "", original.get("binding:host_id") or ""
+        status, original_status = port.get("status"), original.get("status")
+        was_active = original_status == STATUS_ACTIVE
+        with db_api.reader_scope() as session:
+            segment = self._segment(context, session)
+            if segment is None:
+                return
+            if was_active and original_host and original_host != host:
+                # Moved while ACTIVE: withdraw it from its former host.
+                self._port_gone(context, session, original, original_host, segment)
+                if status == STATUS_ACTIVE and host:
+                    self._port_up(context, session, port, host, segment)
+                return
+            if status == STATUS_ACTIVE and not was_active and host:
+                self._port_up(context, session, port, host, segment)
+            elif was_active and status == STATUS_DOWN and host:
+                self._port_gone(context, session, port, host, segment)
+            elif was_active and status == STATUS_ACTIVE and host and sorted(_ips(port)) != sorted(_ips(original)):
+                self._ips_changed(context, session, original, port, host)
+
+    def delete_port_precommit(self, context):
+        # The binding goes with the port: keep its segment for the postcommit.
+        setattr(context, _SEGMENT_KEY, db.bound_segment(context.session, context.current["id"]))
+
+    def delete_port_postcommit(self, context):
+        port = context.current
+        host = port.get("binding:host_id") or ""
+        if not host or port.get("status") not in _HOLDING:
+            return
+        with db_api.reader_scope() as session:
+            segment = self._segment(context, session)
+            if segment is not None:
+                self._port_gone(context, session, port, host, segment)
+
+    # --- what to send -----------------------------------------------------------------------
+
+    def _port_up(self, context, session, port, host, segment):
+        network_id = port["network_id"]
+        agent_ip = db.tunnel_ips(session, [host]).get(host)
+        if agent_ip is None:
+            LOG.debug("Host %s of port %s has no l2population agent", host, port["id"])
+            return
+        entries = port_entries(port["mac_address"], _ips(port))
+        first = db.count_ports_on_host(session, network_id, host, (STATUS_ACTIVE,)) <= 1
+        if first:
+            others = db.active_ports_by_host(session, network_id, exclude_host=host)
+            ips = db.tunnel_ips(session, others)
+            full = {}
+            for other_host, ports in sorted(others.items()):
+                other_ip = ips.get(other_host)
+                if other_ip is None or other_ip == agent_ip:
+                    continue
+                listed = full.setdefault(other_ip, [list(FLOODING_ENTRY)])
+                for mac, addresses in ports:
+                    listed.extend(port_entries(mac, addresses))
+            if full:
+                self.notifier.add_fdb_entries(context.plugin_context, _payload(network_id, segment, full),
+                                              host=host)
+            entries = [list(FLOODING_ENTRY)] + entries
+        self.notifier.add_fdb_entries(context.plugin_context, _payload(network_id, segment, {agent_ip: entries}))
+
+    def _port_gone(self, context, session, port, host, segment):
+        network_id = port["network_id"]
+        agent_ip = db.tunnel_ips(session, [host]).get(host)
+        if agent_ip is None:
+            return
+        entries = port_entries(port["mac_address"], _ips(port))
+        remaining = db.count_ports_on_host(session, network_id, host, _HOLDING, exclude=port["id"])
+        if not remaining:
+            entries = [list(FLOODING_ENTRY)] + entries
+        self.notifier.remove_fdb_entries(context.plugin_context,
+                                         _payload(network_id, segment, {agent_ip: entries}))
+
+    def _ips_changed(self, context, session, original, port, host):
+        agent_ip = db.tunnel_ips(session, [host]).get(host)
+        if agent_ip is None:
+            return
+        before = set(_ips(original)) - set(_ips(port))
+        after = set(_ips(port)) - set(_ips(original))
+        change = {"before": [[original["mac_address"], ip] for ip in sorted(before)],
+                  "after": [[port["mac_address"], ip] for ip in sorted(after)]}
+        self.notifier.update_fdb_entries(context.plugin_context,
+                                         {"chg_ip": {port["network_id"]: {agent_ip: change}}})
