@@ -6,9 +6,12 @@ version columns rather than locks; a request that loses such a race raises
 runs the whole unit of work again on a fresh session.
 """
 import contextlib
+import fcntl
 import functools
 import logging
+import os
 import random
+import sqlite3
 import threading
 import time
 
@@ -50,16 +53,128 @@ class _Database:
 DATABASE = _Database()
 
 
-def _sqlite_setup(engine):
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds
+
+
+class _WriterQueue:
+    """Lets the writers of one SQLite file wait for each other in the kernel, not in
+    SQLite's busy handler.
+
+    A writer that finds the file locked sleeps in SQLite's busy handler, in
+    steps growing to 100 ms, so under contention the lock is often free while
+    every waiter sleeps: throughput drops and latencies reach seconds. Here each
+    connection first takes an exclusive flock on a file next to the database,
+    through a descriptor of its own, so threads and worker processes queue
+    alike and the kernel wakes the next one as soon as the lock is let go. It
+    is held from BEGIN IMMEDIATE to COMMIT or ROLLBACK, the span SQLite holds
+    its write lock anyway. SQLite's lock still decides; the queue only shortens
+    the waits. Unlike the busy timeout, the queue has no time limit: a writer
+    waits as long as the transactions ahead of it last (one stuck for more
+    than 30 s used to make the others fail with "database is locked" instead).
+    Other programs writing the file (netweave-db-manage) do not queue and meet
+    SQLite's busy timeout as before.
+
+    A thread that opens a second write transaction while its first one is still
+    open does not queue again (it would wait for itself): it goes straight to
+    SQLite, which answers "database is locked" after the busy timeout, as before.
+    """
+
+    def __init__(self, database_path):
+        self.lock_path = database_path + "-writers.lock"
+        self._guard = threading.Lock()
+        self._holders = {}  # thread id -> transactions of that thread holding the queue
+
+    def open(self):
+        return os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def acquire(self, fd):
+        """Wait for our turn on ``fd``; returns the holding thread's id, or None when
+        this thread already holds the queue through another connection."""
+        thread = threading.get_ident()
+        with self._guard:
+            if self._holders.get(thread):
+                return None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with self._guard:
+            self._holders[thread] = self._holders.get(thread, 0) + 1
+        return thread
+
+    def release(self, fd, thread):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            with self._guard:
+                left = self._holders.get(thread, 1) - 1
+                if left > 0:
+                    self._holders[thread] = left
+                else:
+                    self._holders.pop(thread, None)
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """A pysqlite connection that takes its turn in a _WriterQueue for each write
+    transaction and leaves it when the transaction ends (also when the
+    connection is closed or dropped in the middle)."""
+
+    writer_queue = None  # set per connection by _sqlite_setup
+    _queue_fd = None
+    _queued_by = None  # the thread id holding the queue for this connection's transaction
+
+    def enter_writer_queue(self):
+        if self.writer_queue is None or self._queued_by is not None:
+            return
+        if self._queue_fd is None:
+            self._queue_fd = self.writer_queue.open()
+        self._queued_by = self.writer_queue.acquire(self._queue_fd)
+
+    def leave_writer_queue(self, force=False):
+        # Only once the transaction is really over: a failed COMMIT keeps the lock.
+        if self._queued_by is not None and (force or not self.in_transaction):
+            thread, self._queued_by = self._queued_by, None
+            self.writer_queue.release(self._queue_fd, thread)
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self.leave_writer_queue()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self.leave_writer_queue()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self.leave_writer_queue(force=True)
+            if self._queue_fd is not None:
+                fd, self._queue_fd = self._queue_fd, None
+                os.close(fd)
+
+
+def _sqlite_file(url_obj):
+    """Path of a file database, or None (memory databases, URI file names)."""
+    database = url_obj.database
+    if not database or database == ":memory:" or database.startswith("file:") or url_obj.query.get("uri"):
+        return None
+    return os.path.abspath(database)
+
+
+def _sqlite_setup(engine, writer_queue=None):
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves.
         dbapi_conn.isolation_level = None
+        if isinstance(dbapi_conn, _QueuedConnection):
+            dbapi_conn.writer_queue = writer_queue
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA busy_timeout=%d" % int(SQLITE_BUSY_TIMEOUT * 1000))
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -68,16 +183,31 @@ def _sqlite_setup(engine):
         # instead of deadlocking when both try to upgrade a read lock; readers never block.
         if conn.get_execution_options().get(READER_OPTION):
             conn.exec_driver_sql("BEGIN")
-        else:
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        queued = isinstance(dbapi_conn, _QueuedConnection)
+        if queued:
+            dbapi_conn.enter_writer_queue()
+        try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued:
+                dbapi_conn.leave_writer_queue()
+            raise
 
 
 def create_engine(url, **kwargs):
     url_obj = sa.engine.make_url(url)
     if url_obj.get_backend_name() == "sqlite":
+        connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
+        path = _sqlite_file(url_obj)
+        writer_queue = None
+        if path is not None:
+            writer_queue = _WriterQueue(path)
+            connect_args["factory"] = _QueuedConnection
         engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=5, max_overflow=10,
-                                  connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
-        _sqlite_setup(engine)
+                                  connect_args=connect_args, **kwargs)
+        _sqlite_setup(engine, writer_queue)
     else:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)

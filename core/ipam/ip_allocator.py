@@ -14,6 +14,7 @@ rarely pick the same one). DHCP ports take the lowest free address.
 import bisect
 import collections
 import random
+import socket
 
 import netaddr
 from oslo_config import cfg
@@ -51,13 +52,21 @@ def free_addresses(pool_ranges, allocated, limit, skip=()):
     found = []
     for first, last in pool_ranges:
         index = bisect.bisect_left(allocated, first)
-        address = first
-        while address <= last and len(found) < limit:
-            if index < len(allocated) and allocated[index] == address:
+        start = first
+        # Whole runs of free addresses between two allocated ones at a time.
+        while start <= last and len(found) < limit:
+            if index < len(allocated) and allocated[index] <= last:
+                end = allocated[index]
                 index += 1
-            elif address not in skip:
-                found.append(address)
-            address += 1
+            else:
+                end = last + 1
+            if end > start:
+                need = limit - len(found)
+                run = range(start, end)
+                if skip:
+                    run = [a for a in run[:need + len(skip)] if a not in skip]
+                found.extend(run[:need])
+            start = max(start, end + 1)
         if len(found) >= limit:
             break
     return found
@@ -65,6 +74,59 @@ def free_addresses(pool_ranges, allocated, limit, skip=()):
 
 def choose_address(candidates, prefer_lowest=False, rng=random):
     return min(candidates) if prefer_lowest else rng.choice(candidates)
+
+
+def pick_free_address(pool_ranges, allocated, limit, skip=(), prefer_lowest=False, rng=random):
+    """``choose_address(free_addresses(pool_ranges, allocated, limit, skip), prefer_lowest)``
+    without listing the candidates: the lowest free address, or one drawn
+    uniformly from the first ``limit`` free ones; None when the pools are full.
+
+    Counting the free addresses of each range and finding the n-th one are
+    binary searches over ``allocated`` (sorted ints), instead of a walk over
+    the window and the allocations in it.
+    """
+    if skip:
+        allocated = list(allocated)
+        for address in skip:
+            index = bisect.bisect_left(allocated, address)
+            if index == len(allocated) or allocated[index] != address:
+                allocated.insert(index, address)
+    spans = []
+    total = 0
+    for first, last in pool_ranges:
+        if total >= limit:
+            break
+        lo = bisect.bisect_left(allocated, first)
+        hi = bisect.bisect_right(allocated, last)
+        free = (last - first + 1) - (hi - lo)
+        if free > 0:
+            spans.append((first, lo, hi, free))
+            total += free
+    count = min(total, limit)
+    if count <= 0:
+        return None
+    n = 0 if prefer_lowest else rng.randrange(count)
+    for first, lo, hi, free in spans:
+        if n < free:
+            return _nth_free(first, allocated, lo, hi, n)
+        n -= free
+    raise AssertionError("unreachable")
+
+
+def _nth_free(first, allocated, lo, hi, n):
+    """The n-th (from 0) free address from ``first`` on; allocated[lo:hi] are the
+    allocated addresses of that range. Before allocated[j] lie
+    allocated[j] - first - (j - lo) free addresses, which never decreases with j."""
+    start, end = lo, hi
+    # The first allocated address with more than n free ones before it.
+    while start < end:
+        mid = (start + end) // 2
+        if allocated[mid] - first - (mid - lo) > n:
+            end = mid
+        else:
+            start = mid + 1
+    # The answer lies after the (start - lo) allocated addresses before that one.
+    return first + n + (start - lo)
 
 
 def _auto_address(subnet):
@@ -195,9 +257,23 @@ def _is_allocated(session, subnet_id, ip_address):
     return session.execute(query).first() is not None
 
 
+def _address_int(text):
+    """An address as an int; stored addresses are canonical, so inet_pton reads
+    them (much faster than netaddr); anything else still goes through netaddr."""
+    try:
+        if ":" in text:
+            return int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+    except (OSError, ValueError):
+        return int(netaddr.IPAddress(text))
+
+
 def _allocated_ints(session, subnet_id):
     query = select(port_models.IPAllocation.ip_address).where(port_models.IPAllocation.subnet_id == subnet_id)
-    return sorted(int(netaddr.IPAddress(ip)) for ip in session.scalars(query))
+    # Straight to the connection (the ORM's result handling costs more than the
+    # query for thousands of rows); flush first, as the ORM's autoflush would.
+    session.flush()
+    return sorted(map(_address_int, session.connection().execute(query).scalars().all()))
 
 
 def _pool_ranges(subnet):
@@ -223,10 +299,10 @@ def _insert(session, network_id, port_id, subnet_id, ip_address, position):
 def _pick_free_ip(session, subnet, prefer_lowest):
     skip = {int(netaddr.IPAddress(subnet.gateway_ip))} if subnet.gateway_ip else set()
     limit = 1 if prefer_lowest else FREE_WINDOW
-    candidates = free_addresses(_pool_ranges(subnet), _allocated_ints(session, subnet.id), limit, skip)
-    if not candidates:
+    chosen = pick_free_address(_pool_ranges(subnet), _allocated_ints(session, subnet.id), limit, skip,
+                               prefer_lowest)
+    if chosen is None:
         return None
-    chosen = choose_address(candidates, prefer_lowest)
     return str(netaddr.IPAddress(chosen, subnet.ip_version))
 
 

@@ -2,6 +2,7 @@
 import collections
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from netweave.core.db import model_base
 from netweave.core.db.models import tag as tag_model
@@ -10,7 +11,12 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def format_time(value):
-    return value.strftime(TIME_FORMAT) if value is not None else None
+    if value is None:
+        return None
+    if value.tzinfo is None and value.year >= 1000:
+        # What strftime(TIME_FORMAT) gives, several times faster (lists format thousands).
+        return value.isoformat(timespec="seconds") + "Z"
+    return value.strftime(TIME_FORMAT)
 
 
 def standard_dict(row, tags=None):
@@ -52,3 +58,6 @@ def delete_tags(session, resource_id):
 def bump_revision(row):
     """Mark a parent row changed so its revision moves and concurrent writers conflict."""
     row.updated_at = model_base.utcnow()
+    # Timestamps have second precision: within the same second the value above does not
+    # change, and an unchanged row is not written (so its revision would not move).
+    orm.attributes.flag_modified(row, "updated_at")

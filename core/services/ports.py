@@ -50,6 +50,10 @@ _NETWORK_FOR_PORTS = [
         orm.lazyload(subnet_models.Subnet.dns_nameservers),
         orm.lazyload(subnet_models.Subnet.routes),
         orm.lazyload(subnet_models.Subnet.service_types)),
+    # One row each as a rule (the external flag; the segment, unless the network has
+    # several): joined into the network's own query instead of a query apiece.
+    orm.joinedload(net_models.Network.external),
+    orm.joinedload(net_models.Network.segments),
 ]
 
 

@@ -102,12 +102,20 @@ def select_fields(item, fields):
     return {k: v for k, v in item.items() if k in fields}
 
 
-def fetch_page(session, stmt, model, column_map, filters=None, sorts=None, limit=None, marker=None,
-               page_reverse=False, tag_filters=None):
-    """Run a list query with everything a list call may ask; returns (rows, leftover filters)."""
+def page_statement(session, stmt, model, column_map, filters=None, sorts=None, limit=None, marker=None,
+                   page_reverse=False, tag_filters=None):
+    """``stmt`` with everything a list call may ask added; returns (statement, leftover filters)."""
     stmt, leftover = apply_filters(stmt, column_map, filters)
     stmt = apply_tag_filters(stmt, model.id, tag_filters)
     stmt = apply_sorting(session, stmt, model, column_map, sorts, limit, marker, page_reverse)
+    return stmt, leftover
+
+
+def fetch_page(session, stmt, model, column_map, filters=None, sorts=None, limit=None, marker=None,
+               page_reverse=False, tag_filters=None):
+    """Run a list query with everything a list call may ask; returns (rows, leftover filters)."""
+    stmt, leftover = page_statement(session, stmt, model, column_map, filters, sorts, limit, marker,
+                                    page_reverse, tag_filters)
     return session.scalars(stmt).all(), leftover
 
 

@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Throughput and latency of the Neutron v2.0 API: ports and networks.
+
+Point it at any Neutron-compatible endpoint that runs without authentication
+(noauth: the X-Project-Id header names the project, no X-Roles means admin):
+
+    python bench/api_bench.py --url http://127.0.0.1:9696
+
+or let it start netweave-server itself on a throw-away database:
+
+    python bench/api_bench.py --start sqlite --workers 2
+    python bench/api_bench.py --start postgresql --workers 4
+
+Each phase prints operations per second and the 50th/99th percentile latency.
+Every client thread keeps its own HTTP/1.1 keep-alive connection. See
+bench/README.md.
+"""
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS_DIR = os.path.join(REPO, "tests")
+
+# (full run, --quick)
+SIZES = {
+    "serial_creates": (200, 10),
+    "concurrent_creates": (800, 40),
+    "list_repeats": (20, 3),
+    "sample": (200, 10),
+    "network_creates": (100, 5),
+}
+PORT_CIDR = "10.96.0.0/20"  # 4093 addresses in the default pool
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+class HTTPFailure(Exception):
+    def __init__(self, method, path, status, body):
+        super().__init__("%s %s -> %s %s" % (method, path, status, body[:300]))
+        self.status = status
+
+
+class Client:
+    """One keep-alive connection to the endpoint; not shared between threads."""
+
+    def __init__(self, base_url, project, timeout=120):
+        parts = urllib.parse.urlsplit(base_url)
+        if parts.scheme not in ("http", "https"):
+            raise SystemExit("--url must be an http:// or https:// URL")
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc
+        self.prefix = parts.path.rstrip("/")
+        self.timeout = timeout
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if project:
+            self.headers["X-Project-Id"] = project
+        self.conn = None
+
+    def _connect(self):
+        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        self.conn = cls(self.netloc, timeout=self.timeout)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method, path, body=None, expect=(200,)):
+        """Send one request; returns the decoded JSON (or None). Raises HTTPFailure
+        when the status is not in ``expect``."""
+        payload = json.dumps(body).encode() if body is not None else None
+        for attempt in (0, 1):
+            reused = self.conn is not None
+            if not reused:
+                self._connect()
+            try:
+                self.conn.request(method, self.prefix + path, body=payload, headers=self.headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection before reading
+                # this request: open a new one and send it again, once.
+                self.close()
+                if not reused or attempt:
+                    raise
+        if response.will_close:
+            self.close()
+        if response.status not in expect:
+            raise HTTPFailure(method, path, response.status, data.decode("utf-8", "replace"))
+        return json.loads(data) if data else None
+
+
+# --- measuring -------------------------------------------------------------------------
+
+
+def percentile(sorted_values, fraction):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, int(round(fraction * len(sorted_values) + 0.5)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+class Phase:
+    def __init__(self, name, clients=1):
+        self.name = name
+        self.clients = clients
+        self.latencies = []
+        self.errors = []
+        self.elapsed = 0.0
+        self.cpu = {}  # "server"/"database"/"client" -> CPU seconds the phase used
+        self._lock = threading.Lock()
+
+    def record(self, seconds, error=None):
+        with self._lock:
+            if error is None:
+                self.latencies.append(seconds)
+            else:
+                self.errors.append(error)
+
+    def timed(self, call, *args, **kwargs):
+        """Run ``call`` and record how long it took; returns its result, or None on failure."""
+        start = time.perf_counter()
+        try:
+            result = call(*args, **kwargs)
+        except (HTTPFailure, OSError, http.client.HTTPException) as error:
+            self.record(time.perf_counter() - start, error)
+            return None
+        self.record(time.perf_counter() - start)
+        return result
+
+    def summary(self):
+        values = sorted(self.latencies)
+        count = len(values)
+        return {
+            "ops": count,
+            "errors": len(self.errors),
+            "seconds": self.elapsed,
+            "ops_per_s": count / self.elapsed if self.elapsed else float("nan"),
+            "p50_ms": percentile(values, 0.50) * 1000,
+            "p99_ms": percentile(values, 0.99) * 1000,
+        }
+
+
+class CpuMeter:
+    """CPU time used by process groups while a phase runs (from /proc/<pid>/stat).
+
+    ``groups``: name -> function returning the pids to count, read at each
+    sample (gunicorn may replace a worker). The bench's own threads count as
+    "client".
+    """
+
+    def __init__(self, groups):
+        self.groups = groups
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def sample(self):
+        values = {"client": time.process_time()}
+        for name, pids in self.groups.items():
+            values[name] = sum(_cpu_seconds(pid, self.ticks) for pid in pids())
+        return values
+
+    @staticmethod
+    def difference(before, after):
+        return {name: after[name] - before[name] for name in before}
+
+
+def _cpu_seconds(pid, ticks):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+METER = None  # a CpuMeter when the bench started the server
+
+
+def _measured(phase, body):
+    before = METER.sample() if METER else None
+    start = time.perf_counter()
+    result = body()
+    phase.elapsed = time.perf_counter() - start
+    if METER:
+        phase.cpu = CpuMeter.difference(before, METER.sample())
+    return result
+
+
+def run_serial(phase, client, items, work):
+    return _measured(phase, lambda: [phase.timed(work, client, item) for item in items])
+
+
+def run_parallel(phase, clients, items, work):
+    """Share ``items`` among the clients' threads (round robin), released together."""
+    shares = [items[i::len(clients)] for i in range(len(clients))]
+    results = [[] for _ in clients]
+    barrier = threading.Barrier(len(clients) + 1)
+
+    def body(index):
+        barrier.wait()
+        for item in shares[index]:
+            results[index].append(phase.timed(work, clients[index], item))
+
+    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+
+    def release_and_wait():
+        barrier.wait()
+        for thread in threads:
+            thread.join()
+
+    _measured(phase, release_and_wait)
+    return [result for share in results for result in share]
+
+
+# --- the work --------------------------------------------------------------------------
+
+
+def create_port(client, index):
+    return client.request("POST", "/v2.0/ports", {"port": {"network_id": client.network_id,
+                                                           "name": "bench-%d" % index}},
+                          expect=(201,))["port"]
+
+
+def list_ports(client, _index):
+    ports = client.request("GET", "/v2.0/ports?network_id=%s" % client.network_id)["ports"]
+    client.listed = len(ports)
+    return len(ports)
+
+
+def show_port(client, port_id):
+    return client.request("GET", "/v2.0/ports/%s" % port_id)["port"]
+
+
+def update_port(client, port_id):
+    return client.request("PUT", "/v2.0/ports/%s" % port_id, {"port": {"name": "renamed-" + port_id[:8]}})
+
+
+def delete_port(client, port_id):
+    return client.request("DELETE", "/v2.0/ports/%s" % port_id, expect=(204,))
+
+
+def create_network(client, index):
+    return client.request("POST", "/v2.0/networks", {"network": {"name": "bench-net-%d" % index}},
+                          expect=(201,))["network"]
+
+
+def list_networks(client, _index):
+    networks = client.request("GET", "/v2.0/networks")["networks"]
+    client.listed = len(networks)
+    return len(networks)
+
+
+# --- servers the bench starts ------------------------------------------------------------
+
+
+class Started:
+    """netweave-server started by the bench, and the database it uses."""
+
+    def __init__(self, kind, workers):
+        self.kind = kind
+        self.workers = workers
+        self.directory = tempfile.mkdtemp(prefix="netweave-bench-")
+        self.postgres = None
+        self.server = None
+        if TESTS_DIR not in sys.path:
+            sys.path.insert(0, TESTS_DIR)
+
+    def start(self):
+        from harness import server as server_helpers
+
+        url = None
+        if self.kind == "postgresql":
+            from harness import postgres
+
+            self.postgres = postgres.start_private_postgres()
+            url = self.postgres.url_for(self.postgres.create_database("bench"))
+        self.server = server_helpers.start_server(self.directory, database_url=url, workers=self.workers)
+        return self.server.url
+
+    def database_label(self):
+        if self.kind == "postgresql":
+            version = ""
+            try:
+                with self.postgres.connect() as conn, conn.cursor() as cur:
+                    cur.execute("SHOW server_version")
+                    version = " " + cur.fetchone()[0]
+            except Exception:  # noqa: BLE001 - the label is informational
+                pass
+            return "PostgreSQL%s (private cluster, fsync off)" % version
+        return "SQLite file %s (WAL)" % os.path.join(self.server.state_path, "netweave.sqlite")
+
+    def worker_memory(self):
+        """[(pid, role, VmRSS kB, VmHWM kB)] of the gunicorn master and its workers."""
+        master = self.server.process.pid
+        rows = [(master, "master") + _memory(master)]
+        for pid in _children(master):
+            rows.append((pid, "worker") + _memory(pid))
+        return rows
+
+    def cpu_groups(self):
+        """Processes whose CPU time the phases report: the server's, and PostgreSQL's."""
+        master = self.server.process.pid
+        groups = {"server": lambda: [master] + _children(master)}
+        if self.postgres is not None:
+            postmaster = self.postgres.process.pid
+            groups["database"] = lambda: _descendants(postmaster)
+        return groups
+
+    def stop(self):
+        try:
+            if self.server is not None:
+                self.server.stop()
+        finally:
+            if self.postgres is not None:
+                self.postgres.stop()
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _children(pid):
+    found = []
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+        for task in tasks:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as handle:
+                found += [int(p) for p in handle.read().split()]
+        return sorted(set(found))
+    except OSError:
+        pass
+    # Kernels without /proc/<pid>/task/<tid>/children: scan every process's parent.
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def _descendants(pid):
+    found = [pid]
+    for child in _children(pid):
+        found += _descendants(child)
+    return found
+
+
+def _memory(pid):
+    values = {"VmRSS": None, "VmHWM": None}
+    try:
+        with open("/proc/%d/status" % pid) as handle:
+            for line in handle:
+                key, _, rest = line.partition(":")
+                if key in values:
+                    values[key] = int(rest.split()[0])
+    except OSError:
+        pass
+    return values["VmRSS"], values["VmHWM"]
+
+
+# --- main ------------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--url", help="endpoint of a running server (noauth), e.g. http://127.0.0.1:9696")
+    target.add_argument("--start", choices=("sqlite", "postgresql"),
+                        help="start netweave-server on a new database of this kind")
+    parser.add_argument("--workers", type=int, default=2, help="API workers of the started server (default 2)")
+    parser.add_argument("--project", help="project id sent as X-Project-Id (default: a new bench-... id)")
+    parser.add_argument("--clients", type=int, default=8, help="client threads of the parallel phase (default 8)")
+    parser.add_argument("--quick", action="store_true", help="a few operations per phase: a smoke run")
+    parser.add_argument("--keep", action="store_true", help="leave the created ports and networks behind")
+    return parser.parse_args(argv)
+
+
+def size(name, quick):
+    return SIZES[name][1 if quick else 0]
+
+
+def print_header(args, url, started, project):
+    if started is not None:
+        database, workers = started.database_label(), str(args.workers)
+    else:
+        database, workers = "unknown (external endpoint)", "unknown (external endpoint)"
+    print("netweave API benchmark%s" % (" (--quick)" if args.quick else ""))
+    print("  URL            %s" % url)
+    print("  database       %s" % database)
+    print("  server workers %s" % workers)
+    print("  client threads %d (parallel phase), 1 otherwise" % args.clients)
+    print("  machine        %d cores (os.cpu_count), %s, Python %s" % (
+        os.cpu_count() or 0, platform.platform(), platform.python_version()))
+    print("  project        %s" % project)
+    sys.stdout.flush()
+
+
+def cpu_note(phase):
+    """CPU milliseconds per operation, by process group, when they were measured."""
+    done = len(phase.latencies) + len(phase.errors)
+    if not phase.cpu or not done:
+        return ""
+    return "cpu ms/op: " + " ".join("%s %.2f" % (name, seconds * 1000 / done)
+                                    for name, seconds in sorted(phase.cpu.items()))
+
+
+def print_phase(phase, note=""):
+    s = phase.summary()
+    note = "; ".join(n for n in (note, cpu_note(phase)) if n)
+    print("%-24s %7d %6d %9.2f %10.1f %9.1f %9.1f  %s" % (
+        phase.name, s["ops"], s["errors"], s["seconds"], s["ops_per_s"], s["p50_ms"], s["p99_ms"], note))
+    for error in phase.errors[:3]:
+        print("    error: %s" % error)
+    sys.stdout.flush()
+
+
+def open_clients(url, project, count, network_id, own_projects=False):
+    """``count`` clients; with ``own_projects`` client i acts for project "<project>-c<i>"."""
+    clients = []
+    for index in range(count):
+        client = Client(url, "%s-c%d" % (project, index) if own_projects else project)
+        client.network_id = network_id
+        clients.append(client)
+    return clients
+
+
+def raise_quotas(admin, projects):
+    """Lift the port and network quotas of the bench's projects where the endpoint allows it.
+
+    The run also fits Neutron's default quotas (500 ports, 100 networks per
+    project): the parallel clients create their ports in projects of their own
+    and the network phase uses one more project.
+    """
+    failed = []
+    for project in projects:
+        try:
+            admin.request("PUT", "/v2.0/quotas/%s" % project, {"quota": {"port": -1, "network": -1}})
+        except (HTTPFailure, OSError, http.client.HTTPException) as error:
+            failed.append(error)
+    if failed:
+        print("  note: quotas left as they are (%d of %d updates failed: %s)" % (
+            len(failed), len(projects), str(failed[0])[:120]))
+
+
+def run(args, url, started):
+    quick = args.quick
+    project = args.project or "bench-%s" % uuid.uuid4().hex[:12]
+    print_header(args, url, started, project)
+    admin = Client(url, project)
+    net_client = Client(url, project + "-nets")
+    raise_quotas(admin, [project, net_client.headers["X-Project-Id"]] +
+                 [c.headers["X-Project-Id"] for c in open_clients(url, project, args.clients, None, True)])
+    network = admin.request("POST", "/v2.0/networks", {"network": {"name": "bench-ports"}},
+                            expect=(201,))["network"]
+    admin.request("POST", "/v2.0/subnets", {"subnet": {"network_id": network["id"], "ip_version": 4,
+                                                       "cidr": PORT_CIDR, "name": "bench"}}, expect=(201,))
+    admin.network_id = network["id"]
+    created_networks = [network["id"]]
+    ports = []
+
+    print()
+    print("%-24s %7s %6s %9s %10s %9s %9s" % ("phase", "ops", "errors", "seconds", "ops/s", "p50 ms", "p99 ms"))
+    try:
+        serial = Phase("port create (serial)")
+        ports += run_serial(serial, admin, range(size("serial_creates", quick)), create_port)
+        print_phase(serial, "1 client")
+
+        clients = open_clients(url, project, args.clients, network["id"], own_projects=True)
+        parallel = Phase("port create (parallel)", clients=args.clients)
+        first = size("serial_creates", quick)
+        ports += run_parallel(parallel, clients, list(range(first, first + size("concurrent_creates", quick))),
+                              create_port)
+        print_phase(parallel, "%d clients" % args.clients)
+        ports = [p for p in ports if p is not None]
+        for client in clients:
+            client.close()
+
+        listing = Phase("port list")
+        run_serial(listing, admin, range(size("list_repeats", quick)), list_ports)
+        print_phase(listing, "%d ports on the network" % getattr(admin, "listed", 0))
+
+        sample = [p["id"] for p in ports[:size("sample", quick)]]
+        show = Phase("port show")
+        run_serial(show, admin, sample, show_port)
+        print_phase(show)
+
+        update = Phase("port update (name)")
+        run_serial(update, admin, sample, update_port)
+        print_phase(update)
+
+        delete = Phase("port delete")
+        run_serial(delete, admin, sample, delete_port)
+        print_phase(delete)
+        deleted = set(sample)
+        ports = [p for p in ports if p["id"] not in deleted]
+
+        net_create = Phase("network create")
+        nets = run_serial(net_create, net_client, range(size("network_creates", quick)), create_network)
+        created_networks += [n["id"] for n in nets if n is not None]
+        print_phase(net_create)
+
+        net_list = Phase("network list")
+        run_serial(net_list, admin, range(size("list_repeats", quick)), list_networks)
+        print_phase(net_list, "%d networks visible" % getattr(admin, "listed", 0))
+    finally:
+        if not args.keep and started is None:
+            cleanup(url, project, ports, created_networks, args.clients)
+        admin.close()
+        net_client.close()
+
+
+def cleanup(url, project, ports, networks, threads):
+    """Delete what the run created (ports first: a network with ports cannot go)."""
+    clients = open_clients(url, project, max(1, threads), None)
+    phase = Phase("cleanup")
+    run_parallel(phase, clients, [p["id"] for p in ports], delete_port)
+    for network_id in networks:
+        phase.timed(clients[0].request, "DELETE", "/v2.0/networks/%s" % network_id, expect=(204,))
+    for client in clients:
+        client.close()
+    if phase.errors:
+        print("  cleanup: %d deletes failed, e.g. %s" % (len(phase.errors), phase.errors[0]))
+
+
+def print_memory(started):
+    print()
+    print("server memory after the run (/proc/<pid>/status)")
+    print("%-8s %-8s %12s %12s" % ("pid", "process", "VmRSS MB", "VmHWM MB"))
+    for pid, role, rss, hwm in started.worker_memory():
+        print("%-8d %-8s %12s %12s" % (pid, role, _mb(rss), _mb(hwm)))
+
+
+def _mb(kb):
+    return "?" if kb is None else "%.1f" % (kb / 1024.0)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = None
+    began = time.perf_counter()
+    try:
+        if args.start:
+            started = Started(args.start, args.workers)
+            url = started.start()
+            global METER
+            METER = CpuMeter(started.cpu_groups())
+        else:
+            url = args.url.rstrip("/")
+        run(args, url, started)
+        if started is not None:
+            print_memory(started)
+    finally:
+        if started is not None:
+            started.stop()
+    print()
+    print("total run time %.1f s" % (time.perf_counter() - began))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
