@@ -415,10 +415,14 @@ for collection in ("networks", "subnets", "ports", "subnetpools"):
     case("%s-bulk-string" % collection, "POST", "/v2.0/" + collection, {collection: "x"})
     case("%s-bulk-empty" % collection, "POST", "/v2.0/" + collection, {collection: []})
     case("%s-bulk-item-int" % collection, "POST", "/v2.0/" + collection, {collection: [5]})
-    case("%s-bulk-item-without-member" % collection, "POST", "/v2.0/" + collection,
-         {collection: [{"name": REJECTED_NAME}]})
+    # Neutron's bulk items are bare attribute dicts; a wrapped item is an unknown attribute.
+    case("%s-bulk-item-wrapped" % collection, "POST", "/v2.0/" + collection,
+         {collection: [{member: {"name": REJECTED_NAME}}]})
+    if collection != "networks":
+        case("%s-bulk-item-missing-required" % collection, "POST", "/v2.0/" + collection,
+             {collection: [{"name": REJECTED_NAME}]})
 case("networks-bulk-one-bad-item", "POST", "/v2.0/networks",
-     {"networks": [{"network": {"name": REJECTED_NAME}}, {"network": {"admin_state_up": "maybe"}}]})
+     {"networks": [{"name": REJECTED_NAME}, {"admin_state_up": "maybe"}]})
 case("networks-create-nested-json", "POST", "/v2.0/networks", Raw(b"[" * 50000 + b"]" * 50000))
 case("networks-create-nan-mtu", "POST", "/v2.0/networks",
      Raw(b'{"network": {"name": "sweep-rejected", "mtu": NaN}}'))
