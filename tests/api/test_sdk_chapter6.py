@@ -5,33 +5,11 @@ all-in-one server (noauth). Without an X-Roles header the caller is the admin
 of project "admin"; members of other projects are built from headers.
 """
 import ipaddress
-import uuid
 
-import openstack
 import pytest
-from keystoneauth1 import noauth
-from keystoneauth1 import session as ks_session
 from openstack import exceptions as sdk_exc
 
-
-def connect(url, project=None, roles=None):
-    """An openstacksdk connection speaking to ``url`` as the given project and roles."""
-    headers = {}
-    if project is not None:
-        headers["X-Project-Id"] = project
-    if roles is not None:
-        headers["X-Roles"] = roles
-    sess = ks_session.Session(auth=noauth.NoAuth(), additional_headers=headers)
-    return openstack.connection.Connection(session=sess, network_endpoint_override=url + "/")
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def fault_of(error):
-    """The NeutronError body carried by an SDK HTTP exception."""
-    return error.response.json()["NeutronError"]
+from harness.sdk import connect, fault_of, unique
 
 
 def pool_bounds(subnet):

@@ -4,33 +4,13 @@ Projects are told apart by the X-Project-Id header of noauth; a member of a
 project sends ``X-Roles: member``. The admin (no X-Roles header) works in
 project "admin", like the book's admin user.
 """
-import uuid
 
-import openstack
 import pytest
-from keystoneauth1 import noauth
-from keystoneauth1 import session as ks_session
 from openstack import exceptions as sdk_exc
 
+from harness.sdk import connect, fault_of, unique
+
 PROVIDER_KEYS = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
-
-
-def connect(url, project=None, roles=None):
-    headers = {}
-    if project is not None:
-        headers["X-Project-Id"] = project
-    if roles is not None:
-        headers["X-Roles"] = roles
-    sess = ks_session.Session(auth=noauth.NoAuth(), additional_headers=headers)
-    return openstack.connection.Connection(session=sess, network_endpoint_override=url + "/")
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def fault_of(error):
-    return error.response.json()["NeutronError"]
 
 
 class Project:

@@ -18,8 +18,6 @@ small Python program run in the instance's namespace.
 """
 import contextlib
 import json
-import random
-import subprocess
 import sys
 import uuid
 
@@ -38,9 +36,9 @@ from netweave.mechanism_drivers.linuxbridge import operations as ops
 
 pytestmark = [pytest.mark.system("ip", "bridge")]
 
-UNDERLAY = {"h1": "192.0.2.1", "h2": "192.0.2.2"}
+UNDERLAY = multihost.UNDERLAY
 PHYSNET = "physnet1"
-PROVIDER_NIC = "pv0"
+PROVIDER_NIC = multihost.PROVIDER_NIC
 
 run, ping, link_json, random_mac = multihost.run, multihost.ping, multihost.link_json, multihost.random_mac
 
@@ -117,46 +115,16 @@ class Node:
         self.agent.close()
 
 
-class Instance:
-    def __init__(self, namespace, device, port_id, mac, ip):
-        self.namespace, self.device, self.port_id, self.mac, self.ip = namespace, device, port_id, mac, ip
+Instance = multihost.Instance
 
 
-class Lab:
+class Lab(multihost.Namespaces):
     """Namespaces and agents of one test; ``close`` removes all of them."""
 
     def __init__(self):
-        self.tag = "nwlb%s" % uuid.uuid4().hex[:6]
-        self.namespaces = []
+        super().__init__(prefix="nwlb")
         self.agents = []
         self.server = FakeServer()
-        self.hosts = {}
-
-    def netns(self, suffix):
-        name = "%s-%s" % (self.tag, suffix)
-        run("ip", "netns", "add", name)
-        self.namespaces.append(name)
-        # No IPv6 chatter (router solicitations, DAD) to blur traffic counters.
-        for key in ("all", "default"):
-            run("ip", "netns", "exec", name, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6" % key)
-        run("ip", "-n", name, "link", "set", "lo", "up")
-        return name
-
-    def host(self, name):
-        namespace = self.netns(name)
-        self.hosts[name] = namespace
-        return namespace
-
-    def connect_hosts(self, mtu=1500):
-        """Underlay ul0 with IPs and provider NIC pv0 (no IP) between h1 and h2."""
-        h1, h2 = self.hosts["h1"], self.hosts["h2"]
-        for device in ("ul0", PROVIDER_NIC):
-            run("ip", "-n", h1, "link", "add", device, "mtu", str(mtu), "type", "veth", "peer", "name", device,
-                "netns", h2, "mtu", str(mtu))
-        for host, namespace in (("h1", h1), ("h2", h2)):
-            run("ip", "-n", namespace, "addr", "add", UNDERLAY[host] + "/24", "dev", "ul0")
-            run("ip", "-n", namespace, "link", "set", "ul0", "up")
-            run("ip", "-n", namespace, "link", "set", PROVIDER_NIC, "up")
 
     def agent(self, host, caps=None, **settings):
         defaults = dict(interface_mappings={PHYSNET: PROVIDER_NIC}, local_ip=UNDERLAY.get(host),
@@ -172,13 +140,8 @@ class Lab:
         """An instance namespace on ``network`` with address ``ip``/24, tap in ``host``."""
         port_id = str(uuid.uuid4())
         device = naming.tap_device(port_id)
-        namespace = self.netns("i" + port_id[:8])
         mac = random_mac()
-        mtu = str(network.get("mtu") or 1500)
-        run("ip", "-n", self.hosts[host], "link", "add", device, "type", "veth", "peer", "name", "eth0",
-            "netns", namespace)
-        run("ip", "-n", namespace, "link", "set", "eth0", "address", mac, "mtu", mtu, "up")
-        run("ip", "-n", namespace, "addr", "add", ip + "/24", "dev", "eth0")
+        namespace = self.instance(host, device, mac, ip, mtu=network.get("mtu") or 1500)
         if bring_up:
             run("ip", "-n", self.hosts[host], "link", "set", device, "up")
         self.server.ports[device] = {
@@ -199,9 +162,7 @@ class Lab:
         for agent in self.agents:
             with contextlib.suppress(Exception):
                 agent.close()
-        for namespace in reversed(self.namespaces):
-            run("ip", "netns", "del", namespace, check=False)
-        self.namespaces = []
+        super().close()
 
 
 def network(network_type, segmentation_id=None, physical_network=None, mtu=1500):

@@ -1,8 +1,6 @@
 """Mechanism and extension driver managers: ordered stevedore plug-ins named in ml2_conf.ini."""
 import logging
 
-from stevedore import named
-
 from netweave.core.plugins.ml2 import loading
 
 LOG = logging.getLogger(__name__)
