@@ -52,6 +52,8 @@ def build_conf(args, conf=cfg.CONF):
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_vxlan")
         conf.set_override("tunnel_id_ranges", ["1:1000"], "ml2_type_gre")
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_geneve")
+    # The all-in-one always sends messages, over the in-process transport at least.
+    rpc_transport.register_opts(conf)
     if not rpc_transport.url_configured(conf):
         conf.set_override("transport_url", rpc_transport.IN_PROCESS_URL)
     return conf

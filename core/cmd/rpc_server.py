@@ -40,6 +40,7 @@ def start_servers(conf, core_plugin, service_plugins=()):
 
 def main(argv=None):
     conf = common.parse_config(sys.argv[1:] if argv is None else argv)
+    rpc_transport.register_opts(conf)
     if not rpc_transport.url_configured(conf):
         common.fail("transport_url is not set: netweave-rpc-server needs the message broker the agents use")
     try:

@@ -265,6 +265,18 @@ def is_duplicate(error):
     return "unique" in text or "duplicate" in text
 
 
+def is_foreign_key_violation(error):
+    if not isinstance(error, sa_exc.IntegrityError):
+        return False
+    return "foreign key" in str(error.orig).lower()
+
+
+def single_writer():
+    """True when the database lets one write transaction run at a time (SQLite): reads
+    a writer can do before its transaction then keep the others waiting less."""
+    return get_engine().dialect.name == "sqlite"
+
+
 def retry_db_errors(func):
     """Run a unit of work again when it lost a race (conflict, deadlock, stale version)."""
 

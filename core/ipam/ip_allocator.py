@@ -19,7 +19,7 @@ import socket
 import netaddr
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from netweave.core import exceptions as exc
 from netweave.core.config import common  # noqa: F401 - registers max_fixed_ips_per_port
@@ -353,6 +353,80 @@ def allocate_ips(session, network_id, port_id, subnets, requested_fixed_ips, mac
         wanted = _wanted_from_request(session, requested_fixed_ips, subnets, device_owner)
     wanted += _wanted_auto_addresses(subnets, device_owner, mac_address)
     return _allocate_all(session, network_id, port_id, wanted, 0, device_owner)
+
+
+def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None, device_owner=""):
+    """The fixed IPs ``allocate_ips`` would give a new port, read but not inserted.
+
+    Only reads: it may run before the writing transaction, which then inserts
+    the result with ``insert_planned``. An address taken in between shows up
+    there as a duplicate key, and the request is retried. Raises as
+    ``allocate_ips`` (except RetryRequest); returns [{"subnet_id", "ip_address"}]
+    in the port's order.
+    """
+    if requested_fixed_ips is None:
+        wanted = _wanted_by_default(subnets, device_owner)
+    else:
+        _check_count(requested_fixed_ips)
+        wanted = _wanted_from_request(session, requested_fixed_ips, subnets, device_owner)
+    wanted += _wanted_auto_addresses(subnets, device_owner, mac_address)
+    # What this plan takes, per subnet: later picks must avoid it as if it were stored.
+    planned = {}
+    allocated = {}
+
+    def allocated_on(subnet_id):
+        if subnet_id not in allocated:
+            stored = _allocated_ints(session, subnet_id)
+            for ip_address in planned.get(subnet_id, ()):
+                bisect.insort(stored, _address_int(ip_address))
+            allocated[subnet_id] = stored
+        return allocated[subnet_id]
+
+    def take(subnet, ip_address):
+        planned.setdefault(subnet.id, set()).add(ip_address)
+        if subnet.id in allocated:
+            bisect.insort(allocated[subnet.id], _address_int(ip_address))
+        return {"subnet_id": subnet.id, "ip_address": ip_address}
+
+    def plan_one(item):
+        if item.ip_address is not None:
+            subnet = item.subnets[0]
+            if item.ip_address in planned.get(subnet.id, ()) or _is_allocated(session, subnet.id, item.ip_address):
+                raise exc.IpAddressAlreadyAllocated(ip=item.ip_address, subnet_id=subnet.id)
+            return take(subnet, item.ip_address)
+        prefer_lowest = device_owner == DEVICE_OWNER_DHCP
+        for subnet in item.subnets:
+            skip = {int(netaddr.IPAddress(subnet.gateway_ip))} if subnet.gateway_ip else set()
+            chosen = pick_free_address(_pool_ranges(subnet), allocated_on(subnet.id),
+                                       1 if prefer_lowest else FREE_WINDOW, skip, prefer_lowest)
+            if chosen is not None:
+                return take(subnet, str(netaddr.IPAddress(chosen, subnet.ip_version)))
+        raise exc.IpAddressGenerationFailure(net_id=network_id)
+
+    # Specific addresses go first so an automatic pick cannot take one of them.
+    order = sorted(range(len(wanted)), key=lambda i: wanted[i].ip_address is None)
+    results = [None] * len(wanted)
+    for i in order:
+        results[i] = plan_one(wanted[i])
+    return results
+
+
+def insert_planned(session, network_id, port_id, fixed_ips):
+    """Store what ``plan_ips`` chose for the port, in one statement.
+
+    A duplicate key means a concurrent request won an address since the plan
+    was read: RetryRequest, as ``allocate_ips`` raises.
+    """
+    if not fixed_ips:
+        return
+    rows = [{"ip_address": ip["ip_address"], "subnet_id": ip["subnet_id"], "network_id": network_id,
+             "port_id": port_id, "position": position} for position, ip in enumerate(fixed_ips)]
+    try:
+        session.execute(insert(port_models.IPAllocation.__table__), rows)
+    except sa_exc.IntegrityError as error:
+        if db_api.is_duplicate(error):
+            raise db_api.RetryRequest() from error
+        raise
 
 
 def release_ips(session, port_id, fixed_ips=None):

@@ -17,9 +17,7 @@ reconnection, which repairs a lost notification.
 """
 import logging
 
-import oslo_messaging
-
-from netweave.core.rpc import serializer, topics
+from netweave.core.rpc import topics
 
 LOG = logging.getLogger(__name__)
 
@@ -41,6 +39,11 @@ class AgentNotifier:
         return self._client is not None
 
     def connect(self, transport):
+        # Here, not at import: a server without transport_url never loads oslo.messaging.
+        import oslo_messaging
+
+        from netweave.core.rpc import serializer
+
         self._client = oslo_messaging.get_rpc_client(
             transport, oslo_messaging.Target(topic=topics.AGENT, version=VERSION),
             serializer=serializer.ContextSerializer())

@@ -7,13 +7,14 @@ is configured: casts, fanout casts and calls all work in memory.
 
 A process keeps one transport per URL: every RPC server and client shares its
 connection pool. A forked child (a gunicorn worker) makes its own.
+
+oslo.messaging is imported on first use only: an API server without
+transport_url never loads it (it costs tens of MB in every worker).
 """
 import os
 import threading
 
-import oslo_messaging
 from oslo_config import cfg
-from oslo_messaging import opts as messaging_opts
 
 IN_PROCESS_URL = "fake://"
 # The exchange every netweave message goes through (Neutron uses "neutron").
@@ -25,6 +26,9 @@ _cache = {"pid": None, "transports": {}}
 
 def register_opts(conf):
     """transport_url, rpc_response_timeout and the other [DEFAULT] options of oslo.messaging."""
+    import oslo_messaging
+    from oslo_messaging import opts as messaging_opts
+
     # Defaults first: the copies registered below must equal the library's own
     # options, which it registers again when it makes a transport.
     oslo_messaging.set_transport_defaults(CONTROL_EXCHANGE)
@@ -35,8 +39,19 @@ def register_opts(conf):
 
 def url_configured(conf):
     """True when transport_url was given (in a file, on the command line or by an override)."""
-    register_opts(conf)
-    return conf.get_location("transport_url").location != cfg.Locations.opt_default
+    if "transport_url" in conf:
+        return conf.get_location("transport_url").location != cfg.Locations.opt_default
+    # Not registered yet (and so not overridden either): look for it in the same
+    # files and environment, without loading oslo.messaging to register it.
+    probe = cfg.ConfigOpts()
+    probe.register_opt(cfg.StrOpt("transport_url"))
+    probe(args=[], project=conf.project, default_config_files=list(getattr(conf, "config_file", None) or []),
+          default_config_dirs=list(getattr(conf, "config_dir", None) or []), use_env=True)
+    try:
+        location = probe.get_location("transport_url")
+        return location is not None and location.location != cfg.Locations.opt_default
+    finally:
+        probe.reset()
 
 
 def get_transport(conf, url=None):
@@ -50,6 +65,8 @@ def get_transport(conf, url=None):
             _cache["transports"] = {}
         transport = _cache["transports"].get(url)
         if transport is None:
+            import oslo_messaging
+
             transport = oslo_messaging.get_rpc_transport(conf, url=url)
             _cache["transports"][url] = transport
         return transport

@@ -3,12 +3,14 @@ import collections
 import functools
 import json
 import logging
+import types
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
+from netweave.core.db import model_base
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
@@ -136,6 +138,74 @@ def _ports_by_id(session, port_ids):
     return result
 
 
+class _Snapshot:
+    """A row read by a plain query, with the relationships a port create reads set
+    as attributes: stands in for the ORM object where only attributes are read."""
+
+    def __init__(self, row, **related):
+        self.__dict__.update(row._mapping)
+        self.__dict__.update(related)
+
+
+def _rows(session, stmt):
+    return session.execute(stmt).all()
+
+
+def _network_snapshot(session, context, network_id):
+    """What _usable_network loads (the network with its segments, RBAC entries, external
+    flag and subnets with their pools), read with plain queries instead of the ORM,
+    which cost a port create more than anything else. Raises NetworkNotFound as it."""
+    networks_t = net_models.Network.__table__
+    external_t = net_models.ExternalNetwork.__table__
+    row = session.execute(
+        sa.select(networks_t, external_t.c.network_id.label("_external_id"),
+                  external_t.c.is_default.label("_external_default"))
+        .outerjoin(external_t, external_t.c.network_id == networks_t.c.id)
+        .where(networks_t.c.id == network_id)).first()
+    if row is None:
+        raise exc.NetworkNotFound(net_id=network_id)
+    rbac_t = net_models.NetworkRBAC.__table__
+    rbac_entries = [_Snapshot(r) for r in _rows(session, sa.select(rbac_t).where(rbac_t.c.object_id == network_id))]
+    if not (context.is_admin or row.project_id == context.project_id):
+        targets = visibility.rbac_targets(context)
+        if not any(e.action == visibility.SHARED and e.target_tenant in targets for e in rbac_entries):
+            raise exc.NetworkNotFound(net_id=network_id)
+    segments_t = net_models.NetworkSegment.__table__
+    segments = [_Snapshot(r) for r in _rows(session, sa.select(segments_t).where(
+        segments_t.c.network_id == network_id).order_by(segments_t.c.segment_index))]
+    subnets_t = subnet_models.Subnet.__table__
+    pools_t = subnet_models.IPAllocationPool.__table__
+    pools = collections.defaultdict(list)
+    for r in _rows(session, sa.select(pools_t).join(subnets_t, subnets_t.c.id == pools_t.c.subnet_id)
+                   .where(subnets_t.c.network_id == network_id).order_by(pools_t.c.position)):
+        pools[r.subnet_id].append(_Snapshot(r))
+    subnets = [_Snapshot(r, allocation_pools=pools.get(r.id, [])) for r in _rows(
+        session, sa.select(subnets_t).where(subnets_t.c.network_id == network_id).order_by(subnets_t.c.created_at))]
+    external = None
+    if row._external_id is not None:
+        external = types.SimpleNamespace(network_id=row._external_id, is_default=row._external_default)
+    network = _Snapshot(row, segments=segments, subnets=subnets, rbac_entries=rbac_entries, external=external)
+    del network.__dict__["_external_id"], network.__dict__["_external_default"]
+    return network
+
+
+def _or_default(value, default):
+    return default if value is None else value
+
+
+# What _plan_port read for a new port: the network's dict and segments for the driver
+# contexts, the limit its quota check applied (None: unlimited).
+_PortPlan = collections.namedtuple("_PortPlan", ["network_id", "mac", "fixed_ips", "quota_limit", "network",
+                                                 "segments"])
+
+
+class _PortValues:
+    """The inserted values of a port, read by attribute as make_dict reads a row."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
 class PortService:
     def __init__(self, conf, network_service, mechanism_manager, extension_manager, quotas, agents=None,
                  provisioning=None, notifier=None):
@@ -247,6 +317,8 @@ class PortService:
     def _create_committed(self, context, items):
         """Create all ports in one transaction: a bulk request is all or nothing."""
         from netweave.core.plugins.ml2 import driver_context
+        if len(items) == 1 and not self._extension_drivers():
+            return [self._create_one(context, items[0])]
         results = []
         with db_api.session_scope() as session:
             for data in items:
@@ -262,6 +334,80 @@ class PortService:
         for mech_context in results:
             self.mechanisms.create_port_postcommit(mech_context)
         return [c.current for c in results]
+
+    def _create_one(self, context, data):
+        """One port, with no extension driver to hand a Port object: read what the port
+        needs (network, quota, MAC, fixed IPs), then insert its rows as plain
+        statements and build its dict from the values written.
+
+        On SQLite the reads come before the write transaction, so the write lock is
+        held for the inserts only; whatever changed in between (an address or MAC
+        taken, the network or a subnet gone) fails the insert and the request is
+        retried, reading again. Elsewhere both run in one transaction, as before.
+        """
+        if db_api.single_writer():
+            with db_api.reader_scope() as session:
+                plan = self._plan_port(session, context, data)
+            with db_api.session_scope() as session:
+                mech_context = self._write_port(session, context, data, plan, recount=True)
+        else:
+            with db_api.session_scope() as session:
+                plan = self._plan_port(session, context, data)
+                mech_context = self._write_port(session, context, data, plan, recount=False)
+        self.mechanisms.create_port_postcommit(mech_context)
+        return mech_context.current
+
+    def _plan_port(self, session, context, data):
+        """The reads and checks of a port create, in the order _insert_port makes them."""
+        network = _network_snapshot(session, context, data["network_id"])
+        quota_limit = self.quotas.check(session, data["project_id"], "port")
+        mac = data.get("mac_address")
+        if mac:
+            taken = session.scalar(sa.select(Port.id).where(Port.network_id == network.id, Port.mac_address == mac))
+            if taken is not None:
+                raise exc.MacAddressInUse(net_id=network.id, mac=mac)
+        else:
+            mac = mac_generator.generate_mac(self.conf.base_mac)
+        device_owner = _or_default(data.get("device_owner"), "")
+        fixed_ips = ip_allocator.plan_ips(session, network.id, list(network.subnets), data.get("fixed_ips"),
+                                          device_owner=device_owner, mac_address=mac)
+        return _PortPlan(network.id, mac, fixed_ips, quota_limit, self.networks.make_dict(context, network),
+                         [networks.segment_dict(s) for s in network.segments])
+
+    def _write_port(self, session, context, data, plan, recount):
+        from netweave.core.plugins.ml2 import driver_context
+        if recount and plan.quota_limit is not None:
+            # The count read before the transaction may be stale: only this one is exact.
+            self.quotas.check_usage(session, data["project_id"], "port", plan.quota_limit)
+        now = model_base.utcnow()
+        # What the ORM would store: a None value gets the column's default.
+        values = {
+            "id": model_base.new_uuid(), "project_id": _or_default(data["project_id"], ""),
+            "name": _or_default(data.get("name"), ""), "description": _or_default(data.get("description"), ""),
+            "network_id": plan.network_id, "mac_address": plan.mac,
+            "admin_state_up": _or_default(data.get("admin_state_up"), True), "status": STATUS_DOWN,
+            "device_id": _or_default(data.get("device_id"), ""),
+            "device_owner": _or_default(data.get("device_owner"), ""),
+            "created_at": now, "updated_at": now, "revision_number": 0,
+        }
+        binding = _BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
+                              json.dumps(data.get("binding:profile") or {}), VIF_TYPE_UNBOUND, "{}")
+        try:
+            session.execute(sa.insert(Port.__table__), values)
+            session.execute(sa.insert(Binding.__table__), dict(binding._asdict(), port_id=values["id"],
+                                                               segment_id=None, driver=None))
+            ip_allocator.insert_planned(session, plan.network_id, values["id"], plan.fixed_ips)
+        except sa.exc.IntegrityError as error:
+            if db_api.is_foreign_key_violation(error):
+                # The network or a subnet went away since it was read: the retry says so.
+                raise db_api.RetryRequest() from error
+            raise
+        result = make_dict(_PortValues(values), [], [dict(ip) for ip in plan.fixed_ips], binding)
+        self.extensions.process_create_port(context, data, result)
+        net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments)
+        mech_context = driver_context.PortContext(context, session, result, net_ctx)
+        self.mechanisms.create_port_precommit(mech_context)
+        return mech_context
 
     def _after_create(self, context, created):
         return [self._bind_if_needed(context, port) for port in created]

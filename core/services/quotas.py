@@ -37,12 +37,18 @@ class QuotaService:
 
         Runs inside the creating transaction, so on SQLite (one writer at a time) the
         count is exact; on other databases two racing creates may overshoot by one.
+        Returns the limit that was enforced, or None when none applies.
         """
         if name not in self.countable or not project_id:
-            return
+            return None
         limit = self.limits(session, project_id)[name]
         if limit < 0:
-            return
+            return None
+        self.check_usage(session, project_id, name, limit, adding)
+        return limit
+
+    def check_usage(self, session, project_id, name, limit, adding=1):
+        """``check`` against a limit read before: counts the resources again only."""
         if self.usage(session, project_id, name) + adding > limit:
             raise exc.OverQuota(overs=name)
 

@@ -340,6 +340,72 @@ def test_a_lost_address_race_asks_for_a_retry(small_net, monkeypatch):
             ip_allocator.allocate_ips(session, network_id, port.id, network_subnets(session, network_id), None)
 
 
+@db_api.retry_db_errors
+def create_port_planned(network_id, fixed_ips=None, mac=None, device_owner=""):
+    """Reads first (plan_ips, as a create on SQLite does before its write transaction),
+    then the port and its planned addresses in a transaction of their own."""
+    mac = mac or mac_generator.generate_mac(BASE_MAC)
+    with db_api.reader_scope() as session:
+        ips = ip_allocator.plan_ips(session, network_id, network_subnets(session, network_id), fixed_ips,
+                                    mac_address=mac, device_owner=device_owner)
+    with db_api.session_scope() as session:
+        port = add_port(session, network_id, mac, device_owner)
+        ip_allocator.insert_planned(session, network_id, port.id, ips)
+        return port.id, ips
+
+
+def _stored_ips(port_id):
+    allocs = port_models.IPAllocation
+    with db_api.reader_scope() as session:
+        rows = session.execute(select(allocs.subnet_id, allocs.ip_address).where(allocs.port_id == port_id)
+                               .order_by(allocs.position))
+        return [{"subnet_id": subnet_id, "ip_address": ip} for subnet_id, ip in rows]
+
+
+def test_planned_addresses_of_one_port_never_repeat(small_net):
+    network_id, subnet_id = small_net
+    port_id, ips = create_port_planned(network_id, [{"subnet_id": subnet_id},
+                                                    {"subnet_id": subnet_id, "ip_address": "10.0.0.2"}])
+    assert ips[1] == {"subnet_id": subnet_id, "ip_address": "10.0.0.2"}
+    assert ips[0]["ip_address"] != "10.0.0.2"
+    assert _stored_ips(port_id) == ips
+    # Lowest first: the specific address is planned before the automatic picks skip it.
+    _, dhcp = create_port_planned(network_id, [{"subnet_id": subnet_id}, {"ip_address": "10.0.0.3"},
+                                               {"subnet_id": subnet_id}], device_owner="network:dhcp")
+    taken = {ips[0]["ip_address"], "10.0.0.2", "10.0.0.3"}
+    lowest = [a for a in ("10.0.0.%d" % i for i in range(4, 15)) if a not in taken]
+    assert [ip["ip_address"] for ip in dhcp] == [lowest[0], "10.0.0.3", lowest[1]]
+
+
+def test_planned_allocation_matches_allocate_ips(sqlite_db):
+    with db_api.session_scope() as session:
+        network_id = make_network(session)
+        v4 = make_subnet(session, network_id, "10.0.0.0/24")
+        stateful = make_subnet(session, network_id, "2001:db8:1::/64", ip_version=6)
+        slaac = make_subnet(session, network_id, "2001:db8:2::/64", ip_version=6,
+                            ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    port_id, ips = create_port_planned(network_id, mac="fa:16:3e:12:34:56")
+    assert [ip["subnet_id"] for ip in ips] == [v4, stateful, slaac]
+    assert ips[2]["ip_address"] == "2001:db8:2:0:f816:3eff:fe12:3456"
+    assert _stored_ips(port_id) == ips
+    with pytest.raises(exc.IpAddressAlreadyAllocated):
+        create_port_planned(network_id, [{"ip_address": ips[0]["ip_address"]}])
+    with pytest.raises(exc.AllocationOnAutoAddressSubnet):
+        create_port_planned(network_id, [{"subnet_id": slaac, "ip_address": "2001:db8:2::9"}])
+
+
+def test_an_address_taken_after_the_plan_asks_for_a_retry(small_net):
+    network_id, subnet_id = small_net
+    with db_api.reader_scope() as session:
+        planned = ip_allocator.plan_ips(session, network_id, network_subnets(session, network_id),
+                                        [{"ip_address": "10.0.0.7"}])
+    create_port(network_id, [{"ip_address": "10.0.0.7"}])
+    with pytest.raises(db_api.RetryRequest):
+        with db_api.session_scope() as session:
+            port = add_port(session, network_id)
+            ip_allocator.insert_planned(session, network_id, port.id, planned)
+
+
 # --- subnet pool carving --------------------------------------------------------------------
 
 def _make_pool(session, prefixes, default_prefixlen):

@@ -15,7 +15,7 @@ from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as pool_models
 from netweave.core.plugins.ml2 import managers
 from netweave.core.plugins.ml2 import type_manager as type_manager_mod
-from netweave.core.rpc import agent_notifier, server_endpoints
+from netweave.core.rpc import agent_notifier
 from netweave.core.services import (agents, availability, devices, networks, port_status, ports, provisioning,
                                     quotas, rbac, subnetpools, subnets, tags, tunnels)
 
@@ -84,6 +84,8 @@ class Ml2Plugin:
         self.agent_notifier.connect(transport)
 
     def rpc_endpoints(self):
+        from netweave.core.rpc import server_endpoints
+
         return server_endpoints.endpoints_by_topic(self.devices, self.tunnels, self.agents, self.agent_notifier)
 
     @db_api.retry_db_errors
