@@ -251,13 +251,19 @@ def test_default_takes_the_next_ipv4_subnet_when_the_first_is_full(small_net):
     assert create_port(network_id)[1][0]["subnet_id"] == second
 
 
-def test_default_on_dual_stack_with_slaac(sqlite_db):
+def make_dual_stack_network():
+    """A network with an IPv4, a stateful IPv6 and a SLAAC subnet: (network, v4, stateful, slaac)."""
     with db_api.session_scope() as session:
         network_id = make_network(session)
         v4 = make_subnet(session, network_id, "10.0.0.0/24")
         stateful = make_subnet(session, network_id, "2001:db8:1::/64", ip_version=6)
         slaac = make_subnet(session, network_id, "2001:db8:2::/64", ip_version=6,
                             ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    return network_id, v4, stateful, slaac
+
+
+def test_default_on_dual_stack_with_slaac(sqlite_db):
+    network_id, v4, stateful, slaac = make_dual_stack_network()
     port_id, ips = create_port(network_id, mac="fa:16:3e:12:34:56")
     assert [ip["subnet_id"] for ip in ips] == [v4, stateful, slaac]
     assert ips[2]["ip_address"] == "2001:db8:2:0:f816:3eff:fe12:3456"
@@ -370,20 +376,17 @@ def test_planned_addresses_of_one_port_never_repeat(small_net):
     assert ips[0]["ip_address"] != "10.0.0.2"
     assert _stored_ips(port_id) == ips
     # Lowest first: the specific address is planned before the automatic picks skip it.
-    _, dhcp = create_port_planned(network_id, [{"subnet_id": subnet_id}, {"ip_address": "10.0.0.3"},
+    # (It must not be the first port's random pick, or it would be a clash instead.)
+    specific = next(a for a in ("10.0.0.%d" % i for i in range(3, 15)) if a != ips[0]["ip_address"])
+    _, dhcp = create_port_planned(network_id, [{"subnet_id": subnet_id}, {"ip_address": specific},
                                                {"subnet_id": subnet_id}], device_owner="network:dhcp")
-    taken = {ips[0]["ip_address"], "10.0.0.2", "10.0.0.3"}
-    lowest = [a for a in ("10.0.0.%d" % i for i in range(4, 15)) if a not in taken]
-    assert [ip["ip_address"] for ip in dhcp] == [lowest[0], "10.0.0.3", lowest[1]]
+    taken = {ips[0]["ip_address"], "10.0.0.2", specific}
+    lowest = [a for a in ("10.0.0.%d" % i for i in range(3, 15)) if a not in taken]
+    assert [ip["ip_address"] for ip in dhcp] == [lowest[0], specific, lowest[1]]
 
 
 def test_planned_allocation_matches_allocate_ips(sqlite_db):
-    with db_api.session_scope() as session:
-        network_id = make_network(session)
-        v4 = make_subnet(session, network_id, "10.0.0.0/24")
-        stateful = make_subnet(session, network_id, "2001:db8:1::/64", ip_version=6)
-        slaac = make_subnet(session, network_id, "2001:db8:2::/64", ip_version=6,
-                            ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    network_id, v4, stateful, slaac = make_dual_stack_network()
     port_id, ips = create_port_planned(network_id, mac="fa:16:3e:12:34:56")
     assert [ip["subnet_id"] for ip in ips] == [v4, stateful, slaac]
     assert ips[2]["ip_address"] == "2001:db8:2:0:f816:3eff:fe12:3456"
