@@ -27,7 +27,7 @@ import time
 import pytest
 
 from harness.processes import LOCALHOST, ProcessDied, free_tcp_port, start_process
-from harness.system import find_executable, require
+from harness.system import find_executable, start_or_require
 
 BINDIR_ENV = "NETWEAVE_RABBITMQ_BINDIR"
 DEFAULT_BINDIR = "/usr/lib/rabbitmq/bin"
@@ -180,12 +180,7 @@ def start_private_rabbitmq(tmpdir=None, timeout=90):
 @pytest.fixture(scope="session")
 def rabbitmq_server():
     """The session's private RabbitMQ broker (PrivateRabbitMQ)."""
-    reason = None
-    try:
-        broker = start_private_rabbitmq()
-    except RabbitMQUnavailable as error:
-        reason = str(error)
-    require(reason is None, reason)  # skips or fails; nothing to stop
+    broker = start_or_require(start_private_rabbitmq, RabbitMQUnavailable)
     try:
         yield broker
     finally:
