@@ -1,0 +1,1 @@
+"""The DHCP agent: one namespace and one dnsmasq per network."""

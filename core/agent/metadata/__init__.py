@@ -1,0 +1,1 @@
+"""The metadata agent and the namespace proxy in front of it."""

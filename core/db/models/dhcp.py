@@ -1,0 +1,1 @@
+"""Which DHCP agents host which networks."""

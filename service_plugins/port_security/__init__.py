@@ -1,0 +1,1 @@
+"""port_security: security groups, port security and allowed address pairs, with the agents' firewall drivers."""

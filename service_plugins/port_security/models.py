@@ -1,0 +1,1 @@
+"""Tables of security groups, their rules, port bindings, port security and allowed address pairs."""
