@@ -272,9 +272,11 @@ def list_networks(client, _index):
 class Started:
     """netweave-server started by the bench, and the database it uses."""
 
-    def __init__(self, kind, workers):
+    def __init__(self, kind, workers, port_security=True):
         self.kind = kind
         self.workers = workers
+        # The all-in-one's defaults: security groups on, ports extended with their groups.
+        self.port_security = port_security
         self.directory = tempfile.mkdtemp(prefix="netweave-bench-")
         self.postgres = None
         self.server = None
@@ -290,7 +292,12 @@ class Started:
 
             self.postgres = postgres.start_private_postgres()
             url = self.postgres.url_for(self.postgres.create_database("bench"))
-        self.server = server_helpers.start_server(self.directory, database_url=url, workers=self.workers)
+        ml2, extra = None, ""
+        if self.port_security:
+            ml2 = {"extension_drivers": "port_security"}
+            extra = "\n[DEFAULT]\nservice_plugins = port_security\n"
+        self.server = server_helpers.start_server(self.directory, database_url=url, workers=self.workers,
+                                                  ml2=ml2, extra=extra)
         return self.server.url
 
     def database_label(self):
@@ -386,6 +393,9 @@ def parse_args(argv):
     target.add_argument("--start", choices=("sqlite", "postgresql"),
                         help="start netweave-server on a new database of this kind")
     parser.add_argument("--workers", type=int, default=2, help="API workers of the started server (default 2)")
+    parser.add_argument("--no-port-security", dest="port_security", action="store_false",
+                        help="start the server without the port_security plugin and extension driver "
+                             "(on by default, as in the all-in-one)")
     parser.add_argument("--project", help="project id sent as X-Project-Id (default: a new bench-... id)")
     parser.add_argument("--clients", type=int, default=8, help="client threads of the parallel phase (default 8)")
     parser.add_argument("--quick", action="store_true", help="a few operations per phase: a smoke run")
@@ -406,11 +416,23 @@ def print_header(args, url, started, project):
     print("  URL            %s" % url)
     print("  database       %s" % database)
     print("  server workers %s" % workers)
+    if started is not None:
+        print("  plugins        ml2%s" % (" + port_security (service plugin and extension driver)"
+                                          if started.port_security else " only (--no-port-security)"))
     print("  client threads %d (parallel phase), 1 otherwise" % args.clients)
     print("  machine        %d cores (os.cpu_count), %s, Python %s" % (
         os.cpu_count() or 0, platform.platform(), platform.python_version()))
     print("  project        %s" % project)
+    print("  load average   %s (1, 5, 15 min, at start: other work on the machine skews every figure)"
+          % _load_average())
     sys.stdout.flush()
+
+
+def _load_average():
+    try:
+        return ", ".join("%.2f" % v for v in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def cpu_note(phase):
@@ -558,7 +580,7 @@ def main(argv=None):
     began = time.perf_counter()
     try:
         if args.start:
-            started = Started(args.start, args.workers)
+            started = Started(args.start, args.workers, args.port_security)
             url = started.start()
             global METER
             METER = CpuMeter(started.cpu_groups())

@@ -209,11 +209,46 @@ def create_engine(url, **kwargs):
                                   connect_args=connect_args, **kwargs)
         _sqlite_setup(engine, writer_queue)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
+        ping_idle = not kwargs.get("pool_pre_ping")
         engine = sa.create_engine(url, **kwargs)
+        if ping_idle:
+            _ping_idle_connections(engine)
     return engine
+
+
+# A pooled connection unused for this long is pinged before it is handed out again.
+IDLE_PING_AFTER = 10.0  # seconds
+_IDLE_SINCE = "netweave_idle_since"
+
+
+def _ping_idle_connections(engine):
+    """SQLAlchemy's pool_pre_ping, for connections that sat idle only.
+
+    Pinging on every checkout costs a round trip per request; a connection in
+    steady use is known to be alive, and one that breaks in use anyway (the
+    server restarted) is invalidated and the unit of work retried. Connections
+    idle long enough for the server to have gone away are pinged; a dead one
+    is replaced before anyone gets it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_PING_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+            # The ping may have opened a transaction on the driver's connection.
+            dbapi_conn.rollback()
+        except Exception as error:  # noqa: BLE001 - any failure means the connection is gone
+            raise sa_exc.DisconnectionError("idle connection is dead: %s" % error) from error
 
 
 def get_engine():

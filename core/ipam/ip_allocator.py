@@ -7,9 +7,11 @@ and a duplicate key there means a concurrent request won the address, so
 request again. Addresses a user asks for are checked before the insert, so
 a real clash is a 409 rather than a retry.
 
-Automatic addresses are drawn at random from a window of the first free
-addresses of the allocation pools (Neutron's strategy: concurrent requests
-rarely pick the same one). DHCP ports take the lowest free address.
+Automatic addresses are drawn at random from the low end of the allocation
+pools (Neutron's strategy: concurrent requests rarely pick the same one). A
+few random candidates are checked in one indexed query instead of reading
+every allocation of the subnet; only small or nearly full pools, where the
+candidates would miss, are read whole. DHCP ports take the lowest free address.
 """
 import bisect
 import collections
@@ -19,7 +21,7 @@ import socket
 import netaddr
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from netweave.core import exceptions as exc
 from netweave.core.config import common  # noqa: F401 - registers max_fixed_ips_per_port
@@ -32,6 +34,19 @@ from netweave.core.ipam import addresses
 # small enough that the walk over a huge pool stays cheap.
 FREE_WINDOW = 1000
 DEVICE_OWNER_DHCP = "network:dhcp"
+
+# Candidate sampling: pools up to DENSE_POOL addresses are read whole (the read
+# is small and random draws would often miss). Larger ones draw SAMPLE_PER_TIER
+# candidates from each tier: the first FREE_WINDOW addresses of the pools, then
+# windows TIER_GROWTH times wider, up to the whole pool (at most MAX_TIERS).
+# The pick comes from the lowest tier whose candidates suggest at least
+# FREE_WINDOW / 2 free addresses in it, so allocations fill the pools from the
+# low end as Neutron's window does, yet concurrent requests still choose among
+# hundreds of addresses rather than crowd onto the last few of a tier.
+DENSE_POOL = 64
+SAMPLE_PER_TIER = 8
+TIER_GROWTH = 4
+MAX_TIERS = 4
 
 PortIpChanges = collections.namedtuple("PortIpChanges", ["fixed_ips", "added", "removed"])
 
@@ -127,6 +142,69 @@ def _nth_free(first, allocated, lo, hi, n):
             start = mid + 1
     # The answer lies after the (start - lo) allocated addresses before that one.
     return first + n + (start - lo)
+
+
+Tier = collections.namedtuple("Tier", ["span", "candidates"])
+
+
+def sample_tiers(pool_ranges, avoid=(), rng=random, per_tier=SAMPLE_PER_TIER, window=FREE_WINDOW):
+    """Random candidate addresses (ints) for an automatic pick, as a list of Tier.
+
+    Tier k holds up to ``per_tier`` distinct addresses drawn from the first
+    ``span = window * TIER_GROWTH**k`` addresses of the pools (in pool order);
+    the last tier spans every pool. No candidate is in ``avoid`` or repeats an
+    earlier one. Returns None when the pools hold at most DENSE_POOL
+    addresses: reading their allocations is cheaper than guessing.
+    """
+    total = sum(last - first + 1 for first, last in pool_ranges)
+    if total <= DENSE_POOL:
+        return None
+    spans = []
+    while len(spans) < MAX_TIERS - 1 and window < total:
+        spans.append(window)
+        window *= TIER_GROWTH
+    spans.append(total)
+    chosen = set()
+    tiers = []
+    for span in spans:
+        tier = []
+        # Bounded draws: a tier crowded with avoided addresses just stays short.
+        for _ in range(per_tier * 4):
+            if len(tier) == per_tier:
+                break
+            address = _address_at(pool_ranges, rng.randrange(span))
+            if address not in chosen and address not in avoid:
+                chosen.add(address)
+                tier.append(address)
+        tiers.append(Tier(span, tier))
+    return tiers
+
+
+def _address_at(pool_ranges, offset):
+    """The address ``offset`` places from the start of the pools, counted in pool order."""
+    for first, last in pool_ranges:
+        size = last - first + 1
+        if offset < size:
+            return first + offset
+        offset -= size
+    raise IndexError("offset beyond the pools")
+
+
+def first_free_candidate(tiers, taken, window=FREE_WINDOW):
+    """A free candidate (not in ``taken``) of the lowest tier that looks roomy, or None.
+
+    A tier looks roomy when its share of free candidates, times its span,
+    reaches ``window / 2`` addresses; the last tier takes any free candidate.
+    Candidates are in random order, so the first free one is a random pick.
+    """
+    for index, tier in enumerate(tiers):
+        free = [address for address in tier.candidates if address not in taken]
+        if not free:
+            continue
+        last = index == len(tiers) - 1
+        if last or len(free) * tier.span >= len(tier.candidates) * window / 2:
+            return free[0]
+    return None
 
 
 def _auto_address(subnet):
@@ -276,6 +354,42 @@ def _allocated_ints(session, subnet_id):
     return sorted(map(_address_int, session.connection().execute(query).scalars().all()))
 
 
+# Which of a few addresses of a subnet are taken: the primary key (ip_address,
+# subnet_id) answers it without touching the subnet's other allocations.
+_TAKEN_AMONG = (select(port_models.IPAllocation.__table__.c.ip_address)
+                .where(port_models.IPAllocation.__table__.c.subnet_id == bindparam("subnet_id"),
+                       port_models.IPAllocation.__table__.c.ip_address.in_(bindparam("addresses",
+                                                                                     expanding=True))))
+
+
+def _address_text(value, ip_version):
+    if ip_version == 4:
+        return socket.inet_ntop(socket.AF_INET, value.to_bytes(4, "big"))
+    return str(netaddr.IPAddress(value, 6))
+
+
+def _sampled_free_ip(session, subnet, pool_ranges, avoid, rng=random):
+    """A free address found by checking random candidates in one query; None when the
+    pools are small or every candidate was taken (then the caller reads them all)."""
+    tiers = sample_tiers(pool_ranges, avoid, rng)
+    if not tiers:
+        return None
+    texts = {address: _address_text(address, subnet.ip_version) for tier in tiers for address in tier.candidates}
+    if not texts:
+        return None
+    # Pending ORM rows of this transaction must be visible to the query.
+    session.flush()
+    rows = session.connection().execute(_TAKEN_AMONG, {"subnet_id": subnet.id, "addresses": list(texts.values())})
+    taken_texts = set(rows.scalars().all())
+    taken = {address for address, text in texts.items() if text in taken_texts}
+    chosen = first_free_candidate(tiers, taken)
+    return None if chosen is None else texts[chosen]
+
+
+def _gateway_int(subnet):
+    return {int(netaddr.IPAddress(subnet.gateway_ip))} if subnet.gateway_ip else set()
+
+
 def _pool_ranges(subnet):
     ranges = [(int(netaddr.IPAddress(p.first_ip)), int(netaddr.IPAddress(p.last_ip)))
               for p in subnet.allocation_pools]
@@ -297,10 +411,14 @@ def _insert(session, network_id, port_id, subnet_id, ip_address, position):
 
 
 def _pick_free_ip(session, subnet, prefer_lowest):
-    skip = {int(netaddr.IPAddress(subnet.gateway_ip))} if subnet.gateway_ip else set()
+    skip = _gateway_int(subnet)
+    ranges = _pool_ranges(subnet)
+    if not prefer_lowest:
+        sampled = _sampled_free_ip(session, subnet, ranges, skip)
+        if sampled is not None:
+            return sampled
     limit = 1 if prefer_lowest else FREE_WINDOW
-    chosen = pick_free_address(_pool_ranges(subnet), _allocated_ints(session, subnet.id), limit, skip,
-                               prefer_lowest)
+    chosen = pick_free_address(ranges, _allocated_ints(session, subnet.id), limit, skip, prefer_lowest)
     if chosen is None:
         return None
     return str(netaddr.IPAddress(chosen, subnet.ip_version))
@@ -396,8 +514,14 @@ def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None
             return take(subnet, item.ip_address)
         prefer_lowest = device_owner == DEVICE_OWNER_DHCP
         for subnet in item.subnets:
-            skip = {int(netaddr.IPAddress(subnet.gateway_ip))} if subnet.gateway_ip else set()
-            chosen = pick_free_address(_pool_ranges(subnet), allocated_on(subnet.id),
+            skip = _gateway_int(subnet)
+            ranges = _pool_ranges(subnet)
+            if not prefer_lowest and subnet.id not in allocated:
+                avoid = skip | {_address_int(ip) for ip in planned.get(subnet.id, ())}
+                sampled = _sampled_free_ip(session, subnet, ranges, avoid)
+                if sampled is not None:
+                    return take(subnet, sampled)
+            chosen = pick_free_address(ranges, allocated_on(subnet.id),
                                        1 if prefer_lowest else FREE_WINDOW, skip, prefer_lowest)
             if chosen is not None:
                 return take(subnet, str(netaddr.IPAddress(chosen, subnet.ip_version)))

@@ -11,9 +11,12 @@ class QuotaService:
     def __init__(self, conf):
         self.conf = conf
         self.countable = {}  # resource name -> ORM model with project_id
+        # resource name -> one statement reading the project's stored limit and usage
+        self._limit_and_usage = {}
 
     def register(self, name, model):
         self.countable[name] = model
+        self._limit_and_usage[name] = _limit_and_usage_statement(name, model)
 
     def default_limit(self, name):
         return getattr(self.conf.quotas, "quota_%s" % name, self.conf.quotas.default_quota)
@@ -41,16 +44,27 @@ class QuotaService:
         """
         if name not in self.countable or not project_id:
             return None
-        limit = self.limits(session, project_id)[name]
+        # The stored limit and the count in one round trip; a count is cheap next
+        # to a second statement, even when the limit turns out to be unlimited.
+        stored, used = self._read(session, project_id, name)
+        limit = self.default_limit(name) if stored is None else stored
         if limit < 0:
             return None
-        self.check_usage(session, project_id, name, limit, adding)
+        if used + adding > limit:
+            raise exc.OverQuota(overs=name)
         return limit
 
     def check_usage(self, session, project_id, name, limit, adding=1):
         """``check`` against a limit read before: counts the resources again only."""
-        if self.usage(session, project_id, name) + adding > limit:
+        used = self._read(session, project_id, name)[1]
+        if used + adding > limit:
             raise exc.OverQuota(overs=name)
+
+    def _read(self, session, project_id, name):
+        """(stored limit or None, resources counted) of the project."""
+        # A plain table statement does not autoflush: rows added in this session count too.
+        session.flush()
+        return tuple(session.execute(self._limit_and_usage[name], {"project_id": project_id}).one())
 
     def update(self, session, project_id, values):
         for name, limit in values.items():
@@ -67,3 +81,15 @@ class QuotaService:
 
     def projects_with_overrides(self, session):
         return sorted(set(session.scalars(sa.select(quota_model.Quota.project_id))))
+
+
+def _limit_and_usage_statement(name, model):
+    """SELECT (the project's stored limit of ``name`` or NULL), (its count of ``model``
+    rows), built once: the statement's compiled form is then reused for every create."""
+    quotas = quota_model.Quota.__table__
+    table = model.__table__
+    project = sa.bindparam("project_id")
+    stored = (sa.select(quotas.c.limit).where(quotas.c.project_id == project, quotas.c.resource == name)
+              .scalar_subquery())
+    used = sa.select(sa.func.count()).select_from(table).where(table.c.project_id == project).scalar_subquery()
+    return sa.select(stored.label("stored_limit"), used.label("used"))

@@ -20,7 +20,7 @@ def test_quick_bench_prints_every_phase():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
 
-    for label in ("URL", "database", "server workers", "client threads", "machine"):
+    for label in ("URL", "database", "server workers", "client threads", "machine", "load average"):
         assert re.search(r"^\s+%s\s" % re.escape(label), result.stdout, re.M), output
     for phase in PHASES:
         # phase, ops, errors, seconds, ops/s, p50, p99
