@@ -169,6 +169,19 @@ _API_RULES = [
     ("delete_agent", _ADMIN, "Delete an agent"),
 ]
 
+# security groups and their rules (the port_security service plugin)
+_COLLECTION_PATHS.update({"security_group": "/security-groups", "security_group_rule": "/security-group-rules"})
+_API_RULES += [
+    ("create_security_group", _ADMIN_OR_OWNER, "Create a security group"),
+    ("get_security_group", _ADMIN_OR_OWNER, "Get a security group"),
+    ("update_security_group", _ADMIN_OR_OWNER, "Update a security group"),
+    ("delete_security_group", _ADMIN_OR_OWNER, "Delete a security group"),
+    ("create_security_group_rule", _ADMIN_OR_OWNER, "Create a security group rule"),
+    ("get_security_group_rule", _ADMIN_OR_OWNER, "Get a security group rule"),
+    ("update_security_group_rule", _ADMIN_OR_OWNER, "Update a security group rule"),
+    ("delete_security_group_rule", _ADMIN_OR_OWNER, "Delete a security group rule"),
+]
+
 _METHODS_BY_VERB = {
     "create": [("POST", False)],
     "get": [("GET", False), ("GET", True)],

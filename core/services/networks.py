@@ -166,7 +166,7 @@ class NetworkService:
             session.refresh(row)
             result = self.make_dict(context, row)
             if self.extensions is not None:
-                self.extensions.process_create_network(context, data, result)
+                self.extensions.process_create_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
             self.mechanisms.create_network_precommit(mech_context)
         self.mechanisms.create_network_postcommit(mech_context)
@@ -207,7 +207,7 @@ class NetworkService:
             session.expire(row)
             result = self.make_dict(context, row, common.load_tags(session, [row.id])[row.id])
             if self.extensions is not None:
-                self.extensions.process_update_network(context, data, result)
+                self.extensions.process_update_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, original=original,
                                                          segments=[segment_dict(s) for s in row.segments])
             self.mechanisms.update_network_precommit(mech_context)

@@ -149,7 +149,7 @@ class SubnetService:
             common.bump_revision(network)
             session.flush()
             result = self._dict(session, row)
-            self.extensions.process_create_subnet(context, data, result)
+            self.extensions.process_create_subnet(context, session, data, result)
             network_dict = self.networks.make_dict(context, network)
             net_ctx = driver_context.NetworkContext(
                 context, session, network_dict, segments=[networks.segment_dict(s) for s in network.segments])
@@ -193,7 +193,7 @@ class SubnetService:
             common.bump_revision(row)
             session.flush()
             result = self._dict(session, row, common.load_tags(session, [row.id])[row.id])
-            self.extensions.process_update_subnet(context, data, result)
+            self.extensions.process_update_subnet(context, session, data, result)
             mech_context = driver_context.SubnetContext(context, session, result, None, original=original)
             self.mechanisms.update_subnet_precommit(mech_context)
         self.mechanisms.update_subnet_postcommit(mech_context)

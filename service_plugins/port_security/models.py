@@ -1,1 +1,98 @@
-"""Tables of security groups, their rules, port bindings, port security and allowed address pairs."""
+"""Tables of security groups, their rules, port bindings, port security and allowed address pairs.
+
+Table names are Neutron's. The port and network side tables are also reachable as
+relationships of Port and Network (loaded with "selectin"), so a list of many ports
+reads each side table once, not once per port.
+"""
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from netweave.core.db import model_base as mb
+from netweave.core.db.models import network as net_models
+from netweave.core.db.models import port as port_models
+
+
+class SecurityGroup(mb.StandardAttributes, mb.Base):
+    __tablename__ = "securitygroups"
+
+    rules = orm.relationship("SecurityGroupRule", lazy="selectin", cascade="all, delete-orphan",
+                             passive_deletes=True, foreign_keys="SecurityGroupRule.security_group_id",
+                             order_by="SecurityGroupRule.created_at", back_populates="security_group")
+
+
+class SecurityGroupRule(mb.StandardAttributes, mb.Base):
+    __tablename__ = "securitygrouprules"
+
+    security_group_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=False,
+        index=True)
+    # A rule naming a group as its remote goes away with that group, as in Neutron.
+    remote_group_id: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=True,
+        index=True)
+    direction: orm.Mapped[str] = orm.mapped_column(sa.String(36), nullable=False)
+    ethertype: orm.Mapped[str] = orm.mapped_column(sa.String(40), nullable=False)
+    protocol: orm.Mapped[str | None] = orm.mapped_column(sa.String(40), nullable=True)
+    port_range_min: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    port_range_max: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    remote_ip_prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+
+    security_group = orm.relationship("SecurityGroup", foreign_keys=[security_group_id], back_populates="rules")
+
+
+class DefaultSecurityGroup(mb.Base):
+    """The one ``default`` group of a project: the primary key makes a second one impossible."""
+
+    __tablename__ = "default_security_group"
+
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(mb.PROJECT_ID_LEN), primary_key=True)
+    security_group_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=False)
+
+
+class SecurityGroupPortBinding(mb.Base):
+    __tablename__ = "securitygroupportbindings"
+
+    port_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    # No cascade: a group bound to ports cannot be deleted (SecurityGroupInUse).
+    security_group_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id"), primary_key=True, index=True)
+
+
+class PortSecurityBinding(mb.Base):
+    __tablename__ = "portsecuritybindings"
+
+    port_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    port_security_enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, nullable=False)
+
+
+class NetworkSecurityBinding(mb.Base):
+    __tablename__ = "networksecuritybindings"
+
+    network_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("networks.id", ondelete="CASCADE"), primary_key=True)
+    port_security_enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, nullable=False)
+
+
+class AllowedAddressPair(mb.Base):
+    __tablename__ = "allowedaddresspairs"
+
+    port_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    mac_address: orm.Mapped[str] = orm.mapped_column(sa.String(32), primary_key=True)
+    ip_address: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+
+
+# The side tables as relationships of the core rows they extend.
+port_models.Port.security_group_bindings = orm.relationship(
+    SecurityGroupPortBinding, lazy="selectin", cascade="all, delete-orphan", passive_deletes=True,
+    order_by=SecurityGroupPortBinding.security_group_id)
+port_models.Port.port_security = orm.relationship(
+    PortSecurityBinding, lazy="selectin", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
+port_models.Port.allowed_address_pairs = orm.relationship(
+    AllowedAddressPair, lazy="selectin", cascade="all, delete-orphan", passive_deletes=True,
+    order_by=(AllowedAddressPair.ip_address, AllowedAddressPair.mac_address))
+net_models.Network.port_security = orm.relationship(
+    NetworkSecurityBinding, lazy="selectin", uselist=False, cascade="all, delete-orphan", passive_deletes=True)

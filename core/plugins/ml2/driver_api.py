@@ -125,8 +125,51 @@ class MechanismDriver(abc.ABC):
         """Try to bind ``context`` (a PortContext) by calling ``context.set_binding``."""
 
 
+class PluginContext:
+    """The request context of a write, with the session of its transaction.
+
+    Extension drivers' process_* hooks receive one as ``plugin_context``: the
+    caller's identity (``project_id``, ``is_admin``, ...) reads through to the
+    request context, and ``session`` is the open transaction writing the
+    network, subnet or port, where the driver writes its own rows.
+    """
+
+    def __init__(self, request_context, session):
+        self._request_context = request_context
+        self.session = session
+
+    @property
+    def request_context(self):
+        return self._request_context
+
+    def __getattr__(self, name):
+        # Only reached for names this object lacks: everything of the request context.
+        if name == "_request_context":
+            raise AttributeError(name)
+        return getattr(self._request_context, name)
+
+
 class ExtensionDriver(abc.ABC):
-    """Adds attributes to core resources (e.g. port_security)."""
+    """Adds attributes (and the rows storing them) to networks, subnets and ports.
+
+    process_create_*/process_update_* run inside the transaction writing the
+    resource, after its own rows are flushed: ``plugin_context`` is a
+    PluginContext whose ``session`` is that transaction (write there, raise to
+    roll everything back), ``data`` the request body and ``result`` the dict
+    the API will answer with. Add all the driver's attributes to it there: a
+    port created on its own is written as plain rows and its dict is not
+    extended again (no ORM object is loaded for extend_port_dict).
+
+    extend_*_dict(session, db_obj, result) add the driver's attributes to a
+    resource read back; ``db_obj`` is the ORM object (for networks it may also be
+    a plain row, without relationships). ``session`` may be None for networks.
+
+    Port lists call extend_port_dicts(session, results, page) once per page when
+    the driver overrides it, so a page costs a fixed number of queries:
+    ``results`` is {port_id: port dict}, ``page`` the SELECT that found the ports
+    (join ``page.with_only_columns(Port.id)`` to it) or None. Drivers that do not
+    override it get extend_port_dict once per port instead.
+    """
 
     @property
     @abc.abstractmethod
@@ -162,3 +205,7 @@ class ExtensionDriver(abc.ABC):
 
     def extend_port_dict(self, session, db_obj, result):
         pass
+
+    def extend_port_dicts(self, session, results, page=None):
+        """Optional batch form of extend_port_dict (see the class docs); this one is never called."""
+        raise NotImplementedError

@@ -1,7 +1,10 @@
 """Mechanism and extension driver managers: ordered stevedore plug-ins named in ml2_conf.ini."""
 import logging
 
-from netweave.core.plugins.ml2 import loading
+import sqlalchemy as sa
+
+from netweave.core.db.models import port as port_models
+from netweave.core.plugins.ml2 import driver_api, loading
 
 LOG = logging.getLogger(__name__)
 
@@ -76,23 +79,31 @@ class ExtensionManager:
         for _name, driver in self.drivers:
             getattr(driver, method)(*args)
 
-    def process_create_network(self, context, data, result):
-        self._each("process_create_network", context, data, result)
+    # The process_* hooks run inside the transaction writing the resource: the
+    # service names its session, and drivers find it as ``plugin_context.session``
+    # (as in Neutron), so their rows commit or roll back with the resource.
 
-    def process_update_network(self, context, data, result):
-        self._each("process_update_network", context, data, result)
+    def _process(self, method, context, session, data, result):
+        if self.drivers:
+            self._each(method, driver_api.PluginContext(context, session), data, result)
 
-    def process_create_subnet(self, context, data, result):
-        self._each("process_create_subnet", context, data, result)
+    def process_create_network(self, context, session, data, result):
+        self._process("process_create_network", context, session, data, result)
 
-    def process_update_subnet(self, context, data, result):
-        self._each("process_update_subnet", context, data, result)
+    def process_update_network(self, context, session, data, result):
+        self._process("process_update_network", context, session, data, result)
 
-    def process_create_port(self, context, data, result):
-        self._each("process_create_port", context, data, result)
+    def process_create_subnet(self, context, session, data, result):
+        self._process("process_create_subnet", context, session, data, result)
 
-    def process_update_port(self, context, data, result):
-        self._each("process_update_port", context, data, result)
+    def process_update_subnet(self, context, session, data, result):
+        self._process("process_update_subnet", context, session, data, result)
+
+    def process_create_port(self, context, session, data, result):
+        self._process("process_create_port", context, session, data, result)
+
+    def process_update_port(self, context, session, data, result):
+        self._process("process_update_port", context, session, data, result)
 
     def extend_network_dict(self, session, row, result):
         self._each("extend_network_dict", session, row, result)
@@ -102,3 +113,41 @@ class ExtensionManager:
 
     def extend_port_dict(self, session, row, result):
         self._each("extend_port_dict", session, row, result)
+
+    def extend_port_dicts(self, session, results, page=None):
+        """extend_port_dict for a page of ports: ``results`` is {port_id: port dict}.
+
+        Drivers with a batch hook (``extend_port_dicts``) read the page in a few
+        queries; the others get each Port object, loaded once for all of them.
+        ``page``, when given, is the statement that selected the ports.
+        """
+        if not results:
+            return
+        objects = None
+        for _name, driver in self.drivers:
+            batch = _batch_hook(driver, "extend_port_dicts")
+            if batch is not None:
+                batch(session, results, page=page)
+                continue
+            if objects is None:
+                objects = _ports_by_id(session, list(results))
+            for port_id, result in results.items():
+                driver.extend_port_dict(session, objects[port_id], result)
+
+
+def _batch_hook(driver, name):
+    """The driver's own ``name`` method, or None when it has only the base class's."""
+    method = getattr(driver, name, None)
+    if method is None or getattr(method, "__func__", None) is getattr(driver_api.ExtensionDriver, name):
+        return None
+    return method
+
+
+def _ports_by_id(session, port_ids, chunk=500):
+    # Chunked so a long page stays within every database's parameter limit.
+    port = port_models.Port
+    found = {}
+    for start in range(0, len(port_ids), chunk):
+        found.update((row.id, row) for row in session.scalars(
+            sa.select(port).where(port.id.in_(port_ids[start:start + chunk]))))
+    return found

@@ -1,0 +1,211 @@
+"""ML2 extension driver ``port_security``: port_security_enabled on networks and ports, and
+the ports' security groups and allowed address pairs.
+
+Its rows are written in the network's or port's own transaction (``plugin_context.session``).
+Security groups are handled once the port_security service plugin has handed the
+driver its SecurityGroupService (``use_security_groups``); until then ports carry
+port security and address pairs only.
+"""
+import sqlalchemy as sa
+
+from netweave.core.db.models import network as net_models
+from netweave.core.db.models import port as port_models
+from netweave.core.plugins.ml2 import driver_api
+from netweave.extensions import allowed_address_pairs as pairs_extension
+from netweave.service_plugins.port_security import exceptions as sg_exc
+from netweave.service_plugins.port_security import models
+
+PORT_SECURITY = "port_security_enabled"
+SECURITY_GROUPS = "security_groups"
+ADDRESS_PAIRS = "allowed_address_pairs"
+# Ports of network services (DHCP, routers) get no default group, as in Neutron.
+NETWORK_OWNER_PREFIX = "network:"
+
+
+def _pair_dicts(rows):
+    return [{"ip_address": p.ip_address, "mac_address": p.mac_address} for p in rows]
+
+
+def complete_pairs(pairs, port_mac):
+    """Address pairs with the port's MAC where none was given; refuses duplicates and too many."""
+    result, seen = [], set()
+    for pair in pairs:
+        full = {"ip_address": pair["ip_address"], "mac_address": pair.get("mac_address") or port_mac}
+        key = (full["ip_address"], full["mac_address"])
+        if key in seen:
+            raise sg_exc.DuplicateAddressPairInRequest(mac_address=key[1], ip_address=key[0])
+        seen.add(key)
+        result.append(full)
+    if len(result) > pairs_extension.MAX_PAIRS:
+        raise sg_exc.AllowedAddressPairExhausted(quota=pairs_extension.MAX_PAIRS)
+    return sorted(result, key=lambda p: (p["ip_address"], p["mac_address"]))
+
+
+# What a port list reads of each side table, built once; _page_rows restricts them to a page.
+_PORT_FLAGS = sa.select(models.PortSecurityBinding.port_id, models.PortSecurityBinding.port_security_enabled)
+_PORT_GROUPS = sa.select(models.SecurityGroupPortBinding.port_id,
+                         models.SecurityGroupPortBinding.security_group_id)
+_PORT_PAIRS = sa.select(models.AllowedAddressPair.port_id, models.AllowedAddressPair.ip_address,
+                        models.AllowedAddressPair.mac_address)
+
+
+_INSERT_FLAG = sa.insert(models.PortSecurityBinding.__table__)
+_INSERT_PAIR = sa.insert(models.AllowedAddressPair.__table__)
+_INSERT_GROUP = sa.insert(models.SecurityGroupPortBinding.__table__)
+
+
+def _page_rows(session, stmt, port_ids, page, chunk=500):
+    """Rows of ``stmt`` (port_id first) for the ports of a page.
+
+    Joined to ``page``, the statement that found the ports, when there is one:
+    one query, no ids sent back as parameters. Otherwise by id, in chunks that
+    stay within every database's parameter limit.
+    """
+    port_id = stmt.selected_columns[0]
+    if page is not None:
+        page_ids = page.with_only_columns(port_models.Port.id).subquery()
+        return session.execute(stmt.join(page_ids, page_ids.c.id == port_id)).all()
+    rows = []
+    for start in range(0, len(port_ids), chunk):
+        rows.extend(session.execute(stmt.where(port_id.in_(port_ids[start:start + chunk]))).all())
+    return rows
+
+
+class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
+    extension_alias = "port-security"
+
+    def __init__(self):
+        self.groups = None
+
+    def use_security_groups(self, group_service):
+        self.groups = group_service
+
+    # --- networks --------------------------------------------------------------
+
+    def process_create_network(self, plugin_context, data, result):
+        enabled = data.get(PORT_SECURITY)
+        enabled = True if enabled is None else enabled
+        session = plugin_context.session
+        session.add(models.NetworkSecurityBinding(network_id=result["id"], port_security_enabled=enabled))
+        session.flush()
+        result[PORT_SECURITY] = enabled
+
+    def process_update_network(self, plugin_context, data, result):
+        if data.get(PORT_SECURITY) is None:
+            return
+        session = plugin_context.session
+        binding = session.get(models.NetworkSecurityBinding, result["id"])
+        if binding is None:
+            session.add(models.NetworkSecurityBinding(network_id=result["id"],
+                                                      port_security_enabled=data[PORT_SECURITY]))
+        else:
+            binding.port_security_enabled = data[PORT_SECURITY]
+        session.flush()
+        result[PORT_SECURITY] = data[PORT_SECURITY]
+
+    def extend_network_dict(self, session, db_obj, result):
+        # Networks read as plain rows (a port create's snapshot) do not carry the binding.
+        if not isinstance(db_obj, net_models.Network):
+            return
+        binding = db_obj.port_security
+        result[PORT_SECURITY] = True if binding is None else binding.port_security_enabled
+
+    # --- ports -----------------------------------------------------------------
+
+    def process_create_port(self, plugin_context, data, result):
+        session = plugin_context.session
+        enabled = data.get(PORT_SECURITY)
+        if enabled is None:
+            network = session.get(models.NetworkSecurityBinding, result["network_id"])
+            enabled = True if network is None else network.port_security_enabled
+        pairs = complete_pairs(data.get(ADDRESS_PAIRS) or [], result["mac_address"])
+        if pairs and not enabled:
+            raise sg_exc.AddressPairAndPortSecurityRequired()
+        group_ids = []
+        if self.groups is not None:
+            requested = data.get(SECURITY_GROUPS)
+            if not enabled:
+                if requested:
+                    raise sg_exc.PortSecurityAndIPRequiredForSecurityGroups()
+            else:
+                if requested is None and not (result.get("device_owner") or "").startswith(NETWORK_OWNER_PREFIX):
+                    requested = [self.groups.ensure_default(session, result["project_id"])]
+                group_ids = self.groups.check_port_groups(session, plugin_context, result["project_id"],
+                                                          requested or [])
+        # Plain inserts, not the Port object's relationships: the port may have been
+        # written as plain rows too, and loading it back cost more than these.
+        port_id = result["id"]
+        session.execute(_INSERT_FLAG, {"port_id": port_id, "port_security_enabled": enabled})
+        if pairs:
+            session.execute(_INSERT_PAIR, [dict(p, port_id=port_id) for p in pairs])
+        if group_ids:
+            session.execute(_INSERT_GROUP, [{"port_id": port_id, "security_group_id": g} for g in group_ids])
+        self._fill(result, enabled, group_ids, pairs)
+
+    def process_update_port(self, plugin_context, data, result):
+        if not {PORT_SECURITY, SECURITY_GROUPS, ADDRESS_PAIRS} & set(data):
+            return
+        session = plugin_context.session
+        port = session.get(port_models.Port, result["id"])
+        current = self._port_values(port)
+        enabled = current[0] if data.get(PORT_SECURITY) is None else data[PORT_SECURITY]
+        group_ids = current[1]
+        if self.groups is not None and SECURITY_GROUPS in data:
+            requested = data[SECURITY_GROUPS] or []
+            if requested and not enabled:
+                raise sg_exc.PortSecurityAndIPRequiredForSecurityGroups()
+            group_ids = self.groups.check_port_groups(session, plugin_context, result["project_id"], requested)
+        elif group_ids and not enabled:
+            raise sg_exc.PortSecurityPortHasSecurityGroup()
+        pairs = current[2]
+        if ADDRESS_PAIRS in data:
+            pairs = complete_pairs(data[ADDRESS_PAIRS] or [], port.mac_address)
+        if pairs and not enabled:
+            raise sg_exc.AddressPairAndPortSecurityRequired()
+        if port.port_security is None:
+            port.port_security = models.PortSecurityBinding(port_security_enabled=enabled)
+        else:
+            port.port_security.port_security_enabled = enabled
+        if pairs != current[2]:
+            port.allowed_address_pairs = [models.AllowedAddressPair(**p) for p in pairs]
+        if group_ids != current[1]:
+            kept = {b.security_group_id: b for b in port.security_group_bindings}
+            port.security_group_bindings = [kept.get(g) or models.SecurityGroupPortBinding(security_group_id=g)
+                                            for g in group_ids]
+        session.flush()
+        self._fill(result, enabled, group_ids, pairs)
+
+    def extend_port_dict(self, session, db_obj, result):
+        enabled, group_ids, pairs = self._port_values(db_obj)
+        self._fill(result, enabled, group_ids, pairs)
+
+    def extend_port_dicts(self, session, results, page=None):
+        """The page's flags, groups and pairs in three queries, whatever its length."""
+        ids = list(results)
+        enabled = {}
+        groups = {port_id: [] for port_id in ids}
+        pairs = {port_id: [] for port_id in ids}
+        for port_id, flag in _page_rows(session, _PORT_FLAGS, ids, page):
+            enabled[port_id] = flag
+        for port_id, group_id in _page_rows(session, _PORT_GROUPS, ids, page):
+            if port_id in groups:
+                groups[port_id].append(group_id)
+        for port_id, ip_address, mac_address in _page_rows(session, _PORT_PAIRS, ids, page):
+            if port_id in pairs:
+                pairs[port_id].append({"ip_address": ip_address, "mac_address": mac_address})
+        for port_id, result in results.items():
+            # Sorted here as the relationships order them, whatever the database's collation.
+            self._fill(result, enabled.get(port_id, True), sorted(groups[port_id]),
+                       sorted(pairs[port_id], key=lambda p: (p["ip_address"], p["mac_address"])))
+
+    def _port_values(self, port):
+        binding = port.port_security
+        enabled = True if binding is None else binding.port_security_enabled
+        group_ids = sorted(b.security_group_id for b in port.security_group_bindings)
+        return enabled, group_ids, _pair_dicts(port.allowed_address_pairs)
+
+    def _fill(self, result, enabled, group_ids, pairs):
+        result[PORT_SECURITY] = enabled
+        result[ADDRESS_PAIRS] = [dict(p) for p in pairs]
+        if self.groups is not None:
+            result[SECURITY_GROUPS] = list(group_ids)

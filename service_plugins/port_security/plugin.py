@@ -1,0 +1,76 @@
+"""Service plugin ``port_security``: the security-groups API, quotas, agent RPC and notifications.
+
+It needs the ``port_security`` ML2 extension driver, which stores the ports'
+side (port security, groups, address pairs) in the ports' own transactions;
+``initialize`` hands that driver the group service and refuses to start without it.
+"""
+from netweave.core.rpc import topics
+from netweave.service_plugins.port_security import extension_driver, groups, models, notifier, port_events
+
+SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs")
+
+
+class PortSecurityPlugin:
+    supported_extension_aliases = list(SUPPORTED_ALIASES)
+
+    def __init__(self):
+        self.notifier = notifier.SecurityGroupAgentNotifier()
+        self.groups = None
+
+    def initialize(self, core_plugin):
+        driver = next((d for _name, d in getattr(core_plugin.extension_manager, "drivers", [])
+                       if isinstance(d, extension_driver.PortSecurityExtensionDriver)), None)
+        if driver is None:
+            raise RuntimeError("service plugin port_security needs the port_security ML2 extension driver: "
+                               "set [ml2] extension_drivers = port_security")
+        quotas = core_plugin.quotas
+        quotas.register("security_group", models.SecurityGroup)
+        quotas.register("security_group_rule", models.SecurityGroupRule)
+        self.groups = groups.SecurityGroupService(quotas, self.notifier)
+        driver.use_security_groups(self.groups)
+        core_plugin.mechanism_manager.drivers.append(
+            ("port_security_membership", port_events.PortMembershipNotifier(self.notifier)))
+
+    def connect_agents(self, transport):
+        self.notifier.connect(transport)
+
+    def rpc_endpoints(self):
+        from netweave.service_plugins.port_security import rpc
+
+        return {topics.PLUGIN: [rpc.SecurityGroupServerRpcEndpoint(self.groups)]}
+
+    # --- security groups -------------------------------------------------------
+    def create_security_group(self, context, body):
+        return self.groups.create_group(context, body["security_group"])
+
+    def update_security_group(self, context, group_id, body):
+        return self.groups.update_group(context, group_id, body["security_group"])
+
+    def delete_security_group(self, context, group_id):
+        return self.groups.delete_group(context, group_id)
+
+    def get_security_group(self, context, group_id, fields=None):
+        return self.groups.get_group(context, group_id, fields)
+
+    def get_security_groups(self, context, **kwargs):
+        return self.groups.list_groups(context, **kwargs)
+
+    # --- rules -----------------------------------------------------------------
+    def create_security_group_rule(self, context, body):
+        return self.groups.create_rules(context, [body["security_group_rule"]])[0]
+
+    def create_security_group_rule_bulk(self, context, body):
+        return self.groups.create_rules(context, [item["security_group_rule"]
+                                                  for item in body["security_group_rules"]])
+
+    def update_security_group_rule(self, context, rule_id, body):
+        return self.groups.update_rule(context, rule_id, body["security_group_rule"])
+
+    def delete_security_group_rule(self, context, rule_id):
+        return self.groups.delete_rule(context, rule_id)
+
+    def get_security_group_rule(self, context, rule_id, fields=None):
+        return self.groups.get_rule(context, rule_id, fields)
+
+    def get_security_group_rules(self, context, **kwargs):
+        return self.groups.list_rules(context, **kwargs)

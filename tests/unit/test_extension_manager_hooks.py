@@ -1,0 +1,73 @@
+"""The extension driver contract: the plugin context handed to process_* hooks, and which
+port-list hook (batch or per port) the manager calls for each driver."""
+import copy
+
+from netweave.core import context as context_mod
+from netweave.core.plugins.ml2 import driver_api, managers
+
+
+class RecordingSession:
+    """Stands for a database session: only its identity matters here."""
+
+
+def test_plugin_context_carries_the_session_and_reads_through_to_the_request():
+    request = context_mod.Context(project_id="p-7", user_id="u-1", roles=["member"])
+    session = RecordingSession()
+    plugin_context = driver_api.PluginContext(request, session)
+    assert plugin_context.session is session
+    assert plugin_context.request_context is request
+    assert plugin_context.project_id == "p-7" and plugin_context.tenant_id == "p-7"
+    assert plugin_context.is_admin is False
+    assert plugin_context.to_dict()["project_id"] == "p-7"
+    assert plugin_context.elevated().is_admin is True
+    # Copies (as some libraries make) neither recurse nor lose the request.
+    assert copy.copy(plugin_context).project_id == "p-7"
+
+
+class BatchDriver(driver_api.ExtensionDriver):
+    extension_alias = "batch"
+
+    def __init__(self):
+        self.calls = []
+
+    def process_create_port(self, plugin_context, data, result):
+        self.calls.append(("create", plugin_context.session, plugin_context.project_id, data["name"]))
+        result["batch"] = True
+
+    def extend_port_dicts(self, session, results, page=None):
+        self.calls.append(("page", session, sorted(results), page))
+        for result in results.values():
+            result["batch"] = True
+
+
+class PerPortDriver(driver_api.ExtensionDriver):
+    extension_alias = "per-port"
+
+
+def _manager(*drivers):
+    manager = managers.ExtensionManager([])
+    manager.drivers = [(d.extension_alias, d) for d in drivers]
+    return manager
+
+
+def test_process_hooks_get_the_writing_session():
+    batch = BatchDriver()
+    session = RecordingSession()
+    result = {}
+    _manager(batch).process_create_port(context_mod.Context(project_id="p-1"), session, {"name": "a"}, result)
+    assert batch.calls == [("create", session, "p-1", "a")] and result == {"batch": True}
+
+
+def test_only_drivers_that_override_the_batch_hook_get_it():
+    batch = BatchDriver()
+    assert managers._batch_hook(batch, "extend_port_dicts") == batch.extend_port_dicts
+    assert managers._batch_hook(PerPortDriver(), "extend_port_dicts") is None
+    assert managers._batch_hook(object(), "extend_port_dicts") is None
+    session = RecordingSession()
+    results = {"p2": {}, "p1": {}}
+    _manager(batch).extend_port_dicts(session, results, page="stmt")
+    assert batch.calls == [("page", session, ["p1", "p2"], "stmt")]
+    assert results == {"p1": {"batch": True}, "p2": {"batch": True}}
+    # An empty page calls no driver.
+    _manager(batch).extend_port_dicts(session, {})
+    assert len(batch.calls) == 1
