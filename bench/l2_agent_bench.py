@@ -12,7 +12,9 @@ per host (--netns). It then measures
    time from the taps existing until the API shows all N ports ACTIVE;
 2. resync: host1's agent killed with SIGKILL and started again; the time
    from its start until every port was marked again by the agent (new
-   revision) and is ACTIVE, and the kernel changes it made meanwhile, counted
+   revision) and is ACTIVE (and, from the agent's log, how long its first
+   full pass took: one details call, one update_device_list call, each
+   handled by the server in one transaction), and the kernel changes it made meanwhile, counted
    with ``ip monitor`` (links, addresses, neighbours, FDB) in host1 and by
    comparing link, FDB and neighbour snapshots: both must be 0.
 
@@ -42,6 +44,27 @@ def snapshot(namespace):
     fdb = multihost.run("ip", "netns", "exec", namespace, "bridge", "fdb", "show").stdout
     neigh = multihost.run("ip", "-n", namespace, "neigh", "show", "nud", "permanent").stdout
     return sorted(links.splitlines()), sorted(fdb.splitlines()), sorted(neigh.splitlines())
+
+
+def settled_snapshot(namespace, timeout=20.0, stable_for=3):
+    """A snapshot once ``stable_for`` taken half a second apart agree: new bridges take a
+    moment to settle (operstate UNKNOWN, then UP), which is the kernel's doing, not the agent's."""
+    deadline = time.monotonic() + timeout
+    taken = [snapshot(namespace)]
+    while len(taken) < stable_for or any(other != taken[-1] for other in taken[-stable_for:]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+        taken.append(snapshot(namespace))
+    return taken[-1]
+
+
+def first_full_pass(log_path):
+    """Seconds the agent's latest first full pass took, from its log (None if not logged yet)."""
+    with open(log_path, encoding="utf-8", errors="replace") as handle:
+        found = re.findall(r"Full resync done \(agent start\) in ([\d.]+)s", handle.read())
+    # The log holds every start of the agent on that host: the last one is the restart.
+    return float(found[-1]) if found else None
 
 
 def ports_of(cloud, network_id):
@@ -83,7 +106,7 @@ def main(argv=None):
         print("binding: %d taps created -> all ACTIVE through the API: %.2fs (%.1f ports/s)"
               % (args.ports, wired, args.ports / wired))
 
-        before = snapshot(h1)
+        before = settled_snapshot(h1)
         revisions = {i: p["revision_number"] for i, p in ports_of(cloud, net["id"]).items()}
         old = cloud.agents["h1"]
         os.kill(old.pid, signal.SIGKILL)
@@ -111,10 +134,14 @@ def main(argv=None):
         differing = len(differing_lines)
         print("resync: agent restart with %d wired ports -> all reported again and ACTIVE: %.2fs"
               % (args.ports, resync))
+        print("   of which the agent's first full pass (scan, details, plan, report): %ss; the rest is "
+              "process start-up and the API polling" % first_full_pass(cloud.agents["h1"].log_path))
         print("kernel changes during the resync: %d netlink events (ip monitor), %d differing "
               "link/fdb/neigh lines" % (len(changes), differing))
         for line in changes[:10] + differing_lines[:10]:
             print("   ", line)
+        print("machine: %d cores, load average %.1f over the last minute (figures scale with it)"
+              % (os.cpu_count() or 0, os.getloadavg()[0]))
         print("ran with: private RabbitMQ, netweave-server (1 worker) + netweave-rpc-server on SQLite, "
               "netweave-linuxbridge-agent processes (polling_interval 1, report_interval 2) "
               "wiring host namespaces through --netns; logs in %s" % workdir)

@@ -20,14 +20,28 @@ Between full passes an *incremental* pass asks only about devices that
 appeared since the last pass, devices named by ``mark_dirty`` (the agent's
 notification endpoints call it) and devices whose report failed. Devices that
 vanished from the host are reported down. A pass runs every
-``polling_interval`` seconds, or as soon as an event arrives.
+``polling_interval`` seconds, or as soon as an event arrives. A pass makes
+one details call for all the devices it asks about and one
+update_device_list call for all it reports (RPC_CHUNK devices per call), and
+the server handles each list in one transaction.
 """
 import dataclasses
+import itertools
 import logging
 import threading
 import time
 
 LOG = logging.getLogger(__name__)
+
+# Devices per RPC call: one call for a host's usual few hundred, several for more,
+# so no single call outlives rpc_response_timeout.
+RPC_CHUNK = 500
+
+
+def _chunks(items, size=RPC_CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 @dataclasses.dataclass
@@ -154,23 +168,24 @@ class ReconcileLoop:
             self._dirty.update(retry)
 
     def _fetch(self, devices):
-        if not devices:
-            return {}
-        reply = self.plugin_api.get_devices_details_list_and_failed_devices(
-            self.context, devices, self.agent_id, self.host)
-        failed = reply.get("failed_devices") or []
-        if failed:
-            LOG.warning("Server could not give details of %s", ", ".join(failed))
-        return {details["device"]: details for details in reply.get("devices") or []}
+        fetched = {}
+        for chunk in _chunks(devices):
+            reply = self.plugin_api.get_devices_details_list_and_failed_devices(
+                self.context, chunk, self.agent_id, self.host)
+            failed = reply.get("failed_devices") or []
+            if failed:
+                LOG.warning("Server could not give details of %s", ", ".join(failed))
+            fetched.update((details["device"], details) for details in reply.get("devices") or [])
+        return fetched
 
     def _report(self, outcome, gone):
-        """Tell the server what is up and down; returns the devices to retry."""
+        """Tell the server what is up and down (up to RPC_CHUNK of each per call); returns the devices to retry."""
         up = list(outcome.devices_up)
         down = list(outcome.devices_down) + [d for d in gone if d not in outcome.devices_down]
-        if not up and not down:
-            return set()
-        reply = self.plugin_api.update_device_list(self.context, up, down, self.agent_id, self.host)
-        failed = set(reply.get("failed_devices_up") or []) | set(reply.get("failed_devices_down") or [])
+        failed = set()
+        for up_now, down_now in itertools.zip_longest(_chunks(up), _chunks(down), fillvalue=[]):
+            reply = self.plugin_api.update_device_list(self.context, up_now, down_now, self.agent_id, self.host)
+            failed |= set(reply.get("failed_devices_up") or []) | set(reply.get("failed_devices_down") or [])
         # Devices gone from the host are not retried: there is nothing left to ask about.
         return failed - set(gone)
 

@@ -6,14 +6,17 @@ two things besides "the server is there":
 
 * "revived": the server had taken the agent for dead (its heartbeats stopped
   for agent_down_time) and may have acted on that;
-* a report that succeeds after failed ones: the broker connection was lost
-  for a while, and fanout notifications sent meanwhile are gone.
+* a report that succeeds after failed ones, or only long after the previous
+  success (the call hung while the client reconnected to a restarted
+  broker): the connection was lost for a while, and fanout notifications
+  sent meanwhile are gone.
 
 Either way the agent's ``on_resync`` callback is told, with the reason, so
 its loop can run a full resync.
 """
 import logging
 import threading
+import time
 
 LOG = logging.getLogger(__name__)
 
@@ -21,9 +24,11 @@ REVIVED = "revived"
 
 
 class StateReporter:
-    def __init__(self, api, context, state_provider, interval, on_resync=None):
+    def __init__(self, api, context, state_provider, interval, on_resync=None, stall_after=None,
+                 clock=time.monotonic):
         """``api`` is a core.agent.rpc.StateReportApi; ``state_provider()`` returns the
-        agent_state to send (asked every time, so it may change)."""
+        agent_state to send (asked every time, so it may change). Successful reports
+        more than ``stall_after`` seconds apart (default three intervals) also mean a resync."""
         self.api = api
         self.context = context
         self.state_provider = state_provider
@@ -32,6 +37,9 @@ class StateReporter:
         self.reported = False      # a report has reached the server since start
         self.failing = False       # the last attempt failed
         self.last_status = None
+        self.stall_after = float(stall_after) if stall_after is not None else 3 * self.interval
+        self.clock = clock
+        self._last_success = None
         self._stop = threading.Event()
         self._thread = None
 
@@ -49,6 +57,9 @@ class StateReporter:
             self.failing = True
             return None
         recovered = self.failing and self.reported
+        now = self.clock()
+        stalled = self._last_success is not None and now - self._last_success > self.stall_after
+        self._last_success = now
         self.failing = False
         self.reported = True
         self.last_status = status
@@ -56,6 +67,8 @@ class StateReporter:
             self._resync("the server had taken this agent for dead")
         elif recovered:
             self._resync("state reports failed for a while; notifications may be lost")
+        elif stalled:
+            self._resync("state reports stalled for a while; notifications may be lost")
         return status
 
     def _resync(self, reason):

@@ -5,6 +5,11 @@ in this very process, so a single command gives a working endpoint. The
 agents' RPC servers run in it too: on the in-process transport (fake://)
 unless a configuration file sets transport_url, e.g. to a RabbitMQ that
 agents on other hosts reach.
+
+Started as root, it also runs the Linux bridge agent for its own host in
+a thread (core/cmd/in_process_agent.py: ``[DEFAULT] l2_agent``,
+``--l2-agent``, ``--l2-agent-netns``); ports bound to ``[DEFAULT] host``
+are then wired and turn ACTIVE without any other process.
 """
 import argparse
 import logging
@@ -16,7 +21,7 @@ from cheroot import wsgi
 from oslo_config import cfg
 
 from netweave.core.api import builder
-from netweave.core.cmd import common, rpc_server, server
+from netweave.core.cmd import common, in_process_agent, rpc_server, server
 from netweave.core.db import setup as db_setup
 from netweave.core.rpc import transport as rpc_transport
 
@@ -30,6 +35,9 @@ def _parse(argv):
     parser.add_argument("--bind-port", type=int, default=9696)
     parser.add_argument("--config-file", action="append", default=[],
                         help="Extra ini files (netweave.conf, ml2_conf.ini) read after the defaults.")
+    parser.add_argument("--l2-agent", choices=in_process_agent.CHOICES,
+                        help="L2 agent to run in this process (default: linuxbridge when root, else none).")
+    parser.add_argument("--l2-agent-netns", help="Network namespace whose devices that agent wires.")
     return parser.parse_args(argv)
 
 
@@ -37,7 +45,12 @@ def build_conf(args, conf=cfg.CONF):
     cli = []
     for path in args.config_file:
         cli += ["--config-file", path]
+    in_process_agent.register_opts(conf)
     common.parse_config(cli, conf)
+    if args.l2_agent:
+        conf.set_override("l2_agent", args.l2_agent)
+    if args.l2_agent_netns:
+        conf.set_override("l2_agent_netns", args.l2_agent_netns)
     state_path = os.path.abspath(args.state_path)
     conf.set_override("state_path", state_path)
     conf.set_override("bind_host", args.bind_host)
@@ -52,6 +65,12 @@ def build_conf(args, conf=cfg.CONF):
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_vxlan")
         conf.set_override("tunnel_id_ranges", ["1:1000"], "ml2_type_gre")
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_geneve")
+        conf.set_override("service_plugins", ["port_security"])
+        conf.set_override("extension_drivers", ["port_security"], "ml2")
+    if (in_process_agent.choose(conf)[0] == in_process_agent.LINUXBRIDGE
+            and conf.get_location("mechanism_drivers", "ml2").location == cfg.Locations.opt_default):
+        # Its own agent binds ports to this host; an ini file naming drivers decides itself.
+        conf.set_override("mechanism_drivers", ["linuxbridge"], "ml2")
     # The all-in-one always sends messages, over the in-process transport at least.
     rpc_transport.register_opts(conf)
     if not rpc_transport.url_configured(conf):
@@ -79,6 +98,11 @@ def main(argv=None):
         app, rpc_servers = build(conf)
     except RuntimeError as error:
         common.fail(str(error))
+    try:
+        agent = in_process_agent.start(conf)
+    except in_process_agent.AgentError as error:
+        rpc_servers.stop()
+        common.fail(str(error))
     httpd = wsgi.Server((conf.bind_host, conf.bind_port), app, numthreads=16,
                         server_name="netweave")
     signal.signal(signal.SIGTERM, _interrupt)
@@ -89,6 +113,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         httpd.stop()
     finally:
+        if agent is not None:
+            agent.stop()
         rpc_servers.stop()
         rpc_transport.cleanup()
     return 0

@@ -39,6 +39,20 @@ def tunnel_ips(session, hosts):
     return result
 
 
+def agent_started_at(session, host):
+    """When the l2population agent of ``host`` last (re)started, or None."""
+    rows = session.execute(sa.select(Agent.started_at, Agent.configurations).where(Agent.host == host)
+                           .order_by(Agent.agent_type)).all()
+    for started_at, text in rows:
+        try:
+            config = json.loads(text or "{}")
+        except ValueError:
+            continue
+        if config.get("l2_population") and config.get("tunneling_ip"):
+            return started_at
+    return None
+
+
 def bound_segment(session, port_id):
     """{"network_type", "segmentation_id"} of the segment the port is bound to, or None."""
     row = session.execute(sa.select(Segment.network_type, Segment.segmentation_id)
@@ -50,11 +64,14 @@ def bound_segment(session, port_id):
 
 
 def count_ports_on_host(session, network_id, host, statuses, exclude=None):
-    """Ports of the network bound to ``host`` whose status is one of ``statuses``."""
+    """Ports of the network bound to ``host`` whose status is one of ``statuses``,
+    leaving out ``exclude`` (a port id, or a collection of them)."""
     stmt = (sa.select(sa.func.count()).select_from(Port).join(Binding, Binding.port_id == Port.id)
             .where(Port.network_id == network_id, Binding.host == host, Port.status.in_(tuple(statuses))))
-    if exclude:
+    if isinstance(exclude, str):
         stmt = stmt.where(Port.id != exclude)
+    elif exclude:
+        stmt = stmt.where(Port.id.not_in(sorted(exclude)))
     return session.scalar(stmt) or 0
 
 

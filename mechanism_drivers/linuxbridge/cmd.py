@@ -20,6 +20,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 
 from oslo_config import cfg
 
@@ -69,8 +70,9 @@ def _warn_about(settings, caps):
                         settings.vxlan_group)
 
 
-def _rpc_loop(conf, agent, settings):
-    """The loop on the real RPC layer, plus what must be stopped at exit."""
+def _rpc_loop(conf, agent, settings, netns=None):
+    """The loop on the real RPC layer, plus what must be stopped at exit (not the
+    transport: the process may share it)."""
     from netweave.core import context
     from netweave.core.agent import loop as agent_loop
     from netweave.core.agent import notifications as core_notifications
@@ -79,12 +81,16 @@ def _rpc_loop(conf, agent, settings):
     from netweave.core.rpc import topics
     from netweave.core.rpc import transport as rpc_transport
     from netweave.mechanism_drivers.linuxbridge import notifications
+    from netweave.service_plugins.port_security import agent_rpc as sg_rpc
 
     transport = rpc_transport.get_transport(conf)
     admin = context.get_admin_context()
-    loop = agent_loop.ReconcileLoop(agent, agent_rpc.PluginApi(transport), admin, agent.agent_id(), conf.host,
-                                    polling_interval=conf.agent.polling_interval,
+    firewall = sg_rpc.SecurityGroupAgent.from_conf(conf, transport, admin, netns=netns)
+    loop = agent_loop.ReconcileLoop(sg_rpc.FirewalledAgent(agent, firewall), agent_rpc.PluginApi(transport), admin,
+                                    agent.agent_id(), conf.host, polling_interval=conf.agent.polling_interval,
                                     resync_interval=conf.agent.resync_interval)
+    firewall.wake = loop.mark_dirty
+    sg_consumers = sg_rpc.create_consumers(transport, conf.host, firewall)
     subscriptions = tuple(core_notifications.L2_AGENT_SUBSCRIPTIONS)
     if settings.l2_population:
         subscriptions += (notifications.L2POPULATION_SUBSCRIPTION,)
@@ -94,8 +100,51 @@ def _rpc_loop(conf, agent, settings):
         agent_rpc.StateReportApi(transport), admin, lambda: agent.agent_state(conf.host, topics.AGENT),
         conf.agent.report_interval, on_resync=loop.request_resync)
     consumers.start()
+    sg_consumers.start()
     reporter.start()
-    return loop, [reporter.stop, consumers.stop, rpc_transport.cleanup]
+    return loop, [reporter.stop, consumers.stop, sg_consumers.stop]
+
+
+class InProcessAgent:
+    """The agent in a thread of another process (netweave-all-in-one), on that process's
+    transport: with fake:// its messages never leave the process.
+
+    ``netns``: wire the devices of that network namespace instead of the process's own.
+    Raises config.ConfigError for bad options.
+    """
+
+    def __init__(self, conf, netns=None):
+        from netweave.core.rpc import transport as rpc_transport
+        config.register_agent_opts(conf)
+        rpc_transport.register_opts(conf)
+        settings = config.settings_from_conf(conf)
+        caps = capabilities.detect()
+        _warn_about(settings, caps)
+        self.agent = agent_mod.LinuxbridgeAgent(settings, caps, netns=netns)
+        self.netns = netns
+        self.host = conf.host
+        try:
+            self.loop, self._stoppers = _rpc_loop(conf, self.agent, settings, netns=netns)
+        except BaseException:
+            self.agent.close()
+            raise
+        self._thread = threading.Thread(target=self.loop.run, name="linuxbridge-agent", daemon=True)
+
+    def start(self):
+        LOG.info("Linux bridge agent %s on %s running in this process%s: %s", self.loop.agent_id, self.host,
+                 " for network namespace %s" % self.netns if self.netns else "", self.agent.configurations())
+        self._thread.start()
+        return self
+
+    def stop(self, timeout=30):
+        self.loop.stop()
+        self._thread.join(timeout)
+        for stop in self._stoppers:
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - stop the rest anyway
+                LOG.exception("Error while stopping the Linux bridge agent")
+        self.agent.close()
 
 
 def main(argv=None):
@@ -123,7 +172,8 @@ def main(argv=None):
                                         polling_interval=conf.agent.polling_interval,
                                         resync_interval=conf.agent.resync_interval)
         else:
-            loop, stoppers = _rpc_loop(conf, agent, settings)
+            loop, stoppers = _rpc_loop(conf, agent, settings, netns=conf.netns)
+            stoppers.append(rpc_transport.cleanup)
         if conf.once:
             return 0 if loop.run_once() and agent.last_pass.ok else 1
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -47,18 +47,38 @@ def vxlan_device(net):
 # --- tests ------------------------------------------------------------------------------------
 
 
-def test_openstack_cli_lists_both_agents_alive(cloud):
+def openstack(cloud, *args):
+    """The unmodified CLI against the cloud's server (noauth), parsed from its JSON output."""
     env = dict(os.environ, OS_AUTH_TYPE="none", OS_ENDPOINT=cloud.server.url)
     for key in list(env):
         if key.startswith("OS_") and key not in ("OS_AUTH_TYPE", "OS_ENDPOINT"):
             env.pop(key)
-    cli = os.path.join(BIN, "openstack")
-    result = subprocess.run([cli, "network", "agent", "list", "-f", "json"], capture_output=True, text=True,
+    result = subprocess.run([os.path.join(BIN, "openstack"), *args, "-f", "json"], capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode == 0, result.stderr
-    rows = [row for row in json.loads(result.stdout) if row["Agent Type"] == "Linux bridge agent"]
+    return json.loads(result.stdout)
+
+
+def test_openstack_cli_lists_both_agents_alive(cloud):
+    rows = [row for row in openstack(cloud, "network", "agent", "list") if row["Agent Type"] == "Linux bridge agent"]
     assert sorted(row["Host"] for row in rows) == ["host1", "host2"]
     assert all(row["Alive"] in (True, ":-)") for row in rows), rows
+    assert all(row["State"] in (True, "UP") and row["Binary"] == "netweave-linuxbridge-agent" for row in rows), rows
+
+
+def test_openstack_cli_port_show_of_a_wired_port(cloud):
+    net = cloud.network("mh-cli", "10.50.0.0/24")
+    port = cloud.port(net, "h1")
+    shown = openstack(cloud, "port", "show", port["id"])
+    assert shown["status"] == "DOWN" and shown["binding_host_id"] == "host1"
+    cloud.plug("h1", net, port)
+    cloud.wait_active(port)
+    shown = openstack(cloud, "port", "show", port["id"])
+    assert shown["status"] == "ACTIVE"
+    assert shown["binding_host_id"] == "host1"
+    assert shown["binding_vif_type"] == "bridge"
+    assert shown["binding_vnic_type"] == "normal"
+    assert shown["network_id"] == net["id"]
 
 
 def test_vxlan_across_hosts_with_l2population(cloud):
@@ -126,3 +146,46 @@ def test_agent_killed_and_restarted_under_traffic(cloud):
     cloud.wait(lambda: all(a["alive"] for a in cloud.agent_rows()), "both agents alive again", timeout=30)
     assert multihost.links(h1) == links_before
     assert multihost.ping(a.namespace, b.ip, count=3) == 3
+
+
+def test_restarted_agent_gets_its_forwarding_entries_back(cloud):
+    """kill -9, the host's FDB and ARP entries flushed as a reboot would, restart: l2population
+    sends the restarted agent every entry again, and the other host's entries do not change."""
+    net = cloud.network("mh-fdb", "10.40.0.0/24")
+    device = vxlan_device(net)
+    p1, p2 = cloud.port(net, "h1"), cloud.port(net, "h2")
+    a, b = cloud.plug("h1", net, p1), cloud.plug("h2", net, p2)
+    cloud.wait_active(p1, p2)
+    h1, h2 = cloud.lab.hosts["h1"], cloud.lab.hosts["h2"]
+    wanted = {(FLOOD, "192.0.2.2"), (b.mac, "192.0.2.2")}
+    cloud.wait(lambda: wanted <= set(multihost.fdb_entries(h1, device)), "host1 has host2's FDB entries")
+    cloud.wait(lambda: b.ip in permanent_neighbours(h1, device), "host1 answers ARP for host2's port")
+    remote_on_h2 = lambda: {e for e in multihost.fdb_entries(h2, device) if e[1]}  # noqa: E731
+    cloud.wait(lambda: {(FLOOD, "192.0.2.1"), (a.mac, "192.0.2.1")} <= remote_on_h2(), "host2 has host1's entries")
+    h2_before = remote_on_h2()
+    assert multihost.ping_until(a.namespace, b.ip)
+
+    old = cloud.agents["h1"]
+    os.kill(old.pid, signal.SIGKILL)
+    old.popen.wait(timeout=10)
+    for mac, dst in multihost.fdb_entries(h1, device):
+        if dst:
+            multihost.run("ip", "netns", "exec", h1, "bridge", "fdb", "del", mac, "dev", device, "dst", dst)
+    multihost.run("ip", "-n", h1, "neigh", "flush", "dev", device, "nud", "permanent")
+    assert not wanted & set(multihost.fdb_entries(h1, device))
+    assert b.ip not in permanent_neighbours(h1, device)
+    assert multihost.ping(a.namespace, b.ip, count=1, timeout=0.5) == 0
+
+    cloud.start_agent("h1")
+    cloud.wait(lambda: wanted <= set(multihost.fdb_entries(h1, device)), "host1's FDB entries are back",
+               timeout=60)
+    cloud.wait(lambda: b.ip in permanent_neighbours(h1, device), "host1's ARP entries are back", timeout=30)
+    assert multihost.ping_until(a.namespace, b.ip), "no echo across hosts after the restart"
+    cloud.wait_active(p1)
+    assert remote_on_h2() == h2_before
+
+
+def permanent_neighbours(namespace, device):
+    result = multihost.run("ip", "-j", "-n", namespace, "neigh", "show", "dev", device, "nud", "permanent",
+                           check=False)
+    return {entry.get("dst") for entry in json.loads(result.stdout or "[]")} if result.returncode == 0 else set()
