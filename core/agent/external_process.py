@@ -87,28 +87,35 @@ class ProcessManager:
             return True
         return False
 
-    def disable(self, signum=signals.SIGTERM, timeout=5.0):
-        """Stop the daemon (waiting up to ``timeout`` s, then SIGKILL) and forget its pid file."""
+    def disable(self, signum=signals.SIGTERM, timeout=5.0, wait_reaped=True):
+        """Stop the daemon (waiting up to ``timeout`` s, then SIGKILL) and forget its pid file.
+
+        With ``wait_reaped`` False a daemon that exited counts as gone although its
+        reaper (init, whose rounds may take a second) has not collected it yet.
+        """
         pid = self.pid if self.active else None
         if pid is not None:
             os.kill(pid, signum)
-            if not _wait_gone(pid, timeout):
+            if not _wait_gone(pid, timeout, wait_reaped):
                 LOG.warning("%s for %s ignored signal %d; killing it", self.service, self.uuid, signum)
                 os.kill(pid, signals.SIGKILL)
-                _wait_gone(pid, timeout)
+                _wait_gone(pid, timeout, wait_reaped)
         try:
             os.unlink(self.pid_file)
         except FileNotFoundError:
             pass
 
 
-def _wait_gone(pid, timeout):
+def _wait_gone(pid, timeout, wait_reaped=True):
     waiter = threading.Event()
     deadline = timeout
     while deadline > 0:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
+            return True
+        if not wait_reaped and _is_zombie(pid):
+            # Dead already; only its reaper (init, for a daemon) has yet to collect it.
             return True
         # A daemon started by this process stays a zombie until reaped.
         try:
@@ -118,6 +125,15 @@ def _wait_gone(pid, timeout):
         waiter.wait(0.05)
         deadline -= 0.05
     return False
+
+
+def _is_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            # "pid (comm) state ...": comm may hold spaces and parentheses.
+            return handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 class ProcessMonitor:

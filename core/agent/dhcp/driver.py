@@ -1,0 +1,263 @@
+"""Serving one network: its qdhcp- namespace, DHCP port device, dnsmasq files and process.
+
+``DnsmasqDriver.serve(network, dhcp_port)`` brings the host in line with one
+network info dict (see /work/briefs contract: subnets and ports) and the
+network's DHCP port; it is idempotent and cheap when nothing changed:
+
+* files are rendered by core.agent.dhcp.dnsmasq and replaced atomically only
+  when their text changed;
+* a running dnsmasq whose command line is still right gets SIGHUP (it rereads
+  the hosts, addn_hosts and opts files); a changed command line (new
+  dhcp-range, MTU, ...) restarts that network's dnsmasq only;
+* leases whose (ip, mac) is no longer allocated are dropped with dhcp_release;
+* the device and its addresses are checked when the DHCP port changed or a
+  full check is asked for (agent start, resync), not on every port change.
+
+A restarted agent finds dnsmasq by its pid file and leaves it serving.
+"""
+import dataclasses
+import logging
+import os
+import shutil
+import subprocess
+import threading
+
+from netweave.core import naming
+from netweave.core.agent import external_process
+from netweave.core.agent import interface
+from netweave.core.agent.dhcp import dnsmasq
+
+LOG = logging.getLogger(__name__)
+
+SERVICE = "dnsmasq"
+PORT_ID_FILE = "port_id"
+UNCHANGED, STARTED, RELOADED, RESTARTED, STOPPED = "unchanged", "started", "reloaded", "restarted", "stopped"
+
+
+def write_if_changed(path, text):
+    """Replace ``path`` atomically when its content differs; True when written."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    temporary = "%s.tmp%d.%d" % (path, os.getpid(), threading.get_ident())
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+    return True
+
+
+def read_leases(path):
+    """[(ip, mac)] from a dnsmasq lease file (IPv4 lines; DUID lines and IPv6 leases skipped)."""
+    found = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                fields = line.split()
+                if len(fields) >= 3 and fields[0] != "duid" and ":" not in fields[2]:
+                    found.append((fields[2], fields[1].lower()))
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def stale_leases(leases, network):
+    """Leases dnsmasq holds for addresses no longer allocated to that MAC (pure)."""
+    allocated = dnsmasq.allocations(network)
+    return sorted(lease for lease in leases if lease not in allocated)
+
+
+def running_argv(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return [part.decode(errors="replace") for part in handle.read().split(b"\0") if part]
+    except OSError:
+        return None
+
+
+@dataclasses.dataclass
+class Served:
+    """What this process last did for one network."""
+    port_key: tuple = None      # (port id, mac, mtu, addresses) last plugged
+    device: str = None
+    argv: list = None
+    metadata: bool = False
+
+
+@dataclasses.dataclass
+class ServeResult:
+    action: str
+    device: str
+    released: list
+
+
+def _metadata_proxy_class():
+    try:
+        from netweave.core.agent.metadata.proxy import NamespaceProxy
+    except ImportError:
+        return None
+    return NamespaceProxy
+
+
+class DnsmasqDriver:
+    def __init__(self, settings, interface_driver, monitor=None, metadata_proxy_socket=None, proxy_user=None,
+                 proxy_group=None):
+        self.settings = settings
+        self.interface_driver = interface_driver
+        self.monitor = monitor
+        self.metadata_proxy_socket = metadata_proxy_socket
+        self.proxy_user = proxy_user or None
+        self.proxy_group = proxy_group or None
+        self._served = {}
+        self._lock = threading.Lock()
+
+    # --- per network ---------------------------------------------------------------------
+
+    def paths(self, network_id):
+        return dnsmasq.Paths(self.settings.state_path, network_id)
+
+    def process(self, network_id):
+        served = self._served_state(network_id)
+        return external_process.ProcessManager(
+            network_id, SERVICE, lambda _pid_file: list(served.argv or ()), self.settings.state_path,
+            namespace=naming.dhcp_namespace(network_id))
+
+    def _served_state(self, network_id):
+        with self._lock:
+            return self._served.setdefault(network_id, Served())
+
+    def serve(self, network, dhcp_port, check_devices=False):
+        """Serve ``network`` from ``dhcp_port``; returns a ServeResult."""
+        network_id = network["id"]
+        namespace = naming.dhcp_namespace(network_id)
+        served = self._served_state(network_id)
+        paths = self.paths(network_id)
+        metadata = dnsmasq.should_enable_metadata(network, self.settings)
+        addresses = dnsmasq.dhcp_port_addresses(network, dhcp_port)
+        if metadata:
+            addresses.append(dnsmasq.METADATA_PORT_CIDR)
+        port_key = (dhcp_port["id"], dhcp_port["mac_address"].lower(), network.get("mtu"), tuple(addresses))
+        if check_devices or served.port_key != port_key or served.device is None:
+            previous = _read_text(os.path.join(paths.directory, PORT_ID_FILE))
+            if previous and previous != dhcp_port["id"]:
+                # The network got a new DHCP port: the old one's device must not linger.
+                self.interface_driver.unplug(previous, namespace)
+            served.device = self._plug(network, dhcp_port, namespace, addresses)
+            served.port_key = port_key
+        os.makedirs(paths.directory, exist_ok=True)
+        write_if_changed(os.path.join(paths.directory, PORT_ID_FILE), dhcp_port["id"] + "\n")
+        write_if_changed(paths.interface, served.device + "\n")
+        changed = write_if_changed(paths.hosts, dnsmasq.render_hosts(network, self.settings))
+        changed |= write_if_changed(paths.addn_hosts, dnsmasq.render_addn_hosts(network, self.settings))
+        changed |= write_if_changed(paths.opts, dnsmasq.render_opts(network, dhcp_port, self.settings))
+        manager = self.process(network_id)
+        argv = dnsmasq.build_argv(network, served.device, manager.pid_file, paths, self.settings)
+        if self.settings.dnsmasq_base_log_dir:
+            os.makedirs(os.path.join(self.settings.dnsmasq_base_log_dir, network_id), exist_ok=True)
+        action = self._run_dnsmasq(manager, served, argv, changed)
+        released = self._release(network, paths, namespace, served.device)
+        self._metadata(network_id, namespace, metadata, served)
+        if self.monitor is not None:
+            self.monitor.register(manager)
+        return ServeResult(action, served.device, released)
+
+    def _plug(self, network, dhcp_port, namespace, addresses):
+        interface.ensure_namespace(namespace)
+        device = self.interface_driver.plug(network["id"], dhcp_port["id"], dhcp_port["mac_address"], namespace,
+                                            mtu=network.get("mtu") or None)
+        interface.set_addresses(namespace, device, addresses)
+        return device
+
+    def _run_dnsmasq(self, manager, served, argv, files_changed):
+        running = manager.active
+        current = running_argv(manager.pid) if running else None
+        served.argv = argv
+        if not running:
+            manager.enable()
+            return STARTED
+        if current != argv:
+            LOG.info("dnsmasq for %s needs a new command line; restarting it", manager.uuid)
+            if self.monitor is not None:
+                # Not "dead" meanwhile: the monitor must not start one of its own.
+                self.monitor.unregister(SERVICE, manager.uuid)
+            manager.disable(wait_reaped=False)
+            manager.enable()
+            return RESTARTED
+        if files_changed:
+            manager.reload()
+            return RELOADED
+        return UNCHANGED
+
+    def _release(self, network, paths, namespace, device):
+        stale = stale_leases(read_leases(paths.leases), network)
+        for ip_address, mac in stale:
+            result = subprocess.run(["ip", "netns", "exec", namespace, "dhcp_release", device, ip_address, mac],
+                                    capture_output=True, text=True, timeout=30)
+            if result.returncode:
+                LOG.warning("dhcp_release %s %s on %s failed: %s", ip_address, mac, device, result.stderr.strip())
+            else:
+                LOG.info("Released the lease of %s (%s) on network %s", ip_address, mac, network["id"])
+        return stale
+
+    def _metadata(self, network_id, namespace, wanted, served):
+        if wanted == served.metadata:
+            return
+        proxy_class = _metadata_proxy_class()
+        if proxy_class is None:
+            LOG.warning("Metadata proxy not available in this installation; network %s gets the metadata "
+                        "route and address but no proxy", network_id)
+            served.metadata = wanted
+            return
+        proxy = self._proxy(proxy_class)
+        if wanted:
+            proxy.spawn(namespace, resource_id=network_id, kind="network")
+        else:
+            proxy.stop(network_id)
+        served.metadata = wanted
+
+    def _proxy(self, proxy_class):
+        return proxy_class(self.settings.state_path, self.metadata_proxy_socket, user=self.proxy_user,
+                           group=self.proxy_group, monitor=self.monitor)
+
+    # --- teardown and discovery -----------------------------------------------------------
+
+    def teardown(self, network_id):
+        """Stop serving ``network_id``: dnsmasq, proxy, device, namespace and files go."""
+        namespace = naming.dhcp_namespace(network_id)
+        paths = self.paths(network_id)
+        if self.monitor is not None:
+            self.monitor.unregister(SERVICE, network_id)
+        self.process(network_id).disable(wait_reaped=False)
+        with self._lock:
+            self._served.pop(network_id, None)
+        proxy_class = _metadata_proxy_class()
+        if proxy_class is not None:
+            try:
+                self._proxy(proxy_class).stop(network_id)
+            except Exception:  # noqa: BLE001 - the namespace goes anyway
+                LOG.exception("Stopping the metadata proxy of %s failed", network_id)
+        port_id = _read_text(os.path.join(paths.directory, PORT_ID_FILE))
+        if port_id:
+            self.interface_driver.unplug(port_id, namespace)
+        interface.delete_namespace(namespace)
+        shutil.rmtree(paths.directory, ignore_errors=True)
+        LOG.info("Network %s is no longer served here", network_id)
+        return STOPPED
+
+    def known_networks(self):
+        """Network ids with files under state_path/dhcp: served now or before a restart."""
+        base = os.path.join(self.settings.state_path, "dhcp")
+        try:
+            return sorted(name for name in os.listdir(base) if os.path.isdir(os.path.join(base, name)))
+        except FileNotFoundError:
+            return []
+
+
+def _read_text(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except FileNotFoundError:
+        return None
