@@ -39,6 +39,29 @@ core_opts = [
                help="Hostname to be used by the server and agents on this machine."),
 ]
 
+# Where networks get their DHCP servers (Neutron's names and defaults).
+dhcp_scheduler_opts = [
+    cfg.IntOpt("dhcp_agents_per_network", default=1, min=1,
+               help="Number of DHCP agents scheduled to host a project network. If this number is "
+                    "greater than 1, the scheduler assigns multiple DHCP agents to a network, "
+                    "providing high availability for the DHCP service."),
+    cfg.BoolOpt("network_auto_schedule", default=True,
+                help="Allow auto scheduling networks to DHCP agents: an agent reporting in takes "
+                     "the networks with DHCP-enabled subnets that lack agents."),
+    cfg.BoolOpt("allow_automatic_dhcp_failover", default=True,
+                help="Automatically remove networks from offline DHCP agents and schedule them to "
+                     "alive ones."),
+    cfg.StrOpt("dhcp_load_type", default="networks", choices=["networks", "subnets", "ports"],
+               help="Representing the resource type whose load is being reported by the agent: "
+                    "the scheduler picks the least loaded DHCP agents first."),
+    cfg.BoolOpt("dhcp_agent_notification", default=True,
+                help="Allow sending resource operation notification to DHCP agent."),
+    cfg.BoolOpt("enable_services_on_agents_with_admin_state_down", default=False,
+                help="Let DHCP agents whose admin_state_up is false keep and be given networks "
+                     "(manually); they are never chosen by automatic scheduling."),
+]
+core_opts.extend(dhcp_scheduler_opts)
+
 database_opts = [
     cfg.StrOpt("connection", secret=True, default=None,
                help="SQLAlchemy URL of the database; defaults to a SQLite file under state_path."),

@@ -14,8 +14,9 @@ from netweave.core.db import model_base
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
+from netweave.core.db.models import tag as tag_model
 from netweave.core.ipam import ip_allocator, mac_generator
-from netweave.core.services import common, networks, query, visibility
+from netweave.core.services import common, extra_dhcp_opts, networks, query, visibility
 
 LOG = logging.getLogger(__name__)
 
@@ -102,19 +103,54 @@ def _chunks(ids, size=500):
         yield ids[start:start + size]
 
 
-def _fixed_ips_of(session, port_ids):
-    """{port_id: the port's fixed_ips as the API shows them} for many ports."""
-    allocs = port_models.IPAllocation
+def _fixed_ips_of(session, port_ids, page=None, network_ids=None):
+    """{port_id: the port's fixed_ips as the API shows them} for many ports.
+
+    ``page``, when given, is the list statement that found ``port_ids``: the
+    allocations are then joined to it in one query, instead of sending every
+    id back as a parameter (which cost more than the query itself). With
+    ``network_ids`` (every port is on one of them) the allocations are read
+    by their indexed network_id instead, and those of other ports skipped.
+    """
+    allocs = port_models.IPAllocation.__table__
+    columns = (allocs.c.port_id, allocs.c.subnet_id, allocs.c.ip_address)
+    wanted = None
+    if network_ids:
+        wanted = set(port_ids)
+        statements = [sa.select(*columns).where(allocs.c.network_id.in_(network_ids))
+                      .order_by(allocs.c.position)]
+    elif page is not None:
+        page_ids = page.with_only_columns(Port.id).subquery()
+        statements = [sa.select(*columns).join(page_ids, page_ids.c.id == allocs.c.port_id)
+                      .order_by(allocs.c.port_id, allocs.c.position)]
+    else:
+        statements = [sa.select(*columns).where(allocs.c.port_id.in_(chunk))
+                      .order_by(allocs.c.port_id, allocs.c.position) for chunk in _chunks(port_ids)]
     result = {}
-    for chunk in _chunks(port_ids):
-        stmt = (sa.select(allocs.port_id, allocs.subnet_id, allocs.ip_address)
-                .where(allocs.port_id.in_(chunk)).order_by(allocs.port_id, allocs.position))
+    for stmt in statements:
         for port_id, subnet_id, ip_address in session.execute(stmt).tuples():
+            if wanted is not None and port_id not in wanted:
+                continue
             entry = {"subnet_id": subnet_id, "ip_address": ip_address}
             if port_id in result:
                 result[port_id].append(entry)
             else:
                 result[port_id] = [entry]
+    return result
+
+
+def _tags_of_page(session, page):
+    """{port_id: sorted tags} of the ports a list statement finds, joined to it in one
+    query (as _fixed_ips_of does, rather than sending every id back as a parameter)."""
+    tags_t = tag_model.Tag.__table__
+    page_ids = page.with_only_columns(Port.id).subquery()
+    result = collections.defaultdict(list)
+    stmt = sa.select(tags_t.c.resource_id, tags_t.c.tag).join(page_ids, page_ids.c.id == tags_t.c.resource_id)
+    for resource_id, tag in session.execute(stmt).tuples():
+        result[resource_id].append(tag)
+    # Sorted here, not by the database, whose collation may order differently.
+    for values in result.values():
+        values.sort()
     return result
 
 
@@ -131,13 +167,6 @@ _BINDING_COLUMNS = [Binding.port_id.label("binding_port_id"), Binding.host.label
 _BindingRow = collections.namedtuple("_BindingRow", ["host", "vnic_type", "profile", "vif_type", "vif_details"])
 
 
-def _ports_by_id(session, port_ids):
-    result = {}
-    for chunk in _chunks(port_ids):
-        result.update((row.id, row) for row in session.scalars(sa.select(Port).where(Port.id.in_(chunk))))
-    return result
-
-
 class _Snapshot:
     """A row read by a plain query, with the relationships a port create reads set
     as attributes: stands in for the ORM object where only attributes are read."""
@@ -147,40 +176,60 @@ class _Snapshot:
         self.__dict__.update(related)
 
 
-def _rows(session, stmt):
-    return session.execute(stmt).all()
+def _rows(session, stmt, network_id):
+    return session.execute(stmt, {"network_id": network_id}).all()
+
+
+# The statements of _network_snapshot, built once: building a statement and its cache
+# key on every call cost about as much as running it.
+def _snapshot_statements():
+    networks_t = net_models.Network.__table__
+    external_t = net_models.ExternalNetwork.__table__
+    rbac_t = net_models.NetworkRBAC.__table__
+    segments_t = net_models.NetworkSegment.__table__
+    subnets_t = subnet_models.Subnet.__table__
+    pools_t = subnet_models.IPAllocationPool.__table__
+    network_id = sa.bindparam("network_id")
+    return (
+        sa.select(networks_t, external_t.c.network_id.label("_external_id"),
+                  external_t.c.is_default.label("_external_default"))
+        .outerjoin(external_t, external_t.c.network_id == networks_t.c.id).where(networks_t.c.id == network_id),
+        sa.select(rbac_t).where(rbac_t.c.object_id == network_id),
+        sa.select(segments_t).where(segments_t.c.network_id == network_id).order_by(segments_t.c.segment_index),
+        # Each subnet with its pools, one row per pool (a subnet without pools: one row of NULLs).
+        sa.select(subnets_t, *[c.label("_pool_" + c.name) for c in pools_t.c])
+        .outerjoin(pools_t, pools_t.c.subnet_id == subnets_t.c.id)
+        .where(subnets_t.c.network_id == network_id).order_by(subnets_t.c.created_at, pools_t.c.position),
+    )
+
+
+_SNAPSHOT_NETWORK, _SNAPSHOT_RBAC, _SNAPSHOT_SEGMENTS, _SNAPSHOT_SUBNETS = _snapshot_statements()
+_POOL_PREFIX = "_pool_"
 
 
 def _network_snapshot(session, context, network_id):
     """What _usable_network loads (the network with its segments, RBAC entries, external
     flag and subnets with their pools), read with plain queries instead of the ORM,
     which cost a port create more than anything else. Raises NetworkNotFound as it."""
-    networks_t = net_models.Network.__table__
-    external_t = net_models.ExternalNetwork.__table__
-    row = session.execute(
-        sa.select(networks_t, external_t.c.network_id.label("_external_id"),
-                  external_t.c.is_default.label("_external_default"))
-        .outerjoin(external_t, external_t.c.network_id == networks_t.c.id)
-        .where(networks_t.c.id == network_id)).first()
+    row = session.execute(_SNAPSHOT_NETWORK, {"network_id": network_id}).first()
     if row is None:
         raise exc.NetworkNotFound(net_id=network_id)
-    rbac_t = net_models.NetworkRBAC.__table__
-    rbac_entries = [_Snapshot(r) for r in _rows(session, sa.select(rbac_t).where(rbac_t.c.object_id == network_id))]
+    rbac_entries = [_Snapshot(r) for r in _rows(session, _SNAPSHOT_RBAC, network_id)]
     if not (context.is_admin or row.project_id == context.project_id):
         targets = visibility.rbac_targets(context)
         if not any(e.action == visibility.SHARED and e.target_tenant in targets for e in rbac_entries):
             raise exc.NetworkNotFound(net_id=network_id)
-    segments_t = net_models.NetworkSegment.__table__
-    segments = [_Snapshot(r) for r in _rows(session, sa.select(segments_t).where(
-        segments_t.c.network_id == network_id).order_by(segments_t.c.segment_index))]
-    subnets_t = subnet_models.Subnet.__table__
-    pools_t = subnet_models.IPAllocationPool.__table__
-    pools = collections.defaultdict(list)
-    for r in _rows(session, sa.select(pools_t).join(subnets_t, subnets_t.c.id == pools_t.c.subnet_id)
-                   .where(subnets_t.c.network_id == network_id).order_by(pools_t.c.position)):
-        pools[r.subnet_id].append(_Snapshot(r))
-    subnets = [_Snapshot(r, allocation_pools=pools.get(r.id, [])) for r in _rows(
-        session, sa.select(subnets_t).where(subnets_t.c.network_id == network_id).order_by(subnets_t.c.created_at))]
+    segments = [_Snapshot(r) for r in _rows(session, _SNAPSHOT_SEGMENTS, network_id)]
+    subnets = {}
+    for r in _rows(session, _SNAPSHOT_SUBNETS, network_id):
+        values = dict(r._mapping)
+        pool = {name[len(_POOL_PREFIX):]: values.pop(name) for name in list(values) if name.startswith(_POOL_PREFIX)}
+        subnet = subnets.get(values["id"])
+        if subnet is None:
+            subnet = subnets[values["id"]] = types.SimpleNamespace(allocation_pools=[], **values)
+        if pool["id"] is not None:
+            subnet.allocation_pools.append(types.SimpleNamespace(**pool))
+    subnets = list(subnets.values())
     external = None
     if row._external_id is not None:
         external = types.SimpleNamespace(network_id=row._external_id, is_default=row._external_default)
@@ -196,7 +245,13 @@ def _or_default(value, default):
 # What _plan_port read for a new port: the network's dict and segments for the driver
 # contexts, the limit its quota check applied (None: unlimited).
 _PortPlan = collections.namedtuple("_PortPlan", ["network_id", "mac", "fixed_ips", "quota_limit", "network",
-                                                 "segments"])
+                                                 "segments", "dhcp_enabled_subnet_ids"])
+
+
+def _dhcp_enabled(subnets):
+    """Ids of the subnets with DHCP on, handed to drivers with the network (the DHCP
+    hooks then need not read the subnets again inside the write transaction)."""
+    return frozenset(s.id for s in subnets if s.enable_dhcp)
 
 
 class _PortValues:
@@ -232,6 +287,7 @@ class PortService:
 
     def _dict(self, session, row, tags=None):
         result = make_dict(row, tags)
+        extra_dhcp_opts.extend(session, [result])
         self.extensions.extend_port_dict(session, row, result)
         return result
 
@@ -267,20 +323,21 @@ class PortService:
             row_type = _named_row_type(tuple(result.keys()))
             rows = [row_type._make(r) for r in result.tuples()]
             ids = [r.id for r in rows]
-            tags = common.load_tags(session, ids)
-            allocations = _fixed_ips_of(session, ids)
-            # Extension drivers are handed the Port objects, as for a single port.
-            objects = _ports_by_id(session, ids) if self._extension_drivers() else {}
+            tags = _tags_of_page(session, stmt) if ids else {}
+            # A whole network's ports (no page limit): its allocations by network id.
+            by_network = filters.get("network_id") if not limit else None
+            allocations = _fixed_ips_of(session, ids, page=stmt, network_ids=by_network) if ids else {}
             items = []
             for r in rows:
                 binding = None
                 if r.binding_port_id is not None:
                     binding = _BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
                                           r.binding_vif_type, r.binding_vif_details)
-                result = make_dict(r, tags[r.id], allocations.get(r.id, []), binding)
-                if objects:
-                    self.extensions.extend_port_dict(session, objects[r.id], result)
-                items.append(result)
+                items.append(make_dict(r, tags[r.id], allocations.get(r.id, []), binding))
+            extra_dhcp_opts.extend(session, items, page=stmt)
+            if ids and self._extension_drivers():
+                # The whole page at once: drivers with a batch hook read it in a few queries.
+                self.extensions.extend_port_dicts(session, {item["id"]: item for item in items}, page=stmt)
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def _extension_drivers(self):
@@ -317,7 +374,7 @@ class PortService:
     def _create_committed(self, context, items):
         """Create all ports in one transaction: a bulk request is all or nothing."""
         from netweave.core.plugins.ml2 import driver_context
-        if len(items) == 1 and not self._extension_drivers():
+        if len(items) == 1:
             return [self._create_one(context, items[0])]
         results = []
         with db_api.session_scope() as session:
@@ -326,7 +383,7 @@ class PortService:
                 self.quotas.check(session, data["project_id"], "port")
                 row = self._insert_port(session, network, data)
                 result = self._dict(session, row)
-                self.extensions.process_create_port(context, data, result)
+                self.extensions.process_create_port(context, session, data, result)
                 net_ctx = self._network_context(context, session, network)
                 mech_context = driver_context.PortContext(context, session, result, net_ctx)
                 self.mechanisms.create_port_precommit(mech_context)
@@ -336,9 +393,9 @@ class PortService:
         return [c.current for c in results]
 
     def _create_one(self, context, data):
-        """One port, with no extension driver to hand a Port object: read what the port
-        needs (network, quota, MAC, fixed IPs), then insert its rows as plain
-        statements and build its dict from the values written.
+        """One port: read what the port needs (network, quota, MAC, fixed IPs), then
+        insert its rows as plain statements and build its dict from the values
+        written; extension drivers add theirs in the same transaction.
 
         On SQLite the reads come before the write transaction, so the write lock is
         held for the inserts only; whatever changed in between (an address or MAC
@@ -372,7 +429,7 @@ class PortService:
         fixed_ips = ip_allocator.plan_ips(session, network.id, list(network.subnets), data.get("fixed_ips"),
                                           device_owner=device_owner, mac_address=mac)
         return _PortPlan(network.id, mac, fixed_ips, quota_limit, self.networks.make_dict(context, network),
-                         [networks.segment_dict(s) for s in network.segments])
+                         [networks.segment_dict(s) for s in network.segments], _dhcp_enabled(network.subnets))
 
     def _write_port(self, session, context, data, plan, recount):
         from netweave.core.plugins.ml2 import driver_context
@@ -403,8 +460,10 @@ class PortService:
                 raise db_api.RetryRequest() from error
             raise
         result = make_dict(_PortValues(values), [], [dict(ip) for ip in plan.fixed_ips], binding)
-        self.extensions.process_create_port(context, data, result)
+        result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))
+        self.extensions.process_create_port(context, session, data, result)
         net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments)
+        net_ctx.dhcp_enabled_subnet_ids = plan.dhcp_enabled_subnet_ids
         mech_context = driver_context.PortContext(context, session, result, net_ctx)
         self.mechanisms.create_port_precommit(mech_context)
         return mech_context
@@ -449,6 +508,7 @@ class PortService:
         # order_by), loaded with their allocation pools by _usable_network.
         ip_allocator.allocate_ips(session, network.id, row.id, list(network.subnets), data.get("fixed_ips"),
                                   device_owner=row.device_owner, mac_address=mac)
+        extra_dhcp_opts.create(session, row.id, data.get("extra_dhcp_opts"))
         session.flush()
         # The allocations were added as rows of their own: load the collection again.
         session.expire(row, ["fixed_ips"])
@@ -457,8 +517,10 @@ class PortService:
     def _network_context(self, context, session, network):
         from netweave.core.plugins.ml2 import driver_context
         network_dict = self.networks.make_dict(context, network)
-        return driver_context.NetworkContext(context, session, network_dict,
-                                             segments=[networks.segment_dict(s) for s in network.segments])
+        net_ctx = driver_context.NetworkContext(context, session, network_dict,
+                                                segments=[networks.segment_dict(s) for s in network.segments])
+        net_ctx.dhcp_enabled_subnet_ids = _dhcp_enabled(network.subnets)
+        return net_ctx
 
     # --- binding -------------------------------------------------------------
 
@@ -584,6 +646,8 @@ class PortService:
                 subnets = session.scalars(sa.select(subnet_models.Subnet).where(
                     subnet_models.Subnet.network_id == row.network_id)).all()
                 ip_allocator.update_port_ips(session, row, data["fixed_ips"], subnets)
+            if data.get("extra_dhcp_opts") is not None:
+                extra_dhcp_opts.update(session, row.id, data["extra_dhcp_opts"])
             rebind = False
             if "binding:host_id" in data and (data["binding:host_id"] or "") != binding.host:
                 binding.host = data["binding:host_id"] or ""
@@ -605,7 +669,7 @@ class PortService:
             # fixed_ips change expired that collection, so it is read again.
             session.flush()
             result = self._dict(session, row, common.load_tags(session, [row.id])[row.id])
-            self.extensions.process_update_port(context, data, result)
+            self.extensions.process_update_port(context, session, data, result)
             network = session.get(net_models.Network, row.network_id, options=_NETWORK_FOR_PORTS)
             net_ctx = self._network_context(context, session, network)
             mech_context = driver_context.PortContext(context, session, result, net_ctx, original=original)

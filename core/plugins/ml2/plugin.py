@@ -15,9 +15,9 @@ from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as pool_models
 from netweave.core.plugins.ml2 import managers
 from netweave.core.plugins.ml2 import type_manager as type_manager_mod
-from netweave.core.rpc import agent_notifier
-from netweave.core.services import (agents, availability, devices, networks, port_status, ports, provisioning,
-                                    quotas, rbac, subnetpools, subnets, tags, tunnels)
+from netweave.core.rpc import agent_notifier, dhcp_notifier
+from netweave.core.services import (agents, availability, devices, dhcp_agents, dhcp_hooks, networks, port_status,
+                                    ports, provisioning, quotas, rbac, subnetpools, subnets, tags, tunnels)
 
 LOG = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ BASE_EXTENSIONS = (
     "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match", "project-id",
     "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "quotas",
     "quota_details", "rbac-policies", "subnet_allocation", "default-subnetpools", "subnet-service-types",
-    "network-ip-availability", "agent",
+    "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt",
 )
 
 
@@ -65,6 +65,13 @@ class Ml2Plugin:
         self.devices = devices.DeviceService(self.ports, self.provisioning,
                                              port_status.PortStatusChanger(self.ports, self.mechanism_manager))
         self.tunnels = tunnels.TunnelEndpoints(self.type_manager)
+        # DHCP: networks scheduled to DHCP agents, their notifications and the "DHCP"
+        # provisioning block, run as the last mechanism driver so it sees every change.
+        self.dhcp_scheduler = dhcp_agents.DhcpAgentScheduler(self.conf, clock=lambda: self.agents.clock())
+        self.dhcp_notifier = dhcp_notifier.DhcpAgentNotifier()
+        self.dhcp_hooks = dhcp_hooks.DhcpHooks(self.conf, self.dhcp_scheduler, self.dhcp_notifier,
+                                               self.provisioning, self.ports)
+        self.mechanism_manager.drivers.append(("dhcp_agents", self.dhcp_hooks))
 
     @property
     def supported_extension_aliases(self):
@@ -82,11 +89,24 @@ class Ml2Plugin:
     def connect_agents(self, transport):
         """Send agent notifications over ``transport`` from now on."""
         self.agent_notifier.connect(transport)
+        self.dhcp_notifier.connect(transport)
 
     def rpc_endpoints(self):
-        from netweave.core.rpc import server_endpoints
+        from netweave.core.rpc import dhcp_endpoints, metadata_endpoint, server_endpoints, topics
 
-        return server_endpoints.endpoints_by_topic(self.devices, self.tunnels, self.agents, self.agent_notifier)
+        reports = dhcp_endpoints.DhcpReportFollowUp(self.agents, self.dhcp_hooks)
+        endpoints = metadata_endpoint.add_to(server_endpoints.endpoints_by_topic(
+            self.devices, self.tunnels, reports, self.agent_notifier), self.ports)
+        endpoints[topics.PLUGIN].append(dhcp_endpoints.DhcpRpcEndpoint(self.dhcp_scheduler, self.ports,
+                                                                       self.devices, self.dhcp_hooks))
+        return endpoints
+
+    def register_routes(self, router, policy):
+        """The dhcp_agent_scheduler calls under /v2.0/agents and /v2.0/networks."""
+        from netweave.extensions import dhcpagentscheduler
+
+        dhcpagentscheduler.DhcpAgentSchedulerController(self.dhcp_scheduler, self.dhcp_hooks, self.networks,
+                                                        self.agents, policy).register(router)
 
     @db_api.retry_db_errors
     def _sync_allocations(self):

@@ -1,0 +1,77 @@
+"""Casts to the DHCP agents (Neutron's DhcpAgentNotifyAPI), sent after the change is committed.
+
+Each goes to one agent: Target(topic="dhcp_agent", server=<agent host>), the
+queue ``dhcp_agent.<host>``, with a single ``payload`` argument:
+
+  network_create_end(payload={"network": {"id"}})
+  network_update_end(payload={"network": network dict})
+  network_delete_end(payload={"network_id"})
+  subnet_create_end / subnet_update_end(payload={"subnet": subnet dict})
+  subnet_delete_end(payload={"subnet_id", "network_id"})
+  port_create_end / port_update_end(payload={"port": port dict})
+  port_delete_end(payload={"port_id", "network_id"})
+
+Best effort, like the L2 notifications: agents resynchronise on start and
+after errors, which repairs a lost cast.
+"""
+import logging
+
+from netweave.core.rpc import topics
+
+LOG = logging.getLogger(__name__)
+
+VERSION = "1.0"
+SEND_RETRIES = 2
+
+
+class DhcpAgentNotifier:
+    """Casts nothing until ``connect`` gives it a transport."""
+
+    def __init__(self, transport=None):
+        self._client = None
+        if transport is not None:
+            self.connect(transport)
+
+    @property
+    def connected(self):
+        return self._client is not None
+
+    def connect(self, transport):
+        import oslo_messaging
+
+        from netweave.core.rpc import serializer
+
+        self._client = oslo_messaging.get_rpc_client(
+            transport, oslo_messaging.Target(topic=topics.DHCP_AGENT, version=VERSION),
+            serializer=serializer.ContextSerializer())
+
+    def cast(self, context, hosts, method, payload):
+        """Send ``method(payload=payload)`` to the DHCP agent of each host."""
+        if self._client is None:
+            return
+        for host in hosts:
+            try:
+                self._client.prepare(server=host, retry=SEND_RETRIES).cast(context, method, payload=payload)
+            except Exception:  # noqa: BLE001 - the change is committed; the agent resyncs later
+                LOG.exception("Could not send %s to the DHCP agent on %s", method, host)
+
+    def network_create(self, context, hosts, network_id):
+        self.cast(context, hosts, "network_create_end", {"network": {"id": network_id}})
+
+    def network_update(self, context, hosts, network):
+        self.cast(context, hosts, "network_update_end", {"network": network})
+
+    def network_delete(self, context, hosts, network_id):
+        self.cast(context, hosts, "network_delete_end", {"network_id": network_id})
+
+    def subnet_event(self, context, hosts, event, subnet):
+        self.cast(context, hosts, "subnet_%s_end" % event, {"subnet": subnet})
+
+    def subnet_delete(self, context, hosts, subnet_id, network_id):
+        self.cast(context, hosts, "subnet_delete_end", {"subnet_id": subnet_id, "network_id": network_id})
+
+    def port_event(self, context, hosts, event, port):
+        self.cast(context, hosts, "port_%s_end" % event, {"port": port})
+
+    def port_delete(self, context, hosts, port_id, network_id):
+        self.cast(context, hosts, "port_delete_end", {"port_id": port_id, "network_id": network_id})

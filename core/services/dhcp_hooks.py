@@ -1,0 +1,200 @@
+"""What network, subnet, port and agent changes mean for DHCP.
+
+The plugin runs ``DhcpHooks`` as its last mechanism driver, so it sees every
+change inside its transaction (precommit) and after commit (postcommit):
+
+- a port getting an address on a DHCP-enabled subnet of a network some alive
+  DHCP agent hosts is blocked until that agent reports it served ("DHCP"
+  provisioning block, added in the port's own transaction so the agent can
+  never confirm it before the block exists);
+- a DHCP-enabled subnet schedules its network to DHCP agents;
+- the agents hosting a network are told about its changes (dhcp_notifier);
+- a DHCP agent's state report lets it take networks lacking agents and moves
+  networks off dead agents.
+"""
+import logging
+
+import sqlalchemy as sa
+
+from netweave.core import context as context_mod
+from netweave.core.db import api as db_api
+from netweave.core.db.models import port as port_models
+from netweave.core.plugins.ml2 import driver_api
+from netweave.core.rpc import topics
+from netweave.core.services import dhcp_agents, dhcp_network_info, provisioning
+
+LOG = logging.getLogger(__name__)
+
+# What a DHCP agent serves of a port; other changes (status, name) are not its business.
+SERVED_ATTRIBUTES = ("mac_address", "fixed_ips", "admin_state_up", "device_owner", "device_id",
+                     "extra_dhcp_opts", "binding:host_id")
+SERVED_SUBNET_ATTRIBUTES = dhcp_network_info.SUBNET_KEYS
+
+
+# Built once: it runs inside the write transaction of every port create on a served network.
+_INSERT_BLOCK = sa.insert(provisioning.Block.__table__)
+
+
+class DhcpHooks(driver_api.MechanismDriver):
+    def __init__(self, conf, scheduler, notifier, blocks, port_service=None):
+        self.conf = conf
+        self.scheduler = scheduler
+        self.notifier = notifier
+        self.blocks = blocks
+        # Deletes DHCP ports of agents that no longer host a network (set by the plugin).
+        self.ports = port_service
+
+    # --- helpers -----------------------------------------------------------
+
+    def _notifying(self):
+        return self.notifier.connected and self.conf.dhcp_agent_notification
+
+    def _hosts(self, network_id):
+        with db_api.reader_scope() as session:
+            return self.scheduler.hosting_hosts(session, network_id)
+
+    def _schedule_and_notify(self, context, network_id):
+        """Schedule the network if it lacks agents; the new agents hear network_create_end.
+
+        Returns the hosts that already hosted it (the ones to tell about the change itself).
+        """
+        new_agents = self.scheduler.schedule_network(network_id)
+        if not self._notifying():
+            return []
+        new_hosts = {a.host for a in new_agents}
+        if new_hosts:
+            self.notifier.network_create(context, sorted(new_hosts), network_id)
+        return [h for h in self._hosts(network_id) if h not in new_hosts]
+
+    # --- ports ------------------------------------------------------------------
+
+    def _needs_dhcp_block(self, context):
+        port = context.current
+        if port.get("device_owner") == dhcp_agents.DHCP_DEVICE_OWNER:
+            return False
+        subnet_ids = {ip["subnet_id"] for ip in port.get("fixed_ips") or ()}
+        # The port service hands over which of the network's subnets have DHCP on,
+        # read with the network; contexts built elsewhere leave the query to read it.
+        dhcp_enabled = getattr(context.network, "dhcp_enabled_subnet_ids", None)
+        return self.scheduler.serves_dhcp_for(context.session, port["network_id"], subnet_ids,
+                                              dhcp_enabled=dhcp_enabled)
+
+    def create_port_precommit(self, context):
+        if self._needs_dhcp_block(context):
+            # A port being created has no block yet: one insert, no read of its blocks first.
+            context.session.execute(_INSERT_BLOCK, {"port_id": context.current["id"],
+                                                    "entity": provisioning.DHCP_ENTITY})
+
+    def update_port_precommit(self, context):
+        original = context.original or {}
+        if original.get("fixed_ips") == context.current.get("fixed_ips"):
+            return
+        if self._needs_dhcp_block(context):
+            self.blocks.add(context.session, context.current["id"], [provisioning.DHCP_ENTITY])
+
+    def create_port_postcommit(self, context):
+        if self._notifying():
+            port = context.current
+            self.notifier.port_event(context.plugin_context, self._hosts(port["network_id"]), "create",
+                                     dhcp_network_info.agent_port(port))
+
+    def update_port_postcommit(self, context):
+        original = context.original or {}
+        port = context.current
+        if not self._notifying() or all(original.get(k) == port.get(k) for k in SERVED_ATTRIBUTES):
+            return
+        self.notifier.port_event(context.plugin_context, self._hosts(port["network_id"]), "update",
+                                 dhcp_network_info.agent_port(port))
+
+    def delete_port_postcommit(self, context):
+        if self._notifying():
+            port = context.current
+            self.notifier.port_delete(context.plugin_context, self._hosts(port["network_id"]), port["id"],
+                                      port["network_id"])
+
+    # --- subnets -------------------------------------------------------------------
+
+    def create_subnet_postcommit(self, context):
+        self._subnet_changed(context, "create")
+
+    def update_subnet_postcommit(self, context):
+        original = context.original or {}
+        if all(original.get(k) == context.current.get(k) for k in SERVED_SUBNET_ATTRIBUTES):
+            return
+        self._subnet_changed(context, "update")
+
+    def _subnet_changed(self, context, event):
+        subnet = context.current
+        hosts = self._schedule_and_notify(context.plugin_context, subnet["network_id"])
+        if hosts:
+            self.notifier.subnet_event(context.plugin_context, hosts, event,
+                                       dhcp_network_info.agent_subnet(subnet))
+
+    def delete_subnet_postcommit(self, context):
+        if self._notifying():
+            subnet = context.current
+            self.notifier.subnet_delete(context.plugin_context, self._hosts(subnet["network_id"]), subnet["id"],
+                                        subnet["network_id"])
+
+    # --- networks ---------------------------------------------------------------------
+
+    def update_network_postcommit(self, context):
+        if self._notifying():
+            network = context.current
+            self.notifier.network_update(context.plugin_context, self._hosts(network["id"]),
+                                         {"id": network["id"], "admin_state_up": network["admin_state_up"],
+                                          "name": network.get("name"), "mtu": network.get("mtu")})
+
+    def delete_network_precommit(self, context):
+        # The bindings go with the network: read whom to tell while they still exist.
+        context.dhcp_agent_hosts = (self.scheduler.hosting_hosts(context.session, context.current["id"])
+                                    if self._notifying() else [])
+
+    def delete_network_postcommit(self, context):
+        hosts = getattr(context, "dhcp_agent_hosts", [])
+        if hosts:
+            self.notifier.network_delete(context.plugin_context, hosts, context.current["id"])
+
+    # --- agents -------------------------------------------------------------------------
+
+    def agent_reported(self, context, agent_state):
+        """After a state report: failover, then let a DHCP agent take networks lacking agents."""
+        if agent_state.get("agent_type") != topics.AGENT_TYPE_DHCP:
+            return
+        for network_id, dead_host, new_agents in self.scheduler.reschedule_from_dead_agents():
+            self.release_agent_port(context, network_id, dead_host)
+            if self._notifying():
+                self.notifier.network_delete(context, [dead_host], network_id)
+                self.notifier.network_create(context, sorted({a.host for a in new_agents}), network_id)
+        if not self.conf.network_auto_schedule:
+            return
+        host = agent_state.get("host")
+        taken = self.scheduler.auto_schedule(host)
+        if taken and self._notifying():
+            for network_id in taken:
+                self.notifier.network_create(context, [host], network_id)
+
+    def network_added(self, context, host, network_id):
+        if self._notifying():
+            self.notifier.network_create(context, [host], network_id)
+
+    def network_removed(self, context, host, network_id):
+        self.release_agent_port(context, network_id, host)
+        if self._notifying():
+            self.notifier.network_delete(context, [host], network_id)
+
+    def release_agent_port(self, context, network_id, host):
+        """Delete the DHCP port the agent on ``host`` had on the network (it serves there no more)."""
+        if self.ports is None:
+            return
+        device_id = dhcp_agents.dhcp_device_id(host, network_id)
+        Port = port_models.Port
+        with db_api.reader_scope() as session:
+            port_ids = list(session.scalars(sa.select(Port.id).where(Port.network_id == network_id,
+                                                                    Port.device_id == device_id)))
+        admin = context_mod.get_admin_context()
+        for port_id in port_ids:
+            try:
+                self.ports.delete(admin, port_id)
+            except Exception:  # noqa: BLE001 - gone already, or the network with it
+                LOG.debug("DHCP port %s of host %s was already gone", port_id, host)
