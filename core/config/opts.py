@@ -1,5 +1,6 @@
 """Option lists for oslo-config-generator (entry points in setup.cfg)."""
 from netweave.core.config import agent, common, ml2
+from netweave.mechanism_drivers.l2population import mech_driver as l2population
 
 
 def list_server_opts():
@@ -22,4 +23,4 @@ def list_ml2_opts():
         ("ml2_type_vxlan", ml2.vxlan_opts),
         ("ml2_type_gre", ml2.gre_opts),
         ("ml2_type_geneve", ml2.geneve_opts),
-    ]
+    ] + l2population.list_opts()

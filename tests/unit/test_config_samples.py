@@ -1,7 +1,8 @@
 """The sample files in etc/ match what the code declares.
 
 tools/generate-config-samples.sh writes etc/netweave.conf.sample,
-etc/ml2_conf.ini.sample and etc/policy.yaml.sample with oslo-config-generator
+etc/ml2_conf.ini.sample, the agents' etc/linuxbridge_agent.ini.sample and
+etc/openvswitch_agent.ini.sample, and etc/policy.yaml.sample with oslo-config-generator
 and oslopolicy-sample-generator. Here it runs again into a temporary folder,
 with the generators next to this interpreter, and any difference from the
 committed files fails: an option or policy rule added without regenerating
@@ -18,11 +19,24 @@ import pytest
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SAMPLES = ("netweave.conf.sample", "ml2_conf.ini.sample", "policy.yaml.sample")
+SAMPLES = ("netweave.conf.sample", "ml2_conf.ini.sample", "policy.yaml.sample", "linuxbridge_agent.ini.sample",
+           "openvswitch_agent.ini.sample", "dhcp_agent.ini.sample", "metadata_agent.ini.sample")
 SCRIPT = os.path.join(REPO, "tools", "generate-config-samples.sh")
 
 # (sample file, section, option): what an operator of a Neutron-like service expects to set.
 REQUIRED_OPTIONS = [
+    ("dhcp_agent.ini.sample", "DEFAULT", name) for name in (
+        "interface_driver", "enable_isolated_metadata", "force_metadata", "dnsmasq_config_file",
+        "dnsmasq_dns_servers", "enable_metadata_network")
+] + [
+    ("metadata_agent.ini.sample", "DEFAULT", name) for name in (
+        "nova_metadata_host", "nova_metadata_port", "nova_metadata_protocol", "metadata_proxy_shared_secret",
+        "metadata_proxy_socket")
+] + [
+    ("ml2_conf.ini.sample", "l2pop", "agent_boot_time"),
+    ("linuxbridge_agent.ini.sample", "securitygroup", "enable_ipset"),
+    ("openvswitch_agent.ini.sample", "securitygroup", "enable_ipset"),
+] + [
     ("netweave.conf.sample", "DEFAULT", name) for name in (
         "bind_host", "bind_port", "api_workers", "state_path", "core_plugin", "service_plugins",
         "auth_strategy", "base_mac", "allow_overlapping_ips", "global_physnet_mtu")
@@ -37,6 +51,21 @@ REQUIRED_OPTIONS = [
     ("ml2_conf.ini.sample", "ml2_type_gre", "tunnel_id_ranges"),
     ("ml2_conf.ini.sample", "ml2_type_geneve", "vni_ranges"),
     ("ml2_conf.ini.sample", "ml2_type_geneve", "max_header_size"),
+    ("linuxbridge_agent.ini.sample", "linux_bridge", "physical_interface_mappings"),
+    ("linuxbridge_agent.ini.sample", "linux_bridge", "bridge_mappings"),
+    ("linuxbridge_agent.ini.sample", "vxlan", "enable_vxlan"),
+    ("linuxbridge_agent.ini.sample", "vxlan", "local_ip"),
+    ("linuxbridge_agent.ini.sample", "vxlan", "l2_population"),
+    ("linuxbridge_agent.ini.sample", "vxlan", "arp_responder"),
+    ("linuxbridge_agent.ini.sample", "agent", "polling_interval"),
+    ("linuxbridge_agent.ini.sample", "agent", "report_interval"),
+    ("openvswitch_agent.ini.sample", "ovs", "integration_bridge"),
+    ("openvswitch_agent.ini.sample", "ovs", "tunnel_bridge"),
+    ("openvswitch_agent.ini.sample", "ovs", "local_ip"),
+    ("openvswitch_agent.ini.sample", "ovs", "bridge_mappings"),
+    ("openvswitch_agent.ini.sample", "ovs", "datapath_type"),
+    ("openvswitch_agent.ini.sample", "agent", "tunnel_types"),
+    ("openvswitch_agent.ini.sample", "agent", "l2_population"),
 ]
 
 _SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
@@ -94,6 +123,10 @@ def test_generator_inputs_name_the_committed_outputs(name):
     """The inputs' own output_file (used when the generators run by hand) points at etc/."""
     inputs = {"netweave.conf.sample": "oslo-config-generator/netweave.conf",
               "ml2_conf.ini.sample": "oslo-config-generator/ml2_conf.ini",
+              "linuxbridge_agent.ini.sample": "oslo-config-generator/linuxbridge_agent.ini",
+              "openvswitch_agent.ini.sample": "oslo-config-generator/openvswitch_agent.ini",
+              "dhcp_agent.ini.sample": "oslo-config-generator/dhcp_agent.ini",
+              "metadata_agent.ini.sample": "oslo-config-generator/metadata_agent.ini",
               "policy.yaml.sample": "oslo-policy-generator/netweave.conf"}
     text = _read(os.path.join(REPO, "etc", inputs[name]))
     assert re.search(r"^output_file = etc/%s$" % re.escape(name), text, re.M), text
@@ -115,8 +148,19 @@ def test_server_sample_holds_only_netweave_sections():
 def test_ml2_sample_has_only_ml2_sections():
     sections = set(_sample_options(_committed("ml2_conf.ini.sample")))
     assert sections == {"DEFAULT", "ml2", "ml2_type_flat", "ml2_type_vlan", "ml2_type_vxlan",
-                        "ml2_type_gre", "ml2_type_geneve"}
+                        "ml2_type_gre", "ml2_type_geneve", "l2pop"}
     assert not _sample_options(_committed("ml2_conf.ini.sample"))["DEFAULT"]
+
+
+@pytest.mark.parametrize("name,sections", [
+    ("linuxbridge_agent.ini.sample", {"DEFAULT", "agent", "linux_bridge", "vxlan", "securitygroup"}),
+    ("openvswitch_agent.ini.sample", {"DEFAULT", "agent", "ovs", "securitygroup"}),
+])
+def test_agent_samples_hold_the_agents_sections(name, sections):
+    """Each agent's ini documents its own groups; server options stay in netweave.conf."""
+    found = _sample_options(_committed(name))
+    assert set(found) == sections
+    assert not found["DEFAULT"]
 
 
 def test_policy_sample_lists_every_default_rule_commented_out():
