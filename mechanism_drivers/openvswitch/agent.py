@@ -14,6 +14,12 @@ A pass over a host that already matches writes nothing. Between full passes
 flows are dumped only when the desired table changed since the last pass.
 Server notifications (``port_update``, ``fdb_add``, ...) only record what
 changed and wake the loop.
+
+Restart with l2_population: the first pass reads the l2population entries
+back from the tunnel bridge (``recovery``) and plans with them, on top of
+what the server sends, for ``fdb_recovery_grace`` seconds: long enough for
+the server to resend its entries after the ports are reported up, so
+tunnels that carry traffic are never torn down and rebuilt.
 """
 import copy
 import dataclasses
@@ -30,6 +36,7 @@ from netweave.mechanism_drivers.openvswitch import flows as flows_mod
 from netweave.mechanism_drivers.openvswitch import ofctl as ofctl_mod
 from netweave.mechanism_drivers.openvswitch import ovsdb_state
 from netweave.mechanism_drivers.openvswitch import planner
+from netweave.mechanism_drivers.openvswitch import recovery
 
 LOG = logging.getLogger(__name__)
 
@@ -78,10 +85,12 @@ def _merge_fdb(target, entries, add):
 
 
 class OVSAgent:
-    def __init__(self, config, client, api=None, ofctl=None, host=None):
+    def __init__(self, config, client, api=None, ofctl=None, host=None, own_api=None):
+        """``api``: an ovsdb_state connection (made here when None); ``own_api``: whether
+        ``close`` disconnects it (default: only when made here)."""
         self.config = config
         self.client = client
-        self._own_api = api is None
+        self._own_api = (api is None) if own_api is None else own_api
         self.api = api if api is not None else ovsdb_state.connect(
             config.ovsdb_connection, config.ovsdb_timeout)
         self.ofctl = ofctl or ofctl_mod.Ofctl()
@@ -100,7 +109,11 @@ class OVSAgent:
         self._updated = set()
         self._resync = True
         self._tunnels_synced = not config.tunnelling
+        self.fdb_recovery_grace = config.fdb_recovery_grace
+        self.recovered_fdb = None    # entries read back on the first pass (None: not read yet)
+        self._recovery_ends = None   # monotonic time after which they are dropped
         self.last_result = None
+        self.firewall = None         # port_security agent_rpc.SecurityGroupAgent (iptables_hybrid)
 
     # -- state for the server ------------------------------------------------
 
@@ -159,6 +172,8 @@ class OVSAgent:
     def fdb_remove(self, fdb_entries, **_kwargs):
         with self._lock:
             _merge_fdb(self.fdb, fdb_entries, add=False)
+            if self.recovered_fdb:
+                _merge_fdb(self.recovered_fdb, fdb_entries, add=False)
         self._wake.set()
 
     def fdb_update(self, fdb_entries, **_kwargs):
@@ -244,6 +259,9 @@ class OVSAgent:
                 del self.details[gone]
             known = dict(self.details)
             endpoints = {k: sorted(v) for k, v in self.tunnel_endpoints.items()}
+        if self.firewall is not None:   # the ports' filters first (iptables_hybrid), then the wiring
+            self.firewall.sync(present={d for d, v in known.items() if v.get("network_id")},
+                               changed={v["device"] for v in fetched or [] if v.get("device")}, full=full)
         t_rpc = time.monotonic()
 
         local_ports = []
@@ -252,12 +270,16 @@ class OVSAgent:
             if details is not None and not details.get("network_id"):
                 details = None
             local_ports.append(desired_mod.LocalPort(name=name, device=device, details=details))
-        want = desired_mod.build(self.config, local_ports, self._existing_vlans(snapshot), fdb, endpoints)
-
+        existing_vlans = self._existing_vlans(snapshot)
         dumped, dumps = {}, 0
+        if self.recovered_fdb is None:
+            dumps += self._recover_fdb(snapshot, existing_vlans, dumped)
+        fdb = self._planning_fdb(fdb)
+        want = desired_mod.build(self.config, local_ports, existing_vlans, fdb, endpoints)
+
         canonical = {bridge: flows_mod.canonical_table(wanted) for bridge, wanted in want.flows.items()}
         for bridge, wanted in want.flows.items():
-            if bridge not in snapshot.bridges:
+            if bridge not in snapshot.bridges or bridge in dumped:
                 continue
             if not full and self._applied_flows.get(bridge) == canonical[bridge]:
                 dumped[bridge] = canonical[bridge]  # unchanged since we installed it
@@ -279,8 +301,10 @@ class OVSAgent:
         self.local_vlans = dict(want.local_vlans)
         t_apply = time.monotonic()
 
-        up, down = self._report(want, devices)
+        up, down = self._report(want, devices, refreshed={d.get("device") for d in fetched or []})
         t_end = time.monotonic()
+        if self._recovery_ends is None:
+            self._recovery_ends = t_end + self.fdb_recovery_grace
         self.last_result = SyncResult(
             full=full, devices=len(devices), plan=plan.summary(), ovsdb_ops=result.ovsdb_ops,
             ovsdb_transactions=result.ovsdb_transactions, flow_bridges=result.flow_bridges,
@@ -291,13 +315,51 @@ class OVSAgent:
             LOG.info("Wired %d ports: %s", len(devices), plan.summary())
         return self.last_result
 
-    def _report(self, want, devices):
+    def _recover_fdb(self, snapshot, existing_vlans, dumped):
+        """Read l2population entries back from the tunnel bridge (first pass only); returns the dumps made."""
+        self.recovered_fdb = {}
+        tun = self.config.tunnel_bridge
+        if not (self.config.l2_population and self.config.tunnelling and tun in snapshot.bridges):
+            return 0
+        try:
+            dumped[tun] = self.ofctl.dump_flows(tun)
+        except ofctl_mod.OfctlError as exc:
+            LOG.warning("Could not read %s back, its l2population entries come from the server only: %s",
+                        tun, exc)
+            return 0
+        remotes = {}
+        for name in snapshot.bridges[tun].ports:
+            iface = snapshot.interface_of(name)
+            if iface is not None and iface.type in c.TUNNEL_TYPES and iface.options.get("remote_ip"):
+                remotes[name] = iface.options["remote_ip"]
+        recovered = recovery.recover_fdb(dumped[tun], remotes, existing_vlans)
+        with self._lock:
+            self.recovered_fdb = recovered
+        if recovered:
+            LOG.info("Kept the l2population entries of %d networks found on %s until the server resends them",
+                     len(recovered), tun)
+        return 1
+
+    def _planning_fdb(self, fdb):
+        """The server's entries, plus the recovered ones while they are still kept."""
+        with self._lock:
+            if not self.recovered_fdb:
+                return fdb
+            if self._recovery_ends is not None and time.monotonic() >= self._recovery_ends:
+                LOG.info("Dropping the l2population entries recovered at start; the server's remain")
+                self.recovered_fdb = {}
+                return fdb
+            return recovery.merge(fdb, self.recovered_fdb)
+
+    def _report(self, want, devices, refreshed=()):
+        """Tell the server which ports changed state. Asking for a port's details marks it BUILD
+        on the server, so every port in ``refreshed`` is reported again, changed or not."""
         up, down = [], []
         for spec in want.vm_ports.values():
             if spec.status == "dead":
                 continue
             state = "up" if spec.status == "up" else "down"
-            if self.reported.get(spec.device) != state:
+            if self.reported.get(spec.device) != state or spec.device in refreshed:
                 (up if state == "up" else down).append(spec.device)
         for device, state in list(self.reported.items()):
             if device not in devices and state == "up":
@@ -332,8 +394,13 @@ class OVSAgent:
             periodic = last_full is None or (resync_interval and now - last_full >= resync_interval)
             self._wake.clear()  # what arrives during the pass wakes the next one at once
             try:
-                if self.sync(full=bool(periodic)).full:
+                result = self.sync(full=bool(periodic))
+                if result.full:
                     last_full = now
+                    LOG.info("Full pass over %d ports in %.3fs: %d OVSDB operations, flows replaced on %s (%s)",
+                             result.devices, result.seconds["total"], result.ovsdb_ops,
+                             list(result.flow_bridges) or "no bridge",
+                             ", ".join("%s %.3fs" % kv for kv in result.seconds.items() if kv[0] != "total"))
             except Exception:  # noqa: BLE001 - keep the agent alive; sync made the next pass full
                 LOG.exception("Pass over the switch failed; the next one is a full resync")
                 self._stop.wait(polling_interval)

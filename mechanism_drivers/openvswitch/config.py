@@ -49,6 +49,9 @@ agent_opts = [
                 help="UDP port of VXLAN tunnels; 8472 talks to kernel vxlan (Linux bridge) hosts."),
     cfg.BoolOpt("dont_fragment", default=True,
                 help="Set the Don't Fragment bit on tunnelled packets."),
+    cfg.FloatOpt("fdb_recovery_grace", default=c.FDB_RECOVERY_GRACE, min=0,
+                 help="With l2_population: seconds a restarted agent keeps the forwarding entries "
+                      "it finds on its tunnel bridge, while the server resends its own."),
 ]
 
 securitygroup_opts = [
@@ -106,6 +109,7 @@ class AgentConfig:
     firewall_driver: str = "noop"
     ovsdb_connection: str = "unix:/var/run/openvswitch/db.sock"
     ovsdb_timeout: int = 30
+    fdb_recovery_grace: float = c.FDB_RECOVERY_GRACE
 
     def __post_init__(self):
         object.__setattr__(self, "tunnel_types", tuple(t.strip() for t in self.tunnel_types if t.strip()))
@@ -173,4 +177,5 @@ class AgentConfig:
             firewall_driver=conf.securitygroup.firewall_driver,
             ovsdb_connection=conf.ovs.ovsdb_connection,
             ovsdb_timeout=conf.ovs.ovsdb_timeout,
+            fdb_recovery_grace=conf.agent.fdb_recovery_grace,
         )

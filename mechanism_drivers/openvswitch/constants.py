@@ -60,3 +60,7 @@ OC_NETWORK_TYPE = "network_type"
 OC_PHYSICAL_NETWORK = "physical_network"
 OC_SEGMENTATION_ID = "segmentation_id"
 OC_TAG = "tag"
+
+# Seconds a restarted agent keeps the l2population entries it read back from
+# its tunnel bridge: the server resends its own once the ports are reported up.
+FDB_RECOVERY_GRACE = 30.0

@@ -93,8 +93,12 @@ class OVSNotifications:
             self.agent.fdb_update(fdb_entries or {})
 
 
-def start(conf, host, make_agent):
-    """Connect to the server: returns (agent, stoppers). ``make_agent(client)`` builds the agent."""
+def start(conf, host, make_agent, netns=None, own_transport=True):
+    """Connect to the server: returns (agent, stoppers). ``make_agent(client)`` builds the agent.
+
+    ``netns``: where the firewall driver works. ``own_transport``: False when the
+    transport is the hosting process's (netweave-all-in-one), which cleans it up itself.
+    """
     from netweave.core import context
     from netweave.core.agent import notifications as core_notifications
     from netweave.core.agent import rpc as agent_rpc
@@ -114,6 +118,14 @@ def start(conf, host, make_agent):
     reporter = state_reporter.StateReporter(
         agent_rpc.StateReportApi(transport), admin, agent.state_report, conf.agent.report_interval,
         on_resync=lambda _reason: agent.request_resync())
+    from netweave.service_plugins.port_security import agent_rpc as sg_rpc
+    agent.firewall = sg_rpc.SecurityGroupAgent.from_conf(conf, transport, admin, netns=netns)
+    agent.firewall.wake = agent._wake.set
+    sg_consumers = sg_rpc.create_consumers(transport, host, agent.firewall)
     consumers.start()
+    sg_consumers.start()
     reporter.start()
-    return agent, [reporter.stop, consumers.stop, rpc_transport.cleanup]
+    stoppers = [reporter.stop, consumers.stop, sg_consumers.stop]
+    if own_transport:
+        stoppers.append(rpc_transport.cleanup)
+    return agent, stoppers

@@ -16,11 +16,15 @@ multi-host tests (agents as processes, real server and broker).
   netweave-linuxbridge-agent process per host. The agents run in the root
   namespace, where the broker listens on 127.0.0.1, with ``--netns`` naming
   the host namespace whose devices they manage.
+* ``OvsCloud``: the same control plane with ML2 openvswitch,l2population and
+  one netweave-openvswitch-agent process per host; hosts are sets of bridges
+  on the machine's ovs-vswitchd (``OvsHost``; see the class for the model).
 """
 import contextlib
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import textwrap
@@ -29,9 +33,11 @@ import uuid
 
 import requests
 
+from harness import ovs as ovs_harness
 from harness import processes, system
 from harness import server as server_harness
 from netweave.core import naming
+from netweave.mechanism_drivers.openvswitch import flows as ovs_flows
 
 PING = r"""
 import os, socket, struct, sys, time
@@ -323,3 +329,216 @@ class Cloud:
 
     def wait_active(self, *ports, timeout=30.0):
         self.wait(lambda: all(self.status(p) == "ACTIVE" for p in ports), "ports are ACTIVE", timeout)
+
+
+# --- Open vSwitch hosts -----------------------------------------------------------------------
+
+OVS_AGENT_TYPE = "Open vSwitch agent"
+OVS_TUNNEL_TYPES = ("vxlan", "gre", "geneve")
+
+
+def ovs_ports(bridge):
+    """Port names of ``bridge``; [] when it does not exist."""
+    result = ovs_harness.run(["ovs-vsctl", "--timeout=30", "list-ports", bridge], check=False)
+    return result.stdout.split() if result.returncode == 0 else []
+
+
+def ovs_interfaces():
+    """{interface name: (type, options)} of the whole switch, read in one command."""
+    table = json.loads(ovs_harness.vsctl("--format=json", "--columns=name,type,options", "list", "interface"))
+    result = {}
+    for name, kind, options in table["data"]:
+        pairs = options[1] if isinstance(options, list) and options and options[0] == "map" else []
+        result[name] = (kind, dict(pairs))
+    return result
+
+
+class OvsHost:
+    """One hypervisor's share of the machine's ovs-vswitchd: bridge and patch port names of its own,
+    its tunnel endpoint address on the underlay, its agent's ini file."""
+
+    def __init__(self, sandbox, index, local_ip):
+        self.name = "h%d" % index
+        self.agent_host = AGENT_HOST[self.name]
+        self.local_ip = local_ip
+        self.integration_bridge = sandbox.name("mhi", str(index))
+        self.tunnel_bridge = sandbox.name("mht", str(index))
+        self.physical_bridge = sandbox.name("mhp", str(index))
+        self.int_patch = sandbox.name("mpi", str(index))
+        self.tun_patch = sandbox.name("mpt", str(index))
+
+    @property
+    def bridges(self):
+        return (self.integration_bridge, self.tunnel_bridge, self.physical_bridge)
+
+    def ini(self, transport_url, l2_population=True, tunnel_types=OVS_TUNNEL_TYPES, fdb_recovery_grace=30):
+        return textwrap.dedent("""\
+            [DEFAULT]
+            host = {host}
+            transport_url = {url}
+
+            [agent]
+            report_interval = 2
+            polling_interval = 1
+            tunnel_types = {tunnels}
+            l2_population = {l2pop}
+            arp_responder = {l2pop}
+            fdb_recovery_grace = {grace}
+
+            [ovs]
+            integration_bridge = {int_br}
+            tunnel_bridge = {tun_br}
+            int_peer_patch_port = {int_patch}
+            tun_peer_patch_port = {tun_patch}
+            local_ip = {ip}
+            bridge_mappings = physnet1:{phys_br}
+            datapath_type = netdev
+
+            [securitygroup]
+            firewall_driver = noop
+            """).format(host=self.agent_host, url=transport_url, tunnels=",".join(tunnel_types),
+                        l2pop=str(bool(l2_population)).lower(), grace=fdb_recovery_grace,
+                        int_br=self.integration_bridge, tun_br=self.tunnel_bridge, int_patch=self.int_patch,
+                        tun_patch=self.tun_patch, ip=self.local_ip, phys_br=self.physical_bridge)
+
+    def tunnel_ports(self):
+        """{port name: (type, remote ip)} of the tunnel ports on this host's tunnel bridge."""
+        names = set(ovs_ports(self.tunnel_bridge))
+        result = {}
+        for name, (kind, options) in ovs_interfaces().items():
+            if name in names and kind in OVS_TUNNEL_TYPES:
+                result[name] = (kind, options.get("remote_ip"))
+        return result
+
+    def switch_state(self):
+        """What the agent manages on this host, without counters: per bridge its ports (with tag and
+        interface options) and its flows (learned ones left out)."""
+        state = {}
+        for bridge in self.bridges:
+            rows = ovs_harness.vsctl("--format=csv", "--data=bare", "--no-headings", "--columns=name,tag,other_config",
+                                     "list", "port")
+            names = set(ovs_ports(bridge))
+            ports = sorted(line for line in rows.splitlines() if line.split(",", 1)[0] in names)
+            ifaces = ovs_harness.vsctl("--format=csv", "--data=bare", "--no-headings", "--columns=name,type,options",
+                                       "list", "interface")
+            ifaces = sorted(line for line in ifaces.splitlines() if line.split(",", 1)[0] in names)
+            flows = ovs_flows.canonical_table(ovs_harness.flows_of(bridge))
+            state[bridge] = (ports, ifaces, flows)
+        return state
+
+
+class OvsCloud(Cloud):
+    """netweave-server, netweave-rpc-server (ML2 openvswitch,l2population) and one
+    netweave-openvswitch-agent process per host, on a private broker.
+
+    How the hosts are modelled: the machine runs one ovs-vswitchd (userspace
+    datapath, see harness/ovs.py); each host is its own integration, tunnel
+    and physical bridge, with patch port names of its own, and its own agent
+    process configured with those names and its own local_ip. The tunnel
+    endpoints sit on one underlay bridge (harness.ovs.Underlay), so tunnelled
+    packets really are encapsulated by one host's tunnel port and
+    decapsulated by the other's. The two physical bridges are joined by a
+    patch "cable" (flat and vlan). Instances are namespaces holding an
+    internal port tap<port id[:11]> of the host's integration bridge with
+    the iface-id, as a hypervisor plugs a VM. Everything carries a random
+    per-cloud token; ``close`` stops the agents first (they would recreate
+    their bridges) and then removes every bridge and namespace.
+    """
+
+    def __init__(self, workdir, transport_url, hosts=HOSTS, l2_population=True, fdb_recovery_grace=30):
+        super().__init__(workdir, transport_url, hosts)
+        self.sandbox = ovs_harness.OvsSandbox()
+        self.l2_population = l2_population
+        self.fdb_recovery_grace = fdb_recovery_grace
+        third = random.randint(1, 254)
+        self.ovs_hosts = {host: OvsHost(self.sandbox, i + 1, "198.19.%d.%d" % (third, i + 1))
+                          for i, host in enumerate(self.hosts)}
+        self.underlay = None
+
+    def start(self):
+        self.underlay = self.sandbox.underlay([h.local_ip for h in self.ovs_hosts.values()])
+        for host in self.ovs_hosts.values():
+            for bridge in host.bridges:
+                self.sandbox.track_bridge(bridge)
+            # The administrator's part: the physical bridge holding the "NIC".
+            self.sandbox.add_bridge(host.physical_bridge)
+        if len(self.hosts) == 2:
+            first, second = (self.ovs_hosts[h] for h in self.hosts)
+            self.sandbox.patch(first.physical_bridge, self.sandbox.name("mhw", "1"),
+                               second.physical_bridge, self.sandbox.name("mhw", "2"))
+        mechanism_drivers = "openvswitch,l2population" if self.l2_population else "openvswitch"
+        self.server = server_harness.start_server(
+            os.path.join(self.workdir, "server"),
+            ml2={"mechanism_drivers": mechanism_drivers, "tenant_network_types": "vxlan"},
+            extra="\n[DEFAULT]\ntransport_url = %s\n" % self.transport_url)
+        args = []
+        for path in self.server.config_files:
+            args += ["--config-file", path]
+        self.rpc = processes.start_process([os.path.join(BIN, "netweave-rpc-server")] + args,
+                                           os.path.join(self.workdir, "rpc-server.log"))
+        self.rpc.wait_until(lambda: "serving" in open(self.rpc.log_path).read(), timeout=60,
+                            what="the RPC server listens")
+        for host in self.hosts:
+            self.start_agent(host)
+        self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),
+                  "every Open vSwitch agent reports", timeout=90)
+        # Each agent has made its bridges once it reported; wait for the tunnel bridges' flows too.
+        self.wait(lambda: all(ovs_ports(h.tunnel_bridge) for h in self.ovs_hosts.values()),
+                  "the agents made their bridges", timeout=60)
+
+    def agent_ini(self, host):
+        path = os.path.join(self.workdir, "openvswitch-%s.ini" % host)
+        with open(path, "w") as handle:
+            handle.write(self.ovs_hosts[host].ini(self.transport_url, self.l2_population,
+                                                  fdb_recovery_grace=self.fdb_recovery_grace))
+        return path
+
+    def start_agent(self, host):
+        argv = [os.path.join(BIN, "netweave-openvswitch-agent"), "--config-file", self.agent_ini(host)]
+        self.agents[host] = processes.start_process(argv, os.path.join(self.workdir, "ovs-agent-%s.log" % host))
+        return self.agents[host]
+
+    def kill_agent(self, host):
+        """kill -9 the host's agent, as a crash would."""
+        old = self.agents[host]
+        os.kill(old.pid, 9)
+        old.popen.wait(timeout=10)
+
+    def agent_rows(self):
+        return [a for a in self.api("GET", "/agents")["agents"] if a["agent_type"] == OVS_AGENT_TYPE
+                and a["host"] in {h.agent_host for h in self.ovs_hosts.values()}]
+
+    def plug(self, host, net, port):
+        """The hypervisor's part: an internal port on the host's integration bridge, in a namespace."""
+        ip = port["fixed_ips"][0]["ip_address"]
+        prefixlen = 24
+        namespace, device = self.sandbox.plug_instance(
+            self.ovs_hosts[host].integration_bridge, port["id"], port["mac_address"], "%s/%d" % (ip, prefixlen),
+            mtu=net.get("mtu") or 1500)
+        with contextlib.suppress(Exception):
+            run("ip", "netns", "exec", namespace, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6")
+        return Instance(namespace, device, port["id"], port["mac_address"], ip)
+
+    def unplug(self, instance):
+        self.sandbox.unplug_instance(instance.device)
+
+    def close(self):
+        errors = []
+        server = self.server.process if self.server is not None else None
+        processes_ = [p for p in list(self.agents.values()) + [self.rpc, server] if p is not None]
+        # Each takes seconds to close its broker connections: let them all do it at once.
+        for process in processes_:
+            if process.alive():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for process in processes_:
+            with contextlib.suppress(Exception):
+                process.stop()
+        self.session.close()
+        try:
+            self.sandbox.cleanup()
+        except Exception as exc:  # noqa: BLE001 - the namespaces below still go
+            errors.append(str(exc))
+        self.lab.close()
+        if errors:
+            raise RuntimeError("; ".join(errors))

@@ -9,6 +9,8 @@ Fixtures (import them into a test module: ``from harness.ovs import ovs_switch, 
                (fails on CI) without root or openvswitch-switch.
   ovs_sandbox  (function) an ``OvsSandbox``: every bridge, namespace and
                instance made through it is removed at teardown, pass or fail.
+Outside pytest (bench/), ``acquire_switch()`` / ``release_switch()`` take and
+drop the same lease. ``SwitchWatch`` counts flow and OVSDB changes on bridges.
 
 The machines have no openvswitch kernel module, so everything runs on the
 userspace datapath (``datapath_type=netdev``). One ovs-vswitchd serves the
@@ -211,22 +213,31 @@ class OvsSwitch:
         return int(vsctl("get", "Open_vSwitch", ".", "next_cfg"))
 
 
+def acquire_switch():
+    """This process uses the machine's Open vSwitch (starting it if needed); pair with release_switch."""
+    if _Daemons.users == 0:
+        _Daemons.started = _LEASES.enter()
+    _Daemons.users += 1
+    return OvsSwitch(started=_Daemons.started)
+
+
+def release_switch():
+    _Daemons.users -= 1
+    if _Daemons.users == 0:
+        _LEASES.leave()
+
+
 @pytest.fixture(scope="session")
 def ovs_switch():
     require_root()
     require(openvswitch_installed(), INSTALL_HINT)
-    if _Daemons.users == 0:
-        _Daemons.started = _LEASES.enter()
-    _Daemons.users += 1
+    switch = acquire_switch()
     try:
-        switch = OvsSwitch(started=_Daemons.started)
         require("netdev" in switch.datapath_types,
                 "ovs-vswitchd offers no userspace (netdev) datapath: %s" % switch.datapath_types)
         yield switch
     finally:
-        _Daemons.users -= 1
-        if _Daemons.users == 0:
-            _LEASES.leave()
+        release_switch()
 
 
 def flows_of(bridge):
@@ -383,3 +394,59 @@ def neighbour_mac(namespace, address):
     with contextlib.suppress(ValueError, IndexError):
         return out[out.index("lladdr") + 1].lower()
     return None
+
+
+class SwitchWatch:
+    """Counts the changes made to some bridges while it runs.
+
+    ``ovs-ofctl monitor <bridge> watch:!initial`` on each bridge reports every
+    flow added, modified or deleted; ``ovsdb-client monitor`` on the Port and
+    Interface tables reports rows inserted, deleted or changed (the initial
+    rows are skipped). Flows that table 10's learn() action writes (cookie
+    ``ignore_cookie``) are the switch's own doing, not a change, and are left
+    out. ``stop()`` returns the change lines.
+    """
+
+    def __init__(self, bridges, names=(), ignore_cookie=None):
+        self.bridges = list(bridges)
+        self.names = set(names)   # OVSDB rows of interest (port/interface names); empty: all
+        self.ignore_cookie = ignore_cookie
+        self._flow_monitors = []
+        self._db_monitors = []
+
+    def start(self, settle=1.0):
+        def spawn(argv):
+            # ovs-ofctl prints the events after the first reply on stderr.
+            return subprocess.Popen([find_executable(argv[0]) or argv[0]] + argv[1:], stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.PIPE, text=True)
+        for bridge in self.bridges:
+            self._flow_monitors.append(spawn(["ovs-ofctl", "monitor", bridge, "watch:!initial"]))
+        for table, columns in (("Port", "name,tag,other_config,interfaces"), ("Interface", "name,type,options")):
+            self._db_monitors.append(spawn(["ovsdb-client", "monitor", DB_CONNECTION, "Open_vSwitch", table,
+                                            columns, "--format=csv", "--no-headings"]))
+        time.sleep(settle)  # the monitors have registered (ofctl prints nothing until a change)
+        return self
+
+    def stop(self):
+        changes = []
+        for process in self._flow_monitors:
+            process.terminate()
+            out, _ = process.communicate(timeout=10)
+            for line in out.splitlines():
+                if "event=" not in line:
+                    continue
+                if self.ignore_cookie is not None and "cookie=%#x" % self.ignore_cookie in line:
+                    continue
+                changes.append(line.strip())
+        for index, process in enumerate(self._db_monitors):
+            process.terminate()
+            out, _ = process.communicate(timeout=10)
+            for line in out.splitlines():
+                fields = line.split(",")
+                if len(fields) < 3 or fields[1] not in ("insert", "delete", "old", "new"):
+                    continue
+                if self.names and not (set(f.strip('"') for f in fields[2:]) & self.names):
+                    continue
+                changes.append("%s: %s" % (("Port", "Interface")[index], line.strip()))
+        self._flow_monitors, self._db_monitors = [], []
+        return changes
