@@ -67,10 +67,11 @@ def build_conf(args, conf=cfg.CONF):
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_geneve")
         conf.set_override("service_plugins", ["port_security"])
         conf.set_override("extension_drivers", ["port_security"], "ml2")
-    if (in_process_agent.choose(conf)[0] == in_process_agent.LINUXBRIDGE
+    agent = in_process_agent.choose(conf)[0]
+    if (agent in (in_process_agent.LINUXBRIDGE, in_process_agent.OPENVSWITCH)
             and conf.get_location("mechanism_drivers", "ml2").location == cfg.Locations.opt_default):
         # Its own agent binds ports to this host; an ini file naming drivers decides itself.
-        conf.set_override("mechanism_drivers", ["linuxbridge"], "ml2")
+        conf.set_override("mechanism_drivers", [agent], "ml2")
     # The all-in-one always sends messages, over the in-process transport at least.
     rpc_transport.register_opts(conf)
     if not rpc_transport.url_configured(conf):
