@@ -15,52 +15,28 @@ Sending is best effort: an API change is never failed or slowed down for long
 because the broker is away. Agents resynchronise periodically and after a
 reconnection, which repairs a lost notification.
 """
-import logging
+from netweave.core.rpc import casts, topics
 
-from netweave.core.rpc import topics
-
-LOG = logging.getLogger(__name__)
-
-VERSION = "1.0"
-# Connection attempts per cast before giving up on it (oslo.messaging's retry).
-SEND_RETRIES = 2
+VERSION = casts.VERSION
 
 
 class AgentNotifier:
     """Casts nothing until ``connect`` gives it a transport."""
 
     def __init__(self, transport=None):
-        self._client = None
-        if transport is not None:
-            self.connect(transport)
+        self._casts = casts.CastClient(topics.AGENT, VERSION, transport)
 
     @property
     def connected(self):
-        return self._client is not None
+        return self._casts.connected
 
     def connect(self, transport):
-        # Here, not at import: a server without transport_url never loads oslo.messaging.
-        import oslo_messaging
-
-        from netweave.core.rpc import serializer
-
-        self._client = oslo_messaging.get_rpc_client(
-            transport, oslo_messaging.Target(topic=topics.AGENT, version=VERSION),
-            serializer=serializer.ContextSerializer())
+        self._casts.connect(transport)
 
     def _cast(self, context, resource, event, method, host=None, **payload):
-        if self._client is None:
-            return
-        topic = topics.notifier_topic(resource, event)
-        try:
-            if host:
-                # Queue "<topic>.<host>" on RabbitMQ: only that host's agent gets it.
-                cctxt = self._client.prepare(topic=topic, server=host, retry=SEND_RETRIES)
-            else:
-                cctxt = self._client.prepare(topic=topic, fanout=True, retry=SEND_RETRIES)
-            cctxt.cast(context, method, **payload)
-        except Exception:  # noqa: BLE001 - the change is committed; agents resync later
-            LOG.exception("Could not send %s to the agents on %s", method, topic)
+        # With a host: queue "<topic>.<host>" on RabbitMQ, only that host's agent gets it.
+        self._casts.cast(context, method, topic=topics.notifier_topic(resource, event), server=host,
+                         fanout=not host, **payload)
 
     def port_update(self, context, port, network_type, segmentation_id, physical_network):
         self._cast(context, topics.PORT, topics.UPDATE, "port_update", port=port, network_type=network_type,

@@ -14,46 +14,28 @@ queue ``dhcp_agent.<host>``, with a single ``payload`` argument:
 Best effort, like the L2 notifications: agents resynchronise on start and
 after errors, which repairs a lost cast.
 """
-import logging
+from netweave.core.rpc import casts, topics
 
-from netweave.core.rpc import topics
-
-LOG = logging.getLogger(__name__)
-
-VERSION = "1.0"
-SEND_RETRIES = 2
+VERSION = casts.VERSION
 
 
 class DhcpAgentNotifier:
     """Casts nothing until ``connect`` gives it a transport."""
 
     def __init__(self, transport=None):
-        self._client = None
-        if transport is not None:
-            self.connect(transport)
+        self._casts = casts.CastClient(topics.DHCP_AGENT, VERSION, transport)
 
     @property
     def connected(self):
-        return self._client is not None
+        return self._casts.connected
 
     def connect(self, transport):
-        import oslo_messaging
-
-        from netweave.core.rpc import serializer
-
-        self._client = oslo_messaging.get_rpc_client(
-            transport, oslo_messaging.Target(topic=topics.DHCP_AGENT, version=VERSION),
-            serializer=serializer.ContextSerializer())
+        self._casts.connect(transport)
 
     def cast(self, context, hosts, method, payload):
         """Send ``method(payload=payload)`` to the DHCP agent of each host."""
-        if self._client is None:
-            return
         for host in hosts:
-            try:
-                self._client.prepare(server=host, retry=SEND_RETRIES).cast(context, method, payload=payload)
-            except Exception:  # noqa: BLE001 - the change is committed; the agent resyncs later
-                LOG.exception("Could not send %s to the DHCP agent on %s", method, host)
+            self._casts.cast(context, method, server=host, payload=payload)
 
     def network_create(self, context, hosts, network_id):
         self.cast(context, hosts, "network_create_end", {"network": {"id": network_id}})

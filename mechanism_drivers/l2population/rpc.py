@@ -31,7 +31,7 @@ class L2populationNotifier(agent_notifier.AgentNotifier):
         super().__init__(transport)
 
     def _ensure_connected(self):
-        if self._client is not None:
+        if self.connected:
             return True
         try:
             if not rpc_transport.url_configured(self._conf):

@@ -1,0 +1,56 @@
+"""Best-effort casts from the server to agents, shared by every notifier.
+
+A notification is sent after its change is committed; losing one (no broker,
+a full queue) must not fail the API call: agents resynchronise on start, after
+a reconnection and periodically, which repairs it. So a cast is retried a
+couple of times, then logged and dropped.
+"""
+import logging
+
+LOG = logging.getLogger(__name__)
+
+VERSION = "1.0"
+# Connection attempts per cast before giving up on it (oslo.messaging's retry).
+SEND_RETRIES = 2
+
+
+class CastClient:
+    """Casts nothing until ``connect`` gives it a transport."""
+
+    def __init__(self, topic, version=VERSION, transport=None):
+        self._topic = topic
+        self._version = version
+        self._client = None
+        if transport is not None:
+            self.connect(transport)
+
+    @property
+    def connected(self):
+        return self._client is not None
+
+    def connect(self, transport):
+        # Here, not at import: a server without transport_url never loads oslo.messaging.
+        import oslo_messaging
+
+        from netweave.core.rpc import serializer
+
+        self._client = oslo_messaging.get_rpc_client(
+            transport, oslo_messaging.Target(topic=self._topic, version=self._version),
+            serializer=serializer.ContextSerializer())
+
+    def cast(self, context, method, topic=None, server=None, fanout=False, **kwargs):
+        """``method(**kwargs)`` on ``topic`` (default: the client's), to one ``server`` or fanout."""
+        if self._client is None:
+            return
+        options = {"retry": SEND_RETRIES}
+        if topic:
+            options["topic"] = topic
+        if server:
+            options["server"] = server
+        elif fanout:
+            options["fanout"] = True
+        try:
+            self._client.prepare(**options).cast(context, method, **kwargs)
+        except Exception:  # noqa: BLE001 - the change is committed; agents resync later
+            LOG.exception("Could not send %s to the agents on %s%s", method, topic or self._topic,
+                          " (%s)" % server if server else "")
