@@ -20,36 +20,15 @@ than the book's ``Conflict (HTTP 409) (Request-ID: req-...)`` of the Pike-era
 client; the request id is checked in the ``--debug`` trace instead.
 """
 import ipaddress
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
+from harness.cli import Cli
+
 REQUEST_ID_RE = re.compile(
     r"X-Openstack-Request-Id: req-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
     re.IGNORECASE)
-
-
-class Cli:
-    def __init__(self, url):
-        self.url = url
-        # Only this server: no clouds.yaml or OS_* credentials from the environment.
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        self.env["OS_CLIENT_CONFIG_FILE"] = os.devnull
-
-    def run(self, *args, check=True):
-        command = [OPENSTACK, "--os-auth-type", "none", "--os-endpoint", self.url] + list(args)
-        done = subprocess.run(command, capture_output=True, text=True, env=self.env, timeout=120)
-        if check:
-            assert done.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(args), done.stdout, done.stderr)
-        return done
-
-    def json(self, *args):
-        return json.loads(self.run(*(args + ("-f", "json"))).stdout)
 
 
 @pytest.fixture(scope="module")

@@ -4,38 +4,11 @@ real `openstack` CLI against an all-in-one server, as the noauth admin of projec
 Every command starts the CLI afresh (seconds each), so the module is marked slow; the same
 API paths are covered quickly through openstacksdk in test_sdk_security_groups.py.
 """
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
+from harness.cli import Cli
+
 pytestmark = pytest.mark.slow
-
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
-
-
-class Cli:
-    def __init__(self, url):
-        self.url = url
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        self.env["OS_CLIENT_CONFIG_FILE"] = os.devnull
-
-    def run(self, *args, check=True):
-        command = [OPENSTACK, "--os-auth-type", "none", "--os-endpoint", self.url] + list(args)
-        done = subprocess.run(command, capture_output=True, text=True, env=self.env, timeout=120)
-        if check:
-            assert done.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(args), done.stdout, done.stderr)
-        return done
-
-    def json(self, *args):
-        return json.loads(self.run(*(args + ("-f", "json"))).stdout)
-
-    def fails(self, *args):
-        done = self.run(*args, check=False)
-        assert done.returncode != 0, "%s unexpectedly worked" % " ".join(args)
-        return done.stderr
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,12 @@ over the network's bridge; the agent programs the firewall in h1 from
 security_group_info_for_devices and follows the server's security group casts.
 Everything lives in this module's namespaces and processes.
 """
-import os
 import time
 
 import pytest
 
-from harness import fwprobe, multihost, processes, system
-from harness import server as server_harness
-from harness.multihost import BIN, Cloud
+from harness import fwprobe, multihost, system
+from harness.multihost import Cloud
 
 pytestmark = [pytest.mark.system("ip", "bridge", "iptables-restore", "ipset", "ebtables-restore", "conntrack"),
               pytest.mark.slow]
@@ -30,18 +28,9 @@ class SecuredCloud(Cloud):
         for host in self.hosts:
             self.lab.host(host)
         self.lab.connect_hosts(*self.hosts)
-        self.server = server_harness.start_server(
-            os.path.join(self.workdir, "server"),
-            ml2={"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan",
-                 "extension_drivers": "port_security"},
-            extra="\n[DEFAULT]\ntransport_url = %s\nservice_plugins = port_security\n" % self.transport_url)
-        args = []
-        for path in self.server.config_files:
-            args += ["--config-file", path]
-        self.rpc = processes.start_process([os.path.join(BIN, "netweave-rpc-server")] + args,
-                                           os.path.join(self.workdir, "rpc-server.log"))
-        self.rpc.wait_until(lambda: "serving" in open(self.rpc.log_path).read(), timeout=60,
-                            what="the RPC server listens")
+        self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan",
+                                  "extension_drivers": "port_security"},
+                                 defaults="service_plugins = port_security\n")
         for host in self.hosts:
             self.start_agent(host)
         self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),

@@ -229,10 +229,17 @@ class Cloud:
             self.lab.host(host)
         if len(self.hosts) == 2:
             self.lab.connect_hosts(*self.hosts)
+        self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"})
+        for host in self.hosts:
+            self.start_agent(host)
+        self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),
+                  "both agents report", timeout=60)
+
+    def start_control_plane(self, ml2, defaults=""):
+        """netweave-server and netweave-rpc-server on the broker; ``defaults``: more [DEFAULT] lines."""
         self.server = server_harness.start_server(
-            os.path.join(self.workdir, "server"),
-            ml2={"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"},
-            extra="\n[DEFAULT]\ntransport_url = %s\n" % self.transport_url)
+            os.path.join(self.workdir, "server"), ml2=ml2,
+            extra="\n[DEFAULT]\ntransport_url = %s\n%s" % (self.transport_url, defaults))
         args = []
         for path in self.server.config_files:
             args += ["--config-file", path]
@@ -240,10 +247,6 @@ class Cloud:
                                            os.path.join(self.workdir, "rpc-server.log"))
         self.rpc.wait_until(lambda: "serving" in open(self.rpc.log_path).read(), timeout=60,
                             what="the RPC server listens")
-        for host in self.hosts:
-            self.start_agent(host)
-        self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),
-                  "both agents report", timeout=60)
 
     def agent_ini(self, host):
         path = os.path.join(self.workdir, "linuxbridge-%s.ini" % host)
@@ -467,17 +470,7 @@ class OvsCloud(Cloud):
             self.sandbox.patch(first.physical_bridge, self.sandbox.name("mhw", "1"),
                                second.physical_bridge, self.sandbox.name("mhw", "2"))
         mechanism_drivers = "openvswitch,l2population" if self.l2_population else "openvswitch"
-        self.server = server_harness.start_server(
-            os.path.join(self.workdir, "server"),
-            ml2={"mechanism_drivers": mechanism_drivers, "tenant_network_types": "vxlan"},
-            extra="\n[DEFAULT]\ntransport_url = %s\n" % self.transport_url)
-        args = []
-        for path in self.server.config_files:
-            args += ["--config-file", path]
-        self.rpc = processes.start_process([os.path.join(BIN, "netweave-rpc-server")] + args,
-                                           os.path.join(self.workdir, "rpc-server.log"))
-        self.rpc.wait_until(lambda: "serving" in open(self.rpc.log_path).read(), timeout=60,
-                            what="the RPC server listens")
+        self.start_control_plane({"mechanism_drivers": mechanism_drivers, "tenant_network_types": "vxlan"})
         for host in self.hosts:
             self.start_agent(host)
         self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),
