@@ -7,6 +7,8 @@
 # Environment:
 #   NETWEAVE_APT_PACKAGES  more Debian packages, space separated
 #   NETWEAVE_SKIP_APT=1    leave system packages alone
+#   NETWEAVE_OFFLINE_INDEX package index used when pypi.org is unreachable
+#                          (default: the local mirror file:///opt/pypi/simple)
 #   PYTHON                 interpreter for a new .venv (default: python3 on PATH)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,8 +96,22 @@ want=$(cat setup.cfg setup.py test-requirements.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
     exit 0
 fi
+# wheelhouse/ holds the dependencies that a machine's local package mirror
+# may lack, so an install still succeeds while PyPI cannot be reached.
+pip_args=(--find-links wheelhouse)
+if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
+import socket
+socket.setdefaulttimeout(5)
+socket.create_connection(("pypi.org", 443)).close()
+PY
+then
+    # Each unreachable index costs pip five retries per package; ask only the
+    # local mirror (if the machine has one) and the wheelhouse instead.
+    log "pypi.org unreachable: installing from wheelhouse/ and ${NETWEAVE_OFFLINE_INDEX:=file:///opt/pypi/simple}"
+    pip_args+=(--index-url "$NETWEAVE_OFFLINE_INDEX")
+fi
 log "installing netweave and test requirements into $VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${pip_args[@]}" \
     -e '.[postgresql]' -r test-requirements.txt </dev/null
 echo "$want" >"$STAMP"
 log "done"
