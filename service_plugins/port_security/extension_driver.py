@@ -128,10 +128,13 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
                 if requested:
                     raise sg_exc.PortSecurityAndIPRequiredForSecurityGroups()
             else:
-                if requested is None and not (result.get("device_owner") or "").startswith(NETWORK_OWNER_PREFIX):
-                    requested = [self.groups.ensure_default(session, result["project_id"])]
-                group_ids = self.groups.check_port_groups(session, plugin_context, result["project_id"],
-                                                          requested or [])
+                if requested is None:
+                    # The project's own default group needs no visibility check.
+                    if not (result.get("device_owner") or "").startswith(NETWORK_OWNER_PREFIX):
+                        group_ids = [self.groups.ensure_default(session, result["project_id"])]
+                else:
+                    group_ids = self.groups.check_port_groups(session, plugin_context, result["project_id"],
+                                                              requested)
         # Plain inserts, not the Port object's relationships: the port may have been
         # written as plain rows too, and loading it back cost more than these.
         port_id = result["id"]

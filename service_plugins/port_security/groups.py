@@ -60,6 +60,9 @@ class SecurityGroupService:
     def __init__(self, quotas, notifier=None):
         self.quotas = quotas
         self.notifier = notifier
+        # project id -> id of its committed default group. Safe to keep: a default
+        # group is never deleted, so an id once read stays right in every process.
+        self._default_ids = {}
 
     # --- visibility ------------------------------------------------------------
 
@@ -103,8 +106,7 @@ class SecurityGroupService:
         default_security_group; the primary key fails the later one, whose retry
         then finds the group the other made.
         """
-        found = session.scalar(sa.select(models.DefaultSecurityGroup.security_group_id).where(
-            models.DefaultSecurityGroup.project_id == project_id))
+        found = self._committed_default(session, project_id)
         if found is not None:
             return found
         group = Group(id=model_base.new_uuid(), project_id=project_id, name=DEFAULT_NAME,
@@ -122,13 +124,28 @@ class SecurityGroupService:
             session.add(Rule(project_id=group.project_id, security_group_id=group.id, **values))
         session.flush()
 
+    def _committed_default(self, session, project_id):
+        """The default group's id if a committed row names it (remembered), else None.
+
+        A group this transaction creates is not remembered: it may yet roll back.
+        """
+        found = self._default_ids.get(project_id)
+        if found is None:
+            found = session.scalar(_DEFAULT_ID_OF_PROJECT, {"project_id": project_id})
+            if found is not None:
+                if len(self._default_ids) >= _MAX_REMEMBERED_DEFAULTS:
+                    self._default_ids.clear()
+                self._default_ids[project_id] = found
+        return found
+
     def ensure_default_committed(self, project_id):
         """ensure_default in a transaction of its own; reads only when the group exists."""
         if not project_id:
             return None
-        with db_api.reader_scope() as session:
-            found = session.scalar(sa.select(models.DefaultSecurityGroup.security_group_id).where(
-                models.DefaultSecurityGroup.project_id == project_id))
+        found = self._default_ids.get(project_id)
+        if found is None:
+            with db_api.reader_scope() as session:
+                found = self._committed_default(session, project_id)
         if found is not None:
             return found
         return db_api.retry_db_errors(self._ensure_default_in_transaction)(project_id)
@@ -325,6 +342,11 @@ class SecurityGroupService:
             members = _member_ips(session, sorted(remote_groups))
         return {"devices": devices, "security_groups": {g: rules.get(g, []) for g in sorted(groups)},
                 "sg_member_ips": members}
+
+
+_DEFAULT_ID_OF_PROJECT = sa.select(models.DefaultSecurityGroup.security_group_id).where(
+    models.DefaultSecurityGroup.project_id == sa.bindparam("project_id"))
+_MAX_REMEMBERED_DEFAULTS = 100_000
 
 
 def _chunks(ids, size=500):

@@ -216,6 +216,34 @@ def test_two_racing_first_requests_create_exactly_one_default_group(cloud):
     assert [p["security_groups"] for p in ports] == [[defaults[0]], [defaults[0]]]
 
 
+def test_a_default_group_made_by_a_failed_port_create_is_not_remembered(cloud):
+    """The first port of a project creates its default group; if its request fails
+    later on (here: a bulk create whose second port names no network), the group
+    rolls back with it and the next port must get a group that really exists."""
+    network = cloud.network(project="p9")
+    cloud.subnet(network)
+    with pytest.raises(exc.NetworkNotFound):
+        cloud.core.create_port_bulk(ADMIN, {"ports": [
+            {"port": {"project_id": "p9", "network_id": network["id"]}},
+            {"port": {"project_id": "p9", "network_id": "00000000-0000-0000-0000-00000000dead"}}]})
+    with db_api.reader_scope() as session:
+        assert session.scalars(sa.select(models.SecurityGroup.id).where(
+            models.SecurityGroup.project_id == "p9")).all() == []
+    port = cloud.port(network)
+    assert port["security_groups"] == [cloud.default_group("p9")["id"]]
+    # Remembered from now on: the next port reads no default_security_group row.
+    statements = []
+    engine = db_api.DATABASE.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        again = cloud.port(network)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert again["security_groups"] == port["security_groups"]
+    assert not [s for s in statements if "default_security_group" in s]
+
+
 # --- rules ----------------------------------------------------------------------
 
 def test_rule_create_shows_neutrons_attributes(cloud):
