@@ -296,6 +296,34 @@ def test_invalid_rules_are_refused_before_anything_is_written(cloud):
     assert cloud.security.get_security_group(ADMIN, group["id"]) == before
 
 
+def test_racing_creates_of_the_same_rule_store_it_once(cloud):
+    group = cloud.group("race")
+    racers = 6
+    barrier = threading.Barrier(racers)
+    created, refused, other = [], [], []
+
+    def create():
+        barrier.wait()
+        try:
+            created.append(cloud.rule(group, protocol="tcp", port_range_min=22, port_range_max=22,
+                                      remote_ip_prefix="192.0.2.0/24"))
+        except sg_exc.SecurityGroupRuleExists as error:
+            refused.append(error)
+        except Exception as error:  # noqa: BLE001 - reported below
+            other.append(error)
+
+    threads = [threading.Thread(target=create) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert other == []
+    assert (len(created), len(refused)) == (1, racers - 1)
+    stored = [r for r in cloud.security.get_security_group(ADMIN, group["id"])["security_group_rules"]
+              if r["protocol"] == "tcp"]
+    assert [r["id"] for r in stored] == [created[0]["id"]]
+
+
 def test_rules_in_another_projects_group_are_refused(cloud):
     theirs = cloud.group("theirs", project="p2")
     mine = cloud.group("mine", project="p1")
