@@ -7,12 +7,17 @@ topics: RabbitMQ hands each message to one of them.
 """
 import logging
 import threading
+import time
 
 import oslo_messaging
 
 from netweave.core.rpc import serializer
 
 LOG = logging.getLogger(__name__)
+
+# Seconds a stopping process waits for its RPC servers: enough for the messages
+# being handled (agents only note what to do), far less than a RabbitMQ poll.
+STOP_GRACE = 1.5
 
 
 def collect_endpoints(plugins):
@@ -42,18 +47,30 @@ class RpcServers:
             server.start()
         LOG.info("RPC servers listening on %s", ", ".join(self.topics))
 
-    def stop(self):
-        """Stop taking messages and wait for the ones being handled.
+    def stop(self, grace=STOP_GRACE):
+        """Stop taking messages and wait for the ones being handled: see stop_together."""
+        stop_together(self, grace=grace)
 
-        The servers stop side by side: each takes seconds (its listener and
-        thread pool notice the stop only at their next poll timeout).
-        """
-        stoppers = [threading.Thread(target=_stop_and_wait, args=(server,), name="rpc-server-stop")
-                    for server in self._servers]
-        for thread in stoppers:
-            thread.start()
-        for thread in stoppers:
-            thread.join()
+
+def stop_together(*groups, grace=STOP_GRACE):
+    """Stop the servers of several RpcServers side by side, waiting ``grace`` seconds at most.
+
+    A listener notices the stop only when its current poll ends, which with
+    RabbitMQ takes up to 5 s. A server still stopping after ``grace`` (None: no
+    limit) is left to the process's exit: its threads are daemons, and the broker
+    requeues what was not acknowledged.
+    """
+    deadline = None if grace is None else time.monotonic() + grace
+    stoppers = [threading.Thread(target=_stop_and_wait, args=(server,), name="rpc-server-stop", daemon=True)
+                for group in groups for server in group._servers]
+    for thread in stoppers:
+        thread.start()
+    for thread in stoppers:
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    lagging = sum(thread.is_alive() for thread in stoppers)
+    if lagging:
+        LOG.info("%d of %d RPC servers were still stopping after %.1f s; not waiting longer",
+                 lagging, len(stoppers), grace)
 
 
 def _stop_and_wait(server):

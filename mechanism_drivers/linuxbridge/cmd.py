@@ -16,6 +16,7 @@ a single pass and exits. ``--netns NAME`` makes the agent manage the
 devices of that network namespace while it talks to the broker from the
 namespace it was started in.
 """
+import functools
 import json
 import logging
 import signal
@@ -78,6 +79,7 @@ def _rpc_loop(conf, agent, settings, netns=None):
     from netweave.core.agent import notifications as core_notifications
     from netweave.core.agent import rpc as agent_rpc
     from netweave.core.agent import state_reporter
+    from netweave.core.rpc import servers
     from netweave.core.rpc import topics
     from netweave.core.rpc import transport as rpc_transport
     from netweave.mechanism_drivers.linuxbridge import notifications
@@ -102,7 +104,7 @@ def _rpc_loop(conf, agent, settings, netns=None):
     consumers.start()
     sg_consumers.start()
     reporter.start()
-    return loop, [reporter.stop, consumers.stop, sg_consumers.stop]
+    return loop, [reporter.stop, functools.partial(servers.stop_together, consumers, sg_consumers)]
 
 
 class InProcessAgent:

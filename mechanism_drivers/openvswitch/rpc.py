@@ -6,8 +6,10 @@ core.agent.rpc.PluginApi (context, agent id and host filled in);
 what changed in the agent and wake its loop. ``start`` puts it all together
 with a state reporter and returns the client plus what to stop at exit.
 """
+import functools
 import logging
 
+from netweave.core.rpc import servers
 from netweave.core.rpc import topics
 
 LOG = logging.getLogger(__name__)
@@ -125,7 +127,7 @@ def start(conf, host, make_agent, netns=None, own_transport=True):
     consumers.start()
     sg_consumers.start()
     reporter.start()
-    stoppers = [reporter.stop, consumers.stop, sg_consumers.stop]
+    stoppers = [reporter.stop, functools.partial(servers.stop_together, consumers, sg_consumers)]
     if own_transport:
         stoppers.append(rpc_transport.cleanup)
     return agent, stoppers
