@@ -300,7 +300,8 @@ def test_dhcpv6_stateful_lease(lab, served, tmp_path):
                         device_owner="network:dhcp")
     vm = dh.port(MAC_A, [(sub4["id"], "10.69.0.10"), (sub6["id"], "2001:db8:69::10")])
     network = dh.network_info(subnets=[sub4, sub6], ports=[dhcp_port, vm])
-    _result, bridge = _bring_up(lab, served(), network, dhcp_port)
+    net = served()
+    _result, bridge = _bring_up(lab, net, network, dhcp_port)
     namespace = naming.dhcp_namespace(network["id"])
     assert "2001:db8:69::2/64" in interface.device_addresses(namespace, naming.dhcp_device(dhcp_port["id"]))
     instance = lab.instance(MAC_A, bridge)
@@ -317,6 +318,16 @@ def test_dhcpv6_stateful_lease(lab, served, tmp_path):
         assert "inet6 2001:db8:69::10/128" in run("ip", "-n", instance, "-6", "addr", "show", "dev", "eth0").stdout
         leases = open(str(tmp_path / "dhclient6.leases")).read()
         assert "2001:db8::53" in leases
+
+        # The instance's IPv6 address goes: dhcp_release6 drops dnsmasq's lease at once.
+        server_leases = net.driver.paths(network["id"]).leases
+        dh.wait_for(lambda: "2001:db8:69::10" in open(server_leases).read(), "dnsmasq records the IPv6 lease")
+        vm_now = next(p for p in network["ports"] if p["id"] == vm["id"])
+        vm_now["fixed_ips"] = [f for f in vm_now["fixed_ips"] if f["subnet_id"] == sub4["id"]]
+        result = net.serve(network, dhcp_port)
+        assert [ip for ip, _client_id in result.released] == ["2001:db8:69::10"]
+        dh.wait_for(lambda: "2001:db8:69::10" not in open(server_leases).read(),
+                    "the IPv6 lease is gone from dnsmasq")
     finally:
         if os.path.exists(pid_file):
             with open(pid_file) as handle:

@@ -186,9 +186,23 @@ def test_lease_file_parsing(tmp_path):
     path = tmp_path / "leases"
     path.write_text("1732500000 fa:16:3e:27:c5:d2 192.168.206.12 host-192-168-206-12 *\n"
                     "duid 00:01:00:01:2c:3d:4e:5f:aa:bb:cc:dd:ee:ff\n"
-                    "1732500000 1234 2001:db8::5 * 00:01:00:01\n")
-    assert dhcp_driver.read_leases(str(path)) == [("192.168.206.12", "fa:16:3e:27:c5:d2")]
-    assert dhcp_driver.read_leases(str(tmp_path / "missing")) == []
+                    "1732500000 1234 2001:db8::5 * 00:01:00:01\n"
+                    "1732500000 T99 2001:db8::6 host-2001-db8--6 00:03:00:01:fa:16:3e:00:00:01\n")
+    leases = dhcp_driver.read_leases(str(path))
+    assert leases.v4 == [("192.168.206.12", "fa:16:3e:27:c5:d2")]
+    assert leases.v6 == [("2001:db8::5", "1234", "00:01:00:01"),
+                         ("2001:db8::6", "99", "00:03:00:01:fa:16:3e:00:00:01")]
+    assert leases.server_duid == "00:01:00:01:2c:3d:4e:5f:aa:bb:cc:dd:ee:ff"
+    missing = dhcp_driver.read_leases(str(tmp_path / "missing"))
+    assert (missing.v4, missing.v6, missing.server_duid) == ([], [], None)
+
+
+def test_stale_ipv6_leases_are_those_of_addresses_no_longer_allocated():
+    sub6 = dict(_subnet(SUB, "2001:db8:5::/64", "2001:db8:5::1"), ip_version=6)
+    network = _network([sub6], [_port(VM1, "fa:16:3e:00:00:01", [(SUB, "2001:db8:5::10")])])
+    kept = ("2001:db8:5:0::10", "1", "00:01")       # written differently, the same address
+    gone = ("2001:db8:5::11", "2", "00:02")
+    assert dhcp_driver.stale_v6_leases([kept, gone], network) == [gone]
 
 
 def test_write_if_changed(tmp_path):

@@ -9,13 +9,15 @@ network's DHCP port; it is idempotent and cheap when nothing changed:
 * a running dnsmasq whose command line is still right gets SIGHUP (it rereads
   the hosts, addn_hosts and opts files); a changed command line (new
   dhcp-range, MTU, ...) restarts that network's dnsmasq only;
-* leases whose (ip, mac) is no longer allocated are dropped with dhcp_release;
+* leases of addresses no longer allocated are dropped with dhcp_release (IPv4,
+  by ip and MAC) and dhcp_release6 (IPv6, by ip, client DUID and IAID);
 * the device and its addresses are checked when the DHCP port changed or a
   full check is asked for (agent start, resync), not on every port change.
 
 A restarted agent finds dnsmasq by its pid file and leaves it serving.
 """
 import dataclasses
+import ipaddress
 import logging
 import os
 import shutil
@@ -49,24 +51,48 @@ def write_if_changed(path, text):
     return True
 
 
+@dataclasses.dataclass
+class LeaseFile:
+    """What dnsmasq's lease file holds: IPv4 leases by MAC, IPv6 ones by client DUID and IAID."""
+    v4: list = dataclasses.field(default_factory=list)   # [(ip, mac)]
+    v6: list = dataclasses.field(default_factory=list)   # [(ip, iaid, client DUID)]
+    server_duid: str = None                               # dnsmasq's own DUID, once it served IPv6
+
+
 def read_leases(path):
-    """[(ip, mac)] from a dnsmasq lease file (IPv4 lines; DUID lines and IPv6 leases skipped)."""
-    found = []
+    """Parse a dnsmasq lease file: "<expiry> <mac> <ip> <name> <client-id>" lines for IPv4;
+    after a "duid <server DUID>" line, "<expiry> <iaid> <ip> <name> <client DUID>" for IPv6."""
+    leases = LeaseFile()
     try:
         with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                fields = line.split()
-                if len(fields) >= 3 and fields[0] != "duid" and ":" not in fields[2]:
-                    found.append((fields[2], fields[1].lower()))
+            lines = handle.read().splitlines()
     except FileNotFoundError:
-        pass
-    return found
+        return leases
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == "duid":
+            leases.server_duid = fields[1]
+        elif len(fields) >= 5 and ":" in fields[2]:
+            # A temporary address's IAID carries a "T" prefix; dhcp_release6 wants the number.
+            leases.v6.append((fields[2], fields[1].lstrip("T"), fields[4]))
+        elif len(fields) >= 3 and fields[0] != "duid":
+            leases.v4.append((fields[2], fields[1].lower()))
+    return leases
 
 
 def stale_leases(leases, network):
-    """Leases dnsmasq holds for addresses no longer allocated to that MAC (pure)."""
+    """IPv4 leases dnsmasq holds for addresses no longer allocated to that MAC (pure)."""
     allocated = dnsmasq.allocations(network)
     return sorted(lease for lease in leases if lease not in allocated)
+
+
+def stale_v6_leases(leases, network):
+    """IPv6 leases whose address is no longer allocated on the network (pure).
+
+    An IPv6 lease names the client's DUID, not its MAC, so the address alone decides.
+    """
+    allocated = {ipaddress.ip_address(ip) for ip, _mac in dnsmasq.allocations(network)}
+    return sorted(lease for lease in leases if ipaddress.ip_address(lease[0]) not in allocated)
 
 
 def running_argv(pid):
@@ -191,15 +217,33 @@ class DnsmasqDriver:
         return UNCHANGED
 
     def _release(self, network, paths, namespace, device):
-        stale = stale_leases(read_leases(paths.leases), network)
-        for ip_address, mac in stale:
-            result = subprocess.run(["ip", "netns", "exec", namespace, "dhcp_release", device, ip_address, mac],
-                                    capture_output=True, text=True, timeout=30)
-            if result.returncode:
-                LOG.warning("dhcp_release %s %s on %s failed: %s", ip_address, mac, device, result.stderr.strip())
-            else:
-                LOG.info("Released the lease of %s (%s) on network %s", ip_address, mac, network["id"])
-        return stale
+        """Drop the leases of addresses no longer allocated; returns [(ip, mac or client DUID)]."""
+        leases = read_leases(paths.leases)
+        released = []
+        for ip_address, mac in stale_leases(leases.v4, network):
+            if self._run_release(namespace, ["dhcp_release", device, ip_address, mac], network, ip_address):
+                released.append((ip_address, mac))
+        stale_v6 = stale_v6_leases(leases.v6, network)
+        if stale_v6 and not leases.server_duid:
+            LOG.warning("dnsmasq's lease file for %s names no server DUID: cannot release %s", network["id"],
+                        ", ".join(ip for ip, _iaid, _client in stale_v6))
+            stale_v6 = []
+        for ip_address, iaid, client_id in stale_v6:
+            argv = ["dhcp_release6", "--iface", device, "--ip", ip_address, "--client-id", client_id,
+                    "--server-id", leases.server_duid, "--iaid", iaid]
+            if self._run_release(namespace, argv, network, ip_address):
+                released.append((ip_address, client_id))
+        return released
+
+    @staticmethod
+    def _run_release(namespace, argv, network, ip_address):
+        result = subprocess.run(["ip", "netns", "exec", namespace] + argv, capture_output=True, text=True,
+                                timeout=30)
+        if result.returncode:
+            LOG.warning("%s failed: %s", " ".join(argv), (result.stderr or result.stdout).strip())
+            return False
+        LOG.info("Released the lease of %s on network %s", ip_address, network["id"])
+        return True
 
     def _metadata(self, network_id, namespace, wanted, served):
         if wanted == served.metadata:
