@@ -7,7 +7,8 @@ The agent talks to the server through a ``client.PluginClient``: over RPC
 the server's casts and sends heartbeats every [agent] report_interval), or,
 with ``--standalone-ports FILE``, from a JSON list of device details (one dict
 per port, as get_devices_details_list returns them). ``--once`` makes a single
-full pass and exits.
+full pass and exits. ``--netns NAME`` puts the firewall's work (iptables_hybrid)
+in that network namespace.
 
 ``InProcessAgent`` runs the same agent in a thread of netweave-all-in-one, on
 that process's transport (fake:// keeps its messages inside the process).
@@ -43,6 +44,9 @@ cli_opts = [
     cfg.StrOpt("standalone-ports", dest="standalone_ports",
                help="Run without a server: JSON file with the device details of the ports."),
     cfg.BoolOpt("once", default=False, help="Make one pass over the switch and exit."),
+    cfg.StrOpt("netns",
+               help="Network namespace of the hybrid bridges (qbr, qvb) whose iptables the firewall "
+                    "driver programs; the switch's own bridges are wherever ovs-vswitchd is."),
 ]
 
 def _register(conf):
@@ -191,7 +195,7 @@ def main(argv=None):
         if conf.standalone_ports:
             agent = make_agent(_standalone_client(conf, host))
         else:
-            agent, stoppers = ovs_rpc.start(conf, host, make_agent)
+            agent, stoppers = ovs_rpc.start(conf, host, make_agent, netns=conf.netns)
     except BaseException:
         ovsdb.discard()
         raise

@@ -356,6 +356,17 @@ def ovs_interfaces():
     return result
 
 
+_CHECKSUM_OFFLOAD_OFF = """
+import sys
+from pyroute2.ethtool import Ethtool
+ethtool = Ethtool()
+features = ethtool.get_features(sys.argv[1])
+features.features["tx-checksum-ip-generic"].enable = False
+ethtool.set_features(sys.argv[1], features)
+ethtool.close()
+"""
+
+
 class OvsHost:
     """One hypervisor's share of the machine's ovs-vswitchd: bridge and patch port names of its own,
     its tunnel endpoint address on the underlay, its agent's ini file."""
@@ -374,7 +385,8 @@ class OvsHost:
     def bridges(self):
         return (self.integration_bridge, self.tunnel_bridge, self.physical_bridge)
 
-    def ini(self, transport_url, l2_population=True, tunnel_types=OVS_TUNNEL_TYPES, fdb_recovery_grace=30):
+    def ini(self, transport_url, l2_population=True, tunnel_types=OVS_TUNNEL_TYPES, fdb_recovery_grace=30,
+            firewall_driver="noop"):
         return textwrap.dedent("""\
             [DEFAULT]
             host = {host}
@@ -398,8 +410,8 @@ class OvsHost:
             datapath_type = netdev
 
             [securitygroup]
-            firewall_driver = noop
-            """).format(host=self.agent_host, url=transport_url, tunnels=",".join(tunnel_types),
+            firewall_driver = {firewall}
+            """).format(host=self.agent_host, firewall=firewall_driver, url=transport_url, tunnels=",".join(tunnel_types),
                         l2pop=str(bool(l2_population)).lower(), grace=fdb_recovery_grace,
                         int_br=self.integration_bridge, tun_br=self.tunnel_bridge, int_patch=self.int_patch,
                         tun_patch=self.tun_patch, ip=self.local_ip, phys_br=self.physical_bridge)
@@ -448,17 +460,23 @@ class OvsCloud(Cloud):
     their bridges) and then removes every bridge and namespace.
     """
 
-    def __init__(self, workdir, transport_url, hosts=HOSTS, l2_population=True, fdb_recovery_grace=30):
+    def __init__(self, workdir, transport_url, hosts=HOSTS, l2_population=True, fdb_recovery_grace=30,
+                 firewall_driver="noop"):
         super().__init__(workdir, transport_url, hosts)
         self.sandbox = ovs_harness.OvsSandbox()
         self.l2_population = l2_population
         self.fdb_recovery_grace = fdb_recovery_grace
+        # iptables_hybrid: each host gets a namespace for its qbr bridges and firewall rules.
+        self.firewall_driver = firewall_driver
         third = random.randint(1, 254)
         self.ovs_hosts = {host: OvsHost(self.sandbox, i + 1, "198.19.%d.%d" % (third, i + 1))
                           for i, host in enumerate(self.hosts)}
         self.underlay = None
 
     def start(self):
+        if self.firewall_driver != "noop":
+            for host in self.hosts:
+                self.lab.host(host)
         self.underlay = self.sandbox.underlay([h.local_ip for h in self.ovs_hosts.values()])
         for host in self.ovs_hosts.values():
             for bridge in host.bridges:
@@ -483,11 +501,14 @@ class OvsCloud(Cloud):
         path = os.path.join(self.workdir, "openvswitch-%s.ini" % host)
         with open(path, "w") as handle:
             handle.write(self.ovs_hosts[host].ini(self.transport_url, self.l2_population,
-                                                  fdb_recovery_grace=self.fdb_recovery_grace))
+                                                  fdb_recovery_grace=self.fdb_recovery_grace,
+                                                  firewall_driver=self.firewall_driver))
         return path
 
     def start_agent(self, host):
         argv = [os.path.join(BIN, "netweave-openvswitch-agent"), "--config-file", self.agent_ini(host)]
+        if host in self.lab.hosts:
+            argv += ["--netns", self.lab.hosts[host]]
         self.agents[host] = processes.start_process(argv, os.path.join(self.workdir, "ovs-agent-%s.log" % host))
         return self.agents[host]
 
@@ -511,6 +532,34 @@ class OvsCloud(Cloud):
         with contextlib.suppress(Exception):
             run("ip", "netns", "exec", namespace, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6")
         return Instance(namespace, device, port["id"], port["mac_address"], ip)
+
+    def plug_hybrid(self, host, net, port):
+        """The hypervisor's part for iptables_hybrid, as os-vif plugs it: the instance's
+        tap<id> and qvb<id> in a Linux bridge qbr<id> in the host's namespace, and
+        qvb's veth peer qvo<id> on the integration bridge with the port's external_ids."""
+        port_id, mac = port["id"], port["mac_address"]
+        ip = port["fixed_ips"][0]["ip_address"]
+        mtu = net.get("mtu") or 1500
+        host_ns = self.lab.hosts[host]
+        tap, qbr = naming.tap_device(port_id), naming.hybrid_bridge(port_id)
+        qvb, qvo = naming.hybrid_bridge_veth(port_id), naming.hybrid_ovs_veth(port_id)
+        namespace = self.lab.instance(host, tap, mac, ip, mtu=mtu)
+        run("ip", "-n", namespace, "link", "set", "lo", "up")
+        # The userspace datapath reads qvo as a plain socket, blind to a checksum left to
+        # offload; the guest NIC computes its own, as a virtio NIC without offload does.
+        run("ip", "netns", "exec", namespace, sys.executable, "-c", _CHECKSUM_OFFLOAD_OFF, "eth0")
+        run("ip", "-n", host_ns, "link", "add", qbr, "type", "bridge")
+        # qvo is created in the host namespace and moved out: only its peer stays there.
+        run("ip", "-n", host_ns, "link", "add", qvb, "mtu", str(mtu), "type", "veth", "peer", "name", qvo,
+            "mtu", str(mtu), "netns", "1")
+        for device in (tap, qvb):
+            run("ip", "-n", host_ns, "link", "set", device, "mtu", str(mtu), "master", qbr, "up")
+        run("ip", "-n", host_ns, "link", "set", qbr, "up")
+        run("ip", "link", "set", qvo, "up")
+        ovs_harness.vsctl("add-port", self.ovs_hosts[host].integration_bridge, qvo, "--", "set", "interface", qvo,
+                          "external_ids:iface-id=%s" % port_id, "external_ids:attached-mac=%s" % mac,
+                          "external_ids:iface-status=active")
+        return Instance(namespace, tap, port_id, mac, ip)
 
     def unplug(self, instance):
         self.sandbox.unplug_instance(instance.device)
