@@ -84,14 +84,15 @@ def link_info(namespace, device):
 
 
 def device_addresses(namespace, device):
-    """["ip/prefixlen"] on ``device`` (link-local IPv6 left out: the kernel manages it)."""
+    """["ip/prefixlen"] on ``device``. IPv6 link-local addresses are the kernel's and left
+    out, but for those added with "nodad", which only address_lines adds."""
     result = run_ip(namespace, "-j", "addr", "show", "dev", device, check=False)
     if result.returncode or not result.stdout.strip():
         return []
     found = []
     for entry in json.loads(result.stdout):
         for info in entry.get("addr_info") or ():
-            if info.get("family") == "inet6" and info.get("scope") == "link":
+            if info.get("family") == "inet6" and info.get("scope") == "link" and not info.get("nodad"):
                 continue
             found.append("%s/%s" % (info["local"], info["prefixlen"]))
     return found
@@ -107,8 +108,19 @@ def address_lines(device, current, wanted):
     current = {_canonical(c) for c in current}
     wanted_list = [_canonical(w) for w in wanted]
     lines = ["addr del %s dev %s" % (c, device) for c in sorted(current - set(wanted_list))]
-    lines += ["addr add %s dev %s" % (w, device) for w in wanted_list if w not in current]
+    lines += ["addr add %s dev %s%s" % (w, device, _NODAD if _link_local(w) else "")
+              for w in wanted_list if w not in current]
     return lines
+
+
+# A link-local address we add may stand on several hosts' devices of one network
+# (fe80::a9fe:a9fe on each DHCP port): duplicate address detection would disable it.
+_NODAD = " nodad"
+
+
+def _link_local(cidr):
+    address = ipaddress.ip_interface(cidr).ip
+    return address.version == 6 and address.is_link_local
 
 
 def device_fix_lines(device, info, mac, mtu):

@@ -206,6 +206,26 @@ def test_isolated_metadata_through_proxy_and_metadata_agent(cloud):
                             "http://169.254.169.254/latest/meta-data/instance-id", check=False)
             return result.stdout if result.returncode == 0 else None
         assert dh.wait_for(fetch, "the instance reads its metadata", timeout=60, interval=1) == instance_id
+
+        # Over IPv6 too: fe80::a9fe:a9fe on the DHCP port; the agent finds the port by the MAC
+        # in the instance's EUI-64 link-local source address. This instance is on the DHCP
+        # agent's host: across VXLAN, arp_responder's neighbour proxy answers only for fixed IPs.
+        second_id = "5d3a1c9e-0000-4000-8000-00000000a002"
+        backend.add_instance(second_id, hostname="vm2", project_id="admin")
+        second = cloud.api("POST", "/ports", {"port": {"network_id": net["id"], "device_owner": "",
+                                                       "device_id": second_id, "binding:host_id": "host1"}})["port"]
+        second_ns = cloud.lab.instance("h1", naming.tap_device(second["id"]), second["mac_address"], None)
+        # The lab's namespaces start without IPv6; this instance needs its link-local address.
+        dh.run("ip", "netns", "exec", second_ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0",
+               "net.ipv6.conf.eth0.disable_ipv6=0")
+        cloud.wait_active(second, timeout=60)
+
+        def fetch_v6():
+            result = dh.run("ip", "netns", "exec", second_ns, "curl", "-s", "-g", "-m", "5",
+                            "http://[fe80::a9fe:a9fe%eth0]/latest/meta-data/instance-id", check=False)
+            return result.stdout if result.returncode == 0 else None
+        assert dh.wait_for(fetch_v6, "the instance reads its metadata over IPv6", timeout=60,
+                           interval=1) == second_id
     finally:
         if metadata_agent is not None:
             metadata_agent.stop()

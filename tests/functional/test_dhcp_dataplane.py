@@ -236,9 +236,11 @@ def test_isolated_metadata_route_and_address(lab, served, tmp_path):
     device = naming.dhcp_device(dhcp_port["id"])
     addresses = interface.device_addresses(naming.dhcp_namespace(network["id"]), device)
     assert "169.254.169.254/16" in addresses and "10.66.0.2/24" in addresses
-    # The namespace metadata proxy listens on port 80 there.
+    assert "fe80::a9fe:a9fe/64" in addresses
+    # The namespace metadata proxy listens on port 80 there, over IPv6 on the port's device.
     listening = run("ip", "netns", "exec", naming.dhcp_namespace(network["id"]), "ss", "-Hltn").stdout
-    assert any(line.split()[3].endswith(":80") for line in listening.splitlines()), listening
+    local = [line.split()[3] for line in listening.splitlines()]
+    assert "0.0.0.0:80" in local and "[fe80::a9fe:a9fe]%%%s:80" % device in local, listening
 
     client = lab.dhcp_client(lab.instance(MAC_A, bridge), str(tmp_path)).start()
     lease = client.bound()

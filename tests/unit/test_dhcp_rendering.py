@@ -224,6 +224,10 @@ def test_address_lines():
     lines = interface.address_lines("ns-x", ["10.0.0.2/24", "169.254.169.254/16"], ["10.0.0.3/24", "10.0.0.2/24"])
     assert lines == ["addr del 169.254.169.254/16 dev ns-x", "addr add 10.0.0.3/24 dev ns-x"]
     assert interface.address_lines("ns-x", ["10.0.0.2/24"], ["10.0.0.2/24"]) == []
+    # A link-local address of ours skips duplicate address detection (each DHCP port has it).
+    assert interface.address_lines("ns-x", [], ["fe80::a9fe:a9fe/64", "2001:db8::2/64"]) == [
+        "addr add fe80::a9fe:a9fe/64 dev ns-x nodad", "addr add 2001:db8::2/64 dev ns-x"]
+    assert interface.address_lines("ns-x", ["fe80::a9fe:a9fe/64"], []) == ["addr del fe80::a9fe:a9fe/64 dev ns-x"]
     info = {"address": "fa:16:3e:00:00:01", "mtu": 1500, "up": False}
     assert interface.device_fix_lines("ns-x", info, "FA:16:3E:00:00:01", 1450) == [
         "link set dev ns-x mtu 1450", "link set dev ns-x up"]

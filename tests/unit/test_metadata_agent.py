@@ -113,6 +113,26 @@ def test_lookup_by_router_covers_every_network_behind_it():
     assert lookup.instance_of("203.0.113.9", router_id="router-1") is None
 
 
+def test_an_ipv6_link_local_client_is_found_by_the_mac_in_its_address():
+    vm = dict(_port("vm-a", "10.0.0.5"), mac_address="fa:16:3e:12:34:56")
+    other = dict(_port("vm-b", "10.0.0.6"), mac_address="fa:16:3e:12:34:57")
+    api = RecordingPluginApi([vm, other])
+    lookup = lookup_mod.PortLookup(api, "ctx", lookup_mod.TtlCache(5))
+    assert lookup.instance_of("fe80::f816:3eff:fe12:3456", network_id=NET) == ("vm-a", "proj-1")
+    assert api.calls == [{"network_id": [NET], "mac_address": ["fa:16:3e:12:34:56"]}]
+    # A link-local address that is not EUI-64 names no MAC: nobody is found.
+    assert lookup.instance_of("fe80::1234:5678", network_id=NET) is None
+    assert api.calls[-1] == {"network_id": [NET], "fixed_ips": {"ip_address": ["fe80::1234:5678"]}}
+
+
+def test_mac_of_link_local():
+    mac = lookup_mod.mac_of_link_local("fe80::f816:3eff:fe12:3456")
+    assert (type(mac), mac) == (str, "fa:16:3e:12:34:56")  # a plain string goes over RPC
+    assert lookup_mod.mac_of_link_local("fe80::f816:3eff:fe12:3456%ns-1") == "fa:16:3e:12:34:56"
+    for address in ("2001:db8::f816:3eff:fe12:3456", "fe80::1", "10.0.0.5", "not an address"):
+        assert lookup_mod.mac_of_link_local(address) is None
+
+
 def test_no_port_ambiguous_ports_and_ports_without_device_are_not_instances():
     api = RecordingPluginApi([_port("vm-a", "10.0.0.5"), _port("vm-c", "10.0.0.5"), _port("", "10.0.0.9")])
     lookup = lookup_mod.PortLookup(api, "ctx", lookup_mod.TtlCache(5))

@@ -51,6 +51,15 @@ def test_port_and_ipv6_bind_can_be_chosen():
     assert "bind [::]:80" in _lines(proxy.render_config(NET, "network", "/s", "/p", "0", "0", bind_host="::"))
 
 
+def test_metadata_over_ipv6_listens_on_the_link_local_address_of_one_device():
+    lines = _lines(proxy.render_config(NET, "network", "/s", "/p", "0", "0", bind_v6_interface="ns-1234"))
+    assert lines[lines.index("bind 0.0.0.0:80") + 1] == "bind fe80::a9fe:a9fe:80 interface ns-1234"
+    assert not [line for line in _lines(proxy.render_config(NET, "network", "/s", "/p", "0", "0"))
+                if "fe80" in line]
+    with pytest.raises(proxy.ProxyConfigError):
+        proxy.render_config(NET, "network", "/s", "/p", "0", "0", bind_v6_interface="ns-1 interface lo")
+
+
 @pytest.mark.parametrize("kwargs", [
     {"kind": "subnet"},
     {"resource_id": NET + "\n    server evil 10.0.0.1:80"},

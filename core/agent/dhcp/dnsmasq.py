@@ -20,6 +20,10 @@ METADATA_CIDR = METADATA_IP + "/32"
 # The address the DHCP namespace takes for the metadata proxy (as the book shows it).
 METADATA_PORT_CIDR = METADATA_IP + "/16"
 METADATA_NETWORK = ipaddress.ip_network("169.254.0.0/16")
+# Metadata over IPv6 (link-local, so every network can have it): the proxy listens
+# there too, on the DHCP port's device.
+METADATA_V6_IP = "fe80::a9fe:a9fe"
+METADATA_V6_PORT_CIDR = METADATA_V6_IP + "/64"
 IPV4_ANY = "0.0.0.0/0"
 WIN2K3_STATIC_ROUTE = "249"
 

@@ -95,6 +95,11 @@ def stale_v6_leases(leases, network):
     return sorted(lease for lease in leases if ipaddress.ip_address(lease[0]) not in allocated)
 
 
+def ipv6_available():
+    """Whether this kernel has IPv6 (then metadata is offered on fe80::a9fe:a9fe too)."""
+    return os.path.isdir("/proc/sys/net/ipv6")
+
+
 def running_argv(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as handle:
@@ -109,7 +114,7 @@ class Served:
     port_key: tuple = None      # (port id, mac, mtu, addresses) last plugged
     device: str = None
     argv: list = None
-    metadata: bool = False
+    metadata: str = None       # the device the metadata proxy was started for
 
 
 @dataclasses.dataclass
@@ -164,6 +169,8 @@ class DnsmasqDriver:
         addresses = dnsmasq.dhcp_port_addresses(network, dhcp_port)
         if metadata:
             addresses.append(dnsmasq.METADATA_PORT_CIDR)
+            if ipv6_available():
+                addresses.append(dnsmasq.METADATA_V6_PORT_CIDR)
         port_key = (dhcp_port["id"], dhcp_port["mac_address"].lower(), network.get("mtu"), tuple(addresses))
         if check_devices or served.port_key != port_key or served.device is None:
             previous = _read_text(os.path.join(paths.directory, PORT_ID_FILE))
@@ -246,6 +253,8 @@ class DnsmasqDriver:
         return True
 
     def _metadata(self, network_id, namespace, wanted, served):
+        # The proxy's IPv6 listener is bound to the DHCP port's device: a new device, a new proxy.
+        wanted = served.device if wanted else None
         if wanted == served.metadata:
             return
         proxy_class = _metadata_proxy_class()
@@ -256,7 +265,8 @@ class DnsmasqDriver:
             return
         proxy = self._proxy(proxy_class)
         if wanted:
-            proxy.spawn(namespace, resource_id=network_id, kind="network")
+            v6_interface = wanted if ipv6_available() else None
+            proxy.spawn(namespace, resource_id=network_id, kind="network", bind_v6_interface=v6_interface)
         else:
             proxy.stop(network_id)
         served.metadata = wanted

@@ -4,10 +4,14 @@ Lookups go to the server over RPC and are cached for a few seconds
 (``cache_url = memory://?default_ttl=5``, Neutron's default), since an
 instance booting asks for a dozen paths in a row.
 """
+import ipaddress
 import logging
 import threading
 import time
 import urllib.parse
+
+import netaddr
+from oslo_utils import netutils
 
 LOG = logging.getLogger(__name__)
 
@@ -32,6 +36,18 @@ def ttl_from_cache_url(cache_url):
     except ValueError:
         LOG.warning("cache_url %s: default_ttl is not a number; using %s s", cache_url, DEFAULT_TTL)
         return DEFAULT_TTL
+
+
+def mac_of_link_local(address):
+    """The MAC inside an EUI-64 IPv6 link-local address; None for any other address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.version != 6 or not ip.is_link_local or ip.packed[11:13] != b"\xff\xfe":
+        return None
+    mac = netutils.get_mac_addr_by_ipv6(netaddr.IPAddress(address.split("%")[0]))
+    return str(netaddr.EUI(mac, dialect=netaddr.mac_unix_expanded))
 
 
 class TtlCache:
@@ -94,9 +110,17 @@ class PortLookup:
         return self._cached(("router", router_id), fetch, skip_cache)
 
     def ports_at(self, address, networks, skip_cache=False):
+        """Ports on ``networks`` sending from ``address``: a fixed IP, or over IPv6
+        link-local (metadata at fe80::a9fe:a9fe) the MAC its EUI-64 address carries."""
+        filters = {"network_id": list(networks)}
+        mac = mac_of_link_local(address)
+        if mac is not None:
+            filters["mac_address"] = [mac]
+        else:
+            filters["fixed_ips"] = {"ip_address": [address]}
+
         def fetch():
-            return tuple(self.api.get_ports(self.context, {"network_id": list(networks),
-                                                           "fixed_ips": {"ip_address": [address]}}))
+            return tuple(self.api.get_ports(self.context, filters))
         return self._cached(("ports", address, tuple(networks)), fetch, skip_cache)
 
     def instance_of(self, address, network_id=None, router_id=None, skip_cache=False):

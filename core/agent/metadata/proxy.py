@@ -23,6 +23,7 @@ from netweave.core.agent import external_process
 LOG = logging.getLogger(__name__)
 
 METADATA_ADDRESS = "169.254.169.254"
+METADATA_V6_ADDRESS = "fe80::a9fe:a9fe"
 SERVICE = "haproxy"
 CONFIG_DIR = "ns-metadata-proxy"
 
@@ -56,7 +57,7 @@ defaults
     timeout http-keep-alive 30s
 
 listen listener
-    bind {bind}
+    bind {bind}{bind_v6}
     server metadata {socket}
     http-request del-header X-Forwarded-For
     http-request del-header X-Neutron-Network-ID
@@ -83,11 +84,13 @@ def _bind_address(host, port):
     return "%s:%d" % (address, port)
 
 
-def render_config(resource_id, kind, socket_path, pid_file, user, group, bind_host="0.0.0.0", port=None):
+def render_config(resource_id, kind, socket_path, pid_file, user, group, bind_host="0.0.0.0", port=None,
+                  bind_v6_interface=None):
     """The haproxy configuration of one namespace proxy, as text.
 
     ``user``/``group`` are names or numeric ids (haproxy's own ``user``/``group``
-    keywords take names, ``uid``/``gid`` numbers).
+    keywords take names, ``uid``/``gid`` numbers). ``bind_v6_interface``: also
+    listen on fe80::a9fe:a9fe, which is link-local and so needs the device.
     """
     if kind not in RESOURCE_HEADERS:
         raise ProxyConfigError("kind must be one of %s, not %r" % (sorted(RESOURCE_HEADERS), kind))
@@ -99,6 +102,8 @@ def render_config(resource_id, kind, socket_path, pid_file, user, group, bind_ho
         user_keyword="uid" if user.isdigit() else "user", user=user,
         group_keyword="gid" if group.isdigit() else "group", group=group,
         pid_file=_token(pid_file, "pid file"), bind=_bind_address(bind_host, port),
+        bind_v6=("\n    bind %s:%d interface %s" % (METADATA_V6_ADDRESS, port, _token(bind_v6_interface, "interface"))
+                 if bind_v6_interface else ""),
         socket=_token(socket_path, "socket path"), header=RESOURCE_HEADERS[kind],
         resource_id=_token(resource_id, "resource id"))
 
@@ -147,11 +152,12 @@ class NamespaceProxy:
             resource_id, SERVICE, lambda _pid_file: [self.executable, "-f", config_path], self.state_path,
             namespace=namespace)
 
-    def spawn(self, namespace, resource_id, kind=KIND_NETWORK, port=None):
-        """Make sure a proxy for ``resource_id`` runs in ``namespace`` with the current settings."""
+    def spawn(self, namespace, resource_id, kind=KIND_NETWORK, port=None, bind_v6_interface=None):
+        """Make sure a proxy for ``resource_id`` runs in ``namespace`` with the current settings;
+        ``bind_v6_interface``: the device to answer on fe80::a9fe:a9fe as well."""
         manager = self._manager(resource_id, namespace)
         text = render_config(resource_id, kind, self.socket_path, manager.pid_file, self.user, self.group,
-                             port=port)
+                             port=port, bind_v6_interface=bind_v6_interface)
         changed = _write_if_changed(self.config_path(resource_id), text)
         if changed and manager.active:
             # haproxy outside master-worker mode cannot re-read its file: restart it.
