@@ -8,7 +8,6 @@ over the network's bridge; the agent programs the firewall in h1 from
 security_group_info_for_devices and follows the server's security group casts.
 Everything lives in this module's namespaces and processes.
 """
-import time
 
 import pytest
 
@@ -64,17 +63,6 @@ def cloud(rabbitmq_server, tmp_path_factory):
         created.close()
 
 
-def eventually(check, expected, what, timeout=45.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value == expected:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting until %s (last: %r)" % (what, value))
-        time.sleep(0.5)
-
-
 def test_rules_from_the_api_are_enforced_on_packets(cloud):
     net = cloud.network("fw-e2e", "10.77.0.0/24")
     web = cloud.api("POST", "/security-groups", {"security_group": {"name": "WEB_SERVERS"}})["security_group"]
@@ -91,7 +79,8 @@ def test_rules_from_the_api_are_enforced_on_packets(cloud):
 
     host = cloud.lab.hosts["h1"]
     saved = lambda: multihost.run("ip", "netns", "exec", host, "iptables-save").stdout  # noqa: E731
-    eventually(lambda: "neutron-linuxbri-i" + server_port["id"][:10] in saved(), True, "the server port's chains")
+    fwprobe.eventually(lambda: "neutron-linuxbri-i" + server_port["id"][:10] in saved(), True,
+                       "the server port's chains")
 
     # WEB_SERVERS has only its egress rules: nothing gets in
     tcp = lambda: fwprobe.reach(client.namespace, "tcp", server.ip, SERVICE)  # noqa: E731
@@ -100,7 +89,7 @@ def test_rules_from_the_api_are_enforced_on_packets(cloud):
         "security_group_id": web["id"], "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
         "port_range_min": SERVICE, "port_range_max": SERVICE, "remote_ip_prefix": "0.0.0.0/0"}})[
         "security_group_rule"]
-    eventually(tcp, True, "tcp %d is allowed by the new rule" % SERVICE)
+    fwprobe.eventually(tcp, True, "tcp %d is allowed by the new rule" % SERVICE)
     assert "-p tcp -m tcp --dport %d -j RETURN" % SERVICE in saved()
 
     # an open session is cut when its rule goes
@@ -108,9 +97,9 @@ def test_rules_from_the_api_are_enforced_on_packets(cloud):
     try:
         assert session.exchange("before")
         cloud.api("DELETE", "/security-group-rules/" + rule["id"])
-        eventually(lambda: "--dport %d" % SERVICE in saved(), False, "the rule left the chains")
+        fwprobe.eventually(lambda: "--dport %d" % SERVICE in saved(), False, "the rule left the chains")
         # the agent deletes the session's conntrack entry right after the restore
-        eventually(lambda: "dport=%d" % SERVICE in flows(host), False, "the session's flow is deleted")
+        fwprobe.eventually(lambda: "dport=%d" % SERVICE in flows(host), False, "the session's flow is deleted")
         assert not session.exchange("after")
     finally:
         session.close()
@@ -121,7 +110,7 @@ def test_rules_from_the_api_are_enforced_on_packets(cloud):
     assert not ping_client()
     cloud.api("PUT", "/ports/" + server_port["id"], {"port": {
         "security_groups": [web["id"]] + client_port["security_groups"]}})
-    eventually(ping_client, True, "the server port joined the default group")
+    fwprobe.eventually(ping_client, True, "the server port joined the default group")
     # and as a member it now accepts what the default group allows: anything from members
     assert tcp()
 

@@ -11,7 +11,6 @@ qvb in qbr<id>, qvo<id> on the integration bridge. Packets between the two
 instances cross netfilter in both qbr bridges and the OVS flows between the
 qvo ports.
 """
-import time
 
 import pytest
 
@@ -51,17 +50,6 @@ def cloud(ovs_switch, rabbitmq_server, tmp_path_factory):  # noqa: F811
         created.close()
 
 
-def eventually(check, expected, what, timeout=45.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value == expected:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting until %s (last: %r)" % (what, value))
-        time.sleep(0.5)
-
-
 def test_security_groups_filter_hybrid_plugged_ports(cloud):
     net = cloud.network("hybrid", "10.78.0.0/24")
     web = cloud.api("POST", "/security-groups", {"security_group": {"name": "WEB_SERVERS"}})["security_group"]
@@ -84,7 +72,8 @@ def test_security_groups_filter_hybrid_plugged_ports(cloud):
 
     host = cloud.lab.hosts["h1"]
     saved = lambda: multihost.run("ip", "netns", "exec", host, "iptables-save").stdout  # noqa: E731
-    eventually(lambda: "neutron-openvswi-i" + server_port["id"][:10] in saved(), True, "the server port's chains")
+    fwprobe.eventually(lambda: "neutron-openvswi-i" + server_port["id"][:10] in saved(), True,
+                       "the server port's chains")
     rules = saved()
     assert "-m physdev --physdev-out %s --physdev-is-bridged -j neutron-openvswi-i%s" % (
         server.device, server_port["id"][:10]) in rules
@@ -99,7 +88,7 @@ def test_security_groups_filter_hybrid_plugged_ports(cloud):
     cloud.api("POST", "/security-group-rules", {"security_group_rule": {
         "security_group_id": web["id"], "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
         "port_range_min": SERVICE, "port_range_max": SERVICE, "remote_ip_prefix": "0.0.0.0/0"}})
-    eventually(tcp, True, "tcp %d is allowed by the new rule" % SERVICE)
+    fwprobe.eventually(tcp, True, "tcp %d is allowed by the new rule" % SERVICE)
 
     # A spoofed source address does not leave the client's qbr.
     multihost.run("ip", "-n", client.namespace, "addr", "add", "10.78.0.99/24", "dev", "eth0")
@@ -110,11 +99,11 @@ def test_security_groups_filter_hybrid_plugged_ports(cloud):
     assert not ping_client()
     cloud.api("PUT", "/ports/" + server_port["id"],
               {"port": {"security_groups": [web["id"], default_group]}})
-    eventually(ping_client, True, "the new member of the default group reaches the client")
+    fwprobe.eventually(ping_client, True, "the new member of the default group reaches the client")
 
     for port in (client_port, server_port):
         ovs_harness.vsctl("--if-exists", "del-port", naming.hybrid_ovs_veth(port["id"]))
     for port in (client_port, server_port):
         cloud.api("DELETE", "/ports/" + port["id"])
-    eventually(lambda: "neutron-openvswi-i" + server_port["id"][:10] in saved(), False,
+    fwprobe.eventually(lambda: "neutron-openvswi-i" + server_port["id"][:10] in saved(), False,
                "the deleted port's chains are gone")

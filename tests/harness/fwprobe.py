@@ -5,10 +5,12 @@ an instance; ``reach(namespace, kind, dst, port=None, src=None)`` answers True
 when one exchange of that kind gets its echo back within the timeout;
 ``reach_many`` runs several probes at once (a refused probe costs its whole
 timeout, so they are waited for together); ``Session`` keeps one TCP
-connection open and says, line by line, whether the peer still echoes.
+connection open and says, line by line, whether the peer still echoes;
+``eventually`` polls until a check gives the value expected.
 """
 import subprocess
 import sys
+import time
 
 from harness import system
 
@@ -222,3 +224,15 @@ def gratuitous_arp(namespace, mac, claimed_ip):
             claimed_ip]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def eventually(check, expected, what, timeout=45.0, interval=0.5):
+    """Poll ``check()`` until it returns ``expected``; AssertionError with the last value after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value == expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting until %s (last: %r)" % (what, value))
+        time.sleep(interval)
