@@ -67,10 +67,9 @@ class Api:
         return response.status_int, (json.loads(response.body) if response.body else None)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ml2_plugin.BACKENDS)
 def api(request, tmp_path):
-    url = ("sqlite:///%s" % (tmp_path / "rt.db") if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
+    url = ml2_plugin.database_url(request, tmp_path)
     cfg.CONF.set_override("auth_strategy", "noauth")
     try:
         with ml2_plugin.plugin_overrides():

@@ -44,10 +44,9 @@ class RecordingL2pop:
         return sent
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ml2_plugin.BACKENDS)
 def plugin(request, tmp_path):
-    url = ("sqlite:///%s" % (tmp_path / "batches.db") if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
+    url = ml2_plugin.database_url(request, tmp_path)
     with ml2_plugin.plugin_overrides():
         plugin = ml2_plugin.in_process_plugin(url)
         plugin.recorder = RecordingL2pop()

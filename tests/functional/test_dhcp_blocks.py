@@ -41,8 +41,7 @@ class Clock:
     ids=lambda p: "-".join(filter(None, p)))
 def plugin(request, tmp_path):
     backend, extension = request.param
-    url = ("sqlite:///%s" % (tmp_path / "blocks.db") if backend == "sqlite"
-           else request.getfixturevalue("postgres_url"))
+    url = ml2_plugin.database_url(request, tmp_path, backend)
     cfg.CONF.set_override("agent_down_time", DOWN_TIME)
     cfg.CONF.set_override("extension_drivers", [extension] if extension else [], "ml2")
     try:

@@ -35,10 +35,9 @@ class Clock:
         self.now += datetime.timedelta(seconds=seconds)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ml2_plugin.BACKENDS)
 def plugin(request, tmp_path):
-    url = ("sqlite:///%s" % (tmp_path / "dhcp.db") if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
+    url = ml2_plugin.database_url(request, tmp_path)
     cfg.CONF.set_override("agent_down_time", DOWN_TIME)
     try:
         with ml2_plugin.plugin_overrides():

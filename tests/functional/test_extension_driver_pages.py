@@ -62,10 +62,9 @@ class PerPortDriver(driver_api.ExtensionDriver):
         result["xd_mac"] = db_obj.mac_address
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ml2_plugin.BACKENDS)
 def cloud(request, tmp_path):
-    url = ("sqlite:///%s" % (tmp_path / "xd.db") if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
+    url = ml2_plugin.database_url(request, tmp_path)
     cfg.CONF.set_override("extension_drivers", ["port_security"], "ml2")
     try:
         with ml2_plugin.plugin_overrides():

@@ -13,16 +13,10 @@ from netweave.core.db.models import dhcp as dhcp_models
 CTX = context_mod.get_admin_context()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ml2_plugin.BACKENDS)
 def plugin(request, tmp_path):
-    url = ("sqlite:///%s" % (tmp_path / "opts.db") if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
-    with ml2_plugin.plugin_overrides():
-        plugin = ml2_plugin.in_process_plugin(url)
-        try:
-            yield plugin
-        finally:
-            db_api.DATABASE.engine.dispose()
+    with ml2_plugin.running_plugin(ml2_plugin.database_url(request, tmp_path)) as plugin:
+        yield plugin
 
 
 def network(plugin):

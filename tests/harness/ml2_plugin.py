@@ -12,6 +12,8 @@ type drivers read cfg.CONF, so they must stay in force while the plugin is used.
 """
 import contextlib
 
+import pytest
+
 from oslo_config import cfg
 
 from netweave.core.db import all_models
@@ -51,6 +53,28 @@ def plugin_overrides():
     finally:
         for name, _value, group in OVERRIDES:
             cfg.CONF.clear_override(name, group)
+
+
+# The database backends of the functional tests, as fixture params.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def database_url(request, tmp_path, backend=None):
+    """A file database in ``tmp_path`` for "sqlite", the session's PostgreSQL otherwise."""
+    if (backend or request.param) == "sqlite":
+        return "sqlite:///%s" % (tmp_path / "plugin.db")
+    return request.getfixturevalue("postgres_url")
+
+
+@contextlib.contextmanager
+def running_plugin(url):
+    """in_process_plugin under plugin_overrides; the engine is disposed afterwards."""
+    with plugin_overrides():
+        plugin = in_process_plugin(url)
+        try:
+            yield plugin
+        finally:
+            db_api.DATABASE.engine.dispose()
 
 
 def in_process_plugin(url):
