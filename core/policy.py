@@ -13,8 +13,7 @@ from oslo_policy import opts as policy_opts
 from oslo_policy import policy
 from oslo_utils import strutils
 
-from netweave.core import exceptions
-from netweave.core import policy_rules
+from netweave.core import exceptions, policy_rules
 
 DEFAULT_POLICY_FILE = "policy.yaml"
 ADMIN_CTX_POLICY = "context_is_admin"

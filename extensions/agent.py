@@ -6,7 +6,8 @@ creation.
 """
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, Resource, attrs
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import Resource, attrs
 
 
 def _description(value):

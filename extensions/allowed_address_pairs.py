@@ -1,7 +1,8 @@
 """allowed-address-pairs: more addresses (IPs, CIDRs, MACs) a port may send from."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, MISSING, attrs
+from netweave.core.api.resource import MISSING, attrs
+from netweave.core.api.resource import Attribute as A
 
 # Neutron's [DEFAULT] max_allowed_address_pair.
 MAX_PAIRS = 10

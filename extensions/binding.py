@@ -1,7 +1,8 @@
 """binding: where and how a port is bound (host, VIF type and details, vNIC type)."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, attrs
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import attrs
 
 VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder",
               "smart-nic", "remote-managed")

@@ -1,7 +1,8 @@
 """external-net: networks usable as router gateways and floating IP pools."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, attrs
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import attrs
 
 EXTENSION = Extension(
     alias="external-net", name="Neutron external network",

@@ -1,7 +1,8 @@
 """extra_dhcp_opt: DHCP options a port's host gets on top of its subnet's (lease time, PXE, ...)."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, attrs
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import attrs
 
 OPT_NAME_MAX = 64
 OPT_VALUE_MAX = 255

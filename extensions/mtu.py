@@ -1,7 +1,8 @@
 """net-mtu and net-mtu-writable: the network MTU, readable and settable."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, MISSING, attrs
+from netweave.core.api.resource import MISSING, attrs
+from netweave.core.api.resource import Attribute as A
 
 EXTENSIONS = (
     Extension(alias="net-mtu", name="Network MTU", description="Provides MTU attribute for a network resource.",

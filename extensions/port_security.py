@@ -1,7 +1,8 @@
 """port-security: whether a network's or a port's traffic is filtered at all."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, MISSING, attrs
+from netweave.core.api.resource import MISSING, attrs
+from netweave.core.api.resource import Attribute as A
 
 EXTENSION = Extension(
     alias="port-security", name="Port Security", description="Provides port security.",

@@ -1,7 +1,8 @@
 """provider: the physical realisation of a network (type, physnet, segment id)."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, MISSING, attrs
+from netweave.core.api.resource import MISSING, attrs
+from netweave.core.api.resource import Attribute as A
 
 
 def _segmentation_id(value):

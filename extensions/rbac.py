@@ -1,7 +1,8 @@
 """rbac-policies: share networks with chosen projects."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, Resource, attrs
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import Resource, attrs
 
 RBAC_POLICIES = Resource(
     collection="rbac_policies", member="rbac_policy", quota_name="rbac_policy", allow_bulk=False,

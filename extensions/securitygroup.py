@@ -1,7 +1,8 @@
 """security-group: security groups, their rules and the groups of a port."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, MISSING, Resource, attrs, standard_attributes
+from netweave.core.api.resource import MISSING, Resource, attrs, standard_attributes
+from netweave.core.api.resource import Attribute as A
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import rules
 

@@ -1,7 +1,8 @@
 """subnet_allocation, default-subnetpools, subnet-service-types, network-ip-availability."""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, Resource, attrs
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import Resource, attrs
 
 NETWORK_IP_AVAILABILITIES = Resource(
     collection="network_ip_availabilities", member="network_ip_availability", allow_bulk=False,

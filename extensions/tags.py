@@ -1,6 +1,7 @@
 """tag, standard-attr-tag, tag-ext: tags on standard resources through /{id}/tags."""
 from netweave.core.api.extension import Extension
-from netweave.core.api.resource import Attribute as A, attrs
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import attrs
 
 _TAGS = attrs(A("tags", default=[]))
 

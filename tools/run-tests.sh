@@ -13,6 +13,9 @@ case "${CI:-}" in
     true | 1 | yes) export NETWEAVE_REQUIRE_SYSTEM=1 ;;
 esac
 
+# The lint gate: the committed ruff.toml, clean on the whole tree.
+.venv/bin/ruff check .
+
 rc=0
 .venv/bin/python -m pytest -p no:cacheprovider "$@" || rc=$?
 if [ "$rc" -eq 5 ]; then

@@ -9,9 +9,7 @@ from netweave.core.config import common as _common_opts  # noqa: F401 - register
 from netweave.core.config import ml2 as _ml2_opts  # noqa: F401 - registers [ml2] and [ml2_type_*]
 from netweave.core.db import api as db_api
 from netweave.core.plugins.ml2 import driver_api as api
-from netweave.type_drivers import models
-from netweave.type_drivers import mtu
-from netweave.type_drivers import validation
+from netweave.type_drivers import models, mtu, validation
 
 LOG = logging.getLogger(__name__)
 

@@ -1,6 +1,5 @@
 """geneve: UDP-encapsulated overlay networks with a 24-bit VNI and variable-length options."""
-from netweave.type_drivers import models
-from netweave.type_drivers import tunnel
+from netweave.type_drivers import models, tunnel
 
 
 class GeneveTypeDriver(tunnel.TunnelTypeDriver):

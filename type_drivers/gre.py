@@ -1,7 +1,5 @@
 """gre: IP protocol 47 tunnels, networks told apart by the 32-bit GRE key."""
-from netweave.type_drivers import models
-from netweave.type_drivers import mtu
-from netweave.type_drivers import tunnel
+from netweave.type_drivers import models, mtu, tunnel
 
 
 class GreTypeDriver(tunnel.TunnelTypeDriver):

@@ -11,10 +11,8 @@ from netweave.core import exceptions as exc
 from netweave.core.config import common as _common_opts  # noqa: F401 - registers global_physnet_mtu
 from netweave.core.config import ml2 as _ml2_opts  # noqa: F401 - registers [ml2] and [ml2_type_*]
 from netweave.core.plugins.ml2 import driver_api as api
-from netweave.type_drivers import mtu
+from netweave.type_drivers import mtu, segment_pool, validation
 from netweave.type_drivers import ranges as id_ranges
-from netweave.type_drivers import segment_pool
-from netweave.type_drivers import validation
 
 LOG = logging.getLogger(__name__)
 

@@ -1,7 +1,5 @@
 """vxlan: UDP-encapsulated overlay networks keyed by a 24-bit VNI."""
-from netweave.type_drivers import models
-from netweave.type_drivers import mtu
-from netweave.type_drivers import tunnel
+from netweave.type_drivers import models, mtu, tunnel
 
 
 class VxlanTypeDriver(tunnel.TunnelTypeDriver):

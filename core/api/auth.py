@@ -9,8 +9,7 @@ import json
 import webob
 
 from netweave.core import context as nw_context
-from netweave.core import exceptions
-from netweave.core import policy
+from netweave.core import exceptions, policy
 
 CONTEXT_ENV_KEY = "netweave.context"
 # An outer middleware may assign the request id; the context then carries it.

@@ -1,9 +1,9 @@
 """Assembling the WSGI pipeline from the loaded plugins and extensions."""
 from netweave.core.api import app as app_mod
-from netweave.core.api import auth
+from netweave.core.api import auth, quotas_controller, tags_controller
 from netweave.core.api import controller as controller_mod
 from netweave.core.api import extension as extension_mod
-from netweave.core.api import quotas_controller, router as router_mod, tags_controller
+from netweave.core.api import router as router_mod
 
 
 class PolicyEngine:

@@ -10,8 +10,8 @@ import re
 from netweave.core import exceptions as exc
 from netweave.core.api import body as body_checks
 from netweave.core.api import faults
-from netweave.core.api.app import takes_body
 from netweave.core.api import query as query_parser
+from netweave.core.api.app import takes_body
 
 LOG = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ import multiprocessing
 import sys
 
 from gunicorn.app import base as gunicorn_base
-from oslo_config import cfg
 
 from netweave.core import service
 from netweave.core.api import builder

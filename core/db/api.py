@@ -16,7 +16,8 @@ import threading
 import time
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc as sa_exc, orm
+from sqlalchemy import event, orm
+from sqlalchemy import exc as sa_exc
 
 LOG = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import socket
 
 import netaddr
 from oslo_config import cfg
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import exc as sa_exc
 
 from netweave.core import exceptions as exc
 from netweave.core.config import common  # noqa: F401 - registers max_fixed_ips_per_port

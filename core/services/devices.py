@@ -21,9 +21,8 @@ from netweave.core import naming
 from netweave.core.db import api as db_api
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
-from netweave.core.services import extra_dhcp_opts
+from netweave.core.services import extra_dhcp_opts, provisioning
 from netweave.core.services import ports as ports_mod
-from netweave.core.services import provisioning
 
 LOG = logging.getLogger(__name__)
 

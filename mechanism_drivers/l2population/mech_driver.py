@@ -38,8 +38,7 @@ from oslo_config import cfg
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.plugins.ml2 import driver_api as api
-from netweave.mechanism_drivers.l2population import db
-from netweave.mechanism_drivers.l2population import rpc
+from netweave.mechanism_drivers.l2population import db, rpc
 
 LOG = logging.getLogger(__name__)
 

@@ -23,12 +23,8 @@ import threading
 from netweave.core.agent import loop as agent_loop
 from netweave.mechanism_drivers.linuxbridge import applier as applier_mod
 from netweave.mechanism_drivers.linuxbridge import capabilities as caps_mod
-from netweave.mechanism_drivers.linuxbridge import constants
-from netweave.mechanism_drivers.linuxbridge import desired
-from netweave.mechanism_drivers.linuxbridge import fdb
-from netweave.mechanism_drivers.linuxbridge import kernel_state
+from netweave.mechanism_drivers.linuxbridge import constants, desired, fdb, kernel_state, planner
 from netweave.mechanism_drivers.linuxbridge import operations as ops
-from netweave.mechanism_drivers.linuxbridge import planner
 
 LOG = logging.getLogger(__name__)
 

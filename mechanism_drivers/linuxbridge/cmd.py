@@ -26,9 +26,8 @@ import threading
 from oslo_config import cfg
 
 from netweave.mechanism_drivers.linuxbridge import agent as agent_mod
-from netweave.mechanism_drivers.linuxbridge import capabilities
+from netweave.mechanism_drivers.linuxbridge import capabilities, config
 from netweave.mechanism_drivers.linuxbridge import client as client_mod
-from netweave.mechanism_drivers.linuxbridge import config
 
 LOG = logging.getLogger(__name__)
 
@@ -79,8 +78,7 @@ def _rpc_loop(conf, agent, settings, netns=None):
     from netweave.core.agent import notifications as core_notifications
     from netweave.core.agent import rpc as agent_rpc
     from netweave.core.agent import state_reporter
-    from netweave.core.rpc import servers
-    from netweave.core.rpc import topics
+    from netweave.core.rpc import servers, topics
     from netweave.core.rpc import transport as rpc_transport
     from netweave.mechanism_drivers.linuxbridge import notifications
     from netweave.service_plugins.port_security import agent_rpc as sg_rpc

@@ -34,9 +34,7 @@ from netweave.mechanism_drivers.openvswitch import constants as c
 from netweave.mechanism_drivers.openvswitch import desired as desired_mod
 from netweave.mechanism_drivers.openvswitch import flows as flows_mod
 from netweave.mechanism_drivers.openvswitch import ofctl as ofctl_mod
-from netweave.mechanism_drivers.openvswitch import ovsdb_state
-from netweave.mechanism_drivers.openvswitch import planner
-from netweave.mechanism_drivers.openvswitch import recovery
+from netweave.mechanism_drivers.openvswitch import ovsdb_state, planner, recovery
 
 LOG = logging.getLogger(__name__)
 
@@ -278,7 +276,7 @@ class OVSAgent:
         want = desired_mod.build(self.config, local_ports, existing_vlans, fdb, endpoints)
 
         canonical = {bridge: flows_mod.canonical_table(wanted) for bridge, wanted in want.flows.items()}
-        for bridge, wanted in want.flows.items():
+        for bridge in want.flows:
             if bridge not in snapshot.bridges or bridge in dumped:
                 continue
             if not full and self._applied_flows.get(bridge) == canonical[bridge]:

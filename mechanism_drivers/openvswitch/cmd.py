@@ -34,8 +34,7 @@ from netweave.core.config import common as _common_opts  # noqa: F401 - register
 from netweave.mechanism_drivers.openvswitch import agent as agent_mod
 from netweave.mechanism_drivers.openvswitch import client as client_mod
 from netweave.mechanism_drivers.openvswitch import config as ovs_config
-from netweave.mechanism_drivers.openvswitch import datapath
-from netweave.mechanism_drivers.openvswitch import ovsdb_state
+from netweave.mechanism_drivers.openvswitch import datapath, ovsdb_state
 from netweave.mechanism_drivers.openvswitch import rpc as ovs_rpc
 
 LOG = logging.getLogger(__name__)

@@ -9,8 +9,7 @@ with a state reporter and returns the client plus what to stop at exit.
 import functools
 import logging
 
-from netweave.core.rpc import servers
-from netweave.core.rpc import topics
+from netweave.core.rpc import servers, topics
 
 LOG = logging.getLogger(__name__)
 

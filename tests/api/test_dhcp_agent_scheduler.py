@@ -17,8 +17,7 @@ import oslo_messaging
 import pytest
 from oslo_config import cfg
 
-from harness import ml2_plugin
-from harness import sdk
+from harness import ml2_plugin, sdk
 from netweave.core import context as context_mod
 from netweave.core.agent import rpc as agent_rpc
 from netweave.core.api import builder

@@ -21,14 +21,12 @@ import oslo_messaging
 import pytest
 from oslo_config import cfg
 
-from harness import ml2_plugin
-from harness import processes
+from harness import ml2_plugin, processes
 from harness import server as server_fixtures
 from netweave.core import context as context_mod
 from netweave.core import naming
-from netweave.core.agent import notifications
+from netweave.core.agent import notifications, state_reporter
 from netweave.core.agent import rpc as agent_rpc
-from netweave.core.agent import state_reporter
 from netweave.core.db import api as db_api
 from netweave.core.rpc import servers as rpc_servers
 from netweave.core.rpc import topics

@@ -17,7 +17,7 @@ import textwrap
 import pytest
 import requests
 
-from harness import multihost, system
+from harness import multihost
 from harness import ovs as ovs_harness
 from harness import server as server_harness
 from harness.ovs import ovs_switch  # noqa: F401 - pytest fixture

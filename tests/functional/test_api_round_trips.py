@@ -15,12 +15,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 import webob
+from oslo_config import cfg
 
 from harness import ml2_plugin
 from netweave.core.api import builder
 from netweave.core.db import api as db_api
-
-from oslo_config import cfg
 
 PROJECT = "rt-%s" % uuid.uuid4().hex[:8]
 

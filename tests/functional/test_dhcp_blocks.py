@@ -14,8 +14,7 @@ from oslo_config import cfg
 from harness import ml2_plugin
 from netweave.core import context as context_mod
 from netweave.core.db import api as db_api
-from netweave.core.rpc import dhcp_endpoints
-from netweave.core.rpc import topics
+from netweave.core.rpc import dhcp_endpoints, topics
 from netweave.core.services import dhcp_agents, provisioning
 
 CTX = context_mod.get_admin_context()

@@ -16,8 +16,7 @@ from harness import dhcp as dh
 from harness import system
 from harness.multihost import run
 from netweave.core import naming
-from netweave.core.agent import external_process
-from netweave.core.agent import interface
+from netweave.core.agent import external_process, interface
 from netweave.core.agent.dhcp import config as dhcp_config
 from netweave.core.agent.dhcp import driver as dhcp_driver
 

@@ -15,9 +15,8 @@ from netweave.core import naming
 from netweave.core.agent import notifications
 from netweave.core.agent import rpc as agent_rpc
 from netweave.core.db import api as db_api
-from netweave.core.rpc import serializer
+from netweave.core.rpc import serializer, topics
 from netweave.core.rpc import servers as rpc_servers
-from netweave.core.rpc import topics
 from netweave.core.services import dhcp_agents, provisioning
 
 CTX = context_mod.get_admin_context()

@@ -15,8 +15,7 @@ from netweave.core import context as context_mod
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import dhcp as dhcp_models
-from netweave.core.rpc import dhcp_endpoints
-from netweave.core.rpc import topics
+from netweave.core.rpc import dhcp_endpoints, topics
 from netweave.core.services import dhcp_agents
 
 CTX = context_mod.get_admin_context()

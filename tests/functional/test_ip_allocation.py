@@ -16,10 +16,7 @@ from netweave.core.db.models import network as network_models
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as subnetpool_models
-from netweave.core.ipam import ip_allocator
-from netweave.core.ipam import mac_generator
-from netweave.core.ipam import prefix_allocator
-from netweave.core.ipam import subnet_request
+from netweave.core.ipam import ip_allocator, mac_generator, prefix_allocator, subnet_request
 
 BASE_MAC = "fa:16:3e:00:00:00"
 

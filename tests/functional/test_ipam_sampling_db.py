@@ -17,8 +17,7 @@ from netweave.core.db import model_base
 from netweave.core.db.models import network as network_models
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
-from netweave.core.ipam import ip_allocator
-from netweave.core.ipam import mac_generator
+from netweave.core.ipam import ip_allocator, mac_generator
 
 BASE_MAC = "fa:16:3e:00:00:00"
 CIDR = "10.77.0.0/25"  # pool .2-.126 (gateway .1): 125 addresses, sampled

@@ -67,7 +67,7 @@ def test_broker_restart_converges(cloud):
     cloud.wait(lambda: heartbeats_after(cloud, back), "both agents report again after the restart", timeout=120,
                interval=1.0)
     for host in ("h1", "h2"):
-        cloud.wait(lambda: "Full resync done (state reports" in open(cloud.agents[host].log_path).read(),
+        cloud.wait(lambda host=host: "Full resync done (state reports" in open(cloud.agents[host].log_path).read(),
                    "the agent on %s resyncs after the outage" % host, timeout=60)
 
     # Wiring still works end to end: details, up reports, l2population casts.

@@ -26,12 +26,8 @@ import pytest
 from harness import multihost, system
 from netweave.core import naming
 from netweave.mechanism_drivers.linuxbridge import agent as agent_mod
-from netweave.mechanism_drivers.linuxbridge import applier
-from netweave.mechanism_drivers.linuxbridge import capabilities
+from netweave.mechanism_drivers.linuxbridge import applier, capabilities, config, constants, notifications
 from netweave.mechanism_drivers.linuxbridge import client as client_mod
-from netweave.mechanism_drivers.linuxbridge import config
-from netweave.mechanism_drivers.linuxbridge import constants
-from netweave.mechanism_drivers.linuxbridge import notifications
 from netweave.mechanism_drivers.linuxbridge import operations as ops
 
 pytestmark = [pytest.mark.system("ip", "bridge")]

@@ -20,7 +20,6 @@ import subprocess
 import time
 
 import pytest
-import requests
 
 from harness import multihost, system
 from harness.multihost import BIN, FLOOD, Cloud

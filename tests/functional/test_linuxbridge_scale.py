@@ -16,10 +16,8 @@ from harness import system
 from netweave.core import naming
 from netweave.core.agent import loop as agent_loop
 from netweave.mechanism_drivers.linuxbridge import agent as agent_mod
-from netweave.mechanism_drivers.linuxbridge import capabilities
+from netweave.mechanism_drivers.linuxbridge import capabilities, config, kernel_state
 from netweave.mechanism_drivers.linuxbridge import client as client_mod
-from netweave.mechanism_drivers.linuxbridge import config
-from netweave.mechanism_drivers.linuxbridge import kernel_state
 
 pytestmark = [pytest.mark.system("ip"), pytest.mark.slow]
 

@@ -20,11 +20,11 @@ from harness.ovs import ovs_sandbox, ovs_switch  # noqa: F401 - pytest fixtures
 from netweave.core import naming
 from netweave.mechanism_drivers.openvswitch import agent as agent_mod
 from netweave.mechanism_drivers.openvswitch import client as client_mod
-from netweave.mechanism_drivers.openvswitch.desired import Network
 from netweave.mechanism_drivers.openvswitch import config as ovs_config
 from netweave.mechanism_drivers.openvswitch import constants as c
 from netweave.mechanism_drivers.openvswitch import flows as flows_mod
 from netweave.mechanism_drivers.openvswitch import ovsdb_state
+from netweave.mechanism_drivers.openvswitch.desired import Network
 
 pytestmark = [pytest.mark.system("ip", "ping", "ovs-vsctl", "ovs-ofctl", "ovs-appctl"), pytest.mark.slow]
 

@@ -26,8 +26,8 @@ import pytest
 from harness import multihost, rabbitmq, system
 from harness import ovs as ovs_harness
 from harness.multihost import BIN, OvsCloud
-from harness.processes import start_process
 from harness.ovs import ovs_switch  # noqa: F401 - pytest fixture
+from harness.processes import start_process
 from netweave.core import naming
 from netweave.mechanism_drivers.openvswitch import constants as c
 
@@ -422,7 +422,7 @@ def test_broker_restart_converges(cloud, made):
     finally:
         restart_broker(cloud.broker, down_seconds=0)
     for host in ("h1", "h2"):
-        cloud.wait(lambda: "Full pass over" in log_since(cloud.agents[host], offsets[host]),
+        cloud.wait(lambda host=host: "Full pass over" in log_since(cloud.agents[host], offsets[host]),
                    "the agent on %s resyncs after the outage" % host, timeout=120, interval=1.0)
     cloud.wait(lambda: all(row["alive"] for row in cloud.agent_rows()), "both agents report again", timeout=60)
     # The resync asked for a and b again (BUILD on the server): they are confirmed ACTIVE again.

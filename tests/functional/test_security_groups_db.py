@@ -537,7 +537,9 @@ def test_rpc_answers_and_casts_travel_over_the_in_process_transport(cloud):
     import oslo_messaging
 
     from netweave.core.agent import notifications
-    from netweave.core.rpc import serializer, servers as rpc_servers, topics, transport as rpc_transport
+    from netweave.core.rpc import serializer, topics
+    from netweave.core.rpc import servers as rpc_servers
+    from netweave.core.rpc import transport as rpc_transport
     from netweave.service_plugins.port_security import notifier as sg_notifier
 
     rpc_transport.register_opts(cfg.CONF)

@@ -13,7 +13,6 @@ type drivers read cfg.CONF, so they must stay in force while the plugin is used.
 import contextlib
 
 import pytest
-
 from oslo_config import cfg
 
 from netweave.core.db import all_models

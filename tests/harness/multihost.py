@@ -411,7 +411,8 @@ class OvsHost:
 
             [securitygroup]
             firewall_driver = {firewall}
-            """).format(host=self.agent_host, firewall=firewall_driver, url=transport_url, tunnels=",".join(tunnel_types),
+            """).format(host=self.agent_host, firewall=firewall_driver, url=transport_url,
+                        tunnels=",".join(tunnel_types),
                         l2pop=str(bool(l2_population)).lower(), grace=fdb_recovery_grace,
                         int_br=self.integration_bridge, tun_br=self.tunnel_bridge, int_patch=self.int_patch,
                         tun_patch=self.tun_patch, ip=self.local_ip, phys_br=self.physical_bridge)

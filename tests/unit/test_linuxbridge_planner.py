@@ -10,13 +10,8 @@ import socket
 import pytest
 
 from netweave.core import naming
-from netweave.mechanism_drivers.linuxbridge import capabilities
-from netweave.mechanism_drivers.linuxbridge import config
-from netweave.mechanism_drivers.linuxbridge import constants
-from netweave.mechanism_drivers.linuxbridge import desired
-from netweave.mechanism_drivers.linuxbridge import fdb
+from netweave.mechanism_drivers.linuxbridge import capabilities, config, constants, desired, fdb, planner
 from netweave.mechanism_drivers.linuxbridge import operations as ops
-from netweave.mechanism_drivers.linuxbridge import planner
 from netweave.mechanism_drivers.linuxbridge.kernel_state import Address, KernelState, Link, VxlanInfo
 
 NET_FLAT = "9a1c4f0e-1111-4c3b-8d2e-0f3f5b1e7a01"

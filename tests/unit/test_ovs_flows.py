@@ -9,8 +9,7 @@ import pytest
 
 from netweave.mechanism_drivers.openvswitch import config as ovs_config
 from netweave.mechanism_drivers.openvswitch import constants as c
-from netweave.mechanism_drivers.openvswitch import desired
-from netweave.mechanism_drivers.openvswitch import flows
+from netweave.mechanism_drivers.openvswitch import desired, flows
 
 NET42 = "11111111-4242-4242-4242-424242424242"
 NET40 = "22222222-4040-4040-4040-404040404040"

@@ -1,8 +1,7 @@
 """The openvswitch mechanism driver binds a segment when an alive agent on the host can carry it."""
 import pytest
 
-from netweave.core.plugins.ml2 import driver_context
-from netweave.core.plugins.ml2 import loading
+from netweave.core.plugins.ml2 import driver_context, loading
 from netweave.mechanism_drivers.openvswitch import mech_driver
 
 SEGMENTS = {

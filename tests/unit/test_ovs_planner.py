@@ -3,8 +3,7 @@ import pytest
 from oslo_config import cfg
 
 from netweave.mechanism_drivers.openvswitch import config as ovs_config
-from netweave.mechanism_drivers.openvswitch import desired
-from netweave.mechanism_drivers.openvswitch import planner
+from netweave.mechanism_drivers.openvswitch import desired, planner
 from netweave.mechanism_drivers.openvswitch.ovsdb_state import BridgeRow, InterfaceRow, PortRow, Snapshot
 
 CONFIG = ovs_config.AgentConfig(local_ip="10.20.0.102", tunnel_types=("vxlan",),
@@ -32,7 +31,7 @@ def snapshot_of(state, extra_ports=()):
         ports[name] = PortRow(name, bridge, tag, dict(other_config or {}), (name,))
         ifaces[name] = InterfaceRow(name, kind, dict(options or {}), dict(external_ids or {}), 1)
 
-    for name, spec in state.bridges.items():
+    for name in state.bridges:
         add(name, name, "internal")
     for spec in state.ports.values():
         add(spec.bridge, spec.name, spec.type, spec.options_dict)

@@ -5,8 +5,7 @@ from netweave.mechanism_drivers.openvswitch import agent as agent_mod
 from netweave.mechanism_drivers.openvswitch import client as client_mod
 from netweave.mechanism_drivers.openvswitch import config as ovs_config
 from netweave.mechanism_drivers.openvswitch import constants as c
-from netweave.mechanism_drivers.openvswitch import desired
-from netweave.mechanism_drivers.openvswitch import recovery
+from netweave.mechanism_drivers.openvswitch import desired, recovery
 
 FLOOD = [c.FLOODING_MAC, c.FLOODING_IP]
 CONFIG = ovs_config.AgentConfig(local_ip="10.20.0.102", tunnel_types=("vxlan", "gre"), l2_population=True,

@@ -5,10 +5,7 @@ import pytest
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
-from netweave.core import context
-from netweave.core import exceptions
-from netweave.core import policy
-from netweave.core import policy_rules
+from netweave.core import context, exceptions, policy, policy_rules
 
 NETWORK_ATTRIBUTES = ["id", "name", "tenant_id", "shared", "router:external",
                       "provider:network_type", "provider:physical_network",

@@ -34,10 +34,8 @@ cli_opts = [
 def build(conf):
     """The agent and what must be started and stopped around it."""
     from netweave.core import context
-    from netweave.core.agent import external_process
-    from netweave.core.agent import interface
+    from netweave.core.agent import external_process, interface, state_reporter
     from netweave.core.agent import rpc as agent_rpc
-    from netweave.core.agent import state_reporter
     from netweave.core.agent.dhcp import agent as agent_mod
     from netweave.core.agent.dhcp import driver as driver_mod
     from netweave.core.agent.dhcp import rpc as dhcp_rpc

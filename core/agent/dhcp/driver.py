@@ -25,8 +25,7 @@ import subprocess
 import threading
 
 from netweave.core import naming
-from netweave.core.agent import external_process
-from netweave.core.agent import interface
+from netweave.core.agent import external_process, interface
 from netweave.core.agent.dhcp import dnsmasq
 
 LOG = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """Core v2.0 resources: networks, subnets, subnetpools, ports."""
 from netweave.core.api import validators as v
-from netweave.core.api.resource import Attribute as A, Resource, attrs, standard_attributes
+from netweave.core.api.resource import Attribute as A
+from netweave.core.api.resource import Resource, attrs, standard_attributes
 
 IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
 

@@ -16,8 +16,23 @@ from netweave.core.db.models import subnetpool as pool_models
 from netweave.core.plugins.ml2 import managers
 from netweave.core.plugins.ml2 import type_manager as type_manager_mod
 from netweave.core.rpc import agent_notifier, dhcp_notifier
-from netweave.core.services import (agents, availability, devices, dhcp_agents, dhcp_hooks, networks, port_status,
-                                    ports, provisioning, quotas, rbac, subnetpools, subnets, tags, tunnels)
+from netweave.core.services import (
+    agents,
+    availability,
+    devices,
+    dhcp_agents,
+    dhcp_hooks,
+    networks,
+    port_status,
+    ports,
+    provisioning,
+    quotas,
+    rbac,
+    subnetpools,
+    subnets,
+    tags,
+    tunnels,
+)
 
 LOG = logging.getLogger(__name__)
 

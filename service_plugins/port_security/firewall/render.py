@@ -17,7 +17,8 @@ import dataclasses
 import ipaddress
 
 from netweave.core import naming
-from netweave.service_plugins.port_security.firewall import model, names, rules as rule_text
+from netweave.service_plugins.port_security.firewall import model, names
+from netweave.service_plugins.port_security.firewall import rules as rule_text
 
 FILTER, RAW = "filter", "raw"
 

@@ -1,12 +1,11 @@
 """initial schema
 
 Revision ID: 0001_initial
-Revises: 
+Revises:
 Create Date: 2026-11-24
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_initial'
 down_revision = None
@@ -54,7 +53,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('physical_network', 'vlan_id')
     )
     with op.batch_alter_table('ml2_vlan_allocations', schema=None) as batch_op:
-        batch_op.create_index('ix_ml2_vlan_allocations_physical_network_allocated', ['physical_network', 'allocated'], unique=False)
+        batch_op.create_index('ix_ml2_vlan_allocations_physical_network_allocated',
+                              ['physical_network', 'allocated'], unique=False)
 
     op.create_table('ml2_vxlan_allocations',
     sa.Column('vxlan_vni', sa.Integer(), autoincrement=False, nullable=False),

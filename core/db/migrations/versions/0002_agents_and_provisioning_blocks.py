@@ -4,9 +4,8 @@ Revision ID: 0002_agents
 Revises: 0001_initial
 Create Date: 2026-11-24
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_agents'
 down_revision = '0001_initial'

@@ -4,9 +4,8 @@ Revision ID: 0003_security_groups
 Revises: 0002_agents
 Create Date: 2026-11-24
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_security_groups'
 down_revision = '0002_agents'

@@ -4,9 +4,8 @@ Revision ID: 0004_dhcp_agents
 Revises: 0003_security_groups
 Create Date: 2026-11-24
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_dhcp_agents'
 down_revision = '0003_security_groups'
