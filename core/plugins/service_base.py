@@ -1,0 +1,45 @@
+"""The contract between the server and a service plugin.
+
+A service plugin is a class named by an entry point in ``netweave.service_plugins``
+and listed in ``[DEFAULT] service_plugins``. The server builds it with no
+arguments, then calls, in this order and each exactly once per process:
+
+  initialize(core)            core is the loaded core plugin; its services
+                              (``events``, ``quotas``, ``networks``, ``subnets``,
+                              ``ports``, ``agents``, ``provisioning``) are what a
+                              plugin may use. Subscribe to resource events here.
+  connect_agents(transport)   only when a message transport is configured:
+                              from now on the plugin may cast to its agents.
+  rpc_endpoints()             in processes that serve agent RPC.
+  register_routes(router, policy)
+                              in API processes, for calls the declarative
+                              resources do not cover (member actions with
+                              their own bodies, sub-collections).
+
+For each resource of its API extensions (declared through the
+``netweave.api_extensions`` entry points and listed in
+``supported_extension_aliases``) the plugin offers Neutron's method names:
+``create_<member>``, ``update_<member>``, ``delete_<member>``,
+``get_<member>`` and ``get_<collection>`` (optionally
+``create_<member>_bulk``).
+"""
+
+
+class ServicePlugin:
+    """Base class: every hook is optional and does nothing by default."""
+
+    # API extension aliases this plugin serves.
+    supported_extension_aliases = ()
+
+    def initialize(self, core):
+        """Hook into the core plugin (events, quotas, services)."""
+
+    def connect_agents(self, transport):
+        """Start sending casts to this plugin's agents over ``transport``."""
+
+    def rpc_endpoints(self):
+        """{topic: [endpoint objects]} served to agents; empty when the plugin has none."""
+        return {}
+
+    def register_routes(self, router, policy):
+        """Add custom routes to the API router."""
