@@ -6,7 +6,7 @@ from netweave.core.api.resource import Resource, attrs
 
 NETWORK_IP_AVAILABILITIES = Resource(
     collection="network_ip_availabilities", member="network_ip_availability", allow_bulk=False,
-    plugin_name="network_ip_availability",
+    plugin_name="network_ip_availability", id_attribute="network_id", read_only=True,
     attributes=attrs(
         A("network_id", is_filter=True, is_sort_key=True),
         A("network_name", is_filter=True, is_sort_key=True),

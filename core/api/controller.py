@@ -44,7 +44,7 @@ class ResourceController:
         q = query_parser.parse(request.params, self.resource, self.conf)
         if q.marker and q.limit:
             # Like Neutron: a marker naming nothing the caller can see is a 404, not page one.
-            self._fetch_visible(context, q.marker, self._fields_to_fetch(["id"]))
+            self._fetch_visible(context, q.marker, self._fields_to_fetch([self.resource.id_attribute]))
         fetch_fields = self._fields_to_fetch(q.fields)
         kwargs = {"filters": q.filters, "fields": fetch_fields, "sorts": q.sorts, "limit": q.limit,
                   "marker": q.marker, "page_reverse": q.page_reverse}
@@ -58,15 +58,18 @@ class ResourceController:
         else:
             owners = self._network_owners(context, items)
             guards = self._show_guards()
-            visible = []
+            allowed, visible = [], []
             for item in items:
                 target = self._target(item, owners)
-                if not self._allowed(context, self._show, target):
-                    continue
-                visible.append(self._shape(context, item, target, q.fields, guards, kept))
+                if self._allowed(context, self._show, target):
+                    allowed.append(item)
+                    visible.append(self._shape(context, item, target, q.fields, guards, kept))
+            items = allowed
         result = {self.resource.collection: visible}
         if q.limit:
-            result[self.resource.collection + "_links"] = self._links(request, visible, q)
+            # Markers come from the items as fetched: ?fields=name shapes the id away.
+            key = self.resource.id_attribute
+            result[self.resource.collection + "_links"] = self._links(request, [item[key] for item in items], q)
         return result
 
     def show(self, request, context, item_id):
@@ -176,8 +179,9 @@ class ResourceController:
     def _fields_to_fetch(self, fields):
         if not fields:
             return None
-        # Policy decisions need the owner fields even when the client did not ask for them.
-        wanted = set(fields) | {"id", "tenant_id", "project_id"}
+        # Policy decisions need the owner fields even when the client did not ask for them,
+        # and pagination the id.
+        wanted = set(fields) | {self.resource.id_attribute, "tenant_id", "project_id"}
         if self._has_network:
             wanted.add("network_id")
         # Inputs of the default visibility rules (shared, external), when the resource has them.
@@ -262,15 +266,15 @@ class ResourceController:
                 del shaped[name]
         return shaped
 
-    def _links(self, request, items, q):
+    def _links(self, request, ids, q):
         links = []
-        if q.limit and len(items) >= q.limit:
+        if q.limit and len(ids) >= q.limit:
             params = [(k, v) for k, v in request.params.items() if k not in ("marker", "page_reverse")]
-            params.append(("marker", items[-1]["id"]))
+            params.append(("marker", ids[-1]))
             links.append({"rel": "next", "href": _url(request, params)})
-        if items and (q.marker or q.page_reverse):
+        if ids and (q.marker or q.page_reverse):
             params = [(k, v) for k, v in request.params.items() if k not in ("marker", "page_reverse")]
-            params += [("marker", items[0]["id"]), ("page_reverse", "True")]
+            params += [("marker", ids[0]), ("page_reverse", "True")]
             links.append({"rel": "previous", "href": _url(request, params)})
         return links
 

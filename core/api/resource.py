@@ -46,6 +46,10 @@ class Resource:
     # Resource supports /{id}/tags.
     taggable: bool = False
     quota_name: str | None = None
+    # The attribute naming a member in URLs and pagination markers.
+    id_attribute: str = "id"
+    # Served by GET only: POST, PUT and DELETE answer 405.
+    read_only: bool = False
 
     @property
     def name(self):

@@ -45,12 +45,16 @@ class Router:
         controller = self.collections.get(rest[0])
         if controller is None:
             raise _not_found()
+        read_only = controller.resource.read_only
         if len(rest) == 1:
-            return _pick({"GET": controller.index, "POST": controller.create}, method), {}
+            handlers = {"GET": controller.index} if read_only else {"GET": controller.index, "POST": controller.create}
+            return _pick(handlers, method), {}
         item_id = rest[1]
         if len(rest) == 2:
-            return _pick({"GET": controller.show, "PUT": controller.update,
-                          "DELETE": controller.delete}, method), {"item_id": item_id}
+            handlers = {"GET": controller.show}
+            if not read_only:
+                handlers.update(PUT=controller.update, DELETE=controller.delete)
+            return _pick(handlers, method), {"item_id": item_id}
         if rest[2] == "tags" and controller.resource.taggable and self.tags is not None and len(rest) <= 4:
             handlers = self.tags.handlers(controller.resource, tag=rest[3] if len(rest) == 4 else None)
             return _pick(handlers, method), {"item_id": item_id}

@@ -11,6 +11,12 @@ from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.services import query
 
+Network = net_models.Network
+
+# The list's attributes that are network columns (filters and sort keys).
+COLUMNS = {"network_id": Network.id, "network_name": Network.name, "tenant_id": Network.project_id,
+           "project_id": Network.project_id}
+
 
 def _pool_size(subnet):
     return sum(netaddr.IPRange(p.first_ip, p.last_ip).size for p in subnet.allocation_pools)
@@ -50,16 +56,14 @@ class IpAvailabilityService:
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
         filters = dict(filters or {})
+        stmt = sa.select(Network)
+        if "ip_version" in filters:
+            versions = filters.pop("ip_version")
+            stmt = stmt.where(Network.id.in_(
+                sa.select(subnet_models.Subnet.network_id).where(subnet_models.Subnet.ip_version.in_(versions))))
         with db_api.reader_scope() as session:
-            stmt = sa.select(net_models.Network)
-            for key, column in (("network_id", net_models.Network.id), ("network_name", net_models.Network.name),
-                                ("tenant_id", net_models.Network.project_id),
-                                ("project_id", net_models.Network.project_id)):
-                if key in filters:
-                    stmt = stmt.where(column.in_(filters.pop(key)))
-            if "ip_version" in filters:
-                versions = filters.pop("ip_version")
-                stmt = stmt.where(net_models.Network.id.in_(
-                    sa.select(subnet_models.Subnet.network_id).where(subnet_models.Subnet.ip_version.in_(versions))))
-            items = self._build(session, session.scalars(stmt.order_by(net_models.Network.id)).all())
-        return [query.select_fields(i, fields) for i in items]
+            # Pages are pages of networks: the network's id is the marker.
+            rows, leftover = query.fetch_page(session, stmt, Network, COLUMNS, filters, sorts, limit, marker,
+                                              page_reverse)
+            items = self._build(session, rows)
+        return query.finish_page(items, leftover, page_reverse, fields)

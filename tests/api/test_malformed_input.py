@@ -590,6 +590,16 @@ odd("networks-list-segmentation-huge", "GET", "/v2.0/networks?provider%3Asegment
 odd("networks-list-mtu-huge", "GET", "/v2.0/networks?mtu=" + "9" * 30)
 odd("subnets-list-ip_version-huge", "GET", "/v2.0/subnets?ip_version=" + "9" * 30)
 odd("networks-list-fields-unknown", "GET", "/v2.0/networks?fields=colour")
+for _collection in ("networks", "subnets", "ports", "subnetpools", "rbac-policies", "agents"):
+    # A page whose fields leave the id out still links to the next page.
+    odd("%s-list-fields-without-id-paged" % _collection, "GET", "/v2.0/%s?fields=name&limit=1" % _collection)
+odd("ip-availabilities-list-paged", "GET", "/v2.0/network-ip-availabilities?limit=1")
+odd("ip-availabilities-list-paged-fields", "GET", "/v2.0/network-ip-availabilities?limit=1&fields=total_ips")
+case("ip-availabilities-create", "POST", "/v2.0/network-ip-availabilities",
+     {"network_ip_availability": {}}, status=405)
+case("ip-availabilities-update", "PUT", "/v2.0/network-ip-availabilities/{network}",
+     {"network_ip_availability": {}}, status=405)
+case("ip-availabilities-delete", "DELETE", "/v2.0/network-ip-availabilities/{network}", status=405)
 odd("networks-list-many-filters", "GET", "/v2.0/networks?" + "&".join("name=n%d" % i for i in range(2000)))
 odd("networks-list-sort-many-keys", "GET", "/v2.0/networks?" + "&".join(["sort_key=name", "sort_dir=asc"] * 50))
 odd("networks-list-page_reverse-word", "GET", "/v2.0/networks?page_reverse=maybe")
