@@ -267,14 +267,15 @@ class ResourceController:
         return shaped
 
     def _links(self, request, ids, q):
+        """Neutron's rule: a short page has no link onward in the direction it was read,
+        every other page links both ways; an empty page's links carry no marker."""
+        short = len(ids) < q.limit
+        base = [(k, v) for k, v in request.params.items() if k not in ("marker", "page_reverse")]
         links = []
-        if q.limit and len(ids) >= q.limit:
-            params = [(k, v) for k, v in request.params.items() if k not in ("marker", "page_reverse")]
-            params.append(("marker", ids[-1]))
-            links.append({"rel": "next", "href": _url(request, params)})
-        if ids and (q.marker or q.page_reverse):
-            params = [(k, v) for k, v in request.params.items() if k not in ("marker", "page_reverse")]
-            params += [("marker", ids[0]), ("page_reverse", "True")]
+        if not (short and not q.page_reverse):
+            links.append({"rel": "next", "href": _url(request, base + [("marker", ids[-1])] if ids else base)})
+        if not (short and q.page_reverse):
+            params = base + ([("marker", ids[0])] if ids else []) + [("page_reverse", "True")]
             links.append({"rel": "previous", "href": _url(request, params)})
         return links
 
