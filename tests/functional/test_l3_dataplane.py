@@ -1,0 +1,461 @@
+"""The L3 agent's data plane with real packets between namespaces (Linux bridge plugging).
+
+A lab "host" namespace holds two Linux bridges: the internal network's and the
+external network's. The applier builds qrouter-<id> from a router description
+and plugs qr-/qg- with the linuxbridge interface driver; the test joins the
+host-side taps to the bridges, as the Linux bridge agent would. An "instance"
+namespace sits on the internal bridge (10.0.0.0/24, router 10.0.0.1) and an
+"internet" namespace on the external one (203.0.113.1, the external subnet's
+gateway). UDP/TCP echo servers report the peer address they saw, so SNAT and
+DNAT are checked without capturing packets. Nothing talks to a server.
+"""
+import contextlib
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from harness import dhcp as dh
+from harness import l3, system
+from harness.multihost import ping, run
+from netweave.core import naming
+from netweave.core.agent import interface
+from netweave.service_plugins.router.agent import applier as applier_mod
+from netweave.service_plugins.router.agent import interfaces, router_info
+from netweave.service_plugins.router.agent.settings import DataplaneSettings
+
+pytestmark = pytest.mark.system("ip", "iptables-save", "iptables-restore", "conntrack", "sysctl")
+
+EXTERNAL_CIDR, GATEWAY_IP, OUTSIDE_IP = "203.0.113.0/24", "203.0.113.106", "203.0.113.1"
+FLOATING_IP = "203.0.113.101"
+INTERNAL_CIDR, ROUTER_IP = "10.0.0.0/24", "10.0.0.1"
+INSTANCE1_IP, INSTANCE2_IP = "10.0.0.6", "10.0.0.10"
+ECHO_PORT = 9000
+
+# UDP and TCP echo: answers "<name> <peer address>" and logs each peer, one per line.
+ECHO_SERVER = r"""
+import socket, sys, threading
+name, port, log = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "a", buffering=1)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("0.0.0.0", port))
+tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp.bind(("0.0.0.0", port))
+tcp.listen(16)
+def serve_udp():
+    while True:
+        data, peer = udp.recvfrom(2048)
+        log.write(peer[0] + "\n")
+        try:
+            udp.sendto(("%s %s" % (name, peer[0])).encode(), peer)
+        except OSError:         # no way back to the peer: it is logged all the same
+            pass
+def serve_connection(conn, peer):
+    with conn:
+        for line in conn.makefile("rb"):
+            log.write(peer[0] + "\n")
+            conn.sendall(("%s %s\n" % (name, peer[0])).encode())
+def serve_tcp():
+    while True:
+        conn, peer = tcp.accept()
+        threading.Thread(target=serve_connection, args=(conn, peer), daemon=True).start()
+threading.Thread(target=serve_tcp, daemon=True).start()
+print("ready", flush=True)
+serve_udp()
+"""
+
+UDP_ASK = r"""
+import socket, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(float(sys.argv[3]))
+for attempt in range(3):
+    sock.sendto(b"who", (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(sock.recvfrom(2048)[0].decode())
+        break
+    except socket.timeout:
+        continue
+"""
+
+# A TCP client kept open: each line on stdin is sent, each answer (or "CLOSED") printed.
+TCP_SESSION = r"""
+import socket, sys
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+sock.settimeout(float(sys.argv[3]))
+reader = sock.makefile("rb")
+print("connected", flush=True)
+for line in sys.stdin:
+    try:
+        sock.sendall(line.encode())
+        answer = reader.readline().decode().strip()
+        print(answer or "CLOSED", flush=True)
+    except OSError as error:
+        print("CLOSED %s" % error, flush=True)
+"""
+
+
+def ns_python(namespace, script, *args, timeout=30):
+    return run("ip", "netns", "exec", namespace, sys.executable, "-c", script, *map(str, args), timeout=timeout)
+
+
+def udp_ask(namespace, address, wait=1.0):
+    """The echo server's answer ("<name> <peer seen>") to a datagram from ``namespace``, or ""."""
+    return ns_python(namespace, UDP_ASK, address, ECHO_PORT, wait).stdout.strip()
+
+
+class Lab:
+    """Bridges, an outside namespace and instance namespaces, a router applier; all removed at close."""
+
+    def __init__(self, tmp_path, settings=None):
+        self.tmp_path = tmp_path
+        self.dh = dh.Lab("nwl3")
+        self.host = self.dh.host()
+        self.external_net, self.internal_net = str(uuid.uuid4()), str(uuid.uuid4())
+        self.external_bridge = self.dh.bridge(self.external_net)
+        self.internal_bridge = self.dh.bridge(self.internal_net)
+        self.router_ids = []
+        self.servers = []
+        self.applier = applier_mod.RouterApplier(
+            interfaces.RouterPlugging(interface.BridgeInterfaceDriver, host_namespace=self.host),
+            settings or DataplaneSettings())
+        self.outside = self.dh.instance("fa:16:3e:aa:00:01", self.external_bridge, suffix="out")
+        self._address(self.outside, OUTSIDE_IP + "/24")
+
+    @staticmethod
+    def _address(namespace, cidr, gateway=None):
+        run("ip", "-n", namespace, "addr", "add", cidr, "dev", "eth0")
+        if gateway:
+            run("ip", "-n", namespace, "route", "add", "default", "via", gateway)
+
+    def instance(self, ip, suffix):
+        mac = "fa:16:3e:bb:00:%02x" % int(ip.rsplit(".", 1)[1])
+        namespace = self.dh.instance(mac, self.internal_bridge, suffix=suffix)
+        self._address(namespace, ip + "/24", ROUTER_IP)
+        return namespace
+
+    def echo_server(self, namespace, name):
+        log = self.tmp_path / ("%s.log" % name)
+        process = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c", ECHO_SERVER, name,
+                                    str(ECHO_PORT), str(log)], stdout=subprocess.PIPE, text=True)
+        self.servers.append(process)
+        assert process.stdout.readline().strip() == "ready"
+        return log
+
+    # --- router descriptions ---------------------------------------------------------------
+
+    def new_router_id(self):
+        self.router_ids.append(str(uuid.uuid4()))
+        return self.router_ids[-1]
+
+    def gateway_port(self, ip=GATEWAY_IP):
+        return l3.port(str(uuid.uuid4()), "fa:16:3e:cc:00:01", self.external_net, [("ext", ip)],
+                       [l3.subnet("ext", EXTERNAL_CIDR, OUTSIDE_IP)], device_owner="network:router_gateway")
+
+    def interface_port(self):
+        return l3.port(str(uuid.uuid4()), "fa:16:3e:cc:00:02", self.internal_net, [("int", ROUTER_IP)],
+                       [l3.subnet("int", INTERNAL_CIDR, ROUTER_IP)])
+
+    def apply(self, description):
+        """Apply like the agent does and join the router's taps to their bridges, as the L2 agent would."""
+        report = self.applier.apply(router_info.parse_router(description))
+        self.join_taps(description)
+        return report
+
+    def join_taps(self, description):
+        ports = [(port, self.internal_bridge) for port in description["_interfaces"]]
+        if description["gw_port"]:
+            ports.append((description["gw_port"], self.external_bridge))
+        for port, bridge in ports:
+            tap = naming.tap_device(port["id"])
+            info = interface.link_info(self.host, tap)
+            if info is None or not _master_is(self.host, tap, bridge):
+                self.dh.join(tap, bridge)
+
+    def close(self):
+        self.applier.wait_for_helpers(timeout=10)
+        for router_id in self.router_ids:
+            with contextlib.suppress(Exception):
+                self.applier.remove(router_id)
+            run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
+        for process in self.servers:
+            process.kill()
+            process.wait()
+        self.dh.close()
+
+
+def _master_is(namespace, device, bridge):
+    result = run("ip", "-n", namespace, "-o", "link", "show", "dev", device, check=False)
+    return (" master %s " % bridge) in result.stdout
+
+
+@pytest.fixture
+def lab(tmp_path):
+    system.require_root()
+    lab = Lab(tmp_path)
+    yield lab
+    lab.close()
+
+
+def in_router(router_id, *argv):
+    return run("ip", "netns", "exec", naming.router_namespace(router_id), *argv).stdout
+
+
+def nat_listing(router_id):
+    """``iptables -t nat -L`` in the router namespace, whitespace collapsed, headers dropped."""
+    text = in_router(router_id, "iptables", "-t", "nat", "-L")
+    return [" ".join(line.split()) for line in text.splitlines()
+            if line.strip() and not line.startswith("target ")]
+
+
+# The book's listings (spec 4.4.1, 4.4.2) with its addresses in placeholders. iptables
+# prints "redir ports" (the book's 4.4.1 listing has the longer "redirect ports").
+BOOK_SNAT_LISTING = """\
+Chain PREROUTING (policy ACCEPT)
+neutron-l3-agent-PREROUTING all -- anywhere anywhere
+Chain INPUT (policy ACCEPT)
+Chain OUTPUT (policy ACCEPT)
+neutron-l3-agent-OUTPUT all -- anywhere anywhere
+Chain POSTROUTING (policy ACCEPT)
+neutron-l3-agent-POSTROUTING all -- anywhere anywhere
+neutron-postrouting-bottom all -- anywhere anywhere
+Chain neutron-l3-agent-OUTPUT (1 references)
+{output}Chain neutron-l3-agent-POSTROUTING (1 references)
+ACCEPT all -- anywhere anywhere ! ctstate DNAT
+Chain neutron-l3-agent-PREROUTING (1 references)
+REDIRECT tcp -- anywhere 169.254.169.254 tcp dpt:http redir ports 9697
+{prerouting}Chain neutron-l3-agent-float-snat (1 references)
+{float_snat}Chain neutron-l3-agent-snat (1 references)
+neutron-l3-agent-float-snat all -- anywhere anywhere
+SNAT all -- anywhere anywhere to:{gw}
+SNAT all -- anywhere anywhere mark match ! 0x2/0xffff ctstate DNAT to:{gw}
+Chain neutron-postrouting-bottom (1 references)
+neutron-l3-agent-snat all -- anywhere anywhere /* Perform source NAT on outgoing traffic. */
+"""
+
+
+def book_listing(gateway, floating=None, fixed=None):
+    fields = {"gw": gateway, "output": "", "prerouting": "", "float_snat": ""}
+    if floating:
+        fields["output"] = fields["prerouting"] = "DNAT all -- anywhere %s to:%s\n" % (floating, fixed)
+        fields["float_snat"] = "SNAT all -- %s anywhere to:%s\n" % (fixed, floating)
+    return BOOK_SNAT_LISTING.format(**fields).splitlines()
+
+
+def counted_rules(save_text):
+    """[(rule, packets)] of ``iptables-save -c`` output."""
+    found = []
+    for line in save_text.splitlines():
+        match = re.match(r"\[(\d+):\d+\] (-A .*)", line)
+        if match:
+            found.append((match.group(2), int(match.group(1))))
+    return found
+
+
+def wait_for(predicate, what, timeout=10.0):
+    return dh.wait_for(predicate, what, timeout=timeout)
+
+
+# --- the tests --------------------------------------------------------------------------------------
+
+
+def test_instance_reaches_the_outside_as_the_routers_gateway_address(lab):
+    """T4 + T5: the namespace's shape, the book's nat listing, and PAT to the gateway IP."""
+    router_id = lab.new_router_id()
+    gateway, internal = lab.gateway_port(), lab.interface_port()
+    description = l3.router(router_id, gateway=gateway, interfaces=[internal],
+                            routes=[{"destination": "198.51.100.0/24", "nexthop": OUTSIDE_IP}])
+    report = lab.apply(description)
+    assert report.ok, report.errors
+    assert report.namespace_created and sorted(report.plugged) == sorted(
+        [naming.router_gateway_device(gateway["id"]), naming.router_interface_device(internal["id"])])
+    assert sorted(report.restored_tables) == ["filter", "mangle", "nat"]
+
+    qg, qr = naming.router_gateway_device(gateway["id"]), naming.router_interface_device(internal["id"])
+    assert interface.device_addresses(naming.router_namespace(router_id), qg) == [GATEWAY_IP + "/24"]
+    assert interface.device_addresses(naming.router_namespace(router_id), qr) == [ROUTER_IP + "/24"]
+    assert interface.link_info(naming.router_namespace(router_id), qg)["address"] == gateway["mac_address"]
+    routes = in_router(router_id, "ip", "route")
+    assert "default via %s dev %s proto static" % (OUTSIDE_IP, qg) in routes
+    assert "198.51.100.0/24 via %s dev %s proto static" % (OUTSIDE_IP, qg) in routes
+    assert in_router(router_id, "sysctl", "-n", "net.ipv4.ip_forward").strip() == "1"
+    assert nat_listing(router_id) == book_listing(GATEWAY_IP)
+
+    instance = lab.instance(INSTANCE1_IP, "vm1")
+    lab.echo_server(lab.outside, "internet")
+    assert ping(instance, OUTSIDE_IP, count=3) >= 2
+    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+
+
+def test_floating_ip_inbound_outbound_move_and_disassociation(lab):
+    """T7 + T8: DNAT in, SNAT out as the floating IP, gratuitous ARP, and a move cuts old flows."""
+    router_id = lab.new_router_id()
+    gateway, internal = lab.gateway_port(), lab.interface_port()
+    vm1, vm2 = lab.instance(INSTANCE1_IP, "vm1"), lab.instance(INSTANCE2_IP, "vm2")
+    lab.echo_server(lab.outside, "internet")
+    lab.echo_server(vm1, "vm1")
+    lab.echo_server(vm2, "vm2")
+    assert lab.apply(l3.router(router_id, gateway=gateway, interfaces=[internal])).ok
+    # The outside remembers another MAC for the floating IP; the router's gratuitous ARP corrects it.
+    run("ip", "-n", lab.outside, "neigh", "replace", FLOATING_IP, "lladdr", "02:00:00:00:00:99", "dev", "eth0",
+        "nud", "stale")
+
+    def with_fip(fixed_ip, port_id):
+        fips = [l3.floating_ip(FLOATING_IP, fixed_ip, port_id, router_id=router_id)] if fixed_ip else []
+        return l3.router(router_id, gateway=gateway, interfaces=[internal], floating_ips=fips)
+
+    report = lab.apply(with_fip(INSTANCE1_IP, "p1"))
+    assert report.ok, report.errors
+    qg = naming.router_gateway_device(gateway["id"])
+    assert report.announced == [(qg, FLOATING_IP)] and report.floating_ip_statuses == {l3.FIP_ID: "ACTIVE"}
+    assert "%s/32" % FLOATING_IP in interface.device_addresses(naming.router_namespace(router_id), qg)
+    assert nat_listing(router_id) == book_listing(GATEWAY_IP, FLOATING_IP, INSTANCE1_IP)
+    wait_for(lambda: gateway["mac_address"] in run("ip", "-n", lab.outside, "neigh", "show", FLOATING_IP).stdout,
+             "the outside learns the floating IP's MAC from the gratuitous ARP")
+
+    # In: reaches vm1, which sees the real client address (no SNAT inbound). Out: vm1 leaves as
+    # its floating IP, vm2 (none) as the gateway address.
+    assert udp_ask(lab.outside, FLOATING_IP) == "vm1 %s" % OUTSIDE_IP
+    assert udp_ask(vm1, OUTSIDE_IP) == "internet %s" % FLOATING_IP
+    assert udp_ask(vm2, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+
+    session = subprocess.Popen(["ip", "netns", "exec", lab.outside, sys.executable, "-c", TCP_SESSION, FLOATING_IP,
+                                str(ECHO_PORT), "3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert session.stdout.readline().strip() == "connected"
+        session.stdin.write("hello\n")
+        session.stdin.flush()
+        assert session.stdout.readline().strip() == "vm1 %s" % OUTSIDE_IP
+        flows = in_router(router_id, "conntrack", "-L", "-d", FLOATING_IP)
+        assert "dst=%s" % FLOATING_IP in flows and "src=%s" % INSTANCE1_IP in flows
+
+        moved = lab.apply(with_fip(INSTANCE2_IP, "p2"))
+        # The old connection no longer reaches vm1: its next segment is translated afresh, to vm2,
+        # which knows no such connection.
+        session.stdin.write("again\n")
+        session.stdin.flush()
+        assert not session.stdout.readline().startswith("vm1")
+        assert "src=%s" % INSTANCE1_IP not in run("ip", "netns", "exec", naming.router_namespace(router_id),
+                                                  "conntrack", "-L", check=False).stdout
+    finally:
+        session.kill()
+        session.wait()
+    assert moved.ok and moved.conntrack_cut == [FLOATING_IP] and moved.announced == []
+    assert moved.restored_tables == ["nat"]
+    assert nat_listing(router_id) == book_listing(GATEWAY_IP, FLOATING_IP, INSTANCE2_IP)
+    assert udp_ask(lab.outside, FLOATING_IP) == "vm2 %s" % OUTSIDE_IP
+    assert udp_ask(vm1, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+
+    gone = lab.apply(with_fip(None, None))
+    assert gone.ok and gone.conntrack_cut == [FLOATING_IP]
+    assert "%s/32" % FLOATING_IP not in interface.device_addresses(naming.router_namespace(router_id), qg)
+    assert nat_listing(router_id) == book_listing(GATEWAY_IP)
+    assert udp_ask(lab.outside, FLOATING_IP, wait=0.5) == ""
+
+
+def test_enable_snat_false_lets_fixed_addresses_out_unchanged(lab):
+    """T6: without SNAT the outside sees the instance's own address (and routes back to it)."""
+    router_id = lab.new_router_id()
+    gateway, internal = lab.gateway_port(), lab.interface_port()
+    instance = lab.instance(INSTANCE1_IP, "vm1")
+    log = lab.echo_server(lab.outside, "internet")
+    assert lab.apply(l3.router(router_id, gateway=gateway, interfaces=[internal])).ok
+    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+
+    report = lab.apply(l3.router(router_id, gateway=gateway, interfaces=[internal], enable_snat=False))
+    assert report.ok and report.restored_tables == ["nat"] and report.netlink_writes == 0
+    listing = nat_listing(router_id)
+    assert "SNAT all -- anywhere anywhere to:%s" % GATEWAY_IP not in listing
+    assert "SNAT all -- anywhere anywhere mark match ! 0x2/0xffff ctstate DNAT to:%s" % GATEWAY_IP in listing
+    # The first flow's conntrack entry still carries the old translation: start a new one.
+    run("ip", "netns", "exec", naming.router_namespace(router_id), "conntrack", "-F", check=False)
+    assert udp_ask(instance, OUTSIDE_IP, wait=0.5) == ""          # the outside has no way back
+    assert INSTANCE1_IP in log.read_text().split()                # but saw the fixed address
+    run("ip", "-n", lab.outside, "route", "add", INTERNAL_CIDR, "via", GATEWAY_IP)
+    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % INSTANCE1_IP
+    assert ping(naming.router_namespace(router_id), OUTSIDE_IP, count=2) >= 1
+
+
+def test_applying_the_same_description_twice_changes_nothing(lab):
+    """No plug, no netlink request (ip monitor stays silent), no iptables-restore (counters kept)."""
+    router_id = lab.new_router_id()
+    gateway, internal = lab.gateway_port(), lab.interface_port()
+    description = l3.router(router_id, gateway=gateway, interfaces=[internal],
+                            floating_ips=[l3.floating_ip(FLOATING_IP, INSTANCE1_IP, "p1", router_id=router_id)],
+                            routes=[{"destination": "198.51.100.0/24", "nexthop": OUTSIDE_IP}])
+    assert lab.apply(description).ok
+    instance = lab.instance(INSTANCE2_IP, "vm2")
+    lab.echo_server(lab.outside, "internet")
+    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP     # counts on the SNAT rule
+    namespace = naming.router_namespace(router_id)
+    counters_before = in_router(router_id, "iptables-save", "-c", "-t", "nat")
+    assert re.search(r"\[[1-9]\d*:\d+\] -A neutron-l3-agent-snat -o ", counters_before)
+    restores_before = lab.applier.commands.count("iptables-restore", namespace)
+
+    monitor = subprocess.Popen(["ip", "-n", namespace, "monitor", "link", "address", "route"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(0.3)
+        again = lab.applier.apply(router_info.parse_router(description))
+        time.sleep(0.5)
+    finally:
+        monitor.terminate()
+        events = monitor.communicate(timeout=10)[0]
+    assert again.ok and not again.changed, again
+    assert (again.plugged, again.netlink_writes, again.sysctl_writes, again.restored_tables) == ([], 0, 0, [])
+    assert events.strip() == ""
+    assert lab.applier.commands.count("iptables-restore", namespace) == restores_before
+    # A rewritten chain starts counting from zero; these only went on counting.
+    before, after = counted_rules(counters_before), counted_rules(in_router(router_id, "iptables-save", "-c", "-t",
+                                                                            "nat"))
+    assert [rule for rule, _count in after] == [rule for rule, _count in before]
+    assert all(count_after >= count_before for (_rule, count_after), (_same, count_before) in zip(after, before))
+
+
+def test_a_router_no_longer_described_loses_its_namespace(lab):
+    router_id, other_id = lab.new_router_id(), lab.new_router_id()
+    gateway, internal = lab.gateway_port(), lab.interface_port()
+    first = l3.router(router_id, gateway=gateway, interfaces=[internal])
+    second = l3.router(other_id, interfaces=[l3.port(str(uuid.uuid4()), "fa:16:3e:cc:00:09", lab.internal_net,
+                                                      [("int", "10.0.0.254")],
+                                                      [l3.subnet("int", INTERNAL_CIDR, ROUTER_IP)])])
+    reports = lab.applier.sync([first, second])
+    assert reports[router_id].ok and reports[other_id].ok
+    assert applier_mod.namespace_exists(naming.router_namespace(router_id))
+    taps = [naming.tap_device(gateway["id"]), naming.tap_device(internal["id"])]
+    assert all(interface.link_info(lab.host, tap) for tap in taps)
+
+    reports = lab.applier.sync([second])
+    assert set(reports) == {router_id, other_id} and reports[router_id].namespace_removed
+    assert not applier_mod.namespace_exists(naming.router_namespace(router_id))
+    assert not [tap for tap in taps if interface.link_info(lab.host, tap)]
+
+    down = dict(second, admin_state_up=False)
+    assert lab.applier.sync([down])[other_id].namespace_removed
+    assert not applier_mod.namespace_exists(naming.router_namespace(other_id))
+
+    # An invalid description is reported and does not take a namespace away.
+    assert lab.applier.sync([first])[router_id].ok
+    broken = dict(first, gw_port=None)
+    assert "gw_port" in lab.applier.sync([broken])[router_id].errors[0]
+    assert applier_mod.namespace_exists(naming.router_namespace(router_id))
+
+
+def test_gateway_removed_and_interface_replaced(lab):
+    """Clearing the gateway unplugs qg- and drops SNAT; a new interface port replaces the old one."""
+    router_id = lab.new_router_id()
+    gateway, internal = lab.gateway_port(), lab.interface_port()
+    assert lab.apply(l3.router(router_id, gateway=gateway, interfaces=[internal])).ok
+    replacement = lab.interface_port()
+    report = lab.apply(l3.router(router_id, interfaces=[replacement]))
+    assert report.ok, report.errors
+    assert sorted(report.unplugged) == sorted([naming.router_gateway_device(gateway["id"]),
+                                               naming.router_interface_device(internal["id"])])
+    assert report.plugged == [naming.router_interface_device(replacement["id"])]
+    assert "default" not in in_router(router_id, "ip", "route")
+    save = in_router(router_id, "iptables-save", "-t", "nat")
+    assert "SNAT" not in save and "neutron-l3-agent-float-snat" in save
+    instance = lab.instance(INSTANCE1_IP, "vm1")
+    assert ping(instance, ROUTER_IP, count=3) >= 2
