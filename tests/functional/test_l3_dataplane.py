@@ -12,7 +12,6 @@ DNAT are checked without capturing packets. Nothing talks to a server.
 import contextlib
 import re
 import subprocess
-import sys
 import time
 import uuid
 
@@ -33,78 +32,6 @@ EXTERNAL_CIDR, GATEWAY_IP, OUTSIDE_IP = "203.0.113.0/24", "203.0.113.106", "203.
 FLOATING_IP = "203.0.113.101"
 INTERNAL_CIDR, ROUTER_IP = "10.0.0.0/24", "10.0.0.1"
 INSTANCE1_IP, INSTANCE2_IP = "10.0.0.6", "10.0.0.10"
-ECHO_PORT = 9000
-
-# UDP and TCP echo: answers "<name> <peer address>" and logs each peer, one per line.
-ECHO_SERVER = r"""
-import socket, sys, threading
-name, port, log = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "a", buffering=1)
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-udp.bind(("0.0.0.0", port))
-tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-tcp.bind(("0.0.0.0", port))
-tcp.listen(16)
-def serve_udp():
-    while True:
-        data, peer = udp.recvfrom(2048)
-        log.write(peer[0] + "\n")
-        try:
-            udp.sendto(("%s %s" % (name, peer[0])).encode(), peer)
-        except OSError:         # no way back to the peer: it is logged all the same
-            pass
-def serve_connection(conn, peer):
-    with conn:
-        for line in conn.makefile("rb"):
-            log.write(peer[0] + "\n")
-            conn.sendall(("%s %s\n" % (name, peer[0])).encode())
-def serve_tcp():
-    while True:
-        conn, peer = tcp.accept()
-        threading.Thread(target=serve_connection, args=(conn, peer), daemon=True).start()
-threading.Thread(target=serve_tcp, daemon=True).start()
-print("ready", flush=True)
-serve_udp()
-"""
-
-UDP_ASK = r"""
-import socket, sys
-sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sock.settimeout(float(sys.argv[3]))
-for attempt in range(3):
-    sock.sendto(b"who", (sys.argv[1], int(sys.argv[2])))
-    try:
-        print(sock.recvfrom(2048)[0].decode())
-        break
-    except socket.timeout:
-        continue
-"""
-
-# A TCP client kept open: each line on stdin is sent, each answer (or "CLOSED") printed.
-TCP_SESSION = r"""
-import socket, sys
-sock = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
-sock.settimeout(float(sys.argv[3]))
-reader = sock.makefile("rb")
-print("connected", flush=True)
-for line in sys.stdin:
-    try:
-        sock.sendall(line.encode())
-        answer = reader.readline().decode().strip()
-        print(answer or "CLOSED", flush=True)
-    except OSError as error:
-        print("CLOSED %s" % error, flush=True)
-"""
-
-
-def ns_python(namespace, script, *args, timeout=30):
-    return run("ip", "netns", "exec", namespace, sys.executable, "-c", script, *map(str, args), timeout=timeout)
-
-
-def udp_ask(namespace, address, wait=1.0):
-    """The echo server's answer ("<name> <peer seen>") to a datagram from ``namespace``, or ""."""
-    return ns_python(namespace, UDP_ASK, address, ECHO_PORT, wait).stdout.strip()
-
 
 class Lab:
     """Bridges, an outside namespace and instance namespaces, a router applier; all removed at close."""
@@ -138,10 +65,7 @@ class Lab:
 
     def echo_server(self, namespace, name):
         log = self.tmp_path / ("%s.log" % name)
-        process = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c", ECHO_SERVER, name,
-                                    str(ECHO_PORT), str(log)], stdout=subprocess.PIPE, text=True)
-        self.servers.append(process)
-        assert process.stdout.readline().strip() == "ready"
+        self.servers.append(l3.start_echo_server(namespace, name, log))
         return log
 
     # --- router descriptions ---------------------------------------------------------------
@@ -204,44 +128,7 @@ def in_router(router_id, *argv):
 
 
 def nat_listing(router_id):
-    """``iptables -t nat -L`` in the router namespace, whitespace collapsed, headers dropped."""
-    text = in_router(router_id, "iptables", "-t", "nat", "-L")
-    return [" ".join(line.split()) for line in text.splitlines()
-            if line.strip() and not line.startswith("target ")]
-
-
-# The book's listings (spec 4.4.1, 4.4.2) with its addresses in placeholders. iptables
-# prints "redir ports" (the book's 4.4.1 listing has the longer "redirect ports").
-BOOK_SNAT_LISTING = """\
-Chain PREROUTING (policy ACCEPT)
-neutron-l3-agent-PREROUTING all -- anywhere anywhere
-Chain INPUT (policy ACCEPT)
-Chain OUTPUT (policy ACCEPT)
-neutron-l3-agent-OUTPUT all -- anywhere anywhere
-Chain POSTROUTING (policy ACCEPT)
-neutron-l3-agent-POSTROUTING all -- anywhere anywhere
-neutron-postrouting-bottom all -- anywhere anywhere
-Chain neutron-l3-agent-OUTPUT (1 references)
-{output}Chain neutron-l3-agent-POSTROUTING (1 references)
-ACCEPT all -- anywhere anywhere ! ctstate DNAT
-Chain neutron-l3-agent-PREROUTING (1 references)
-REDIRECT tcp -- anywhere 169.254.169.254 tcp dpt:http redir ports 9697
-{prerouting}Chain neutron-l3-agent-float-snat (1 references)
-{float_snat}Chain neutron-l3-agent-snat (1 references)
-neutron-l3-agent-float-snat all -- anywhere anywhere
-SNAT all -- anywhere anywhere to:{gw}
-SNAT all -- anywhere anywhere mark match ! 0x2/0xffff ctstate DNAT to:{gw}
-Chain neutron-postrouting-bottom (1 references)
-neutron-l3-agent-snat all -- anywhere anywhere /* Perform source NAT on outgoing traffic. */
-"""
-
-
-def book_listing(gateway, floating=None, fixed=None):
-    fields = {"gw": gateway, "output": "", "prerouting": "", "float_snat": ""}
-    if floating:
-        fields["output"] = fields["prerouting"] = "DNAT all -- anywhere %s to:%s\n" % (floating, fixed)
-        fields["float_snat"] = "SNAT all -- %s anywhere to:%s\n" % (fixed, floating)
-    return BOOK_SNAT_LISTING.format(**fields).splitlines()
+    return l3.nat_listing(naming.router_namespace(router_id))
 
 
 def counted_rules(save_text):
@@ -281,12 +168,12 @@ def test_instance_reaches_the_outside_as_the_routers_gateway_address(lab):
     assert "default via %s dev %s proto static" % (OUTSIDE_IP, qg) in routes
     assert "198.51.100.0/24 via %s dev %s proto static" % (OUTSIDE_IP, qg) in routes
     assert in_router(router_id, "sysctl", "-n", "net.ipv4.ip_forward").strip() == "1"
-    assert nat_listing(router_id) == book_listing(GATEWAY_IP)
+    assert nat_listing(router_id) == l3.book_nat_listing(GATEWAY_IP)
 
     instance = lab.instance(INSTANCE1_IP, "vm1")
     lab.echo_server(lab.outside, "internet")
     assert ping(instance, OUTSIDE_IP, count=3) >= 2
-    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+    assert l3.udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
 
 
 def test_floating_ip_inbound_outbound_move_and_disassociation(lab):
@@ -311,32 +198,26 @@ def test_floating_ip_inbound_outbound_move_and_disassociation(lab):
     qg = naming.router_gateway_device(gateway["id"])
     assert report.announced == [(qg, FLOATING_IP)] and report.floating_ip_statuses == {l3.FIP_ID: "ACTIVE"}
     assert "%s/32" % FLOATING_IP in interface.device_addresses(naming.router_namespace(router_id), qg)
-    assert nat_listing(router_id) == book_listing(GATEWAY_IP, FLOATING_IP, INSTANCE1_IP)
+    assert nat_listing(router_id) == l3.book_nat_listing(GATEWAY_IP, FLOATING_IP, INSTANCE1_IP)
     wait_for(lambda: gateway["mac_address"] in run("ip", "-n", lab.outside, "neigh", "show", FLOATING_IP).stdout,
              "the outside learns the floating IP's MAC from the gratuitous ARP")
 
     # In: reaches vm1, which sees the real client address (no SNAT inbound). Out: vm1 leaves as
     # its floating IP, vm2 (none) as the gateway address.
-    assert udp_ask(lab.outside, FLOATING_IP) == "vm1 %s" % OUTSIDE_IP
-    assert udp_ask(vm1, OUTSIDE_IP) == "internet %s" % FLOATING_IP
-    assert udp_ask(vm2, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+    assert l3.udp_ask(lab.outside, FLOATING_IP) == "vm1 %s" % OUTSIDE_IP
+    assert l3.udp_ask(vm1, OUTSIDE_IP) == "internet %s" % FLOATING_IP
+    assert l3.udp_ask(vm2, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
 
-    session = subprocess.Popen(["ip", "netns", "exec", lab.outside, sys.executable, "-c", TCP_SESSION, FLOATING_IP,
-                                str(ECHO_PORT), "3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    session = l3.start_tcp_session(lab.outside, FLOATING_IP)
     try:
-        assert session.stdout.readline().strip() == "connected"
-        session.stdin.write("hello\n")
-        session.stdin.flush()
-        assert session.stdout.readline().strip() == "vm1 %s" % OUTSIDE_IP
+        assert l3.session_say(session) == "vm1 %s" % OUTSIDE_IP
         flows = in_router(router_id, "conntrack", "-L", "-d", FLOATING_IP)
         assert "dst=%s" % FLOATING_IP in flows and "src=%s" % INSTANCE1_IP in flows
 
         moved = lab.apply(with_fip(INSTANCE2_IP, "p2"))
         # The old connection no longer reaches vm1: its next segment is translated afresh, to vm2,
         # which knows no such connection.
-        session.stdin.write("again\n")
-        session.stdin.flush()
-        assert not session.stdout.readline().startswith("vm1")
+        assert not l3.session_say(session, "again").startswith("vm1")
         assert "src=%s" % INSTANCE1_IP not in run("ip", "netns", "exec", naming.router_namespace(router_id),
                                                   "conntrack", "-L", check=False).stdout
     finally:
@@ -344,15 +225,15 @@ def test_floating_ip_inbound_outbound_move_and_disassociation(lab):
         session.wait()
     assert moved.ok and moved.conntrack_cut == [FLOATING_IP] and moved.announced == []
     assert moved.restored_tables == ["nat"]
-    assert nat_listing(router_id) == book_listing(GATEWAY_IP, FLOATING_IP, INSTANCE2_IP)
-    assert udp_ask(lab.outside, FLOATING_IP) == "vm2 %s" % OUTSIDE_IP
-    assert udp_ask(vm1, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+    assert nat_listing(router_id) == l3.book_nat_listing(GATEWAY_IP, FLOATING_IP, INSTANCE2_IP)
+    assert l3.udp_ask(lab.outside, FLOATING_IP) == "vm2 %s" % OUTSIDE_IP
+    assert l3.udp_ask(vm1, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
 
     gone = lab.apply(with_fip(None, None))
     assert gone.ok and gone.conntrack_cut == [FLOATING_IP]
     assert "%s/32" % FLOATING_IP not in interface.device_addresses(naming.router_namespace(router_id), qg)
-    assert nat_listing(router_id) == book_listing(GATEWAY_IP)
-    assert udp_ask(lab.outside, FLOATING_IP, wait=0.5) == ""
+    assert nat_listing(router_id) == l3.book_nat_listing(GATEWAY_IP)
+    assert l3.udp_ask(lab.outside, FLOATING_IP, wait=0.5) == ""
 
 
 def test_enable_snat_false_lets_fixed_addresses_out_unchanged(lab):
@@ -362,7 +243,7 @@ def test_enable_snat_false_lets_fixed_addresses_out_unchanged(lab):
     instance = lab.instance(INSTANCE1_IP, "vm1")
     log = lab.echo_server(lab.outside, "internet")
     assert lab.apply(l3.router(router_id, gateway=gateway, interfaces=[internal])).ok
-    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
+    assert l3.udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP
 
     report = lab.apply(l3.router(router_id, gateway=gateway, interfaces=[internal], enable_snat=False))
     assert report.ok and report.restored_tables == ["nat"] and report.netlink_writes == 0
@@ -371,10 +252,10 @@ def test_enable_snat_false_lets_fixed_addresses_out_unchanged(lab):
     assert "SNAT all -- anywhere anywhere mark match ! 0x2/0xffff ctstate DNAT to:%s" % GATEWAY_IP in listing
     # The first flow's conntrack entry still carries the old translation: start a new one.
     run("ip", "netns", "exec", naming.router_namespace(router_id), "conntrack", "-F", check=False)
-    assert udp_ask(instance, OUTSIDE_IP, wait=0.5) == ""          # the outside has no way back
+    assert l3.udp_ask(instance, OUTSIDE_IP, wait=0.5) == ""          # the outside has no way back
     assert INSTANCE1_IP in log.read_text().split()                # but saw the fixed address
     run("ip", "-n", lab.outside, "route", "add", INTERNAL_CIDR, "via", GATEWAY_IP)
-    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % INSTANCE1_IP
+    assert l3.udp_ask(instance, OUTSIDE_IP) == "internet %s" % INSTANCE1_IP
     assert ping(naming.router_namespace(router_id), OUTSIDE_IP, count=2) >= 1
 
 
@@ -388,7 +269,7 @@ def test_applying_the_same_description_twice_changes_nothing(lab):
     assert lab.apply(description).ok
     instance = lab.instance(INSTANCE2_IP, "vm2")
     lab.echo_server(lab.outside, "internet")
-    assert udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP     # counts on the SNAT rule
+    assert l3.udp_ask(instance, OUTSIDE_IP) == "internet %s" % GATEWAY_IP     # counts on the SNAT rule
     namespace = naming.router_namespace(router_id)
     counters_before = in_router(router_id, "iptables-save", "-c", "-t", "nat")
     assert re.search(r"\[[1-9]\d*:\d+\] -A neutron-l3-agent-snat -o ", counters_before)

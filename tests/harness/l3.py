@@ -7,6 +7,10 @@ interface 192.168.200.1 on PROJECT_NET, optionally the floating IP
 The builders take other addresses so functional tests can make their own.
 """
 import copy
+import subprocess
+import sys
+
+from harness.multihost import run
 
 ROUTER_ID = "9ef2eede-4a55-4f64-b8be-4b07a43ec373"
 PROJECT_ID = "9233b6b4f6a54386af63c0a7b8f043c2"
@@ -76,3 +80,145 @@ def book_router(fixed_ip=None, enable_snat=True, routes=()):
         fips = (floating_ip("10.30.0.101", fixed_ip, instance_port),)
     return router(gateway=book_gateway(), interfaces=[book_interface()], floating_ips=fips,
                   enable_snat=enable_snat, routes=routes)
+
+
+# --- packets between namespaces ---------------------------------------------------------------
+
+ECHO_PORT = 9000
+
+# UDP and TCP echo: answers "<name> <peer address>" and logs each peer, one per line.
+ECHO_SERVER = r"""
+import socket, sys, threading
+name, port, log = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "a", buffering=1)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("0.0.0.0", port))
+tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp.bind(("0.0.0.0", port))
+tcp.listen(16)
+def serve_udp():
+    while True:
+        data, peer = udp.recvfrom(2048)
+        log.write(peer[0] + "\n")
+        try:
+            udp.sendto(("%s %s" % (name, peer[0])).encode(), peer)
+        except OSError:         # no way back to the peer: it is logged all the same
+            pass
+def serve_connection(conn, peer):
+    with conn:
+        for line in conn.makefile("rb"):
+            log.write(peer[0] + "\n")
+            conn.sendall(("%s %s\n" % (name, peer[0])).encode())
+def serve_tcp():
+    while True:
+        conn, peer = tcp.accept()
+        threading.Thread(target=serve_connection, args=(conn, peer), daemon=True).start()
+threading.Thread(target=serve_tcp, daemon=True).start()
+print("ready", flush=True)
+serve_udp()
+"""
+
+UDP_ASK = r"""
+import socket, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(float(sys.argv[3]))
+for attempt in range(3):
+    sock.sendto(b"who", (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(sock.recvfrom(2048)[0].decode())
+        break
+    except socket.timeout:
+        continue
+"""
+
+# A TCP client kept open: each line on stdin is sent, each answer (or "CLOSED") printed.
+TCP_SESSION = r"""
+import socket, sys
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+sock.settimeout(float(sys.argv[3]))
+reader = sock.makefile("rb")
+print("connected", flush=True)
+for line in sys.stdin:
+    try:
+        sock.sendall(line.encode())
+        answer = reader.readline().decode().strip()
+        print(answer or "CLOSED", flush=True)
+    except OSError as error:
+        print("CLOSED %s" % error, flush=True)
+"""
+
+
+def ns_python(namespace, script, *args, timeout=30):
+    return run("ip", "netns", "exec", namespace, sys.executable, "-c", script, *map(str, args), timeout=timeout)
+
+
+def udp_ask(namespace, address, wait=1.0):
+    """The echo server's answer ("<name> <peer seen>") to a datagram from ``namespace``, or ""."""
+    return ns_python(namespace, UDP_ASK, address, ECHO_PORT, wait).stdout.strip()
+
+
+
+
+def start_echo_server(namespace, name, log_path):
+    """The echo server in ``namespace``, answering as ``name`` and logging peers to ``log_path``;
+    the caller kills the returned process."""
+    process = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c", ECHO_SERVER, name,
+                                str(ECHO_PORT), str(log_path)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def start_tcp_session(namespace, address, wait=3):
+    """A TCP connection from ``namespace`` to the echo server at ``address``, kept open: write a
+    line to its stdin, read the answer from its stdout."""
+    session = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c", TCP_SESSION, address,
+                                str(ECHO_PORT), str(wait)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert session.stdout.readline().strip() == "connected"
+    return session
+
+
+def session_say(session, text="hello"):
+    session.stdin.write(text + "\n")
+    session.stdin.flush()
+    return session.stdout.readline().strip()
+
+
+def nat_listing(namespace):
+    """``iptables -t nat -L`` in ``namespace``, whitespace collapsed, column headers dropped."""
+    text = run("ip", "netns", "exec", namespace, "iptables", "-t", "nat", "-L").stdout
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip() and not line.startswith("target ")]
+
+
+# The book's listings (spec 4.4.1, 4.4.2) with its addresses as placeholders. iptables prints
+# "redir ports" (the book's 4.4.1 listing has the longer "redirect ports").
+BOOK_NAT_LISTING = """\
+Chain PREROUTING (policy ACCEPT)
+neutron-l3-agent-PREROUTING all -- anywhere anywhere
+Chain INPUT (policy ACCEPT)
+Chain OUTPUT (policy ACCEPT)
+neutron-l3-agent-OUTPUT all -- anywhere anywhere
+Chain POSTROUTING (policy ACCEPT)
+neutron-l3-agent-POSTROUTING all -- anywhere anywhere
+neutron-postrouting-bottom all -- anywhere anywhere
+Chain neutron-l3-agent-OUTPUT (1 references)
+{output}Chain neutron-l3-agent-POSTROUTING (1 references)
+ACCEPT all -- anywhere anywhere ! ctstate DNAT
+Chain neutron-l3-agent-PREROUTING (1 references)
+REDIRECT tcp -- anywhere 169.254.169.254 tcp dpt:http redir ports 9697
+{prerouting}Chain neutron-l3-agent-float-snat (1 references)
+{float_snat}Chain neutron-l3-agent-snat (1 references)
+neutron-l3-agent-float-snat all -- anywhere anywhere
+SNAT all -- anywhere anywhere to:{gw}
+SNAT all -- anywhere anywhere mark match ! 0x2/0xffff ctstate DNAT to:{gw}
+Chain neutron-postrouting-bottom (1 references)
+neutron-l3-agent-snat all -- anywhere anywhere /* Perform source NAT on outgoing traffic. */
+"""
+
+
+def book_nat_listing(gateway, floating=None, fixed=None):
+    """The book's listing for gateway address ``gateway`` (and one floating IP)."""
+    fields = {"gw": gateway, "output": "", "prerouting": "", "float_snat": ""}
+    if floating:
+        fields["output"] = fields["prerouting"] = "DNAT all -- anywhere %s to:%s\n" % (floating, fixed)
+        fields["float_snat"] = "SNAT all -- %s anywhere to:%s\n" % (fixed, floating)
+    return BOOK_NAT_LISTING.format(**fields).splitlines()
