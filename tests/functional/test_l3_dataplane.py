@@ -10,8 +10,14 @@ gateway). UDP/TCP echo servers report the peer address they saw, so SNAT and
 DNAT are checked without capturing packets. Nothing talks to a server.
 """
 import contextlib
+import json
+import os
 import re
+import shutil
+import socketserver
 import subprocess
+import tempfile
+import threading
 import time
 import uuid
 
@@ -22,6 +28,7 @@ from harness import l3, system
 from harness.multihost import ping, run
 from netweave.core import naming
 from netweave.core.agent import interface
+from netweave.core.agent.metadata import proxy as metadata_proxy
 from netweave.service_plugins.router.agent import applier as applier_mod
 from netweave.service_plugins.router.agent import interfaces, router_info
 from netweave.service_plugins.router.agent.settings import DataplaneSettings
@@ -36,7 +43,7 @@ INSTANCE1_IP, INSTANCE2_IP = "10.0.0.6", "10.0.0.10"
 class Lab:
     """Bridges, an outside namespace and instance namespaces, a router applier; all removed at close."""
 
-    def __init__(self, tmp_path, settings=None):
+    def __init__(self, tmp_path, settings=None, metadata_proxy=None):
         self.tmp_path = tmp_path
         self.dh = dh.Lab("nwl3")
         self.host = self.dh.host()
@@ -47,7 +54,7 @@ class Lab:
         self.servers = []
         self.applier = applier_mod.RouterApplier(
             interfaces.RouterPlugging(interface.BridgeInterfaceDriver, host_namespace=self.host),
-            settings or DataplaneSettings())
+            settings or DataplaneSettings(), metadata_proxy=metadata_proxy)
         self.outside = self.dh.instance("fa:16:3e:aa:00:01", self.external_bridge, suffix="out")
         self._address(self.outside, OUTSIDE_IP + "/24")
 
@@ -340,3 +347,73 @@ def test_gateway_removed_and_interface_replaced(lab):
     assert "SNAT" not in save and "neutron-l3-agent-float-snat" in save
     instance = lab.instance(INSTANCE1_IP, "vm1")
     assert ping(instance, ROUTER_IP, count=3) >= 2
+
+
+class HeaderEcho(socketserver.StreamRequestHandler):
+    """Stands for the metadata agent behind the proxy's unix socket: answers with the headers it got."""
+
+    def handle(self):
+        headers = {}
+        self.rfile.readline()
+        while True:
+            line = self.rfile.readline().decode("latin-1").rstrip("\r\n")
+            if not line:
+                break
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = json.dumps(headers).encode()
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+@pytest.mark.system("haproxy", "curl")
+def test_metadata_requests_are_redirected_to_the_routers_proxy(tmp_path):
+    """T10: 169.254.169.254:80 from an instance reaches the router's haproxy on 9697, which names
+    the router; 9697 itself is closed to instances; the proxy goes with the router."""
+    system.require_root()
+    state_path = tempfile.mkdtemp(prefix="nwl3md-")
+    socket_path = os.path.join(state_path, "metadata_proxy")
+    echo = socketserver.ThreadingUnixStreamServer(socket_path, HeaderEcho)
+    os.chmod(socket_path, 0o666)
+    threading.Thread(target=echo.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    proxy = metadata_proxy.NamespaceProxy(state_path, socket_path)
+    lab = Lab(tmp_path, metadata_proxy=proxy)
+    try:
+        router_id = lab.new_router_id()
+        description = l3.router(router_id, gateway=lab.gateway_port(), interfaces=[lab.interface_port()])
+        assert lab.apply(description).ok
+        assert proxy.active(router_id)
+        pid = proxy.pid(router_id)
+        assert not lab.applier.apply(router_info.parse_router(description)).changed
+        assert proxy.pid(router_id) == pid                       # left running, not restarted
+        instance = lab.instance(INSTANCE1_IP, "vm1")
+
+        def curl(url):
+            return run("ip", "netns", "exec", instance, "curl", "-s", "--max-time", "3", url, check=False)
+
+        answer = dh.wait_for(lambda: curl("http://169.254.169.254/latest/meta-data/").stdout,
+                             "the metadata proxy answers", timeout=15)
+        headers = json.loads(answer)
+        assert headers["x-neutron-router-id"] == router_id
+        assert headers["x-forwarded-for"] == INSTANCE1_IP
+        assert curl("http://%s:9697/" % ROUTER_IP).returncode != 0    # only redirected requests get in
+
+        assert lab.applier.remove(router_id).namespace_removed
+        assert not proxy.active(router_id) and not os.path.exists(proxy.config_path(router_id))
+
+        # enable_metadata_proxy = False: neither the rules nor the proxy.
+        lab.applier = applier_mod.RouterApplier(lab.applier.plugging, DataplaneSettings(enable_metadata_proxy=False),
+                                                metadata_proxy=proxy)
+        other_id = lab.new_router_id()
+        assert lab.apply(l3.router(other_id, gateway=lab.gateway_port(), interfaces=[lab.interface_port()])).ok
+        assert not proxy.active(other_id)
+        assert not [line for line in nat_listing(other_id) if "169.254.169.254" in line]
+        assert "9697" not in in_router(other_id, "iptables-save")
+    finally:
+        lab.close()
+        with contextlib.suppress(Exception):
+            for router_id in lab.router_ids:
+                proxy.stop(router_id)
+        echo.shutdown()
+        echo.server_close()
+        shutil.rmtree(state_path, ignore_errors=True)

@@ -13,15 +13,17 @@ One ``apply(router)`` pass:
    iptables-save showed) and run one ``iptables-restore --noflush`` per changed
    table;
 5. cut the conntrack flows of floating IPs whose mapping changed or went;
-6. send gratuitous ARP for IPv4 addresses newly on qg-.
+6. send gratuitous ARP for IPv4 addresses newly on qg-;
+7. with enable_metadata_proxy and a metadata proxy given, make sure its haproxy
+   runs in the namespace on metadata_port (the REDIRECT target).
 
 Equal inputs give a pass that writes nothing: no plug, no netlink request, no
 sysctl write, no iptables-restore (the ``ApplyReport`` counts each). A failure
 of one step is recorded in the report and the rest still run; the next pass
 plans it again from the kernel's state.
 
-``remove(router_id)`` unplugs the router's devices (their host sides go too)
-and deletes the namespace. ``sync(descriptions)`` applies every described,
+``remove(router_id)`` stops the metadata proxy, unplugs the router's devices
+(their host sides go too) and deletes the namespace. ``sync(descriptions)`` applies every described,
 admin-up router and removes the namespaces of routers served before that are
 no longer described.
 """
@@ -35,6 +37,7 @@ import threading
 
 from netweave.core import naming
 from netweave.core.agent import interface, iptables_restore
+from netweave.core.agent.metadata import proxy as metadata_proxy_mod
 from netweave.service_plugins.router.agent import commands as commands_mod
 from netweave.service_plugins.router.agent import (
     conntrack,
@@ -90,12 +93,15 @@ class RouterApplier:
 
     ``plugging``: interfaces.RouterPlugging; ``settings``: settings.DataplaneSettings;
     ``commands``: commands.NamespaceCommands (a fresh one by default);
-    ``open_netlink(namespace)``: a pyroute2 IPRoute in that namespace.
+    ``open_netlink(namespace)``: a pyroute2 IPRoute in that namespace;
+    ``metadata_proxy``: a core.agent.metadata.proxy.NamespaceProxy, or None to run none.
     """
 
-    def __init__(self, plugging, settings, commands=None, open_netlink=_open_netlink, garp_count=None):
+    def __init__(self, plugging, settings, commands=None, open_netlink=_open_netlink, garp_count=None,
+                 metadata_proxy=None):
         self.plugging = plugging
         self.settings = settings
+        self.metadata_proxy = metadata_proxy
         self.commands = commands or commands_mod.NamespaceCommands()
         self.open_netlink = open_netlink
         self.garp_count = settings.send_arp_for_ha if garp_count is None else garp_count
@@ -151,6 +157,7 @@ class RouterApplier:
             gateway_device = naming.router_gateway_device(router.gateway.id) if router.gateway else None
             self._announce(garp.announcements(plan.address_additions, gateway_device), namespace, report)
             self._floating_ip_statuses(router, applied_fips, report)
+            self._metadata(router.id, namespace, report)
             if report.errors:
                 LOG.warning("Router %s applied with errors: %s", router.id, "; ".join(report.errors))
             return report
@@ -276,6 +283,18 @@ class RouterApplier:
             except OSError as error:
                 report.errors.append("gratuitous ARP for %s: %s" % (address, error))
 
+    def _metadata(self, router_id, namespace, report):
+        if self.metadata_proxy is None:
+            return
+        try:
+            if self.settings.enable_metadata_proxy:
+                self.metadata_proxy.spawn(namespace, router_id, kind=metadata_proxy_mod.KIND_ROUTER,
+                                          port=self.settings.metadata_port)
+            elif self.metadata_proxy.active(router_id):
+                self.metadata_proxy.stop(router_id)
+        except Exception as error:  # noqa: BLE001 - recorded; tried again next pass
+            report.errors.append("metadata proxy: %s" % error)
+
     @staticmethod
     def _floating_ip_statuses(router, applied_fips, report):
         """ACTIVE when the /32 went onto qg- and the nat table maps it; ERROR otherwise; DOWN
@@ -308,6 +327,11 @@ class RouterApplier:
         with self._lock:
             report = ApplyReport(router_id=router_id)
             namespace = naming.router_namespace(router_id)
+            if self.metadata_proxy is not None:
+                try:
+                    self.metadata_proxy.stop(router_id)
+                except Exception as error:  # noqa: BLE001 - the namespace goes anyway
+                    report.errors.append("metadata proxy: %s" % error)
             if namespace_exists(namespace):
                 ipr = self.open_netlink(namespace)
                 try:
