@@ -115,3 +115,22 @@ def test_garp_frame_is_an_unsolicited_arp_request():
     assert frame[12:14] == b"\x08\x06" and frame[20:22] == b"\x00\x01"            # ARP, request
     assert frame[28:32] == frame[38:42] == bytes([10, 30, 0, 101])                 # sender IP == target IP
     assert garp.announcements([(QG, "2001:db8::1/128"), (QR, "192.168.200.1/24")], QG) == []
+
+
+def test_floating_ip_status_is_error_unless_qg_holds_it_and_nat_maps_it():
+    from netweave.service_plugins.router.agent import applier
+
+    router = router_info.parse_router(l3.book_router(fixed_ip="192.168.200.6"))
+    spec = namespace_plan.desired(router, SETTINGS)
+    mapped = {"10.30.0.101": "192.168.200.6"}
+
+    def status(plan, applied, errors=()):
+        report = applier.ApplyReport(router_id=router.id, errors=list(errors))
+        applier.RouterApplier._floating_ip_statuses(router, plan, applied, report)
+        return report.floating_ip_statuses[l3.FIP_ID]
+
+    assert status(namespace_plan.plan(spec, kernel_of(spec)), mapped) == "ACTIVE"
+    assert status(namespace_plan.plan(spec, kernel_state.ABSENT), mapped) == "ERROR"       # qg- not plugged
+    assert status(namespace_plan.plan(spec, kernel_of(spec)), None) == "ERROR"             # nat not written
+    assert status(namespace_plan.plan(spec, kernel_of(spec)), mapped,
+                  ["addr add 10.30.0.101/32 dev %s: EEXIST" % QG]) == "ERROR"

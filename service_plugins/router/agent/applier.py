@@ -156,7 +156,7 @@ class RouterApplier:
             applied_fips = self._apply_tables(router, namespace, report)
             gateway_device = naming.router_gateway_device(router.gateway.id) if router.gateway else None
             self._announce(garp.announcements(plan.address_additions, gateway_device), namespace, report)
-            self._floating_ip_statuses(router, applied_fips, report)
+            self._floating_ip_statuses(router, plan, applied_fips, report)
             self._metadata(router.id, namespace, report)
             if report.errors:
                 LOG.warning("Router %s applied with errors: %s", router.id, "; ".join(report.errors))
@@ -296,12 +296,15 @@ class RouterApplier:
             report.errors.append("metadata proxy: %s" % error)
 
     @staticmethod
-    def _floating_ip_statuses(router, applied_fips, report):
-        """ACTIVE when the /32 went onto qg- and the nat table maps it; ERROR otherwise; DOWN
-        for described floating IPs that are not associated."""
+    def _floating_ip_statuses(router, plan, applied_fips, report):
+        """ACTIVE when qg- exists, the /32 went onto it and the nat table maps it; ERROR
+        otherwise; DOWN for described floating IPs that are not associated."""
+        unplugged = {device.name for device in plan.plug}
+        gateway_device = naming.router_gateway_device(router.gateway.id) if router.gateway else None
         for fip in router.associated_floating_ips():
             cidr = "%s/32" % fip.floating_ip_address
-            addressed = router.gateway is not None and not any(cidr in error for error in report.errors)
+            addressed = gateway_device is not None and gateway_device not in unplugged \
+                and not any(cidr in error for error in report.errors)
             natted = applied_fips is not None and applied_fips.get(fip.floating_ip_address) == fip.fixed_ip_address
             report.floating_ip_statuses[fip.id] = FIP_ACTIVE if addressed and natted else FIP_ERROR
         for fip in router.floating_ips:
@@ -360,31 +363,37 @@ class RouterApplier:
                 helper.wait()
         self._reap_helpers()
 
-    def sync(self, descriptions, scan=False):
-        """Apply every description (sync_routers entries); remove routers served before (and,
-        with ``scan``, any qrouter- namespace on the host) that are not described or are admin
-        down. Returns {router id: ApplyReport}; an invalid description is reported and its
-        namespace left as it is."""
+    def serve(self, data):
+        """Apply one sync_routers entry, or remove its router when it is admin down. An invalid
+        description is refused whole: reported, and its namespace left as it is. Returns the
+        ApplyReport, or None for an entry without a usable id."""
         with self._lock:
-            reports, keep = {}, set()
+            try:
+                router = router_info.parse_router(data)
+            except router_info.InvalidRouter as error:
+                LOG.error("Router description refused: %s", error)
+                router_id = data.get("id") if isinstance(data, dict) else None
+                if not isinstance(router_id, str):
+                    return None
+                return ApplyReport(router_id=router_id, errors=[str(error)])
+            if not router.admin_state_up:
+                return self.remove(router.id)
+            return self.apply(router)
+
+    def sync(self, descriptions, scan=False):
+        """Serve every description (sync_routers entries); remove routers served before (and,
+        with ``scan``, any qrouter- namespace on the host) that are not described.
+        Returns {router id: ApplyReport}."""
+        with self._lock:
+            reports = {}
             for data in descriptions:
-                try:
-                    router = router_info.parse_router(data)
-                except router_info.InvalidRouter as error:
-                    router_id = data.get("id") if isinstance(data, dict) else None
-                    if isinstance(router_id, str):
-                        keep.add(router_id)
-                        reports[router_id] = ApplyReport(router_id=router_id, errors=[str(error)])
-                    LOG.error("Router description refused: %s", error)
-                    continue
-                if not router.admin_state_up:
-                    continue
-                keep.add(router.id)
-                reports[router.id] = self.apply(router)
+                report = self.serve(data)
+                if report is not None:
+                    reports[report.router_id] = report
             stale = set(self.served)
             if scan:
                 stale |= set(self.hosted_router_ids())
-            for router_id in sorted(stale - keep):
+            for router_id in sorted(stale - set(reports)):
                 reports[router_id] = self.remove(router_id)
             return reports
 
