@@ -282,6 +282,9 @@ def test_applying_the_same_description_twice_changes_nothing(lab):
     assert re.search(r"\[[1-9]\d*:\d+\] -A neutron-l3-agent-snat -o ", counters_before)
     restores_before = lab.applier.commands.count("iptables-restore", namespace)
 
+    # The kernel's own changes (IPv6 duplicate address detection ending) must not be taken for ours.
+    wait_for(lambda: not run("ip", "-n", namespace, "-6", "addr", "show", "tentative").stdout.strip(),
+             "duplicate address detection to end")
     monitor = subprocess.Popen(["ip", "-n", namespace, "monitor", "link", "address", "route"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
