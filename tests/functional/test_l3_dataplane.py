@@ -351,6 +351,17 @@ def test_gateway_removed_and_interface_replaced(lab):
     instance = lab.instance(INSTANCE1_IP, "vm1")
     assert ping(instance, ROUTER_IP, count=3) >= 2
 
+    # Drift on both ends of the veth is repaired through the interface driver.
+    qr, tap = naming.router_interface_device(replacement["id"]), naming.tap_device(replacement["id"])
+    namespace = naming.router_namespace(router_id)
+    run("ip", "-n", namespace, "link", "set", qr, "mtu", "1400", "down")
+    run("ip", "-n", lab.host, "link", "set", tap, "mtu", "1400")
+    repaired = lab.apply(l3.router(router_id, interfaces=[replacement]))
+    assert repaired.ok and repaired.repaired == [qr] and not repaired.plugged
+    assert interface.link_info(namespace, qr)["mtu"] == 1500 and interface.link_info(namespace, qr)["up"]
+    assert interface.link_info(lab.host, tap)["mtu"] == 1500
+    assert ping(instance, ROUTER_IP, count=3) >= 2
+
 
 class HeaderEcho(socketserver.StreamRequestHandler):
     """Stands for the metadata agent behind the proxy's unix socket: answers with the headers it got."""

@@ -5,9 +5,10 @@ One ``apply(router)`` pass:
 1. read the namespace: links, addresses and routes over one pyroute2 socket,
    the sysctls with one ``sysctl`` and the tables with one ``iptables-save``;
 2. plan devices (namespace_plan.plan); create the namespace, unplug devices no
-   longer described and plug missing ones through the interface driver; when
-   that changed anything, read the links again and plan once more;
-3. apply the netlink changes (links, addresses, routes) over one socket, and
+   longer described, plug missing ones and plug again those whose MAC, MTU or
+   state drifted, all through the interface driver; when that changed
+   anything, read the namespace again and plan once more;
+3. apply the netlink changes (addresses, routes) over one socket, and
    the changed sysctls with one ``sysctl -w``;
 4. diff the nat/mangle/filter tables (iptables_rules.render against what
    iptables-save showed) and run one ``iptables-restore --noflush`` per changed
@@ -60,6 +61,7 @@ class ApplyReport:
     namespace_created: bool = False
     namespace_removed: bool = False
     plugged: list = dataclasses.field(default_factory=list)
+    repaired: list = dataclasses.field(default_factory=list)       # plugged again: MAC, MTU or state
     unplugged: list = dataclasses.field(default_factory=list)
     netlink_writes: int = 0
     sysctl_writes: int = 0
@@ -75,7 +77,8 @@ class ApplyReport:
 
     @property
     def changed(self):
-        return bool(self.namespace_created or self.namespace_removed or self.plugged or self.unplugged
+        return bool(self.namespace_created or self.namespace_removed or self.plugged or self.repaired
+                    or self.unplugged
                     or self.netlink_writes or self.sysctl_writes or self.restored_tables or self.conntrack_cut)
 
 
@@ -172,12 +175,13 @@ class RouterApplier:
                 report.unplugged.append(name)
             except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
                 report.errors.append("unplug %s: %s" % (name, error))
-        for device in plan.plug:
-            try:
-                self.plugging.plug(device, namespace)
-                report.plugged.append(device.name)
-            except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
-                report.errors.append("plug %s: %s" % (device.name, error))
+        for devices, done in ((plan.plug, report.plugged), (plan.repair, report.repaired)):
+            for device in devices:
+                try:
+                    self.plugging.plug(device, namespace)
+                    done.append(device.name)
+                except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
+                    report.errors.append("plug %s: %s" % (device.name, error))
 
     def _apply_netlink(self, plan, namespace, report):
         if not plan.netlink_writes:
@@ -201,16 +205,6 @@ class RouterApplier:
                 except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
                     report.errors.append("%s: %s" % (what, error))
 
-            for change in plan.link_changes:
-                fields = {}
-                if change.mtu:
-                    fields["mtu"] = change.mtu
-                if change.mac_address:
-                    fields["address"] = change.mac_address
-                if change.up:
-                    fields["state"] = "up"
-                attempt("link set %s" % change.device,
-                        lambda change=change, fields=fields: ipr.link("set", index=lookup(change.device), **fields))
             for device, cidr in plan.address_removals:
                 ip = ipaddress.ip_interface(cidr)
                 attempt("addr del %s dev %s" % (cidr, device),

@@ -1,9 +1,10 @@
 """Devices, addresses, routes and sysctls of a qrouter- namespace: desired state and the diff.
 
 ``desired(router, settings)`` is what the namespace must hold for a Router;
-``plan(desired, state)`` compares it with a ``NamespaceState`` (kernel_state.read)
-and returns a ``NamespacePlan``: what to plug and unplug through the interface
-driver, and the netlink changes for the devices that exist. Both are pure.
+``plan(desired, state)`` compares it with a ``NamespaceState`` (kernel_state)
+and returns a ``NamespacePlan``: what to plug, repair and unplug through the
+interface driver, and the netlink changes (addresses, routes) for the devices
+that exist. Both are pure.
 
 What the namespace holds (spec section 4, T4):
 - ``qg-<gw port[:11]>`` with the gateway port's fixed IPs (ip/prefixlen) and every
@@ -131,20 +132,13 @@ def _default_routes(gateway, device):
 # --- the diff ----------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class LinkChange:
-    device: str
-    mtu: object = None          # new MTU or None
-    mac_address: object = None  # new MAC or None
-    up: bool = False            # bring it up
-
-
 @dataclasses.dataclass
 class NamespacePlan:
     create_namespace: bool = False
     unplug: list = dataclasses.field(default_factory=list)          # [device name]
-    plug: list = dataclasses.field(default_factory=list)            # [DeviceSpec]
-    link_changes: list = dataclasses.field(default_factory=list)    # [LinkChange]
+    plug: list = dataclasses.field(default_factory=list)            # [DeviceSpec] missing
+    repair: list = dataclasses.field(default_factory=list)          # [DeviceSpec] with another MAC or
+                                                                    # MTU, or down: plugged again
     address_removals: list = dataclasses.field(default_factory=list)  # [(device, cidr)]
     address_additions: list = dataclasses.field(default_factory=list)
     route_removals: list = dataclasses.field(default_factory=list)    # [RouteSpec as the kernel has it]
@@ -153,12 +147,12 @@ class NamespacePlan:
 
     @property
     def devices_change(self):
-        return bool(self.create_namespace or self.unplug or self.plug)
+        return bool(self.create_namespace or self.unplug or self.plug or self.repair)
 
     @property
     def netlink_writes(self):
-        return (len(self.link_changes) + len(self.address_removals) + len(self.address_additions)
-                + len(self.route_removals) + len(self.route_additions))
+        return (len(self.address_removals) + len(self.address_additions) + len(self.route_removals)
+                + len(self.route_additions))
 
     @property
     def empty(self):
@@ -181,11 +175,9 @@ def plan(spec, state):
         if link is None:
             result.plug.append(device)
             continue
-        change = LinkChange(device=name, mtu=device.mtu if link.mtu != device.mtu else None,
-                            mac_address=device.mac_address if link.mac_address != device.mac_address else None,
-                            up=not link.up)
-        if change.mtu or change.mac_address or change.up:
-            result.link_changes.append(change)
+        if link.mac_address != device.mac_address or link.mtu != device.mtu or not link.up:
+            # The interface driver repairs both ends (a veth's host side has the MTU too).
+            result.repair.append(device)
         have = {_canonical(cidr) for cidr in state.addresses.get(name, ())}
         want = [_canonical(cidr) for cidr in device.addresses]
         result.address_removals += [(name, cidr) for cidr in sorted(have - set(want))]
