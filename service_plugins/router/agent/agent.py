@@ -32,7 +32,8 @@ class L3Agent:
     """``plugin_api``: rpc.L3PluginApi; ``applier``: applier.RouterApplier."""
 
     def __init__(self, host, plugin_api, context, applier, configurations=None, handle_internal_only_routers=True,
-                 resync_interval=300, error_resync_delay=5, availability_zone="nova", clock=time.monotonic):
+                 resync_interval=300, error_resync_delay=5, availability_zone="nova", remove_stale_namespaces=True,
+                 clock=time.monotonic):
         self.host = host
         self.plugin_api = plugin_api
         self.context = context
@@ -50,7 +51,7 @@ class L3Agent:
         self._changed, self._gone = set(), set()
         self._lock = threading.Lock()
         self._resync_reason = "agent start"
-        self._scanned = False
+        self._scanned = not remove_stale_namespaces
         self._last_full = None
         self._wake = threading.Event()
         self._stopped = threading.Event()

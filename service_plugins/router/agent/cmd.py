@@ -29,8 +29,10 @@ cli_opts = [
 ]
 
 
-def build(conf, transport=None):
-    """The agent and what must be started and stopped around it."""
+def build(conf, transport=None, remove_stale_namespaces=True):
+    """The agent and what must be started and stopped around it. ``transport``: an
+    oslo.messaging transport to use instead of transport_url's; ``remove_stale_namespaces``:
+    whether the first full sync removes qrouter- namespaces of routers not described."""
     from netweave.core import context
     from netweave.core.agent import external_process, state_reporter
     from netweave.core.agent import rpc as agent_rpc
@@ -63,7 +65,7 @@ def build(conf, transport=None):
                         "gateway_external_network_id": ""},
         handle_internal_only_routers=conf.handle_internal_only_routers,
         resync_interval=conf.agent.resync_interval, error_resync_delay=conf.resync_interval,
-        availability_zone=conf.agent.availability_zone)
+        availability_zone=conf.agent.availability_zone, remove_stale_namespaces=remove_stale_namespaces)
     consumers = servers.RpcServers(transport, {topics.L3_AGENT: [l3_rpc.L3Notifications(agent)]}, conf.host)
     reporter = state_reporter.StateReporter(agent_rpc.StateReportApi(transport), admin, agent.agent_state,
                                             conf.agent.report_interval, on_resync=agent.request_resync)
