@@ -114,14 +114,11 @@ class RouterApplier:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def read_state(self, namespace, sysctl_keys):
+    def read_state(self, namespace, sysctl_keys, netlink):
+        """The NamespaceState of ``namespace``; ``netlink``: the pass's NetlinkSession."""
         if not namespace_exists(namespace):
             return kernel_state.ABSENT
-        ipr = self.open_netlink(namespace)
-        try:
-            links, addresses, routes = kernel_state.read_netlink(ipr)
-        finally:
-            ipr.close()
+        links, addresses, routes = kernel_state.read_netlink(netlink.socket())
         sysctls = {}
         if sysctl_keys:
             result = self.commands.run(namespace, "sysctl", "-e", *sorted(sysctl_keys), check=False)
@@ -147,14 +144,18 @@ class RouterApplier:
             report = ApplyReport(router_id=router.id)
             spec = namespace_plan.desired(router, self.settings)
             namespace = spec.namespace
-            state = self.read_state(namespace, spec.sysctls)
-            plan = namespace_plan.plan(spec, state)
-            if plan.devices_change:
-                self._apply_devices(plan, namespace, report)
-                state = self.read_state(namespace, spec.sysctls)
+            netlink = NetlinkSession(self.open_netlink, namespace)
+            try:
+                state = self.read_state(namespace, spec.sysctls, netlink)
                 plan = namespace_plan.plan(spec, state)
-            self.served.add(router.id)
-            self._apply_netlink(plan, namespace, report)
+                if plan.devices_change:
+                    self._apply_devices(plan, namespace, report)
+                    state = self.read_state(namespace, spec.sysctls, netlink)
+                    plan = namespace_plan.plan(spec, state)
+                self.served.add(router.id)
+                self._apply_netlink(plan, state, netlink, report)
+            finally:
+                netlink.close()
             self._apply_sysctls(plan, namespace, report)
             applied_fips = self._apply_tables(router, namespace, report)
             gateway_device = naming.router_gateway_device(router.gateway.id) if router.gateway else None
@@ -183,44 +184,34 @@ class RouterApplier:
                 except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
                     report.errors.append("plug %s: %s" % (device.name, error))
 
-    def _apply_netlink(self, plan, namespace, report):
+    @staticmethod
+    def _apply_netlink(plan, state, netlink, report):
+        """The address and route changes, one request each over the pass's socket; devices by
+        the index the read found."""
         if not plan.netlink_writes:
             return
-        ipr = self.open_netlink(namespace)
-        try:
-            index = {}
+        ipr = netlink.socket()
 
-            def lookup(name):
-                if name not in index:
-                    found = ipr.link_lookup(ifname=name)
-                    if not found:
-                        raise LookupError("device %s does not exist" % name)
-                    index[name] = found[0]
-                return index[name]
+        def index(name):
+            link = state.links.get(name)
+            if link is None:
+                raise LookupError("device %s does not exist" % name)
+            return link.index
 
-            def attempt(what, call):
-                try:
-                    call()
-                    report.netlink_writes += 1
-                except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
-                    report.errors.append("%s: %s" % (what, error))
-
-            for device, cidr in plan.address_removals:
-                ip = ipaddress.ip_interface(cidr)
-                attempt("addr del %s dev %s" % (cidr, device),
-                        lambda device=device, ip=ip: ipr.addr("del", index=lookup(device), address=str(ip.ip),
-                                                              prefixlen=ip.network.prefixlen))
-            for device, cidr in plan.address_additions:
-                attempt("addr add %s dev %s" % (cidr, device),
-                        lambda device=device, cidr=cidr: ipr.addr("add", index=lookup(device), **_address_fields(cidr)))
-            for route in plan.route_removals:
-                attempt("route del %s" % route.destination,
-                        lambda route=route: ipr.route("del", **_route_fields(route, lookup)))
-            for route in plan.route_additions:
-                attempt("route replace %s via %s" % (route.destination, route.gateway),
-                        lambda route=route: ipr.route("replace", **_route_fields(route, lookup)))
-        finally:
-            ipr.close()
+        requests = [("addr del %s dev %s" % (cidr, device), _address_request(ipr, "del", device, cidr, index))
+                    for device, cidr in plan.address_removals]
+        requests += [("addr add %s dev %s" % (cidr, device), _address_request(ipr, "add", device, cidr, index))
+                     for device, cidr in plan.address_additions]
+        requests += [("route del %s" % route.destination, _route_request(ipr, "del", route, index))
+                     for route in plan.route_removals]
+        requests += [("route replace %s via %s" % (route.destination, route.gateway),
+                      _route_request(ipr, "replace", route, index)) for route in plan.route_additions]
+        for what, request in requests:
+            try:
+                request()
+                report.netlink_writes += 1
+            except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
+                report.errors.append("%s: %s" % (what, error))
 
     def _apply_sysctls(self, plan, namespace, report):
         if not plan.sysctls:
@@ -399,6 +390,36 @@ class RouterApplier:
         except FileNotFoundError:
             return []
         return sorted(filter(None, (naming.router_id_of_namespace(name) for name in names)))
+
+
+class NetlinkSession:
+    """The one pyroute2 socket of a pass in a namespace, opened when first needed (the
+    namespace may only exist once the pass made it)."""
+
+    def __init__(self, open_netlink, namespace):
+        self._open, self.namespace, self._ipr = open_netlink, namespace, None
+
+    def socket(self):
+        if self._ipr is None:
+            self._ipr = self._open(self.namespace)
+        return self._ipr
+
+    def close(self):
+        if self._ipr is not None:
+            self._ipr.close()
+            self._ipr = None
+
+
+def _address_request(ipr, command, device, cidr, index):
+    """One addr request, run later: a missing device is then an error of that request alone."""
+    fields = _address_fields(cidr)
+    if command == "del":
+        fields.pop("broadcast", None)
+    return lambda: ipr.addr(command, index=index(device), **fields)
+
+
+def _route_request(ipr, command, route, index):
+    return lambda: ipr.route(command, **_route_fields(route, index))
 
 
 def _address_fields(cidr):
