@@ -44,7 +44,7 @@ class NamespaceCommands:
         """Start a short-lived helper without waiting for it; the caller reaps it."""
         self.history.append((namespace, list(args), None))
         return subprocess.Popen(self.argv(namespace, args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.DEVNULL)
 
     def count(self, program, namespace=None):
         """How many runs of ``program`` the history holds (in ``namespace`` when given)."""

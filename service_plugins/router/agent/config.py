@@ -8,6 +8,8 @@ upstream deprecated it (Pike): a value other than empty is refused, since
 gateway ports are plugged by the interface driver like any other port and the
 L2 agent wires them to the external network.
 """
+import os
+
 from oslo_config import cfg
 
 from netweave.core.agent.metadata import config as metadata_config
@@ -53,8 +55,6 @@ l3_opts = [
                help="Seconds between HA router health checks; 0 disables them."),
     cfg.IntOpt("send_arp_for_ha", default=3, min=0,
                help="Gratuitous ARPs sent for each address a router starts answering for; 0: none."),
-    cfg.BoolOpt("use_ipv6", default=True,
-                help="Set IPv6 forwarding and router-advertisement sysctls in router namespaces."),
     cfg.IntOpt("min_rtr_adv_interval", default=30, min=3,
                help="MinRtrAdvInterval of radvd on IPv6 router interfaces."),
     cfg.IntOpt("max_rtr_adv_interval", default=100, min=4,
@@ -117,9 +117,14 @@ def mark(value, name="mark"):
     return "0x%x" % number
 
 
+def ipv6_enabled():
+    """Whether the kernel has IPv6 (as Neutron detects it): its sysctls are set only then."""
+    return os.path.exists("/proc/sys/net/ipv6")
+
+
 def dataplane_settings(conf):
     return settings_mod.DataplaneSettings(
         enable_metadata_proxy=conf.enable_metadata_proxy, metadata_port=conf.metadata_port,
         metadata_access_mark=mark(conf.metadata_access_mark), external_ingress_mark=mark(conf.external_ingress_mark),
-        use_ipv6=conf.use_ipv6, send_arp_for_ha=conf.send_arp_for_ha,
+        use_ipv6=ipv6_enabled(), send_arp_for_ha=conf.send_arp_for_ha,
         min_rtr_adv_interval=conf.min_rtr_adv_interval, max_rtr_adv_interval=conf.max_rtr_adv_interval)
