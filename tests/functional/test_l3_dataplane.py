@@ -431,3 +431,40 @@ def test_metadata_requests_are_redirected_to_the_routers_proxy(tmp_path):
         echo.shutdown()
         echo.server_close()
         shutil.rmtree(state_path, ignore_errors=True)
+
+
+def test_ipv6_interfaces_and_default_route_forward_without_nat(lab):
+    """IPv6: addresses on qr-/qg-, the default route via the external subnet's gateway (accept_ra
+    then off on qg-), forwarding on; the outside reaches the instance's prefix through the router."""
+    router_id = lab.new_router_id()
+    gateway = l3.port(str(uuid.uuid4()), "fa:16:3e:cc:10:01", lab.external_net,
+                      [("ext", GATEWAY_IP), ("ext6", "2001:db8:30::6")],
+                      [l3.subnet("ext", EXTERNAL_CIDR, OUTSIDE_IP), l3.subnet("ext6", "2001:db8:30::/64",
+                                                                               "2001:db8:30::1", 6)],
+                      device_owner="network:router_gateway")
+    internal = l3.port(str(uuid.uuid4()), "fa:16:3e:cc:10:02", lab.internal_net, [("int6", "2001:db8:10::1")],
+                       [l3.subnet("int6", "2001:db8:10::/64", "2001:db8:10::1", 6)])
+    report = lab.apply(l3.router(router_id, gateway=gateway, interfaces=[internal]))
+    assert report.ok, report.errors
+    namespace = naming.router_namespace(router_id)
+    qg, qr = naming.router_gateway_device(gateway["id"]), naming.router_interface_device(internal["id"])
+    assert sorted(interface.device_addresses(namespace, qg)) == sorted([GATEWAY_IP + "/24", "2001:db8:30::6/64"])
+    assert interface.device_addresses(namespace, qr) == ["2001:db8:10::1/64"]
+    assert "default via 2001:db8:30::1 dev %s proto static" % qg in in_router(router_id, "ip", "-6", "route")
+    assert in_router(router_id, "sysctl", "-n", "net.ipv6.conf.all.forwarding").strip() == "1"
+    assert in_router(router_id, "sysctl", "-n", "net.ipv6.conf.%s.accept_ra" % qg).strip() == "0"
+    assert not lab.applier.apply(router_info.parse_router(l3.router(router_id, gateway=gateway,
+                                                                    interfaces=[internal]))).changed
+
+    instance = lab.dh.instance("fa:16:3e:bb:10:06", lab.internal_bridge, suffix="v6")
+    run("ip", "-n", instance, "addr", "add", "2001:db8:10::6/64", "dev", "eth0", "nodad")
+    run("ip", "-n", instance, "route", "add", "default", "via", "2001:db8:10::1")
+    run("ip", "-n", lab.outside, "addr", "add", "2001:db8:30::1/64", "dev", "eth0", "nodad")
+    run("ip", "-n", lab.outside, "route", "add", "2001:db8:10::/64", "via", "2001:db8:30::6")
+    wait_for(lambda: not run("ip", "-n", namespace, "-6", "addr", "show", "tentative").stdout.strip(),
+             "the router's IPv6 addresses to leave duplicate address detection")
+
+    def reaches():
+        return run("ip", "netns", "exec", instance, "ping", "-6", "-c", "1", "-W", "1", "2001:db8:30::1",
+                   check=False).returncode == 0
+    assert wait_for(reaches, "the instance pings the outside over IPv6")
