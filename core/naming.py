@@ -25,6 +25,12 @@ DHCP_DEVICE_PREFIX = "ns-"
 ROUTER_INTERFACE_PREFIX = "qr-"
 ROUTER_GATEWAY_PREFIX = "qg-"
 HA_INTERFACE_PREFIX = "ha-"
+# The metadata proxy of a qdhcp-/qrouter- namespace: its configuration file is
+# <state_path>/ns-metadata-proxy/<network or router id>.conf (Neutron's layout),
+# and in a qrouter- namespace it listens on this port, to which a NAT rule
+# redirects 169.254.169.254:80.
+METADATA_PROXY_DIR = "ns-metadata-proxy"
+METADATA_PROXY_ROUTER_PORT = 9697
 PATCH_INT_TO_TUN = "patch-tun"
 PATCH_TUN_TO_INT = "patch-int"
 INT_PEER_PREFIX = "int-"
@@ -75,7 +81,15 @@ def dhcp_namespace(network_id):
 
 
 def router_namespace(router_id):
+    """qrouter- + the full router id (qrouter-9ef2eede-4a55-4f64-b8be-4b07a43ec373)."""
     return ROUTER_NS_PREFIX + router_id
+
+
+def router_id_of_namespace(namespace):
+    """The router id in a qrouter- namespace name, or None for any other name."""
+    if namespace.startswith(ROUTER_NS_PREFIX) and len(namespace) > len(ROUTER_NS_PREFIX):
+        return namespace[len(ROUTER_NS_PREFIX):]
+    return None
 
 
 def dhcp_device(port_id):
@@ -84,11 +98,23 @@ def dhcp_device(port_id):
 
 
 def router_interface_device(port_id):
+    """qr- + port id[:11]: a router's internal interface (qr-a9327c59-a6)."""
     return _with_id(ROUTER_INTERFACE_PREFIX, port_id)
 
 
 def router_gateway_device(port_id):
+    """qg- + port id[:11]: a router's external gateway interface (qg-73e65609-f0)."""
     return _with_id(ROUTER_GATEWAY_PREFIX, port_id)
+
+
+def ha_device(port_id):
+    """ha- + port id[:11]: an HA router's VRRP interface (ha-80d242d7-b3)."""
+    return _with_id(HA_INTERFACE_PREFIX, port_id)
+
+
+def metadata_proxy_config(resource_id):
+    """ns-metadata-proxy/<id>.conf, relative to the agent's state_path."""
+    return "%s/%s.conf" % (METADATA_PROXY_DIR, resource_id)
 
 
 def ovs_tunnel_port(tunnel_type, remote_ip):

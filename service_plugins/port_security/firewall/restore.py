@@ -6,22 +6,20 @@ rules differ are declared (which flushes them under --noflush) and refilled;
 chains no longer wanted are flushed and deleted in the same transaction;
 nothing outside our chains is touched except inserting the jumps from the
 built-in chains when they are missing. Equal inputs give ``None``: a resync
-that changes nothing runs nothing.
+that changes nothing runs nothing. The iptables part is the generic
+core.agent.iptables_restore with the firewall's chain ownership and spelling.
 """
 import dataclasses
 import functools
 import ipaddress
 import re
 
+from netweave.core.agent import iptables_restore as iptables_restore_mod
 from netweave.service_plugins.port_security.firewall import model, names
 
-
-@dataclasses.dataclass
-class TableState:
-    """Our chains in one table ({chain: (rule body, ...)}) and the hooks found."""
-    chains: dict = dataclasses.field(default_factory=dict)
-    hooks: tuple = ()            # ((built-in chain, target), ...) present, in kernel order
-
+TableState = iptables_restore_mod.TableState
+table_restore = iptables_restore_mod.table_restore
+iptables_restore = iptables_restore_mod.restore_text
 
 _MAC_SOURCE = re.compile(r"--mac-source (\S+)")
 
@@ -37,66 +35,8 @@ def owned(chain, prefix):
 
 def parse_save(text, table, prefix, hook_targets=()):
     """Our part of ``iptables-save -t <table>`` output as a TableState."""
-    state, current = TableState(), None
-    hooks = []
-    for line in text.splitlines():
-        if line.startswith("*"):
-            current = line[1:].strip()
-            continue
-        if current != table:
-            continue
-        if line.startswith(":"):
-            chain = line[1:].split()[0]
-            if owned(chain, prefix):
-                state.chains.setdefault(chain, ())
-        elif line.startswith("-A "):
-            chain, _, body = line[3:].partition(" ")
-            if owned(chain, prefix):
-                state.chains[chain] = state.chains.get(chain, ()) + (canonical(body),)
-            elif body.startswith("-j ") and body[3:].strip() in hook_targets:
-                hooks.append((chain, body[3:].strip()))
-    state.hooks = tuple(hooks)
-    return state
-
-
-def table_restore(table, previous, desired_chains, desired_hooks):
-    """Lines of one table's part of an iptables-restore --noflush input, or [] when equal."""
-    changed = [chain for chain in sorted(desired_chains) if previous.chains.get(chain) != desired_chains[chain]
-               or chain not in previous.chains]
-    removed = [chain for chain in sorted(previous.chains) if chain not in desired_chains]
-    hook_fix = _hook_lines(previous.hooks, desired_hooks)
-    if not changed and not removed and not hook_fix:
-        return []
-    lines = ["*" + table]
-    lines += [":%s - [0:0]" % chain for chain in changed + removed]
-    lines += hook_fix
-    for chain in changed:
-        lines += ["-A %s %s" % (chain, body) for body in desired_chains[chain]]
-    lines += ["-X %s" % chain for chain in removed]
-    lines.append("COMMIT")
-    return lines
-
-
-def _hook_lines(present, desired):
-    """Re-insert the hooks of any built-in chain whose jumps are not exactly the desired ones."""
-    lines = []
-    for builtin in dict.fromkeys(chain for chain, _ in desired):
-        want = [target for chain, target in desired if chain == builtin]
-        have = [target for chain, target in present if chain == builtin]
-        if have[:len(want)] == want and len(have) == len(want):
-            continue
-        lines += ["-D %s -j %s" % (builtin, target) for target in have]
-        lines += ["-I %s %d -j %s" % (builtin, position, target) for position, target in enumerate(want, 1)]
-    return lines
-
-
-def iptables_restore(previous_tables, ruleset_tables, hooks):
-    """{table: TableState} + {table: chains} -> complete restore text, or None when nothing changed."""
-    lines = []
-    for table in sorted(ruleset_tables):
-        lines += table_restore(table, previous_tables.get(table) or TableState(), ruleset_tables[table],
-                               hooks.get(table, ()))
-    return "\n".join(lines) + "\n" if lines else None
+    return iptables_restore_mod.parse_save(text, table, lambda chain: owned(chain, prefix), hook_targets,
+                                           canonical)
 
 
 # --- ipsets -------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The L3 agent's data plane: router descriptions into qrouter- namespace state."""

@@ -1,0 +1,195 @@
+"""The L3 agent's reconciler: the routers scheduled to this host, as qrouter- namespaces.
+
+One thread runs passes; the server's casts (rpc.L3Notifications) only queue
+work for it:
+
+* a *full* pass asks the server for every router of this host
+  (sync_routers), serves each through the applier and removes the namespaces
+  of routers no longer described. The first one also removes qrouter-
+  namespaces left on the host by an earlier run. It runs at start, every
+  [agent] resync_interval seconds, ``resync_interval`` seconds after a failed
+  pass, and when the state reporter says notifications may have been lost;
+* between them, routers named by casts are fetched (sync_routers with their
+  ids) and served; one the server no longer returns, or that was deleted or
+  removed from this agent, is removed.
+
+After serving a router its floating IP statuses are reported
+(update_floatingip_statuses) when they differ from the last ones reported.
+A pass in which a router could not be fully applied counts as failed.
+"""
+import logging
+import threading
+import time
+
+from netweave.core.rpc import topics
+
+LOG = logging.getLogger(__name__)
+
+BINARY = "netweave-l3-agent"
+
+
+class L3Agent:
+    """``plugin_api``: rpc.L3PluginApi; ``applier``: applier.RouterApplier."""
+
+    def __init__(self, host, plugin_api, context, applier, configurations=None, handle_internal_only_routers=True,
+                 resync_interval=300, error_resync_delay=5, availability_zone="nova", remove_stale_namespaces=True,
+                 clock=time.monotonic):
+        self.host = host
+        self.plugin_api = plugin_api
+        self.context = context
+        self.applier = applier
+        self.configurations = dict(configurations or {})
+        self.handle_internal_only_routers = handle_internal_only_routers
+        self.resync_interval = resync_interval
+        self.error_resync_delay = error_resync_delay
+        self.availability_zone = availability_zone
+        self.clock = clock
+        self.routers = {}           # router id -> description as last served
+        self.reported = {}          # router id -> floating IP statuses last reported
+        self.passes = 0
+        self.last_error = None
+        self._changed, self._gone = set(), set()
+        self._lock = threading.Lock()
+        self._resync_reason = "agent start"
+        self._scanned = not remove_stale_namespaces
+        self._last_full = None
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+
+    # --- from other threads -----------------------------------------------------------------
+
+    def routers_changed(self, router_ids):
+        with self._lock:
+            for router_id in router_ids:
+                self._changed.add(router_id)
+                self._gone.discard(router_id)
+        self._wake.set()
+
+    def router_gone(self, router_id):
+        with self._lock:
+            self._gone.add(router_id)
+            self._changed.discard(router_id)
+        self._wake.set()
+
+    def request_resync(self, reason="requested"):
+        with self._lock:
+            self._resync_reason = self._resync_reason or reason
+        self._wake.set()
+
+    def stop(self):
+        self._stopped.set()
+        self._wake.set()
+
+    def agent_state(self):
+        """The heartbeat's agent_state (Neutron's L3 agent configurations)."""
+        routers = list(self.routers.values())
+        configurations = dict(self.configurations)
+        configurations.update({
+            "routers": len(routers),
+            "ex_gw_ports": sum(1 for router in routers if router.get("gw_port")),
+            "interfaces": sum(len(router.get("_interfaces") or ()) for router in routers),
+            "floating_ips": sum(len(router.get("_floatingips") or ()) for router in routers),
+            "handle_internal_only_routers": self.handle_internal_only_routers,
+            "log_agent_heartbeats": False,
+        })
+        return {"agent_type": topics.AGENT_TYPE_L3, "binary": BINARY, "host": self.host, "topic": topics.L3_AGENT,
+                "availability_zone": self.availability_zone, "configurations": configurations}
+
+    # --- passes -----------------------------------------------------------------------------
+
+    def _take_work(self):
+        with self._lock:
+            reason, self._resync_reason = self._resync_reason, None
+            changed, gone = set(self._changed), set(self._gone)
+            self._changed.clear()
+            self._gone.clear()
+        if reason is None and self.resync_interval and self._last_full is not None \
+                and self.clock() - self._last_full >= self.resync_interval:
+            reason = "resync_interval elapsed"
+        return reason, changed, gone
+
+    def run_once(self):
+        """One pass; True when every router was served without error."""
+        reason, changed, gone = self._take_work()
+        started = self.clock()
+        try:
+            if reason is not None:
+                ok = self.sync_all()
+                self._last_full = started
+                LOG.info("Full sync (%s) of %d routers done in %.2fs", reason, len(self.routers),
+                         self.clock() - started)
+            else:
+                ok = self._apply_events(changed, gone)
+        except Exception as error:  # noqa: BLE001 - whatever failed, a full sync repairs it
+            LOG.exception("L3 agent pass failed; resyncing fully")
+            ok, self.last_error = False, error
+        if not ok:
+            with self._lock:
+                self._resync_reason = self._resync_reason or "previous pass failed"
+            return False
+        self.last_error = None
+        self.passes += 1
+        return True
+
+    def _wanted(self, descriptions):
+        wanted = []
+        for data in descriptions or ():
+            if not isinstance(data, dict):
+                continue
+            if not self.handle_internal_only_routers and not data.get("gw_port"):
+                continue
+            wanted.append(data)
+        return wanted
+
+    def sync_all(self):
+        descriptions = self._wanted(self.plugin_api.sync_routers(self.context))
+        reports = self.applier.sync(descriptions, scan=not self._scanned)
+        self._scanned = True
+        served = {data["id"]: data for data in descriptions if "id" in data}
+        self.routers = {router_id: served[router_id] for router_id in reports if router_id in served}
+        return self._after(reports)
+
+    def _apply_events(self, changed, gone):
+        reports = {}
+        for router_id in sorted(gone):
+            reports[router_id] = self.applier.remove(router_id)
+        if changed:
+            descriptions = self._wanted(self.plugin_api.sync_routers(self.context, sorted(changed)))
+            for data in descriptions:
+                report = self.applier.serve(data)
+                if report is not None:
+                    reports[report.router_id] = report
+                    self.routers[report.router_id] = data
+            for router_id in sorted(changed - set(reports)):
+                reports[router_id] = self.applier.remove(router_id)
+        return self._after(reports)
+
+    def _after(self, reports):
+        ok = True
+        for router_id, report in reports.items():
+            ok = ok and report.ok
+            if report.namespace_removed or router_id not in self.applier.served:
+                self.routers.pop(router_id, None)
+                self.reported.pop(router_id, None)
+                continue
+            statuses = report.floating_ip_statuses
+            if statuses and statuses != self.reported.get(router_id):
+                self.plugin_api.update_floatingip_statuses(self.context, router_id, statuses)
+                self.reported[router_id] = dict(statuses)
+        return ok
+
+    # --- running ------------------------------------------------------------------------------
+
+    def run(self):
+        while not self._stopped.is_set():
+            self._wake.clear()
+            ok = self.run_once()
+            if self._stopped.is_set():
+                break
+            if not ok:
+                self._stopped.wait(self.error_resync_delay)
+                continue
+            timeout = None
+            if self.resync_interval and self._last_full is not None:
+                timeout = max(0.0, self._last_full + self.resync_interval - self.clock())
+            self._wake.wait(timeout)

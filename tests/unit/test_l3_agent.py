@@ -1,0 +1,116 @@
+"""The L3 agent's passes: what it asks the server, what it has the applier do, what it reports."""
+from harness import l3
+from netweave.service_plugins.router.agent import agent as agent_mod
+from netweave.service_plugins.router.agent import rpc as l3_rpc
+from netweave.service_plugins.router.agent.applier import ApplyReport
+
+R1, R2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+
+
+class FakePlugin:
+    def __init__(self, routers):
+        self.routers = routers
+        self.calls, self.statuses = [], []
+
+    def sync_routers(self, context, router_ids=None):
+        self.calls.append(router_ids)
+        return [r for r in self.routers if router_ids is None or r["id"] in router_ids]
+
+    def update_floatingip_statuses(self, context, router_id, fip_statuses):
+        self.statuses.append((router_id, fip_statuses))
+
+
+class FakeApplier:
+    """Records what it is asked; every router applies cleanly unless listed in ``failing``."""
+
+    def __init__(self):
+        self.served, self.log, self.failing = set(), [], set()
+
+    def _report(self, data):
+        report = ApplyReport(router_id=data["id"])
+        if data["id"] in self.failing:
+            report.errors.append("plug failed")
+        report.floating_ip_statuses = {fip["id"]: "ACTIVE" for fip in data.get("_floatingips") or ()}
+        self.served.add(data["id"])
+        return report
+
+    def serve(self, data):
+        self.log.append(("serve", data["id"]))
+        return self._report(data)
+
+    def sync(self, descriptions, scan=False):
+        self.log.append(("sync", tuple(d["id"] for d in descriptions), scan))
+        reports = {d["id"]: self._report(d) for d in descriptions}
+        for router_id in sorted(self.served - set(reports)):
+            reports[router_id] = self.remove(router_id)
+        return reports
+
+    def remove(self, router_id):
+        self.log.append(("remove", router_id))
+        self.served.discard(router_id)
+        return ApplyReport(router_id=router_id, namespace_removed=True)
+
+
+def with_fip(router_id, fixed_ip="10.0.0.6"):
+    return l3.router(router_id, gateway=l3.book_gateway(), interfaces=[l3.book_interface()],
+                     floating_ips=[l3.floating_ip("10.30.0.101", fixed_ip, "p1", router_id=router_id)])
+
+
+def make(routers, **kwargs):
+    plugin, applier = FakePlugin(routers), FakeApplier()
+    return agent_mod.L3Agent("network01", plugin, None, applier, **kwargs), plugin, applier
+
+
+def test_first_full_sync_scans_the_host_and_reports_statuses_once():
+    agent, plugin, applier = make([with_fip(R1), l3.router(R2, interfaces=[l3.book_interface()])])
+    assert agent.run_once()
+    assert applier.log == [("sync", (R1, R2), True)]
+    assert plugin.statuses == [(R1, {l3.FIP_ID: "ACTIVE"})]
+    agent.request_resync("test")
+    assert agent.run_once()
+    assert applier.log[-1] == ("sync", (R1, R2), False)
+    assert len(plugin.statuses) == 1                      # unchanged statuses are not sent again
+    assert agent.agent_state()["configurations"]["routers"] == 2
+
+
+def test_internal_only_routers_can_be_left_out():
+    agent, _plugin, applier = make([with_fip(R1), l3.router(R2, interfaces=[l3.book_interface()])],
+                                   handle_internal_only_routers=False, remove_stale_namespaces=False)
+    assert agent.run_once()
+    assert applier.log == [("sync", (R1,), False)]
+
+
+def test_notifications_fetch_only_the_named_routers_and_remove_what_is_gone():
+    agent, plugin, applier = make([with_fip(R1), with_fip(R2)])
+    agent.run_once()
+    endpoint = l3_rpc.L3Notifications(agent)
+    plugin.routers = [with_fip(R1)]                       # R2 no longer scheduled here
+    endpoint.routers_updated(None, routers=[R1, R2])
+    assert agent.run_once()
+    assert plugin.calls[-1] == [R1, R2]
+    assert applier.log[-2:] == [("serve", R1), ("remove", R2)]
+    endpoint.router_removed_from_agent(None, payload={"router_id": R1})
+    assert agent.run_once()
+    assert applier.log[-1] == ("remove", R1) and agent.routers == {}
+
+
+def test_a_failed_router_makes_the_next_pass_a_full_one():
+    agent, plugin, applier = make([with_fip(R1)])
+    agent.run_once()
+    applier.failing.add(R1)
+    agent.routers_changed([R1])
+    assert not agent.run_once()
+    applier.failing.clear()
+    assert agent.run_once()
+    assert plugin.calls[-1] is None and applier.log[-1][0] == "sync"
+
+
+def test_a_failing_server_call_fails_the_pass_and_is_retried_fully():
+    agent, plugin, _applier = make([with_fip(R1)])
+
+    def broken(context, router_ids=None):
+        raise RuntimeError("MessagingTimeout")
+    plugin.sync_routers = broken
+    assert not agent.run_once() and isinstance(agent.last_error, RuntimeError)
+    del plugin.sync_routers
+    assert agent.run_once() and plugin.calls == [None]
