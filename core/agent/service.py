@@ -69,6 +69,16 @@ def require_transport(conf, why, prog="netweave"):
         fail("transport_url is not set: %s" % why, prog)
 
 
+def l2_agent_cli_opts(netns_help):
+    """The command line of an L2 agent: --standalone-ports FILE, --once, --netns NAME."""
+    return [
+        cfg.StrOpt("standalone-ports", dest="standalone_ports",
+                   help="Run without a server: a JSON file with the device details of the ports."),
+        cfg.BoolOpt("once", default=False, help="Make one full pass over the host and exit."),
+        cfg.StrOpt("netns", help=netns_help),
+    ]
+
+
 # --- running ----------------------------------------------------------------------------------
 
 def stop_all(stoppers, what="the agent"):
@@ -105,6 +115,15 @@ class Runner:
                 signal.signal(signum, lambda _signum, _frame: self.stop())
             self.run()
             return 0
+        finally:
+            self.shutdown()
+
+    def serve_once(self, one_pass):
+        """Start, call ``one_pass()`` (True: it succeeded), stop; returns the exit status."""
+        try:
+            for start in self.starters:
+                start()
+            return 0 if one_pass() else 1
         finally:
             self.shutdown()
 

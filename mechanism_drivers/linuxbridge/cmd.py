@@ -20,22 +20,16 @@ import json
 import logging
 import sys
 
-from oslo_config import cfg
-
+from netweave.core.agent import service
 from netweave.mechanism_drivers.linuxbridge import agent as agent_mod
 from netweave.mechanism_drivers.linuxbridge import capabilities, config, constants
 from netweave.mechanism_drivers.linuxbridge import client as client_mod
 
 LOG = logging.getLogger(__name__)
 
-cli_opts = [
-    cfg.StrOpt("standalone-ports", dest="standalone_ports",
-               help="Run without a server: a JSON file with the device details of the ports."),
-    cfg.BoolOpt("once", default=False, help="Make one full pass over the host and exit."),
-    cfg.StrOpt("netns",
-               help="Wire the devices of this network namespace instead of the agent's own; the "
-                    "process itself (and its broker connection) stays where it was started."),
-]
+cli_opts = service.l2_agent_cli_opts(
+    "Wire the devices of this network namespace instead of the agent's own; the process itself "
+    "(and its broker connection) stays where it was started.")
 
 
 class FilePluginClient:
@@ -74,7 +68,6 @@ def _warn_about(settings, caps):
 def connect(conf, agent, settings, netns=None, own_transport=True):
     """The agent's RPC side (core.agent.service.connect_l2_agent): loop, starters, stoppers."""
     from netweave.core.agent import notifications as core_notifications
-    from netweave.core.agent import service
     from netweave.core.rpc import topics
     from netweave.mechanism_drivers.linuxbridge import notifications
 
@@ -97,7 +90,6 @@ class InProcessAgent:
     """
 
     def __init__(self, conf, netns=None):
-        from netweave.core.agent import service
         from netweave.core.rpc import transport as rpc_transport
         config.register_agent_opts(conf)
         rpc_transport.register_opts(conf)
@@ -128,7 +120,6 @@ class InProcessAgent:
 
 
 def main(argv=None):
-    from netweave.core.agent import service
 
     def register(conf):
         config.register_agent_opts(conf)
@@ -165,12 +156,7 @@ def main(argv=None):
     runner = service.Runner("linuxbridge agent", run=loop.run, stop=loop.stop, starters=starters,
                             stoppers=stoppers, close=agent.close)
     if conf.once:
-        try:
-            for start in starters:
-                start()
-            return 0 if loop.run_once() and agent.last_pass.ok else 1
-        finally:
-            runner.shutdown()
+        return runner.serve_once(lambda: loop.run_once() and agent.last_pass.ok)
     LOG.info("Linux bridge agent %s on %s: %s", loop.agent_id, conf.host, agent.configurations())
     return runner.serve()
 

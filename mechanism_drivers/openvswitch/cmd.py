@@ -26,8 +26,8 @@ import threading
 # fraction of the time, which a restarting agent feels. Set before the imports below.
 os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 
-from oslo_config import cfg
 
+from netweave.core.agent import service
 from netweave.core.config import agent as common_agent_config
 from netweave.core.config import common as _common_opts  # noqa: F401 - registers [DEFAULT] host
 from netweave.mechanism_drivers.openvswitch import agent as agent_mod
@@ -39,14 +39,9 @@ from netweave.mechanism_drivers.openvswitch import rpc as ovs_rpc
 
 LOG = logging.getLogger(__name__)
 
-cli_opts = [
-    cfg.StrOpt("standalone-ports", dest="standalone_ports",
-               help="Run without a server: JSON file with the device details of the ports."),
-    cfg.BoolOpt("once", default=False, help="Make one pass over the switch and exit."),
-    cfg.StrOpt("netns",
-               help="Network namespace of the hybrid bridges (qbr, qvb) whose iptables the firewall "
-                    "driver programs; the switch's own bridges are wherever ovs-vswitchd is."),
-]
+cli_opts = service.l2_agent_cli_opts(
+    "Network namespace of the hybrid bridges (qbr, qvb) whose iptables the firewall driver programs; "
+    "the switch's own bridges are wherever ovs-vswitchd is.")
 
 def _register_agent_opts(conf):
     ovs_config.register_opts(conf)      # [ovs], [agent] (with extensions), [securitygroup]
@@ -128,7 +123,6 @@ class InProcessAgent:
     """
 
     def __init__(self, conf, netns=None):
-        from netweave.core.agent import service
         from netweave.core.rpc import transport as rpc_transport
         _register_agent_opts(conf)
         rpc_transport.register_opts(conf)
@@ -158,7 +152,6 @@ class InProcessAgent:
 
 
 def _standalone_loop(conf, agent_config, ovsdb, host):
-    from netweave.core.agent import service
     with open(conf.standalone_ports) as f:
         ports = json.load(f)
     extensions = service.load_extensions(conf)
@@ -172,7 +165,6 @@ def _standalone_loop(conf, agent_config, ovsdb, host):
 
 
 def main(argv=None):
-    from netweave.core.agent import service
     prog = "netweave-openvswitch-agent"
     conf = service.parse_config(argv, _register, prog=prog, default_config_files=None)
     try:
@@ -202,14 +194,11 @@ def main(argv=None):
     runner = service.Runner("openvswitch agent", run=loop.run, stop=loop.stop, starters=starters,
                             stoppers=stoppers, close=agent.close)
     if conf.once:
-        try:
-            for start in starters:
-                start()
+        def one_pass():
             ok = loop.run_once(full=True)
             LOG.info("One pass: %s", agent.last_result)
-            return 0 if ok else 1
-        finally:
-            runner.shutdown()
+            return ok
+        return runner.serve_once(one_pass)
     LOG.info("Open vSwitch agent on %s: %s", host, agent_config.agent_configurations())
     return runner.serve()
 

@@ -34,22 +34,18 @@ class Ofctl:
 
     def replace_flows(self, bridge, text):
         """Make ``text`` (a flow file) the bridge's whole flow table, atomically."""
-        fd, path = tempfile.mkstemp(prefix="%s-" % bridge, suffix=".flows")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            self._run(["-O", "OpenFlow13", "--bundle", "replace-flows", bridge, path])
-            self.writes += 1
-        finally:
-            os.unlink(path)
+        self._bundle("replace-flows", bridge, text)
 
     def add_flows(self, bridge, text):
         """Add ``text`` (a flow file) to the bridge's flows, atomically."""
+        self._bundle("add-flows", bridge, text)
+
+    def _bundle(self, verb, bridge, text):
         fd, path = tempfile.mkstemp(prefix="%s-" % bridge, suffix=".flows")
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
-            self._run(["-O", "OpenFlow13", "--bundle", "add-flows", bridge, path])
+            self._run(["-O", "OpenFlow13", "--bundle", verb, bridge, path])
             self.writes += 1
         finally:
             os.unlink(path)
