@@ -106,6 +106,11 @@ class Runner:
         self.close = close
         self._thread = None
 
+    @classmethod
+    def for_loop(cls, name, loop, starters=(), stoppers=(), close=None):
+        """The Runner of a core.agent.loop.ReconcileLoop."""
+        return cls(name, run=loop.run, stop=loop.stop, starters=starters, stoppers=stoppers, close=close)
+
     def serve(self):
         """Run in this (main) thread until SIGTERM or SIGINT; returns the exit status."""
         try:
@@ -155,6 +160,9 @@ class L2Connection:
     loop: object
     starters: list
     stoppers: list
+
+    def runner(self, name, close=None):
+        return Runner.for_loop(name, self.loop, self.starters, self.stoppers, close)
 
 
 def connect_l2_agent(conf, agent, agent_id, host, driver_type, endpoints, subscriptions, state_provider,

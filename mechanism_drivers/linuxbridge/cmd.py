@@ -105,9 +105,7 @@ class InProcessAgent:
             self.agent.close()
             raise
         self.loop = connection.loop
-        self.runner = service.Runner("linuxbridge agent", run=self.loop.run, stop=self.loop.stop,
-                                     starters=connection.starters, stoppers=connection.stoppers,
-                                     close=self.agent.close)
+        self.runner = connection.runner("linuxbridge agent", close=self.agent.close)
 
     def start(self):
         LOG.info("Linux bridge agent %s on %s running in this process%s: %s", self.loop.agent_id, self.host,
@@ -153,8 +151,7 @@ def main(argv=None):
     except BaseException:
         agent.close()
         raise
-    runner = service.Runner("linuxbridge agent", run=loop.run, stop=loop.stop, starters=starters,
-                            stoppers=stoppers, close=agent.close)
+    runner = service.Runner.for_loop("linuxbridge agent", loop, starters, stoppers, close=agent.close)
     if conf.once:
         return runner.serve_once(lambda: loop.run_once() and agent.last_pass.ok)
     LOG.info("Linux bridge agent %s on %s: %s", loop.agent_id, conf.host, agent.configurations())

@@ -137,9 +137,7 @@ class InProcessAgent:
             ovsdb.discard()
             raise
         self.loop = connection.loop
-        self.runner = service.Runner("openvswitch agent", run=self.loop.run, stop=self.loop.stop,
-                                     starters=connection.starters, stoppers=connection.stoppers,
-                                     close=self.agent.close)
+        self.runner = connection.runner("openvswitch agent", close=self.agent.close)
 
     def start(self):
         LOG.info("Open vSwitch agent on %s running in this process: %s", self.host,
@@ -191,8 +189,7 @@ def main(argv=None):
     except BaseException:
         ovsdb.discard()
         raise
-    runner = service.Runner("openvswitch agent", run=loop.run, stop=loop.stop, starters=starters,
-                            stoppers=stoppers, close=agent.close)
+    runner = service.Runner.for_loop("openvswitch agent", loop, starters, stoppers, close=agent.close)
     if conf.once:
         def one_pass():
             ok = loop.run_once(full=True)
