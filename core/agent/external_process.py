@@ -12,6 +12,8 @@ import signal as signals
 import subprocess
 import threading
 
+from netweave.core.agent import commands
+
 LOG = logging.getLogger(__name__)
 
 
@@ -76,7 +78,7 @@ class ProcessManager:
         if result.returncode:
             with open(log_file, "rb") as log:
                 tail = log.read()[-2000:].decode(errors="replace")
-            raise RuntimeError("%s for %s exited with %d: %s" % (self.service, self.uuid, result.returncode, tail))
+            raise commands.CommandError(argv, result.returncode, stderr=tail)
 
     def reload(self):
         self.send_signal(signals.SIGHUP)

@@ -18,15 +18,14 @@ Kernel changes are planned as ``ip -batch`` lines by pure functions
 import ipaddress
 import json
 import logging
-import subprocess
 
 from netweave.core import naming
+from netweave.core.agent import commands
 
 LOG = logging.getLogger(__name__)
 
-
-class InterfaceError(RuntimeError):
-    pass
+# What a failed ip or ovs-vsctl command raises.
+InterfaceError = commands.CommandError
 
 
 def ip_command(namespace, *args):
@@ -34,41 +33,35 @@ def ip_command(namespace, *args):
 
 
 def run_ip(namespace, *args, check=True):
-    result = subprocess.run(ip_command(namespace, *args), capture_output=True, text=True, timeout=30)
-    if check and result.returncode:
-        raise InterfaceError("ip %s failed: %s" % (" ".join(args), result.stderr.strip()))
-    return result
+    return commands.run(ip_command(namespace, *args), timeout=30, check=check)
 
 
 def run_batch(namespace, lines):
-    """Apply ``ip`` command lines in one process; stops at the first failing line."""
+    """Apply ``ip`` command lines in one process; stops at the first failing line
+    (the error's stdin is not kept: the log shows the lines ip complained about)."""
     if not lines:
         return
-    result = subprocess.run(ip_command(namespace, "-batch", "-"), input="".join(line + "\n" for line in lines),
-                            capture_output=True, text=True, timeout=60)
-    if result.returncode:
-        raise InterfaceError("ip -batch in %s failed: %s (lines: %s)" % (namespace or "host", result.stderr.strip(),
-                                                                       "; ".join(lines)))
+    commands.run(ip_command(namespace, "-batch", "-"), stdin="".join(line + "\n" for line in lines), timeout=60)
 
 
 # --- namespaces -------------------------------------------------------------------------------
 
 def namespace_exists(namespace):
-    result = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=30)
+    result = commands.run(["ip", "netns", "list"], timeout=30, check=False)
     return any(line.split()[0] == namespace for line in result.stdout.splitlines() if line.strip())
 
 
 def ensure_namespace(namespace):
     if not namespace_exists(namespace):
-        result = subprocess.run(["ip", "netns", "add", namespace], capture_output=True, text=True, timeout=30)
+        result = commands.run(["ip", "netns", "add", namespace], timeout=30, check=False)
         # Another thread (or a previous run) may have made it meanwhile.
-        if result.returncode and "File exists" not in result.stderr:
-            raise InterfaceError("ip netns add %s failed: %s" % (namespace, result.stderr.strip()))
+        if not result.ok and "File exists" not in result.stderr:
+            raise commands.error_of(result)
     run_ip(namespace, "link", "set", "lo", "up")
 
 
 def delete_namespace(namespace):
-    subprocess.run(["ip", "netns", "delete", namespace], capture_output=True, text=True, timeout=30)
+    commands.run(["ip", "netns", "delete", namespace], timeout=30, check=False)
 
 
 # --- device state ------------------------------------------------------------------------------
@@ -203,11 +196,7 @@ class OVSInterfaceDriver:
         return naming.tap_device(port_id)
 
     def _vsctl(self, *args):
-        result = subprocess.run(self.vsctl + ["--timeout=10"] + list(args), capture_output=True, text=True,
-                                timeout=30)
-        if result.returncode:
-            raise InterfaceError("ovs-vsctl %s failed: %s" % (" ".join(args), result.stderr.strip()))
-        return result.stdout
+        return commands.run(self.vsctl + ["--timeout=10"] + list(args), timeout=30).stdout
 
     def _add_port_args(self, port_name, port_id, mac, internal):
         args = ["--", "--may-exist", "add-port", self.integration_bridge, port_name,

@@ -24,24 +24,36 @@ vanished from the host are reported down. A pass runs every
 one details call for all the devices it asks about and one
 update_device_list call for all it reports (RPC_CHUNK devices per call), and
 the server handles each list in one transaction.
+
+After apply, the loop tells the agent extensions (core.agent.extensions):
+``handle_port`` for every port whose details this pass fetched and that did
+not fail, ``delete_port`` for every port whose device left the host.
+
+Making a loop:
+
+    loop = ReconcileLoop(agent, plugin_api, context, agent_id, host,
+                         polling_interval=2, resync_interval=300,
+                         extensions=ExtensionManager.load(names))
+
+``plugin_api`` is PluginApi-shaped (core.agent.rpc.PluginApi, or
+core.agent.plugin_client.LocalPluginApi without RPC); the loop talks to it
+through ``loop.client``, a core.agent.plugin_client.PluginClient the agent may
+use too (tunnel_sync). ``clock`` (default time.monotonic) is injectable for
+tests. Other threads call only ``mark_dirty``, ``wake``, ``request_resync``,
+``dirty_devices``, ``devices_on_network``, ``device_of_port`` and ``stop``; ``run()`` runs passes
+until ``stop()``, ``run_once(full=False)`` makes one.
 """
 import dataclasses
-import itertools
 import logging
 import threading
 import time
 
+from netweave.core.agent import extensions as extensions_mod
+from netweave.core.agent import plugin_client
+
 LOG = logging.getLogger(__name__)
 
-# Devices per RPC call: one call for a host's usual few hundred, several for more,
-# so no single call outlives rpc_response_timeout.
-RPC_CHUNK = 500
-
-
-def _chunks(items, size=RPC_CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+RPC_CHUNK = plugin_client.RPC_CHUNK
 
 
 @dataclasses.dataclass
@@ -69,12 +81,13 @@ class Outcome:
 
 class ReconcileLoop:
     def __init__(self, agent, plugin_api, context, agent_id, host, polling_interval=2, resync_interval=300,
-                 clock=time.monotonic):
+                 clock=time.monotonic, extensions=None):
         self.agent = agent
-        self.plugin_api = plugin_api
+        self.client = plugin_client.PluginClient(plugin_api, context, agent_id, host)
         self.context = context
         self.agent_id = agent_id
         self.host = host
+        self.extensions = extensions if extensions is not None else extensions_mod.ExtensionManager()
         self.polling_interval = polling_interval
         self.resync_interval = resync_interval
         self.clock = clock
@@ -96,10 +109,19 @@ class ReconcileLoop:
             self._dirty.update(d for d in devices if d)
         self._wake.set()
 
+    def wake(self):
+        """Run the next pass now (the agent recorded something it must plan)."""
+        self._wake.set()
+
     def request_resync(self, reason="requested"):
         with self._lock:
             self._resync_reason = self._resync_reason or reason
         self._wake.set()
+
+    def dirty_devices(self):
+        """The devices the next pass will ask the server about again (a copy)."""
+        with self._lock:
+            return set(self._dirty)
 
     def devices_on_network(self, network_id):
         """Devices of this host on ``network_id``, as far as the last pass knew."""
@@ -126,9 +148,12 @@ class ReconcileLoop:
             reason = "resync_interval elapsed"
         return reason, dirty
 
-    def run_once(self):
-        """One pass; True when it completed, False when it failed (the next one is full)."""
+    def run_once(self, full=False):
+        """One pass (full when asked, or when due); True when it completed, False when
+        it failed (the next one is full)."""
         reason, dirty = self._take_work()
+        if full and reason is None:
+            reason = "asked for"
         full = reason is not None
         started = self.clock()
         try:
@@ -154,7 +179,7 @@ class ReconcileLoop:
         else:
             to_fetch = (present - self.present) | (dirty & present)
         desired = {d: v for d, v in self.desired.items() if d in present}
-        fetched = self._fetch(sorted(to_fetch))
+        fetched, _failed = self.client.get_devices_details(sorted(to_fetch))
         desired.update(fetched)
         retry = to_fetch - set(fetched)
         state = DesiredState(devices=desired, changed=set(fetched), removed=removed, full=full)
@@ -162,32 +187,30 @@ class ReconcileLoop:
         gone = [d for d in sorted(removed) if self.desired.get(d, {}).get("port_id")]
         retry |= self._report(outcome, gone)
         retry |= set(outcome.failed)
+        self._tell_extensions(fetched, outcome, gone)
         with self._lock:
             self.desired = desired
             self.present = present
             self._dirty.update(retry)
 
-    def _fetch(self, devices):
-        fetched = {}
-        for chunk in _chunks(devices):
-            reply = self.plugin_api.get_devices_details_list_and_failed_devices(
-                self.context, chunk, self.agent_id, self.host)
-            failed = reply.get("failed_devices") or []
-            if failed:
-                LOG.warning("Server could not give details of %s", ", ".join(failed))
-            fetched.update((details["device"], details) for details in reply.get("devices") or [])
-        return fetched
-
     def _report(self, outcome, gone):
-        """Tell the server what is up and down (up to RPC_CHUNK of each per call); returns the devices to retry."""
+        """Tell the server what is up and down; returns the devices to retry."""
         up = list(outcome.devices_up)
         down = list(outcome.devices_down) + [d for d in gone if d not in outcome.devices_down]
-        failed = set()
-        for up_now, down_now in itertools.zip_longest(_chunks(up), _chunks(down), fillvalue=[]):
-            reply = self.plugin_api.update_device_list(self.context, up_now, down_now, self.agent_id, self.host)
-            failed |= set(reply.get("failed_devices_up") or []) | set(reply.get("failed_devices_down") or [])
+        failed = self.client.update_device_list(up, down) if up or down else set()
         # Devices gone from the host are not retried: there is nothing left to ask about.
         return failed - set(gone)
+
+    def _tell_extensions(self, fetched, outcome, gone):
+        if not self.extensions:
+            return
+        failed = set(outcome.failed)
+        for device in sorted(fetched):
+            details = fetched[device]
+            if details.get("port_id") and device not in failed:
+                self.extensions.handle_port(self.context, details)
+        for device in gone:
+            self.extensions.delete_port(self.context, dict(self.desired[device]))
 
     # --- running ----------------------------------------------------------------------
 

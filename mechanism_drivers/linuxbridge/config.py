@@ -9,6 +9,7 @@ import ipaddress
 from oslo_config import cfg
 
 # [agent] report_interval, polling_interval, resync_interval: shared by every agent.
+from netweave.core.agent import extensions as agent_extensions
 from netweave.core.config import agent as common_agent_opts
 from netweave.mechanism_drivers.linuxbridge import constants
 
@@ -78,11 +79,13 @@ def register_agent_opts(conf=cfg.CONF):
     for group, opts in GROUPS:
         conf.register_opts(opts, group)
     common_agent_opts.register(conf)     # registering the same options twice is harmless
+    agent_extensions.register_opts(conf)  # [agent] extensions
 
 
 def list_opts():
     """For oslo-config-generator."""
-    return [(group, list(opts)) for group, opts in GROUPS] + [("agent", list(common_agent_opts.agent_opts))]
+    return [(group, list(opts)) for group, opts in GROUPS] + [
+        ("agent", list(common_agent_opts.agent_opts) + list(agent_extensions.opts))]
 
 
 class ConfigError(ValueError):

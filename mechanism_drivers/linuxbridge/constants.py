@@ -19,3 +19,6 @@ FLOODING_MAC = "00:00:00:00:00:00"
 # when it is not told (it predates the assignment).
 IANA_VXLAN_UDP_PORT = 4789
 LINUX_VXLAN_UDP_PORT = 8472
+
+# What agent extensions are told they run in (core.agent.extensions).
+AGENT_DRIVER_TYPE = "linuxbridge"

@@ -1,19 +1,28 @@
-"""The Open vSwitch L2 agent: find ports on br-int, wire them, report them.
+"""The Open vSwitch L2 agent: ports on br-int -> plan -> switch -> which ports are up.
 
-One pass (``sync``):
-  1. read OVSDB (``ovsdb_state``) and find the integration bridge's ports whose
-     external_ids:iface-id names a port (the hypervisor plugs them: tap<id[:11]>
-     or qvo<id[:11]>, internal or veth, with iface-id, attached-mac, iface-status);
-  2. ask the server for the details of ports it has not described yet;
-  3. compute the host's desired state (``desired``), diff it (``planner``),
-     apply the difference (``applier``);
-  4. report ports up or down.
+The agent is driven by the reconciler loop of netweave.core.agent.loop, which
+owns the conversation with the server (device details, up/down reports); the
+devices are the port ids the hypervisor writes into external_ids:iface-id of
+the integration bridge's ports (tap<id[:11]> or qvo<id[:11]>). Once per pass
+the loop calls:
+
+  scan_devices()          one OVSDB snapshot; returns {port id: OVS port name}
+                          of the ports ovs-vswitchd has opened
+  plan(desired, actual)   the host's desired state (``desired``) from the
+                          server's details, the l2population entries and the
+                          tunnel endpoints, diffed (``planner``) against the
+                          snapshot and the bridges' flows -> an AgentPlan.
+                          Reads only: tunnel_sync with the server on a full
+                          pass, flow dumps
+  apply(plan)             one OVSDB transaction and one flow bundle per
+                          changed bridge (``applier``); returns a
+                          core.agent.loop.Outcome: ports up, down, failed
 
 A pass over a host that already matches writes nothing. Between full passes
-(the first, after an error, on request, and every resync_interval) a bridge's
-flows are dumped only when the desired table changed since the last pass.
-Server notifications (``port_update``, ``fdb_add``, ...) only record what
-changed and wake the loop.
+a bridge's flows are dumped only when the desired table changed since the
+last pass. Server notifications (rpc.OVSNotifications) only record what
+changed here (``fdb_add``, ``tunnel_update``, ...) or in the loop
+(``mark_dirty``) and wake the loop.
 
 Restart with l2_population: the first pass reads the l2population entries
 back from the tunnel bridge (``recovery``) and plans with them, on top of
@@ -28,6 +37,7 @@ import socket
 import threading
 import time
 
+from netweave.core.agent import loop as agent_loop
 from netweave.core.rpc import topics
 from netweave.mechanism_drivers.openvswitch import applier as applier_mod
 from netweave.mechanism_drivers.openvswitch import constants as c
@@ -38,9 +48,12 @@ from netweave.mechanism_drivers.openvswitch import ovsdb_state, planner, recover
 
 LOG = logging.getLogger(__name__)
 
+UP, DOWN = "up", "down"
+
 
 @dataclasses.dataclass
 class SyncResult:
+    """What the last apply() did, for logs, tests and measurements."""
     full: bool
     devices: int
     plan: dict
@@ -55,6 +68,22 @@ class SyncResult:
     @property
     def changed(self):
         return bool(self.ovsdb_ops or self.flow_bridges)
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentPlan:
+    """One pass's plan: the switch operations plus what apply() needs to report them."""
+    full: bool
+    devices: dict             # port id -> OVS port name, as scanned
+    desired: desired_mod.DesiredState
+    operations: planner.Plan
+    canonical_flows: dict     # bridge -> canonical desired table (to skip the next dump)
+    changed: frozenset        # ports whose details the server just sent
+    removed: frozenset        # ports gone from the switch since the last pass
+    flow_dumps: int
+    started: float
+    planned: float
+    seconds: dict
 
 
 def _merge_fdb(target, entries, add):
@@ -83,9 +112,15 @@ def _merge_fdb(target, entries, add):
 
 
 class OVSAgent:
+    """Wires the ports on this host's integration bridge.
+
+    ``config``: config.AgentConfig. ``client``: a core.agent.plugin_client.PluginClient
+    (the agent asks it only for tunnel endpoints; the loop makes the other calls).
+    ``api``: an ovsdb_state connection (made here when None); ``own_api``: whether
+    ``close`` disconnects it (default: only when made here).
+    """
+
     def __init__(self, config, client, api=None, ofctl=None, host=None, own_api=None):
-        """``api``: an ovsdb_state connection (made here when None); ``own_api``: whether
-        ``close`` disconnects it (default: only when made here)."""
         self.config = config
         self.client = client
         self._own_api = (api is None) if own_api is None else own_api
@@ -95,86 +130,67 @@ class OVSAgent:
         self.applier = applier_mod.Applier(self.api, self.ofctl)
         self.host = host or socket.gethostname()
         self._lock = threading.RLock()       # state the notifications change
-        self._pass_lock = threading.Lock()   # one pass at a time
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self.details = {}            # port id -> details from the server
+        self._snapshot = None
+        self._scanned = None         # (start, end) of the last scan, monotonic
         self.fdb = {}                # l2population entries
         self.tunnel_endpoints = {}   # tunnel type -> {remote ip}
         self.local_vlans = {}        # network id -> local VLAN of the last pass
-        self.reported = {}           # port id -> "up" / "down" as last told to the server
+        self.reported = {}           # port id -> UP / DOWN as last told to the server
         self._applied_flows = {}     # bridge -> canonical flows installed by the last pass
-        self._updated = set()
-        self._resync = True
         self._tunnels_synced = not config.tunnelling
         self.fdb_recovery_grace = config.fdb_recovery_grace
         self.recovered_fdb = None    # entries read back on the first pass (None: not read yet)
         self._recovery_ends = None   # monotonic time after which they are dropped
+        self.last_plan = None
         self.last_result = None
-        self.firewall = None         # port_security agent_rpc.SecurityGroupAgent (iptables_hybrid)
 
     # -- state for the server ------------------------------------------------
 
     def state_report(self):
         """Body of the periodic report_state heartbeat."""
         configurations = self.config.agent_configurations()
-        configurations["devices"] = sum(1 for s in self.reported.values() if s == "up")
+        configurations["devices"] = sum(1 for s in self.reported.values() if s == UP)
         return {"binary": c.AGENT_BINARY, "host": self.host, "topic": topics.AGENT,
                 "agent_type": c.AGENT_TYPE, "configurations": configurations}
 
-    # -- notifications from the server ---------------------------------------
+    def bridges(self):
+        """The switch bridges this agent manages, by role (for agent extensions)."""
+        bridges = {"integration": self.config.integration_bridge}
+        if self.config.tunnelling:
+            bridges["tunnel"] = self.config.tunnel_bridge
+        return bridges
 
-    def port_update(self, port_id, **_kwargs):
-        with self._lock:
-            self._updated.add(port_id)
-        self._wake.set()
+    # -- what notifications record (the loop is woken by the caller) ----------
 
-    def port_delete(self, port_id, **_kwargs):
+    def network_delete(self, network_id):
         with self._lock:
-            self.details.pop(port_id, None)
-            self._updated.add(port_id)
-        self._wake.set()
-
-    def network_update(self, network_id, **_kwargs):
-        with self._lock:
-            for port_id, details in self.details.items():
-                if details.get("network_id") == network_id:
-                    self._updated.add(port_id)
-        self._wake.set()
-
-    def network_delete(self, network_id, **_kwargs):
-        with self._lock:
-            for port_id, details in list(self.details.items()):
-                if details.get("network_id") == network_id:
-                    self._updated.add(port_id)
             self.fdb.pop(network_id, None)
-        self._wake.set()
 
-    def tunnel_update(self, tunnel_ip, tunnel_type, **_kwargs):
+    def tunnel_update(self, tunnel_ip, tunnel_type):
+        """True when the endpoint is new to this agent."""
         if tunnel_ip == self.config.local_ip or tunnel_type not in self.config.tunnel_types:
-            return
+            return False
         with self._lock:
-            self.tunnel_endpoints.setdefault(tunnel_type, set()).add(tunnel_ip)
-        self._wake.set()
+            known = self.tunnel_endpoints.setdefault(tunnel_type, set())
+            new = tunnel_ip not in known
+            known.add(tunnel_ip)
+            return new
 
-    def tunnel_delete(self, tunnel_ip, tunnel_type, **_kwargs):
+    def tunnel_delete(self, tunnel_ip, tunnel_type):
         with self._lock:
             self.tunnel_endpoints.get(tunnel_type, set()).discard(tunnel_ip)
-        self._wake.set()
 
-    def fdb_add(self, fdb_entries, **_kwargs):
+    def fdb_add(self, fdb_entries):
         with self._lock:
             _merge_fdb(self.fdb, fdb_entries, add=True)
-        self._wake.set()
 
-    def fdb_remove(self, fdb_entries, **_kwargs):
+    def fdb_remove(self, fdb_entries):
         with self._lock:
             _merge_fdb(self.fdb, fdb_entries, add=False)
             if self.recovered_fdb:
                 _merge_fdb(self.recovered_fdb, fdb_entries, add=False)
-        self._wake.set()
 
-    def fdb_update(self, fdb_entries, **_kwargs):
+    def fdb_update(self, fdb_entries):
         """l2population's ``chg_ip``: {"chg_ip": {net: {remote_ip: {"before": [...], "after": [...]}}}}."""
         changes = (fdb_entries or {}).get("chg_ip") or {}
         with self._lock:
@@ -184,27 +200,15 @@ class OVSAgent:
                                add=False)
                     _merge_fdb(self.fdb, {network_id: {"ports": {remote_ip: change.get("after") or []}}},
                                add=True)
-        self._wake.set()
 
-    def request_resync(self):
-        with self._lock:
-            self._resync = True
-        self._wake.set()
+    # -- the reconciler's three calls -------------------------------------------
 
-    # -- one pass ------------------------------------------------------------
-
-    def _sync_tunnels(self):
-        endpoints = {}
-        for kind in self.config.tunnel_types:
-            reply = self.client.tunnel_sync(self.config.local_ip, kind) or {}
-            endpoints[kind] = {t["ip_address"] for t in reply.get("tunnels", [])
-                               if t.get("ip_address") and t["ip_address"] != self.config.local_ip}
-        for kind, ips in endpoints.items():
-            self.tunnel_endpoints.setdefault(kind, set()).update(ips)
-        self._tunnels_synced = True
-
-    def _scan(self, snapshot):
-        """{port id: OVS port name} of wired-up-able ports on the integration bridge."""
+    def scan_devices(self):
+        """{port id: OVS port name} of the ports on the integration bridge ovs-vswitchd has opened."""
+        started = time.monotonic()
+        snapshot = ovsdb_state.read_snapshot(self.api)
+        self._snapshot = snapshot
+        self._scanned = (started, time.monotonic())
         found = {}
         for name, iface_id, iface in snapshot.iface_ports(self.config.integration_bridge):
             if not iface.ofport or iface.ofport < 0:
@@ -212,59 +216,23 @@ class OVSAgent:
             found.setdefault(iface_id, name)
         return found
 
-    def _existing_vlans(self, snapshot):
-        vlans = desired_mod.recover_local_vlans(snapshot.vlan_rows(self.config.integration_bridge))
-        taken = set(vlans.values())
-        for net, vlan in self.local_vlans.items():
-            if net not in vlans and vlan not in taken:
-                vlans[net] = vlan
-                taken.add(vlan)
-        return vlans
-
-    def sync(self, full=False):
-        """One pass; passes never overlap. Notifications may arrive meanwhile: they
-        only touch the notification state, which the pass copies at its start."""
-        with self._pass_lock:
-            with self._lock:
-                full = full or self._resync
-                self._resync = False
-                updated, self._updated = self._updated, set()
-                fdb = copy.deepcopy(self.fdb)
-            try:
-                return self._sync(full, updated, fdb)
-            except Exception:
-                with self._lock:
-                    self._resync = True
-                    self._updated |= updated
-                raise
-
-    def _sync(self, full, updated, fdb):
-        t0 = time.monotonic()
+    def plan(self, desired_state, actual):
+        """An AgentPlan for ``desired_state`` (core.agent.loop.DesiredState) on the scanned switch."""
+        started = time.monotonic()
+        if self._snapshot is None:
+            self.scan_devices()
+        snapshot = self._snapshot
+        scan_started, scan_ended = self._scanned
+        full = desired_state.full
         if not self._tunnels_synced or (full and self.config.tunnelling):
             self._sync_tunnels()
-        snapshot = ovsdb_state.read_snapshot(self.api)
-        devices = self._scan(snapshot)
-        t_read = time.monotonic()
-
         with self._lock:
-            ask = sorted(d for d in devices if full or d not in self.details or d in updated)
-        fetched = self.client.get_devices_details_list(ask) if ask else []
-        with self._lock:
-            for details in fetched or []:
-                if details.get("device"):
-                    self.details[details["device"]] = details
-            for gone in set(self.details) - set(devices):
-                del self.details[gone]
-            known = dict(self.details)
+            fdb = copy.deepcopy(self.fdb)
             endpoints = {k: sorted(v) for k, v in self.tunnel_endpoints.items()}
-        if self.firewall is not None:   # the ports' filters first (iptables_hybrid), then the wiring
-            self.firewall.sync(present={d for d, v in known.items() if v.get("network_id")},
-                               changed={v["device"] for v in fetched or [] if v.get("device")}, full=full)
         t_rpc = time.monotonic()
-
         local_ports = []
-        for device, name in devices.items():
-            details = known.get(device)
+        for device, name in actual.items():
+            details = desired_state.devices.get(device)
             if details is not None and not details.get("network_id"):
                 details = None
             local_ports.append(desired_mod.LocalPort(name=name, device=device, details=details))
@@ -287,31 +255,80 @@ class OVSAgent:
                 dumps += 1
             except ofctl_mod.OfctlError as exc:
                 LOG.warning("Could not dump flows of %s, replacing them: %s", bridge, exc)
-        plan = planner.plan(self.config, want, snapshot, dumped)
-        t_plan = time.monotonic()
+        operations = planner.plan(self.config, want, snapshot, dumped)
+        planned = time.monotonic()
+        self.last_plan = AgentPlan(
+            full=full, devices=dict(actual), desired=want, operations=operations, canonical_flows=canonical,
+            changed=frozenset(desired_state.changed), removed=frozenset(desired_state.removed),
+            flow_dumps=dumps, started=scan_started, planned=planned,
+            seconds={"read": scan_ended - scan_started, "details": started - scan_ended,
+                     "tunnels": t_rpc - started, "plan": planned - t_rpc})
+        return self.last_plan
 
+    def apply(self, agent_plan):
+        """Carry ``agent_plan`` out; returns the Outcome the loop reports to the server."""
+        started = time.monotonic()
         try:
-            result = self.applier.apply(plan)
+            result = self.applier.apply(agent_plan.operations)
         except Exception:
             self._applied_flows.clear()
             raise
-        self._applied_flows.update(canonical)
-        self.local_vlans = dict(want.local_vlans)
-        t_apply = time.monotonic()
-
-        up, down = self._report(want, devices, refreshed={d.get("device") for d in fetched or []})
-        t_end = time.monotonic()
+        self._applied_flows.update(agent_plan.canonical_flows)
+        self.local_vlans = dict(agent_plan.desired.local_vlans)
+        outcome, went_down = self._outcome(agent_plan)
+        ended = time.monotonic()
         if self._recovery_ends is None:
-            self._recovery_ends = t_end + self.fdb_recovery_grace
+            self._recovery_ends = ended + self.fdb_recovery_grace
+        seconds = dict(agent_plan.seconds, apply=ended - started, total=ended - agent_plan.started)
         self.last_result = SyncResult(
-            full=full, devices=len(devices), plan=plan.summary(), ovsdb_ops=result.ovsdb_ops,
-            ovsdb_transactions=result.ovsdb_transactions, flow_bridges=result.flow_bridges,
-            flow_dumps=dumps, reported_up=tuple(up), reported_down=tuple(down),
-            seconds={"read": t_read - t0, "details": t_rpc - t_read, "plan": t_plan - t_rpc,
-                     "apply": t_apply - t_plan, "report": t_end - t_apply, "total": t_end - t0})
+            full=agent_plan.full, devices=len(agent_plan.devices), plan=agent_plan.operations.summary(),
+            ovsdb_ops=result.ovsdb_ops, ovsdb_transactions=result.ovsdb_transactions,
+            flow_bridges=result.flow_bridges, flow_dumps=agent_plan.flow_dumps,
+            reported_up=tuple(outcome.devices_up), reported_down=tuple(sorted(outcome.devices_down + went_down)),
+            seconds=seconds)
         if result.ovsdb_ops or result.flow_bridges:
-            LOG.info("Wired %d ports: %s", len(devices), plan.summary())
-        return self.last_result
+            LOG.info("Wired %d ports: %s", len(agent_plan.devices), agent_plan.operations.summary())
+        if agent_plan.full:
+            LOG.info("Full pass over %d ports in %.3fs: %d OVSDB operations, flows replaced on %s (%s)",
+                     len(agent_plan.devices), seconds["total"], result.ovsdb_ops,
+                     list(result.flow_bridges) or "no bridge",
+                     ", ".join("%s %.3fs" % kv for kv in seconds.items() if kv[0] != "total"))
+        return outcome
+
+    def _outcome(self, agent_plan):
+        """Ports to report: those whose state changed, and every port whose details were
+        just asked for (asking marks a port BUILD on the server, so it is confirmed
+        again). Also returns the ports that left the switch while up (the loop reports them)."""
+        up, down = [], []
+        for spec in agent_plan.desired.vm_ports.values():
+            if spec.status == "dead":
+                continue
+            state = UP if spec.status == "up" else DOWN
+            if self.reported.get(spec.device) != state or spec.device in agent_plan.changed:
+                (up if state == UP else down).append(spec.device)
+                self.reported[spec.device] = state
+        went_down = [d for d in agent_plan.removed if self.reported.get(d) == UP]
+        for device in [d for d in self.reported if d not in agent_plan.devices]:
+            del self.reported[device]
+        return agent_loop.Outcome(devices_up=sorted(up), devices_down=sorted(down)), went_down
+
+    # -- helpers of a pass ----------------------------------------------------
+
+    def _sync_tunnels(self):
+        endpoints = {kind: self.client.tunnel_sync(self.config.local_ip, kind) for kind in self.config.tunnel_types}
+        with self._lock:
+            for kind, ips in endpoints.items():
+                self.tunnel_endpoints.setdefault(kind, set()).update(ips)
+        self._tunnels_synced = True
+
+    def _existing_vlans(self, snapshot):
+        vlans = desired_mod.recover_local_vlans(snapshot.vlan_rows(self.config.integration_bridge))
+        taken = set(vlans.values())
+        for net, vlan in self.local_vlans.items():
+            if net not in vlans and vlan not in taken:
+                vlans[net] = vlan
+                taken.add(vlan)
+        return vlans
 
     def _recover_fdb(self, snapshot, existing_vlans, dumped):
         """Read l2population entries back from the tunnel bridge (first pass only); returns the dumps made."""
@@ -349,67 +366,6 @@ class OVSAgent:
                 return fdb
             return recovery.merge(fdb, self.recovered_fdb)
 
-    def _report(self, want, devices, refreshed=()):
-        """Tell the server which ports changed state. Asking for a port's details marks it BUILD
-        on the server, so every port in ``refreshed`` is reported again, changed or not."""
-        up, down = [], []
-        for spec in want.vm_ports.values():
-            if spec.status == "dead":
-                continue
-            state = "up" if spec.status == "up" else "down"
-            if self.reported.get(spec.device) != state or spec.device in refreshed:
-                (up if state == "up" else down).append(spec.device)
-        for device, state in list(self.reported.items()):
-            if device not in devices and state == "up":
-                down.append(device)
-        up, down = sorted(up), sorted(down)
-        failed = set()
-        batch = getattr(self.client, "update_device_list", None)
-        if batch is not None and (up or down):
-            failed = set(batch(up, down) or ())  # one call for all; returns the failed devices
-        else:
-            for device in up:
-                self.client.update_device_up(device)
-            for device in down:
-                self.client.update_device_down(device)
-        for device in up:
-            if device not in failed:
-                self.reported[device] = "up"
-        for device in down:
-            if device not in failed:
-                self.reported[device] = "down"
-        for device in [d for d in self.reported if d not in devices]:
-            del self.reported[device]
-        return [d for d in up if d not in failed], [d for d in down if d not in failed]
-
-    # -- the loop ------------------------------------------------------------
-
-    def run(self, polling_interval=2, resync_interval=300):
-        """Pass after pass until ``stop``; a failed pass makes the next one full."""
-        last_full = None
-        while not self._stop.is_set():
-            now = time.monotonic()
-            periodic = last_full is None or (resync_interval and now - last_full >= resync_interval)
-            self._wake.clear()  # what arrives during the pass wakes the next one at once
-            try:
-                result = self.sync(full=bool(periodic))
-                if result.full:
-                    last_full = now
-                    LOG.info("Full pass over %d ports in %.3fs: %d OVSDB operations, flows replaced on %s (%s)",
-                             result.devices, result.seconds["total"], result.ovsdb_ops,
-                             list(result.flow_bridges) or "no bridge",
-                             ", ".join("%s %.3fs" % kv for kv in result.seconds.items() if kv[0] != "total"))
-            except Exception:  # noqa: BLE001 - keep the agent alive; sync made the next pass full
-                LOG.exception("Pass over the switch failed; the next one is a full resync")
-                self._stop.wait(polling_interval)
-                continue
-            self._wake.wait(polling_interval)
-
-    def stop(self):
-        self._stop.set()
-        self._wake.set()
-
     def close(self):
-        self.stop()
         if self._own_api:
             ovsdb_state.disconnect(self.api)

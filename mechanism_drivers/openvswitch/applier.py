@@ -97,8 +97,8 @@ class Applier:
             result.ovsdb_ops = len(plan.ovsdb_ops)
             result.ovsdb_transactions = 1
         done = []
-        for bridge, text in sorted(plan.flows.items()):
-            self.ofctl.replace_flows(bridge, text)
-            done.append(bridge)
+        for op in plan.flows:
+            self.ofctl.replace_flows(op.bridge, op.text)
+            done.append(op.bridge)
         result.flow_bridges = tuple(done)
         return result

@@ -2,10 +2,11 @@
 
     netweave-openvswitch-agent --config-file netweave.conf --config-file openvswitch_agent.ini
 
-The agent talks to the server through a ``client.PluginClient``: over RPC
-(``[DEFAULT] transport_url``; rpc.py adapts netweave.core.agent.rpc, listens to
-the server's casts and sends heartbeats every [agent] report_interval), or,
-with ``--standalone-ports FILE``, from a JSON list of device details (one dict
+The agent runs on the reconciler loop of netweave.core.agent.loop, which
+talks to the server over RPC (``[DEFAULT] transport_url``; rpc.py puts the
+agent on core.agent.service.connect_l2_agent: the server's casts, heartbeats
+every [agent] report_interval, the firewall and the agent extensions), or,
+with ``--standalone-ports FILE``, to a JSON list of device details (one dict
 per port, as get_devices_details_list returns them). ``--once`` makes a single
 full pass and exits. ``--netns NAME`` puts the firewall's work (iptables_hybrid)
 in that network namespace.
@@ -16,7 +17,6 @@ that process's transport (fake:// keeps its messages inside the process).
 import json
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
@@ -26,33 +26,31 @@ import threading
 # fraction of the time, which a restarting agent feels. Set before the imports below.
 os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 
-from oslo_config import cfg
-from oslo_log import log as oslo_log
 
+from netweave.core.agent import service
 from netweave.core.config import agent as common_agent_config
 from netweave.core.config import common as _common_opts  # noqa: F401 - registers [DEFAULT] host
 from netweave.mechanism_drivers.openvswitch import agent as agent_mod
 from netweave.mechanism_drivers.openvswitch import client as client_mod
 from netweave.mechanism_drivers.openvswitch import config as ovs_config
+from netweave.mechanism_drivers.openvswitch import constants as c
 from netweave.mechanism_drivers.openvswitch import datapath, ovsdb_state
 from netweave.mechanism_drivers.openvswitch import rpc as ovs_rpc
 
 LOG = logging.getLogger(__name__)
 
-cli_opts = [
-    cfg.StrOpt("standalone-ports", dest="standalone_ports",
-               help="Run without a server: JSON file with the device details of the ports."),
-    cfg.BoolOpt("once", default=False, help="Make one pass over the switch and exit."),
-    cfg.StrOpt("netns",
-               help="Network namespace of the hybrid bridges (qbr, qvb) whose iptables the firewall "
-                    "driver programs; the switch's own bridges are wherever ovs-vswitchd is."),
-]
+cli_opts = service.l2_agent_cli_opts(
+    "Network namespace of the hybrid bridges (qbr, qvb) whose iptables the firewall driver programs; "
+    "the switch's own bridges are wherever ovs-vswitchd is.")
+
+def _register_agent_opts(conf):
+    ovs_config.register_opts(conf)      # [ovs], [agent] (with extensions), [securitygroup]
+    common_agent_config.register(conf)  # [agent] report_interval, polling_interval, resync_interval
+
 
 def _register(conf):
-    ovs_config.register_opts(conf)
-    common_agent_config.register(conf)  # [agent] report_interval, polling_interval, resync_interval
+    _register_agent_opts(conf)
     conf.register_cli_opts(cli_opts)
-    oslo_log.register_options(conf)
 
 
 class AgentConfigError(ValueError):
@@ -100,6 +98,21 @@ class EarlyOvsdb:
             ovsdb_state.disconnect(self._api)
 
 
+def _connect(conf, agent_config, ovsdb, host, netns=None, own_transport=True):
+    """The agent on RPC: (agent, core.agent.service.L2Connection)."""
+    try:
+        api = ovsdb.take()
+    except Exception as exc:  # noqa: BLE001 - ovsdbapp raises plain exceptions
+        raise AgentConfigError("cannot use Open vSwitch at [ovs] ovsdb_connection = %s: %s"
+                               % (agent_config.ovsdb_connection, exc)) from None
+    agent = agent_mod.OVSAgent(agent_config, ovs_rpc.plugin_client(conf, host), api=api, host=host, own_api=True)
+    try:
+        return agent, ovs_rpc.connect(conf, agent, netns=netns, own_transport=own_transport)
+    except BaseException:
+        agent.close()
+        raise
+
+
 class InProcessAgent:
     """The agent in a thread of another process (netweave-all-in-one), over that
     process's transport, which it leaves open at stop.
@@ -111,110 +124,81 @@ class InProcessAgent:
 
     def __init__(self, conf, netns=None):
         from netweave.core.rpc import transport as rpc_transport
-        ovs_config.register_opts(conf)
-        common_agent_config.register(conf)
+        _register_agent_opts(conf)
         rpc_transport.register_opts(conf)
         self.config = _agent_config(conf)
         self.host = conf.host or socket.gethostname()
         self.netns = netns
-        self.polling_interval = conf.agent.polling_interval
-        self.resync_interval = conf.agent.resync_interval
         ovsdb = EarlyOvsdb(self.config)
-        made = []
-
-        def make_agent(client):
-            try:
-                api = ovsdb.take()
-            except Exception as exc:  # noqa: BLE001 - ovsdbapp raises plain exceptions
-                raise AgentConfigError("cannot use Open vSwitch at [ovs] ovsdb_connection = %s: %s"
-                                       % (self.config.ovsdb_connection, exc)) from None
-            made.append(agent_mod.OVSAgent(self.config, client, api=api, host=self.host, own_api=True))
-            return made[-1]
-
         try:
-            self.agent, self._stoppers = ovs_rpc.start(conf, self.host, make_agent, netns=netns,
-                                                       own_transport=False)
+            self.agent, connection = _connect(conf, self.config, ovsdb, self.host, netns=netns,
+                                              own_transport=False)
         except BaseException:
-            for agent in made:
-                agent.close()
             ovsdb.discard()
             raise
-        self._thread = threading.Thread(target=self._run, name="openvswitch-agent", daemon=True)
-
-    def _run(self):
-        self.agent.run(polling_interval=self.polling_interval, resync_interval=self.resync_interval)
+        self.loop = connection.loop
+        self.runner = connection.runner("openvswitch agent", close=self.agent.close)
 
     def start(self):
         LOG.info("Open vSwitch agent on %s running in this process: %s", self.host,
                  self.config.agent_configurations())
-        self._thread.start()
+        self.runner.start_thread()
         return self
 
     def stop(self, timeout=30):
-        self.agent.stop()
-        self._thread.join(timeout)
-        for stop in self._stoppers:
-            try:
-                stop()
-            except Exception:  # noqa: BLE001 - stop the rest anyway
-                LOG.exception("Error while stopping the Open vSwitch agent")
-        self.agent.close()
+        self.runner.stop_thread(timeout)
 
 
-def _standalone_client(conf, host):
+def _standalone_loop(conf, agent_config, ovsdb, host):
     with open(conf.standalone_ports) as f:
         ports = json.load(f)
-    return client_mod.InMemoryPluginClient({p["device"]: p for p in ports}, host=host)
+    extensions = service.load_extensions(conf)
+    server = client_mod.InMemoryPluginClient({p["device"]: p for p in ports}, host=host)
+    agent = agent_mod.OVSAgent(agent_config, client_mod.local_client(server, host), api=ovsdb.take(), host=host,
+                               own_api=True)
+    loop = client_mod.make_loop(agent, server, host, polling_interval=conf.agent.polling_interval,
+                                resync_interval=conf.agent.resync_interval, extensions=extensions)
+    service.initialize_extensions(extensions, loop, c.AGENT_DRIVER_TYPE, netns=conf.netns, bridges=agent.bridges())
+    return agent, loop
 
 
 def main(argv=None):
-    from netweave.core.rpc import transport as rpc_transport
-    conf = cfg.CONF
-    _register(conf)
-    rpc_transport.register_opts(conf)
-    conf(sys.argv[1:] if argv is None else argv, project="netweave",
-         prog="netweave-openvswitch-agent")
-    oslo_log.setup(conf, "netweave")
+    prog = "netweave-openvswitch-agent"
+    conf = service.parse_config(argv, _register, prog=prog, default_config_files=None)
     try:
         agent_config = _agent_config(conf)
     except AgentConfigError as exc:
-        raise SystemExit("netweave-openvswitch-agent: %s" % exc) from exc
-    if not conf.standalone_ports and not rpc_transport.url_configured(conf):
-        raise SystemExit("netweave-openvswitch-agent: transport_url is not set: the agent needs the "
-                         "message broker the server uses (or --standalone-ports FILE to run without one)")
+        raise SystemExit("%s: %s" % (prog, exc)) from exc
+    if not conf.standalone_ports:
+        from netweave.core.rpc import transport as rpc_transport
+        if not rpc_transport.url_configured(conf):
+            raise SystemExit("%s: transport_url is not set: the agent needs the message broker the server "
+                             "uses (or --standalone-ports FILE to run without one)" % prog)
     host = conf.host or socket.gethostname()
-
     ovsdb = EarlyOvsdb(agent_config)
-
-    def make_agent(client):
-        return agent_mod.OVSAgent(agent_config, client, api=ovsdb.take(), host=host, own_api=True)
-
-    stoppers = []
     try:
         if conf.standalone_ports:
-            agent = make_agent(_standalone_client(conf, host))
+            agent, loop = _standalone_loop(conf, agent_config, ovsdb, host)
+            starters, stoppers = [], []
         else:
-            agent, stoppers = ovs_rpc.start(conf, host, make_agent, netns=conf.netns)
+            agent, connection = _connect(conf, agent_config, ovsdb, host, netns=conf.netns)
+            loop, starters, stoppers = connection.loop, connection.starters, connection.stoppers
+    except (AgentConfigError, ValueError) as exc:   # ValueError: an unknown agent extension
+        ovsdb.discard()
+        raise SystemExit("%s: %s" % (prog, exc)) from exc
     except BaseException:
         ovsdb.discard()
         raise
-    try:
-        if conf.once:
-            result = agent.sync(full=True)
-            LOG.info("One pass: %s", result)
-            return 0
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: agent.stop())
-        LOG.info("Open vSwitch agent on %s: %s", host, agent_config.agent_configurations())
-        agent.run(polling_interval=conf.agent.polling_interval, resync_interval=conf.agent.resync_interval)
-        return 0
-    finally:
-        for stop in stoppers:
-            try:
-                stop()
-            except Exception:  # noqa: BLE001 - stop the rest anyway
-                LOG.exception("Error while stopping")
-        agent.close()
+    runner = service.Runner.for_loop("openvswitch agent", loop, starters, stoppers, close=agent.close)
+    if conf.once:
+        def one_pass():
+            ok = loop.run_once(full=True)
+            LOG.info("One pass: %s", agent.last_result)
+            return ok
+        return runner.serve_once(one_pass)
+    LOG.info("Open vSwitch agent on %s: %s", host, agent_config.agent_configurations())
+    return runner.serve()
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,7 @@ import ipaddress
 from oslo_config import cfg
 
 from netweave.core import naming
+from netweave.core.agent import extensions as agent_extensions
 from netweave.mechanism_drivers.openvswitch import constants as c
 
 ovs_opts = [
@@ -65,12 +66,14 @@ securitygroup_opts = [
 def register_opts(conf):
     conf.register_opts(ovs_opts, "ovs")
     conf.register_opts(agent_opts, "agent")
+    agent_extensions.register_opts(conf)  # [agent] extensions
     conf.register_opts(securitygroup_opts, "securitygroup")
 
 
 def list_opts():
     """For oslo-config-generator."""
-    return [("ovs", ovs_opts), ("agent", agent_opts), ("securitygroup", securitygroup_opts)]
+    return [("ovs", ovs_opts), ("agent", list(agent_opts) + list(agent_extensions.opts)),
+            ("securitygroup", securitygroup_opts)]
 
 
 def parse_bridge_mappings(entries):

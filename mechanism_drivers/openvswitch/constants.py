@@ -64,3 +64,6 @@ OC_TAG = "tag"
 # Seconds a restarted agent keeps the l2population entries it read back from
 # its tunnel bridge: the server resends its own once the ports are reported up.
 FDB_RECOVERY_GRACE = 30.0
+
+# What agent extensions are told they run in (core.agent.extensions).
+AGENT_DRIVER_TYPE = "openvswitch"

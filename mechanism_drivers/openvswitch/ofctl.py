@@ -1,16 +1,16 @@
 """``ovs-ofctl``: dump a bridge's flows, replace them all in one bundle."""
 import logging
 import os
-import subprocess
 import tempfile
+
+from netweave.core.agent import commands
 
 LOG = logging.getLogger(__name__)
 
 OFCTL = "ovs-ofctl"
 
-
-class OfctlError(RuntimeError):
-    pass
+# What a failed ovs-ofctl command raises.
+OfctlError = commands.CommandError
 
 
 class Ofctl:
@@ -24,15 +24,7 @@ class Ofctl:
 
     def _run(self, args):
         argv = [self.executable, "--timeout=%d" % self.timeout] + list(args)
-        try:
-            result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                    timeout=self.timeout + 5)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OfctlError("%s: %s" % (" ".join(argv), exc)) from exc
-        if result.returncode != 0:
-            raise OfctlError("%s failed (%d): %s" % (" ".join(argv), result.returncode,
-                                                      result.stderr.strip()))
-        return result.stdout
+        return commands.run(argv, timeout=self.timeout + 5).stdout
 
     def dump_flows(self, bridge):
         """Lines of ``ovs-ofctl dump-flows --names`` (OpenFlow 1.0 notation, as in the book)."""
@@ -42,22 +34,18 @@ class Ofctl:
 
     def replace_flows(self, bridge, text):
         """Make ``text`` (a flow file) the bridge's whole flow table, atomically."""
-        fd, path = tempfile.mkstemp(prefix="%s-" % bridge, suffix=".flows")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            self._run(["-O", "OpenFlow13", "--bundle", "replace-flows", bridge, path])
-            self.writes += 1
-        finally:
-            os.unlink(path)
+        self._bundle("replace-flows", bridge, text)
 
     def add_flows(self, bridge, text):
         """Add ``text`` (a flow file) to the bridge's flows, atomically."""
+        self._bundle("add-flows", bridge, text)
+
+    def _bundle(self, verb, bridge, text):
         fd, path = tempfile.mkstemp(prefix="%s-" % bridge, suffix=".flows")
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
-            self._run(["-O", "OpenFlow13", "--bundle", "add-flows", bridge, path])
+            self._run(["-O", "OpenFlow13", "--bundle", verb, bridge, path])
             self.writes += 1
         finally:
             os.unlink(path)

@@ -1,10 +1,12 @@
 """The difference between what a host holds and what it should hold, as a plan (no I/O).
 
-``plan(config, desired, snapshot, dumped_flows)`` returns a ``Plan``:
-  * ``ovsdb_ops``: bridge, port and interface changes, applied in one OVSDB
+``plan(config, desired, snapshot, dumped_flows)`` returns a frozen ``Plan``
+of typed, frozen operations:
+  * ``ovsdb_ops``: bridge, port and interface changes (AddBridge, SetBridge,
+    DelPort, AddPort, SetInterface, SetPort), applied in one OVSDB
     transaction, in the order given;
-  * ``flows``: {bridge: flow file text} for the bridges whose installed flows
-    differ from the desired ones, each replaced atomically in one bundle.
+  * ``flows``: a ReplaceFlows per bridge whose installed flows differ from
+    the desired ones, each replaced atomically in one bundle.
 
 A host that already matches yields an empty plan: nothing is written.
 """
@@ -63,23 +65,34 @@ class SetPort:
     other_config: tuple
 
 
+@dataclasses.dataclass(frozen=True)
+class ReplaceFlows:
+    """Make ``text`` (an ovs-ofctl flow file) the bridge's whole flow table."""
+    bridge: str
+    text: str
+
+
 _ORDER = {AddBridge: 0, SetBridge: 1, DelPort: 2, AddPort: 3, SetInterface: 4, SetPort: 5}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Plan:
-    ovsdb_ops: list = dataclasses.field(default_factory=list)
-    flows: dict = dataclasses.field(default_factory=dict)  # bridge -> flow file text
+    ovsdb_ops: tuple = ()
+    flows: tuple = ()      # ReplaceFlows, by bridge name
 
     @property
     def empty(self):
         return not self.ovsdb_ops and not self.flows
 
+    @property
+    def flow_bridges(self):
+        return tuple(op.bridge for op in self.flows)
+
     def summary(self):
         kinds = {}
         for op in self.ovsdb_ops:
             kinds[type(op).__name__] = kinds.get(type(op).__name__, 0) + 1
-        return {"ovsdb_ops": kinds, "flow_bridges": sorted(self.flows)}
+        return {"ovsdb_ops": kinds, "flow_bridges": list(self.flow_bridges)}
 
 
 def _datapath(value):
@@ -164,19 +177,19 @@ def _plan_vm_ports(desired, snapshot):
 
 
 def plan_flows(desired, snapshot, dumped_flows):
-    """{bridge: flow file text} of the bridges whose flows must be replaced.
+    """ReplaceFlows for the bridges whose flows must be replaced, by bridge name.
 
     ``dumped_flows`` maps a bridge to what it holds: the lines of ``ovs-ofctl
     dump-flows`` (or canonical flows); a bridge missing from it (not dumped, or
     the dump failed) is replaced.
     """
-    result = {}
+    result = []
     for bridge, wanted in sorted(desired.flows.items()):
         dumped = (dumped_flows or {}).get(bridge)
         if bridge in snapshot.bridges and dumped is not None and flows_mod.tables_equal(wanted, dumped):
             continue
-        result[bridge] = flows_mod.render_table(wanted)
-    return result
+        result.append(ReplaceFlows(bridge, flows_mod.render_table(wanted)))
+    return tuple(result)
 
 
 def plan(config, desired, snapshot, dumped_flows):
@@ -184,4 +197,4 @@ def plan(config, desired, snapshot, dumped_flows):
     ops += _plan_owned_ports(config, desired, snapshot)
     ops += _plan_vm_ports(desired, snapshot)
     ops.sort(key=lambda op: _ORDER[type(op)])  # stable: keeps name order within a kind
-    return Plan(ovsdb_ops=ops, flows=plan_flows(desired, snapshot, dumped_flows))
+    return Plan(ovsdb_ops=tuple(ops), flows=plan_flows(desired, snapshot, dumped_flows))

@@ -616,7 +616,10 @@ def test_agent_over_the_rpc_layer(two_hosts):
     agent = agent_mod.LinuxbridgeAgent(settings, capabilities.ALL, netns=lab.hosts["h1"])
     stoppers = []
     try:
-        loop, stoppers = cmd._rpc_loop(conf, agent, settings)
+        connection = cmd.connect(conf, agent, settings)
+        loop, stoppers = connection.loop, connection.stoppers
+        for start in connection.starters:
+            start()
         net = network("vxlan", 6001, mtu=1450)
         a = lab.plug("h1", net, "10.13.0.1")
         assert loop.run_once()

@@ -1,7 +1,7 @@
 """Two hosts wired by the Open vSwitch agent on the userspace datapath, proved with ping.
 
 Each "host" is its own set of netdev bridges (integration, tunnel, physical)
-with an agent of its own; the server is an in-memory PluginClient that also
+with an agent on a reconciler loop of its own; the server is an in-memory one that also
 plays the notifier (tunnel_update, l2population's fdb_add). Instances are
 namespaces holding an internal port tap<port id[:11]> plugged into the host's
 integration bridge, as a hypervisor plugs a VM. Tunnel endpoints live on a
@@ -56,6 +56,17 @@ class Server(client_mod.InMemoryPluginClient):
         return reply
 
 
+def make_agent(config, server, api, host):
+    agent = agent_mod.OVSAgent(config, client_mod.local_client(server, host), api=api, host=host)
+    return agent, client_mod.make_loop(agent, server, host)
+
+
+def run_pass(loop, full=False):
+    """One pass of ``loop``, which must succeed; returns what the agent did."""
+    assert loop.run_once(full=full), "the pass failed (see the log)"
+    return loop.agent.last_result
+
+
 class Host:
     def __init__(self, sandbox, index, local_ip, server, **options):
         self.index = index
@@ -72,8 +83,11 @@ class Host:
             l2_population=options.get("l2_population", False),
             arp_responder=options.get("arp_responder", False))
         self.api = ovsdb_state.connect(ovsfx.DB_CONNECTION)
-        self.agent = agent_mod.OVSAgent(self.config, server, api=self.api, host="host%d" % index)
+        self.agent, self.loop = make_agent(self.config, server, self.api, "host%d" % index)
         server.agents.append(self.agent)
+
+    def sync(self, full=False):
+        return run_pass(self.loop, full)
 
     def bridges(self):
         return [self.int_br, self.tun_br, self.phys_br]
@@ -149,7 +163,7 @@ class Cloud:
         """Passes over both hosts until neither changes anything (tunnels need a second round)."""
         results = []
         for _round in range(4):
-            round_results = [host.agent.sync(full=full) for host in self.hosts]
+            round_results = [host.sync(full=full) for host in self.hosts]
             results.append(round_results)
             if not any(r.changed for r in round_results):
                 return results
@@ -307,15 +321,15 @@ def test_unchanged_host_resyncs_without_writing(cloud, ovs_switch):  # noqa: F81
     before_flows = _switch_state(cloud)
     before_writes = [h.agent.ofctl.writes for h in cloud.hosts]
     for host in cloud.hosts:
-        result = host.agent.sync(full=True)
+        result = host.sync(full=True)
         assert result.full and result.flow_dumps == 3
         assert (result.ovsdb_ops, result.ovsdb_transactions, result.flow_bridges) == (0, 0, ()), result
         # Asking the server for every port again turns them BUILD there: each one is confirmed up again.
         assert len(result.reported_up) == len(nets) and result.reported_down == ()
     # A new agent process (a restart) recovers the local VLANs from OVSDB and changes nothing either.
-    restarted = agent_mod.OVSAgent(h1.config, cloud.server, api=h1.api, host="host1")
+    restarted, restarted_loop = make_agent(h1.config, cloud.server, h1.api, "host1")
     cloud.server.agents.append(restarted)
-    result = restarted.sync(full=True)
+    result = run_pass(restarted_loop, full=True)
     assert (result.ovsdb_ops, result.flow_bridges) == (0, ()), result
     assert ovs_switch.next_cfg() == before_cfg
     assert [h.agent.ofctl.writes for h in cloud.hosts] == before_writes and restarted.ofctl.writes == 0
@@ -351,7 +365,7 @@ def test_admin_down_port_is_cut_off(cloud):
     assert_ping(a, b)
     details = dict(cloud.server.ports[b.port_id], admin_state_up=False)
     cloud.server.set_port(details)
-    h2.agent.port_update(b.port_id)
+    h2.loop.mark_dirty(b.port_id)
     cloud.sync()
     assert ovsfx.vsctl("get", "port", b.device, "tag") == str(c.DEAD_VLAN)
     assert cloud.server.status[b.port_id] == "DOWN"
@@ -368,9 +382,10 @@ class PluginEndpoint:
         self.server = server
         self.asked, self.up, self.down, self.synced = [], [], [], []
 
-    def get_devices_details_list(self, context, devices=None, agent_id=None, host=None, **_kwargs):
+    def get_devices_details_list_and_failed_devices(self, context, devices=None, agent_id=None, host=None,
+                                                    **_kwargs):
         self.asked.append(list(devices))
-        return self.server.get_devices_details_list(devices)
+        return {"devices": self.server.get_devices_details_list(devices), "failed_devices": []}
 
     def update_device_list(self, context, devices_up=(), devices_down=(), agent_id=None, host=None, **_kwargs):
         self.up.extend(devices_up)
@@ -381,7 +396,7 @@ class PluginEndpoint:
 
     def tunnel_sync(self, context, tunnel_ip=None, tunnel_type=None, host=None, **_kwargs):
         self.synced.append((tunnel_ip, tunnel_type, host))
-        return client_mod.InMemoryPluginClient.tunnel_sync(self.server, tunnel_ip, tunnel_type, host)
+        return self.server.tunnel_sync(tunnel_ip, tunnel_type, host)
 
 
 class ReportEndpoint:
@@ -453,12 +468,16 @@ def test_agent_over_the_rpc_layer(l2pop_cloud):
     server_side.start()
     stoppers = []
     try:
-        agent, stoppers = ovs_rpc.start(
-            conf, "h1", lambda client: agent_mod.OVSAgent(h1.config, client, api=h1.api, host="h1"))
+        agent = agent_mod.OVSAgent(h1.config, ovs_rpc.plugin_client(conf, "h1"), api=h1.api, host="h1")
+        connection = ovs_rpc.connect(conf, agent)
+        stoppers = connection.stoppers
+        for start in connection.starters:
+            start()
+        loop = connection.loop
         net = cloud.network("vxlan", 5101)
         a = cloud.instance(h1, net, "10.78.0.1", mtu=1400)
         b = cloud.instance(h2, net, "10.78.0.2", mtu=1400)
-        result = agent.sync(full=True)
+        result = run_pass(loop, full=True)
         assert {(h1.local_ip, kind, "h1") for kind in TUNNEL_TYPES} <= set(plugin.synced)
         assert plugin.asked[-1] == [a.port_id] and plugin.up == [a.port_id]
         assert result.reported_up == (a.port_id,)
@@ -480,7 +499,7 @@ def test_agent_over_the_rpc_layer(l2pop_cloud):
         caster.prepare(topic=topics.notifier_topic(topics.L2POPULATION, topics.UPDATE), fanout=True).cast(
             admin, "add_fdb_entries", fdb_entries=payload)
         assert _wait_for(lambda: net.id in agent.fdb), "add_fdb_entries did not arrive"
-        agent.sync()
+        run_pass(loop)
         assert tunnel_port("vxlan", h2.local_ip) in ovsfx.vsctl("list-ports", h1.tun_br).split()
 
         notifier = agent_notifier.AgentNotifier(transport)
@@ -488,13 +507,13 @@ def test_agent_over_the_rpc_layer(l2pop_cloud):
         assert _wait_for(lambda: "198.18.0.77" in agent.tunnel_endpoints.get("gre", ())), \
             "tunnel_update did not arrive"
         notifier.port_update(admin, {"id": a.port_id}, "vxlan", 5101, None)
-        assert _wait_for(lambda: a.port_id in agent._updated), "port_update did not arrive"
-        agent.sync()
+        assert _wait_for(lambda: a.port_id in loop.dirty_devices()), "port_update did not arrive"
+        run_pass(loop)
         assert plugin.asked[-1] == [a.port_id]
 
         # h2 wired by its own (in-memory) agent; the RPC-driven h1 reaches it.
         cloud.publish_fdb()
-        h2.agent.sync()
+        h2.sync()
         assert_ping(a, b)
     finally:
         for stop in stoppers:
@@ -507,17 +526,18 @@ def test_running_agent_wires_ports_as_they_appear(cloud):
 
     h1, h2 = cloud.hosts
     net = cloud.network("geneve", 5201)
-    thread = threading.Thread(target=h1.agent.run, kwargs={"polling_interval": 0.2}, daemon=True)
+    h1.loop.polling_interval = 0.2
+    thread = threading.Thread(target=h1.loop.run, daemon=True)
     thread.start()
     try:
         a = cloud.instance(h1, net, "10.79.0.1", mtu=1400)
         b = cloud.instance(h2, net, "10.79.0.2", mtu=1400)
-        h2.agent.sync()
+        h2.sync()
         assert _wait_for(lambda: cloud.server.status.get(a.port_id) == "ACTIVE"), "the loop did not wire a"
         assert_ping(a, b)
         cloud.sandbox.unplug_instance(a.device)
         assert _wait_for(lambda: cloud.server.status.get(a.port_id) == "DOWN"), "the loop did not report a down"
     finally:
-        h1.agent.stop()
+        h1.loop.stop()
         thread.join(10)
     assert not thread.is_alive()

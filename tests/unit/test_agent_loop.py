@@ -201,3 +201,51 @@ def test_run_wakes_on_events_and_stops():
         loop.stop()
         thread.join(5)
     assert not thread.is_alive()
+
+
+class Recorder:
+    """An agent extension that keeps its calls."""
+
+    def __init__(self, fail=False):
+        self.calls = []
+        self.fail = fail
+
+    def initialize(self, agent_api, driver_type):
+        self.calls.append(("initialize", driver_type))
+
+    def handle_port(self, context, details):
+        self.calls.append(("handle_port", details["device"]))
+        if self.fail:
+            raise RuntimeError("extension bug")
+
+    def delete_port(self, context, details):
+        self.calls.append(("delete_port", details["device"], details["port_id"]))
+
+
+def test_extensions_hear_about_ports_fetched_wired_and_gone():
+    from netweave.core.agent import extensions
+
+    server = FakeServer({"tap1": "net-a", "tap2": "net-a"})
+    agent = FakeAgent({"tap1", "tap2", "tap9"})
+    broken, recorder = Recorder(fail=True), Recorder()
+    loop = loop_mod.ReconcileLoop(agent, server, context=None, agent_id="lb0001", host=HOST,
+                                  extensions=extensions.ExtensionManager([("broken", broken), ("rec", recorder)]))
+    assert loop.run_once()
+    # tap9 is no port of this host: not told. A failing extension stops neither the pass nor the others.
+    assert recorder.calls == [("handle_port", "tap1"), ("handle_port", "tap2")]
+    assert broken.calls == recorder.calls
+    assert loop.run_once() and len(recorder.calls) == 2   # nothing new fetched
+    agent.devices.discard("tap2")
+    loop.mark_dirty("tap1")
+    assert loop.run_once()
+    assert recorder.calls[2:] == [("handle_port", "tap1"), ("delete_port", "tap2", "port-tap2")]
+
+
+def test_unknown_extension_names_are_refused():
+    import pytest
+
+    from netweave.core.agent import extensions
+
+    with pytest.raises(ValueError, match="no agent extension named nope"):
+        extensions.ExtensionManager.load(["nope"])
+    assert not extensions.ExtensionManager.load([])

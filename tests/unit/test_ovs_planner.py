@@ -63,7 +63,7 @@ def test_an_empty_switch_gets_everything_in_one_plan():
     assert kinds == ["AddBridge"] * 3 + ["AddPort"] * 5
     assert {op.name for op in result.ovsdb_ops if isinstance(op, planner.AddPort)} == {
         "patch-tun", "patch-int", "int-br-eth2", "phy-br-eth2", "vxlan-0a140064"}
-    assert sorted(result.flows) == ["br-eth2", "br-int", "br-tun"]
+    assert sorted(result.flow_bridges) == ["br-eth2", "br-int", "br-tun"]
 
 
 def test_bridge_settings_are_corrected():
@@ -72,7 +72,7 @@ def test_bridge_settings_are_corrected():
     row = snap.bridges["br-int"]
     snap.bridges["br-int"] = BridgeRow(row.name, "netdev", "", ("OpenFlow10",), row.ports)
     result = planner.plan(CONFIG, state, snap, dumps_of(state))
-    assert result.ovsdb_ops == [planner.SetBridge("br-int", (
+    assert list(result.ovsdb_ops) == [planner.SetBridge("br-int", (
         ("datapath_type", "system"), ("fail_mode", "secure"),
         ("protocols", ("OpenFlow10", "OpenFlow13", "OpenFlow14"))))]
     assert not result.flows
@@ -111,7 +111,7 @@ def test_port_on_the_wrong_bridge_moves():
     row = snap.ports["patch-tun"]
     snap.ports["patch-tun"] = PortRow(row.name, "br-eth2", None, {}, row.interfaces)
     ops = planner.plan(CONFIG, state, snap, dumps_of(state)).ovsdb_ops
-    assert ops == [planner.DelPort("br-eth2", "patch-tun"),
+    assert list(ops) == [planner.DelPort("br-eth2", "patch-tun"),
                    planner.AddPort("br-int", "patch-tun", "patch", (("peer", "patch-int"),))]
 
 
@@ -132,8 +132,8 @@ def test_flows_are_replaced_only_on_bridges_that_differ():
     dumps["br-tun"] = dumps["br-tun"][:-1]
     del dumps["br-eth2"]  # not dumped (or the dump failed): replaced
     result = planner.plan(CONFIG, state, snapshot_of(state), dumps)
-    assert sorted(result.flows) == ["br-eth2", "br-tun"]
-    assert result.flows["br-tun"].count("\n") == len(state.flows["br-tun"])
+    assert sorted(result.flow_bridges) == ["br-eth2", "br-tun"]
+    assert dict((op.bridge, op.text) for op in result.flows)["br-tun"].count("\n") == len(state.flows["br-tun"])
 
 
 # -- configuration ---------------------------------------------------------------

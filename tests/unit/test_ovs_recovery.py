@@ -87,7 +87,8 @@ def test_merge_is_a_union_without_duplicates():
 def test_agent_plans_with_recovered_entries_until_the_grace_ends():
     config = ovs_config.AgentConfig(local_ip="10.20.0.102", tunnel_types=("vxlan",), l2_population=True,
                                     fdb_recovery_grace=0.2)
-    agent = agent_mod.OVSAgent(config, client_mod.InMemoryPluginClient(), api=object(), host="compute02")
+    agent = agent_mod.OVSAgent(config, client_mod.local_client(client_mod.InMemoryPluginClient(), "compute02"),
+                               api=object(), host="compute02")
     agent.recovered_fdb = {"red": {"ports": {"10.20.0.100": [FLOOD]}}}
     server = {"red": {"ports": {"10.20.0.101": [FLOOD]}}}
     # The first pass has not ended yet: the recovered entries count.

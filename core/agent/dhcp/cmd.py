@@ -15,7 +15,6 @@ DHCP ports (the taps the L2 agent wires) in that namespace, while the agent
 itself talks to the broker from where it was started.
 """
 import logging
-import signal
 import sys
 
 from oslo_config import cfg
@@ -66,34 +65,22 @@ def build(conf):
     return agent, starters, stoppers
 
 
-def main(argv=None):
-    from netweave.core.cmd import common
-    from netweave.core.rpc import transport as rpc_transport
-    conf = cfg.CONF
+def _register(conf):
     config.register_opts(conf)
-    rpc_transport.register_opts(conf)
     conf.register_cli_opts(cli_opts)
-    common.parse_config(sys.argv[1:] if argv is None else argv, conf)
-    if not rpc_transport.url_configured(conf):
-        common.fail("transport_url is not set: the DHCP agent needs the message broker the server uses")
+
+
+def main(argv=None):
+    from netweave.core.agent import service
+    conf = service.parse_config(argv, _register)
+    service.require_transport(conf, "the DHCP agent needs the message broker the server uses")
     try:
         agent, starters, stoppers = build(conf)
     except ValueError as error:
-        common.fail(str(error))
-    try:
-        for start in starters:
-            start()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda _signum, _frame: agent.stop())
-        LOG.info("DHCP agent on %s: %s", conf.host, agent.agent_state()["configurations"])
-        agent.run()
-        return 0
-    finally:
-        for stop in stoppers:
-            try:
-                stop()
-            except Exception:  # noqa: BLE001 - stop the rest anyway
-                LOG.exception("Error while stopping")
+        service.fail(str(error))
+    LOG.info("DHCP agent on %s: %s", conf.host, agent.agent_state()["configurations"])
+    return service.Runner("DHCP agent", run=agent.run, stop=agent.stop, starters=starters,
+                          stoppers=stoppers).serve()
 
 
 if __name__ == "__main__":  # pragma: no cover

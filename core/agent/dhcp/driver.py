@@ -21,11 +21,10 @@ import ipaddress
 import logging
 import os
 import shutil
-import subprocess
 import threading
 
 from netweave.core import naming
-from netweave.core.agent import external_process, interface
+from netweave.core.agent import commands, external_process, interface
 from netweave.core.agent.dhcp import dnsmasq
 
 LOG = logging.getLogger(__name__)
@@ -243,9 +242,12 @@ class DnsmasqDriver:
 
     @staticmethod
     def _run_release(namespace, argv, network, ip_address):
-        result = subprocess.run(["ip", "netns", "exec", namespace] + argv, capture_output=True, text=True,
-                                timeout=30)
-        if result.returncode:
+        try:
+            result = commands.run(argv, namespace=namespace, timeout=30, check=False)
+        except commands.CommandError as error:
+            LOG.warning("%s", error)
+            return False
+        if not result.ok:
             LOG.warning("%s failed: %s", " ".join(argv), (result.stderr or result.stdout).strip())
             return False
         LOG.info("Released the lease of %s on network %s", ip_address, network["id"])

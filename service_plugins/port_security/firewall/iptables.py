@@ -20,9 +20,8 @@ import dataclasses
 import logging
 import re
 import shlex
-import subprocess
-import tempfile
 
+from netweave.core.agent import commands
 from netweave.service_plugins.port_security.firewall import conntrack, model, names, render, restore
 from netweave.service_plugins.port_security.firewall import runner as runner_mod
 from netweave.service_plugins.port_security.firewall import zones as zones_mod
@@ -210,28 +209,20 @@ class IptablesFirewallDriver:
     def _restore_tables(self, ruleset, report, ebtables_text=None):
         """iptables-restore, ip6tables-restore and ebtables-restore side by side; all must succeed."""
         applied = self._applied
-        jobs = []
         texts = [(ethertype, binary, restore.iptables_restore(applied.tables[ethertype],
                                                               ruleset.tables[ethertype], ruleset.hooks))
                  for ethertype, binary in ((model.IPV4, "iptables-restore"), (model.IPV6, "ip6tables-restore"))]
         texts.append((None, "ebtables-restore", ebtables_text))
-        for ethertype, binary, text in texts:
-            if text:
-                argv = self.runner.argv([binary, "--noflush"])
-                self.runner.history.append(([binary, "--noflush"], text))
-                # Input from a file, so the restores really run at the same time.
-                source = tempfile.TemporaryFile("w+")
-                source.write(text)
-                source.seek(0)
-                process = subprocess.Popen(argv, stdin=source, stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE, text=True)
-                source.close()
-                jobs.append((ethertype, binary, process, text))
+        jobs = {ethertype: (binary, text) for ethertype, binary, text in texts if text}
+        if not jobs:
+            return
+        results = self.runner.run_all({key: [binary, "--noflush"] for key, (binary, _text) in jobs.items()},
+                                      stdins={key: text for key, (_binary, text) in jobs.items()}, check=False)
         failures = []
-        for ethertype, binary, process, text in jobs:
-            _out, err = process.communicate(timeout=120)
-            if process.returncode != 0:
-                failures.append(runner_mod.CommandFailed([binary, "--noflush"], process.returncode, err))
+        for ethertype, (_binary, text) in jobs.items():
+            result = results[ethertype]
+            if not result.ok:
+                failures.append(commands.error_of(result))
                 continue
             if ethertype is None:
                 report.ebtables = True
@@ -265,13 +256,13 @@ class IptablesFirewallDriver:
                 conntrack.plan_departures(applied.state, state, applied.zones, self.layout.zone_key))
         applied.state = state
 
-    def _delete_flows(self, commands):
+    def _delete_flows(self, deletions):
         """All deletions through one shell (one namespace entry): conntrack has no batch
         mode here. Exit status 1 means "no entry matched", which is fine."""
-        if commands:
-            script = "; ".join(shlex.join([conntrack.BINARY] + args) + " 2>/dev/null" for args in commands)
+        if deletions:
+            script = "; ".join(shlex.join([conntrack.BINARY] + args) + " 2>/dev/null" for args in deletions)
             self.runner.run("sh", "-c", script + "; exit 0", check=False)
-        return len(commands)
+        return len(deletions)
 
     # --- reading the kernel ---------------------------------------------------------------
 
@@ -290,15 +281,16 @@ class IptablesFirewallDriver:
         prefix = self.layout.prefix
         targets = {self.layout.chain(name) for _builtin, name in render.FILTER_HOOKS + render.RAW_HOOKS if name}
         targets.add(names.FILTER_TOP)
-        commands = {model.IPV4: ["iptables-save"], model.IPV6: ["ip6tables-save"], "ipset": ["ipset", "save"]}
+        saves = {model.IPV4: ["iptables-save"], model.IPV6: ["ip6tables-save"], "ipset": ["ipset", "save"]}
         if self.layout.arp_protection:
-            commands["ebtables"] = ["ebtables-save"]
-        outputs = self.runner.run_parallel(commands)
+            saves["ebtables"] = ["ebtables-save"]
+        outputs = {key: (result.returncode, result.stdout, result.stderr)
+                   for key, result in self.runner.run_all(saves, check=False).items()}
         tables, zone_by_device = {}, {}
         for ethertype in model.ETHERTYPES:
             returncode, text, error = outputs[ethertype]
             if returncode != 0:
-                raise runner_mod.CommandFailed(commands[ethertype], returncode, error)
+                raise commands.CommandError(saves[ethertype], returncode, text, error)
             tables[ethertype] = {table: restore.parse_save(text, table, prefix, targets)
                                  for table in (render.FILTER, render.RAW)}
             for body in tables[ethertype][render.RAW].chains.get(self.layout.chain("PREROUTING"), ()):

@@ -2,22 +2,17 @@
 
 The agents manage a host namespace in tests (--netns); every command then
 runs under ``ip netns exec``, so nothing touches the root namespace's tables.
+Commands go through core.agent.commands: iptables and its kin wait for the
+xtables lock (-w), and a failure raises its CommandError.
 """
 import collections
-import shutil
-import subprocess
 
-_SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
+from netweave.core.agent import commands
 
+# What a failed firewall command raises.
+CommandFailed = commands.CommandError
 
-class CommandFailed(RuntimeError):
-    def __init__(self, argv, returncode, stderr):
-        super().__init__("%s failed (%d): %s" % (" ".join(argv), returncode, stderr.strip()))
-        self.returncode, self.stderr = returncode, stderr
-
-
-def _which(name):
-    return shutil.which(name) or shutil.which(name, path=_SBIN) or name
+TIMEOUT = 120
 
 
 class Runner:
@@ -26,28 +21,16 @@ class Runner:
         self.history = collections.deque(maxlen=256)   # (argv, stdin) of recent commands
 
     def argv(self, args):
-        args = [_which(args[0])] + list(args[1:])
-        if self.netns:
-            return [_which("ip"), "netns", "exec", self.netns] + args
-        return args
+        """The argv that runs ``args`` (namespace, xtables lock and all)."""
+        return commands.build_argv(args, self.netns)
 
     def run(self, *args, stdin=None, check=True):
-        argv = self.argv(args)
         self.history.append((list(args), stdin))
-        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=120)
-        if check and result.returncode != 0:
-            raise CommandFailed(list(args), result.returncode, result.stderr)
-        return result
+        return commands.run(list(args), namespace=self.netns, stdin=stdin, timeout=TIMEOUT, check=check)
 
-    def run_parallel(self, commands):
-        """{key: argv} run side by side -> {key: (returncode, stdout, stderr)}."""
-        started = {}
-        for key, args in commands.items():
-            self.history.append((list(args), None))
-            started[key] = subprocess.Popen(self.argv(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                            text=True)
-        results = {}
-        for key, process in started.items():
-            out, err = process.communicate(timeout=120)
-            results[key] = (process.returncode, out, err)
-        return results
+    def run_all(self, argvs, stdins=None, check=True):
+        """{key: argv} run side by side (stdins: {key: text}) -> {key: commands.Result}."""
+        stdins = stdins or {}
+        for key, args in argvs.items():
+            self.history.append((list(args), stdins.get(key)))
+        return commands.run_all(argvs, namespace=self.netns, stdins=stdins, timeout=TIMEOUT, check=check)

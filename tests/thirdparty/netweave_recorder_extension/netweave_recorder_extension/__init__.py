@@ -1,0 +1,1 @@
+"""Example third-party L2 agent extension for netweave (see extension.py)."""
