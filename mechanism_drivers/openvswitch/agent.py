@@ -15,8 +15,14 @@ the loop calls:
                           Reads only: tunnel_sync with the server on a full
                           pass, flow dumps
   apply(plan)             one OVSDB transaction and one flow bundle per
-                          changed bridge (``applier``); returns a
+                          changed bridge, holding only the flow mods of the
+                          difference (``applier``); returns a
                           core.agent.loop.Outcome: ports up, down, failed
+
+The agent's flows carry its cookie for each bridge (``flows.agent_cookie``,
+derived from the host and bridge names, so the same after a restart); the
+planner modifies and deletes only flows with that cookie, so learned flows and
+other programs' flows survive every pass and every restart.
 
 A pass over a host that already matches writes nothing. Between full passes
 a bridge's flows are dumped only when the desired table changed since the
@@ -60,6 +66,7 @@ class SyncResult:
     ovsdb_ops: int
     ovsdb_transactions: int
     flow_bridges: tuple
+    flow_mods: int
     flow_dumps: int
     reported_up: tuple
     reported_down: tuple
@@ -77,7 +84,7 @@ class AgentPlan:
     devices: dict             # port id -> OVS port name, as scanned
     desired: desired_mod.DesiredState
     operations: planner.Plan
-    canonical_flows: dict     # bridge -> canonical desired table (to skip the next dump)
+    canonical_flows: dict     # bridge -> canonical desired table with the agent's cookie (to skip the next dump)
     changed: frozenset        # ports whose details the server just sent
     removed: frozenset        # ports gone from the switch since the last pass
     flow_dumps: int
@@ -126,9 +133,10 @@ class OVSAgent:
         self._own_api = (api is None) if own_api is None else own_api
         self.api = api if api is not None else ovsdb_state.connect(
             config.ovsdb_connection, config.ovsdb_timeout)
-        self.ofctl = ofctl or ofctl_mod.Ofctl()
+        self.ofctl = ofctl or ofctl_mod.Ofctl(rundir=config.of_rundir)
         self.applier = applier_mod.Applier(self.api, self.ofctl)
         self.host = host or socket.gethostname()
+        self._cookies = {}           # bridge -> the agent's cookie there
         self._lock = threading.RLock()       # state the notifications change
         self._snapshot = None
         self._scanned = None         # (start, end) of the last scan, monotonic
@@ -152,6 +160,12 @@ class OVSAgent:
         configurations["devices"] = sum(1 for s in self.reported.values() if s == UP)
         return {"binary": c.AGENT_BINARY, "host": self.host, "topic": topics.AGENT,
                 "agent_type": c.AGENT_TYPE, "configurations": configurations}
+
+    def cookie(self, bridge):
+        """The cookie of this agent's flows on ``bridge``."""
+        if bridge not in self._cookies:
+            self._cookies[bridge] = flows_mod.agent_cookie(self.host, bridge)
+        return self._cookies[bridge]
 
     def bridges(self):
         """The switch bridges this agent manages, by role (for agent extensions)."""
@@ -243,7 +257,8 @@ class OVSAgent:
         fdb = self._planning_fdb(fdb)
         want = desired_mod.build(self.config, local_ports, existing_vlans, fdb, endpoints)
 
-        canonical = {bridge: flows_mod.canonical_table(wanted) for bridge, wanted in want.flows.items()}
+        cookies = {bridge: self.cookie(bridge) for bridge in want.flows}
+        canonical = {bridge: flows_mod.owned_table(wanted, cookies[bridge]) for bridge, wanted in want.flows.items()}
         for bridge in want.flows:
             if bridge not in snapshot.bridges or bridge in dumped:
                 continue
@@ -254,8 +269,9 @@ class OVSAgent:
                 dumped[bridge] = self.ofctl.dump_flows(bridge)
                 dumps += 1
             except ofctl_mod.OfctlError as exc:
-                LOG.warning("Could not dump flows of %s, replacing them: %s", bridge, exc)
-        operations = planner.plan(self.config, want, snapshot, dumped)
+                LOG.warning("Could not dump flows of %s, replacing those with cookie %#x: %s",
+                            bridge, cookies[bridge], exc)
+        operations = planner.plan(self.config, want, snapshot, dumped, cookies)
         planned = time.monotonic()
         self.last_plan = AgentPlan(
             full=full, devices=dict(actual), desired=want, operations=operations, canonical_flows=canonical,
@@ -283,14 +299,14 @@ class OVSAgent:
         self.last_result = SyncResult(
             full=agent_plan.full, devices=len(agent_plan.devices), plan=agent_plan.operations.summary(),
             ovsdb_ops=result.ovsdb_ops, ovsdb_transactions=result.ovsdb_transactions,
-            flow_bridges=result.flow_bridges, flow_dumps=agent_plan.flow_dumps,
+            flow_bridges=result.flow_bridges, flow_mods=result.flow_mods, flow_dumps=agent_plan.flow_dumps,
             reported_up=tuple(outcome.devices_up), reported_down=tuple(sorted(outcome.devices_down + went_down)),
             seconds=seconds)
         if result.ovsdb_ops or result.flow_bridges:
             LOG.info("Wired %d ports: %s", len(agent_plan.devices), agent_plan.operations.summary())
         if agent_plan.full:
-            LOG.info("Full pass over %d ports in %.3fs: %d OVSDB operations, flows replaced on %s (%s)",
-                     len(agent_plan.devices), seconds["total"], result.ovsdb_ops,
+            LOG.info("Full pass over %d ports in %.3fs: %d OVSDB operations, %d flow mods on %s (%s)",
+                     len(agent_plan.devices), seconds["total"], result.ovsdb_ops, result.flow_mods,
                      list(result.flow_bridges) or "no bridge",
                      ", ".join("%s %.3fs" % kv for kv in seconds.items() if kv[0] != "total"))
         return outcome

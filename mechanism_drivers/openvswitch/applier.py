@@ -1,4 +1,5 @@
-"""Carry out a Plan: one OVSDB transaction, then one flow bundle per changed bridge.
+"""Carry out a Plan: one OVSDB transaction, then one flow bundle per changed bridge
+(holding only the flow mods of the difference).
 
 The transaction is an ovsdbapp Open_vSwitch transaction: it bumps next_cfg
 and waits until ovs-vswitchd has applied it, so new ports have OpenFlow port
@@ -83,6 +84,7 @@ class ApplyResult:
     ovsdb_ops: int = 0
     ovsdb_transactions: int = 0
     flow_bridges: tuple = ()
+    flow_mods: int = 0
 
 
 class Applier:
@@ -98,7 +100,8 @@ class Applier:
             result.ovsdb_transactions = 1
         done = []
         for op in plan.flows:
-            self.ofctl.replace_flows(op.bridge, op.text)
+            self.ofctl.apply_flow_mods(op.bridge, op.text)
             done.append(op.bridge)
+            result.flow_mods += len(op.mods)
         result.flow_bridges = tuple(done)
         return result

@@ -7,11 +7,13 @@ The agent itself works from ``AgentConfig``, a plain frozen value built once.
 """
 import dataclasses
 import ipaddress
+import os
 
 from oslo_config import cfg
 
 from netweave.core import naming
 from netweave.core.agent import extensions as agent_extensions
+from netweave.core.config import agent as common_agent_opts
 from netweave.mechanism_drivers.openvswitch import constants as c
 
 ovs_opts = [
@@ -34,6 +36,11 @@ ovs_opts = [
                     "'netdev' (userspace)."),
     cfg.StrOpt("ovsdb_connection", default="unix:/var/run/openvswitch/db.sock",
                help="OVSDB server the agent talks to."),
+    cfg.StrOpt("of_rundir",
+               help="Directory of ovs-vswitchd's bridge management sockets (<bridge>.mgmt), "
+                    "through which the agent programs flows. Unset: the directory of "
+                    "ovsdb_connection's socket when it is a unix: connection (ovsdb-server and "
+                    "ovs-vswitchd share their run directory), else ovs-ofctl's default."),
     cfg.IntOpt("ovsdb_timeout", default=30, min=1,
                help="Seconds an OVSDB transaction (including ovs-vswitchd applying it) may take."),
 ]
@@ -72,7 +79,8 @@ def register_opts(conf):
 
 def list_opts():
     """For oslo-config-generator."""
-    return [("ovs", ovs_opts), ("agent", list(agent_opts) + list(agent_extensions.opts)),
+    return [("ovs", ovs_opts),
+            ("agent", list(common_agent_opts.agent_opts) + list(agent_opts) + list(agent_extensions.opts)),
             ("securitygroup", securitygroup_opts)]
 
 
@@ -95,6 +103,15 @@ def parse_bridge_mappings(entries):
     return mappings
 
 
+def default_of_rundir(ovsdb_connection):
+    """Where the ovs-vswitchd of ``ovsdb_connection`` keeps its management sockets: next to
+    a unix: OVSDB socket; None (ovs-ofctl's default) for any other connection."""
+    kind, _, rest = (ovsdb_connection or "").partition(":")
+    if kind == "unix" and rest:
+        return os.path.dirname(rest) or None
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class AgentConfig:
     integration_bridge: str = "br-int"
@@ -113,8 +130,11 @@ class AgentConfig:
     ovsdb_connection: str = "unix:/var/run/openvswitch/db.sock"
     ovsdb_timeout: int = 30
     fdb_recovery_grace: float = c.FDB_RECOVERY_GRACE
+    of_rundir: str = None   # None: derived from ovsdb_connection (see the option)
 
     def __post_init__(self):
+        if not self.of_rundir:
+            object.__setattr__(self, "of_rundir", default_of_rundir(self.ovsdb_connection))
         object.__setattr__(self, "tunnel_types", tuple(t.strip() for t in self.tunnel_types if t.strip()))
         object.__setattr__(self, "bridge_mappings", dict(self.bridge_mappings))
         unknown = [t for t in self.tunnel_types if t not in c.TUNNEL_TYPES]
@@ -181,4 +201,5 @@ class AgentConfig:
             ovsdb_connection=conf.ovs.ovsdb_connection,
             ovsdb_timeout=conf.ovs.ovsdb_timeout,
             fdb_recovery_grace=conf.agent.fdb_recovery_grace,
+            of_rundir=conf.ovs.of_rundir,
         )

@@ -10,9 +10,16 @@ rendered or dumped line to what identifies the flow (table, priority, the set of
 match fields, actions, cookie, timeouts), dropping counters, ages, quoting and
 spacing, so an installed table equals the desired one exactly when nothing has
 to change.
+
+Ownership: every flow the agent installs carries the agent's cookie for that
+bridge (``agent_cookie``). A flow's identity on the switch is its key
+(table, priority, match); a key holding the agent's cookie is the agent's, and
+only those are ever modified or deleted. Flows with any other cookie (table
+10's learned flows, another program's) are left alone.
 """
 import dataclasses
 import functools
+import hashlib
 import re
 
 from netweave.mechanism_drivers.openvswitch import constants as c
@@ -43,6 +50,24 @@ class Flow:
 
     def __str__(self):
         return self.render()
+
+
+def agent_cookie(host, bridge):
+    """The cookie of the agent of ``host`` on ``bridge``.
+
+    Derived from the two names, so it is the same after every restart: a
+    restarted agent recognises the flows it installed before (and keeps them,
+    with their counters, when they are still wanted) without any state of its
+    own, and two agents sharing a switch never take each other's flows. It is
+    never 0 (what flows installed without a cookie have), never the learned
+    flows' cookie and never the all-ones value OpenFlow reserves.
+    """
+    digest = hashlib.sha256(("netweave-ovs-agent\0%s\0%s" % (host, bridge)).encode()).digest()
+    # 0x6e77 ("nw") marks netweave's cookies; the rest comes from the names.
+    cookie = (0x6E77 << 48) | int.from_bytes(digest[:6], "big")
+    if cookie == c.LEARNED_FLOW_COOKIE:
+        cookie ^= 1
+    return cookie
 
 
 def in_port(name):
@@ -132,6 +157,26 @@ def canonical_table(items, ignore_cookies=(c.LEARNED_FLOW_COOKIE,)):
             continue
         result.append(flow)
     return sorted(result)
+
+
+def key(flow):
+    """What names a flow on a switch: (table, priority, match) of a CanonicalFlow."""
+    return (flow.table, flow.priority, flow.match)
+
+
+def canonical_flow(flow):
+    """CanonicalFlow of a Flow (cached: the same flows are compared pass after pass)."""
+    return _canonical_flow(flow)
+
+
+def owned_table(flows, cookie):
+    """Sorted canonical flows of ``flows`` (Flow objects) as installed with ``cookie``."""
+    return sorted(dataclasses.replace(_canonical_flow(f), cookie=cookie) for f in flows)
+
+
+def match_text(flow):
+    """The match of a CanonicalFlow as ovs-ofctl reads it (port names need no quotes)."""
+    return "table=%d, priority=%d%s" % (flow.table, flow.priority, "".join("," + m for m in flow.match))
 
 
 def tables_equal(desired_flows, installed):

@@ -1,4 +1,10 @@
-"""``ovs-ofctl``: dump a bridge's flows, replace them all in one bundle."""
+"""``ovs-ofctl``: dump a bridge's flows, apply flow mods to it in one bundle.
+
+Every command reaches the bridge through ovs-vswitchd's management socket
+``<rundir>/<bridge>.mgmt`` (``target``): the ovs-vswitchd whose OVSDB the agent
+uses (``[ovs] ovsdb_connection``), which need not be the one of the default run
+directory that a bare bridge name would find.
+"""
 import logging
 import os
 import tempfile
@@ -14,13 +20,25 @@ OfctlError = commands.CommandError
 
 
 class Ofctl:
-    """Runs ovs-ofctl. ``writes`` counts the commands that changed a switch."""
+    """Runs ovs-ofctl. ``writes`` counts the commands that changed a switch,
+    ``flow_mods`` the flow mods they carried.
 
-    def __init__(self, executable=OFCTL, timeout=60):
+    ``rundir``: the directory of ovs-vswitchd's management sockets; None names
+    bridges the way ovs-ofctl does by itself (its default run directory).
+    """
+
+    def __init__(self, executable=OFCTL, timeout=60, rundir=None):
         self.executable = executable
         self.timeout = timeout
+        self.rundir = rundir
         self.writes = 0
+        self.flow_mods = 0
         self.dumps = 0
+
+    def target(self, bridge):
+        if self.rundir is None:
+            return bridge
+        return "unix:%s" % os.path.join(self.rundir, "%s.mgmt" % bridge)
 
     def _run(self, args):
         argv = [self.executable, "--timeout=%d" % self.timeout] + list(args)
@@ -29,23 +47,21 @@ class Ofctl:
     def dump_flows(self, bridge):
         """Lines of ``ovs-ofctl dump-flows --names`` (OpenFlow 1.0 notation, as in the book)."""
         self.dumps += 1
-        out = self._run(["dump-flows", "--names", bridge])
+        out = self._run(["dump-flows", "--names", self.target(bridge)])
         return [line for line in out.splitlines() if " actions=" in line]
 
-    def replace_flows(self, bridge, text):
-        """Make ``text`` (a flow file) the bridge's whole flow table, atomically."""
-        self._bundle("replace-flows", bridge, text)
-
-    def add_flows(self, bridge, text):
-        """Add ``text`` (a flow file) to the bridge's flows, atomically."""
+    def apply_flow_mods(self, bridge, text):
+        """Apply ``text`` (an add-flows file whose lines start with add, modify_strict,
+        delete_strict or delete) to the bridge, atomically."""
         self._bundle("add-flows", bridge, text)
+        self.flow_mods += sum(1 for line in text.splitlines() if line.strip())
 
     def _bundle(self, verb, bridge, text):
         fd, path = tempfile.mkstemp(prefix="%s-" % bridge, suffix=".flows")
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
-            self._run(["-O", "OpenFlow13", "--bundle", verb, bridge, path])
+            self._run(["-O", "OpenFlow13", "--bundle", verb, self.target(bridge), path])
             self.writes += 1
         finally:
             os.unlink(path)

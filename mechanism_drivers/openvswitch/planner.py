@@ -5,8 +5,18 @@ of typed, frozen operations:
   * ``ovsdb_ops``: bridge, port and interface changes (AddBridge, SetBridge,
     DelPort, AddPort, SetInterface, SetPort), applied in one OVSDB
     transaction, in the order given;
-  * ``flows``: a ReplaceFlows per bridge whose installed flows differ from
-    the desired ones, each replaced atomically in one bundle.
+  * ``flows``: a FlowChanges per bridge whose installed flows differ from
+    the desired ones: the flow mods that make up the difference, applied
+    atomically in one bundle.
+
+Flows are compared by key (table, priority, match; ``flows.key``) among the
+flows holding the agent's cookie for the bridge: a wanted key the bridge lacks
+is added, one whose actions differ is modified in place (its counters and age
+stay), one the agent no longer wants is deleted. Flows with other cookies
+(learned flows, other programs') are never touched; the number of flow mods is
+proportional to the change, not to the table. When a bridge's flows could not
+be dumped, the plan deletes every flow with the agent's cookie and adds the
+wanted ones, still in one bundle.
 
 A host that already matches yields an empty plan: nothing is written.
 """
@@ -66,10 +76,30 @@ class SetPort:
 
 
 @dataclasses.dataclass(frozen=True)
-class ReplaceFlows:
-    """Make ``text`` (an ovs-ofctl flow file) the bridge's whole flow table."""
+class FlowMod:
+    """One line of an ``ovs-ofctl add-flows`` file: ``verb`` (add, modify_strict,
+    delete_strict, delete) and the flow (for deletes: its match only)."""
+    verb: str
+    flow: str
+
+    @property
+    def line(self):
+        return "%s %s" % (self.verb, self.flow)
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowChanges:
+    """Flow mods of one bridge, all carrying or matching the agent's ``cookie``."""
     bridge: str
-    text: str
+    cookie: int
+    mods: tuple
+
+    @property
+    def text(self):
+        return "".join(mod.line + "\n" for mod in self.mods)
+
+    def count(self, verb):
+        return sum(1 for mod in self.mods if mod.verb == verb)
 
 
 _ORDER = {AddBridge: 0, SetBridge: 1, DelPort: 2, AddPort: 3, SetInterface: 4, SetPort: 5}
@@ -78,7 +108,7 @@ _ORDER = {AddBridge: 0, SetBridge: 1, DelPort: 2, AddPort: 3, SetInterface: 4, S
 @dataclasses.dataclass(frozen=True)
 class Plan:
     ovsdb_ops: tuple = ()
-    flows: tuple = ()      # ReplaceFlows, by bridge name
+    flows: tuple = ()      # FlowChanges, by bridge name
 
     @property
     def empty(self):
@@ -92,7 +122,11 @@ class Plan:
         kinds = {}
         for op in self.ovsdb_ops:
             kinds[type(op).__name__] = kinds.get(type(op).__name__, 0) + 1
-        return {"ovsdb_ops": kinds, "flow_bridges": list(self.flow_bridges)}
+        flow_mods = {}
+        for changes in self.flows:
+            for mod in changes.mods:
+                flow_mods[mod.verb] = flow_mods.get(mod.verb, 0) + 1
+        return {"ovsdb_ops": kinds, "flow_bridges": list(self.flow_bridges), "flow_mods": flow_mods}
 
 
 def _datapath(value):
@@ -176,25 +210,59 @@ def _plan_vm_ports(desired, snapshot):
     return ops
 
 
-def plan_flows(desired, snapshot, dumped_flows):
-    """ReplaceFlows for the bridges whose flows must be replaced, by bridge name.
+def _with_cookie(flow, cookie):
+    return "cookie=%#x, %s" % (cookie, flow.render())
+
+
+def _mask(cookie):
+    return "cookie=%#x/-1, " % cookie
+
+
+def bridge_flow_mods(wanted, dumped, cookie):
+    """FlowMods turning a bridge holding ``dumped`` into one holding ``wanted`` (Flow
+    objects) with ``cookie``; ``dumped`` None: unknown (replace what carries the cookie)."""
+    if dumped is None:
+        return (FlowMod("delete", _mask(cookie).rstrip(", ")),) + tuple(
+            FlowMod("add", _with_cookie(f, cookie)) for f in wanted)
+    want = {}
+    for flow in wanted:
+        want[flows_mod.key(flows_mod.canonical_flow(flow))] = flow
+    ours = {flows_mod.key(f): f for f in flows_mod.canonical_table(dumped) if f.cookie == cookie}
+    deletes, modifies, adds = [], [], []
+    for k, installed in sorted(ours.items()):
+        if k not in want:
+            deletes.append(FlowMod("delete_strict", _mask(cookie) + flows_mod.match_text(installed)))
+    for k, flow in sorted(want.items()):
+        installed = ours.get(k)
+        if installed is None:
+            adds.append(FlowMod("add", _with_cookie(flow, cookie)))
+        elif dataclasses.replace(installed, cookie=0) != flows_mod.canonical_flow(flow):
+            modifies.append(FlowMod("modify_strict", _mask(cookie) + flow.render()))
+    return tuple(deletes + modifies + adds)
+
+
+def plan_flows(desired, snapshot, dumped_flows, cookies):
+    """FlowChanges for the bridges whose flows must change, by bridge name.
 
     ``dumped_flows`` maps a bridge to what it holds: the lines of ``ovs-ofctl
-    dump-flows`` (or canonical flows); a bridge missing from it (not dumped, or
-    the dump failed) is replaced.
+    dump-flows`` (or canonical flows); for a bridge missing from it the dump
+    failed, unless the bridge does not exist yet (then it holds nothing).
+    ``cookies``: {bridge: the agent's cookie there}.
     """
     result = []
     for bridge, wanted in sorted(desired.flows.items()):
         dumped = (dumped_flows or {}).get(bridge)
-        if bridge in snapshot.bridges and dumped is not None and flows_mod.tables_equal(wanted, dumped):
-            continue
-        result.append(ReplaceFlows(bridge, flows_mod.render_table(wanted)))
+        if dumped is None and bridge not in snapshot.bridges:
+            dumped = ()
+        mods = bridge_flow_mods(wanted, dumped, cookies[bridge])
+        if mods:
+            result.append(FlowChanges(bridge, cookies[bridge], mods))
     return tuple(result)
 
 
-def plan(config, desired, snapshot, dumped_flows):
+def plan(config, desired, snapshot, dumped_flows, cookies):
     ops = _plan_bridges(desired, snapshot)
     ops += _plan_owned_ports(config, desired, snapshot)
     ops += _plan_vm_ports(desired, snapshot)
     ops.sort(key=lambda op: _ORDER[type(op)])  # stable: keeps name order within a kind
-    return Plan(ovsdb_ops=tuple(ops), flows=plan_flows(desired, snapshot, dumped_flows))
+    return Plan(ovsdb_ops=tuple(ops), flows=plan_flows(desired, snapshot, dumped_flows, cookies))

@@ -11,6 +11,8 @@ networks cross a patch cable between the two hosts' physical bridges.
 import dataclasses
 import importlib
 import random
+import re
+import time
 import uuid
 
 import pytest
@@ -371,6 +373,69 @@ def test_admin_down_port_is_cut_off(cloud):
     assert cloud.server.status[b.port_id] == "DOWN"
     assert_no_ping(a, b.ip)
 
+
+
+FOREIGN_COOKIE = 0xBEEF
+
+
+def _learned_flows(bridge):
+    return [line for line in ovsfx.flows_of(bridge)
+            if "cookie=%#x," % c.LEARNED_FLOW_COOKIE in line and "table=%d," % c.UCAST_TO_TUN in line]
+
+
+def test_a_port_change_programs_only_the_difference_and_keeps_others_flows(l2pop_cloud):
+    """Disabling a port on host2 changes only host1's flows of that port (l2population's
+    unicast and ARP entries): its learned flow and another owner's flows stay, the other
+    flows keep their age; a restarted agent recognises its flows by cookie and writes nothing."""
+    cloud = l2pop_cloud
+    h1, h2 = cloud.hosts
+    net = cloud.network("vxlan", segmentation_id=5101)
+    a = cloud.instance(h1, net, "10.79.0.1", mtu=1400)
+    b = cloud.instance(h2, net, "10.79.0.2", mtu=1400)
+    gone = cloud.instance(h2, net, "10.79.0.3", mtu=1400)
+    cloud.publish_fdb()
+    cloud.sync()
+    assert_ping(a, b)
+    deadline = time.monotonic() + 5
+    while not any(b.mac in line for line in _learned_flows(h1.tun_br)):
+        assert time.monotonic() < deadline, ovsfx.flows_of(h1.tun_br)
+        time.sleep(0.1)
+    foreign = {h1.int_br: "table=%d,priority=77,udp,tp_dst=4242" % c.TRANSIENT_TABLE,
+               h1.tun_br: "table=%d,priority=77,udp,tp_dst=4242" % c.UCAST_TO_TUN}
+    for bridge, flow in foreign.items():
+        ovsfx.ofctl("add-flow", bridge, "cookie=%#x,%s,actions=drop" % (FOREIGN_COOKIE, flow))
+    for bridge in (h1.int_br, h1.tun_br):  # every flow the agent made carries its cookie
+        cookies = {flows_mod.canonical(line).cookie for line in ovsfx.flows_of(bridge)}
+        assert cookies - {c.LEARNED_FLOW_COOKIE, FOREIGN_COOKIE} == {h1.agent.cookie(bridge)}, cookies
+
+    watch = ovsfx.SwitchWatch([h1.int_br, h1.tun_br, h1.phys_br], names={"-"},
+                              ignore_cookie=c.LEARNED_FLOW_COOKIE).start()
+    try:
+        cloud.server.set_port(dict(cloud.server.ports[gone.port_id], admin_state_up=False))
+        h2.loop.mark_dirty(gone.port_id)
+        for host in cloud.hosts:  # l2population withdraws the disabled port's entries
+            host.agent.fdb_remove({net.id: {"ports": {h2.local_ip: [[gone.mac, gone.ip]]}}})
+        cloud.sync()
+    finally:
+        changes = watch.stop()
+    events = sorted(re.search(r"event=(\w+).* table=(\d+)", line).groups() for line in changes)
+    assert events == sorted([("DELETED", str(c.UCAST_TO_TUN)), ("DELETED", str(c.ARP_RESPONDER))]), changes
+    assert all(gone.mac in line for line in changes), changes
+    assert any(b.mac in line for line in _learned_flows(h1.tun_br)), ovsfx.flows_of(h1.tun_br)
+    for bridge in foreign:
+        assert any("cookie=%#x," % FOREIGN_COOKIE in line for line in ovsfx.flows_of(bridge)), bridge
+    assert_ping(a, b)
+
+    # A restart: the new agent finds its flows by cookie and leaves everything as it is.
+    before = {bridge: flows_mod.canonical_table(ovsfx.flows_of(bridge)) for bridge in h1.bridges()}
+    restarted, restarted_loop = make_agent(h1.config, cloud.server, h1.api, "host1")
+    cloud.server.agents.append(restarted)
+    restarted.fdb_add({net.id: {"ports": {h2.local_ip: [[c.FLOODING_MAC, c.FLOODING_IP], [b.mac, b.ip]]}}})
+    result = run_pass(restarted_loop, full=True)
+    assert (result.ovsdb_ops, result.flow_mods, restarted.ofctl.writes) == (0, 0, 0), result
+    assert {bridge: flows_mod.canonical_table(ovsfx.flows_of(bridge)) for bridge in h1.bridges()} == before
+    assert any(b.mac in line for line in _learned_flows(h1.tun_br))
+    assert_ping(a, b)
 
 
 class PluginEndpoint:

@@ -450,3 +450,120 @@ class SwitchWatch:
                 changes.append("%s: %s" % (("Port", "Interface")[index], line.strip()))
         self._flow_monitors, self._db_monitors = [], []
         return changes
+
+
+VSWITCH_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+
+
+class PrivateSwitch:
+    """A second ovsdb-server/ovs-vswitchd pair of its own, for one test.
+
+    Both daemons keep their database, sockets, pid files and logs in a
+    temporary run directory (``rundir``; OVS_RUNDIR, so the bridges' management
+    sockets <bridge>.mgmt are there too), reached through ``db_connection``
+    (unix:<rundir>/db.sock), not through the machine's default sockets.
+    ovs-vswitchd runs in a network namespace of its own (``netns``): its
+    userspace datapath opens a tap device named ovs-netdev, which the
+    machine's ovs-vswitchd already holds in the root namespace, and the
+    internal ports it makes appear there. ``stop`` ends both daemons (by
+    their pid files) and removes the namespace and the directory.
+    """
+
+    def __init__(self, token):
+        import tempfile
+        self.rundir = tempfile.mkdtemp(prefix="nw-ovs-")
+        self.db_socket = os.path.join(self.rundir, "db.sock")
+        self.db_connection = "unix:" + self.db_socket
+        self.netns = "nwsw-%s" % token
+        self._env = dict(os.environ, OVS_RUNDIR=self.rundir, OVS_LOGDIR=self.rundir, OVS_DBDIR=self.rundir)
+        self._pidfiles = []
+
+    def _path(self, name):
+        return os.path.join(self.rundir, name)
+
+    def _daemon(self, argv, name):
+        pidfile = self._path(name + ".pid")
+        self._pidfiles.append(pidfile)
+        argv = argv + ["--pidfile=%s" % pidfile, "--unixctl=%s" % self._path(name + ".ctl"),
+                       "--log-file=%s" % self._path(name + ".log"), "--no-chdir", "--detach"]
+        result = subprocess.run(argv, env=self._env, capture_output=True, text=True, timeout=60,
+                                stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            raise CommandFailed("%s failed (%d): %s" % (" ".join(argv), result.returncode, result.stderr))
+
+    def start(self):
+        try:
+            run(["ovsdb-tool", "create", self._path("conf.db"), VSWITCH_SCHEMA])
+            self._daemon([find_executable("ovsdb-server") or "ovsdb-server", self._path("conf.db"),
+                          "--remote=punix:%s" % self.db_socket],
+                         "ovsdb-server")
+            self.vsctl("--no-wait", "init")
+            ip("netns", "add", self.netns)
+            in_netns(self.netns, "ip", "link", "set", "lo", "up")
+            self._daemon(["ip", "netns", "exec", self.netns, find_executable("ovs-vswitchd") or "ovs-vswitchd",
+                          self.db_connection], "ovs-vswitchd")
+            deadline = time.monotonic() + 30
+            while run(["ovs-appctl", "-t", self._path("ovs-vswitchd.ctl"), "version"], check=False).returncode:
+                if time.monotonic() > deadline:
+                    raise CommandFailed("the private ovs-vswitchd did not come up; see %s" % self.rundir)
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def vsctl(self, *args, **kwargs):
+        return run(["ovs-vsctl", "--timeout=30", "--db=%s" % self.db_connection] + list(args),
+                   **kwargs).stdout.strip()
+
+    def ofctl_target(self, bridge):
+        return "unix:%s" % self._path("%s.mgmt" % bridge)
+
+    def flows_of(self, bridge):
+        return [line for line in ofctl("dump-flows", "--names", self.ofctl_target(bridge)).splitlines()
+                if " actions=" in line]
+
+    def plug_instance(self, bridge, port_id, mac, cidr, namespace):
+        """An internal port tap<id[:11]> with the port's external_ids, moved from the switch's
+        namespace into ``namespace`` (which the caller made) with the port's MAC and IP."""
+        device = ("tap" + port_id)[:14]
+        self.vsctl("add-port", bridge, device, "--", "set", "interface", device, "type=internal",
+                   "external_ids:iface-id=%s" % port_id, "external_ids:attached-mac=%s" % mac,
+                   "external_ids:iface-status=active")
+        deadline = time.monotonic() + 10
+        while in_netns(self.netns, "ip", "link", "show", device, check=False).returncode:
+            if time.monotonic() > deadline:
+                raise CommandFailed("ovs-vswitchd made no %s in %s" % (device, self.netns))
+            time.sleep(0.1)
+        in_netns(self.netns, "ip", "link", "set", device, "netns", namespace)
+        in_netns(namespace, "ip", "link", "set", device, "address", mac)
+        in_netns(namespace, "ip", "addr", "add", cidr, "dev", device)
+        in_netns(namespace, "ip", "link", "set", device, "up")
+        return device
+
+    def stop(self):
+        import shutil
+        import signal
+        for pidfile in reversed(self._pidfiles):
+            with contextlib.suppress(OSError, ValueError):
+                with open(pidfile) as f:
+                    pid = int(f.read().strip())
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+        self._pidfiles = []
+        ip("netns", "del", self.netns, check=False)
+        shutil.rmtree(self.rundir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_switch(ovs_switch):
+    """A PrivateSwitch for the test (``ovs_switch``: the checks that Open vSwitch is installed)."""
+    switch = PrivateSwitch(secrets.token_hex(2)[:3])
+    switch.start()
+    try:
+        yield switch
+    finally:
+        switch.stop()

@@ -3,12 +3,14 @@ import pytest
 from oslo_config import cfg
 
 from netweave.mechanism_drivers.openvswitch import config as ovs_config
-from netweave.mechanism_drivers.openvswitch import desired, planner
+from netweave.mechanism_drivers.openvswitch import constants as c
+from netweave.mechanism_drivers.openvswitch import desired, flows, planner
 from netweave.mechanism_drivers.openvswitch.ovsdb_state import BridgeRow, InterfaceRow, PortRow, Snapshot
 
 CONFIG = ovs_config.AgentConfig(local_ip="10.20.0.102", tunnel_types=("vxlan",),
                                 bridge_mappings={"physnet1": "br-eth2"})
 NET = "aaaaaaaa-0000-0000-0000-000000000001"
+COOKIES = {bridge: flows.agent_cookie("host1", bridge) for bridge in ("br-int", "br-tun", "br-eth2")}
 
 
 def port(device, name, network_type="vxlan", segmentation_id=39, physical_network=None):
@@ -47,18 +49,25 @@ def snapshot_of(state, extra_ports=()):
 
 
 def dumps_of(state):
-    return {bridge: [f.render() for f in flows] for bridge, flows in state.flows.items()}
+    """Dump lines of a switch holding ``state``'s flows, installed with the agent's cookies."""
+    return {bridge: [dump_line(f, COOKIES[bridge]) for f in table] for bridge, table in state.flows.items()}
+
+
+def dump_line(flow, cookie):
+    # As dump-flows prints it: cookie and counters first, port names unquoted.
+    return " cookie=%#x, duration=12.5s, table=%d, n_packets=3, n_bytes=180, %s" % (
+        cookie, flow.table, flow.render().split(", ", 1)[1].replace('"', ""))
 
 
 def test_a_host_that_matches_needs_nothing():
     state = want()
-    result = planner.plan(CONFIG, state, snapshot_of(state), dumps_of(state))
+    result = planner.plan(CONFIG, state, snapshot_of(state), dumps_of(state), COOKIES)
     assert result.empty, result.summary()
 
 
 def test_an_empty_switch_gets_everything_in_one_plan():
     state = want()
-    result = planner.plan(CONFIG, state, Snapshot({}, {}, {}), {})
+    result = planner.plan(CONFIG, state, Snapshot({}, {}, {}), {}, COOKIES)
     kinds = [type(op).__name__ for op in result.ovsdb_ops]
     assert kinds == ["AddBridge"] * 3 + ["AddPort"] * 5
     assert {op.name for op in result.ovsdb_ops if isinstance(op, planner.AddPort)} == {
@@ -71,7 +80,7 @@ def test_bridge_settings_are_corrected():
     snap = snapshot_of(state)
     row = snap.bridges["br-int"]
     snap.bridges["br-int"] = BridgeRow(row.name, "netdev", "", ("OpenFlow10",), row.ports)
-    result = planner.plan(CONFIG, state, snap, dumps_of(state))
+    result = planner.plan(CONFIG, state, snap, dumps_of(state), COOKIES)
     assert list(result.ovsdb_ops) == [planner.SetBridge("br-int", (
         ("datapath_type", "system"), ("fail_mode", "secure"),
         ("protocols", ("OpenFlow10", "OpenFlow13", "OpenFlow14"))))]
@@ -84,7 +93,7 @@ def test_tunnel_options_are_corrected_and_foreign_options_kept():
     iface = snap.interfaces["vxlan-0a140064"]
     snap.interfaces["vxlan-0a140064"] = InterfaceRow(
         iface.name, "vxlan", dict(iface.options, local_ip="10.9.9.9", egress_pkt_mark="7"), {}, 3)
-    (op,) = planner.plan(CONFIG, state, snap, dumps_of(state)).ovsdb_ops
+    (op,) = planner.plan(CONFIG, state, snap, dumps_of(state), COOKIES).ovsdb_ops
     assert isinstance(op, planner.SetInterface)
     assert dict(op.options)["local_ip"] == "10.20.0.102"
     assert dict(op.options)["egress_pkt_mark"] == "7"
@@ -98,7 +107,7 @@ def test_stale_agent_ports_go_and_foreign_ports_stay():
              ("br-eth2", "eth2", "", {}),                     # the NIC, added by the administrator
              ("br-eth2", "phy-br-gone", "patch", {"peer": "x"}),
              ("br-int", "qr-0123456789", "internal", {})]    # someone else's port
-    result = planner.plan(CONFIG, state, snapshot_of(state, extra), dumps_of(state))
+    result = planner.plan(CONFIG, state, snapshot_of(state, extra), dumps_of(state), COOKIES)
     assert sorted((op.bridge, op.name) for op in result.ovsdb_ops) == [
         ("br-eth2", "phy-br-gone"), ("br-int", "int-br-old"),
         ("br-tun", "gre-0a140065"), ("br-tun", "vxlan-0a140065")]
@@ -110,7 +119,7 @@ def test_port_on_the_wrong_bridge_moves():
     snap = snapshot_of(state)
     row = snap.ports["patch-tun"]
     snap.ports["patch-tun"] = PortRow(row.name, "br-eth2", None, {}, row.interfaces)
-    ops = planner.plan(CONFIG, state, snap, dumps_of(state)).ovsdb_ops
+    ops = planner.plan(CONFIG, state, snap, dumps_of(state), COOKIES).ovsdb_ops
     assert list(ops) == [planner.DelPort("br-eth2", "patch-tun"),
                    planner.AddPort("br-int", "patch-tun", "patch", (("peer", "patch-int"),))]
 
@@ -120,20 +129,78 @@ def test_instance_port_tag_is_set_and_other_keys_kept():
     snap = snapshot_of(state)
     row = snap.ports["tapp1"]
     snap.ports["tapp1"] = PortRow(row.name, row.bridge, None, {"extra": "kept"}, row.interfaces)
-    (op,) = planner.plan(CONFIG, state, snap, dumps_of(state)).ovsdb_ops
+    (op,) = planner.plan(CONFIG, state, snap, dumps_of(state), COOKIES).ovsdb_ops
     assert op == planner.SetPort("tapp1", 1, tuple(sorted({
         "extra": "kept", "net_uuid": NET, "network_type": "vxlan", "segmentation_id": "39",
         "tag": "1"}.items())))
 
 
-def test_flows_are_replaced_only_on_bridges_that_differ():
+def _mods(result, bridge):
+    return [(m.verb, m.flow) for op in result.flows if op.bridge == bridge for m in op.mods]
+
+
+def test_only_the_difference_is_programmed():
     state = want()
     dumps = dumps_of(state)
     dumps["br-tun"] = dumps["br-tun"][:-1]
-    del dumps["br-eth2"]  # not dumped (or the dump failed): replaced
-    result = planner.plan(CONFIG, state, snapshot_of(state), dumps)
-    assert sorted(result.flow_bridges) == ["br-eth2", "br-tun"]
-    assert dict((op.bridge, op.text) for op in result.flows)["br-tun"].count("\n") == len(state.flows["br-tun"])
+    result = planner.plan(CONFIG, state, snapshot_of(state), dumps, COOKIES)
+    assert result.flow_bridges == ("br-tun",)
+    assert _mods(result, "br-tun") == [("add", "cookie=%#x, %s" % (COOKIES["br-tun"], state.flows["br-tun"][-1]))]
+
+
+def test_a_bridge_that_could_not_be_dumped_gets_its_own_flows_replaced():
+    state = want()
+    dumps = dumps_of(state)
+    del dumps["br-eth2"]  # the dump failed: what holds the cookie goes, the wanted flows come
+    result = planner.plan(CONFIG, state, snapshot_of(state), dumps, COOKIES)
+    mods = _mods(result, "br-eth2")
+    assert mods[0] == ("delete", "cookie=%#x/-1" % COOKIES["br-eth2"])
+    assert [verb for verb, _ in mods[1:]] == ["add"] * len(state.flows["br-eth2"])
+
+
+def test_stale_flows_of_the_agent_go_changed_ones_are_modified_others_stay():
+    state = want()
+    cookie = COOKIES["br-int"]
+    dumps = dumps_of(state)
+    disabled = next(f for f in state.flows["br-int"] if f.table == c.ARP_SPOOF_TABLE and "arp" in f.match)
+    changed = next(f for f in state.flows["br-int"] if f.table == c.TRANSIENT_TABLE)
+    dumps["br-int"] = [line for line in dumps["br-int"] if "table=%d," % c.TRANSIENT_TABLE not in line]
+    dumps["br-int"] += [
+        dump_line(flows.Flow(c.TRANSIENT_TABLE, changed.priority, changed.match, "drop"), cookie),
+        dump_line(flows.Flow(0, 2, ('in_port="tapgone"',), "drop"), cookie),             # stale: ours
+        dump_line(flows.Flow(0, 2, ('in_port="tapother"',), "drop"), 0xBEEF),           # someone else's
+        dump_line(flows.Flow(disabled.table, disabled.priority, disabled.match, "drop"), 0xBEEF),
+    ]
+    dumps["br-tun"] += [" cookie=%#x, duration=3s, table=20, hard_timeout=300, priority=1,"
+                        "vlan_tci=0x0001/0x0fff,dl_dst=fa:16:3e:99:99:99 actions=load:0->NXM_OF_VLAN_TCI[],"
+                        "output:vxlan-0a140064" % c.LEARNED_FLOW_COOKIE]
+    result = planner.plan(CONFIG, state, snapshot_of(state), dumps, COOKIES)
+    assert result.flow_bridges == ("br-int",)
+    assert _mods(result, "br-int") == [
+        ("delete_strict", "cookie=%#x/-1, table=0, priority=2,in_port=tapgone" % cookie),
+        ("modify_strict", "cookie=%#x/-1, %s" % (cookie, changed.render())),
+    ]
+    # A wanted key held by another cookie only: the agent's flow is added (and takes the key).
+    del dumps["br-int"][[i for i, line in enumerate(dumps["br-int"]) if "arp_spa=10.0.0.5" in line][0]]
+    result = planner.plan(CONFIG, state, snapshot_of(state), dumps, COOKIES)
+    assert ("add", "cookie=%#x, %s" % (cookie, disabled)) in _mods(result, "br-int")
+
+
+def test_flow_mods_render_as_an_add_flows_file():
+    op = planner.FlowChanges("br-int", 0x10, (planner.FlowMod("delete_strict", "cookie=0x10/-1, table=0, priority=2"),
+                                              planner.FlowMod("add", "cookie=0x10, table=0, priority=1 actions=drop")))
+    assert op.text == ("delete_strict cookie=0x10/-1, table=0, priority=2\n"
+                       "add cookie=0x10, table=0, priority=1 actions=drop\n")
+    assert (op.count("add"), op.count("delete")) == (1, 0)
+
+
+def test_agent_cookie_is_stable_per_host_and_bridge():
+    cookie = flows.agent_cookie("host1", "br-int")
+    assert cookie == flows.agent_cookie("host1", "br-int")
+    others = {flows.agent_cookie("host2", "br-int"), flows.agent_cookie("host1", "br-tun")}
+    assert cookie not in others and len(others) == 2
+    for value in [cookie] + list(others):
+        assert 0 < value < (1 << 64) - 1 and value != c.LEARNED_FLOW_COOKIE
 
 
 # -- configuration ---------------------------------------------------------------
