@@ -1,11 +1,23 @@
 """Option lists for oslo-config-generator (entry points in setup.cfg)."""
+from oslo_config import cfg
+
 from netweave.core.config import agent, common, ml2
 from netweave.mechanism_drivers.l2population import mech_driver as l2population
+
+# oslo.messaging declares and registers transport_url itself (core.rpc.transport);
+# this copy only documents it in netweave.conf.sample, which every process reads
+# (the agents too), and is never registered.
+_sampled_messaging_opts = [
+    cfg.StrOpt("transport_url", secret=True, sample_default="rabbit://netweave:password@controller:5672/",
+               help="Message bus the server and the agents talk over (oslo.messaging URL). Unset in "
+                    "the all-in-one server, whose agents share its process. Agents on other hosts "
+                    "need the same value as the server."),
+]
 
 
 def list_server_opts():
     return [
-        ("DEFAULT", common.core_opts),
+        ("DEFAULT", common.core_opts + _sampled_messaging_opts),
         ("database", common.database_opts),
         ("quotas", common.quota_opts),
     ]

@@ -66,6 +66,13 @@ REQUIRED_OPTIONS = [
     ("openvswitch_agent.ini.sample", "ovs", "datapath_type"),
     ("openvswitch_agent.ini.sample", "agent", "tunnel_types"),
     ("openvswitch_agent.ini.sample", "agent", "l2_population"),
+    # Every agent reads netweave.conf too; that is where the message bus is set.
+    ("netweave.conf.sample", "DEFAULT", "transport_url"),
+    ("netweave.conf.sample", "DEFAULT", "host"),
+    ("openvswitch_agent.ini.sample", "agent", "polling_interval"),
+    ("openvswitch_agent.ini.sample", "agent", "report_interval"),
+    ("openvswitch_agent.ini.sample", "agent", "resync_interval"),
+    ("openvswitch_agent.ini.sample", "ovs", "of_rundir"),
 ]
 
 _SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
