@@ -8,8 +8,11 @@ calls, once per pass:
   plan(desired, actual)   pure with respect to the kernel: the desired layout
                           from the server's details, diffed against the
                           snapshot -> operations (none when all is right)
-  apply(plan)             runs them over one netlink socket and returns a
-                          core.agent.loop.Outcome: devices up, down, failed
+  apply(plan)             runs them over one netlink socket, then brings the
+                          ARP/MAC anti-spoofing of the wired taps in line
+                          (``arp_protect``, whatever the firewall driver),
+                          and returns a core.agent.loop.Outcome: devices up,
+                          down, failed
 
 l2population messages (``fdb_add``, ``fdb_remove``, ``fdb_update``) and
 ``network_delete`` only record what the server said; the next pass plans and
@@ -22,8 +25,8 @@ import threading
 
 from netweave.core.agent import loop as agent_loop
 from netweave.mechanism_drivers.linuxbridge import applier as applier_mod
+from netweave.mechanism_drivers.linuxbridge import arp_protect, constants, desired, fdb, kernel_state, planner
 from netweave.mechanism_drivers.linuxbridge import capabilities as caps_mod
-from netweave.mechanism_drivers.linuxbridge import constants, desired, fdb, kernel_state, planner
 from netweave.mechanism_drivers.linuxbridge import operations as ops
 
 LOG = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ class AgentPlan:
     fdb_operations: tuple
     fdb_messages: int           # queued l2population messages this plan covers
     changed: frozenset          # devices whose details the server just sent
+    protected: dict             # wired tap -> its details, for arp_protect
 
     @property
     def operations(self):
@@ -71,11 +75,13 @@ class LinuxbridgeAgent:
     ``settings``: config.AgentSettings. ``capabilities``: what the kernel can do
     (capabilities.detect(), as start-up does; everything by default). ``ipr``: a
     pyroute2 IPRoute to use, or ``netns`` to open one in that network
-    namespace; an IPRoute the agent opened, it closes.
+    namespace; an IPRoute the agent opened, it closes. ``arp_protection``: an
+    arp_protect.ArpProtection (by default one for ``netns``).
     """
 
-    def __init__(self, settings, capabilities=None, ipr=None, netns=None):
+    def __init__(self, settings, capabilities=None, ipr=None, netns=None, arp_protection=None):
         self.settings = settings
+        self.arp_protection = arp_protection or arp_protect.ArpProtection(netns)
         self.capabilities = capabilities or caps_mod.ALL
         self._owns_ipr = ipr is None
         if ipr is None:
@@ -114,9 +120,12 @@ class LinuxbridgeAgent:
             segments = self._segments_of(layout)
             queued = list(self._fdb_queue)
             fdb_operations = self._plan_fdb(state, queued, segments)
+            wired = layout.taps()
+            protected = {device: desired_state.devices[device] for device in wired
+                         if device in desired_state.devices}
             self.last_plan = AgentPlan(state=state, layout=layout, plan=link_plan,
                                        fdb_operations=fdb_operations, fdb_messages=len(queued),
-                                       changed=frozenset(desired_state.changed))
+                                       changed=frozenset(desired_state.changed), protected=protected)
             return self.last_plan
 
     def apply(self, agent_plan):
@@ -140,6 +149,8 @@ class LinuxbridgeAgent:
                 result = result + runner.apply(fdb_operations, known_indexes=indexes)
             del self._fdb_queue[:agent_plan.fdb_messages]
             self._segments = segments
+            # Before any port is reported up; a failure raises and the loop tries again.
+            self.arp_protection.apply(agent_plan.protected)
             for op, message in result.failed:
                 LOG.error("Could not %s: %s", op, message)
             for device, message in sorted(agent_plan.errors.items()):

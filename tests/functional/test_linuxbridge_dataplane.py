@@ -658,3 +658,58 @@ def test_agent_over_the_rpc_layer(two_hosts):
             stop()
         server_side.stop()
         agent.close()
+
+
+def _readdress(instance, address):
+    run("ip", "-n", instance.namespace, "addr", "flush", "dev", "eth0")
+    run("ip", "-n", instance.namespace, "addr", "add", address + "/24", "dev", "eth0")
+    run("ip", "-n", instance.namespace, "neigh", "flush", "dev", "eth0")
+
+
+def test_arp_and_mac_spoofing_are_dropped_under_the_noop_firewall_driver(two_hosts):
+    """ARP protection belongs to the agent: with firewall_driver = noop a port with port
+    security may still ARP only for its own addresses and send only from its own MAC."""
+    from netweave.service_plugins.port_security import agent_rpc
+    from netweave.service_plugins.port_security.firewall import noop
+
+    system.require_executables("ebtables", "ebtables-restore", "ebtables-save")
+    lab = two_hosts
+    net = network("local")
+    a = lab.plug("h1", net, "10.9.0.1", owner="compute:nova", bring_up=True)
+    b = lab.plug("h1", net, "10.9.0.2", owner="compute:nova", bring_up=True)
+    free = lab.plug("h1", net, "10.9.0.3", owner="compute:nova", bring_up=True)
+    bridge = naming.network_bridge(net["id"])
+    # What os-vif does for a Linux bridge VIF: make the bridge, plug the taps.
+    run("ip", "-n", lab.hosts["h1"], "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0")
+    for instance, security in ((a, True), (b, True), (free, False)):
+        run("ip", "-n", lab.hosts["h1"], "link", "set", instance.device, "master", bridge)
+        lab.server.ports[instance.device].update(fixed_ips=[{"ip_address": instance.ip}],
+                                                 port_security_enabled=security)
+    agent = agent_mod.LinuxbridgeAgent(config.make_settings(local_ip=UNDERLAY["h1"]), capabilities.ALL,
+                                       netns=lab.hosts["h1"])
+    sg_agent = agent_rpc.SecurityGroupAgent(noop.NoopFirewallDriver())
+    node = Node("h1", agent_rpc.FirewalledAgent(agent, sg_agent), lab.server.client())
+    lab.agents.append(node)
+    wire(node)
+    assert ping(a.namespace, b.ip) == 3 and ping(free.namespace, b.ip) == 3
+    rules = run("ip", "netns", "exec", lab.hosts["h1"], "ebtables", "-t", "nat", "-L", "lb-arp-protect").stdout
+    assert a.device in rules and b.device in rules and free.device not in rules, rules
+
+    # a sends from an address of the subnet that is not its own: its ARP never gets through.
+    _readdress(a, "10.9.0.99")
+    assert ping(a.namespace, b.ip, count=2, timeout=0.5) == 0
+    neighbours = run("ip", "-n", b.namespace, "neigh", "show", "10.9.0.99").stdout
+    assert a.mac not in neighbours.lower(), neighbours
+    # The port without port security may (as in Neutron).
+    _readdress(free, "10.9.0.98")
+    assert ping(free.namespace, b.ip) == 3
+    # a from its own address again, but from another MAC: dropped too.
+    _readdress(a, a.ip)
+    assert ping(a.namespace, b.ip) == 3
+    run("ip", "-n", a.namespace, "link", "set", "eth0", "address", random_mac())
+    run("ip", "-n", b.namespace, "neigh", "flush", "dev", "eth0")
+    assert ping(a.namespace, b.ip, count=2, timeout=0.5) == 0
+    # Nothing to change on the next pass: no ebtables command at all.
+    restores = agent.arp_protection.restores
+    wire(node)
+    assert agent.arp_protection.restores == restores
