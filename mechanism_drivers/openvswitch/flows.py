@@ -61,6 +61,13 @@ def agent_cookie(host, bridge):
     own, and two agents sharing a switch never take each other's flows. It is
     never 0 (what flows installed without a cookie have), never the learned
     flows' cookie and never the all-ones value OpenFlow reserves.
+
+    Neutron picks a random cookie at each start and, after the first full
+    sync, deletes the flows of its earlier cookies; a derived cookie needs no
+    such sweep (and no flow is rewritten at a restart). What it leaves behind:
+    flows of a renamed host's old cookie, and flows an agent from before
+    cookies installed (cookie 0) under keys it no longer wants (those it
+    still wants are taken over by the first pass's adds).
     """
     digest = hashlib.sha256(("netweave-ovs-agent\0%s\0%s" % (host, bridge)).encode()).digest()
     # 0x6e77 ("nw") marks netweave's cookies; the rest comes from the names.
@@ -171,7 +178,19 @@ def canonical_flow(flow):
 
 def owned_table(flows, cookie):
     """Sorted canonical flows of ``flows`` (Flow objects) as installed with ``cookie``."""
-    return sorted(dataclasses.replace(_canonical_flow(f), cookie=cookie) for f in flows)
+    result = []
+    for flow in flows:
+        one = _canonical_flow(flow)
+        result.append(CanonicalFlow(one.table, one.priority, one.match, one.actions, cookie,
+                                    one.idle_timeout, one.hard_timeout))
+    result.sort()
+    return result
+
+
+def same_treatment(installed, wanted):
+    """True when two CanonicalFlows of one key do the same (actions and timeouts; cookies aside)."""
+    return (installed.actions, installed.idle_timeout, installed.hard_timeout) == (
+        wanted.actions, wanted.idle_timeout, wanted.hard_timeout)
 
 
 def match_text(flow):

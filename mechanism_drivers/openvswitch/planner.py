@@ -226,17 +226,18 @@ def bridge_flow_mods(wanted, dumped, cookie):
             FlowMod("add", _with_cookie(f, cookie)) for f in wanted)
     want = {}
     for flow in wanted:
-        want[flows_mod.key(flows_mod.canonical_flow(flow))] = flow
+        canonical = flows_mod.canonical_flow(flow)
+        want[flows_mod.key(canonical)] = (flow, canonical)
     ours = {flows_mod.key(f): f for f in flows_mod.canonical_table(dumped) if f.cookie == cookie}
     deletes, modifies, adds = [], [], []
     for k, installed in sorted(ours.items()):
         if k not in want:
             deletes.append(FlowMod("delete_strict", _mask(cookie) + flows_mod.match_text(installed)))
-    for k, flow in sorted(want.items()):
+    for k, (flow, canonical) in sorted(want.items(), key=lambda item: item[0]):
         installed = ours.get(k)
         if installed is None:
             adds.append(FlowMod("add", _with_cookie(flow, cookie)))
-        elif dataclasses.replace(installed, cookie=0) != flows_mod.canonical_flow(flow):
+        elif not flows_mod.same_treatment(installed, canonical):
             modifies.append(FlowMod("modify_strict", _mask(cookie) + flow.render()))
     return tuple(deletes + modifies + adds)
 

@@ -426,13 +426,17 @@ def test_a_port_change_programs_only_the_difference_and_keeps_others_flows(l2pop
         assert any("cookie=%#x," % FOREIGN_COOKIE in line for line in ovsfx.flows_of(bridge)), bridge
     assert_ping(a, b)
 
-    # A restart: the new agent finds its flows by cookie and leaves everything as it is.
+    # A restart: the new agent finds its flows by cookie, deletes the one stale flow
+    # (left with its cookie while it was down) and leaves everything else as it is.
     before = {bridge: flows_mod.canonical_table(ovsfx.flows_of(bridge)) for bridge in h1.bridges()}
+    ovsfx.ofctl("add-flow", h1.int_br, "cookie=%#x,table=0,priority=2,dl_src=fa:16:3e:de:ad:00,actions=drop"
+                % h1.agent.cookie(h1.int_br))
     restarted, restarted_loop = make_agent(h1.config, cloud.server, h1.api, "host1")
     cloud.server.agents.append(restarted)
     restarted.fdb_add({net.id: {"ports": {h2.local_ip: [[c.FLOODING_MAC, c.FLOODING_IP], [b.mac, b.ip]]}}})
     result = run_pass(restarted_loop, full=True)
-    assert (result.ovsdb_ops, result.flow_mods, restarted.ofctl.writes) == (0, 0, 0), result
+    assert (result.ovsdb_ops, result.flow_mods, restarted.ofctl.writes) == (0, 1, 1), result
+    assert result.plan["flow_mods"] == {"delete_strict": 1}, result.plan
     assert {bridge: flows_mod.canonical_table(ovsfx.flows_of(bridge)) for bridge in h1.bridges()} == before
     assert any(b.mac in line for line in _learned_flows(h1.tun_br))
     assert_ping(a, b)
