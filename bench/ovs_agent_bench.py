@@ -24,6 +24,17 @@ netweave-openvswitch-agent process per host. It then measures
    flows without counters) must be equal.
 
 Everything is removed at the end. Needs root, openvswitch-switch and rabbitmq-server.
+
+    sudo python bench/ovs_agent_bench.py --flow-change [--ports 1000]
+
+measures one port change instead, on one host and without the server: an
+agent in this process (in-memory server, as tests/functional/test_ovs_scale.py),
+N ports with fixed IPs on a VXLAN network (anti-spoofing flows each) and one
+remote tunnel endpoint; then one port is disabled (admin_state_up false, as
+``openstack port set --disable``) and the flow operations the next pass makes
+are counted by ``ovs-ofctl monitor`` on br-int and br-tun. A learned flow
+(table 20, hard_timeout 300) and a flow with another owner's cookie are put in
+first; whether they survived is printed too.
 """
 import argparse
 import datetime
@@ -38,11 +49,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 from harness import multihost, ovs, rabbitmq  # noqa: E402
 from netweave.core import naming  # noqa: E402
+from netweave.mechanism_drivers.openvswitch import agent as agent_mod  # noqa: E402
+from netweave.mechanism_drivers.openvswitch import client as client_mod  # noqa: E402
+from netweave.mechanism_drivers.openvswitch import config as ovs_config  # noqa: E402
 from netweave.mechanism_drivers.openvswitch import constants as c  # noqa: E402
+from netweave.mechanism_drivers.openvswitch import ovsdb_state  # noqa: E402
 
 RECOVERY_GRACE = 5
 FULL_PASS = re.compile(r"^(\S+ \S+) .*Full pass over (\d+) ports in ([\d.]+)s: (\d+) OVSDB operations, "
-                       r"flows replaced on (.*)", re.M)
+                       r"(\d+ flow mods on .*)", re.M)
 
 
 def log_time(stamp):
@@ -73,14 +88,99 @@ def plug_all(bridge, ports):
     ovs.vsctl(*args, timeout=300)
 
 
+FOREIGN_COOKIE = 0xBEEF
+
+
+def flow_change(ports):
+    """Flow operations of one port change on a host with ``ports`` ports (see the module doc)."""
+    sandbox = ovs.OvsSandbox()
+    int_br = sandbox.track_bridge(sandbox.name("nwi", "b"))
+    tun_br = sandbox.track_bridge(sandbox.name("nwt", "b"))
+    config = ovs_config.AgentConfig(
+        integration_bridge=int_br, tunnel_bridge=tun_br, int_peer_patch_port=sandbox.name("pti", "b"),
+        tun_peer_patch_port=sandbox.name("ptt", "b"), local_ip="198.18.251.1", datapath_type="netdev",
+        tunnel_types=("vxlan",))
+    server = client_mod.InMemoryPluginClient()
+    server.tunnel_sync("198.18.251.2", "vxlan", host="other")
+    api = ovsdb_state.connect(ovs.DB_CONNECTION)
+    agent = agent_mod.OVSAgent(config, client_mod.local_client(server, "bench"), api=api, host="bench")
+    loop = client_mod.make_loop(agent, server, "bench")
+    watch = None
+    try:
+        assert loop.run_once(full=True)
+        net_id, details, args = "b0a7e1c0-0000-4000-8000-000000000001", [], []
+        for i in range(ports):
+            port_id = "%08x-0000-4000-8000-0000b0a7e1c0" % (0xB0A70000 + i)
+            mac = "fa:16:3e:%02x:%02x:%02x" % (0x20, i // 256, i % 256)
+            port = {"device": port_id, "port_id": port_id, "network_id": net_id, "network_type": "vxlan",
+                    "physical_network": None, "segmentation_id": 7001, "mtu": 1450, "mac_address": mac,
+                    "admin_state_up": True, "device_owner": "compute:nova",
+                    "fixed_ips": [{"ip_address": "10.65.%d.%d" % (i // 200, 10 + i % 200)}]}
+            server.set_port(port)
+            details.append(port)
+            device = naming.tap_device(port_id)
+            args += ["--", "add-port", int_br, device, "--", "set", "interface", device, "type=internal",
+                     "external_ids:iface-id=%s" % port_id, "external_ids:attached-mac=%s" % mac,
+                     "external_ids:iface-status=active"]
+        ovs.vsctl(*args, timeout=600)
+        assert loop.run_once(full=False)
+        assert len(agent.last_result.reported_up) == ports, agent.last_result
+        ovs.ofctl("add-flow", tun_br, "table=%d,priority=1,hard_timeout=%d,cookie=%#x,dl_vlan=1,"
+                  "dl_dst=fa:16:3e:99:99:99,actions=output:1" % (c.UCAST_TO_TUN, c.LEARN_HARD_TIMEOUT,
+                                                                 c.LEARNED_FLOW_COOKIE))
+        ovs.ofctl("add-flow", int_br, "table=%d,priority=77,cookie=%#x,udp,tp_dst=4242,actions=drop"
+                  % (c.TRANSIENT_TABLE, FOREIGN_COOKIE))
+        flows = {bridge: len(ovs.flows_of(bridge)) for bridge in (int_br, tun_br)}
+        watch = ovs.SwitchWatch([int_br, tun_br], names={"no-ovsdb-row"}).start()
+        mods, writes = agent.ofctl.flow_mods, agent.ofctl.writes
+        server.set_port(dict(details[ports // 2], admin_state_up=False))
+        loop.mark_dirty(details[ports // 2]["device"])
+        started = time.monotonic()
+        assert loop.run_once(full=False)
+        seconds = time.monotonic() - started
+        time.sleep(1)
+        changes = [line for line in watch.stop() if "event=" in line]
+        watch = None
+        kinds = {}
+        for line in changes:
+            kind = re.search(r"event=(\w+)", line).group(1)
+            kinds[kind] = kinds.get(kind, 0) + 1
+        learned = any("cookie=%#x" % c.LEARNED_FLOW_COOKIE in line for line in ovs.flows_of(tun_br))
+        foreign = any("cookie=%#x" % FOREIGN_COOKIE in line for line in ovs.flows_of(int_br))
+        print("flow change: %d ports (flows: %s); one port disabled -> %d flow operations seen by the switch %s; "
+              "the agent sent %d flow mods in %d bundle(s); pass %.2fs (%s); learned flow kept: %s; "
+              "other owner's flow kept: %s; load average %s"
+              % (ports, flows, len(changes), kinds, agent.ofctl.flow_mods - mods, agent.ofctl.writes - writes,
+                 seconds, agent.last_result.plan, learned, foreign, os.getloadavg()))
+        print("    the pass, by step: %s" % {k: round(v, 3) for k, v in agent.last_result.seconds.items()})
+        for line in changes[:8]:
+            print("   ", line)
+        return 0
+    finally:
+        if watch is not None:
+            watch.stop()
+        agent.close()
+        ovsdb_state.disconnect(api)
+        sandbox.cleanup()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ports", type=int, default=200)
+    parser.add_argument("--ports", type=int, default=None, help="200 (1000 with --flow-change)")
+    parser.add_argument("--flow-change", action="store_true",
+                        help="count the flow operations of one port change instead (no server)")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         sys.exit("needs root (Open vSwitch, network namespaces)")
     if not ovs.openvswitch_installed():
         sys.exit(ovs.INSTALL_HINT)
+    if args.flow_change:
+        ovs.acquire_switch()
+        try:
+            return flow_change(args.ports or 1000)
+        finally:
+            ovs.release_switch()
+    args.ports = args.ports or 200
     workdir = tempfile.mkdtemp(prefix="nw-ovsbench-")
     ovs.acquire_switch()
     broker = cloud = watch = None
@@ -140,7 +240,7 @@ def main(argv=None):
               % (args.ports, resync))
         if passes:
             stamp, devices, seconds, ops, bridges = passes[0]
-            print("        the agent's first full pass: %s ports in %ss, %s OVSDB operations, flows replaced on %s"
+            print("        the agent's first full pass: %s ports in %ss, %s OVSDB operations, %s"
                   % (devices, seconds, ops, bridges))
             began = log_time(stamp) - float(seconds)
             print("        agent start-up (exec to the first pass): %.2fs; after the pass until the API showed "
