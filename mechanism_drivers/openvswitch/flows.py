@@ -149,10 +149,9 @@ def _canonical_flow(flow):
     return canonical(flow.render())
 
 
-def canonical_table(items, ignore_cookies=(c.LEARNED_FLOW_COOKIE,)):
-    """Sorted canonical flows of dump lines, rendered lines, Flow or CanonicalFlow objects,
-    leaving out learned flows."""
-    result = []
+def iter_canonical(items, ignore_cookies=(c.LEARNED_FLOW_COOKIE,)):
+    """Canonical flows of dump lines, rendered lines, Flow or CanonicalFlow objects, in their
+    order, leaving out learned flows."""
     for item in items:
         if isinstance(item, CanonicalFlow):
             flow = item
@@ -160,10 +159,14 @@ def canonical_table(items, ignore_cookies=(c.LEARNED_FLOW_COOKIE,)):
             flow = _canonical_flow(item)
         else:
             flow = canonical(item)
-        if flow is None or flow.cookie in ignore_cookies:
-            continue
-        result.append(flow)
-    return sorted(result)
+        if flow is not None and flow.cookie not in ignore_cookies:
+            yield flow
+
+
+def canonical_table(items, ignore_cookies=(c.LEARNED_FLOW_COOKIE,)):
+    """Sorted canonical flows of dump lines, rendered lines, Flow or CanonicalFlow objects,
+    leaving out learned flows."""
+    return sorted(iter_canonical(items, ignore_cookies))
 
 
 def key(flow):

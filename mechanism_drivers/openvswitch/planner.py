@@ -228,12 +228,11 @@ def bridge_flow_mods(wanted, dumped, cookie):
     for flow in wanted:
         canonical = flows_mod.canonical_flow(flow)
         want[flows_mod.key(canonical)] = (flow, canonical)
-    ours = {flows_mod.key(f): f for f in flows_mod.canonical_table(dumped) if f.cookie == cookie}
-    deletes, modifies, adds = [], [], []
-    for k, installed in sorted(ours.items()):
-        if k not in want:
-            deletes.append(FlowMod("delete_strict", _mask(cookie) + flows_mod.match_text(installed)))
-    for k, (flow, canonical) in sorted(want.items(), key=lambda item: item[0]):
+    ours = {flows_mod.key(f): f for f in flows_mod.iter_canonical(dumped) if f.cookie == cookie}
+    modifies, adds = [], []
+    deletes = [FlowMod("delete_strict", _mask(cookie) + flows_mod.match_text(ours[k]))
+               for k in sorted(k for k in ours if k not in want)]
+    for k, (flow, canonical) in want.items():   # in the desired order
         installed = ours.get(k)
         if installed is None:
             adds.append(FlowMod("add", _with_cookie(flow, cookie)))
