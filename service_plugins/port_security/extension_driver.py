@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.plugins.ml2 import driver_api
-from netweave.extensions import allowed_address_pairs as pairs_extension
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import models
+from netweave.service_plugins.port_security.extensions import allowed_address_pairs as pairs_extension
 
 PORT_SECURITY = "port_security_enabled"
 SECURITY_GROUPS = "security_groups"
