@@ -4,18 +4,20 @@ It needs the ``port_security`` ML2 extension driver, which stores the ports'
 side (port security, groups, address pairs) in the ports' own transactions;
 ``initialize`` hands that driver the group service and refuses to start without it.
 """
+from netweave.core.plugins import service_base
 from netweave.core.rpc import topics
 from netweave.service_plugins.port_security import extension_driver, groups, models, notifier, port_events
 
 SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs")
 
 
-class PortSecurityPlugin:
+class PortSecurityPlugin(service_base.ServicePlugin):
     supported_extension_aliases = list(SUPPORTED_ALIASES)
 
     def __init__(self):
         self.notifier = notifier.SecurityGroupAgentNotifier()
         self.groups = None
+        self.membership = None
 
     def initialize(self, core_plugin):
         driver = next((d for _name, d in getattr(core_plugin.extension_manager, "drivers", [])
@@ -28,8 +30,8 @@ class PortSecurityPlugin:
         quotas.register("security_group_rule", models.SecurityGroupRule)
         self.groups = groups.SecurityGroupService(quotas, self.notifier)
         driver.use_security_groups(self.groups)
-        core_plugin.mechanism_manager.drivers.append(
-            ("port_security_membership", port_events.PortMembershipNotifier(self.notifier)))
+        self.membership = port_events.PortMembershipNotifier(self.notifier)
+        self.membership.subscribe(core_plugin.events)
 
     def connect_agents(self, transport):
         self.notifier.connect(transport)
