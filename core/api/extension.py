@@ -8,9 +8,12 @@ package's own. Only the extensions some loaded plugin supports are served and
 listed.
 """
 import dataclasses
+import logging
 
 from netweave.core import entry_points
 from netweave.core.api.definitions import core as core_definitions
+
+LOG = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "netweave.api_extensions"
 
@@ -70,8 +73,11 @@ class ApiDefinition:
         self.extensions = {}
         for alias in supported_aliases:
             ext = available.get(alias)
-            if ext is not None:
-                self.extensions[alias] = ext
+            if ext is None:
+                LOG.warning("API extension alias %r is supported by a loaded plugin but no %s entry point "
+                            "declares it; it is not served", alias, ENTRY_POINT_GROUP)
+                continue
+            self.extensions[alias] = ext
         self.resources = {r.collection: r for r in core_definitions.CORE_RESOURCES}
         for ext in self.extensions.values():
             for resource in ext.resources:
