@@ -5,7 +5,8 @@ policies, options and RPC topic live in service_plugins/port_security/, so the
 core (core/) and the builtin API extensions (extensions/) must not mention its
 names at all, nor the out-of-tree example service plugin's. The type drivers
 must not either. The L2 agents in mechanism_drivers/ wire the agent-side
-firewall (Neutron's ``[securitygroup]`` option group, the firewall's RPC agent)
+firewall's options (Neutron's ``[securitygroup]`` group; the firewall itself comes
+through the netweave.agent.port_filters entry points)
 and read the anti-spoofing keys of device details: only the files listed in
 MECHANISM_DRIVER_USES may, each for the reason given.
 """
@@ -29,9 +30,6 @@ ALLOWED_LINES = {
 MECHANISM_DRIVER_USES = {
     "mechanism_drivers/linuxbridge/config.py": "the agent's [securitygroup] options (Neutron's group)",
     "mechanism_drivers/openvswitch/config.py": "the agent's [securitygroup] options (Neutron's group)",
-    "mechanism_drivers/linuxbridge/cmd.py": "starts the firewall's RPC agent next to the L2 agent",
-    "mechanism_drivers/openvswitch/rpc.py": "starts the firewall's RPC agent next to the L2 agent",
-    "mechanism_drivers/openvswitch/agent.py": "holds that firewall agent (iptables_hybrid)",
     "mechanism_drivers/openvswitch/desired.py": "anti-spoofing flows from the device details' address pairs",
 }
 
