@@ -52,9 +52,7 @@ def build_api(conf, core_plugin, service_plugins=()):
     if "quotas" in definition.extensions:
         quotas_controller.QuotaController(core_plugin.quotas, policy).register(router)
     for plugin in plugins:
-        register = getattr(plugin, "register_routes", None)
-        if register is not None:
-            register(router, policy)
+        plugin.register_routes(router, policy)
     return app_mod.ApiApplication(router, definition, conf), definition
 
 

@@ -33,9 +33,7 @@ def load_plugins(conf, sync=False):
     if rpc_transport.url_configured(conf):
         transport = rpc_transport.get_transport(conf)
         for plugin in [core_plugin] + list(service_plugins):
-            connect = getattr(plugin, "connect_agents", None)
-            if connect is not None:
-                connect(transport)
+            plugin.connect_agents(transport)
     else:
         LOG.info("transport_url is not set: agents will not be notified of changes")
     return core_plugin, service_plugins

@@ -21,13 +21,10 @@ STOP_GRACE = 1.5
 
 
 def collect_endpoints(plugins):
-    """Merge the {topic: [endpoint]} maps of every plugin that has RPC endpoints."""
+    """Merge the {topic: [endpoint]} maps of the plugins' ``rpc_endpoints()``."""
     merged = {}
     for plugin in plugins:
-        offer = getattr(plugin, "rpc_endpoints", None)
-        if offer is None:
-            continue
-        for topic, endpoints in offer().items():
+        for topic, endpoints in plugin.rpc_endpoints().items():
             merged.setdefault(topic, []).extend(endpoints)
     return merged
 

@@ -4,6 +4,7 @@ import logging
 
 import sqlalchemy as sa
 
+from netweave.core import events
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import network as net_models
@@ -13,8 +14,6 @@ from netweave.core.services import common, query, visibility
 LOG = logging.getLogger(__name__)
 
 PROVIDER_ATTRS = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
-# Ports the network deletes by itself instead of refusing (Neutron's AUTO_DELETE_PORT_OWNERS).
-AUTO_DELETE_OWNERS = ("network:dhcp",)
 
 Network = net_models.Network
 
@@ -28,17 +27,40 @@ COLUMNS = {
 
 
 class NetworkService:
-    def __init__(self, conf, type_manager, mechanism_manager, extension_manager, quotas, rbac, notifier=None):
+    """Networks, publishing every write to ``registry`` (events.NETWORK).
+
+    The public writes take ``via_api``: true when the REST API asked for the
+    change, false (the default) when a plugin changes a network for itself.
+    """
+
+    def __init__(self, conf, type_manager, mechanism_manager, extension_manager, quotas, rbac, registry,
+                 notifier=None):
         self.conf = conf
         self.types = type_manager
         self.mechanisms = mechanism_manager
         self.extensions = extension_manager
         self.quotas = quotas
         self.rbac = rbac
+        self.events = registry
         # Tells the agents about changes after commit (None: nobody to tell).
         self.notifier = notifier
-        self.port_deleter = None  # set by the plugin: deletes auto-removable ports
-        self.subnet_deleter = None
+        # Device owners whose ports go with their network (Neutron's AUTO_DELETE_PORT_OWNERS),
+        # declared by the code that owns such ports.
+        self._auto_delete_owners = set()
+
+    # --- ports that go with their network -------------------------------
+
+    def declare_auto_delete_port_owner(self, device_owner):
+        """Ports of ``device_owner`` are deleted with their network (and give up their
+        addresses when their subnet is deleted) instead of keeping it in use."""
+        if not device_owner:
+            raise ValueError("an auto-delete port owner needs a device_owner")
+        self._auto_delete_owners.add(device_owner)
+
+    @property
+    def auto_delete_port_owners(self):
+        """The declared owners, sorted (the delete queries' parameter)."""
+        return tuple(sorted(self._auto_delete_owners))
 
     # --- dicts -----------------------------------------------------------
 
@@ -139,8 +161,21 @@ class NetworkService:
             return dict(session.execute(stmt).all())
 
     # --- writes ----------------------------------------------------------
+    # Each write: BEFORE_<op> (a veto stops it), the transaction with the mechanism
+    # drivers' precommit then PRECOMMIT_<op>, commit, the drivers' postcommit then
+    # AFTER_<op>. Only the transaction is retried when it lost a race.
 
-    def create(self, context, data):
+    def create(self, context, data, *, via_api=False):
+        self.events.publish(events.NETWORK, events.Event.BEFORE_CREATE,
+                            events.Payload(context, current=data, request=data, via_api=via_api))
+        result, mech_context = self._create_committed(context, data, via_api)
+        self.mechanisms.create_network_postcommit(mech_context)
+        self.events.publish(events.NETWORK, events.Event.AFTER_CREATE,
+                            events.Payload(context, result["id"], current=result, request=data, via_api=via_api))
+        return result
+
+    @db_api.retry_db_errors
+    def _create_committed(self, context, data, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             self.quotas.check(session, data["project_id"], "network")
@@ -169,8 +204,9 @@ class NetworkService:
                 self.extensions.process_create_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
             self.mechanisms.create_network_precommit(mech_context)
-        self.mechanisms.create_network_postcommit(mech_context)
-        return result
+            self.events.publish(events.NETWORK, events.Event.PRECOMMIT_CREATE, events.Payload(
+                context, row.id, current=result, request=data, session=session, via_api=via_api))
+        return result, mech_context
 
     def _mtu(self, segments, requested):
         maximum = self.types.get_network_mtu(segments)
@@ -180,7 +216,22 @@ class NetworkService:
             raise exc.InvalidInput(error_message="Requested MTU is too big, maximum is %d" % maximum)
         return requested
 
-    def update(self, context, network_id, data):
+    def update(self, context, network_id, data, *, via_api=False):
+        if self.events.has_subscribers(events.NETWORK, events.Event.BEFORE_UPDATE):
+            self.events.publish(events.NETWORK, events.Event.BEFORE_UPDATE, events.Payload(
+                context, network_id, original=self.get(context, network_id), request=data, via_api=via_api))
+        original, result, mech_context = self._update_committed(context, network_id, data, via_api)
+        self.mechanisms.update_network_postcommit(mech_context)
+        # Agents act on a network's state and MTU only, so only those changes are sent.
+        changed = any(original.get(key) != result.get(key) for key in ("admin_state_up", "mtu"))
+        if self.notifier is not None and changed:
+            self.notifier.network_update(context, result)
+        self.events.publish(events.NETWORK, events.Event.AFTER_UPDATE, events.Payload(
+            context, network_id, original=original, current=result, request=data, via_api=via_api))
+        return result
+
+    @db_api.retry_db_errors
+    def _update_committed(self, context, network_id, data, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, network_id)
@@ -211,12 +262,10 @@ class NetworkService:
             mech_context = driver_context.NetworkContext(context, session, result, original=original,
                                                          segments=[segment_dict(s) for s in row.segments])
             self.mechanisms.update_network_precommit(mech_context)
-        self.mechanisms.update_network_postcommit(mech_context)
-        # Agents act on a network's state and MTU only, so only those changes are sent.
-        changed = any(original.get(key) != result.get(key) for key in ("admin_state_up", "mtu"))
-        if self.notifier is not None and changed:
-            self.notifier.network_update(context, result)
-        return result
+            self.events.publish(events.NETWORK, events.Event.PRECOMMIT_UPDATE, events.Payload(
+                context, network_id, original=original, current=result, request=data, session=session,
+                via_api=via_api))
+        return original, result, mech_context
 
     @staticmethod
     def _check_provider_update(original, data):
@@ -224,15 +273,28 @@ class NetworkService:
             if attr in data and data[attr] != original.get(attr):
                 raise exc.InvalidInput(error_message="Plugin does not support updating provider attributes")
 
-    def delete(self, context, network_id):
+    def delete(self, context, network_id, *, via_api=False):
+        if self.events.has_subscribers(events.NETWORK, events.Event.BEFORE_DELETE):
+            self.events.publish(events.NETWORK, events.Event.BEFORE_DELETE, events.Payload(
+                context, network_id, original=self.get(context, network_id), via_api=via_api))
+        result, mech_context = self._delete_committed(context, network_id, via_api)
+        self.mechanisms.delete_network_postcommit(mech_context)
+        if self.notifier is not None:
+            self.notifier.network_delete(context, network_id)
+        self.events.publish(events.NETWORK, events.Event.AFTER_DELETE,
+                            events.Payload(context, network_id, original=result, via_api=via_api))
+
+    @db_api.retry_db_errors
+    def _delete_committed(self, context, network_id, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, network_id)
             ports = port_models.Port
             in_use = session.scalar(sa.select(sa.func.count()).select_from(ports).where(
-                ports.network_id == network_id, ports.device_owner.not_in(AUTO_DELETE_OWNERS)))
+                ports.network_id == network_id, ports.device_owner.not_in(self.auto_delete_port_owners)))
             if in_use:
                 raise exc.NetworkInUse(net_id=network_id)
+            # What is left are ports of the declared owners: they go with the network.
             for port in session.scalars(sa.select(ports).where(ports.network_id == network_id)).all():
                 session.delete(port)
             session.flush()
@@ -240,14 +302,14 @@ class NetworkService:
             segments = [segment_dict(s) for s in row.segments]
             mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
             self.mechanisms.delete_network_precommit(mech_context)
+            self.events.publish(events.NETWORK, events.Event.PRECOMMIT_DELETE, events.Payload(
+                context, network_id, original=result, session=session, via_api=via_api))
             self.types.release_network_segments(session, segments)
             common.delete_tags(session, network_id)
             for subnet in row.subnets:
                 common.delete_tags(session, subnet.id)
             session.delete(row)
-        self.mechanisms.delete_network_postcommit(mech_context)
-        if self.notifier is not None:
-            self.notifier.network_delete(context, network_id)
+        return result, mech_context
 
 
 def segment_dict(segment):

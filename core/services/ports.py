@@ -8,6 +8,7 @@ import types
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from netweave.core import events
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
@@ -262,13 +263,19 @@ class _PortValues:
 
 
 class PortService:
-    def __init__(self, conf, network_service, mechanism_manager, extension_manager, quotas, agents=None,
-                 provisioning=None, notifier=None):
+    """Ports, publishing every write to ``registry`` (events.PORT; a bulk create once
+    per port). The public writes take ``via_api``: true when the REST API asked for
+    the change, false (the default) when a plugin changes a port for itself; a
+    BEFORE_DELETE subscriber may refuse API deletes of the ports it owns."""
+
+    def __init__(self, conf, network_service, mechanism_manager, extension_manager, quotas, registry,
+                 agents=None, provisioning=None, notifier=None):
         self.conf = conf
         self.networks = network_service
         self.mechanisms = mechanism_manager
         self.extensions = extension_manager
         self.quotas = quotas
+        self.events = registry
         # Optional collaborators: the agents drivers bind to (AgentService), the
         # provisioning blocks that hold a bound port DOWN until it is wired, and the
         # notifier telling agents about changes after commit.
@@ -362,20 +369,40 @@ class PortService:
 
     # --- create ------------------------------------------------------------
 
-    def create(self, context, data):
-        created = self._create_committed(context, [data])
+    def create(self, context, data, *, via_api=False):
+        self._publish_before_create(context, [data], via_api)
+        created = self._create_committed(context, [data], via_api)
+        self._publish_after_create(context, [data], created, via_api)
         return self._after_create(context, created)[0]
 
-    def create_bulk(self, context, items):
-        created = self._create_committed(context, items)
+    def create_bulk(self, context, items, *, via_api=False):
+        self._publish_before_create(context, items, via_api)
+        created = self._create_committed(context, items, via_api)
+        self._publish_after_create(context, items, created, via_api)
         return self._after_create(context, created)
 
+    def _publish_before_create(self, context, items, via_api):
+        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_CREATE):
+            for data in items:
+                self.events.publish(events.PORT, events.Event.BEFORE_CREATE,
+                                    events.Payload(context, current=data, request=data, via_api=via_api))
+
+    def _publish_precommit_create(self, context, session, data, result, via_api):
+        self.events.publish(events.PORT, events.Event.PRECOMMIT_CREATE, events.Payload(
+            context, result["id"], current=result, request=data, session=session, via_api=via_api))
+
+    def _publish_after_create(self, context, items, created, via_api):
+        if self.events.has_subscribers(events.PORT, events.Event.AFTER_CREATE):
+            for data, port in zip(items, created):
+                self.events.publish(events.PORT, events.Event.AFTER_CREATE, events.Payload(
+                    context, port["id"], current=port, request=data, via_api=via_api))
+
     @db_api.retry_db_errors
-    def _create_committed(self, context, items):
+    def _create_committed(self, context, items, via_api=False):
         """Create all ports in one transaction: a bulk request is all or nothing."""
         from netweave.core.plugins.ml2 import driver_context
         if len(items) == 1:
-            return [self._create_one(context, items[0])]
+            return [self._create_one(context, items[0], via_api)]
         results = []
         with db_api.session_scope() as session:
             for data in items:
@@ -387,12 +414,13 @@ class PortService:
                 net_ctx = self._network_context(context, session, network)
                 mech_context = driver_context.PortContext(context, session, result, net_ctx)
                 self.mechanisms.create_port_precommit(mech_context)
+                self._publish_precommit_create(context, session, data, result, via_api)
                 results.append(mech_context)
         for mech_context in results:
             self.mechanisms.create_port_postcommit(mech_context)
         return [c.current for c in results]
 
-    def _create_one(self, context, data):
+    def _create_one(self, context, data, via_api=False):
         """One port: read what the port needs (network, quota, MAC, fixed IPs), then
         insert its rows as plain statements and build its dict from the values
         written; extension drivers add theirs in the same transaction.
@@ -406,11 +434,11 @@ class PortService:
             with db_api.reader_scope() as session:
                 plan = self._plan_port(session, context, data)
             with db_api.session_scope() as session:
-                mech_context = self._write_port(session, context, data, plan, recount=True)
+                mech_context = self._write_port(session, context, data, plan, recount=True, via_api=via_api)
         else:
             with db_api.session_scope() as session:
                 plan = self._plan_port(session, context, data)
-                mech_context = self._write_port(session, context, data, plan, recount=False)
+                mech_context = self._write_port(session, context, data, plan, recount=False, via_api=via_api)
         self.mechanisms.create_port_postcommit(mech_context)
         return mech_context.current
 
@@ -431,7 +459,7 @@ class PortService:
         return _PortPlan(network.id, mac, fixed_ips, quota_limit, self.networks.make_dict(context, network),
                          [networks.segment_dict(s) for s in network.segments], _dhcp_enabled(network.subnets))
 
-    def _write_port(self, session, context, data, plan, recount):
+    def _write_port(self, session, context, data, plan, recount, via_api=False):
         from netweave.core.plugins.ml2 import driver_context
         if recount and plan.quota_limit is not None:
             # The count read before the transaction may be stale: only this one is exact.
@@ -466,6 +494,7 @@ class PortService:
         net_ctx.dhcp_enabled_subnet_ids = plan.dhcp_enabled_subnet_ids
         mech_context = driver_context.PortContext(context, session, result, net_ctx)
         self.mechanisms.create_port_precommit(mech_context)
+        self._publish_precommit_create(context, session, data, result, via_api)
         return mech_context
 
     def _after_create(self, context, created):
@@ -622,8 +651,11 @@ class PortService:
 
     # --- update and delete --------------------------------------------------
 
-    def update(self, context, port_id, data):
-        result, rebind = self._update_committed(context, port_id, data)
+    def update(self, context, port_id, data, *, via_api=False):
+        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_UPDATE):
+            self.events.publish(events.PORT, events.Event.BEFORE_UPDATE, events.Payload(
+                context, port_id, original=self.get(context, port_id), request=data, via_api=via_api))
+        result, rebind = self._update_committed(context, port_id, data, via_api)
         if rebind:
             result = self._bind(context, port_id)
         if self.notifier is not None and (rebind or WIRING_ATTRIBUTES.intersection(data)):
@@ -631,7 +663,7 @@ class PortService:
         return result
 
     @db_api.retry_db_errors
-    def _update_committed(self, context, port_id, data):
+    def _update_committed(self, context, port_id, data, via_api=False):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, port_id)
@@ -674,7 +706,13 @@ class PortService:
             net_ctx = self._network_context(context, session, network)
             mech_context = driver_context.PortContext(context, session, result, net_ctx, original=original)
             self.mechanisms.update_port_precommit(mech_context)
+            self.events.publish(events.PORT, events.Event.PRECOMMIT_UPDATE, events.Payload(
+                context, port_id, original=original, current=result, request=data, session=session,
+                via_api=via_api))
         self.mechanisms.update_port_postcommit(mech_context)
+        # As Neutron: after commit, before a new binding is tried.
+        self.events.publish(events.PORT, events.Event.AFTER_UPDATE, events.Payload(
+            context, port_id, original=original, current=result, request=data, via_api=via_api))
         return result, rebind
 
     @staticmethod
@@ -688,8 +726,21 @@ class PortService:
             raise exc.MacAddressInUse(net_id=row.network_id, mac=mac)
         row.mac_address = mac
 
+    def delete(self, context, port_id, *, via_api=False):
+        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_DELETE):
+            # The port as the caller sees it: subscribers veto by its owner (a router's
+            # interface is deleted through the router, not the port API).
+            self.events.publish(events.PORT, events.Event.BEFORE_DELETE, events.Payload(
+                context, port_id, original=self.get(context, port_id), via_api=via_api))
+        mech_context = self._delete_committed(context, port_id, via_api)
+        self.mechanisms.delete_port_postcommit(mech_context)
+        if self.notifier is not None:
+            self.notifier.port_delete(context, port_id)
+        self.events.publish(events.PORT, events.Event.AFTER_DELETE,
+                            events.Payload(context, port_id, original=mech_context.current, via_api=via_api))
+
     @db_api.retry_db_errors
-    def delete(self, context, port_id):
+    def _delete_committed(self, context, port_id, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, port_id)
@@ -698,8 +749,8 @@ class PortService:
             net_ctx = self._network_context(context, session, network)
             mech_context = driver_context.PortContext(context, session, result, net_ctx)
             self.mechanisms.delete_port_precommit(mech_context)
+            self.events.publish(events.PORT, events.Event.PRECOMMIT_DELETE, events.Payload(
+                context, port_id, original=result, session=session, via_api=via_api))
             common.delete_tags(session, port_id)
             session.delete(row)
-        self.mechanisms.delete_port_postcommit(mech_context)
-        if self.notifier is not None:
-            self.notifier.port_delete(context, port_id)
+        return mech_context

@@ -1,6 +1,7 @@
 """Subnet pools: prefixes that subnets are carved from, one default per IP version."""
 import sqlalchemy as sa
 
+from netweave.core import events
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import subnet as subnet_models
@@ -45,9 +46,13 @@ def _cidr_key(cidr):
 
 
 class SubnetPoolService:
-    def __init__(self, conf, quotas):
+    """Subnet pools, publishing every write to ``registry`` (events.SUBNETPOOL);
+    ``via_api`` as for networks."""
+
+    def __init__(self, conf, quotas, registry):
         self.conf = conf
         self.quotas = quotas
+        self.events = registry
 
     def _visible(self, context, stmt):
         if context.is_admin:
@@ -94,7 +99,16 @@ class SubnetPoolService:
             raise exc.InvalidInput(error_message="A default subnetpool for this IP family has already been "
                                                  "set. Only one default may exist per IP family")
 
-    def create(self, context, data):
+    def create(self, context, data, *, via_api=False):
+        self.events.publish(events.SUBNETPOOL, events.Event.BEFORE_CREATE,
+                            events.Payload(context, current=data, request=data, via_api=via_api))
+        result = self._create_committed(context, data, via_api)
+        self.events.publish(events.SUBNETPOOL, events.Event.AFTER_CREATE,
+                            events.Payload(context, result["id"], current=result, request=data, via_api=via_api))
+        return result
+
+    @db_api.retry_db_errors
+    def _create_committed(self, context, data, via_api):
         values = prefix_allocator.validate_pool_request(
             data["prefixes"], data.get("min_prefixlen"), data.get("max_prefixlen"), data.get("default_prefixlen"))
         with db_api.session_scope() as session:
@@ -111,11 +125,25 @@ class SubnetPoolService:
             row.prefixes = [pool_models.SubnetPoolPrefix(cidr=c) for c in values["prefixes"]]
             session.add(row)
             session.flush()
-            return make_dict(row)
+            result = make_dict(row)
+            self.events.publish(events.SUBNETPOOL, events.Event.PRECOMMIT_CREATE, events.Payload(
+                context, row.id, current=result, request=data, session=session, via_api=via_api))
+        return result
 
-    def update(self, context, pool_id, data):
+    def update(self, context, pool_id, data, *, via_api=False):
+        if self.events.has_subscribers(events.SUBNETPOOL, events.Event.BEFORE_UPDATE):
+            self.events.publish(events.SUBNETPOOL, events.Event.BEFORE_UPDATE, events.Payload(
+                context, pool_id, original=self.get(context, pool_id), request=data, via_api=via_api))
+        original, result = self._update_committed(context, pool_id, data, via_api)
+        self.events.publish(events.SUBNETPOOL, events.Event.AFTER_UPDATE, events.Payload(
+            context, pool_id, original=original, current=result, request=data, via_api=via_api))
+        return result
+
+    @db_api.retry_db_errors
+    def _update_committed(self, context, pool_id, data, via_api):
         with db_api.session_scope() as session:
             row = self.get_row(session, context, pool_id)
+            original = make_dict(row, common.load_tags(session, [row.id])[row.id])
             used = prefix_allocator.used_cidrs_of_pool(session, row.id)
             changes = prefix_allocator.validate_pool_update(row, data, used)
             for key in ("name", "description", "default_quota", "address_scope_id"):
@@ -134,14 +162,31 @@ class SubnetPoolService:
                 row.prefixes = [pool_models.SubnetPoolPrefix(cidr=c) for c in changes["prefixes"]]
             common.bump_revision(row)
             session.flush()
-            return make_dict(row, common.load_tags(session, [row.id])[row.id])
+            result = make_dict(row, list(original["tags"]))
+            self.events.publish(events.SUBNETPOOL, events.Event.PRECOMMIT_UPDATE, events.Payload(
+                context, pool_id, original=original, current=result, request=data, session=session,
+                via_api=via_api))
+        return original, result
 
-    def delete(self, context, pool_id):
+    def delete(self, context, pool_id, *, via_api=False):
+        if self.events.has_subscribers(events.SUBNETPOOL, events.Event.BEFORE_DELETE):
+            self.events.publish(events.SUBNETPOOL, events.Event.BEFORE_DELETE, events.Payload(
+                context, pool_id, original=self.get(context, pool_id), via_api=via_api))
+        result = self._delete_committed(context, pool_id, via_api)
+        self.events.publish(events.SUBNETPOOL, events.Event.AFTER_DELETE,
+                            events.Payload(context, pool_id, original=result, via_api=via_api))
+
+    @db_api.retry_db_errors
+    def _delete_committed(self, context, pool_id, via_api):
         with db_api.session_scope() as session:
             row = self.get_row(session, context, pool_id)
             in_use = session.scalar(sa.select(sa.func.count()).select_from(subnet_models.Subnet)
                                     .where(subnet_models.Subnet.subnetpool_id == pool_id))
             if in_use:
                 raise exc.SubnetPoolInUse(subnet_pool_id=pool_id, reason="Subnet pool has existing allocations")
+            result = make_dict(row, common.load_tags(session, [row.id])[row.id])
+            self.events.publish(events.SUBNETPOOL, events.Event.PRECOMMIT_DELETE, events.Payload(
+                context, pool_id, original=result, session=session, via_api=via_api))
             common.delete_tags(session, pool_id)
             session.delete(row)
+        return result

@@ -1,6 +1,7 @@
 """Subnets: validated by the IPAM rules, optionally carved from a subnet pool."""
 import sqlalchemy as sa
 
+from netweave.core import events
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import port as port_models
@@ -9,7 +10,6 @@ from netweave.core.ipam import prefix_allocator, subnet_request
 from netweave.core.services import common, networks, query, visibility
 
 Subnet = subnet_models.Subnet
-AUTO_RELEASED_OWNERS = ("network:dhcp",)
 
 COLUMNS = {
     "id": Subnet.id, "name": Subnet.name, "tenant_id": Subnet.project_id, "project_id": Subnet.project_id,
@@ -50,13 +50,19 @@ def _subnet_state(row):
 
 
 class SubnetService:
-    def __init__(self, conf, network_service, subnetpools, mechanism_manager, extension_manager, quotas):
+    """Subnets, publishing every write to ``registry`` (events.SUBNET); ``via_api`` as
+    for networks. Ports of the network service's auto-delete owners do not keep a
+    subnet in use: their addresses on it are released with it."""
+
+    def __init__(self, conf, network_service, subnetpools, mechanism_manager, extension_manager, quotas,
+                 registry):
         self.conf = conf
         self.networks = network_service
         self.subnetpools = subnetpools
         self.mechanisms = mechanism_manager
         self.extensions = extension_manager
         self.quotas = quotas
+        self.events = registry
 
     def _visible(self, context, stmt):
         if context.is_admin:
@@ -116,7 +122,17 @@ class SubnetService:
 
     # --- writes ----------------------------------------------------------
 
-    def create(self, context, data):
+    def create(self, context, data, *, via_api=False):
+        self.events.publish(events.SUBNET, events.Event.BEFORE_CREATE,
+                            events.Payload(context, current=data, request=data, via_api=via_api))
+        result, mech_context = self._create_committed(context, data, via_api)
+        self.mechanisms.create_subnet_postcommit(mech_context)
+        self.events.publish(events.SUBNET, events.Event.AFTER_CREATE,
+                            events.Payload(context, result["id"], current=result, request=data, via_api=via_api))
+        return result
+
+    @db_api.retry_db_errors
+    def _create_committed(self, context, data, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             network = self.networks.get_row(session, context, data["network_id"])
@@ -155,8 +171,9 @@ class SubnetService:
                 context, session, network_dict, segments=[networks.segment_dict(s) for s in network.segments])
             mech_context = driver_context.SubnetContext(context, session, result, net_ctx)
             self.mechanisms.create_subnet_precommit(mech_context)
-        self.mechanisms.create_subnet_postcommit(mech_context)
-        return result
+            self.events.publish(events.SUBNET, events.Event.PRECOMMIT_CREATE, events.Payload(
+                context, row.id, current=result, request=data, session=session, via_api=via_api))
+        return result, mech_context
 
     @staticmethod
     def _set_children(row, values, data):
@@ -174,7 +191,18 @@ class SubnetService:
             row.service_types = [subnet_models.SubnetServiceType(service_type=t)
                                  for t in data["service_types"]]
 
-    def update(self, context, subnet_id, data):
+    def update(self, context, subnet_id, data, *, via_api=False):
+        if self.events.has_subscribers(events.SUBNET, events.Event.BEFORE_UPDATE):
+            self.events.publish(events.SUBNET, events.Event.BEFORE_UPDATE, events.Payload(
+                context, subnet_id, original=self.get(context, subnet_id), request=data, via_api=via_api))
+        original, result, mech_context = self._update_committed(context, subnet_id, data, via_api)
+        self.mechanisms.update_subnet_postcommit(mech_context)
+        self.events.publish(events.SUBNET, events.Event.AFTER_UPDATE, events.Payload(
+            context, subnet_id, original=original, current=result, request=data, via_api=via_api))
+        return result
+
+    @db_api.retry_db_errors
+    def _update_committed(self, context, subnet_id, data, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, subnet_id)
@@ -196,8 +224,10 @@ class SubnetService:
             self.extensions.process_update_subnet(context, session, data, result)
             mech_context = driver_context.SubnetContext(context, session, result, None, original=original)
             self.mechanisms.update_subnet_precommit(mech_context)
-        self.mechanisms.update_subnet_postcommit(mech_context)
-        return result
+            self.events.publish(events.SUBNET, events.Event.PRECOMMIT_UPDATE, events.Payload(
+                context, subnet_id, original=original, current=result, request=data, session=session,
+                via_api=via_api))
+        return original, result, mech_context
 
     @staticmethod
     def _clear_children(session, row, changes, data):
@@ -211,23 +241,35 @@ class SubnetService:
             row.service_types = []
         session.flush()
 
-    def delete(self, context, subnet_id):
+    def delete(self, context, subnet_id, *, via_api=False):
+        if self.events.has_subscribers(events.SUBNET, events.Event.BEFORE_DELETE):
+            self.events.publish(events.SUBNET, events.Event.BEFORE_DELETE, events.Payload(
+                context, subnet_id, original=self.get(context, subnet_id), via_api=via_api))
+        result, mech_context = self._delete_committed(context, subnet_id, via_api)
+        self.mechanisms.delete_subnet_postcommit(mech_context)
+        self.events.publish(events.SUBNET, events.Event.AFTER_DELETE,
+                            events.Payload(context, subnet_id, original=result, via_api=via_api))
+
+    @db_api.retry_db_errors
+    def _delete_committed(self, context, subnet_id, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, subnet_id)
             ports, allocs = port_models.Port, port_models.IPAllocation
             in_use = session.scalar(sa.select(sa.func.count()).select_from(allocs).join(
                 ports, ports.id == allocs.port_id).where(
-                allocs.subnet_id == subnet_id, ports.device_owner.not_in(AUTO_RELEASED_OWNERS)))
+                allocs.subnet_id == subnet_id, ports.device_owner.not_in(self.networks.auto_delete_port_owners)))
             if in_use:
                 raise exc.SubnetInUse(subnet_id=subnet_id)
             session.execute(sa.delete(allocs).where(allocs.subnet_id == subnet_id))
             result = self._dict(session, row)
             mech_context = driver_context.SubnetContext(context, session, result, None)
             self.mechanisms.delete_subnet_precommit(mech_context)
+            self.events.publish(events.SUBNET, events.Event.PRECOMMIT_DELETE, events.Payload(
+                context, subnet_id, original=result, session=session, via_api=via_api))
             network = session.get(visibility.net_models.Network, row.network_id)
             if network is not None:
                 common.bump_revision(network)
             common.delete_tags(session, subnet_id)
             session.delete(row)
-        self.mechanisms.delete_subnet_postcommit(mech_context)
+        return result, mech_context

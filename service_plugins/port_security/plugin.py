@@ -4,13 +4,14 @@ It needs the ``port_security`` ML2 extension driver, which stores the ports'
 side (port security, groups, address pairs) in the ports' own transactions;
 ``initialize`` hands that driver the group service and refuses to start without it.
 """
+from netweave.core.plugins import service_base
 from netweave.core.rpc import topics
 from netweave.service_plugins.port_security import extension_driver, groups, models, notifier, port_events
 
 SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs")
 
 
-class PortSecurityPlugin:
+class PortSecurityPlugin(service_base.ServicePlugin):
     supported_extension_aliases = list(SUPPORTED_ALIASES)
 
     def __init__(self):

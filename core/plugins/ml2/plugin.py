@@ -7,6 +7,7 @@ import logging
 
 from oslo_config import cfg
 
+from netweave.core import events
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import network as net_models
@@ -48,12 +49,20 @@ BASE_EXTENSIONS = (
 class Ml2Plugin:
     """Composed of: TypeManager, MechanismManager, ExtensionManager and the resource services.
 
-    The agent notifier sends nothing until the server connects it to a transport
-    (``connect_agents``); ``rpc_endpoints`` is what the RPC servers serve.
+    ``events`` is the process's one EventRegistry: the resource services publish
+    every network, subnet, subnet pool and port write to it, and service plugins
+    subscribe to it in their ``initialize``. The methods the API controllers call
+    (``create_<member>`` and the others below) are the REST API's changes
+    (``via_api=True``); plugins acting for themselves call the services.
+
+    The server calls the same hooks as on a service plugin (``connect_agents``,
+    ``rpc_endpoints``, ``register_routes``); the agent notifier sends nothing
+    until it is connected to a transport.
     """
 
     def __init__(self, conf=None):
         self.conf = conf or cfg.CONF
+        self.events = events.EventRegistry()
         self.type_manager = type_manager_mod.TypeManager()
         self.mechanism_manager = managers.MechanismManager(self.conf.ml2.mechanism_drivers)
         self.extension_manager = managers.ExtensionManager(self.conf.ml2.extension_drivers)
@@ -68,13 +77,14 @@ class Ml2Plugin:
         self.agents = agents.AgentService(self.conf)
         self.provisioning = provisioning.ProvisioningBlocks()
         self.networks = networks.NetworkService(self.conf, self.type_manager, self.mechanism_manager,
-                                                self.extension_manager, self.quotas, self.rbac,
+                                                self.extension_manager, self.quotas, self.rbac, self.events,
                                                 notifier=self.agent_notifier)
-        self.subnetpools = subnetpools.SubnetPoolService(self.conf, self.quotas)
+        self.subnetpools = subnetpools.SubnetPoolService(self.conf, self.quotas, self.events)
         self.subnets = subnets.SubnetService(self.conf, self.networks, self.subnetpools,
-                                             self.mechanism_manager, self.extension_manager, self.quotas)
+                                             self.mechanism_manager, self.extension_manager, self.quotas,
+                                             self.events)
         self.ports = ports.PortService(self.conf, self.networks, self.mechanism_manager,
-                                       self.extension_manager, self.quotas, agents=self.agents,
+                                       self.extension_manager, self.quotas, self.events, agents=self.agents,
                                        provisioning=self.provisioning, notifier=self.agent_notifier)
         self.availability = availability.IpAvailabilityService()
         self.devices = devices.DeviceService(self.ports, self.provisioning,
@@ -87,6 +97,7 @@ class Ml2Plugin:
         self.dhcp_hooks = dhcp_hooks.DhcpHooks(self.conf, self.dhcp_scheduler, self.dhcp_notifier,
                                                self.provisioning, self.ports)
         self.mechanism_manager.drivers.append(("dhcp_agents", self.dhcp_hooks))
+        self.networks.declare_auto_delete_port_owner(dhcp_agents.DHCP_DEVICE_OWNER)
 
     @property
     def supported_extension_aliases(self):
@@ -131,13 +142,13 @@ class Ml2Plugin:
 
     # --- networks ----------------------------------------------------------
     def create_network(self, context, body):
-        return db_api.retry_db_errors(self.networks.create)(context, body["network"])
+        return self.networks.create(context, body["network"], via_api=True)
 
     def update_network(self, context, network_id, body):
-        return db_api.retry_db_errors(self.networks.update)(context, network_id, body["network"])
+        return self.networks.update(context, network_id, body["network"], via_api=True)
 
     def delete_network(self, context, network_id):
-        return db_api.retry_db_errors(self.networks.delete)(context, network_id)
+        return self.networks.delete(context, network_id, via_api=True)
 
     def get_network(self, context, network_id, fields=None):
         return self.networks.get(context, network_id, fields)
@@ -150,13 +161,13 @@ class Ml2Plugin:
 
     # --- subnets -----------------------------------------------------------
     def create_subnet(self, context, body):
-        return db_api.retry_db_errors(self.subnets.create)(context, body["subnet"])
+        return self.subnets.create(context, body["subnet"], via_api=True)
 
     def update_subnet(self, context, subnet_id, body):
-        return db_api.retry_db_errors(self.subnets.update)(context, subnet_id, body["subnet"])
+        return self.subnets.update(context, subnet_id, body["subnet"], via_api=True)
 
     def delete_subnet(self, context, subnet_id):
-        return db_api.retry_db_errors(self.subnets.delete)(context, subnet_id)
+        return self.subnets.delete(context, subnet_id, via_api=True)
 
     def get_subnet(self, context, subnet_id, fields=None):
         return self.subnets.get(context, subnet_id, fields)
@@ -166,13 +177,13 @@ class Ml2Plugin:
 
     # --- subnet pools ------------------------------------------------------
     def create_subnetpool(self, context, body):
-        return db_api.retry_db_errors(self.subnetpools.create)(context, body["subnetpool"])
+        return self.subnetpools.create(context, body["subnetpool"], via_api=True)
 
     def update_subnetpool(self, context, pool_id, body):
-        return db_api.retry_db_errors(self.subnetpools.update)(context, pool_id, body["subnetpool"])
+        return self.subnetpools.update(context, pool_id, body["subnetpool"], via_api=True)
 
     def delete_subnetpool(self, context, pool_id):
-        return db_api.retry_db_errors(self.subnetpools.delete)(context, pool_id)
+        return self.subnetpools.delete(context, pool_id, via_api=True)
 
     def get_subnetpool(self, context, pool_id, fields=None):
         return self.subnetpools.get(context, pool_id, fields)
@@ -182,16 +193,16 @@ class Ml2Plugin:
 
     # --- ports -------------------------------------------------------------
     def create_port(self, context, body):
-        return self.ports.create(context, body["port"])
+        return self.ports.create(context, body["port"], via_api=True)
 
     def create_port_bulk(self, context, body):
-        return self.ports.create_bulk(context, [item["port"] for item in body["ports"]])
+        return self.ports.create_bulk(context, [item["port"] for item in body["ports"]], via_api=True)
 
     def update_port(self, context, port_id, body):
-        return self.ports.update(context, port_id, body["port"])
+        return self.ports.update(context, port_id, body["port"], via_api=True)
 
     def delete_port(self, context, port_id):
-        return self.ports.delete(context, port_id)
+        return self.ports.delete(context, port_id, via_api=True)
 
     def get_port(self, context, port_id, fields=None):
         return self.ports.get(context, port_id, fields)
