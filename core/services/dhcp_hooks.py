@@ -1,7 +1,9 @@
 """What network, subnet, port and agent changes mean for DHCP.
 
-The plugin runs ``DhcpHooks`` as its last mechanism driver, so it sees every
-change inside its transaction (precommit) and after commit (postcommit):
+``DhcpHooks.subscribe`` hooks it to the resource events of the core plugin:
+PRECOMMIT where it writes inside the change's transaction, AFTER to tell the
+agents once the change is committed. It also declares DHCP ports as ports
+that go with their network.
 
 - a port getting an address on a DHCP-enabled subnet of a network some alive
   DHCP agent hosts is blocked until that agent reports it served ("DHCP"
@@ -17,9 +19,9 @@ import logging
 import sqlalchemy as sa
 
 from netweave.core import context as context_mod
+from netweave.core import events
 from netweave.core.db import api as db_api
 from netweave.core.db.models import port as port_models
-from netweave.core.plugins.ml2 import driver_api
 from netweave.core.rpc import topics
 from netweave.core.services import dhcp_agents, dhcp_network_info, provisioning
 
@@ -35,7 +37,7 @@ SERVED_SUBNET_ATTRIBUTES = dhcp_network_info.SUBNET_KEYS
 _INSERT_BLOCK = sa.insert(provisioning.Block.__table__)
 
 
-class DhcpHooks(driver_api.MechanismDriver):
+class DhcpHooks:
     def __init__(self, conf, scheduler, notifier, blocks, port_service=None):
         self.conf = conf
         self.scheduler = scheduler
@@ -43,6 +45,27 @@ class DhcpHooks(driver_api.MechanismDriver):
         self.blocks = blocks
         # Deletes DHCP ports of agents that no longer host a network (set by the plugin).
         self.ports = port_service
+        # {network_id: hosts to tell}, read inside a network delete's transaction
+        # (the bindings go with the network) and taken once it committed.
+        self._deleted_network_hosts = {}
+
+    def subscribe(self, registry, network_service):
+        """Hook into the core's resource events; DHCP ports go with their network."""
+        network_service.declare_auto_delete_port_owner(dhcp_agents.DHCP_DEVICE_OWNER)
+        Event = events.Event
+        for callback, resource, event in (
+                (self.port_created_in_transaction, events.PORT, Event.PRECOMMIT_CREATE),
+                (self.port_updated_in_transaction, events.PORT, Event.PRECOMMIT_UPDATE),
+                (self.port_created, events.PORT, Event.AFTER_CREATE),
+                (self.port_updated, events.PORT, Event.AFTER_UPDATE),
+                (self.port_deleted, events.PORT, Event.AFTER_DELETE),
+                (self.subnet_created, events.SUBNET, Event.AFTER_CREATE),
+                (self.subnet_updated, events.SUBNET, Event.AFTER_UPDATE),
+                (self.subnet_deleted, events.SUBNET, Event.AFTER_DELETE),
+                (self.network_updated, events.NETWORK, Event.AFTER_UPDATE),
+                (self.network_deleting_in_transaction, events.NETWORK, Event.PRECOMMIT_DELETE),
+                (self.network_deleted, events.NETWORK, Event.AFTER_DELETE)):
+            registry.subscribe(callback, resource, event)
 
     # --- helpers -----------------------------------------------------------
 
@@ -68,92 +91,85 @@ class DhcpHooks(driver_api.MechanismDriver):
 
     # --- ports ------------------------------------------------------------------
 
-    def _needs_dhcp_block(self, context):
-        port = context.current
+    def _needs_dhcp_block(self, session, port):
         if port.get("device_owner") == dhcp_agents.DHCP_DEVICE_OWNER:
             return False
         subnet_ids = {ip["subnet_id"] for ip in port.get("fixed_ips") or ()}
-        # The port service hands over which of the network's subnets have DHCP on,
-        # read with the network; contexts built elsewhere leave the query to read it.
-        dhcp_enabled = getattr(context.network, "dhcp_enabled_subnet_ids", None)
-        return self.scheduler.serves_dhcp_for(context.session, port["network_id"], subnet_ids,
-                                              dhcp_enabled=dhcp_enabled)
+        # One query at most, none for a port without addresses.
+        return self.scheduler.serves_dhcp_for(session, port["network_id"], subnet_ids)
 
-    def create_port_precommit(self, context):
-        if self._needs_dhcp_block(context):
+    def port_created_in_transaction(self, resource, event, payload):
+        if self._needs_dhcp_block(payload.session, payload.current):
             # A port being created has no block yet: one insert, no read of its blocks first.
-            context.session.execute(_INSERT_BLOCK, {"port_id": context.current["id"],
+            payload.session.execute(_INSERT_BLOCK, {"port_id": payload.resource_id,
                                                     "entity": provisioning.DHCP_ENTITY})
 
-    def update_port_precommit(self, context):
-        original = context.original or {}
-        if original.get("fixed_ips") == context.current.get("fixed_ips"):
+    def port_updated_in_transaction(self, resource, event, payload):
+        if payload.original.get("fixed_ips") == payload.current.get("fixed_ips"):
             return
-        if self._needs_dhcp_block(context):
-            self.blocks.add(context.session, context.current["id"], [provisioning.DHCP_ENTITY])
+        if self._needs_dhcp_block(payload.session, payload.current):
+            self.blocks.add(payload.session, payload.resource_id, [provisioning.DHCP_ENTITY])
 
-    def create_port_postcommit(self, context):
+    def port_created(self, resource, event, payload):
         if self._notifying():
-            port = context.current
-            self.notifier.port_event(context.plugin_context, self._hosts(port["network_id"]), "create",
+            port = payload.current
+            self.notifier.port_event(payload.context, self._hosts(port["network_id"]), "create",
                                      dhcp_network_info.agent_port(port))
 
-    def update_port_postcommit(self, context):
-        original = context.original or {}
-        port = context.current
+    def port_updated(self, resource, event, payload):
+        original, port = payload.original, payload.current
         if not self._notifying() or all(original.get(k) == port.get(k) for k in SERVED_ATTRIBUTES):
             return
-        self.notifier.port_event(context.plugin_context, self._hosts(port["network_id"]), "update",
+        self.notifier.port_event(payload.context, self._hosts(port["network_id"]), "update",
                                  dhcp_network_info.agent_port(port))
 
-    def delete_port_postcommit(self, context):
+    def port_deleted(self, resource, event, payload):
         if self._notifying():
-            port = context.current
-            self.notifier.port_delete(context.plugin_context, self._hosts(port["network_id"]), port["id"],
+            port = payload.original
+            self.notifier.port_delete(payload.context, self._hosts(port["network_id"]), port["id"],
                                       port["network_id"])
 
     # --- subnets -------------------------------------------------------------------
 
-    def create_subnet_postcommit(self, context):
-        self._subnet_changed(context, "create")
+    def subnet_created(self, resource, event, payload):
+        self._subnet_changed(payload.context, payload.current, "create")
 
-    def update_subnet_postcommit(self, context):
-        original = context.original or {}
-        if all(original.get(k) == context.current.get(k) for k in SERVED_SUBNET_ATTRIBUTES):
+    def subnet_updated(self, resource, event, payload):
+        if all(payload.original.get(k) == payload.current.get(k) for k in SERVED_SUBNET_ATTRIBUTES):
             return
-        self._subnet_changed(context, "update")
+        self._subnet_changed(payload.context, payload.current, "update")
 
-    def _subnet_changed(self, context, event):
-        subnet = context.current
-        hosts = self._schedule_and_notify(context.plugin_context, subnet["network_id"])
+    def _subnet_changed(self, context, subnet, event):
+        hosts = self._schedule_and_notify(context, subnet["network_id"])
         if hosts:
-            self.notifier.subnet_event(context.plugin_context, hosts, event,
-                                       dhcp_network_info.agent_subnet(subnet))
+            self.notifier.subnet_event(context, hosts, event, dhcp_network_info.agent_subnet(subnet))
 
-    def delete_subnet_postcommit(self, context):
+    def subnet_deleted(self, resource, event, payload):
         if self._notifying():
-            subnet = context.current
-            self.notifier.subnet_delete(context.plugin_context, self._hosts(subnet["network_id"]), subnet["id"],
+            subnet = payload.original
+            self.notifier.subnet_delete(payload.context, self._hosts(subnet["network_id"]), subnet["id"],
                                         subnet["network_id"])
 
     # --- networks ---------------------------------------------------------------------
 
-    def update_network_postcommit(self, context):
+    def network_updated(self, resource, event, payload):
         if self._notifying():
-            network = context.current
-            self.notifier.network_update(context.plugin_context, self._hosts(network["id"]),
+            network = payload.current
+            self.notifier.network_update(payload.context, self._hosts(network["id"]),
                                          {"id": network["id"], "admin_state_up": network["admin_state_up"],
                                           "name": network.get("name"), "mtu": network.get("mtu")})
 
-    def delete_network_precommit(self, context):
+    def network_deleting_in_transaction(self, resource, event, payload):
         # The bindings go with the network: read whom to tell while they still exist.
-        context.dhcp_agent_hosts = (self.scheduler.hosting_hosts(context.session, context.current["id"])
-                                    if self._notifying() else [])
+        # A delete that then rolls back leaves its entry, replaced by the next try.
+        if self._notifying():
+            self._deleted_network_hosts[payload.resource_id] = self.scheduler.hosting_hosts(
+                payload.session, payload.resource_id)
 
-    def delete_network_postcommit(self, context):
-        hosts = getattr(context, "dhcp_agent_hosts", [])
+    def network_deleted(self, resource, event, payload):
+        hosts = self._deleted_network_hosts.pop(payload.resource_id, None)
         if hosts:
-            self.notifier.network_delete(context.plugin_context, hosts, context.current["id"])
+            self.notifier.network_delete(payload.context, hosts, payload.resource_id)
 
     # --- agents -------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ class PortSecurityPlugin(service_base.ServicePlugin):
     def __init__(self):
         self.notifier = notifier.SecurityGroupAgentNotifier()
         self.groups = None
+        self.membership = None
 
     def initialize(self, core_plugin):
         driver = next((d for _name, d in getattr(core_plugin.extension_manager, "drivers", [])
@@ -29,8 +30,8 @@ class PortSecurityPlugin(service_base.ServicePlugin):
         quotas.register("security_group_rule", models.SecurityGroupRule)
         self.groups = groups.SecurityGroupService(quotas, self.notifier)
         driver.use_security_groups(self.groups)
-        core_plugin.mechanism_manager.drivers.append(
-            ("port_security_membership", port_events.PortMembershipNotifier(self.notifier)))
+        self.membership = port_events.PortMembershipNotifier(self.notifier)
+        self.membership.subscribe(core_plugin.events)
 
     def connect_agents(self, transport):
         self.notifier.connect(transport)

@@ -1,9 +1,9 @@
 """Telling the agents when a port joins or leaves groups, or its addresses change.
 
-A mechanism driver by shape only: it binds nothing and watches the postcommit
-hooks of ports, so the casts go out once the port's change is committed.
+Subscribed to the AFTER events of ports, so the casts go out once the port's
+change is committed.
 """
-from netweave.core.plugins.ml2 import driver_api
+from netweave.core import events
 
 # Port attributes the members of a group (as remote group) are computed from.
 MEMBERSHIP_ATTRIBUTES = ("security_groups", "fixed_ips", "allowed_address_pairs", "port_security_enabled")
@@ -20,26 +20,25 @@ def changed_groups(original, current):
     return []
 
 
-class PortMembershipNotifier(driver_api.MechanismDriver):
+class PortMembershipNotifier:
     def __init__(self, notifier):
         self.notifier = notifier
 
-    def initialize(self):
-        pass
+    def subscribe(self, registry):
+        registry.subscribe(self.port_created, events.PORT, events.Event.AFTER_CREATE)
+        registry.subscribe(self.port_updated, events.PORT, events.Event.AFTER_UPDATE)
+        registry.subscribe(self.port_deleted, events.PORT, events.Event.AFTER_DELETE)
 
     def _notify(self, context, original, current):
         groups = changed_groups(original, current)
         if groups:
-            self.notifier.security_groups_member_updated(context.plugin_context, groups)
+            self.notifier.security_groups_member_updated(context, groups)
 
-    def create_port_postcommit(self, context):
-        self._notify(context, None, context.current)
+    def port_created(self, resource, event, payload):
+        self._notify(payload.context, None, payload.current)
 
-    def update_port_postcommit(self, context):
-        self._notify(context, context.original, context.current)
+    def port_updated(self, resource, event, payload):
+        self._notify(payload.context, payload.original, payload.current)
 
-    def delete_port_postcommit(self, context):
-        self._notify(context, context.current, None)
-
-    def bind_port(self, context):
-        """Binding is the other drivers' business."""
+    def port_deleted(self, resource, event, payload):
+        self._notify(payload.context, payload.original, None)

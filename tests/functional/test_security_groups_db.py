@@ -80,10 +80,7 @@ def cloud(request, tmp_path):
             core = ml2_plugin.in_process_plugin(url)
             security = plugin_mod.PortSecurityPlugin()
             security.initialize(core)
-            security.notifier = security.groups.notifier = RecordingNotifier()
-            for name, driver in core.mechanism_manager.drivers:
-                if name == "port_security_membership":
-                    driver.notifier = security.notifier
+            security.notifier = security.groups.notifier = security.membership.notifier = RecordingNotifier()
             try:
                 yield Cloud(core, security)
             finally:
@@ -546,10 +543,7 @@ def test_rpc_answers_and_casts_travel_over_the_in_process_transport(cloud):
     bus = oslo_messaging.get_rpc_transport(cfg.CONF, url="fake://")
     notifier = sg_notifier.SecurityGroupAgentNotifier()
     notifier.connect(bus)
-    cloud.security.notifier = cloud.security.groups.notifier = notifier
-    for name, driver in cloud.core.mechanism_manager.drivers:
-        if name == "port_security_membership":
-            driver.notifier = notifier
+    cloud.security.notifier = cloud.security.groups.notifier = cloud.security.membership.notifier = notifier
     received = queue.Queue()
 
     class Agent:

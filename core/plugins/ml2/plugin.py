@@ -91,13 +91,12 @@ class Ml2Plugin:
                                              port_status.PortStatusChanger(self.ports, self.mechanism_manager))
         self.tunnels = tunnels.TunnelEndpoints(self.type_manager)
         # DHCP: networks scheduled to DHCP agents, their notifications and the "DHCP"
-        # provisioning block, run as the last mechanism driver so it sees every change.
+        # provisioning block, hooked to the resource events.
         self.dhcp_scheduler = dhcp_agents.DhcpAgentScheduler(self.conf, clock=lambda: self.agents.clock())
         self.dhcp_notifier = dhcp_notifier.DhcpAgentNotifier()
         self.dhcp_hooks = dhcp_hooks.DhcpHooks(self.conf, self.dhcp_scheduler, self.dhcp_notifier,
                                                self.provisioning, self.ports)
-        self.mechanism_manager.drivers.append(("dhcp_agents", self.dhcp_hooks))
-        self.networks.declare_auto_delete_port_owner(dhcp_agents.DHCP_DEVICE_OWNER)
+        self.dhcp_hooks.subscribe(self.events, self.networks)
 
     @property
     def supported_extension_aliases(self):
