@@ -14,6 +14,7 @@ from netweave.service_plugins.router import (
     floatingips,
     gateway,
     interfaces,
+    l3_notifier,
     models,
     port_guards,
     routers,
@@ -34,6 +35,7 @@ class RouterPlugin(service_base.ServicePlugin):
         self.routers = None
         self.interfaces = None
         self.floatingips = None
+        self.notifier = l3_notifier.L3AgentNotifier()
 
     def initialize(self, core):
         core.quotas.register(const.ROUTER, models.Router)
@@ -44,6 +46,16 @@ class RouterPlugin(service_base.ServicePlugin):
         self.interfaces = interfaces.InterfaceService(self.routers, core.subnets, core.ports, registry)
         self.floatingips = floatingips.FloatingIPService(self.conf, core.quotas, core.networks, core.ports, registry)
         port_guards.PortGuards(self.floatingips).subscribe(registry)
+        self.notifier.subscribe(registry)
+
+    def connect_agents(self, transport):
+        self.notifier.connect(transport)
+
+    def rpc_endpoints(self):
+        # Here, not at import: only RPC servers load oslo.messaging.
+        from netweave.service_plugins.router import l3_rpc
+
+        return {l3_rpc.L3_PLUGIN_TOPIC: [l3_rpc.L3RpcEndpoint()]}
 
     def register_routes(self, router, policy):
         actions = {

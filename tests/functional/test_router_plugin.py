@@ -12,7 +12,7 @@ from netweave.core import context as context_mod
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.service_plugins.router import exceptions as rexc
-from netweave.service_plugins.router import models
+from netweave.service_plugins.router import l3_notifier, models
 from netweave.service_plugins.router import plugin as plugin_mod
 
 ADMIN = context_mod.get_admin_context()
@@ -453,3 +453,85 @@ def test_extra_routes(cloud):
     removed = cloud.l3.remove_extraroutes(ADMIN, router["id"], {"router": {"routes": [route]}})["router"]
     assert removed["routes"] == [extra]
     assert cloud.l3.update_router(ADMIN, router["id"], {"router": {"routes": []}})["routes"] == []
+
+
+# --- the L3 agents' side: sync_routers, floating IP statuses, notifications --------
+
+class RecordingCasts:
+    """Stands in for the cast client: what would have been sent, in order."""
+
+    def __init__(self):
+        self.sent = []
+
+    def cast(self, context, method, fanout=False, **kwargs):
+        self.sent.append((method, fanout, kwargs))
+
+
+def test_sync_routers_describes_the_router_as_the_agent_contract_says(cloud):
+    from netweave.service_plugins.router import l3_rpc
+
+    cloud.core.update_subnet(ADMIN, cloud.sub["id"], {"subnet": {"dns_nameservers": ["8.8.8.8"]}})
+    router = cloud.connected_router()
+    cloud.l3.update_router(ADMIN, router["id"], {"router": {"routes": [
+        {"destination": "198.51.100.0/24", "nexthop": "192.168.200.254"}]}})
+    vm = cloud.port(cloud.net, fixed_ips=[{"subnet_id": cloud.sub["id"], "ip_address": "192.168.200.6"}])
+    fip = cloud.fip(port_id=vm["id"])
+    bare = cloud.router("no-gateway")
+    endpoint = l3_rpc.L3RpcEndpoint()
+    described = {r["id"]: r for r in endpoint.sync_routers(ADMIN, host="controller01")}
+    assert set(described) == {router["id"], bare["id"]}
+    legacy = described[router["id"]]
+    assert {k: legacy[k] for k in ("name", "admin_state_up", "status", "project_id", "distributed", "ha",
+                                   "enable_snat", "routes")} == {
+        "name": "MyLegacyRouter", "admin_state_up": True, "status": "ACTIVE", "project_id": "p1",
+        "distributed": False, "ha": False, "enable_snat": True,
+        "routes": [{"destination": "198.51.100.0/24", "nexthop": "192.168.200.254"}]}
+    gw = legacy["gw_port"]
+    assert legacy["external_gateway_info"]["network_id"] == gw["network_id"] == cloud.ext["id"]
+    assert gw["device_owner"] == "network:router_gateway" and gw["mtu"] == cloud.ext["mtu"]
+    [gw_ip] = gw["fixed_ips"]
+    assert gw_ip["prefixlen"] == 24 and gw_ip == dict(legacy["external_gateway_info"]["external_fixed_ips"][0],
+                                                      prefixlen=24)
+    assert gw["subnets"] == [{"id": cloud.ext_subnet["id"], "cidr": "10.30.0.0/24", "gateway_ip": "10.30.0.1",
+                              "ip_version": 4, "ipv6_ra_mode": None, "ipv6_address_mode": None,
+                              "dns_nameservers": []}]
+    [interface] = legacy["_interfaces"]
+    assert (interface["device_owner"], interface["fixed_ips"], interface["mac_address"].startswith("fa:16:3e")) == (
+        "network:router_interface",
+        [{"subnet_id": cloud.sub["id"], "ip_address": "192.168.200.1", "prefixlen": 24}], True)
+    assert interface["subnets"][0]["dns_nameservers"] == ["8.8.8.8"]
+    assert legacy["_floatingips"] == [{"id": fip["id"], "floating_ip_address": fip["floating_ip_address"],
+                                       "fixed_ip_address": "192.168.200.6", "port_id": vm["id"],
+                                       "router_id": router["id"], "status": "DOWN",
+                                       "floating_network_id": cloud.ext["id"]}]
+    plain = described[bare["id"]]
+    assert (plain["external_gateway_info"], "gw_port" in plain, plain["_interfaces"], plain["_floatingips"]) == (
+        None, False, [], [])
+    assert [r["id"] for r in endpoint.sync_routers(ADMIN, host="h", router_ids=[bare["id"]])] == [bare["id"]]
+    # The agent reports the floating IP wired; statuses of other routers or unknown ones change nothing.
+    endpoint.update_floatingip_statuses(ADMIN, router_id=router["id"], fip_statuses={fip["id"]: "ACTIVE"})
+    active = cloud.l3.get_floatingip(ADMIN, fip["id"])
+    assert (active["status"], active["revision_number"]) == ("ACTIVE", fip["revision_number"] + 1)
+    endpoint.update_floatingip_statuses(ADMIN, router_id=bare["id"], fip_statuses={fip["id"]: "ERROR"})
+    endpoint.update_floatingip_statuses(ADMIN, router_id=router["id"], fip_statuses={fip["id"]: "BROKEN"})
+    assert cloud.l3.get_floatingip(ADMIN, fip["id"])["status"] == "ACTIVE"
+
+
+def test_l3_agents_are_told_after_each_change(cloud):
+    recorder = RecordingCasts()
+    cloud.l3.notifier = l3_notifier.L3AgentNotifier(recorder)
+    cloud.l3.notifier.subscribe(cloud.core.events)
+    router = cloud.router()
+    cloud.set_gateway(router)
+    cloud.l3.add_router_interface(ADMIN, router["id"], {"subnet_id": cloud.sub["id"]})
+    vm = cloud.port(cloud.net)
+    fip = cloud.fip(port_id=vm["id"])
+    cloud.l3.update_floatingip(ADMIN, fip["id"], {"floatingip": {"port_id": None}})
+    cloud.l3.delete_floatingip(ADMIN, fip["id"])
+    cloud.l3.remove_router_interface(ADMIN, router["id"], {"subnet_id": cloud.sub["id"]})
+    cloud.l3.delete_router(ADMIN, router["id"])
+    updated = ("routers_updated", True, {"routers": [router["id"]]})
+    assert recorder.sent == [updated] * 6 + [("router_deleted", True, {"router_id": router["id"]})]
+    # A floating IP without a router tells nobody.
+    cloud.fip()
+    assert len(recorder.sent) == 7
