@@ -5,6 +5,8 @@
 - A deleted port takes its floating IP associations with it (PRECOMMIT_DELETE,
   in the port's transaction).
 - An external network with router gateways stays external (BEFORE_UPDATE).
+- Deleting an external network first deletes its floating IPs that point nowhere
+  (BEFORE_DELETE, as Neutron); associated ones, like gateways, keep it in use.
 """
 import sqlalchemy as sa
 
@@ -30,6 +32,7 @@ class PortGuards:
         registry.subscribe(self.refuse_api_delete, events.PORT, events.Event.BEFORE_DELETE)
         registry.subscribe(self.disassociate_floatingips, events.PORT, events.Event.PRECOMMIT_DELETE)
         registry.subscribe(self.keep_gateway_networks_external, events.NETWORK, events.Event.BEFORE_UPDATE)
+        registry.subscribe(self.delete_unassociated_floatingips, events.NETWORK, events.Event.BEFORE_DELETE)
 
     @staticmethod
     def refuse_api_delete(resource, event, payload):
@@ -62,3 +65,17 @@ class PortGuards:
                        db_reads.Port.network_id == network_id))
         if gateways:
             raise exc.ExternalNetworkInUse(net_id=network_id)
+
+    def delete_unassociated_floatingips(self, resource, event, payload):
+        network = payload.original or {}
+        if not network.get("router:external"):
+            return
+        with db_api.reader_scope() as session:
+            fip_ids = list(session.scalars(sa.select(models.FloatingIP.id).where(
+                models.FloatingIP.floating_network_id == payload.resource_id,
+                models.FloatingIP.fixed_port_id.is_(None))))
+        for fip_id in fip_ids:
+            try:
+                self.floatingips.delete(payload.context.elevated(), fip_id)
+            except rexc.FloatingIPNotFound:
+                pass  # deleted meanwhile

@@ -18,6 +18,8 @@ COLUMNS = {
 }
 
 GATEWAY = "external_gateway_info"
+# What an update changes on the router's own row (the gateway has its own write, gateway.py).
+ROW_ATTRIBUTES = frozenset(("name", "description", "admin_state_up", "routes"))
 
 
 def make_dict(row, gateway_row, tags):
@@ -133,7 +135,8 @@ class RouterService:
                             events.Payload(context, router_id, original=original, request=data, via_api=True))
         if GATEWAY in data:
             self.gateways.apply(context, router_id, data[GATEWAY] or {})
-        self._update_row(context, router_id, data, original)
+        if ROW_ATTRIBUTES.intersection(data):
+            self._update_row(context, router_id, data, original)
         result = self.get(context, router_id)
         self.events.publish(const.ROUTER, events.Event.AFTER_UPDATE,
                             events.Payload(context, router_id, original=original, current=result, request=data,

@@ -190,6 +190,20 @@ def test_gateway_fixed_ip_snat_change_and_clear(cloud):
     assert cloud.ports_of(router["id"]) == []
 
 
+def test_deleting_an_external_network_takes_its_unassociated_floating_ips(cloud):
+    spare = cloud.network("SPARE_EXT", project="admin", **{"router:external": True})
+    cloud.subnet(spare, "10.80.0.0/24")
+    fip = cloud.fip(network=spare)
+    cloud.core.delete_network(ADMIN, spare["id"])
+    fails(rexc.FloatingIPNotFound, cloud.l3.get_floatingip, ADMIN, fip["id"])
+    # An associated one keeps the network in use, like a gateway does.
+    router = cloud.connected_router()
+    vm = cloud.port(cloud.net)
+    cloud.fip(port_id=vm["id"])
+    fails(exc.NetworkInUse, cloud.core.delete_network, ADMIN, cloud.ext["id"])
+    assert router["id"]
+
+
 def test_external_network_with_gateways_stays_external(cloud):
     cloud.set_gateway(cloud.router())
     error = fails(exc.ExternalNetworkInUse, cloud.core.update_network, ADMIN, cloud.ext["id"],
