@@ -73,9 +73,16 @@ def _page_rows(session, stmt, port_ids, page, chunk=500):
 
 class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     extension_alias = "port-security"
+    # The L2 agents filter by these, so a change must reach them.
+    wiring_attributes = frozenset((SECURITY_GROUPS, ADDRESS_PAIRS, PORT_SECURITY))
 
     def __init__(self):
         self.groups = None
+
+    def extend_device_details(self, port, details):
+        """The agents' anti-spoofing needs the addresses a port may use and whether it is filtered."""
+        details[ADDRESS_PAIRS] = port.get(ADDRESS_PAIRS, [])
+        details[PORT_SECURITY] = port.get(PORT_SECURITY, True)
 
     def use_security_groups(self, group_service):
         self.groups = group_service
