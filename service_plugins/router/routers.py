@@ -79,11 +79,13 @@ class RouterService:
 
     # --- writes ----------------------------------------------------------
 
-    def _check_kind(self, data):
-        """Only legacy routers exist so far: distributed and HA ones are refused."""
-        if data.get("distributed", self.conf.router_distributed):
+    @staticmethod
+    def _check_kind(data, distributed_default=False, ha_default=False):
+        """Only legacy routers exist so far: distributed and HA ones are refused. A create
+        takes the configured kind when none is asked for; an update only what it asks."""
+        if data.get("distributed", distributed_default):
             raise rexc.bad_router_request("Distributed routers are not supported by this server")
-        if data.get("ha", self.conf.l3_ha):
+        if data.get("ha", ha_default):
             raise rexc.bad_router_request("HA routers are not supported by this server")
 
     @staticmethod
@@ -94,7 +96,7 @@ class RouterService:
             policy.enforce_attributes(context, action, target, [GATEWAY])
 
     def create(self, context, data):
-        self._check_kind(data)
+        self._check_kind(data, self.conf.router_distributed, self.conf.l3_ha)
         self._check_gateway_policy(context, "create_router", dict(data))
         self.events.publish(const.ROUTER, events.Event.BEFORE_CREATE,
                             events.Payload(context, current=data, request=data, via_api=True))

@@ -120,10 +120,14 @@ def test_distributed_and_ha_routers_are_refused_for_now(cloud):
     assert error.msg == "Bad router request: Distributed routers are not supported by this server."
     error = fails(exc.BadRequest, cloud.router, "h", "p1", ADMIN, ha=True)
     assert error.msg == "Bad router request: HA routers are not supported by this server."
+    existing = cloud.router("before")
     cfg.CONF.set_override("router_distributed", True)
     try:
         fails(exc.BadRequest, cloud.router)
         assert cloud.router(distributed=False)["distributed"] is False
+        # Updates of existing routers are not affected by the default.
+        assert cloud.l3.update_router(ADMIN, existing["id"], {"router": {"name": "after"}})["name"] == "after"
+        fails(exc.BadRequest, cloud.l3.update_router, ADMIN, existing["id"], {"router": {"distributed": True}})
     finally:
         cfg.CONF.clear_override("router_distributed")
 
