@@ -553,3 +553,48 @@ def test_l3_agents_are_told_after_each_change(cloud):
     # A floating IP without a router tells nobody.
     cloud.fip()
     assert len(recorder.sent) == 7
+
+
+def _race(calls):
+    """Run the calls together; returns their results or NeutronExceptions, in order."""
+    results = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            results[index] = call()
+        except exc.NeutronException as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_racing_overlapping_interfaces_one_wins(cloud):
+    router = cloud.router()
+    subnets = [cloud.subnet(cloud.network("RACE%d" % i), "172.20.0.0/%d" % (24 + i)) for i in range(4)]
+    results = _race([lambda s=s: cloud.l3.add_router_interface(ADMIN, router["id"], {"subnet_id": s["id"]})
+                     for s in subnets])
+    won = [r for r in results if isinstance(r, dict)]
+    lost = [r for r in results if not isinstance(r, dict)]
+    assert len(won) == 1 and len(lost) == 3
+    assert all(isinstance(e, exc.BadRequest) and "overlaps with cidr" in e.msg for e in lost)
+    assert [p["id"] for p in cloud.ports_of(router["id"])] == [won[0]["port_id"]]
+
+
+def test_racing_associations_of_one_fixed_ip_one_wins(cloud):
+    cloud.connected_router()
+    vm = cloud.port(cloud.net)
+    fips = [cloud.fip() for _ in range(4)]
+    results = _race([lambda f=f: cloud.l3.update_floatingip(ADMIN, f["id"], {"floatingip": {"port_id": vm["id"]}})
+                     for f in fips])
+    won = [r for r in results if isinstance(r, dict)]
+    lost = [r for r in results if not isinstance(r, dict)]
+    assert len(won) == 1 and len(lost) == 3
+    assert {type(e).__name__ for e in lost} == {"FloatingIPPortAlreadyAssociated"}
+    assert [f["id"] for f in cloud.l3.get_floatingips(ADMIN, filters={"port_id": [vm["id"]]})] == [won[0]["id"]]
