@@ -100,8 +100,8 @@ def _interrupt(_signum, _frame):
 def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     conf = build_conf(args)
-    db_setup.upgrade(db_setup.database_url(conf))
     try:
+        db_setup.upgrade(db_setup.database_url(conf))
         app, rpc_servers = build(conf)
     except RuntimeError as error:
         common.fail(str(error))

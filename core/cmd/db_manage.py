@@ -27,13 +27,18 @@ def main(argv=None):
     common.parse_config(sys.argv[1:] if argv is None else argv, conf)
     url = db_setup.database_url(conf)
     try:
-        alembic_cfg = db_setup.alembic_config(url)
+        return _run(conf.command, url)
     except plugin_schema.SchemaEntryPointError as error:
+        # A package's broken netweave.db.models or netweave.db.migrations entry point.
         common.fail(str(error))
-    name = conf.command.name
+
+
+def _run(command_opts, url):
+    alembic_cfg = db_setup.alembic_config(url)
+    name = command_opts.name
     if name == "upgrade":
-        command.upgrade(alembic_cfg, db_setup.target_revision(conf.command.revision))
-        print("Database upgraded to %s" % conf.command.revision)
+        command.upgrade(alembic_cfg, db_setup.target_revision(command_opts.revision))
+        print("Database upgraded to %s" % command_opts.revision)
     elif name == "current":
         heads = db_setup.current_heads(url)
         print("\n".join(sorted(heads)) if heads else "empty")
