@@ -20,7 +20,7 @@ class PortSecurityPlugin(service_base.ServicePlugin):
         self.membership = None
 
     def initialize(self, core_plugin):
-        driver = next((d for _name, d in getattr(core_plugin.extension_manager, "drivers", [])
+        driver = next((d for _name, d in core_plugin.extension_manager.drivers
                        if isinstance(d, extension_driver.PortSecurityExtensionDriver)), None)
         if driver is None:
             raise RuntimeError("service plugin port_security needs the port_security ML2 extension driver: "
