@@ -4,6 +4,7 @@ what they are told.
 Asked, Neutron's L3RpcCallback names:
   sync_routers(host, router_ids=None) -> [router description, ...] (agent_view.py); every router
       when router_ids is None. Routers are not scheduled to agents yet: each L3 agent hosts all.
+  get_router_ids(host) -> [router_id, ...] the agent hosts (every router, for now).
   update_floatingip_statuses(router_id, fip_statuses={fip_id: "ACTIVE"|"DOWN"|"ERROR"})
       -> None; floating IPs of other routers, unknown ids and unknown statuses are ignored.
 """
@@ -24,6 +25,10 @@ class L3RpcEndpoint:
     def sync_routers(self, context, host=None, router_ids=None, **_kwargs):
         with db_api.reader_scope() as session:
             return agent_view.describe(agent_view.read(session, router_ids))
+
+    def get_router_ids(self, context, host=None, **_kwargs):
+        with db_api.reader_scope() as session:
+            return list(session.scalars(sa.select(models.Router.id).order_by(models.Router.id)))
 
     @db_api.retry_db_errors
     def update_floatingip_statuses(self, context, router_id=None, fip_statuses=None, **_kwargs):

@@ -526,6 +526,9 @@ def test_sync_routers_describes_the_router_as_the_agent_contract_says(cloud):
     assert (plain["external_gateway_info"], "gw_port" in plain, plain["_interfaces"], plain["_floatingips"]) == (
         None, False, [], [])
     assert [r["id"] for r in endpoint.sync_routers(ADMIN, host="h", router_ids=[bare["id"]])] == [bare["id"]]
+    assert endpoint.get_router_ids(ADMIN, host="h") == sorted([router["id"], bare["id"]])
+    # A router that is gone is left out: the agent then removes it.
+    assert endpoint.sync_routers(ADMIN, host="h", router_ids=["0b3f5c1e-1d7e-4e5a-8f36-1c1e6f0a9b2d"]) == []
     # The agent reports the floating IP wired; statuses of other routers or unknown ones change nothing.
     endpoint.update_floatingip_statuses(ADMIN, router_id=router["id"], fip_statuses={fip["id"]: "ACTIVE"})
     active = cloud.l3.get_floatingip(ADMIN, fip["id"])
