@@ -52,6 +52,10 @@ class FloatingIPPortAlreadyAssociated(exc.InUse):
                "network %(net_id)s.")
 
 
+class GatewayIpInUse(exc.InUse):
+    message = "Current gateway ip %(ip_address)s already in use by port %(port_id)s. Unable to update."
+
+
 class ServicePortInUse(exc.InUse):
     message = "Port %(port_id)s cannot be deleted directly via the port API: %(reason)s."
 

@@ -5,6 +5,7 @@
 - A deleted port takes its floating IP associations with it (PRECOMMIT_DELETE,
   in the port's transaction).
 - An external network with router gateways stays external (BEFORE_UPDATE).
+- A subnet's gateway address stays while a router interface holds it (BEFORE_UPDATE).
 - Deleting an external network first deletes its floating IPs that point nowhere
   (BEFORE_DELETE, as Neutron); associated ones, like gateways, keep it in use.
 """
@@ -33,6 +34,7 @@ class PortGuards:
         registry.subscribe(self.disassociate_floatingips, events.PORT, events.Event.PRECOMMIT_DELETE)
         registry.subscribe(self.keep_gateway_networks_external, events.NETWORK, events.Event.BEFORE_UPDATE)
         registry.subscribe(self.delete_unassociated_floatingips, events.NETWORK, events.Event.BEFORE_DELETE)
+        registry.subscribe(self.keep_router_gateway_ips, events.SUBNET, events.Event.BEFORE_UPDATE)
 
     @staticmethod
     def refuse_api_delete(resource, event, payload):
@@ -79,3 +81,19 @@ class PortGuards:
                 self.floatingips.delete(payload.context.elevated(), fip_id)
             except rexc.FloatingIPNotFound:
                 pass  # deleted meanwhile
+
+    @staticmethod
+    def keep_router_gateway_ips(resource, event, payload):
+        request, original = payload.request or {}, payload.original or {}
+        if "gateway_ip" not in request or not original.get("gateway_ip") \
+                or request["gateway_ip"] == original["gateway_ip"]:
+            return
+        with db_api.reader_scope() as session:
+            port_id = session.scalar(
+                sa.select(db_reads.IPAllocation.port_id)
+                .join(db_reads.Port, db_reads.Port.id == db_reads.IPAllocation.port_id)
+                .where(db_reads.IPAllocation.subnet_id == payload.resource_id,
+                       db_reads.IPAllocation.ip_address == original["gateway_ip"],
+                       db_reads.Port.device_owner.in_(const.ROUTER_INTERFACE_OWNERS)).limit(1))
+        if port_id is not None:
+            raise rexc.GatewayIpInUse(ip_address=original["gateway_ip"], port_id=port_id)

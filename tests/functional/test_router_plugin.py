@@ -283,6 +283,19 @@ def test_add_and_remove_interface_by_port(cloud):
     fails(exc.PortNotFound, cloud.core.get_port, ADMIN, port["id"])
 
 
+def test_subnet_gateway_ip_stays_while_a_router_holds_it(cloud):
+    router = cloud.router()
+    info = cloud.l3.add_router_interface(ADMIN, router["id"], {"subnet_id": cloud.sub["id"]})
+    error = fails(rexc.GatewayIpInUse, cloud.core.update_subnet, ADMIN, cloud.sub["id"],
+                  {"subnet": {"gateway_ip": "192.168.200.254"}})
+    assert (error.status, error.msg) == (409, "Current gateway ip 192.168.200.1 already in use by port %s. "
+                                              "Unable to update." % info["port_id"])
+    assert cloud.core.update_subnet(ADMIN, cloud.sub["id"], {"subnet": {"name": "renamed"}})["name"] == "renamed"
+    cloud.l3.remove_router_interface(ADMIN, router["id"], {"subnet_id": cloud.sub["id"]})
+    moved = cloud.core.update_subnet(ADMIN, cloud.sub["id"], {"subnet": {"gateway_ip": None}})
+    assert moved["gateway_ip"] is None
+
+
 def test_router_with_interfaces_is_in_use_and_gateway_goes_with_it(cloud):
     router = cloud.connected_router()
     error = fails(rexc.RouterInUse, cloud.l3.delete_router, ADMIN, router["id"])
