@@ -58,11 +58,15 @@ class InterfaceService:
         subnet = self.subnets.get(context, subnet_id)
         if not subnet["gateway_ip"]:
             raise rexc.bad_router_request("Subnet for router interface must have a gateway IP")
+        if subnet["ip_version"] == 6 and subnet["ipv6_ra_mode"] is None and subnet["ipv6_address_mode"] is not None:
+            raise rexc.bad_router_request("IPv6 subnet %s configured to receive RAs from an external router cannot "
+                                          "be added to Neutron Router." % subnet["id"])
         wanted = [(subnet["id"], subnet["cidr"])]
         rules.check_no_overlap(wanted, self._router_subnets(router["id"]))
         admin = context.elevated()
         port = self.ports.create(admin, {
-            "project_id": router["project_id"], "tenant_id": router["project_id"], "name": "", "description": "",
+            # The subnet's project owns the port, as in Neutron.
+            "project_id": subnet["tenant_id"], "tenant_id": subnet["tenant_id"], "name": "", "description": "",
             "network_id": subnet["network_id"], "admin_state_up": True, "mac_address": None,
             "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}],
             "device_id": router["id"], "device_owner": const.DEVICE_OWNER_ROUTER_INTF})

@@ -257,6 +257,15 @@ def test_subnet_without_gateway_and_overlaps_are_refused(cloud):
     assert len(cloud.ports_of(router["id"])) == 1
 
 
+def test_ipv6_subnet_taking_ras_from_outside_is_refused(cloud):
+    router = cloud.router()
+    v6 = cloud.subnet(cloud.network("V6"), "2001:db8:1::/64", ip_version=6, ipv6_address_mode="slaac",
+                      enable_dhcp=True)
+    error = fails(exc.BadRequest, cloud.l3.add_router_interface, ADMIN, router["id"], {"subnet_id": v6["id"]})
+    assert error.msg == ("Bad router request: IPv6 subnet %s configured to receive RAs from an external router "
+                         "cannot be added to Neutron Router.." % v6["id"])
+
+
 def test_add_and_remove_interface_by_port(cloud):
     router = cloud.router()
     port = cloud.port(cloud.net, fixed_ips=[{"subnet_id": cloud.sub["id"], "ip_address": "192.168.200.254"}])
