@@ -647,3 +647,18 @@ def test_fixed_port_deleted_while_a_floating_ip_is_written(cloud):
     doomed["port"] = other["id"]
     fails(exc.PortNotFound, cloud.l3.update_floatingip, ADMIN, fip["id"], {"floatingip": {"port_id": other["id"]}})
     assert cloud.l3.get_floatingip(ADMIN, fip["id"])["port_id"] is None
+
+
+def test_router_deleted_while_its_gateway_is_set(cloud):
+    from netweave.core import events
+
+    router = cloud.router()
+
+    def delete_the_router(resource, event, payload):
+        if payload.current["device_owner"] == "network:router_gateway":
+            cloud.l3.delete_router(ADMIN, router["id"])
+
+    cloud.core.events.subscribe(delete_the_router, "port", events.Event.AFTER_CREATE)
+    fails(rexc.RouterNotFound, cloud.set_gateway, router)
+    # The gateway port made for it is gone again.
+    assert cloud.core.get_ports(ADMIN, filters={"device_owner": ["network:router_gateway"]}) == []
