@@ -335,12 +335,3 @@ class FloatingIPService:
             row.fixed_port_id = row.fixed_ip_address = row.router_id = None
             common.bump_revision(row)
         return [r.id for r in rows]
-
-    @db_api.retry_db_errors
-    def set_statuses(self, statuses):
-        """{fip_id: status} reported by an L3 agent; unknown ids are skipped."""
-        with db_api.session_scope() as session:
-            for fip_id, status in statuses.items():
-                row = session.get(FloatingIP, fip_id)
-                if row is not None and status in const.FLOATINGIP_STATUSES and row.status != status:
-                    row.status = status

@@ -500,6 +500,8 @@ def test_extra_routes(cloud):
 class RecordingCasts:
     """Stands in for the cast client: what would have been sent, in order."""
 
+    connected = True
+
     def __init__(self):
         self.sent = []
 
@@ -578,6 +580,12 @@ def test_l3_agents_are_told_after_each_change(cloud):
     # A floating IP without a router tells nobody.
     cloud.fip()
     assert len(recorder.sent) == 7
+    # An instance port deleted on a routed subnet tells its router (it may have lost a floating IP).
+    other = cloud.connected_router()
+    vm = cloud.port(cloud.net)
+    del recorder.sent[:]
+    cloud.core.delete_port(ADMIN, vm["id"])
+    assert recorder.sent == [("routers_updated", True, {"routers": [other["id"]]})]
 
 
 def _race(calls):
