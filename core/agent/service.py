@@ -15,7 +15,7 @@ and the same agent runs in a thread of netweave-all-in-one through
 An L2 agent (Linux bridge, Open vSwitch, and any agent driven by
 core.agent.loop.ReconcileLoop) gets its whole RPC side from
 ``connect_l2_agent``: the plugin client and the loop, the firewall
-(port_security's SecurityGroupAgent, programmed before each pass wires),
+(the installed port filters of core/agent/port_filter.py, programmed before each pass wires),
 notification consumers, the state reporter and the agent extensions.
 
 Nothing here imports the server's database code: agent processes never load
@@ -182,30 +182,33 @@ def connect_l2_agent(conf, agent, agent_id, host, driver_type, endpoints, subscr
     """
     from netweave.core import context
     from netweave.core.agent import loop as agent_loop
-    from netweave.core.agent import notifications, state_reporter
+    from netweave.core.agent import notifications, port_filter, state_reporter
     from netweave.core.agent import rpc as agent_rpc
     from netweave.core.rpc import servers
     from netweave.core.rpc import transport as rpc_transport
-    from netweave.service_plugins.port_security import agent_rpc as sg_rpc
 
     extensions = load_extensions(conf)
     transport = rpc_transport.get_transport(conf)
     admin = context.get_admin_context()
-    firewall = sg_rpc.SecurityGroupAgent.from_conf(conf, transport, admin, netns=netns)
-    loop = agent_loop.ReconcileLoop(sg_rpc.FirewalledAgent(agent, firewall), agent_rpc.PluginApi(transport),
+    filters = port_filter.load(conf, transport, admin, netns=netns)
+    driven = agent
+    for port_filter_ in filters:
+        driven = port_filter_.wrap(driven)
+    loop = agent_loop.ReconcileLoop(driven, agent_rpc.PluginApi(transport),
                                     admin, agent_id, host, polling_interval=conf.agent.polling_interval,
                                     resync_interval=conf.agent.resync_interval, extensions=extensions)
-    firewall.wake = loop.mark_dirty
+    for port_filter_ in filters:
+        port_filter_.attach(loop)
     initialize_extensions(extensions, loop, driver_type, netns, bridges)
-    sg_consumers = sg_rpc.create_consumers(transport, host, firewall)
+    filter_consumers = [f.create_consumers(transport, host) for f in filters]
     consumers = notifications.create_consumers(transport, host, endpoints(loop), subscriptions)
     reporter = state_reporter.StateReporter(agent_rpc.StateReportApi(transport), admin, state_provider,
                                             conf.agent.report_interval, on_resync=loop.request_resync)
-    stoppers = [reporter.stop, functools.partial(servers.stop_together, consumers, sg_consumers)]
+    stoppers = [reporter.stop, functools.partial(servers.stop_together, consumers, *filter_consumers)]
     if own_transport:
         stoppers.append(rpc_transport.cleanup)
-    return L2Connection(loop=loop, starters=[consumers.start, sg_consumers.start, reporter.start],
-                        stoppers=stoppers)
+    starters = [consumers.start] + [c.start for c in filter_consumers] + [reporter.start]
+    return L2Connection(loop=loop, starters=starters, stoppers=stoppers)
 
 
 def load_extensions(conf):

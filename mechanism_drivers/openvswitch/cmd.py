@@ -44,7 +44,7 @@ cli_opts = service.l2_agent_cli_opts(
     "the switch's own bridges are wherever ovs-vswitchd is.")
 
 def _register_agent_opts(conf):
-    ovs_config.register_opts(conf)      # [ovs], [agent] (with extensions), [securitygroup]
+    ovs_config.register_opts(conf)      # [ovs], [agent] (with extensions), the firewall's
     common_agent_config.register(conf)  # [agent] report_interval, polling_interval, resync_interval
 
 

@@ -23,10 +23,11 @@ from netweave.core.agent import notifications as core_notifications
 from netweave.core.rpc import serializer, topics
 from netweave.service_plugins.port_security import config
 from netweave.service_plugins.port_security import firewall as firewall_mod
+from netweave.service_plugins.port_security import topics as sg_topics
 
 LOG = logging.getLogger(__name__)
 
-SUBSCRIPTION = (topics.SECURITY_GROUP, topics.UPDATE)
+SUBSCRIPTION = (sg_topics.SECURITY_GROUP, topics.UPDATE)
 CHUNK = 500          # ports per security_group_info_for_devices call
 
 
@@ -204,5 +205,20 @@ class FirewalledAgent:
                                full=state.full)
         return self.agent.apply(plan)
 
-    def __getattr__(self, name):
-        return getattr(self.agent, name)
+
+
+class SecurityGroupPortFilter:
+    """port_security's port filter for L2 agents (core/agent/port_filter.py): security groups
+    programmed by the configured firewall driver before each pass wires its ports."""
+
+    def __init__(self, conf, transport, context, netns=None):
+        self.sg_agent = SecurityGroupAgent.from_conf(conf, transport, context, netns=netns)
+
+    def wrap(self, agent):
+        return FirewalledAgent(agent, self.sg_agent)
+
+    def attach(self, loop):
+        self.sg_agent.wake = loop.mark_dirty
+
+    def create_consumers(self, transport, host):
+        return create_consumers(transport, host, self.sg_agent)

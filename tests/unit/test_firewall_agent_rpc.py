@@ -111,9 +111,6 @@ def test_firewalled_agent_programs_the_firewall_before_wiring():
             order.append("wire")
             return agent_loop.Outcome()
 
-        def agent_state(self):
-            return "state"
-
     class Recorder:
         def sync(self, present, changed=(), full=False):
             order.append(("firewall", sorted(present), sorted(changed), full))
@@ -124,7 +121,6 @@ def test_firewalled_agent_programs_the_firewall_before_wiring():
                                       changed={"tapp1", "tapx"}, removed=set(), full=True)
     wrapped.apply(wrapped.plan(desired, wrapped.scan_devices()))
     assert order == [("firewall", ["p1"], ["p1"], True), "wire"]
-    assert wrapped.agent_state() == "state"
 
 
 def test_an_unavailable_driver_falls_back_to_noop_and_ipset_option_exists():
