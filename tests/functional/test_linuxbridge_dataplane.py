@@ -667,11 +667,9 @@ def _readdress(instance, address):
 
 
 def test_arp_and_mac_spoofing_are_dropped_under_the_noop_firewall_driver(two_hosts):
-    """ARP protection belongs to the agent: with firewall_driver = noop a port with port
-    security may still ARP only for its own addresses and send only from its own MAC."""
-    from netweave.service_plugins.port_security import agent_rpc
-    from netweave.service_plugins.port_security.firewall import noop
-
+    """ARP protection belongs to the agent: with firewall_driver = noop (the port filter then
+    filters nothing, so the agent alone acts, as here) a port with port security may still
+    ARP only for its own addresses and send only from its own MAC."""
     system.require_executables("ebtables", "ebtables-restore", "ebtables-save")
     lab = two_hosts
     net = network("local")
@@ -685,11 +683,8 @@ def test_arp_and_mac_spoofing_are_dropped_under_the_noop_firewall_driver(two_hos
         run("ip", "-n", lab.hosts["h1"], "link", "set", instance.device, "master", bridge)
         lab.server.ports[instance.device].update(fixed_ips=[{"ip_address": instance.ip}],
                                                  port_security_enabled=security)
-    agent = agent_mod.LinuxbridgeAgent(config.make_settings(local_ip=UNDERLAY["h1"]), capabilities.ALL,
-                                       netns=lab.hosts["h1"])
-    sg_agent = agent_rpc.SecurityGroupAgent(noop.NoopFirewallDriver())
-    node = Node("h1", agent_rpc.FirewalledAgent(agent, sg_agent), lab.server.client())
-    lab.agents.append(node)
+    node = lab.agent("h1")
+    agent = node.agent
     wire(node)
     assert ping(a.namespace, b.ip) == 3 and ping(free.namespace, b.ip) == 3
     rules = run("ip", "netns", "exec", lab.hosts["h1"], "ebtables", "-t", "nat", "-L", "lb-arp-protect").stdout
