@@ -160,6 +160,25 @@ def test_a_request_sent_too_slowly_gets_408(tmp_path):
         process.stop()
 
 
+def test_past_max_connections_the_oldest_idle_ones_make_room(tmp_path):
+    process, port = _start_helper(tmp_path, "--max-connections", "40")
+    held = []
+    try:
+        for _ in range(60):
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        answer = requests.get("http://127.0.0.1:%d/after" % port, timeout=10)
+        assert answer.status_code == 200 and answer.json()["path"] == "/after"
+        # The first ones were closed for the later ones; the last ones are still open.
+        held[0].settimeout(5)
+        assert held[0].recv(100) == b""
+        held[-1].sendall(b"GET /last HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held[-1].recv(65536).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in held:
+            sock.close()
+        process.stop()
+
+
 def _sleep_request(port, seconds):
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(b"GET /sleep?seconds=%d HTTP/1.1\r\nHost: x\r\n\r\n" % seconds)

@@ -1,6 +1,7 @@
 """A small WSGI application served by netweave's HTTP server, for its tests.
 
     python tests/harness/http_server_app.py --port P [--gunicorn] [--request-timeout S]
+        [--graceful-timeout S] [--max-connections N]
 
 ``GET /sleep?seconds=S`` answers after S seconds (a request that stays in
 flight), any other path answers 200 with the method and path. Without
@@ -34,9 +35,10 @@ def main():
     parser.add_argument("--gunicorn", action="store_true")
     parser.add_argument("--request-timeout", type=float, default=60.0)
     parser.add_argument("--graceful-timeout", type=float, default=30.0)
+    parser.add_argument("--max-connections", type=int, default=10000)
     args = parser.parse_args()
     limits = http_server.Limits(request_timeout=args.request_timeout, graceful_timeout=args.graceful_timeout,
-                                max_body=1024 * 1024)
+                                max_body=1024 * 1024, max_connections=args.max_connections)
     if not args.gunicorn:
         listener = http_server.listen("127.0.0.1", args.port, 128)
         print("serving", flush=True)
