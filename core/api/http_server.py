@@ -257,6 +257,8 @@ class _Connection(asyncio.Protocol):
         self.body_size = 0
         self.sockname = None
         self.peername = None
+        # Bytes of the request head received so far.
+        self.head_bytes = 0
         # Set while the client does not take what is written to it.
         self.write_deadline = None
 
@@ -290,6 +292,7 @@ class _Connection(asyncio.Protocol):
             return
         if self.state == IDLE:
             self.state = READING
+            self.head_bytes = 0
             self.deadline = self.server.now() + self.limits.request_timeout
         try:
             self.h11.receive_data(data)
@@ -297,8 +300,14 @@ class _Connection(asyncio.Protocol):
             # Data after the client said it closed; nothing left to answer.
             self.abort()
             return
-        if self.state == READING:
-            self._advance()
+        if self.state != READING:
+            return
+        if self.request is None:
+            self.head_bytes += len(data)
+            if b"\n" not in data and self.head_bytes <= self.limits.max_line:
+                # A head ends with a newline: a client trickling other bytes costs no parsing.
+                return
+        self._advance()
 
     def eof_received(self):
         try:
@@ -343,7 +352,8 @@ class _Connection(asyncio.Protocol):
 
     def _check_request_line(self):
         # Answer an endless request line as soon as it is too long, not at the head limit.
-        if self.request is None and self.h11.their_state is h11.IDLE:
+        if (self.request is None and self.head_bytes > self.limits.max_line
+                and self.h11.their_state is h11.IDLE):
             data, _closed = self.h11.trailing_data
             if len(data) > self.limits.max_line + 2 and b"\n" not in data[:self.limits.max_line + 2]:
                 raise _RequestError(414, self._line_message())
