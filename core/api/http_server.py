@@ -597,7 +597,8 @@ class HttpServer:
         if self.draining:
             return
         self.draining = True
-        LOG.info("Stopping: no new connections; %d open", len(self.connections))
+        LOG.info("Stopping: no new connections; %d requests in flight, %d connections open",
+                 sum(1 for conn in self.connections if conn.state == BUSY), len(self.connections))
         for server in self._servers:
             server.close()
         now = self.now()

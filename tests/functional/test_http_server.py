@@ -9,6 +9,7 @@ it): SIGTERM lets requests in flight finish, refuses new connections, exits 0.
 import concurrent.futures
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -20,6 +21,7 @@ import pytest
 import requests
 
 from harness import processes
+from harness import server as server_harness
 
 ADMIN = {"X-Project-Id": "p-admin", "Content-Type": "application/json"}
 HELPER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "harness", "http_server_app.py")
@@ -212,3 +214,35 @@ def test_sigterm_finishes_requests_in_flight_then_exits(tmp_path, mode):
         assert process.returncode == 0, process.log_tail()
     finally:
         process.stop()
+
+
+def test_all_in_one_sigterm_finishes_bulk_creates_in_flight(tmp_path):
+    aio = server_harness.start_all_in_one(str(tmp_path), ["--l2-agent", "none"])
+    port = _port(aio.url)
+    try:
+        bodies = [json.dumps({"networks": [{"name": "drain-%d-%d" % (client, n)} for n in range(80)]}).encode()
+                  for client in range(3)]
+
+        def bulk_create(client):
+            head = ("POST /v2.0/networks HTTP/1.1\r\nHost: x\r\nX-Project-Id: drain-%d\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (client, len(bodies[client])))
+            return _raw(port, head.encode() + bodies[client], timeout=60)
+
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            in_flight = [pool.submit(bulk_create, client) for client in range(3)]
+            time.sleep(0.3)  # read by the server and being served
+            os.kill(aio.process.pid, signal.SIGTERM)
+            answers = [future.result(timeout=60) for future in in_flight]
+        for status, headers, body in answers:
+            assert status == 201, body[:300]
+            assert len(json.loads(body)["networks"]) == 80
+            assert headers["connection"] == "close"
+        aio.process.popen.wait(timeout=30)
+        assert aio.process.returncode == 0, aio.process.log_tail()
+        # They were being served when the signal came, not already done.
+        stopping = re.search(r"Stopping: no new connections; (\d+) requests in flight", aio.process.log_tail(200))
+        assert stopping and int(stopping.group(1)) >= 1, aio.process.log_tail()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        aio.stop()
