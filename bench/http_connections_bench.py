@@ -21,7 +21,7 @@ holders get ``--open-time`` seconds to connect, each GET ``--timeout`` seconds.
 Candidates (all one process, serving the same application):
 
 * cheroot: cheroot's WSGI server as the all-in-one ran it (16 threads, backlog 5);
-* cheroot-tuned: 64 threads, backlog 4096, 3 s socket timeout;
+* cheroot-tuned: 64 threads, backlog 4096, 3 s socket timeout, keep_alive_conn_limit 12000;
 * gthread: gunicorn's gthread worker as netweave-server ran it (8 threads, keepalive 5);
 * gthread-tuned: 64 threads, worker_connections 12000, backlog 4096;
 * netweave: core/api/http_server.py (asyncio + h11 reads requests, a thread pool runs them).
@@ -78,6 +78,8 @@ def serve(name, port, state):
         else:
             httpd = wsgi.Server(("127.0.0.1", port), app, numthreads=64, request_queue_size=4096,
                                 timeout=3)
+            # Past this many idle connections cheroot stops accepting (10 by default).
+            httpd.keep_alive_conn_limit = 12000
         signal.signal(signal.SIGTERM, lambda *_: httpd.stop())
         httpd.safe_start()
     elif name.startswith("gthread"):
@@ -230,7 +232,7 @@ def run_candidate(name, args, rows):
                               start_new_session=True)
     try:
         wait_ready(port, server)
-        for phase in ("baseline", "idle", "slow"):
+        for phase in args.phases.split(","):
             holder, opened = None, 0
             if phase != "baseline":
                 holder = subprocess.Popen(
@@ -287,6 +289,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--candidates", default=",".join(CANDIDATES),
                         help="comma separated, from: %s" % ", ".join(CANDIDATES))
+    parser.add_argument("--phases", default="baseline,idle,slow", help="comma separated, in this order")
     parser.add_argument("--connections", type=int, default=5000, help="idle or slow connections held")
     parser.add_argument("--requests", type=int, default=200, help="normal GETs per phase")
     parser.add_argument("--phase-time", type=float, default=60.0,
