@@ -1,10 +1,10 @@
 """netweave-all-in-one: one process, SQLite under state_path, noauth, 127.0.0.1:9696.
 
-Migrations run automatically and the API is served by a threaded WSGI server
-in this very process, so a single command gives a working endpoint. The
-agents' RPC servers run in it too: on the in-process transport (fake://)
-unless a configuration file sets transport_url, e.g. to a RabbitMQ that
-agents on other hosts reach.
+Migrations run automatically and the API is served in this very process by
+the HTTP server netweave-server uses too (core/api/http_server.py), so a
+single command gives a working endpoint. The agents' RPC servers run in it
+too: on the in-process transport (fake://) unless a configuration file
+sets transport_url, e.g. to a RabbitMQ that agents on other hosts reach.
 
 Started as root, it also runs the Linux bridge agent for its own host in
 a thread (core/cmd/in_process_agent.py: ``[DEFAULT] l2_agent``,
@@ -17,14 +17,12 @@ driver is enabled, so the single node has everything that is installed.
 import argparse
 import logging
 import os
-import signal
 import sys
 
-from cheroot import wsgi
 from oslo_config import cfg
 
 from netweave.core import service
-from netweave.core.api import builder
+from netweave.core.api import builder, http_server
 from netweave.core.cmd import common, in_process_agent, rpc_server, server
 from netweave.core.db import setup as db_setup
 from netweave.core.plugins.ml2 import loading, managers
@@ -51,6 +49,7 @@ def build_conf(args, conf=cfg.CONF):
     for path in args.config_file:
         cli += ["--config-file", path]
     in_process_agent.register_opts(conf)
+    http_server.register_opts(conf)
     common.parse_config(cli, conf)
     if args.l2_agent:
         conf.set_override("l2_agent", args.l2_agent)
@@ -92,11 +91,6 @@ def build(conf):
     return app, rpc_server.start_servers(conf, core_plugin, service_plugins)
 
 
-def _interrupt(_signum, _frame):
-    # Leave the serving loop the way Ctrl-C does; the server then closes cleanly.
-    raise KeyboardInterrupt
-
-
 def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     conf = build_conf(args)
@@ -110,15 +104,12 @@ def main(argv=None):
     except in_process_agent.AgentError as error:
         rpc_servers.stop()
         common.fail(str(error))
-    httpd = wsgi.Server((conf.bind_host, conf.bind_port), app, numthreads=16,
-                        server_name="netweave")
-    signal.signal(signal.SIGTERM, _interrupt)
-    print("netweave serving the Neutron v2.0 API on http://%s:%s/ (state in %s)"
-          % (conf.bind_host, conf.bind_port, conf.state_path), flush=True)
     try:
-        httpd.start()
-    except KeyboardInterrupt:
-        httpd.stop()
+        listener = http_server.listen(conf.bind_host, conf.bind_port, conf.backlog)
+        print("netweave serving the Neutron v2.0 API on http://%s:%s/ (state in %s)"
+              % (conf.bind_host, conf.bind_port, conf.state_path), flush=True)
+        # SIGTERM or Ctrl-C: stop accepting, finish the requests in flight, then return.
+        http_server.HttpServer(app, http_server.limits_from_conf(conf)).serve([listener])
     finally:
         if agent is not None:
             agent.stop()

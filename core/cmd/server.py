@@ -1,7 +1,10 @@
-"""netweave-server: the API under gunicorn with ``api_workers`` processes.
+"""netweave-server: the API in ``api_workers`` processes.
 
 The master checks the schema and syncs allocation tables once; every worker
 then builds its own plugins and engine after the fork (no shared connections).
+gunicorn's arbiter forks, watches and restarts the workers and passes SIGTERM
+on; each worker serves HTTP with netweave's own server (core/api/http_server.py,
+the one the all-in-one runs too), so gunicorn's request handling is not used.
 
 Workers only send to the agents (notifications after commit, over
 ``transport_url``); what the agents send is served by netweave-rpc-server
@@ -10,12 +13,16 @@ Workers only send to the agents (notifications after commit, over
 import gc
 import logging
 import multiprocessing
+import os
+import signal
 import sys
 
 from gunicorn.app import base as gunicorn_base
+from gunicorn.workers import base as gunicorn_worker
+from oslo_config import cfg
 
 from netweave.core import policy, service
-from netweave.core.api import builder
+from netweave.core.api import builder, http_server
 from netweave.core.api import extension as api_extension
 from netweave.core.cmd import common
 from netweave.core.db import api as db_api
@@ -53,21 +60,39 @@ def _freeze_startup_objects(_worker):
     gc.freeze()
 
 
+class ApiWorker(gunicorn_worker.Worker):
+    """A gunicorn worker process serving with netweave's HTTP server.
+
+    SIGTERM (sent on by the arbiter) makes the server stop accepting and drain;
+    it also stops when the arbiter is gone.
+    """
+
+    def run(self):
+        server = http_server.HttpServer(self.wsgi, self.app.http_limits)
+        server.serve([listener.sock for listener in self.sockets], stop_signals=(signal.SIGTERM,),
+                     heartbeat=self.notify, keep_running=self._arbiter_alive)
+
+    def _arbiter_alive(self):
+        return self.alive and self.ppid == os.getppid()
+
+
 class _Gunicorn(gunicorn_base.BaseApplication):
     def __init__(self, conf, workers):
         self.conf_ = conf
         self.workers = workers
+        self.http_limits = http_server.limits_from_conf(conf)
         super().__init__()
 
     def load_config(self):
         settings = {
             "bind": "%s:%s" % (self.conf_.bind_host, self.conf_.bind_port),
+            "backlog": self.conf_.backlog,
             "workers": self.workers,
-            "worker_class": "gthread",
-            "threads": 8,
+            "worker_class": ApiWorker,
+            # A worker whose loop misses heartbeats this long is replaced.
             "timeout": 120,
-            "graceful_timeout": 10,
-            "keepalive": 5,
+            # The workers drain within graceful_shutdown_timeout; the arbiter waits a little longer.
+            "graceful_timeout": self.conf_.graceful_shutdown_timeout + 5,
             "accesslog": None,
             "loglevel": "warning",
             "proc_name": "netweave-server",
@@ -81,6 +106,7 @@ class _Gunicorn(gunicorn_base.BaseApplication):
 
 
 def main(argv=None):
+    http_server.register_opts(cfg.CONF)
     conf = common.parse_config(sys.argv[1:] if argv is None else argv)
     try:
         common.require_current_schema(conf)
