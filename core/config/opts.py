@@ -1,6 +1,7 @@
 """Option lists for oslo-config-generator (entry points in setup.cfg)."""
 from oslo_config import cfg
 
+from netweave.core.api import http_server
 from netweave.core.config import agent, common, ml2
 from netweave.mechanism_drivers.l2population import mech_driver as l2population
 
@@ -17,7 +18,7 @@ _sampled_messaging_opts = [
 
 def list_server_opts():
     return [
-        ("DEFAULT", common.core_opts + _sampled_messaging_opts),
+        ("DEFAULT", common.core_opts + _sampled_messaging_opts + http_server.server_opts),
         ("database", common.database_opts),
         ("quotas", common.quota_opts),
     ]
