@@ -27,6 +27,8 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         self.service = None
         self.scheduler = None
         self.provisioner = None
+        self._ports = None
+        self._subnets = None
 
     def initialize(self, core):
         for name, model in ((const.LOADBALANCER, models.LoadBalancer), (const.LISTENER, models.Listener),
@@ -39,6 +41,7 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         else:
             self.provisioner = provisioning.AgentProvisioner(
                 self.scheduler, casts.CastClient(provisioning.AGENT_TOPIC))
+        self._ports, self._subnets = core.ports, core.subnets
         self.service = LoadBalancerService(core.quotas, core.subnets, core.ports, self.provisioner)
         if isinstance(self.provisioner, provisioning.NoopProvisioner):
             self.provisioner.service = self.service
@@ -58,7 +61,8 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         # Here, not at import: only RPC servers load oslo.messaging.
         from netweave.service_plugins.lbaasv2 import lbaas_rpc
 
-        return {lbaas_rpc.PLUGIN_TOPIC: [lbaas_rpc.LbaasRpcEndpoint(self.service, self.scheduler)]}
+        endpoint = lbaas_rpc.LbaasRpcEndpoint(self.service, self.scheduler, self._ports, self._subnets)
+        return {lbaas_rpc.PLUGIN_TOPIC: [endpoint]}
 
     def register_routes(self, router, policy):
         Routes(self.service, policy).register(router)
