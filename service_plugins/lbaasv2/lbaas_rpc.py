@@ -7,6 +7,8 @@ Asked (Neutron LBaaS's LoadBalancerCallbacks, narrowed):
   loadbalancer_deployed(loadbalancer_id, success=True) -> None: the agent applied the
       description; pending statuses settle (ACTIVE, or ERROR when it failed) and a
       load balancer pending deletion goes, with its VIP port.
+  plug_vip_port(port_id, host) -> None: the VIP port is bound to ``host``, so the L2 agent
+      there wires the tap the agent plugs.
   update_status(loadbalancer_id, statuses, stats) -> None: operating statuses the agent
       observed ({"member": {id: "ONLINE"|"OFFLINE"}, ...}) and the load balancer's counters.
 """
@@ -92,9 +94,13 @@ class LbaasRpcEndpoint:
             return None
         prefixlen = int(subnet["cidr"].split("/")[1])
         return {"id": port["id"], "mac_address": port["mac_address"], "network_id": port["network_id"],
+                "binding_host": port.get("binding:host_id") or "",
                 "fixed_ips": [dict(ip, prefixlen=prefixlen) for ip in port["fixed_ips"]
                               if ip["subnet_id"] == subnet_id],
                 "gateway_ip": subnet.get("gateway_ip"), "mtu": 1500}
+
+    def plug_vip_port(self, context, port_id=None, host=None, **_kwargs):
+        self.ports.update(context.elevated(), port_id, {"binding:host_id": host or "", "admin_state_up": True})
 
     def loadbalancer_deployed(self, context, loadbalancer_id=None, success=True, **_kwargs):
         self.service.finish(loadbalancer_id, deployed=bool(success))

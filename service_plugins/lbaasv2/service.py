@@ -97,7 +97,7 @@ class LoadBalancerService:
                 fixed_ip["ip_address"] = address
             port = self.ports.create(context.elevated(), {
                 "project_id": project, "tenant_id": project, "name": "loadbalancer-" + lb_id, "description": "",
-                "network_id": subnet["network_id"], "admin_state_up": False, "mac_address": None,
+                "network_id": subnet["network_id"], "admin_state_up": True, "mac_address": None,
                 "fixed_ips": [fixed_ip], "device_id": lb_id, "device_owner": const.DEVICE_OWNER_VIP})
         else:
             port = self.ports.update(context.elevated(), port_id, {

@@ -119,6 +119,11 @@ class LbaasAgent:
             return
         success = True
         try:
+            port = description.get("vip_port")
+            if port and port.get("binding_host") != self.host \
+                    and description["provisioning_status"] != "PENDING_DELETE":
+                # Bound here, the L2 agent of this host wires the VIP's tap.
+                self.plugin_api.plug_vip_port(self.context, port["id"])
             if self.driver.deploy(description):
                 self._descriptions[lb_id] = description
             else:

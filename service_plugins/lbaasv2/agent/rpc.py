@@ -23,6 +23,9 @@ class LbaasPluginApi:
     def get_loadbalancer(self, context, lb_id):
         return self.client.call(context, "get_loadbalancer", loadbalancer_id=lb_id)
 
+    def plug_vip_port(self, context, port_id):
+        return self.client.call(context, "plug_vip_port", port_id=port_id, host=self.host)
+
     def loadbalancer_deployed(self, context, lb_id, success):
         return self.client.call(context, "loadbalancer_deployed", loadbalancer_id=lb_id, success=success)
 

@@ -1,0 +1,217 @@
+"""LBaaS v2 end to end: the book's worked example (spec A.7) created through openstacksdk's
+load_balancer proxy, served by a real netweave-lbaas-agent's haproxy, with real HTTP.
+
+netweave-server and netweave-rpc-server (SQLite, ML2 linuxbridge, service plugin
+lbaasv2) on the private RabbitMQ; in host namespace h1 a netweave-linuxbridge-agent
+and a netweave-lbaas-agent (interface_driver = linuxbridge). Three instance
+namespaces on PROJECT_NET run HTTP servers answering with their own name; a
+client namespace on the same network requests the VIP.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from harness import lbaas as lab_helpers
+from harness import lbaas_server, processes, system
+from harness.multihost import AGENT_HOST, BIN, UNDERLAY, UNDERLAY_NIC, Cloud, run
+
+pytestmark = [pytest.mark.system("ip", "bridge", "haproxy", "curl"), pytest.mark.slow]
+
+HOST = "h1"
+
+
+class LbaasCloud(Cloud):
+    def __init__(self, workdir, transport_url):
+        super().__init__(workdir, transport_url, hosts=(HOST,))
+        self.lbaas_agent = None
+        self.servers = {}
+        # haproxy refuses stats socket paths over 97 characters.
+        self.lbaas_path = "/tmp/nwlbe2e%d" % os.getpid()
+
+    def start(self):
+        host = self.lab.host(HOST)
+        # One host: its VXLAN local_ip on an underlay veth whose peer stays in the host (no peer host).
+        run("ip", "-n", host, "link", "add", UNDERLAY_NIC, "type", "veth", "peer", "name", "ul0p")
+        run("ip", "-n", host, "link", "set", "ul0p", "up")
+        run("ip", "-n", host, "addr", "add", UNDERLAY[HOST] + "/24", "dev", UNDERLAY_NIC)
+        run("ip", "-n", host, "link", "set", UNDERLAY_NIC, "up")
+        self.start_control_plane({"mechanism_drivers": "linuxbridge", "tenant_network_types": "vxlan"},
+                                 defaults="service_plugins = lbaasv2\nagent_down_time = 10\n")
+        self.start_agent(HOST)
+        self.start_lbaas_agent()
+        self.wait(lambda: {a["agent_type"] for a in self.api("GET", "/agents")["agents"] if a["alive"]}
+                  >= {"Linux bridge agent", "Loadbalancerv2 agent"}, "both agents report", timeout=60)
+
+    def lbaas_ini(self):
+        path = os.path.join(self.workdir, "lbaas_agent.ini")
+        with open(path, "w") as handle:
+            handle.write(textwrap.dedent("""\
+                [DEFAULT]
+                host = {host}
+                transport_url = {url}
+                state_path = {state}
+                interface_driver = linuxbridge
+                periodic_interval = 1
+
+                [agent]
+                report_interval = 2
+
+                [haproxy]
+                loadbalancer_state_path = {lbaas}
+                user_group = nogroup
+                send_gratuitous_arp = 0
+                """).format(host=AGENT_HOST[HOST], url=self.transport_url, lbaas=self.lbaas_path,
+                            state=os.path.join(self.workdir, "lbaas-state")))
+        return path
+
+    def start_lbaas_agent(self):
+        argv = [os.path.join(BIN, "netweave-lbaas-agent"), "--config-file", self.lbaas_ini(),
+                "--netns", self.lab.hosts[HOST]]
+        self.lbaas_agent = processes.start_process(argv, os.path.join(self.workdir, "lbaas-agent.log"))
+
+    def web(self, name, net):
+        port = self.port(net, HOST)
+        instance = self.plug(HOST, net, port)
+        self.start_server(name, instance)
+        return port, instance
+
+    def start_server(self, name, instance):
+        self.servers[name] = (subprocess.Popen(
+            ["ip", "netns", "exec", instance.namespace, sys.executable, "-c", lab_helpers._HTTP_SERVER, name, "80"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), instance)
+
+    def stop_server(self, name):
+        process, instance = self.servers[name]
+        process.kill()
+        process.wait()
+        return instance
+
+    def close(self):
+        for process, _instance in self.servers.values():
+            process.kill()
+            process.wait()
+        if self.lbaas_agent is not None:
+            self.lbaas_agent.stop()
+        # The agent leaves haproxy serving when it stops (restart keeps traffic): end them here.
+        for line in run("ip", "netns", "list").stdout.splitlines():
+            name = line.split()[0] if line.strip() else ""
+            if name.startswith("qlbaas-") and os.path.isdir(os.path.join(self.lbaas_path, "v2", name[7:])):
+                for pid in run("ip", "netns", "pids", name, check=False).stdout.split():
+                    run("kill", "-9", pid, check=False)
+                run("ip", "netns", "del", name, check=False)
+        run("rm", "-rf", self.lbaas_path, check=False)
+        super().close()
+
+
+@pytest.fixture(scope="module")
+def cloud(rabbitmq_server, tmp_path_factory):
+    system.require_root()
+    created = LbaasCloud(str(tmp_path_factory.mktemp("lbe2e")), rabbitmq_server.transport_url)
+    try:
+        created.start()
+        yield created
+    finally:
+        created.close()
+
+
+def curl(namespace, url, extra=()):
+    result = run("ip", "netns", "exec", namespace, "curl", "-s", "-m", "3", *extra, url, check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def eventually(predicate, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting until " + what)
+
+
+def test_book_example_through_the_sdk_and_haproxy(cloud):
+    net = cloud.network("PROJECT_NET", "192.168.200.0/24")
+    subnet_id = cloud.api("GET", "/subnets?network_id=" + net["id"])["subnets"][0]["id"]
+    webs = {name: cloud.web(name, net) for name in ("web1", "web2", "web3")}
+    client_port = cloud.port(net, HOST)
+    client = cloud.plug(HOST, net, client_port)
+    cloud.wait_active(client_port, *[port for port, _instance in webs.values()], timeout=60)
+    conn = lbaas_server.connect(cloud.server.url, prefix="/v2")
+    lb_api = conn.load_balancer
+
+    started = time.monotonic()
+    lb = lb_api.create_load_balancer(name="LB_WEB", vip_subnet_id=subnet_id)
+    assert (lb.provisioning_status, lb.operating_status) == ("PENDING_CREATE", "OFFLINE")
+    eventually(lambda: lb_api.get_load_balancer(lb.id).provisioning_status == "ACTIVE", "LB_WEB is ACTIVE")
+    pool = lb_api.create_pool(lb_algorithm="ROUND_ROBIN", protocol="HTTP", loadbalancer_id=lb.id, name="POOL_WEB")
+
+    def settle():
+        eventually(lambda: lb_api.get_load_balancer(lb.id).provisioning_status == "ACTIVE", "the change applied")
+
+    settle()
+    members = {}
+    for name, (_port, instance) in webs.items():
+        members[name] = lb_api.create_member(pool, name=name, subnet_id=subnet_id, address=instance.ip,
+                                             protocol_port=80)
+        settle()
+    lb_api.create_health_monitor(name="MONITOR_WEB", delay=2, max_retries=2, timeout=1, type="HTTP",
+                                 pool_id=pool.id)
+    settle()
+    lb_api.create_listener(name="LISTENER_WEB", loadbalancer_id=lb.id, protocol="HTTP", protocol_port=80,
+                           default_pool_id=pool.id)
+    settle()
+    url = "http://%s/" % lb.vip_address
+    eventually(lambda: curl(client.namespace, url), "the VIP answers", timeout=30)
+    print("first request served %.1f s after create" % (time.monotonic() - started))
+    agents = [a for a in cloud.api("GET", "/agents")["agents"] if a["agent_type"] == "Loadbalancerv2 agent"]
+    assert [a["binary"] for a in agents] == ["netweave-lbaas-agent"] and agents[0]["alive"]
+
+    def member_status():
+        return {m.name: m.operating_status for m in lb_api.members(pool)}
+
+    eventually(lambda: set(member_status().values()) == {"ONLINE"}, "all members ONLINE")
+    answers = [curl(client.namespace, url) for _ in range(6)]
+    assert sorted(answers[:3]) == ["This is web1", "This is web2", "This is web3"], answers
+
+    # Stop web2: OFFLINE through the API within delay x max_retries (+ the report period).
+    stopped = time.monotonic()
+    instance = cloud.stop_server("web2")
+    eventually(lambda: member_status()["web2"] == "OFFLINE", "web2 is OFFLINE", timeout=2 * 2 + 10)
+    print("web2 OFFLINE %.1f s after it stopped" % (time.monotonic() - stopped))
+    assert {curl(client.namespace, url) for _ in range(6)} == {"This is web1", "This is web3"}
+    # The status tree (openstacksdk has no call for it): the pool, listener and LB are DEGRADED.
+    tree = cloud.session.get(cloud.server.url + "/v2/lbaas/loadbalancers/%s/status" % lb.id).json()
+    assert tree["statuses"]["loadbalancer"]["operating_status"] == "DEGRADED"
+    cloud.start_server("web2", instance)
+    eventually(lambda: member_status()["web2"] == "ONLINE", "web2 is back ONLINE", timeout=20)
+    eventually(lambda: {curl(client.namespace, url) for _ in range(6)} == {"This is web1", "This is web2",
+                                                                          "This is web3"}, "web2 serves again")
+    stats = lb_api.get_load_balancer_statistics(lb.id)
+    eventually(lambda: lb_api.get_load_balancer_statistics(lb.id).total_connections > 0, "stats reported")
+    assert stats is not None
+
+    # SOURCE_IP persistence keeps the client on one member; HTTP_COOKIE sets and honours SRV.
+    lb_api.update_pool(pool, session_persistence={"type": "SOURCE_IP"})
+    settle()
+    eventually(lambda: len({curl(client.namespace, url) for _ in range(6)}) == 1, "one member per client")
+    lb_api.update_pool(pool, session_persistence={"type": "HTTP_COOKIE"})
+    settle()
+    headers = eventually(lambda: curl(client.namespace, url, extra=("-D", "-", "-o", "/dev/null")),
+                         "a response with headers")
+    cookie = [line for line in headers.splitlines() if line.lower().startswith("set-cookie: srv=")]
+    assert cookie, headers
+    member_id = cookie[0].split("=", 1)[1].split(";")[0].strip()
+    name = {m.id: m.name for m in lb_api.members(pool)}[member_id]
+    assert {curl(client.namespace, url, extra=("-b", "SRV=" + member_id)) for _ in range(6)} == {"This is " + name}
+
+    # Cascade delete removes the namespace and the VIP port.
+    namespace = "qlbaas-" + lb.id
+    assert namespace in run("ip", "netns", "list").stdout
+    lb_api.delete_load_balancer(lb.id, cascade=True)
+    eventually(lambda: lb_api.find_load_balancer(lb.id) is None, "LB_WEB is gone")
+    eventually(lambda: namespace not in run("ip", "netns", "list").stdout, "the namespace is gone")
+    assert cloud.api("GET", "/ports/" + lb.vip_port_id, expect=(404,)) is not None
