@@ -237,3 +237,34 @@ def test_projects_and_quotas(lb_server, conn, subnet, project):
     # The VIP port of the refused load balancer was not left behind.
     owners = [p.device_owner for p in conn.network.ports(network_id=subnet.network_id)]
     assert owners.count("neutron:LOADBALANCERV2") == 10
+
+
+@pytest.fixture(scope="module")
+def agent_server(tmp_path_factory):
+    """The haproxy_agent driver with no agent alive: every change stays pending."""
+    class _Param:
+        param = "sqlite"
+    yield from lbaas_server.serve(_Param(), tmp_path_factory, driver="haproxy_agent")
+
+
+def test_a_pending_load_balancer_is_immutable(agent_server):
+    project = "lbi-" + uuid.uuid4().hex[:8]
+    conn = lbaas_server.connect(agent_server.url, project=project, roles="member", prefix="/v2")
+    net = conn.network.create_network(name="N")
+    subnet = conn.network.create_subnet(network_id=net.id, cidr="10.0.0.0/24", ip_version=4)
+    lb = conn.load_balancer.create_load_balancer(name="WAITING", vip_subnet_id=subnet.id)
+    assert conn.load_balancer.get_load_balancer(lb.id).provisioning_status == "PENDING_CREATE"
+    headers = {"X-Project-Id": project, "X-Roles": "member"}
+    for method, path, body in (
+            ("PUT", "/loadbalancers/" + lb.id, {"loadbalancer": {"name": "x"}}),
+            ("POST", "/listeners", {"listener": {"loadbalancer_id": lb.id, "protocol": "HTTP", "protocol_port": 80}}),
+            ("POST", "/pools", {"pool": {"loadbalancer_id": lb.id, "protocol": "HTTP",
+                                         "lb_algorithm": "ROUND_ROBIN"}}),
+            ("DELETE", "/loadbalancers/" + lb.id, None)):
+        response = requests.request(method, agent_server.url + "/v2/lbaas" + path, headers=headers, json=body)
+        assert response.status_code == 409, (method, path, response.text)
+        error = response.json()["NeutronError"]
+        assert error["type"] == "ImmutableObject"
+        assert error["message"] == "Load Balancer %s is immutable and cannot be updated." % lb.id
+    # No Loadbalancerv2 agent: nothing is scheduled, nothing is half-made.
+    assert conn.load_balancer.get_load_balancer(lb.id).provisioning_status == "PENDING_CREATE"
