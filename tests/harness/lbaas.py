@@ -1,20 +1,27 @@
-"""A lab for the haproxy agent's data plane: one bridge in a lab host namespace, instance
+"""Labs for LBaaS tests and benchmarks.
+
+``Lab``: a lab for the haproxy agent's data plane: one bridge in a lab host namespace, instance
 namespaces running HTTP servers that answer with their own name, and a client namespace.
 
 ``description()`` builds a load balancer in the server's get_loadbalancer shape
 (lbaas_rpc.describe) for the book's example: VIP 192.168.200.12, members
 web1..webN, a pool and a listener on 80.
+
+``LbaasCloud``: netweave-server and netweave-rpc-server (lbaasv2) on a broker, and in
+host namespace h1 a Linux bridge agent and a netweave-lbaas-agent.
 """
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import uuid
 
 from harness import dhcp as dh
-from harness.multihost import run
+from harness import processes
+from harness.multihost import AGENT_HOST, BIN, UNDERLAY, UNDERLAY_NIC, Cloud, run
 from netweave.core import naming
 from netweave.core.agent import interface
 from netweave.service_plugins.lbaasv2.agent import driver as driver_mod
@@ -150,3 +157,91 @@ def http_monitor(delay=1, timeout=1, max_retries=2):
 
 def exists(path):
     return os.path.exists(path)
+
+
+# --- the whole stack: server, RPC server, Linux bridge agent and netweave-lbaas-agent -------------
+
+HOST = "h1"
+
+
+class LbaasCloud(Cloud):
+    def __init__(self, workdir, transport_url):
+        super().__init__(workdir, transport_url, hosts=(HOST,))
+        self.lbaas_agent = None
+        self.servers = {}
+        # haproxy refuses stats socket paths over 97 characters.
+        self.lbaas_path = "/tmp/nwlbe2e%d" % os.getpid()
+
+    def start(self):
+        host = self.lab.host(HOST)
+        # One host: its VXLAN local_ip on an underlay veth whose peer stays in the host (no peer host).
+        run("ip", "-n", host, "link", "add", UNDERLAY_NIC, "type", "veth", "peer", "name", "ul0p")
+        run("ip", "-n", host, "link", "set", "ul0p", "up")
+        run("ip", "-n", host, "addr", "add", UNDERLAY[HOST] + "/24", "dev", UNDERLAY_NIC)
+        run("ip", "-n", host, "link", "set", UNDERLAY_NIC, "up")
+        self.start_control_plane({"mechanism_drivers": "linuxbridge", "tenant_network_types": "vxlan"},
+                                 defaults="service_plugins = lbaasv2\nagent_down_time = 10\n")
+        self.start_agent(HOST)
+        self.start_lbaas_agent()
+        self.wait(lambda: {a["agent_type"] for a in self.api("GET", "/agents")["agents"] if a["alive"]}
+                  >= {"Linux bridge agent", "Loadbalancerv2 agent"}, "both agents report", timeout=60)
+
+    def lbaas_ini(self):
+        path = os.path.join(self.workdir, "lbaas_agent.ini")
+        with open(path, "w") as handle:
+            handle.write(textwrap.dedent("""\
+                [DEFAULT]
+                host = {host}
+                transport_url = {url}
+                state_path = {state}
+                interface_driver = linuxbridge
+                periodic_interval = 1
+
+                [agent]
+                report_interval = 2
+
+                [haproxy]
+                loadbalancer_state_path = {lbaas}
+                user_group = nogroup
+                send_gratuitous_arp = 0
+                """).format(host=AGENT_HOST[HOST], url=self.transport_url, lbaas=self.lbaas_path,
+                            state=os.path.join(self.workdir, "lbaas-state")))
+        return path
+
+    def start_lbaas_agent(self):
+        argv = [os.path.join(BIN, "netweave-lbaas-agent"), "--config-file", self.lbaas_ini(),
+                "--netns", self.lab.hosts[HOST]]
+        self.lbaas_agent = processes.start_process(argv, os.path.join(self.workdir, "lbaas-agent.log"))
+
+    def web(self, name, net):
+        port = self.port(net, HOST)
+        instance = self.plug(HOST, net, port)
+        self.start_server(name, instance)
+        return port, instance
+
+    def start_server(self, name, instance):
+        self.servers[name] = (subprocess.Popen(
+            ["ip", "netns", "exec", instance.namespace, sys.executable, "-c", _HTTP_SERVER, name, "80"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), instance)
+
+    def stop_server(self, name):
+        process, instance = self.servers[name]
+        process.kill()
+        process.wait()
+        return instance
+
+    def close(self):
+        for process, _instance in self.servers.values():
+            process.kill()
+            process.wait()
+        if self.lbaas_agent is not None:
+            self.lbaas_agent.stop()
+        # The agent leaves haproxy serving when it stops (restart keeps traffic): end them here.
+        for line in run("ip", "netns", "list").stdout.splitlines():
+            name = line.split()[0] if line.strip() else ""
+            if name.startswith("qlbaas-") and os.path.isdir(os.path.join(self.lbaas_path, "v2", name[7:])):
+                for pid in run("ip", "netns", "pids", name, check=False).stdout.split():
+                    run("kill", "-9", pid, check=False)
+                run("ip", "netns", "del", name, check=False)
+        run("rm", "-rf", self.lbaas_path, check=False)
+        super().close()
