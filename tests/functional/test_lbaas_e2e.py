@@ -125,3 +125,42 @@ def test_book_example_through_the_sdk_and_haproxy(cloud):
     eventually(lambda: lb_api.find_load_balancer(lb.id) is None, "LB_WEB is gone")
     eventually(lambda: namespace not in run("ip", "netns", "list").stdout, "the namespace is gone")
     assert cloud.api("GET", "/ports/" + lb.vip_port_id, expect=(404,)) is not None
+
+
+def test_agent_restart_keeps_serving_and_resyncs(cloud):
+    net = cloud.network("RESTART_NET", "192.168.210.0/24")
+    subnet_id = cloud.api("GET", "/subnets?network_id=" + net["id"])["subnets"][0]["id"]
+    web_port, web = cloud.web("webr", net)
+    client_port = cloud.port(net, HOST)
+    client = cloud.plug(HOST, net, client_port)
+    cloud.wait_active(client_port, web_port, timeout=60)
+    lb_api = lbaas_server.connect(cloud.server.url, prefix="/v2").load_balancer
+
+    def active(lb_id):
+        eventually(lambda: lb_api.get_load_balancer(lb_id).provisioning_status == "ACTIVE", "the change applied")
+
+    def serving_lb(name):
+        lb = lb_api.create_load_balancer(name=name, vip_subnet_id=subnet_id)
+        active(lb.id)
+        listener = lb_api.create_listener(loadbalancer_id=lb.id, protocol="HTTP", protocol_port=80)
+        active(lb.id)
+        pool = lb_api.create_pool(lb_algorithm="ROUND_ROBIN", protocol="HTTP", listener_id=listener.id)
+        active(lb.id)
+        lb_api.create_member(pool, address=web.ip, protocol_port=80, subnet_id=subnet_id)
+        active(lb.id)
+        eventually(lambda: curl(client.namespace, "http://%s/" % lb.vip_address), "the VIP of %s answers" % name)
+        return lb
+
+    kept, dropped = serving_lb("KEPT"), serving_lb("DROPPED")
+    cloud.lbaas_agent.stop()
+    # haproxy outlives its agent.
+    assert curl(client.namespace, "http://%s/" % kept.vip_address) == "This is webr"
+    lb_api.delete_load_balancer(dropped.id, cascade=True)
+    assert lb_api.get_load_balancer(dropped.id).provisioning_status == "PENDING_DELETE"
+    cloud.start_lbaas_agent()
+    # The restarted agent's full resync removes what was deleted meanwhile and keeps the rest.
+    eventually(lambda: lb_api.find_load_balancer(dropped.id) is None, "DROPPED is gone", timeout=60)
+    eventually(lambda: "qlbaas-" + dropped.id not in run("ip", "netns", "list").stdout, "its namespace is gone")
+    assert curl(client.namespace, "http://%s/" % kept.vip_address) == "This is webr"
+    lb_api.delete_load_balancer(kept.id, cascade=True)
+    eventually(lambda: lb_api.find_load_balancer(kept.id) is None, "KEPT is gone")
