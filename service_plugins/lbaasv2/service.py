@@ -31,6 +31,15 @@ def _visible(context, row):
     return context.is_admin or row.project_id == context.project_id
 
 
+def _child_project(context, data, parent):
+    """A child's project: the one given (which must be the parent's), else the parent's."""
+    if not (data.get("project_id") or data.get("tenant_id")):
+        return parent.project_id
+    project = _project_of(context, data)
+    rules.check_project(project, parent)
+    return project
+
+
 def _project_of(context, data):
     project = data.get("project_id") or data.get("tenant_id") or context.project_id
     if project != context.project_id and not context.is_admin:
@@ -207,8 +216,7 @@ class LoadBalancerService:
     def create_listener(self, context, data):
         with db_api.session_scope() as session:
             lb = self._get(session, context, models.LoadBalancer, data["loadbalancer_id"])
-            project = _project_of(context, data)
-            rules.check_project(project, lb)
+            project = _child_project(context, data, lb)
             self._start_child_change(session, context, lb.id, "Listener")
             self.quotas.check(session, project, const.LISTENER)
             taken = session.scalar(sa.select(models.Listener.id).where(
@@ -267,8 +275,7 @@ class LoadBalancerService:
                 raise lexc.ValidationFailure(detail="Listener %s is not on load balancer %s."
                                                     % (listener.id, lb_id))
             lb = self._get(session, context, models.LoadBalancer, lb_id)
-            project = _project_of(context, data)
-            rules.check_project(project, lb)
+            project = _child_project(context, data, lb)
             self._start_child_change(session, context, lb.id, "Pool")
             self.quotas.check(session, project, const.POOL)
             if listener is not None:
@@ -312,8 +319,7 @@ class LoadBalancerService:
     def create_member(self, context, pool_id, data):
         with db_api.session_scope() as session:
             pool = self._get(session, context, models.Pool, pool_id)
-            project = _project_of(context, data)
-            rules.check_project(project, pool)
+            project = _child_project(context, data, pool)
             if data.get("subnet_id"):
                 subnet = self._subnet(context, data["subnet_id"])
                 if not rules.address_in_cidr(data["address"], subnet["cidr"]):
@@ -373,8 +379,7 @@ class LoadBalancerService:
         rules.check_monitor(data)
         with db_api.session_scope() as session:
             pool = self._get(session, context, models.Pool, data["pool_id"])
-            project = _project_of(context, data)
-            rules.check_project(project, pool)
+            project = _child_project(context, data, pool)
             self._start_child_change(session, context, pool.loadbalancer_id, "Health Monitor")
             self.quotas.check(session, project, const.HEALTHMONITOR)
             taken = session.scalar(sa.select(models.HealthMonitor.id).where(

@@ -228,6 +228,11 @@ def test_projects_and_quotas(lb_server, conn, subnet, project):
         other.load_balancer.get_load_balancer(lb.id)
     admin = lbaas_server.connect(lb_server.url, prefix="/v2")
     assert lb.id in [x.id for x in admin.load_balancer.load_balancers()]
+    # An admin's child of a project's load balancer belongs to that project.
+    listener = admin.load_balancer.create_listener(loadbalancer_id=lb.id, protocol="TCP", protocol_port=22)
+    assert listener.project_id == project
+    assert [x.id for x in conn.load_balancer.listeners()] == [listener.id]
+    conn.load_balancer.delete_listener(listener)
     # quota_loadbalancer defaults to 10: nine more fit, the eleventh does not.
     for index in range(9):
         conn.load_balancer.create_load_balancer(name="q%d" % index, vip_subnet_id=subnet.id)
