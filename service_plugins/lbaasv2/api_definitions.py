@@ -7,3 +7,11 @@ LBAASV2 = Extension(
                 "Octavia v2 API's shapes)",
     updated="2014-06-18T10:00:00-00:00",
 )
+
+LBAAS_AGENT_SCHEDULERV2 = Extension(
+    alias="lbaas_agent_schedulerv2", name="Loadbalancer Agent Scheduler V2",
+    description="Schedule load balancers among lbaas agents (GET /v2.0/lbaas/loadbalancers/<id>/"
+                "loadbalancer-hosting-agent, GET /v2.0/agents/<id>/agent-loadbalancers)",
+    updated="2013-02-07T10:00:00-00:00",
+    requires=("lbaasv2", "agent"),
+)

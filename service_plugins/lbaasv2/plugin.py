@@ -19,7 +19,7 @@ from netweave.service_plugins.lbaasv2.service import LoadBalancerService
 
 
 class LoadBalancerPluginv2(service_base.ServicePlugin):
-    supported_extension_aliases = ["lbaasv2"]
+    supported_extension_aliases = ["lbaasv2", "lbaas_agent_schedulerv2"]
 
     def __init__(self, conf=None):
         self.conf = conf or cfg.CONF
@@ -29,6 +29,7 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         self.provisioner = None
         self._ports = None
         self._subnets = None
+        self._agents = None
 
     def initialize(self, core):
         for name, model in ((const.LOADBALANCER, models.LoadBalancer), (const.LISTENER, models.Listener),
@@ -41,7 +42,7 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         else:
             self.provisioner = provisioning.AgentProvisioner(
                 self.scheduler, casts.CastClient(provisioning.AGENT_TOPIC))
-        self._ports, self._subnets = core.ports, core.subnets
+        self._ports, self._subnets, self._agents = core.ports, core.subnets, core.agents
         self.service = LoadBalancerService(core.quotas, core.subnets, core.ports, self.provisioner)
         if isinstance(self.provisioner, provisioning.NoopProvisioner):
             self.provisioner.service = self.service
@@ -65,4 +66,4 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         return {lbaas_rpc.PLUGIN_TOPIC: [endpoint]}
 
     def register_routes(self, router, policy):
-        Routes(self.service, policy).register(router)
+        Routes(self.service, policy, self._agents).register(router)

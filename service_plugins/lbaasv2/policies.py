@@ -26,6 +26,10 @@ def _rules():
          [("GET", lb + "/status")]),
         ("get_loadbalancer_stats", _ADMIN_OR_OWNER, "Get the statistics of a load balancer",
          [("GET", lb + "/stats")]),
+        ("get_loadbalancer_hosting_agent", "rule:admin_only", "Get the agent hosting a load balancer",
+         [("GET", lb + "/loadbalancer-hosting-agent")]),
+        ("get_loadbalancers_on_agent", "rule:admin_only", "List the load balancers on an agent",
+         [("GET", "/agents/{agent_id}/agent-loadbalancers")]),
     ]
     return rules
 

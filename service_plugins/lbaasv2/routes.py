@@ -31,14 +31,16 @@ def _filters(request):
 
 
 class Routes:
-    def __init__(self, service, policy):
+    def __init__(self, service, policy, agents):
         self.service = service
         self.policy = policy
+        self.agents = agents  # the core's AgentService
 
     def register(self, router):
         # Octavia's version document, which clients discover the load-balancer endpoint by.
         router.add_prefix(OCTAVIA_ROOT)
         router.add_route(OCTAVIA_ROOT, {"GET": self._version})
+        router.add_route("/v2.0/agents/(?P<agent_id>[^/]+)/agent-loadbalancers", {"GET": self._agent_loadbalancers})
         for prefix in PREFIXES:
             router.add_prefix(prefix)
             for collection, (member, model, schema) in _RESOURCES.items():
@@ -50,6 +52,7 @@ class Routes:
                                                     "DELETE": self._delete(member, model)})
             lb = prefix + "/loadbalancers/" + _ID
             router.add_route(lb + "/(status|statuses)", {"GET": self._status})
+            router.add_route(lb + "/loadbalancer-hosting-agent", {"GET": self._hosting_agent})
             router.add_route(lb + "/stats", {"GET": self._stats})
             members = prefix + "/pools/(?P<pool_id>[^/]+)/members"
             router.add_route(members, {"GET": self._member_index, "POST": self._member_create})
@@ -117,6 +120,19 @@ class Routes:
         lb = self.service.show(context, models.LoadBalancer, item_id)
         self.policy.enforce(context, "get_loadbalancer_stats", lb)
         return 200, {"stats": self.service.stats(context, item_id)}
+
+    # --- the agent scheduler extension (admin only, as Neutron's policy has it) ------------
+
+    def _hosting_agent(self, request, context, item_id):
+        lb = self.service.show(context, models.LoadBalancer, item_id)
+        self.policy.enforce(context, "get_loadbalancer_hosting_agent", lb)
+        agent_id = self.service.agent_of(item_id)
+        return 200, {"agent": self.agents.get(context, agent_id) if agent_id else None}
+
+    def _agent_loadbalancers(self, request, context, agent_id):
+        agent = self.agents.get(context, agent_id)
+        self.policy.enforce(context, "get_loadbalancers_on_agent", agent)
+        return 200, {"loadbalancers": self.service.loadbalancers_of_agent(context, agent_id)}
 
     # --- members ---------------------------------------------------------------
 

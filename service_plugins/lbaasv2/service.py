@@ -82,6 +82,18 @@ class LoadBalancerService:
             items = [_VIEWS[model](r, tree) for r in rows]
         return [item for item in items if _matches(item, filters)]
 
+    @staticmethod
+    def agent_of(lb_id):
+        with db_api.reader_scope() as session:
+            return session.scalar(sa.select(models.LoadBalancer.agent_id).where(models.LoadBalancer.id == lb_id))
+
+    def loadbalancers_of_agent(self, context, agent_id):
+        with db_api.reader_scope() as session:
+            rows = list(session.scalars(sa.select(models.LoadBalancer).where(models.LoadBalancer.agent_id == agent_id)
+                                        .order_by(models.LoadBalancer.created_at, models.LoadBalancer.id)))
+            tree = Tree(session, [r.id for r in rows])
+            return [views.loadbalancer(r, tree) for r in rows]
+
     def status(self, context, lb_id):
         with db_api.reader_scope() as session:
             self._get(session, context, models.LoadBalancer, lb_id)
@@ -438,27 +450,31 @@ class LoadBalancerService:
 
     def finish(self, lb_id, deployed=True):
         """The driver applied the tree: settle the pending statuses (ERROR when it failed)."""
-        vip_port = None
+        with db_api.reader_scope() as session:
+            lb = session.get(models.LoadBalancer, lb_id)
+            if lb is None:
+                return
+            going, vip_port = lb.provisioning_status == const.PENDING_DELETE and deployed, lb.vip_port_id
+        if going and vip_port is not None:
+            # The port first: once the load balancer is gone, so is its VIP.
+            self._delete_port(None, vip_port)
         with db_api.session_scope() as session:
             tree = Tree(session, [lb_id])
             lb = tree.loadbalancers.get(lb_id)
             if lb is None:
                 return
-            if lb.provisioning_status == const.PENDING_DELETE and deployed:
-                vip_port = lb.vip_port_id
+            if going:
                 session.execute(sa.delete(models.Listener).where(models.Listener.loadbalancer_id == lb_id))
                 session.delete(lb)
-            else:
-                for row in [*tree.monitors.values(), *tree.members.values(), *tree.listeners.values(),
-                            *tree.pools.values()]:
-                    if row.provisioning_status == const.PENDING_DELETE and deployed:
-                        session.delete(row)
-                        session.flush()
-                    elif row.provisioning_status in const.PENDING_STATUSES:
-                        row.provisioning_status = const.ACTIVE if deployed else const.ERROR
-                lb.provisioning_status = const.ACTIVE if deployed else const.ERROR
-        if vip_port is not None:
-            self._delete_port(None, vip_port)
+                return
+            for row in [*tree.monitors.values(), *tree.members.values(), *tree.listeners.values(),
+                        *tree.pools.values()]:
+                if row.provisioning_status == const.PENDING_DELETE and deployed:
+                    session.delete(row)
+                    session.flush()
+                elif row.provisioning_status in const.PENDING_STATUSES:
+                    row.provisioning_status = const.ACTIVE if deployed else const.ERROR
+            lb.provisioning_status = const.ACTIVE if deployed else const.ERROR
 
     @staticmethod
     def operating_defaults(lb_id):

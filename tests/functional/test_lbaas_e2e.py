@@ -79,6 +79,11 @@ def test_book_example_through_the_sdk_and_haproxy(cloud):
     print("first request served %.1f s after create" % (time.monotonic() - started))
     agents = [a for a in cloud.api("GET", "/agents")["agents"] if a["agent_type"] == "Loadbalancerv2 agent"]
     assert [a["binary"] for a in agents] == ["netweave-lbaas-agent"] and agents[0]["alive"]
+    hosting = cloud.session.get(cloud.server.url + "/v2.0/lbaas/loadbalancers/%s/loadbalancer-hosting-agent"
+                                % lb.id).json()["agent"]
+    assert hosting["id"] == agents[0]["id"] and hosting["agent_type"] == "Loadbalancerv2 agent"
+    on_agent = cloud.session.get(cloud.server.url + "/v2.0/agents/%s/agent-loadbalancers" % agents[0]["id"]).json()
+    assert lb.id in [item["id"] for item in on_agent["loadbalancers"]]
 
     def member_status():
         return {m.name: m.operating_status for m in lb_api.members(pool)}
