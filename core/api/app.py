@@ -16,7 +16,7 @@ JSON = "application/json"
 
 
 class ApiApplication:
-    """Serves /, /v2.0, /v2.0/extensions and everything the router knows."""
+    """Serves /, /v2.0, /v2.0/extensions and everything the router knows (plugin prefixes too)."""
 
     def __init__(self, router, definition, conf):
         self.router = router
@@ -41,7 +41,7 @@ class ApiApplication:
             raise faults.HTTPError(405, "The method %s is not allowed for this resource." % request.method)
         if path == "/":
             return self._json(200, self._versions(request))
-        if not (path == "/v2.0" or path.startswith("/v2.0/")):
+        if not (path == "/v2.0" or path.startswith("/v2.0/") or self.router.owns(path)):
             raise faults.HTTPError(404, "The resource could not be found.")
         context = request.environ.get("netweave.context")
         if context is None:

@@ -1,4 +1,8 @@
-"""URL dispatch for /v2.0: collections, members, tags, member actions and custom routes."""
+"""URL dispatch for /v2.0: collections, members, tags, member actions and custom routes.
+
+A plugin may also own a URL prefix outside /v2.0 (``add_prefix``); paths under it
+are matched against the custom routes only.
+"""
 import re
 
 from netweave.core.api import faults
@@ -20,6 +24,15 @@ class Router:
         self.custom = []        # Route, tried before the collection rules
         self.tags = None        # TagController
         self.member_actions = {}  # (collection url name, action) -> (method, handler)
+        self.prefixes = set()   # URL prefixes outside /v2.0 that plugins serve
+
+    def add_prefix(self, prefix):
+        """Serve paths under ``prefix`` (e.g. "/v2/lbaas") through the custom routes."""
+        self.prefixes.add(prefix.rstrip("/"))
+
+    def owns(self, path):
+        """Whether ``path`` falls under a prefix a plugin registered."""
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
 
     def add_collection(self, controller):
         url_name = controller.resource.collection.replace("_", "-")
@@ -38,6 +51,8 @@ class Router:
             if match:
                 return _pick(route.handlers, method), match.groupdict()
         parts = path.split("/")
+        if parts[1:2] != ["v2.0"]:
+            raise _not_found()  # a plugin prefix: only its custom routes serve it
         # parts[0] == "" and parts[1] == "v2.0" here.
         rest = parts[2:]
         if not rest:

@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SERVER_ONLY = ("sqlalchemy", "alembic")
 
 AGENT_SCRIPTS = ("netweave-linuxbridge-agent", "netweave-openvswitch-agent", "netweave-dhcp-agent",
-                 "netweave-metadata-agent")
+                 "netweave-metadata-agent", "netweave-lbaas-agent")
 
 PROBE = """
 import importlib, sys

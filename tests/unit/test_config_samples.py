@@ -20,7 +20,8 @@ import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLES = ("netweave.conf.sample", "ml2_conf.ini.sample", "policy.yaml.sample", "linuxbridge_agent.ini.sample",
-           "openvswitch_agent.ini.sample", "dhcp_agent.ini.sample", "metadata_agent.ini.sample")
+           "openvswitch_agent.ini.sample", "dhcp_agent.ini.sample", "metadata_agent.ini.sample",
+           "lbaas_agent.ini.sample")
 SCRIPT = os.path.join(REPO, "tools", "generate-config-samples.sh")
 
 # (sample file, section, option): what an operator of a Neutron-like service expects to set.
@@ -134,6 +135,7 @@ def test_generator_inputs_name_the_committed_outputs(name):
               "openvswitch_agent.ini.sample": "oslo-config-generator/openvswitch_agent.ini",
               "dhcp_agent.ini.sample": "oslo-config-generator/dhcp_agent.ini",
               "metadata_agent.ini.sample": "oslo-config-generator/metadata_agent.ini",
+              "lbaas_agent.ini.sample": "oslo-config-generator/lbaas_agent.ini",
               "policy.yaml.sample": "oslo-policy-generator/netweave.conf"}
     text = _read(os.path.join(REPO, "etc", inputs[name]))
     assert re.search(r"^output_file = etc/%s$" % re.escape(name), text, re.M), text
@@ -149,7 +151,8 @@ def test_required_option_is_documented(sample, section, option):
 
 def test_server_sample_holds_only_netweave_sections():
     sections = set(_sample_options(_committed("netweave.conf.sample")))
-    assert sections == {"DEFAULT", "database", "quotas"}
+    # [lbaasv2]: the lbaasv2 service plugin's own options.
+    assert sections == {"DEFAULT", "database", "quotas", "lbaasv2"}
 
 
 def test_ml2_sample_has_only_ml2_sections():

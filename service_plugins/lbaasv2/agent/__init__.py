@@ -1,0 +1,1 @@
+"""The haproxy agent of LBaaS v2: one namespace and one haproxy per load balancer."""

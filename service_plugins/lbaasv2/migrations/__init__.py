@@ -1,0 +1,1 @@
+"""Alembic revisions of the branch ``lbaasv2`` (load balancers and their tree)."""

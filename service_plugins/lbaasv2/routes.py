@@ -1,0 +1,166 @@
+"""The HTTP surface: Octavia v2 paths under /v2/lbaas and /v2.0/lbaas, one implementation.
+
+Each handler enforces the resource's policy rule on the resource itself (a
+hidden resource is a 404 before any 403), parses the body with schemas.py and
+answers with Octavia's envelopes: ``{"loadbalancer": {...}}``,
+``{"loadbalancers": [...], "loadbalancers_links": []}``.
+"""
+from netweave.core.api.app import takes_body
+from netweave.service_plugins.lbaasv2 import models, schemas
+
+OCTAVIA_ROOT = "/v2"
+PREFIXES = ("/v2/lbaas", "/v2.0/lbaas")
+_ID = r"(?P<item_id>[^/]+)"
+
+# collection -> (member key, model, schema)
+_RESOURCES = {
+    "loadbalancers": ("loadbalancer", models.LoadBalancer, schemas.LOADBALANCER),
+    "listeners": ("listener", models.Listener, schemas.LISTENER),
+    "pools": ("pool", models.Pool, schemas.POOL),
+    "healthmonitors": ("healthmonitor", models.HealthMonitor, schemas.HEALTHMONITOR),
+}
+
+
+def _filters(request):
+    filters = {}
+    for key, value in request.GET.items():
+        if key in ("fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse", "cascade"):
+            continue
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
+class Routes:
+    def __init__(self, service, policy, agents):
+        self.service = service
+        self.policy = policy
+        self.agents = agents  # the core's AgentService
+
+    def register(self, router):
+        # Octavia's version document, which clients discover the load-balancer endpoint by.
+        router.add_prefix(OCTAVIA_ROOT)
+        router.add_route(OCTAVIA_ROOT, {"GET": self._version})
+        router.add_route("/v2.0/agents/(?P<agent_id>[^/]+)/agent-loadbalancers", {"GET": self._agent_loadbalancers})
+        for prefix in PREFIXES:
+            router.add_prefix(prefix)
+            for collection, (member, model, schema) in _RESOURCES.items():
+                base = prefix + "/" + collection
+                router.add_route(base, {"GET": self._index(collection, member, model),
+                                        "POST": self._create(member, schema)})
+                router.add_route(base + "/" + _ID, {"GET": self._show(member, model),
+                                                    "PUT": self._update(member, model, schema),
+                                                    "DELETE": self._delete(member, model)})
+            lb = prefix + "/loadbalancers/" + _ID
+            router.add_route(lb + "/(status|statuses)", {"GET": self._status})
+            router.add_route(lb + "/loadbalancer-hosting-agent", {"GET": self._hosting_agent})
+            router.add_route(lb + "/stats", {"GET": self._stats})
+            members = prefix + "/pools/(?P<pool_id>[^/]+)/members"
+            router.add_route(members, {"GET": self._member_index, "POST": self._member_create})
+            router.add_route(members + "/" + _ID, {"GET": self._member_show, "PUT": self._member_update,
+                                                   "DELETE": self._member_delete})
+
+    @staticmethod
+    def _version(request, context):
+        return 200, {"version": {"id": "v2.0", "status": "CURRENT",
+                                 "links": [{"href": request.host_url + OCTAVIA_ROOT + "/", "rel": "self"}]}}
+
+    # --- generic resources -----------------------------------------------------
+
+    def _index(self, collection, member, model):
+        def handler(request, context):
+            items = self.service.list(context, model, _filters(request))
+            items = [i for i in items if self.policy.check(context, "get_" + member, i)]
+            return 200, {collection: items, collection + "_links": []}
+        return handler
+
+    def _create(self, member, schema):
+        @takes_body
+        def handler(request, context, body):
+            data = schemas.parse(schema, body, member, creating=True)
+            target = dict(data, project_id=data.get("project_id") or data.get("tenant_id") or context.project_id)
+            target["tenant_id"] = target["project_id"]
+            self.policy.enforce(context, "create_" + member, target)
+            return 201, {member: getattr(self.service, "create_" + member)(context, data)}
+        return handler
+
+    def _show(self, member, model):
+        def handler(request, context, item_id):
+            item = self.service.show(context, model, item_id)
+            self.policy.enforce(context, "get_" + member, item)
+            return 200, {member: item}
+        return handler
+
+    def _update(self, member, model, schema):
+        @takes_body
+        def handler(request, context, item_id, body):
+            self.policy.enforce(context, "update_" + member, self.service.show(context, model, item_id))
+            data = schemas.parse(schema, body, member, creating=False)
+            return 200, {member: getattr(self.service, "update_" + member)(context, item_id, data)}
+        return handler
+
+    def _delete(self, member, model):
+        def handler(request, context, item_id):
+            self.policy.enforce(context, "delete_" + member, self.service.show(context, model, item_id))
+            if model is models.LoadBalancer:
+                cascade = request.GET.get("cascade", "false").lower() in ("true", "1", "yes")
+                self.service.delete_loadbalancer(context, item_id, cascade)
+            else:
+                self.service.delete_child(context, model, item_id)
+            return 204, None
+        return handler
+
+    # --- load balancer extras --------------------------------------------------
+
+    def _status(self, request, context, item_id):
+        lb = self.service.show(context, models.LoadBalancer, item_id)
+        self.policy.enforce(context, "get_loadbalancer_status", lb)
+        return 200, {"statuses": self.service.status(context, item_id)}
+
+    def _stats(self, request, context, item_id):
+        lb = self.service.show(context, models.LoadBalancer, item_id)
+        self.policy.enforce(context, "get_loadbalancer_stats", lb)
+        return 200, {"stats": self.service.stats(context, item_id)}
+
+    # --- the agent scheduler extension (admin only, as Neutron's policy has it) ------------
+
+    def _hosting_agent(self, request, context, item_id):
+        lb = self.service.show(context, models.LoadBalancer, item_id)
+        self.policy.enforce(context, "get_loadbalancer_hosting_agent", lb)
+        agent_id = self.service.agent_of(item_id)
+        return 200, {"agent": self.agents.get(context, agent_id) if agent_id else None}
+
+    def _agent_loadbalancers(self, request, context, agent_id):
+        agent = self.agents.get(context, agent_id)
+        self.policy.enforce(context, "get_loadbalancers_on_agent", agent)
+        return 200, {"loadbalancers": self.service.loadbalancers_of_agent(context, agent_id)}
+
+    # --- members ---------------------------------------------------------------
+
+    def _member_index(self, request, context, pool_id):
+        items = self.service.list(context, models.Member, _filters(request), pool_id=pool_id)
+        items = [i for i in items if self.policy.check(context, "get_member", i)]
+        return 200, {"members": items, "members_links": []}
+
+    @takes_body
+    def _member_create(self, request, context, pool_id, body):
+        data = schemas.parse(schemas.MEMBER, body, "member", creating=True)
+        self.policy.enforce(context, "get_pool", self.service.show(context, models.Pool, pool_id))
+        target = dict(data, project_id=data.get("project_id") or data.get("tenant_id") or context.project_id)
+        self.policy.enforce(context, "create_member", target)
+        return 201, {"member": self.service.create_member(context, pool_id, data)}
+
+    def _member_show(self, request, context, pool_id, item_id):
+        item = self.service.show_member(context, pool_id, item_id)
+        self.policy.enforce(context, "get_member", item)
+        return 200, {"member": item}
+
+    @takes_body
+    def _member_update(self, request, context, pool_id, item_id, body):
+        self.policy.enforce(context, "update_member", self.service.show_member(context, pool_id, item_id))
+        data = schemas.parse(schemas.MEMBER, body, "member", creating=False)
+        return 200, {"member": self.service.update_member(context, pool_id, item_id, data)}
+
+    def _member_delete(self, request, context, pool_id, item_id):
+        self.policy.enforce(context, "delete_member", self.service.show_member(context, pool_id, item_id))
+        self.service.delete_member(context, pool_id, item_id)
+        return 204, None
