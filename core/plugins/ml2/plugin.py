@@ -72,6 +72,7 @@ class Ml2Plugin:
                             ("rbac_policy", net_models.NetworkRBAC)):
             self.quotas.register(name, model)
         self.rbac = rbac.RbacService(self.quotas)
+        self.rbac.register(rbac.network_object_type())
         self.tags = tags.TagService()
         self.agent_notifier = agent_notifier.AgentNotifier()
         self.agents = agents.AgentService(self.conf)
