@@ -61,9 +61,6 @@ class SecurityGroupService:
         config.register_quota_opts(quotas.conf)
         self.quotas = quotas
         self.notifier = notifier
-        # project id -> id of its committed default group. Safe to keep: a default
-        # group is never deleted, so an id once read stays right in every process.
-        self._default_ids = {}
 
     # --- visibility ------------------------------------------------------------
 
@@ -107,7 +104,9 @@ class SecurityGroupService:
         default_security_group; the primary key fails the later one, whose retry
         then finds the group the other made.
         """
-        found = self._committed_default(session, project_id)
+        # Read each time, not remembered: an admin may delete a project's default
+        # group (in any server process), and the next port or list makes a new one.
+        found = session.scalar(_DEFAULT_ID_OF_PROJECT, {"project_id": project_id})
         if found is not None:
             return found
         group = Group(id=model_base.new_uuid(), project_id=project_id, name=DEFAULT_NAME,
@@ -125,28 +124,12 @@ class SecurityGroupService:
             session.add(Rule(project_id=group.project_id, security_group_id=group.id, **values))
         session.flush()
 
-    def _committed_default(self, session, project_id):
-        """The default group's id if a committed row names it (remembered), else None.
-
-        A group this transaction creates is not remembered: it may yet roll back.
-        """
-        found = self._default_ids.get(project_id)
-        if found is None:
-            found = session.scalar(_DEFAULT_ID_OF_PROJECT, {"project_id": project_id})
-            if found is not None:
-                if len(self._default_ids) >= _MAX_REMEMBERED_DEFAULTS:
-                    self._default_ids.clear()
-                self._default_ids[project_id] = found
-        return found
-
     def ensure_default_committed(self, project_id):
         """ensure_default in a transaction of its own; reads only when the group exists."""
         if not project_id:
             return None
-        found = self._default_ids.get(project_id)
-        if found is None:
-            with db_api.reader_scope() as session:
-                found = self._committed_default(session, project_id)
+        with db_api.reader_scope() as session:
+            found = session.scalar(_DEFAULT_ID_OF_PROJECT, {"project_id": project_id})
         if found is not None:
             return found
         return db_api.retry_db_errors(self._ensure_default_in_transaction)(project_id)
@@ -213,7 +196,10 @@ class SecurityGroupService:
     def _delete_group(self, context, group_id):
         with db_api.session_scope() as session:
             group = self._group_row(session, context, group_id)
-            if self._is_default(session, group_id):
+            # Only an admin removes a project's default group (the project's next
+            # port or group list makes a new one).
+            is_default = self._is_default(session, group_id)
+            if is_default and not context.is_admin:
                 raise sg_exc.SecurityGroupCannotRemoveDefault()
             bound = session.scalar(sa.select(models.SecurityGroupPortBinding.port_id).where(
                 models.SecurityGroupPortBinding.security_group_id == group_id).limit(1))
@@ -222,6 +208,9 @@ class SecurityGroupService:
             # Rules of other groups naming this one as remote go with it (foreign key cascade).
             remote_of = sorted(set(session.scalars(sa.select(Rule.security_group_id).where(
                 Rule.remote_group_id == group_id, Rule.security_group_id != group_id))))
+            if is_default:
+                session.execute(sa.delete(models.DefaultSecurityGroup).where(
+                    models.DefaultSecurityGroup.security_group_id == group_id))
             common.delete_tags(session, group_id)
             session.delete(group)
             return remote_of
@@ -347,7 +336,6 @@ class SecurityGroupService:
 
 _DEFAULT_ID_OF_PROJECT = sa.select(models.DefaultSecurityGroup.security_group_id).where(
     models.DefaultSecurityGroup.project_id == sa.bindparam("project_id"))
-_MAX_REMEMBERED_DEFAULTS = 100_000
 
 
 def _chunks(ids, size=500):

@@ -118,10 +118,10 @@ def test_a_new_group_starts_with_the_two_egress_rules(cloud):
     assert cloud.default_group("p1")["id"] != group["id"]
 
 
-def test_default_group_cannot_be_deleted_or_renamed_but_its_description_changes(cloud):
+def test_default_group_cannot_be_renamed_or_deleted_by_its_project_but_its_description_changes(cloud):
     default = cloud.default_group("p1")
     with pytest.raises(sg_exc.SecurityGroupCannotRemoveDefault) as error:
-        cloud.security.delete_security_group(ADMIN, default["id"])
+        cloud.security.delete_security_group(member("p1"), default["id"])
     assert error.value.status == 409
     with pytest.raises(sg_exc.SecurityGroupCannotUpdateDefault):
         cloud.security.update_security_group(member("p1"), default["id"], {"security_group": {"name": "x"}})
@@ -228,17 +228,29 @@ def test_a_default_group_made_by_a_failed_port_create_is_not_remembered(cloud):
             models.SecurityGroup.project_id == "p9")).all() == []
     port = cloud.port(network)
     assert port["security_groups"] == [cloud.default_group("p9")["id"]]
-    # Remembered from now on: the next port reads no default_security_group row.
-    statements = []
-    engine = db_api.DATABASE.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        again = cloud.port(network)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    assert again["security_groups"] == port["security_groups"]
-    assert not [s for s in statements if "default_security_group" in s]
+
+
+def test_an_admin_deletes_a_default_group_and_the_next_port_gets_a_new_one(cloud):
+    network = cloud.network(project="p8")
+    cloud.subnet(network)
+    first = cloud.default_group("p8")
+    cloud.security.delete_security_group(ADMIN, first["id"])
+    with db_api.reader_scope() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(models.DefaultSecurityGroup).where(
+            models.DefaultSecurityGroup.project_id == "p8")) == 0
+    port = cloud.port(network)
+    second = cloud.default_group("p8")
+    assert second["id"] != first["id"] and port["security_groups"] == [second["id"]]
+    # Bound to a port, it is in use like any group.
+    with pytest.raises(sg_exc.SecurityGroupInUse):
+        cloud.security.delete_security_group(ADMIN, second["id"])
+    # Deleted by another server process (here: behind this service's back), it is not
+    # remembered either: the next port makes a third.
+    cloud.core.delete_port(ADMIN, port["id"])
+    with db_api.session_scope() as session:
+        session.execute(sa.delete(models.SecurityGroup).where(models.SecurityGroup.id == second["id"]))
+    third = cloud.port(network)["security_groups"]
+    assert third == [cloud.default_group("p8")["id"]] and third != [second["id"]]
 
 
 # --- rules ----------------------------------------------------------------------

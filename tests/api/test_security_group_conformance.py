@@ -1,0 +1,188 @@
+"""Security groups as Neutron serves them, where tempest and the clients rely on it.
+
+Plain HTTP against the all-in-one server (SQLite, noauth): X-Project-Id picks the
+project, ``X-Roles: member`` makes a non-admin; without X-Roles the caller is the
+admin of project "admin".
+"""
+import uuid
+
+import pytest
+import requests
+
+from harness.sdk import unique
+
+
+class Api:
+    def __init__(self, url, project="admin", roles=None):
+        self.url = url + "/v2.0"
+        self.headers = {"X-Project-Id": project}
+        if roles:
+            self.headers["X-Roles"] = roles
+        self.project = project
+
+    def call(self, method, path, body=None, expect=None):
+        response = requests.request(method, self.url + path, json=body, headers=self.headers, timeout=30)
+        if expect is not None:
+            assert response.status_code == expect, response.text
+        return response
+
+    def get(self, path, expect=200):
+        return self.call("GET", path, expect=expect).json()
+
+    def post(self, path, body, expect=201):
+        return self.call("POST", path, body, expect=expect).json()
+
+    def put(self, path, body, expect=200):
+        return self.call("PUT", path, body, expect=expect).json()
+
+    def delete(self, path, expect=204):
+        return self.call("DELETE", path, expect=expect)
+
+
+def fault(response):
+    return response.json()["NeutronError"]
+
+
+@pytest.fixture(scope="module")
+def admin(aio_server):
+    return Api(aio_server.url)
+
+
+@pytest.fixture
+def project_id():
+    return "sgc-" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def member(aio_server, project_id):
+    return Api(aio_server.url, project_id, "member")
+
+
+@pytest.fixture
+def network(admin):
+    net = admin.post("/networks", {"network": {"name": unique("sgc"), "shared": True}})["network"]
+    admin.post("/subnets", {"subnet": {"network_id": net["id"], "cidr": "10.77.0.0/24", "ip_version": 4}})
+    yield net
+    for port in admin.get("/ports?network_id=%s" % net["id"])["ports"]:
+        admin.delete("/ports/%s" % port["id"])
+    admin.delete("/networks/%s" % net["id"])
+
+
+def default_group(api):
+    groups = api.get("/security-groups?name=default&project_id=%s" % api.project)["security_groups"]
+    assert len(groups) == 1, groups
+    return groups[0]
+
+
+def new_group(api, **extra):
+    return api.post("/security-groups", {"security_group": dict({"name": unique("g")}, **extra)})["security_group"]
+
+
+def add_rule(api, group_id, expect=201, **values):
+    body = {"security_group_rule": dict({"security_group_id": group_id, "direction": "ingress"}, **values)}
+    return api.call("POST", "/security-group-rules", body, expect=expect)
+
+
+# --- 1. the default group ----------------------------------------------------------
+
+def test_only_an_admin_deletes_a_default_group_and_it_comes_back(admin, member, network):
+    default = default_group(member)
+    refused = member.call("DELETE", "/security-groups/%s" % default["id"], expect=409)
+    assert fault(refused)["type"] == "SecurityGroupCannotRemoveDefault"
+    assert fault(refused)["message"] == "Insufficient rights for removing default security group."
+
+    admin.delete("/security-groups/%s" % default["id"])
+    admin.get("/security-groups/%s" % default["id"], expect=404)
+    # A port of the project needs its default group: a new one is made for it.
+    port = member.post("/ports", {"port": {"network_id": network["id"]}})["port"]
+    recreated = default_group(member)
+    assert recreated["id"] != default["id"]
+    assert port["security_groups"] == [recreated["id"]]
+    assert sorted((r["direction"], r["ethertype"], r["remote_group_id"])
+                  for r in recreated["security_group_rules"]) == [
+        ("egress", "IPv4", None), ("egress", "IPv6", None),
+        ("ingress", "IPv4", recreated["id"]), ("ingress", "IPv6", recreated["id"])]
+
+
+def test_a_list_recreates_a_default_group_the_admin_deleted(admin, member):
+    default = default_group(member)
+    admin.delete("/security-groups/%s" % default["id"])
+    listed = member.get("/security-groups")["security_groups"]
+    assert [g["name"] for g in listed] == ["default"]
+    assert listed[0]["id"] != default["id"]
+
+
+# --- 2. a remote group that does not exist ------------------------------------------
+
+def test_a_missing_remote_group_is_404(member):
+    group = new_group(member)
+    missing = str(uuid.uuid4())
+    response = add_rule(member, group["id"], expect=404, remote_group_id=missing)
+    assert fault(response)["type"] == "SecurityGroupNotFound"
+    assert fault(response)["message"] == "Security group %s does not exist" % missing
+
+
+# --- 5. protocols, port ranges and duplicates ---------------------------------------
+
+PROTOCOL_NAMES = ["ah", "dccp", "egp", "esp", "gre", "hopopt", "icmp", "igmp", "ip", "ipip", "ipv6-encap",
+                  "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route", "ospf", "pgm",
+                  "rsvp", "sctp", "tcp", "udp", "udplite", "vrrp"]
+
+
+def test_every_protocol_name_neutron_accepts(member):
+    group = new_group(member)
+    # Names of one protocol (ip/hopopt, icmpv6/ipv6-icmp) are one rule: a prefix each keeps them apart.
+    for index, name in enumerate(PROTOCOL_NAMES):
+        response = add_rule(member, group["id"], ethertype="IPv6", protocol=name,
+                            remote_ip_prefix="2001:db8::%x/128" % (index + 1))
+        assert response.status_code == 201, (name, response.text)
+    stored = {r["protocol"] for r in member.get("/security-groups/%s" % group["id"])["security_group"]
+              ["security_group_rules"]}
+    assert "ipv6-opts" in stored
+
+
+@pytest.mark.parametrize("number", ["0", "1", "6", "41", "132", "200", "255"])
+def test_protocol_numbers_as_strings(member, number):
+    group = new_group(member)
+    rule = add_rule(member, group["id"], ethertype="IPv6", protocol=number, expect=201).json()
+    assert rule["security_group_rule"]["protocol"] == number
+
+
+@pytest.mark.parametrize("protocol", ["gre", "47", "esp", "vrrp", "icmp"])
+def test_port_ranges_only_for_protocols_with_ports(member, protocol):
+    group = new_group(member)
+    response = add_rule(member, group["id"], expect=400, protocol=protocol, port_range_min=1000,
+                        port_range_max=1000)
+    if protocol == "icmp":
+        assert fault(response)["type"] == "SecurityGroupInvalidIcmpValue"
+    else:
+        assert fault(response)["type"] == "SecurityGroupInvalidProtocolForPortRange"
+
+
+@pytest.mark.parametrize("protocol", ["tcp", "udp", "sctp", "dccp", "udplite", "6", "132"])
+def test_port_ranges_for_protocols_with_ports(member, protocol):
+    group = new_group(member)
+    add_rule(member, group["id"], expect=201, protocol=protocol, port_range_min=1000, port_range_max=2000)
+
+
+def test_the_same_rule_twice_names_the_first(member):
+    group = new_group(member)
+    first = add_rule(member, group["id"], protocol="ipv6-opts", ethertype="IPv6").json()["security_group_rule"]
+    again = add_rule(member, group["id"], expect=409, protocol="60", ethertype="IPv6")
+    assert fault(again)["type"] == "SecurityGroupRuleExists"
+    assert fault(again)["message"] == "Security group rule already exists. Rule id is %s." % first["id"]
+
+
+# --- 6. a group named twice on a port ------------------------------------------------
+
+def test_a_port_keeps_a_group_named_twice_once(member, network):
+    group = new_group(member)
+    port = member.post("/ports", {"port": {"network_id": network["id"],
+                                           "security_groups": [group["id"], group["id"]]}})["port"]
+    assert port["security_groups"] == [group["id"]]
+    other = new_group(member)
+    updated = member.put("/ports/%s" % port["id"], {"port": {
+        "security_groups": [other["id"], group["id"], other["id"]]}})["port"]
+    assert sorted(updated["security_groups"]) == sorted([group["id"], other["id"]])
+    shown = member.get("/ports/%s" % port["id"])["port"]
+    assert sorted(shown["security_groups"]) == sorted([group["id"], other["id"]])
