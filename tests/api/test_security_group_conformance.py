@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 import requests
+from openstack import exceptions as sdk_exc
 
-from harness.sdk import unique
+from harness.sdk import connect, unique
 
 
 class Api:
@@ -186,3 +187,55 @@ def test_a_port_keeps_a_group_named_twice_once(member, network):
     assert sorted(updated["security_groups"]) == sorted([group["id"], other["id"]])
     shown = member.get("/ports/%s" % port["id"])["port"]
     assert sorted(shown["security_groups"]) == sorted([group["id"], other["id"]])
+
+
+# --- 3. quotas of security groups and rules ---------------------------------------
+
+def test_security_group_quotas_are_set_and_shown(admin, member):
+    aliases = {e["alias"] for e in admin.get("/extensions")["extensions"]}
+    assert {"quotas", "quota_details", "quota-check-limit", "quota-check-limit-default"} <= aliases
+    path = "/quotas/%s" % member.project
+    shown = admin.get(path)["quota"]
+    assert shown["security_group"] == 10 and shown["security_group_rule"] == 100
+    updated = admin.put(path, {"quota": {"security_group": 3, "security_group_rule": 20,
+                                         "check_limit": True}})["quota"]
+    assert (updated["security_group"], updated["security_group_rule"]) == (3, 20)
+    assert admin.get(path)["quota"]["security_group"] == 3
+    assert admin.get(path + "/default")["quota"]["security_group"] == 10
+    details = admin.get(path + "/details")["quota"]
+    assert details["security_group"]["limit"] == 3
+
+
+def test_a_limit_below_usage_needs_force(admin, member):
+    path = "/quotas/%s" % member.project
+    new_group(member)  # with the default group: 2 groups, 6 rules
+    refused = admin.call("PUT", path, {"quota": {"security_group": 1}}, expect=400)
+    assert fault(refused)["message"] == (
+        "Quota limit 1 for security_group must be greater than or equal to already used 2")
+    refused = admin.call("PUT", path, {"quota": {"security_group_rule": 5, "check_limit": True}}, expect=400)
+    assert "already used 6" in fault(refused)["message"]
+    assert admin.get(path)["quota"]["security_group"] == 10
+    # Equal to usage, or unlimited, is fine without force.
+    assert admin.put(path, {"quota": {"security_group": 2}})["quota"]["security_group"] == 2
+    assert admin.put(path, {"quota": {"security_group": -1}})["quota"]["security_group"] == -1
+    forced = admin.put(path, {"quota": {"security_group": 1, "force": True}})["quota"]
+    assert forced["security_group"] == 1
+    over = member.call("POST", "/security-groups", {"security_group": {"name": "x"}}, expect=409)
+    assert fault(over)["type"] == "OverQuota"
+    bad = admin.call("PUT", path, {"quota": {"security_group": 1, "force": "maybe"}}, expect=400)
+    assert "force" in fault(bad)["message"]
+
+
+def test_quota_set_as_the_openstack_cli_sends_it(aio_server, admin, member):
+    """`openstack quota set --secgroups N --secgroup-rules M [--force]` resolves the project
+    in Keystone, then calls openstacksdk's update_quota with check_limit=True, or force=True."""
+    conn = connect(aio_server.url)
+    new_group(member)
+    conn.network.update_quota(member.project, security_groups=7, security_group_rules=70, check_limit=True)
+    shown = conn.network.get_quota(member.project)
+    assert (shown.security_groups, shown.security_group_rules) == (7, 70)
+    with pytest.raises(sdk_exc.BadRequestException) as raised:
+        conn.network.update_quota(member.project, security_groups=1, check_limit=True)
+    assert "must be greater than or equal to already used 2" in str(raised.value)
+    conn.network.update_quota(member.project, security_groups=1, force=True)
+    assert admin.get("/quotas/%s" % member.project)["quota"]["security_group"] == 1
