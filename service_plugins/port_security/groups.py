@@ -11,7 +11,7 @@ from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.db.models import port as port_models
 from netweave.core.services import common, query
-from netweave.service_plugins.port_security import config, models
+from netweave.service_plugins.port_security import config, models, sharing
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import rules as rule_values
 
@@ -50,10 +50,20 @@ def rule_dict(row):
     return result
 
 
-def group_dict(row, tags=None):
+def group_dict(row, tags=None, shared=False):
+    """``shared``: whether rbac-policies share the group with the caller's project."""
     result = common.standard_dict(row, tags)
     result["security_group_rules"] = [rule_dict(r) for r in row.rules]
+    result["shared"] = shared
     return result
+
+
+def _shared_ids(session, context, group_ids):
+    """Those of ``group_ids`` shared with the caller's project (security-groups-shared-filtering)."""
+    if not group_ids or not context.project_id:
+        return set()
+    return set(session.scalars(sharing.shared_with(context.project_id).where(
+        models.SecurityGroupRBAC.object_id.in_(group_ids))))
 
 
 class SecurityGroupService:
@@ -66,17 +76,21 @@ class SecurityGroupService:
 
     @staticmethod
     def _visible_groups(context, stmt):
+        """The caller's groups and those shared with its project (rbac-policies)."""
         if context.is_admin:
             return stmt
-        return stmt.where(Group.project_id == context.project_id)
+        return stmt.where(sa.or_(Group.project_id == context.project_id,
+                                 Group.id.in_(sharing.shared_with(context.project_id))))
 
     @staticmethod
     def _visible_rules(context, stmt):
         if context.is_admin:
             return stmt
-        # Rules of the caller's groups too, whoever created them.
-        own_groups = sa.select(Group.id).where(Group.project_id == context.project_id)
-        return stmt.where(sa.or_(Rule.project_id == context.project_id, Rule.security_group_id.in_(own_groups)))
+        # Rules of the caller's groups and of groups shared with it too, whoever created them.
+        visible_groups = sa.select(Group.id).where(sa.or_(
+            Group.project_id == context.project_id, Group.id.in_(sharing.shared_with(context.project_id))))
+        return stmt.where(sa.or_(Rule.project_id == context.project_id,
+                                 Rule.security_group_id.in_(visible_groups)))
 
     def _group_row(self, session, context, group_id):
         row = session.scalar(self._visible_groups(context, sa.select(Group).where(Group.id == group_id)))
@@ -84,9 +98,23 @@ class SecurityGroupService:
             raise sg_exc.SecurityGroupNotFound(id=group_id)
         return row
 
+    def _owned_group_row(self, session, context, group_id):
+        """A group the caller may change: its own (a shared group is only seen and used)."""
+        row = self._group_row(session, context, group_id)
+        if not context.is_admin and row.project_id != context.project_id:
+            raise sg_exc.SecurityGroupNotFound(id=group_id)
+        return row
+
     def _rule_row(self, session, context, rule_id):
         row = session.scalar(self._visible_rules(context, sa.select(Rule).where(Rule.id == rule_id)))
         if row is None:
+            raise sg_exc.SecurityGroupRuleNotFound(id=rule_id)
+        return row
+
+    def _owned_rule_row(self, session, context, rule_id):
+        """A rule the caller may change: one of its own groups' (a rule belongs to its group's project)."""
+        row = self._rule_row(session, context, rule_id)
+        if not context.is_admin and row.project_id != context.project_id:
             raise sg_exc.SecurityGroupRuleNotFound(id=rule_id)
         return row
 
@@ -143,7 +171,9 @@ class SecurityGroupService:
     def get_group(self, context, group_id, fields=None):
         with db_api.reader_scope() as session:
             row = self._group_row(session, context, group_id)
-            return query.select_fields(group_dict(row, common.load_tags(session, [row.id])[row.id]), fields)
+            shared = row.id in _shared_ids(session, context, [row.id])
+            return query.select_fields(group_dict(row, common.load_tags(session, [row.id])[row.id], shared),
+                                       fields)
 
     def list_groups(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
                     page_reverse=False, tag_filters=None):
@@ -154,7 +184,8 @@ class SecurityGroupService:
             rows, leftover = query.fetch_page(session, stmt, Group, GROUP_COLUMNS, dict(filters or {}), sorts,
                                               limit, marker, page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
-            items = [group_dict(r, tags[r.id]) for r in rows]
+            shared = _shared_ids(session, context, [r.id for r in rows])
+            items = [group_dict(r, tags[r.id], r.id in shared) for r in rows]
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def create_group(self, context, data):
@@ -178,7 +209,7 @@ class SecurityGroupService:
 
     def _update_group(self, context, group_id, data):
         with db_api.session_scope() as session:
-            group = self._group_row(session, context, group_id)
+            group = self._owned_group_row(session, context, group_id)
             if "name" in data and data["name"] != group.name and self._is_default(session, group_id):
                 raise sg_exc.SecurityGroupCannotUpdateDefault()
             for key in ("name", "description"):
@@ -186,7 +217,8 @@ class SecurityGroupService:
                     setattr(group, key, data[key])
             common.bump_revision(group)
             session.flush()
-            return group_dict(group, common.load_tags(session, [group.id])[group.id])
+            return group_dict(group, common.load_tags(session, [group.id])[group.id],
+                              group.id in _shared_ids(session, context, [group.id]))
 
     def delete_group(self, context, group_id):
         remote_of = db_api.retry_db_errors(self._delete_group)(context, group_id)
@@ -195,7 +227,7 @@ class SecurityGroupService:
 
     def _delete_group(self, context, group_id):
         with db_api.session_scope() as session:
-            group = self._group_row(session, context, group_id)
+            group = self._owned_group_row(session, context, group_id)
             # Only an admin removes a project's default group (the project's next
             # port or group list makes a new one).
             is_default = self._is_default(session, group_id)
@@ -243,7 +275,7 @@ class SecurityGroupService:
             return [rule_dict(row) for row in rows]
 
     def _insert_rule(self, session, context, rule):
-        group = self._group_row(session, context, rule["security_group_id"])
+        group = self._owned_group_row(session, context, rule["security_group_id"])
         if rule.get("remote_group_id"):
             self._group_row(session, context, rule["remote_group_id"])
         # A rule belongs to its group's project, whoever (an admin) created it.
@@ -267,7 +299,7 @@ class SecurityGroupService:
 
     def _update_rule(self, context, rule_id, data):
         with db_api.session_scope() as session:
-            row = self._rule_row(session, context, rule_id)
+            row = self._owned_rule_row(session, context, rule_id)
             if "description" in data:
                 row.description = data["description"]
             common.bump_revision(row)
@@ -280,7 +312,7 @@ class SecurityGroupService:
 
     def _delete_rule(self, context, rule_id):
         with db_api.session_scope() as session:
-            row = self._rule_row(session, context, rule_id)
+            row = self._owned_rule_row(session, context, rule_id)
             group = session.get(Group, row.security_group_id)
             session.delete(row)
             if group is not None:
@@ -296,13 +328,15 @@ class SecurityGroupService:
     @staticmethod
     def check_port_groups(session, context, project_id, group_ids):
         """The sorted, distinct ids of groups a port of ``project_id`` may use; SecurityGroupNotFound
-        names those it may not (absent, or another project's unless the caller is admin)."""
+        names those it may not (absent, or another project's not shared with it, unless the caller
+        is admin)."""
         wanted = sorted(set(group_ids))
         if not wanted:
             return []
         stmt = sa.select(Group.id).where(Group.id.in_(wanted))
         if not context.is_admin:
-            stmt = stmt.where(Group.project_id == project_id)
+            stmt = stmt.where(sa.or_(Group.project_id == project_id,
+                                     Group.id.in_(sharing.shared_with(project_id))))
         found = set(session.scalars(stmt))
         missing = [g for g in wanted if g not in found]
         if missing:

@@ -50,6 +50,21 @@ class DefaultSecurityGroup(mb.Base):
         sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=False)
 
 
+class SecurityGroupRBAC(mb.Base):
+    """rbac-policies of object_type security_group: the groups shared with other projects."""
+
+    __tablename__ = "securitygrouprbacs"
+    __table_args__ = (sa.UniqueConstraint("action", "object_id", "target_tenant",
+                                          name="uniq_securitygrouprbacs0action0object_id0target_tenant"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(mb.UUID_LEN), primary_key=True, default=mb.new_uuid)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(mb.PROJECT_ID_LEN), index=True)
+    object_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), index=True)
+    target_tenant: orm.Mapped[str] = orm.mapped_column(sa.String(mb.PROJECT_ID_LEN), index=True)
+    action: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+
+
 class SecurityGroupPortBinding(mb.Base):
     __tablename__ = "securitygroupportbindings"
 

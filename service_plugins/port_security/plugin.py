@@ -6,9 +6,10 @@ side (port security, groups, address pairs) in the ports' own transactions;
 """
 from netweave.core.plugins import service_base
 from netweave.core.rpc import topics
-from netweave.service_plugins.port_security import extension_driver, groups, models, notifier, port_events
+from netweave.service_plugins.port_security import extension_driver, groups, models, notifier, port_events, sharing
 
-SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs")
+SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs",
+                     "security-groups-rbac", "security-groups-shared-filtering")
 
 
 class PortSecurityPlugin(service_base.ServicePlugin):
@@ -29,6 +30,7 @@ class PortSecurityPlugin(service_base.ServicePlugin):
         quotas.register("security_group", models.SecurityGroup)
         quotas.register("security_group_rule", models.SecurityGroupRule)
         self.groups = groups.SecurityGroupService(quotas, self.notifier)
+        core_plugin.rbac.register(sharing.object_type())
         driver.use_security_groups(self.groups)
         self.membership = port_events.PortMembershipNotifier(self.notifier)
         self.membership.subscribe(core_plugin.events)

@@ -239,3 +239,74 @@ def test_quota_set_as_the_openstack_cli_sends_it(aio_server, admin, member):
     assert "must be greater than or equal to already used 2" in str(raised.value)
     conn.network.update_quota(member.project, security_groups=1, force=True)
     assert admin.get("/quotas/%s" % member.project)["quota"]["security_group"] == 1
+
+
+# --- 8. sharing security groups through rbac-policies --------------------------------
+
+def test_a_shared_group_is_seen_and_used_by_the_target_project_only(aio_server, admin, member, network):
+    owner = member
+    target = Api(aio_server.url, "sgt-" + uuid.uuid4().hex[:10], "member")
+    outsider = Api(aio_server.url, "sgo-" + uuid.uuid4().hex[:10], "member")
+    group = new_group(owner)
+    add_rule(owner, group["id"], protocol="tcp", port_range_min=22, port_range_max=22)
+    assert "security-groups-rbac" in {e["alias"] for e in admin.get("/extensions")["extensions"]}
+
+    # Not shared yet: the target project cannot see or use it.
+    target.get("/security-groups/%s" % group["id"], expect=404)
+    refused = target.call("POST", "/ports", {"port": {"network_id": network["id"],
+                                                      "security_groups": [group["id"]]}}, expect=404)
+    assert fault(refused)["type"] == "SecurityGroupNotFound"
+
+    policy = owner.post("/rbac-policies", {"rbac_policy": {
+        "object_type": "security_group", "object_id": group["id"], "action": "access_as_shared",
+        "target_tenant": target.project}})["rbac_policy"]
+    assert (policy["object_type"], policy["object_id"], policy["project_id"]) == (
+        "security_group", group["id"], owner.project)
+    assert owner.get("/rbac-policies/%s" % policy["id"])["rbac_policy"]["object_type"] == "security_group"
+    listed = owner.get("/rbac-policies?object_type=security_group")["rbac_policies"]
+    assert [p["id"] for p in listed] == [policy["id"]]
+    assert policy["id"] not in [p["id"] for p in owner.get("/rbac-policies?object_type=network")["rbac_policies"]]
+
+    seen = target.get("/security-groups/%s" % group["id"])["security_group"]
+    assert len(seen["security_group_rules"]) == 3 and seen["shared"] is True
+    assert owner.get("/security-groups/%s" % group["id"])["security_group"]["shared"] is False
+    assert group["id"] in [g["id"] for g in target.get("/security-groups")["security_groups"]]
+    assert [g["id"] for g in target.get("/security-groups?shared=true")["security_groups"]] == [group["id"]]
+    assert group["id"] not in [g["id"] for g in target.get("/security-groups?shared=false")["security_groups"]]
+    outsider.get("/security-groups/%s" % group["id"], expect=404)
+    # Seen and used, not changed (as in Neutron: visible, so the policy refuses with 403).
+    refused = target.call("PUT", "/security-groups/%s" % group["id"], {"security_group": {"name": "mine"}},
+                          expect=403)
+    assert fault(refused)["type"] == "PolicyNotAuthorized"
+    target.call("DELETE", "/security-groups/%s" % group["id"], expect=403)
+    add_rule(target, group["id"], expect=404, protocol="udp")
+    port = target.post("/ports", {"port": {"network_id": network["id"],
+                                           "security_groups": [group["id"]]}})["port"]
+    assert port["security_groups"] == [group["id"]]
+
+    # The policy cannot go while the target's port uses the group.
+    in_use = owner.call("DELETE", "/rbac-policies/%s" % policy["id"], expect=409)
+    assert fault(in_use)["type"] == "RbacPolicyInUse"
+    moved = owner.call("PUT", "/rbac-policies/%s" % policy["id"],
+                       {"rbac_policy": {"target_tenant": outsider.project}}, expect=409)
+    assert fault(moved)["type"] == "RbacPolicyInUse"
+    target.delete("/ports/%s" % port["id"])
+    owner.delete("/rbac-policies/%s" % policy["id"])
+    target.get("/security-groups/%s" % group["id"], expect=404)
+
+
+def test_security_group_policies_only_share(member):
+    group = new_group(member)
+    response = member.call("POST", "/rbac-policies", {"rbac_policy": {
+        "object_type": "security_group", "object_id": group["id"], "action": "access_as_external",
+        "target_tenant": "someone"}}, expect=400)
+    assert fault(response)["type"] == "InvalidActionForType"
+    missing = str(uuid.uuid4())
+    response = member.call("POST", "/rbac-policies", {"rbac_policy": {
+        "object_type": "security_group", "object_id": missing, "action": "access_as_shared",
+        "target_tenant": "someone"}}, expect=404)
+    assert fault(response)["type"] == "SecurityGroupNotFound"
+    response = member.call("POST", "/rbac-policies", {"rbac_policy": {
+        "object_type": "router", "object_id": missing, "action": "access_as_shared",
+        "target_tenant": "someone"}}, expect=400)
+    assert "'router' is not in" in fault(response)["message"]

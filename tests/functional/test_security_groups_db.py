@@ -612,3 +612,37 @@ def test_device_details_carry_port_security_and_address_pairs_to_the_l2_agents(c
         {"ip_address": "10.0.0.0/28", "mac_address": filtered["mac_address"]}]
     assert (details[open_port["id"]]["port_security_enabled"], details[open_port["id"]]["allowed_address_pairs"]) == (
         False, [])
+
+
+# --- sharing through rbac-policies -------------------------------------------------
+
+def _share(cloud, group, target, context=ADMIN):
+    return cloud.core.create_rbac_policy(context, {"rbac_policy": {
+        "project_id": group["project_id"], "object_type": "security_group", "object_id": group["id"],
+        "action": "access_as_shared", "target_tenant": target}})
+
+
+def test_a_policy_shares_a_group_until_the_group_goes(cloud):
+    network = cloud.network(project="p1", shared=True)
+    cloud.subnet(network)
+    group = cloud.group("SHARED", project="p1")
+    with pytest.raises(sg_exc.SecurityGroupNotFound):
+        cloud.port(network, member("p2"), project_id="p2", security_groups=[group["id"]])
+    everyone = _share(cloud, group, "*")
+    one = _share(cloud, group, "p2", context=member("p1"))
+    with pytest.raises(exc.DuplicateRbacPolicy):
+        _share(cloud, group, "p2")
+    port = cloud.port(network, member("p2"), project_id="p2", security_groups=[group["id"]])
+    assert port["security_groups"] == [group["id"]]
+    # Another policy still lets p2 in: either may go, but not both.
+    cloud.core.delete_rbac_policy(ADMIN, everyone["id"])
+    with pytest.raises(exc.RbacPolicyInUse):
+        cloud.core.delete_rbac_policy(ADMIN, one["id"])
+    seen = cloud.security.get_security_group(member("p2"), group["id"])
+    assert seen["shared"] is True and seen["id"] == group["id"]
+    cloud.core.delete_port(ADMIN, port["id"])
+    # The group's policies go with it (foreign key cascade).
+    cloud.security.delete_security_group(ADMIN, group["id"])
+    with db_api.reader_scope() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(models.SecurityGroupRBAC)) == 0
+    assert cloud.core.get_rbac_policies(ADMIN, filters={"object_type": ["security_group"]}) == []

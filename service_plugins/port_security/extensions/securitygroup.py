@@ -32,6 +32,7 @@ SECURITY_GROUPS = Resource(
             A("name", allow_post=True, allow_put=True, default="", convert=_name_not_default, is_filter=True,
               is_sort_key=True),
             A("security_group_rules", default=[]),
+            A("shared", is_filter=True, filter_convert=v.boolean),
             A("tags", default=[]),
         ),
     })
@@ -75,4 +76,14 @@ NORMALIZED_CIDR = Extension(
     alias="security-groups-normalized-cidr", name="Security group rule normalized CIDR",
     description="Add new field with normalized remote_ip_prefix cidr in SG rule",
     updated="2019-07-29T10:00:00-00:00", requires=("security-group",),
+)
+SECURITY_GROUPS_RBAC = Extension(
+    alias="security-groups-rbac", name="Add security_group type to network RBAC",
+    description="Add security_group type to network RBAC", updated="2019-04-11T10:00:00-00:00",
+    requires=("rbac-policies", "security-group"),
+)
+SECURITY_GROUPS_SHARED_FILTERING = Extension(
+    alias="security-groups-shared-filtering", name="Security group filtering on the shared field",
+    description="Support filtering security groups on the shared field",
+    updated="2022-01-31T10:00:00-00:00", requires=("security-groups-rbac",),
 )
