@@ -18,6 +18,10 @@ class SecurityGroupInUse(exc.InUse):
         super().__init__(**kwargs)
 
 
+class SecurityGroupConflict(exc.Conflict):
+    message = "Error %(reason)s while attempting the operation."
+
+
 class SecurityGroupCannotRemoveDefault(exc.InUse):
     message = "Insufficient rights for removing default security group."
 

@@ -24,7 +24,7 @@ DEFAULT_DESCRIPTION = "Default security group"
 GROUP_COLUMNS = {
     "id": Group.id, "name": Group.name, "tenant_id": Group.project_id, "project_id": Group.project_id,
     "description": Group.description, "created_at": Group.created_at, "updated_at": Group.updated_at,
-    "revision_number": Group.revision_number,
+    "revision_number": Group.revision_number, "stateful": Group.stateful,
 }
 RULE_COLUMNS = {
     "id": Rule.id, "tenant_id": Rule.project_id, "project_id": Rule.project_id, "description": Rule.description,
@@ -55,6 +55,7 @@ def group_dict(row, tags=None, shared=False):
     result = common.standard_dict(row, tags)
     result["security_group_rules"] = [rule_dict(r) for r in row.rules]
     result["shared"] = shared
+    result["stateful"] = row.stateful
     return result
 
 
@@ -117,6 +118,12 @@ class SecurityGroupService:
         if not context.is_admin and row.project_id != context.project_id:
             raise sg_exc.SecurityGroupRuleNotFound(id=rule_id)
         return row
+
+    @staticmethod
+    def _bound_port(session, group_id):
+        """Whether a port uses the group."""
+        return session.scalar(sa.select(models.SecurityGroupPortBinding.port_id).where(
+            models.SecurityGroupPortBinding.security_group_id == group_id).limit(1)) is not None
 
     @staticmethod
     def _is_default(session, group_id):
@@ -197,7 +204,7 @@ class SecurityGroupService:
             self.ensure_default(session, project_id)
             self.quotas.check(session, project_id, "security_group")
             group = Group(id=model_base.new_uuid(), project_id=project_id, name=data.get("name") or "",
-                          description=data.get("description") or "")
+                          description=data.get("description") or "", stateful=data.get("stateful", True))
             session.add(group)
             session.flush()
             self._add_initial_rules(session, group, is_default=False)
@@ -212,7 +219,10 @@ class SecurityGroupService:
             group = self._owned_group_row(session, context, group_id)
             if "name" in data and data["name"] != group.name and self._is_default(session, group_id):
                 raise sg_exc.SecurityGroupCannotUpdateDefault()
-            for key in ("name", "description"):
+            if "stateful" in data and data["stateful"] != group.stateful and self._bound_port(session, group_id):
+                # Neutron's rule: the agents would have to re-plumb the ports' connection tracking.
+                raise sg_exc.SecurityGroupInUse(id=group_id)
+            for key in ("name", "description", "stateful"):
                 if key in data:
                     setattr(group, key, data[key])
             common.bump_revision(group)
@@ -233,9 +243,7 @@ class SecurityGroupService:
             is_default = self._is_default(session, group_id)
             if is_default and not context.is_admin:
                 raise sg_exc.SecurityGroupCannotRemoveDefault()
-            bound = session.scalar(sa.select(models.SecurityGroupPortBinding.port_id).where(
-                models.SecurityGroupPortBinding.security_group_id == group_id).limit(1))
-            if bound is not None:
+            if self._bound_port(session, group_id):
                 raise sg_exc.SecurityGroupInUse(id=group_id)
             # Rules of other groups naming this one as remote go with it (foreign key cascade).
             remote_of = sorted(set(session.scalars(sa.select(Rule.security_group_id).where(
@@ -333,14 +341,18 @@ class SecurityGroupService:
         wanted = sorted(set(group_ids))
         if not wanted:
             return []
-        stmt = sa.select(Group.id).where(Group.id.in_(wanted))
+        stmt = sa.select(Group.id, Group.stateful).where(Group.id.in_(wanted))
         if not context.is_admin:
             stmt = stmt.where(sa.or_(Group.project_id == project_id,
                                      Group.id.in_(sharing.shared_with(project_id))))
-        found = set(session.scalars(stmt))
+        found = dict(session.execute(stmt).all())
         missing = [g for g in wanted if g not in found]
         if missing:
             raise sg_exc.SecurityGroupNotFound(id=", ".join(missing))
+        if len(set(found.values())) > 1:
+            raise sg_exc.SecurityGroupConflict(reason="Cannot apply both stateful and stateless security "
+                                                      "groups on the same port at the same time while "
+                                                      "attempting the operation")
         return wanted
 
     # --- what the agents ask -------------------------------------------------------
@@ -364,6 +376,13 @@ class SecurityGroupService:
                     if row.remote_group_id:
                         remote_groups.add(row.remote_group_id)
             members = _member_ips(session, sorted(remote_groups))
+            stateless = set()
+            for chunk in _chunks(sorted(groups)):
+                stateless.update(session.scalars(sa.select(Group.id).where(Group.id.in_(chunk),
+                                                                           Group.stateful.is_(False))))
+        for device in devices.values():
+            # A port's groups are all stateful or all stateless (SecurityGroupConflict otherwise).
+            device["stateful"] = not any(g in stateless for g in device["security_groups"])
         return {"devices": devices, "security_groups": {g: rules.get(g, []) for g in sorted(groups)},
                 "sg_member_ips": members}
 

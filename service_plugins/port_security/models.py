@@ -15,6 +15,10 @@ from netweave.core.db.models import port as port_models
 class SecurityGroup(mb.StandardAttributes, mb.Base):
     __tablename__ = "securitygroups"
 
+    # False: the agents filter the group's ports without connection tracking (stateful-security-group).
+    stateful: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, nullable=False, default=True,
+                                                   server_default=sa.true())
+
     rules = orm.relationship("SecurityGroupRule", lazy="selectin", cascade="all, delete-orphan",
                              passive_deletes=True, foreign_keys="SecurityGroupRule.security_group_id",
                              order_by="SecurityGroupRule.created_at", back_populates="security_group")

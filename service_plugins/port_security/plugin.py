@@ -9,7 +9,7 @@ from netweave.core.rpc import topics
 from netweave.service_plugins.port_security import extension_driver, groups, models, notifier, port_events, sharing
 
 SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs",
-                     "security-groups-rbac", "security-groups-shared-filtering")
+                     "security-groups-rbac", "security-groups-shared-filtering", "stateful-security-group")
 
 
 class PortSecurityPlugin(service_base.ServicePlugin):

@@ -310,3 +310,39 @@ def test_security_group_policies_only_share(member):
         "object_type": "router", "object_id": missing, "action": "access_as_shared",
         "target_tenant": "someone"}}, expect=400)
     assert "'router' is not in" in fault(response)["message"]
+
+
+# --- 4. stateful and stateless groups --------------------------------------------------
+
+def test_groups_are_stateful_unless_created_stateless(admin, member, network):
+    assert "stateful-security-group" in {e["alias"] for e in admin.get("/extensions")["extensions"]}
+    assert new_group(member)["stateful"] is True
+    assert default_group(member)["stateful"] is True
+    stateless = new_group(member, stateful=False)
+    assert stateless["stateful"] is False
+    assert member.get("/security-groups/%s" % stateless["id"])["security_group"]["stateful"] is False
+    listed = member.get("/security-groups?stateful=false")["security_groups"]
+    assert [g["id"] for g in listed] == [stateless["id"]]
+    bad = member.call("POST", "/security-groups", {"security_group": {"name": "x", "stateful": "maybe"}},
+                      expect=400)
+    assert "stateful" in fault(bad)["message"]
+
+    # Unused, it may change; used by a port, not.
+    assert member.put("/security-groups/%s" % stateless["id"],
+                      {"security_group": {"stateful": True}})["security_group"]["stateful"] is True
+    member.put("/security-groups/%s" % stateless["id"], {"security_group": {"stateful": False}})
+    port = member.post("/ports", {"port": {"network_id": network["id"],
+                                           "security_groups": [stateless["id"]]}})["port"]
+    refused = member.call("PUT", "/security-groups/%s" % stateless["id"],
+                          {"security_group": {"stateful": True}}, expect=409)
+    assert fault(refused)["type"] == "SecurityGroupInUse"
+    assert fault(refused)["message"] == "Security Group %s in use." % stateless["id"]
+    # The same value, or another attribute, is fine.
+    member.put("/security-groups/%s" % stateless["id"], {"security_group": {"stateful": False,
+                                                                            "description": "udp only"}})
+    # A port cannot mix stateful and stateless groups.
+    stateful = new_group(member)
+    mixed = member.call("PUT", "/ports/%s" % port["id"],
+                        {"port": {"security_groups": [stateless["id"], stateful["id"]]}}, expect=409)
+    assert fault(mixed)["type"] == "SecurityGroupConflict"
+    member.delete("/ports/%s" % port["id"])

@@ -528,7 +528,7 @@ def test_security_group_info_for_devices_has_the_contracts_shape(cloud):
         "id": database["id"], "device": database["id"], "network_id": network["id"],
         "mac_address": database["mac_address"], "fixed_ips": [database["fixed_ips"][0]["ip_address"]],
         "allowed_address_pairs": [], "port_security_enabled": True, "security_groups": [db["id"]],
-        "device_owner": "compute:nova"}}
+        "device_owner": "compute:nova", "stateful": True}}
     assert database["fixed_ips"][0]["subnet_id"] == subnet["id"]
     rules = info["security_groups"][db["id"]]
     assert {(r["direction"], r["ethertype"], r["protocol"], r["port_range_min"], r["remote_group_id"])
@@ -646,3 +646,17 @@ def test_a_policy_shares_a_group_until_the_group_goes(cloud):
     with db_api.reader_scope() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(models.SecurityGroupRBAC)) == 0
     assert cloud.core.get_rbac_policies(ADMIN, filters={"object_type": ["security_group"]}) == []
+
+
+def test_a_port_of_stateless_groups_is_stateless_for_its_agent(cloud):
+    network = cloud.network()
+    cloud.subnet(network)
+    group = cloud.security.create_security_group(ADMIN, {"security_group": {
+        "project_id": "p1", "name": "UDP", "description": "", "stateful": False}})
+    port = cloud.port(network, security_groups=[group["id"]])
+    plain = cloud.port(network)
+    info = cloud.security.groups.info_for_devices([port["id"], plain["id"]])
+    assert info["devices"][port["id"]]["stateful"] is False
+    assert info["devices"][plain["id"]]["stateful"] is True
+    with pytest.raises(sg_exc.SecurityGroupInUse):
+        cloud.security.update_security_group(ADMIN, group["id"], {"security_group": {"stateful": True}})

@@ -33,6 +33,8 @@ SECURITY_GROUPS = Resource(
               is_sort_key=True),
             A("security_group_rules", default=[]),
             A("shared", is_filter=True, filter_convert=v.boolean),
+            A("stateful", allow_post=True, allow_put=True, default=True, convert=v.boolean, is_filter=True,
+              filter_convert=v.boolean),
             A("tags", default=[]),
         ),
     })
@@ -86,4 +88,9 @@ SECURITY_GROUPS_SHARED_FILTERING = Extension(
     alias="security-groups-shared-filtering", name="Security group filtering on the shared field",
     description="Support filtering security groups on the shared field",
     updated="2022-01-31T10:00:00-00:00", requires=("security-groups-rbac",),
+)
+STATEFUL_SECURITY_GROUP = Extension(
+    alias="stateful-security-group", name="Stateful security group",
+    description="Indicates if the security group is stateful or not",
+    updated="2019-11-26T09:00:00-00:00", requires=("security-group",),
 )
