@@ -38,6 +38,14 @@ class SecurityGroupRuleExists(exc.InUse):
     message = "Security group rule already exists. Rule id is %(rule_id)s."
 
 
+class DefaultSecurityGroupRuleNotFound(exc.NotFound):
+    message = "Default Security Group rule %(id)s does not exist"
+
+
+class DefaultSecurityGroupRuleExists(exc.InUse):
+    message = "Default security group rule already exists. Rule id is %(rule_id)s."
+
+
 class SecurityGroupRuleInvalidProtocol(exc.InvalidInput):
     message = ("Security group rule protocol %(protocol)s not supported. Only protocol values %(values)s "
                "and integer representations [0 to 255] are supported.")

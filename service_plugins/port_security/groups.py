@@ -11,7 +11,7 @@ from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.db.models import port as port_models
 from netweave.core.services import common, query
-from netweave.service_plugins.port_security import config, models, sharing
+from netweave.service_plugins.port_security import config, default_rules, models, sharing
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import rules as rule_values
 
@@ -155,7 +155,8 @@ class SecurityGroupService:
 
     @staticmethod
     def _add_initial_rules(session, group, is_default):
-        for values in rule_values.default_rules(group.id, is_default):
+        """The rules of the default-security-group-rules templates that apply to the group."""
+        for values in default_rules.initial_rules(session, group.id, is_default):
             session.add(Rule(project_id=group.project_id, security_group_id=group.id, **values))
         session.flush()
 

@@ -16,6 +16,7 @@ _COLLECTION_PATHS = {
     "port": "/ports",
     "security_group": "/security-groups",
     "security_group_rule": "/security-group-rules",
+    "default_security_group_rule": "/default-security-group-rules",
 }
 
 _RULES = [
@@ -42,6 +43,10 @@ _RULES = [
     ("get_security_group_rule", _ADMIN_OR_OWNER, "Get a security group rule"),
     ("update_security_group_rule", _ADMIN_OR_OWNER, "Update a security group rule"),
     ("delete_security_group_rule", _ADMIN_OR_OWNER, "Delete a security group rule"),
+    # default-security-group-rules: templates only an admin manages, everyone may read
+    ("create_default_security_group_rule", "rule:admin_only", "Create a templated of the security group rule"),
+    ("get_default_security_group_rule", "", "Get a templated of the security group rule"),
+    ("delete_default_security_group_rule", "rule:admin_only", "Delete a templated of the security group rule"),
 ]
 
 

@@ -346,3 +346,40 @@ def test_groups_are_stateful_unless_created_stateless(admin, member, network):
                         {"port": {"security_groups": [stateless["id"], stateful["id"]]}}, expect=409)
     assert fault(mixed)["type"] == "SecurityGroupConflict"
     member.delete("/ports/%s" % port["id"])
+
+
+# --- 7. default-security-group-rules -----------------------------------------------------
+
+def test_default_rule_templates_shape_new_groups(admin, member):
+    listed = admin.get("/default-security-group-rules")["default_security_group_rules"]
+    assert sorted((t["direction"], t["ethertype"], t["remote_group_id"], t["used_in_default_sg"],
+                   t["used_in_non_default_sg"]) for t in listed) == [
+        ("egress", "IPv4", None, True, True), ("egress", "IPv6", None, True, True),
+        ("ingress", "IPv4", "PARENT", True, False), ("ingress", "IPv6", "PARENT", True, False)]
+    assert member.get("/default-security-group-rules/%s" % listed[0]["id"])["default_security_group_rule"]
+    refused = member.call("POST", "/default-security-group-rules", {"default_security_group_rule": {
+        "direction": "ingress", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22}}, expect=403)
+    assert fault(refused)["type"] == "PolicyNotAuthorized"
+
+    ssh = admin.post("/default-security-group-rules", {"default_security_group_rule": {
+        "direction": "ingress", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22,
+        "used_in_default_sg": False}})["default_security_group_rule"]
+    try:
+        assert (ssh["used_in_default_sg"], ssh["used_in_non_default_sg"]) == (False, True)
+        again = admin.call("POST", "/default-security-group-rules", {"default_security_group_rule": {
+            "direction": "ingress", "protocol": "6", "port_range_min": 22, "port_range_max": 22,
+            "used_in_default_sg": False}}, expect=409)
+        assert fault(again)["type"] == "DefaultSecurityGroupRuleExists"
+        assert ssh["id"] in fault(again)["message"]
+        group = new_group(member)
+        assert ("ingress", "tcp", 22) in {(r["direction"], r["protocol"], r["port_range_min"])
+                                          for r in group["security_group_rules"]}
+        default = default_group(member)
+        assert len(default["security_group_rules"]) == 4
+        assert {r["remote_group_id"] for r in default["security_group_rules"]} == {None, default["id"]}
+    finally:
+        admin.delete("/default-security-group-rules/%s" % ssh["id"])
+    admin.get("/default-security-group-rules/%s" % ssh["id"], expect=404)
+    missing = admin.call("DELETE", "/default-security-group-rules/%s" % ssh["id"], expect=404)
+    assert fault(missing)["type"] == "DefaultSecurityGroupRuleNotFound"
+    assert len(new_group(member)["security_group_rules"]) == 2

@@ -94,3 +94,41 @@ STATEFUL_SECURITY_GROUP = Extension(
     description="Indicates if the security group is stateful or not",
     updated="2019-11-26T09:00:00-00:00", requires=("security-group",),
 )
+
+
+def _remote_group_or_parent(value):
+    if value == "PARENT":
+        return value
+    return v.uuid_or_none(value)
+
+
+DEFAULT_SECURITY_GROUP_RULES = Resource(
+    collection="default_security_group_rules", member="default_security_group_rule",
+    attributes=attrs(
+        A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
+        A("description", allow_post=True, default="", convert=v.string(255), is_filter=True, is_sort_key=True),
+        A("remote_group_id", allow_post=True, default=None, convert=_remote_group_or_parent, is_filter=True,
+          is_sort_key=True),
+        A("remote_address_group_id", allow_post=True, default=None, convert=v.one_of_or_none(None)),
+        A("direction", allow_post=True, required=True, convert=_direction, is_filter=True, is_sort_key=True),
+        A("protocol", allow_post=True, default=None, convert=rules.convert_protocol, is_filter=True,
+          is_sort_key=True),
+        A("port_range_min", allow_post=True, default=None, convert=rules.convert_port, is_filter=True,
+          is_sort_key=True, filter_convert=v.integer()),
+        A("port_range_max", allow_post=True, default=None, convert=rules.convert_port, is_filter=True,
+          is_sort_key=True, filter_convert=v.integer()),
+        A("ethertype", allow_post=True, default=rules.IPV4, convert=rules.convert_ethertype, is_filter=True,
+          is_sort_key=True),
+        A("remote_ip_prefix", allow_post=True, default=None, convert=rules.convert_ip_prefix, is_filter=True,
+          is_sort_key=True),
+        A("used_in_default_sg", allow_post=True, default=True, convert=v.boolean, is_filter=True,
+          filter_convert=v.boolean),
+        A("used_in_non_default_sg", allow_post=True, default=True, convert=v.boolean, is_filter=True,
+          filter_convert=v.boolean),
+    ))
+
+SECURITY_GROUPS_DEFAULT_RULES = Extension(
+    alias="security-groups-default-rules", name="Default rules for security groups",
+    description="Configure set of security group rules used in newly created Security Groups",
+    updated="2022-12-19T10:00:00-00:00", resources=(DEFAULT_SECURITY_GROUP_RULES,), requires=("security-group",),
+)
