@@ -198,13 +198,3 @@ def duplicate_key(rule):
             canonical_protocol(rule.get("protocol"), rule["ethertype"]), rule.get("port_range_min"),
             rule.get("port_range_max"), prefix, rule.get("remote_group_id"))
 
-
-def default_rules(group_id, is_default):
-    """The rules a new group starts with: egress to anywhere over IPv4 and IPv6, and for the
-    ``default`` group ingress from its own members too."""
-    rules = []
-    for ethertype in ETHERTYPES:
-        rules.append({"direction": EGRESS, "ethertype": ethertype, "remote_group_id": None})
-        if is_default:
-            rules.append({"direction": INGRESS, "ethertype": ethertype, "remote_group_id": group_id})
-    return rules
