@@ -220,6 +220,5 @@ def test_installed_db_manage_runs_the_packaged_migrations(installed, tmp_path):
     revisions = {line for line in current.stdout.splitlines() if line and " " not in line}  # not the log lines
     assert revisions == {"0004_dhcp_agents", "port_security_0004", "router_0001"}
     history = _run([db_manage, "--config-file", conf, "history"], cwd=installed["cwd"], env=installed["env"])
-    assert "port_security_0004 (head)" in history.stdout and "(port_security)" in history.stdout
-    assert "(core) (head)" in history.stdout
+    assert "port_security_0004 (port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
     assert (state / "netweave.sqlite").exists()
