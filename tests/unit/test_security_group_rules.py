@@ -3,7 +3,7 @@ import pytest
 
 from netweave.core.api import validators as v
 from netweave.service_plugins.port_security import exceptions as sg_exc
-from netweave.service_plugins.port_security import extension_driver, port_events, rules
+from netweave.service_plugins.port_security import extension_driver, models, port_events, rules
 from netweave.service_plugins.port_security.extensions import allowed_address_pairs, securitygroup
 
 G = "11111111-1111-4111-8111-111111111111"
@@ -130,12 +130,12 @@ def test_canonical_protocols_for_the_agents():
     assert rules.canonical_protocol(None, "IPv4") is None
 
 
-def test_initial_rules_of_default_and_other_groups():
-    assert rules.default_rules(G, is_default=False) == [
-        {"direction": "egress", "ethertype": "IPv4", "remote_group_id": None},
-        {"direction": "egress", "ethertype": "IPv6", "remote_group_id": None}]
-    assert sorted((r["direction"], r["ethertype"], r["remote_group_id"]) for r in rules.default_rules(G, True)) == [
-        ("egress", "IPv4", None), ("egress", "IPv6", None), ("ingress", "IPv4", G), ("ingress", "IPv6", G)]
+def test_seeded_templates_are_neutrons_initial_rules():
+    """New groups get egress anywhere; the default group also ingress from its members (PARENT)."""
+    seeded = sorted((r["direction"], r["ethertype"], r["remote_group_id"], r["used_in_default_sg"],
+                     r["used_in_non_default_sg"]) for r in models.SEED_DEFAULT_RULES)
+    assert seeded == [("egress", "IPv4", None, True, True), ("egress", "IPv6", None, True, True),
+                      ("ingress", "IPv4", "PARENT", True, False), ("ingress", "IPv6", "PARENT", True, False)]
 
 
 def test_group_name_default_is_refused_in_any_case():
@@ -179,3 +179,11 @@ def test_membership_changes():
     assert port_events.changed_groups(port, dict(port, security_groups=["b"])) == ["a", "b"]
     assert port_events.changed_groups(port, dict(port, fixed_ips=[])) == ["a"]
     assert port_events.changed_groups(dict(port, security_groups=[]), dict(port, security_groups=[])) == []
+
+
+def test_ipv6_destination_options_is_spelled_as_neutron_does():
+    assert rules.convert_protocol("IPv6-Opts") == "ipv6-opts"
+    assert rules.protocol_number("ipv6-opts") == 60
+    # A row stored under the former spelling still reaches the agents.
+    assert rules.canonical_protocol("ipv6-opt", "IPv6") == "60"
+    assert rules.protocol_number("hopopt") == 0

@@ -41,7 +41,8 @@ BASE_EXTENSIONS = (
     "provider", "external-net", "binding", "net-mtu", "net-mtu-writable", "standard-attr-description",
     "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match", "project-id",
     "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "quotas",
-    "quota_details", "rbac-policies", "subnet_allocation", "default-subnetpools", "subnet-service-types",
+    "quota_details", "quota-check-limit", "quota-check-limit-default", "rbac-policies", "subnet_allocation",
+    "default-subnetpools", "subnet-service-types",
     "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt",
 )
 
@@ -72,6 +73,7 @@ class Ml2Plugin:
                             ("rbac_policy", net_models.NetworkRBAC)):
             self.quotas.register(name, model)
         self.rbac = rbac.RbacService(self.quotas)
+        self.rbac.register(rbac.network_object_type())
         self.tags = tags.TagService()
         self.agent_notifier = agent_notifier.AgentNotifier()
         self.agents = agents.AgentService(self.conf)
