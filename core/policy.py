@@ -4,6 +4,7 @@ The target of a check is the resource as a dict ("tenant_id"/"project_id" of the
 resource). Subnets and ports also carry "network:tenant_id", the owner of their
 network, and may carry "network:shared" for the ``rule:shared`` checks.
 """
+import importlib.metadata
 import re
 import sys
 
@@ -13,9 +14,12 @@ from oslo_policy import opts as policy_opts
 from oslo_policy import policy
 from oslo_utils import strutils
 
-from netweave.core import exceptions, policy_rules
+from netweave.core import exceptions
 
 DEFAULT_POLICY_FILE = "policy.yaml"
+POLICIES_GROUP = "oslo.policy.policies"
+# The core's own entry point; plugins name theirs "netweave.<plugin>".
+CORE_POLICIES = "netweave"
 ADMIN_CTX_POLICY = "context_is_admin"
 ADVSVC_CTX_POLICY = "context_is_advsvc"
 
@@ -56,6 +60,45 @@ class FieldCheck(policy.Check):
         return str(actual) == self.value
 
 
+class PolicyLoadError(RuntimeError):
+    """An oslo.policy.policies entry point of netweave that gives no usable rules."""
+
+
+def _policy_entry_points():
+    """Every entry point of the group whose name starts with netweave, the core's first."""
+    unique = {}
+    for entry_point in importlib.metadata.entry_points(group=POLICIES_GROUP):
+        if entry_point.name.startswith(CORE_POLICIES):
+            unique.setdefault((entry_point.name, entry_point.value), entry_point)
+    return sorted(unique.values(), key=lambda ep: (ep.name != CORE_POLICIES, ep.name, ep.value))
+
+
+def default_rules():
+    """The default rules of the core and of every installed plugin.
+
+    A broken entry point, or a rule name two of them declare, is a PolicyLoadError
+    naming the entry point.
+    """
+    rules = []
+    seen = {}
+    for entry_point in _policy_entry_points():
+        where = "'%s = %s' (entry point group %s)" % (entry_point.name, entry_point.value, POLICIES_GROUP)
+        try:
+            declared = list(entry_point.load()())
+        except Exception as error:  # whatever a broken package raises
+            raise PolicyLoadError("policy rules %s cannot be loaded: %s: %s"
+                                  % (where, type(error).__name__, error)) from error
+        for rule in declared:
+            if not isinstance(rule, policy.RuleDefault):
+                raise PolicyLoadError("policy rules %s: %r is not an oslo.policy RuleDefault" % (where, rule))
+            if rule.name in seen:
+                raise PolicyLoadError("policy rule '%s' is declared by %s and by %s"
+                                      % (rule.name, seen[rule.name], where))
+            seen[rule.name] = where
+            rules.append(rule)
+    return rules
+
+
 def _is_parsed(conf):
     try:
         conf.find_file(DEFAULT_POLICY_FILE)
@@ -67,6 +110,9 @@ def _is_parsed(conf):
 def init(conf=None, policy_file=None):
     """Create the process-wide enforcer once, with the defaults in code registered.
 
+    The defaults are those of every ``oslo.policy.policies`` entry point whose name
+    starts with ``netweave`` (the core's and each installed plugin's).
+
     The policy file ([oslo_policy] policy_file, policy.yaml) is looked up in the
     directories of the parsed configuration files. Before the configuration is
     parsed there is nowhere to look, so only the defaults in code apply until
@@ -75,9 +121,9 @@ def init(conf=None, policy_file=None):
     global _ENFORCER
     if _ENFORCER is None:
         conf = conf if conf is not None else cfg.CONF
+        defaults = default_rules()
         policy_opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE)
         _ENFORCER = policy.Enforcer(conf, policy_file=policy_file)
-        defaults = policy_rules.list_rules()
         _ENFORCER.register_defaults(defaults)
         if _is_parsed(conf):
             _ENFORCER.load_rules()

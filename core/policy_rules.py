@@ -2,6 +2,8 @@
 
 oslopolicy-sample-generator and oslopolicy-policy-generator read them through the
 ``oslo.policy.policies`` entry point; a policy.yaml only needs the rules it changes.
+Service plugins declare their own rules in entry points of that group named
+``netweave.<plugin>``; the server's enforcer registers them all (core/policy.py).
 """
 from oslo_policy import policy
 
@@ -56,8 +58,6 @@ _API_RULES = [
     ("create_network:shared", _ADMIN, "Create a shared network"),
     ("create_network:router:external", _ADMIN, "Create an external network"),
     ("create_network:is_default", _ADMIN, "Specify ``is_default`` attribute when creating a network"),
-    ("create_network:port_security_enabled", _ADMIN_OR_OWNER,
-     "Specify ``port_security_enabled`` attribute when creating a network"),
     ("create_network:segments", _ADMIN, "Specify ``segments`` attribute when creating a network"),
     ("create_network:provider:network_type", _ADMIN,
      "Specify ``provider:network_type`` when creating a network"),
@@ -85,8 +85,6 @@ _API_RULES = [
      "Update ``provider:segmentation_id`` attribute of a network"),
     ("update_network:router:external", _ADMIN, "Update ``router:external`` attribute of a network"),
     ("update_network:is_default", _ADMIN, "Update ``is_default`` attribute of a network"),
-    ("update_network:port_security_enabled", _ADMIN_OR_OWNER,
-     "Update ``port_security_enabled`` attribute of a network"),
     ("delete_network", _ADMIN_OR_OWNER, "Delete a network"),
     ("get_network_ip_availability", _ADMIN, "Get network IP availability"),
     # subnets
@@ -121,12 +119,8 @@ _API_RULES = [
      "Specify IP address in ``fixed_ips`` when creating a port"),
     ("create_port:fixed_ips:subnet_id", _ADVSVC_OR_NET_OWNER + " or rule:shared",
      "Specify subnet ID in ``fixed_ips`` when creating a port"),
-    ("create_port:port_security_enabled", _ADVSVC_OR_NET_OWNER,
-     "Specify ``port_security_enabled`` attribute when creating a port"),
     ("create_port:binding:host_id", _ADMIN, "Specify ``binding:host_id`` attribute when creating a port"),
     ("create_port:binding:profile", _ADMIN, "Specify ``binding:profile`` attribute when creating a port"),
-    ("create_port:allowed_address_pairs", _ADMIN_OR_NET_OWNER,
-     "Specify ``allowed_address_pairs`` attribute when creating a port"),
     ("get_port", "rule:context_is_advsvc or rule:admin_owner_or_network_owner", "Get a port"),
     ("get_port:binding:vif_type", _ADMIN, "Get ``binding:vif_type`` attribute of a port"),
     ("get_port:binding:vif_details", _ADMIN, "Get ``binding:vif_details`` attribute of a port"),
@@ -141,12 +135,8 @@ _API_RULES = [
      "Specify IP address in ``fixed_ips`` information when updating a port"),
     ("update_port:fixed_ips:subnet_id", _ADVSVC_OR_NET_OWNER + " or rule:shared",
      "Specify subnet ID in ``fixed_ips`` information when updating a port"),
-    ("update_port:port_security_enabled", _ADVSVC_OR_NET_OWNER,
-     "Update ``port_security_enabled`` attribute of a port"),
     ("update_port:binding:host_id", _ADMIN, "Update ``binding:host_id`` attribute of a port"),
     ("update_port:binding:profile", _ADMIN, "Update ``binding:profile`` attribute of a port"),
-    ("update_port:allowed_address_pairs", _ADMIN_OR_NET_OWNER,
-     "Update ``allowed_address_pairs`` attribute of a port"),
     ("update_port:data_plane_status", "rule:admin_or_data_plane_int",
      "Update ``data_plane_status`` attribute of a port"),
     ("delete_port", "rule:context_is_advsvc or rule:admin_owner_or_network_owner", "Delete a port"),
@@ -169,19 +159,6 @@ _API_RULES = [
     ("delete_agent", _ADMIN, "Delete an agent"),
 ]
 
-# security groups and their rules (the port_security service plugin)
-_COLLECTION_PATHS.update({"security_group": "/security-groups", "security_group_rule": "/security-group-rules"})
-_API_RULES += [
-    ("create_security_group", _ADMIN_OR_OWNER, "Create a security group"),
-    ("get_security_group", _ADMIN_OR_OWNER, "Get a security group"),
-    ("update_security_group", _ADMIN_OR_OWNER, "Update a security group"),
-    ("delete_security_group", _ADMIN_OR_OWNER, "Delete a security group"),
-    ("create_security_group_rule", _ADMIN_OR_OWNER, "Create a security group rule"),
-    ("get_security_group_rule", _ADMIN_OR_OWNER, "Get a security group rule"),
-    ("update_security_group_rule", _ADMIN_OR_OWNER, "Update a security group rule"),
-    ("delete_security_group_rule", _ADMIN_OR_OWNER, "Delete a security group rule"),
-]
-
 _METHODS_BY_VERB = {
     "create": [("POST", False)],
     "get": [("GET", False), ("GET", True)],
@@ -190,19 +167,28 @@ _METHODS_BY_VERB = {
 }
 
 
-def _operations(rule_name):
+def _operations(rule_name, collection_paths):
     """HTTP method and path of each API call a rule guards, derived from the rule name."""
     action = rule_name.split(":", 1)[0]
     verb, resource = action.split("_", 1)
-    collection = _COLLECTION_PATHS[resource]
+    collection = collection_paths[resource]
     return [{"method": method, "path": collection + "/{id}" if per_item else collection}
             for method, per_item in _METHODS_BY_VERB[verb]]
 
 
+def api_rules(rules, collection_paths):
+    """DocumentedRuleDefaults from (name, check string, description) triples.
+
+    A rule's name is Neutron's ``<verb>_<resource>[:<attribute>]``; ``collection_paths``
+    maps each ``<resource>`` to its API path (``{"port": "/ports"}``), from which the
+    documented operations follow. Service plugins build their defaults with it too.
+    """
+    return [policy.DocumentedRuleDefault(name, check_str, description, _operations(name, collection_paths))
+            for name, check_str, description in rules]
+
+
 def list_rules():
-    """Every default rule, base rules first; the oslo.policy.policies entry point."""
+    """The core's default rules, base rules first; the ``netweave`` oslo.policy.policies entry point."""
     rules = [policy.RuleDefault(name, check_str, description=description)
              for name, check_str, description in _BASE_RULES]
-    rules += [policy.DocumentedRuleDefault(name, check_str, description, _operations(name))
-              for name, check_str, description in _API_RULES]
-    return rules
+    return rules + api_rules(_API_RULES, _COLLECTION_PATHS)

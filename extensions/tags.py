@@ -5,17 +5,21 @@ from netweave.core.api.resource import attrs
 
 _TAGS = attrs(A("tags", default=[]))
 
-EXTENSIONS = (
-    Extension(alias="tag", name="Tag support", description="Enables to set tag on resources.",
-              updated="2016-01-01T00:00:00-00:00",
-              extended_attributes={"networks": _TAGS}),
-    Extension(alias="standard-attr-tag", name="Tag support for resources with standard attribute: "
-              "subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, "
-              "security_group, floatingip",
-              description="Enables to set tag on resources with standard attribute.",
-              updated="2017-01-01T00:00:00-00:00",
-              extended_attributes={"subnets": _TAGS, "ports": _TAGS, "subnetpools": _TAGS}),
-    Extension(alias="tag-ext", name="Tag support for resources: subnet, subnetpool, port, router",
-              description="Extends tag support to more L2 and L3 resources.",
-              updated="2017-01-01T00:00:00-00:00"),
+TAG = Extension(
+    alias="tag", name="Tag support", description="Enables to set tag on resources.",
+    updated="2016-01-01T00:00:00-00:00",
+    extended_attributes={"networks": _TAGS},
+)
+STANDARD_ATTR_TAG = Extension(
+    alias="standard-attr-tag", name="Tag support for resources with standard attribute: "
+    "subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, "
+    "security_group, floatingip",
+    description="Enables to set tag on resources with standard attribute.",
+    updated="2017-01-01T00:00:00-00:00",
+    extended_attributes={"subnets": _TAGS, "ports": _TAGS, "subnetpools": _TAGS},
+)
+TAG_EXT = Extension(
+    alias="tag-ext", name="Tag support for resources: subnet, subnetpool, port, router",
+    description="Extends tag support to more L2 and L3 resources.",
+    updated="2017-01-01T00:00:00-00:00",
 )

@@ -28,9 +28,10 @@ class PluginApi:
 
     Details of one device, as a dict: device, port_id, network_id, network_type,
     physical_network, segmentation_id, mtu, mac_address, admin_state_up,
-    fixed_ips, device_owner, allowed_address_pairs, port_security_enabled,
-    qos_policy_id, network_qos_policy_id, profile; or only {"device": ...}
-    when the server knows no port bound to this host by that name.
+    fixed_ips, device_owner, qos_policy_id, network_qos_policy_id, profile,
+    plus what the server's ML2 extension drivers add (extend_device_details);
+    or only {"device": ...} when the server knows no port bound to this host
+    by that name.
     """
 
     def __init__(self, transport, topic=topics.PLUGIN):

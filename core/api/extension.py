@@ -1,14 +1,22 @@
 """API extensions: what an extension adds and how the loaded ones are assembled.
 
 An extension is declarative: its alias, descriptive texts, the attributes it
-adds to existing resources and the new resources it defines. Only the
-extensions some loaded plugin supports are served and listed.
+adds to existing resources and the new resources it defines. Each one is
+declared by an entry point of the ``netweave.api_extensions`` group
+(``<name> = <module>:<ATTRIBUTE>``), in netweave's metadata or in a plugin
+package's own. Only the extensions some loaded plugin supports are served and
+listed.
 """
 import dataclasses
-import importlib
-import pkgutil
+import importlib.metadata
 
 from netweave.core.api.definitions import core as core_definitions
+
+ENTRY_POINT_GROUP = "netweave.api_extensions"
+
+
+class ExtensionLoadError(RuntimeError):
+    """An entry point of netweave.api_extensions that does not give a usable Extension."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,14 +36,41 @@ class Extension:
                 "updated": self.updated, "links": []}
 
 
-def discover_builtin():
-    """Every Extension declared as EXTENSION in a module of netweave.extensions."""
-    import netweave.extensions as package
+def _describe(entry_point):
+    return "'%s = %s' (entry point group %s)" % (entry_point.name, entry_point.value, ENTRY_POINT_GROUP)
+
+
+def _installed_entry_points():
+    """The group's entry points, once each: a distribution seen twice on sys.path repeats them."""
+    unique = {}
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        unique.setdefault((entry_point.name, entry_point.value), entry_point)
+    return list(unique.values())
+
+
+def _load(entry_point):
+    try:
+        extension = entry_point.load()
+    except Exception as error:  # an import error, a missing attribute: anything a broken package raises
+        raise ExtensionLoadError("API extension %s cannot be loaded: %s: %s"
+                                 % (_describe(entry_point), type(error).__name__, error)) from error
+    if not isinstance(extension, Extension):
+        raise ExtensionLoadError("API extension %s is a %s, not a netweave.core.api.extension.Extension"
+                                 % (_describe(entry_point), type(extension).__name__))
+    return extension
+
+
+def discover():
+    """Every installed Extension by alias; ExtensionLoadError names a broken entry point."""
     found = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module("%s.%s" % (package.__name__, info.name))
-        for ext in getattr(module, "EXTENSIONS", ()) or ((module.EXTENSION,) if hasattr(module, "EXTENSION") else ()):
-            found[ext.alias] = ext
+    origin = {}
+    for entry_point in sorted(_installed_entry_points(), key=lambda ep: (ep.name, ep.value)):
+        extension = _load(entry_point)
+        if extension.alias in found and found[extension.alias] is not extension:
+            raise ExtensionLoadError("API extension alias '%s' is declared twice: by %s and by %s"
+                                     % (extension.alias, origin[extension.alias], _describe(entry_point)))
+        found[extension.alias] = extension
+        origin[extension.alias] = _describe(entry_point)
     return found
 
 
@@ -43,7 +78,7 @@ class ApiDefinition:
     """The resources and extensions served, given the aliases the plugins support."""
 
     def __init__(self, supported_aliases, available=None):
-        available = dict(available if available is not None else discover_builtin())
+        available = dict(available if available is not None else discover())
         self.extensions = {}
         for alias in supported_aliases:
             ext = available.get(alias)

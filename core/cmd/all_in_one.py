@@ -10,6 +10,9 @@ Started as root, it also runs the Linux bridge agent for its own host in
 a thread (core/cmd/in_process_agent.py: ``[DEFAULT] l2_agent``,
 ``--l2-agent``, ``--l2-agent-netns``); ports bound to ``[DEFAULT] host``
 are then wired and turn ACTIVE without any other process.
+
+Without ``--config-file`` every installed service plugin and ML2 extension
+driver is enabled, so the single node has everything that is installed.
 """
 import argparse
 import logging
@@ -20,9 +23,11 @@ import sys
 from cheroot import wsgi
 from oslo_config import cfg
 
+from netweave.core import service
 from netweave.core.api import builder
 from netweave.core.cmd import common, in_process_agent, rpc_server, server
 from netweave.core.db import setup as db_setup
+from netweave.core.plugins.ml2 import loading, managers
 from netweave.core.rpc import transport as rpc_transport
 
 LOG = logging.getLogger(__name__)
@@ -65,8 +70,9 @@ def build_conf(args, conf=cfg.CONF):
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_vxlan")
         conf.set_override("tunnel_id_ranges", ["1:1000"], "ml2_type_gre")
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_geneve")
-        conf.set_override("service_plugins", ["port_security"])
-        conf.set_override("extension_drivers", ["port_security"], "ml2")
+        # Everything installed is on: each service plugin and ML2 extension driver.
+        conf.set_override("service_plugins", loading.installed_names(service.SERVICE_PLUGIN_NAMESPACE))
+        conf.set_override("extension_drivers", loading.installed_names(managers.EXTENSION_NAMESPACE), "ml2")
     agent = in_process_agent.choose(conf)[0]
     if (agent in (in_process_agent.LINUXBRIDGE, in_process_agent.OPENVSWITCH)
             and conf.get_location("mechanism_drivers", "ml2").location == cfg.Locations.opt_default):
@@ -94,8 +100,8 @@ def _interrupt(_signum, _frame):
 def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     conf = build_conf(args)
-    db_setup.upgrade(db_setup.database_url(conf))
     try:
+        db_setup.upgrade(db_setup.database_url(conf))
         app, rpc_servers = build(conf)
     except RuntimeError as error:
         common.fail(str(error))

@@ -28,14 +28,17 @@ class SchemaOutOfDate(RuntimeError):
 
 
 def require_current_schema(conf):
-    """Refuse to serve an old schema: the operator runs netweave-db-manage upgrade head."""
+    """Refuse to serve an old schema: every installed branch must be at its head.
+
+    The operator runs ``netweave-db-manage upgrade heads``.
+    """
     url = db_setup.database_url(conf)
-    from alembic.script import ScriptDirectory
-    head = ScriptDirectory.from_config(db_setup.alembic_config(url)).get_current_head()
-    current = db_setup.current_revision(url)
-    if current != head:
+    expected = db_setup.expected_heads(url)
+    current = db_setup.current_heads(url)
+    if current != expected:
         raise SchemaOutOfDate("Database schema is at %s, expected %s: run "
-                              "'netweave-db-manage --config-file ... upgrade head'" % (current, head))
+                              "'netweave-db-manage --config-file ... upgrade heads'"
+                              % (", ".join(sorted(current)) or "no revision", ", ".join(sorted(expected))))
 
 
 def fail(message):

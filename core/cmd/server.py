@@ -14,8 +14,9 @@ import sys
 
 from gunicorn.app import base as gunicorn_base
 
-from netweave.core import service
+from netweave.core import policy, service
 from netweave.core.api import builder
+from netweave.core.api import extension as api_extension
 from netweave.core.cmd import common
 from netweave.core.db import api as db_api
 from netweave.core.db import setup as db_setup
@@ -83,6 +84,9 @@ def main(argv=None):
     conf = common.parse_config(sys.argv[1:] if argv is None else argv)
     try:
         common.require_current_schema(conf)
+        # A broken API extension or policy entry point stops the master, not each worker.
+        api_extension.discover()
+        policy.default_rules()
         # One process syncs allocation tables before any worker serves.
         db_setup.configure(conf)
         service.load_plugins(conf, sync=True)

@@ -70,8 +70,9 @@ database_opts = [
 ]
 
 QUOTA_RESOURCES = ("network", "subnet", "port", "subnetpool", "rbac_policy",
-                   "router", "floatingip", "security_group", "security_group_rule")
+                   "router", "floatingip")
 
+# The core's resources; a plugin registers the quota_<resource> options of its own.
 quota_opts = [
     cfg.IntOpt("default_quota", default=-1, help="Default number of resources allowed per project; "
                "negative means unlimited."),
@@ -82,9 +83,6 @@ quota_opts = [
     cfg.IntOpt("quota_rbac_policy", default=10, help="Number of RBAC policies allowed per project."),
     cfg.IntOpt("quota_router", default=10, help="Number of routers allowed per project."),
     cfg.IntOpt("quota_floatingip", default=50, help="Number of floating IPs allowed per project."),
-    cfg.IntOpt("quota_security_group", default=10, help="Number of security groups allowed per project."),
-    cfg.IntOpt("quota_security_group_rule", default=100,
-               help="Number of security group rules allowed per project."),
 ]
 
 

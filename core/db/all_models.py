@@ -1,4 +1,10 @@
-"""Imports every table definition so metadata (and Alembic) sees the whole schema."""
+"""Imports every table definition so metadata (and Alembic) sees the whole schema.
+
+The core's own tables are imported here; every other package's (type drivers,
+service plugins, third-party plugins) come from the ``netweave.db.models``
+entry points.
+"""
+from netweave.core.db import plugin_schema
 from netweave.core.db.model_base import Base
 from netweave.core.db.models import (  # noqa: F401
     agent,
@@ -11,7 +17,7 @@ from netweave.core.db.models import (  # noqa: F401
     subnetpool,
     tag,
 )
-from netweave.service_plugins.port_security import models as port_security_models  # noqa: F401
-from netweave.type_drivers import models as type_driver_models  # noqa: F401
+
+PLUGIN_MODEL_MODULES = plugin_schema.import_models()
 
 metadata = Base.metadata

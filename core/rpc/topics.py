@@ -13,7 +13,6 @@ L3_AGENT = "l3_agent"
 
 PORT = "port"
 NETWORK = "network"
-SECURITY_GROUP = "security_group"
 TUNNEL = "tunnel"
 L2POPULATION = "l2population"
 

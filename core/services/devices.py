@@ -261,7 +261,7 @@ class DeviceService:
         pending = self.status.change(context, session, row, wanted)
         port_context = pending or self.ports.port_context(context, session, row)
         port = port_context.current
-        return {
+        details = {
             "device": device,
             "port_id": port["id"],
             "network_id": port["network_id"],
@@ -273,12 +273,12 @@ class DeviceService:
             "admin_state_up": port["admin_state_up"],
             "fixed_ips": port["fixed_ips"],
             "device_owner": port["device_owner"],
-            "allowed_address_pairs": port.get("allowed_address_pairs", []),
-            "port_security_enabled": port.get("port_security_enabled", True),
             "qos_policy_id": port.get("qos_policy_id"),
             "network_qos_policy_id": None,
             "profile": port.get("binding:profile", {}),
-        }, pending
+        }
+        self.ports.extensions.extend_device_details(port, details)
+        return details, pending
 
     # --- reports -----------------------------------------------------------------
 

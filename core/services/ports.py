@@ -31,10 +31,11 @@ STATUS_ACTIVE = "ACTIVE"
 STATUS_BUILD = "BUILD"
 STATUS_DOWN = "DOWN"
 
-# Changes an agent wiring the port has to hear about (Neutron notifies the same ones).
+# Changes an agent wiring the port has to hear about (Neutron notifies the same ones);
+# the ML2 extension drivers add their own (ExtensionManager.wiring_attributes).
 WIRING_ATTRIBUTES = frozenset((
     "admin_state_up", "fixed_ips", "mac_address", "device_owner", "binding:host_id", "binding:profile",
-    "binding:vnic_type", "security_groups", "allowed_address_pairs", "port_security_enabled"))
+    "binding:vnic_type"))
 
 COLUMNS = {
     "id": Port.id, "name": Port.name, "tenant_id": Port.project_id, "project_id": Port.project_id,
@@ -658,7 +659,8 @@ class PortService:
         result, rebind = self._update_committed(context, port_id, data, via_api)
         if rebind:
             result = self._bind(context, port_id)
-        if self.notifier is not None and (rebind or WIRING_ATTRIBUTES.intersection(data)):
+        wiring = WIRING_ATTRIBUTES | self.extensions.wiring_attributes()
+        if self.notifier is not None and (rebind or wiring.intersection(data)):
             self._notify_update(context, result)
         return result
 

@@ -23,10 +23,11 @@ from netweave.core.agent import notifications as core_notifications
 from netweave.core.rpc import serializer, topics
 from netweave.service_plugins.port_security import config
 from netweave.service_plugins.port_security import firewall as firewall_mod
+from netweave.service_plugins.port_security import topics as sg_topics
 
 LOG = logging.getLogger(__name__)
 
-SUBSCRIPTION = (topics.SECURITY_GROUP, topics.UPDATE)
+SUBSCRIPTION = (sg_topics.SECURITY_GROUP, topics.UPDATE)
 CHUNK = 500          # ports per security_group_info_for_devices call
 
 

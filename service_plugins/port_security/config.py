@@ -1,4 +1,5 @@
-"""[securitygroup] options of the agents, as Neutron names them.
+"""Options of port_security: the agents' [securitygroup] ones, as Neutron names them,
+and the server's [quotas] limits of security groups and rules.
 
 The L2 agents register their own ``firewall_driver`` and
 ``enable_security_group`` (with the default that fits each agent); this module
@@ -35,3 +36,23 @@ def register_opts(conf=cfg.CONF):
 def list_opts():
     """Only enable_ipset: the agents' own option lists document the other two with their defaults."""
     return [(GROUP, [opt for opt in securitygroup_opts if opt.dest == "enable_ipset"])]
+
+
+# [quotas] of the server, registered by the plugin when it is loaded (SecurityGroupService).
+QUOTAS_GROUP = "quotas"
+
+quota_opts = [
+    cfg.IntOpt("quota_security_group", default=10, help="Number of security groups allowed per project."),
+    cfg.IntOpt("quota_security_group_rule", default=100,
+               help="Number of security group rules allowed per project."),
+]
+
+
+def register_quota_opts(conf=cfg.CONF):
+    """Idempotent: every SecurityGroupService of a process registers them."""
+    conf.register_opts(quota_opts, QUOTAS_GROUP)
+
+
+def list_server_opts():
+    """The netweave.port_security namespace of oslo-config-generator (netweave.conf)."""
+    return [(QUOTAS_GROUP, quota_opts)]

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.plugins.ml2 import driver_api
-from netweave.extensions import allowed_address_pairs as pairs_extension
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import models
+from netweave.service_plugins.port_security.extensions import allowed_address_pairs as pairs_extension
 
 PORT_SECURITY = "port_security_enabled"
 SECURITY_GROUPS = "security_groups"
@@ -73,9 +73,16 @@ def _page_rows(session, stmt, port_ids, page, chunk=500):
 
 class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     extension_alias = "port-security"
+    # The L2 agents filter by these, so a change must reach them.
+    wiring_attributes = frozenset((SECURITY_GROUPS, ADDRESS_PAIRS, PORT_SECURITY))
 
     def __init__(self):
         self.groups = None
+
+    def extend_device_details(self, port, details):
+        """The agents' anti-spoofing needs the addresses a port may use and whether it is filtered."""
+        details[ADDRESS_PAIRS] = port.get(ADDRESS_PAIRS, [])
+        details[PORT_SECURITY] = port.get(PORT_SECURITY, True)
 
     def use_security_groups(self, group_service):
         self.groups = group_service

@@ -11,8 +11,8 @@ from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.db.models import port as port_models
 from netweave.core.services import common, query
+from netweave.service_plugins.port_security import config, models
 from netweave.service_plugins.port_security import exceptions as sg_exc
-from netweave.service_plugins.port_security import models
 from netweave.service_plugins.port_security import rules as rule_values
 
 Group = models.SecurityGroup
@@ -58,6 +58,7 @@ def group_dict(row, tags=None):
 
 class SecurityGroupService:
     def __init__(self, quotas, notifier=None):
+        config.register_quota_opts(quotas.conf)
         self.quotas = quotas
         self.notifier = notifier
         # project id -> id of its committed default group. Safe to keep: a default

@@ -5,6 +5,7 @@ Fanout casts on "q-agent-notifier-security_group-update":
   security_groups_member_updated(security_groups=[sg_id, ...])   their members or members' addresses did
 """
 from netweave.core.rpc import casts, topics
+from netweave.service_plugins.port_security import topics as sg_topics
 
 
 class SecurityGroupAgentNotifier:
@@ -22,7 +23,7 @@ class SecurityGroupAgentNotifier:
 
     def _cast(self, context, method, group_ids):
         if group_ids:
-            self._casts.cast(context, method, topic=topics.notifier_topic(topics.SECURITY_GROUP, topics.UPDATE),
+            self._casts.cast(context, method, topic=topics.notifier_topic(sg_topics.SECURITY_GROUP, topics.UPDATE),
                              fanout=True, security_groups=sorted(set(group_ids)))
 
     def security_groups_rule_updated(self, context, group_ids):

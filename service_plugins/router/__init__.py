@@ -1,0 +1,1 @@
+"""Service plugin ``router``: routers, their interfaces and gateways, and floating IPs."""

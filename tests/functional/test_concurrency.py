@@ -1,6 +1,6 @@
 """Concurrent API clients against netweave-server with several gunicorn workers.
 
-Every test starts a real server (``netweave-db-manage upgrade head`` then
+Every test starts a real server (``netweave-db-manage upgrade heads`` then
 ``netweave-server``) on a SQLite file shared by the workers, and again on a
 fresh database of the private PostgreSQL server. Client threads, each with
 its own keep-alive HTTP session, race for addresses, MACs, VXLAN ids and

@@ -36,7 +36,9 @@ PACKAGE_FOLDERS = {"core": "netweave/core", "extensions": "netweave/extensions",
 TYPE_DRIVERS = ("local", "flat", "vlan", "vxlan", "gre", "geneve")
 CONSOLE_SCRIPTS = ("netweave-server", "netweave-db-manage", "netweave-all-in-one")
 MIGRATION_FILES = ("netweave/core/db/migrations/env.py", "netweave/core/db/migrations/script.py.mako",
-                   "netweave/core/db/migrations/versions/0001_initial_schema.py")
+                   "netweave/core/db/migrations/versions/0001_initial_schema.py",
+                   "netweave/service_plugins/port_security/migrations/port_security_0001_security_groups.py",
+                   "netweave/service_plugins/router/migrations/router_0001_initial.py")
 
 pytestmark = pytest.mark.slow
 
@@ -123,6 +125,14 @@ def test_entry_points(entry_points):
     assert entry_points["netweave.core_plugins"]["ml2"] == "netweave.core.plugins.ml2.plugin:Ml2Plugin"
     assert set(entry_points["oslo.config.opts"]) >= {"netweave", "netweave.ml2"}
     assert "netweave" in entry_points["oslo.policy.policies"]
+    assert entry_points["netweave.db.migrations"] == {
+        "core": "netweave.core.db.migrations.versions",
+        "port_security": "netweave.service_plugins.port_security.migrations",
+        "router": "netweave.service_plugins.router.migrations"}
+    assert "port_security" in entry_points["netweave.db.models"]
+    extensions = entry_points["netweave.api_extensions"]
+    assert extensions["provider"] == "netweave.extensions.provider:EXTENSION"
+    assert extensions["security-group"].startswith("netweave.service_plugins.port_security.")
 
 
 def test_metadata_declares_the_runtime_dependencies(wheel, wheel_names):
@@ -155,14 +165,17 @@ def installed(wheel, tmp_path_factory):
 
 
 _PROBE = textwrap.dedent("""\
-    import importlib.metadata, json, os, sys
+    import importlib.metadata, json, os, sys, types
     import netweave
     import netweave.core.db.setup as db_setup
     dist = importlib.metadata.distribution("netweave")
     loaded = {}
     for ep in dist.entry_points:
-        if ep.group in ("console_scripts", "netweave.ml2.type_drivers", "netweave.core_plugins"):
-            loaded[ep.group + ":" + ep.name] = sys.modules[ep.load().__module__].__file__
+        if ep.group in ("console_scripts", "netweave.ml2.type_drivers", "netweave.core_plugins",
+                        "netweave.db.migrations"):
+            target = ep.load()
+            module = target if isinstance(target, types.ModuleType) else sys.modules[target.__module__]
+            loaded[ep.group + ":" + ep.name] = module.__file__
     print(json.dumps({
         "namespace": list(netweave.__path__),
         "setup": db_setup.__file__,
@@ -186,7 +199,8 @@ def test_installed_wheel_imports_from_its_own_files(installed):
     assert {"env.py", "script.py.mako", "versions"} <= set(probe["migrations"])
     assert "0001_initial_schema.py" in probe["versions"]
     expected = {"console_scripts:" + s for s in CONSOLE_SCRIPTS} | {
-        "netweave.ml2.type_drivers:" + d for d in TYPE_DRIVERS} | {"netweave.core_plugins:ml2"}
+        "netweave.ml2.type_drivers:" + d for d in TYPE_DRIVERS} | {"netweave.core_plugins:ml2"} | {
+        "netweave.db.migrations:core", "netweave.db.migrations:port_security"}
     assert expected <= set(probe["loaded"])
     outside = {name: path for name, path in probe["loaded"].items() if not path.startswith(venv)}
     assert not outside, outside
@@ -197,9 +211,11 @@ def test_installed_db_manage_runs_the_packaged_migrations(installed, tmp_path):
     conf = tmp_path / "netweave.conf"
     conf.write_text("[DEFAULT]\nstate_path = %s\n" % state)
     db_manage = os.path.join(installed["venv"], "bin", "netweave-db-manage")
-    upgraded = _run([db_manage, "--config-file", conf, "upgrade", "head"], cwd=installed["cwd"],
-                    env=installed["env"])
-    assert "Database upgraded to head" in upgraded.stdout
+    upgraded = _run([db_manage, "--config-file", conf, "upgrade"], cwd=installed["cwd"], env=installed["env"])
+    assert "Database upgraded to heads" in upgraded.stdout
     current = _run([db_manage, "--config-file", conf, "current"], cwd=installed["cwd"], env=installed["env"])
-    assert current.stdout.strip() not in ("", "empty")
+    revisions = {line for line in current.stdout.splitlines() if line and " " not in line}  # not the log lines
+    assert revisions == {"0004_dhcp_agents", "port_security_0001", "router_0001"}
+    history = _run([db_manage, "--config-file", conf, "history"], cwd=installed["cwd"], env=installed["env"])
+    assert "(port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
     assert (state / "netweave.sqlite").exists()

@@ -14,6 +14,7 @@ from netweave.core.db import api as db_api
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import models
 from netweave.service_plugins.port_security import plugin as plugin_mod
+from netweave.service_plugins.port_security import topics as sg_topics
 
 ADMIN = context_mod.get_admin_context()
 
@@ -555,7 +556,7 @@ def test_rpc_answers_and_casts_travel_over_the_in_process_transport(cloud):
 
     server = rpc_servers.RpcServers(bus, rpc_servers.collect_endpoints([cloud.core, cloud.security]), "sg-server")
     consumers = notifications.create_consumers(bus, "sg-agent", [Agent()],
-                                               subscriptions=[(topics.SECURITY_GROUP, topics.UPDATE)])
+                                               subscriptions=[(sg_topics.SECURITY_GROUP, topics.UPDATE)])
     server.start()
     consumers.start()
     try:

@@ -220,7 +220,7 @@ def _failed_start(directory, ml2=None, extra=""):
                                                  extra=extra)
     config_args = [arg for path in paths for arg in ("--config-file", path)]
     subprocess.run([os.path.join(server_fixtures.BIN_DIR, "netweave-db-manage"), *config_args,
-                    "upgrade", "head"], check=True, capture_output=True, timeout=120)
+                    "upgrade", "heads"], check=True, capture_output=True, timeout=120)
     process = processes.start_process([os.path.join(server_fixtures.BIN_DIR, "netweave-server"),
                                        *config_args], str(directory / "server.log"))
     try:

@@ -164,9 +164,20 @@ def test_agent_samples_hold_the_agents_sections(name, sections):
 
 
 def test_policy_sample_lists_every_default_rule_commented_out():
-    from netweave.core import policy_rules
+    """The core's rules and those of every in-tree plugin's netweave.* policy entry point."""
+    from netweave.core import policy
     text = _committed("policy.yaml.sample")
     # As shipped everything is a comment, so the defaults in the code apply.
     assert yaml.safe_load(text) is None
     uncommented = yaml.safe_load("".join(line[1:] for line in text.splitlines(True) if line.startswith('#"')))
-    assert uncommented == {rule.name: rule.check_str for rule in policy_rules.list_rules()}
+    assert uncommented == {rule.name: rule.check_str for rule in policy.default_rules()}
+    assert "create_security_group" in uncommented and "create_port:allowed_address_pairs" in uncommented
+
+
+def test_policy_generator_names_every_netweave_policy_namespace():
+    import importlib.metadata
+    text = _read(os.path.join(REPO, "etc", "oslo-policy-generator", "netweave.conf"))
+    namespaces = set(re.findall(r"^namespace = (\S+)$", text, re.M))
+    declared = {ep.name for ep in importlib.metadata.entry_points(group="oslo.policy.policies")
+                if ep.name.startswith("netweave") and ep.value.startswith("netweave.")}
+    assert namespaces == declared

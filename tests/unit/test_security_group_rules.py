@@ -2,9 +2,9 @@
 import pytest
 
 from netweave.core.api import validators as v
-from netweave.extensions import allowed_address_pairs, securitygroup
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import extension_driver, port_events, rules
+from netweave.service_plugins.port_security.extensions import allowed_address_pairs, securitygroup
 
 G = "11111111-1111-4111-8111-111111111111"
 

@@ -209,3 +209,13 @@ class ExtensionDriver(abc.ABC):
     def extend_port_dicts(self, session, results, page=None):
         """Optional batch form of extend_port_dict (see the class docs); this one is never called."""
         raise NotImplementedError
+
+    # Port attributes of this driver whose change the L2 agents wiring the port must hear about.
+    wiring_attributes = frozenset()
+
+    def extend_device_details(self, port, details):
+        """Add to an L2 agent's device details what it needs of this driver's port attributes.
+
+        ``port`` is the port dict (extended by every driver), ``details`` the answer
+        of get_device_details being built.
+        """

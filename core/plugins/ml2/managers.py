@@ -114,6 +114,13 @@ class ExtensionManager:
     def extend_port_dict(self, session, row, result):
         self._each("extend_port_dict", session, row, result)
 
+    def wiring_attributes(self):
+        """Port attributes of the drivers whose change the agents wiring the port must hear about."""
+        return frozenset().union(*(driver.wiring_attributes for _name, driver in self.drivers))
+
+    def extend_device_details(self, port, details):
+        self._each("extend_device_details", port, details)
+
     def extend_port_dicts(self, session, results, page=None):
         """extend_port_dict for a page of ports: ``results`` is {port_id: port dict}.
 

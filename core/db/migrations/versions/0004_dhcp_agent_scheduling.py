@@ -1,14 +1,14 @@
 """DHCP agents hosting networks
 
 Revision ID: 0004_dhcp_agents
-Revises: 0003_security_groups
+Revises: 0002_agents
 Create Date: 2026-11-24
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0004_dhcp_agents'
-down_revision = '0003_security_groups'
+down_revision = '0002_agents'
 branch_labels = None
 depends_on = None
 

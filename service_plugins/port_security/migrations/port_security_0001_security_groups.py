@@ -1,16 +1,19 @@
 """security groups, rules, port security and allowed address pairs
 
-Revision ID: 0003_security_groups
-Revises: 0002_agents
+The first revision of the port_security branch; it needs the core's ports and
+networks tables (0001_initial).
+
+Revision ID: port_security_0001
+Revises:
 Create Date: 2026-11-24
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_security_groups'
-down_revision = '0002_agents'
-branch_labels = None
-depends_on = None
+revision = 'port_security_0001'
+down_revision = None
+branch_labels = ('port_security',)
+depends_on = '0001_initial'
 
 
 def _standard_columns():

@@ -63,14 +63,16 @@ SECURITY_GROUP_RULES = Resource(
         ),
     })
 
-EXTENSIONS = (
-    Extension(alias="security-group", name="security-group", description="The security groups extension.",
-              updated="2012-10-05T10:00:00-00:00",
-              resources=(SECURITY_GROUPS, SECURITY_GROUP_RULES),
-              extended_attributes={"ports": attrs(
-                  A("security_groups", allow_post=True, allow_put=True, default=MISSING,
-                    convert=_uuid_list_or_none, is_filter=True))}),
-    Extension(alias="security-groups-normalized-cidr", name="Security group rule normalized CIDR",
-              description="Add new field with normalized remote_ip_prefix cidr in SG rule",
-              updated="2019-07-29T10:00:00-00:00", requires=("security-group",)),
+SECURITY_GROUP = Extension(
+    alias="security-group", name="security-group", description="The security groups extension.",
+    updated="2012-10-05T10:00:00-00:00",
+    resources=(SECURITY_GROUPS, SECURITY_GROUP_RULES),
+    extended_attributes={"ports": attrs(
+        A("security_groups", allow_post=True, allow_put=True, default=MISSING,
+          convert=_uuid_list_or_none, is_filter=True))},
+)
+NORMALIZED_CIDR = Extension(
+    alias="security-groups-normalized-cidr", name="Security group rule normalized CIDR",
+    description="Add new field with normalized remote_ip_prefix cidr in SG rule",
+    updated="2019-07-29T10:00:00-00:00", requires=("security-group",),
 )

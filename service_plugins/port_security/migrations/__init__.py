@@ -1,0 +1,1 @@
+"""Alembic revisions of the port_security branch (entry point in netweave.db.migrations)."""

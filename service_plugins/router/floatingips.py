@@ -1,0 +1,317 @@
+"""Floating IPs: an address on an external network, its hidden port, and the fixed
+address (and so the router) it is associated with.
+
+The address is the floating port's, allocated by the core's IPAM: two requests
+for one address meet its constraint and one of them gets the 409. The
+association is checked here and held by the table's unique constraint on
+(external network, fixed port, fixed address).
+"""
+import logging
+
+import netaddr
+import sqlalchemy as sa
+
+from netweave.core import events
+from netweave.core import exceptions as exc
+from netweave.core.db import api as db_api
+from netweave.core.db import model_base
+from netweave.core.services import common, query
+from netweave.service_plugins.router import constants as const
+from netweave.service_plugins.router import db_reads, models, rules
+from netweave.service_plugins.router import exceptions as rexc
+
+LOG = logging.getLogger(__name__)
+
+FloatingIP = models.FloatingIP
+Port = db_reads.Port
+
+COLUMNS = {
+    "id": FloatingIP.id, "tenant_id": FloatingIP.project_id, "project_id": FloatingIP.project_id,
+    "description": FloatingIP.description, "floating_ip_address": FloatingIP.floating_ip_address,
+    "floating_network_id": FloatingIP.floating_network_id, "router_id": FloatingIP.router_id,
+    "port_id": FloatingIP.fixed_port_id, "fixed_ip_address": FloatingIP.fixed_ip_address,
+    "status": FloatingIP.status, "created_at": FloatingIP.created_at, "updated_at": FloatingIP.updated_at,
+    "revision_number": FloatingIP.revision_number,
+}
+
+PORT_DETAILS = ("name", "network_id", "mac_address", "admin_state_up", "status", "device_id", "device_owner")
+
+
+def make_dict(row, tags, port_row=None):
+    """The API dict; ``port_row`` is the associated port (for port_details), if any."""
+    result = common.standard_dict(row, tags)
+    del result["name"]
+    result.update({
+        "floating_ip_address": row.floating_ip_address,
+        "floating_network_id": row.floating_network_id,
+        "router_id": row.router_id,
+        "port_id": row.fixed_port_id,
+        "fixed_ip_address": row.fixed_ip_address,
+        "status": row.status,
+        "port_details": {key: getattr(port_row, key) for key in PORT_DETAILS} if port_row is not None else None,
+    })
+    return result
+
+
+class Association:
+    """What a floating IP points at: a fixed port and address, through a router (all None: nothing)."""
+
+    def __init__(self, port_id=None, fixed_ip_address=None, router_id=None):
+        self.port_id = port_id
+        self.fixed_ip_address = fixed_ip_address
+        self.router_id = router_id
+
+
+NONE = Association()
+
+
+class FloatingIPService:
+    def __init__(self, conf, quotas, networks, ports, events_registry):
+        self.conf = conf
+        self.quotas = quotas
+        self.networks = networks  # the core's NetworkService
+        self.ports = ports        # the core's PortService
+        self.events = events_registry
+
+    # --- reads -----------------------------------------------------------
+
+    @staticmethod
+    def _visible(context, stmt):
+        if context.is_admin:
+            return stmt
+        return stmt.where(FloatingIP.project_id == context.project_id)
+
+    def get_row(self, session, context, fip_id):
+        row = session.scalar(self._visible(context, sa.select(FloatingIP).where(FloatingIP.id == fip_id)))
+        if row is None:
+            raise rexc.FloatingIPNotFound(floatingip_id=fip_id)
+        return row
+
+    def _dicts(self, session, rows):
+        tags = common.load_tags(session, [r.id for r in rows])
+        port_ids = [r.fixed_port_id for r in rows if r.fixed_port_id]
+        ports = {}
+        if port_ids:
+            ports = {p.id: p for p in session.execute(sa.select(Port.id, *[getattr(Port, k) for k in PORT_DETAILS])
+                                                      .where(Port.id.in_(port_ids)))}
+        return [make_dict(r, tags[r.id], ports.get(r.fixed_port_id)) for r in rows]
+
+    def get(self, context, fip_id, fields=None):
+        with db_api.reader_scope() as session:
+            return query.select_fields(self._dicts(session, [self.get_row(session, context, fip_id)])[0], fields)
+
+    def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
+             page_reverse=False, tag_filters=None):
+        with db_api.reader_scope() as session:
+            stmt = self._visible(context, sa.select(FloatingIP))
+            rows, leftover = query.fetch_page(session, stmt, FloatingIP, COLUMNS, dict(filters or {}), sorts, limit,
+                                              marker, page_reverse, tag_filters)
+            items = self._dicts(session, rows)
+        return query.finish_page(items, leftover, page_reverse, fields)
+
+    # --- association -------------------------------------------------------
+
+    def _associate(self, context, project_id, network_id, port_id, fixed_ip_address, fip_id=None):
+        """The Association for port_id / fixed_ip_address, or the Neutron error why there is none."""
+        if not port_id:
+            if fixed_ip_address:
+                raise rexc.bad_floatingip_request("fixed_ip_address cannot be specified without a port_id")
+            return NONE
+        port = self.ports.get(context, port_id)
+        if port["tenant_id"] != project_id and not context.is_admin:
+            raise rexc.bad_floatingip_request(
+                "Cannot process floating IP association with Port %s, since that port is owned by a "
+                "different tenant" % port_id)
+        subnet_id, address = rules.choose_fixed_ip(port, fixed_ip_address)
+        with db_api.reader_scope() as session:
+            router_id = self._router_for(session, network_id, subnet_id)
+            if router_id is None:
+                raise rexc.ExternalGatewayForFloatingIPNotFound(external_network_id=network_id,
+                                                                subnet_id=subnet_id, port_id=port_id)
+            self._check_free(session, network_id, port_id, address, fip_id)
+        return Association(port_id, address, router_id)
+
+    @staticmethod
+    def _router_for(session, network_id, subnet_id):
+        """The router joining the subnet to the external network (Neutron's choice among several)."""
+        interface, gateway = sa.orm.aliased(models.RouterPort), sa.orm.aliased(models.RouterPort)
+        gw_port = sa.orm.aliased(Port)
+        alloc = db_reads.IPAllocation
+        rows = session.execute(
+            sa.select(interface.router_id, alloc.ip_address)
+            .join(alloc, alloc.port_id == interface.port_id)
+            .join(gateway, sa.and_(gateway.router_id == interface.router_id,
+                                   gateway.port_type == const.DEVICE_OWNER_ROUTER_GW))
+            .join(gw_port, gw_port.id == gateway.port_id)
+            .where(interface.port_type.in_(const.ROUTER_INTERFACE_OWNERS), alloc.subnet_id == subnet_id,
+                   gw_port.network_id == network_id)).all()
+        gateway_ip = session.scalar(sa.select(db_reads.Subnet.gateway_ip).where(db_reads.Subnet.id == subnet_id))
+        return rules.choose_router([tuple(r) for r in rows], gateway_ip)
+
+    @staticmethod
+    def _check_free(session, network_id, port_id, address, fip_id):
+        other = session.scalar(sa.select(FloatingIP).where(
+            FloatingIP.floating_network_id == network_id, FloatingIP.fixed_port_id == port_id,
+            FloatingIP.fixed_ip_address == address))
+        if other is not None and other.id != fip_id:
+            raise rexc.FloatingIPPortAlreadyAssociated(
+                floating_ip_address=other.floating_ip_address, fip_id=other.id, port_id=port_id,
+                fixed_ip=address, net_id=network_id)
+
+    def _duplicate_association(self, network_id, association):
+        with db_api.reader_scope() as session:
+            self._check_free(session, network_id, association.port_id, association.fixed_ip_address, None)
+        # Lost to a floating IP written after our check: report it as the check would have.
+        return exc.Conflict()
+
+    # --- writes ------------------------------------------------------------
+
+    def create(self, context, data):
+        network_id = data["floating_network_id"]
+        if data.get("fixed_ip_address") and not data.get("port_id"):
+            raise rexc.bad_floatingip_request("fixed_ip_address cannot be specified without a port_id")
+        admin = context.elevated()
+        network = self.networks.get(admin, network_id)
+        if not network["router:external"]:
+            raise rexc.bad_floatingip_request("Network %s is not a valid external network" % network_id)
+        with db_api.reader_scope() as session:
+            subnets = db_reads.subnets_of_network(session, network_id)
+        if not any(s["ip_version"] == 4 for s in subnets):
+            raise rexc.bad_floatingip_request("Network %s does not contain any IPv4 subnet" % network_id)
+        association = self._associate(context, data["project_id"], network_id, data.get("port_id"),
+                                      data.get("fixed_ip_address"))
+        self.events.publish(const.FLOATINGIP, events.Event.BEFORE_CREATE,
+                            events.Payload(context, current=data, request=data, via_api=True))
+        with db_api.reader_scope() as session:
+            # Before the port is made: an over-quota request leaves nothing to undo.
+            self.quotas.check(session, data["project_id"], const.FLOATINGIP)
+        fip_id = model_base.new_uuid()
+        port = self.ports.create(admin, {
+            "project_id": "", "tenant_id": "", "name": "", "description": "", "network_id": network_id,
+            "admin_state_up": True, "mac_address": None, "fixed_ips": self._address_request(data),
+            "device_id": fip_id, "device_owner": const.DEVICE_OWNER_FLOATINGIP})
+        try:
+            address = next((ip["ip_address"] for ip in port["fixed_ips"]
+                            if netaddr.IPAddress(ip["ip_address"]).version == 4), None)
+            if address is None:
+                raise exc.IpAddressGenerationFailure(net_id=network_id)
+            self._insert(context, fip_id, data, port["id"], address, association)
+        except BaseException:
+            self._delete_port(admin, port["id"])
+            raise
+        result = self.get(admin, fip_id)
+        self.events.publish(const.FLOATINGIP, events.Event.AFTER_CREATE,
+                            events.Payload(context, fip_id, current=result, request=data, via_api=True))
+        return result
+
+    @staticmethod
+    def _address_request(data):
+        """fixed_ips of the floating port: the address and/or subnet asked for, else any IPv4 one."""
+        fixed = {}
+        if data.get("subnet_id"):
+            fixed["subnet_id"] = data["subnet_id"]
+        if data.get("floating_ip_address"):
+            fixed["ip_address"] = data["floating_ip_address"]
+        return [fixed] if fixed else None
+
+    @db_api.retry_db_errors
+    def _insert(self, context, fip_id, data, port_id, address, association):
+        try:
+            with db_api.session_scope() as session:
+                self.quotas.check(session, data["project_id"], const.FLOATINGIP)
+                row = FloatingIP(id=fip_id, project_id=data["project_id"], description=data.get("description") or "",
+                                 floating_ip_address=address, floating_network_id=data["floating_network_id"],
+                                 floating_port_id=port_id, fixed_port_id=association.port_id,
+                                 fixed_ip_address=association.fixed_ip_address, router_id=association.router_id,
+                                 status=const.FLOATINGIP_STATUS_DOWN)
+                session.add(row)
+                session.flush()
+                self.events.publish(const.FLOATINGIP, events.Event.PRECOMMIT_CREATE,
+                                    events.Payload(context, fip_id, current=data, request=data, session=session,
+                                                   via_api=True))
+        except sa.exc.IntegrityError as error:
+            if db_api.is_duplicate(error) and association.port_id:
+                raise self._duplicate_association(data["floating_network_id"], association) from error
+            raise
+
+    def update(self, context, fip_id, data):
+        original = self.get(context, fip_id)
+        if "port_id" in data:
+            association = self._associate(context, original["tenant_id"], original["floating_network_id"],
+                                          data["port_id"], data.get("fixed_ip_address"), fip_id)
+        elif data.get("fixed_ip_address"):
+            raise rexc.bad_floatingip_request("fixed_ip_address cannot be specified without a port_id")
+        else:
+            association = None
+        self.events.publish(const.FLOATINGIP, events.Event.BEFORE_UPDATE,
+                            events.Payload(context, fip_id, original=original, request=data, via_api=True))
+        self._update_row(context, fip_id, data, association, original)
+        result = self.get(context, fip_id)
+        self.events.publish(const.FLOATINGIP, events.Event.AFTER_UPDATE,
+                            events.Payload(context, fip_id, original=original, current=result, request=data,
+                                           via_api=True))
+        return result
+
+    @db_api.retry_db_errors
+    def _update_row(self, context, fip_id, data, association, original):
+        try:
+            with db_api.session_scope() as session:
+                row = self.get_row(session, context, fip_id)
+                if "description" in data:
+                    row.description = data["description"]
+                if association is not None:
+                    row.fixed_port_id = association.port_id
+                    row.fixed_ip_address = association.fixed_ip_address
+                    row.router_id = association.router_id
+                common.bump_revision(row)
+                session.flush()
+                self.events.publish(const.FLOATINGIP, events.Event.PRECOMMIT_UPDATE,
+                                    events.Payload(context, fip_id, original=original, request=data, session=session,
+                                                   via_api=True))
+        except sa.exc.IntegrityError as error:
+            if db_api.is_duplicate(error) and association is not None and association.port_id:
+                raise self._duplicate_association(original["floating_network_id"], association) from error
+            raise
+
+    def delete(self, context, fip_id):
+        original = self.get(context, fip_id)
+        self.events.publish(const.FLOATINGIP, events.Event.BEFORE_DELETE,
+                            events.Payload(context, fip_id, original=original, via_api=True))
+        with db_api.reader_scope() as session:
+            port_id = self.get_row(session, context, fip_id).floating_port_id
+        self._drop_tags(fip_id)
+        # The floating IP row goes with its port (ON DELETE CASCADE), in the port's transaction.
+        self._delete_port(context.elevated(), port_id)
+        self.events.publish(const.FLOATINGIP, events.Event.AFTER_DELETE,
+                            events.Payload(context, fip_id, original=original, via_api=True))
+
+    @db_api.retry_db_errors
+    def _drop_tags(self, fip_id):
+        with db_api.session_scope() as session:
+            common.delete_tags(session, fip_id)
+
+    def _delete_port(self, admin, port_id):
+        try:
+            self.ports.delete(admin, port_id)
+        except exc.PortNotFound:
+            LOG.debug("Floating IP port %s was already gone", port_id)
+
+    # --- followers of port changes ------------------------------------------------
+
+    @staticmethod
+    def disassociate_port(session, port_id):
+        """Inside a port's delete: its floating IPs point at nothing any more."""
+        rows = session.scalars(sa.select(FloatingIP).where(FloatingIP.fixed_port_id == port_id)).all()
+        for row in rows:
+            row.fixed_port_id = row.fixed_ip_address = row.router_id = None
+            common.bump_revision(row)
+        return [r.id for r in rows]
+
+    @db_api.retry_db_errors
+    def set_statuses(self, statuses):
+        """{fip_id: status} reported by an L3 agent; unknown ids are skipped."""
+        with db_api.session_scope() as session:
+            for fip_id, status in statuses.items():
+                row = session.get(FloatingIP, fip_id)
+                if row is not None and status in const.FLOATINGIP_STATUSES and row.status != status:
+                    row.status = status

@@ -1,0 +1,121 @@
+"""Service plugin ``router``: Neutron's L3 API (routers, interfaces, gateways, extra routes,
+floating IPs) over the core's networks, subnets and ports.
+
+It keeps its own tables (models.py, the Alembic branch ``router``), counts the
+quotas ``router`` and ``floatingip``, and hooks the core's resource events
+(port_guards.py). The member actions are routed in ``register_routes``.
+"""
+from oslo_config import cfg
+
+from netweave.core.api.app import takes_body
+from netweave.core.plugins import service_base
+from netweave.service_plugins.router import (
+    config,
+    floatingips,
+    gateway,
+    interfaces,
+    l3_notifier,
+    models,
+    port_guards,
+    routers,
+    rules,
+)
+from netweave.service_plugins.router import constants as const
+
+SUPPORTED_ALIASES = ("router", "ext-gw-mode", "extraroute", "extraroute-atomic", "fip-port-details", "dvr",
+                     "l3-ha")
+
+
+class RouterPlugin(service_base.ServicePlugin):
+    supported_extension_aliases = list(SUPPORTED_ALIASES)
+
+    def __init__(self, conf=None):
+        self.conf = conf or cfg.CONF
+        config.register_opts(self.conf)
+        self.routers = None
+        self.interfaces = None
+        self.floatingips = None
+        self.notifier = l3_notifier.L3AgentNotifier()
+
+    def initialize(self, core):
+        core.quotas.register(const.ROUTER, models.Router)
+        core.quotas.register(const.FLOATINGIP, models.FloatingIP)
+        registry = core.events
+        gateways = gateway.GatewayService(self.conf, core.networks, core.ports)
+        self.routers = routers.RouterService(self.conf, core.quotas, gateways, registry)
+        self.interfaces = interfaces.InterfaceService(self.routers, core.subnets, core.ports, registry)
+        self.floatingips = floatingips.FloatingIPService(self.conf, core.quotas, core.networks, core.ports, registry)
+        port_guards.PortGuards(self.floatingips).subscribe(registry)
+        self.notifier.subscribe(registry)
+
+    def connect_agents(self, transport):
+        self.notifier.connect(transport)
+
+    def rpc_endpoints(self):
+        # Here, not at import: only RPC servers load oslo.messaging.
+        from netweave.service_plugins.router import l3_rpc
+
+        return {l3_rpc.L3_PLUGIN_TOPIC: [l3_rpc.L3RpcEndpoint()]}
+
+    def register_routes(self, router, policy):
+        actions = {
+            "add_router_interface": self.add_router_interface,
+            "remove_router_interface": self.remove_router_interface,
+            "add_extraroutes": self.add_extraroutes,
+            "remove_extraroutes": self.remove_extraroutes,
+        }
+        for action, method in actions.items():
+            router.member_actions[("routers", action)] = ("PUT", self._member_action(action, method, policy))
+
+    def _member_action(self, action, method, policy):
+        @takes_body
+        def handler(request, context, item_id, body):
+            # Hidden routers are not found; visible ones need the action's rule.
+            target = self.get_router(context, item_id)
+            policy.enforce(context, action, target)
+            return method(context, item_id, body)
+        return handler
+
+    # --- routers ---------------------------------------------------------------
+    def create_router(self, context, body):
+        return self.routers.create(context, body["router"])
+
+    def update_router(self, context, router_id, body):
+        return self.routers.update(context, router_id, body["router"])
+
+    def delete_router(self, context, router_id):
+        return self.routers.delete(context, router_id)
+
+    def get_router(self, context, router_id, fields=None):
+        return self.routers.get(context, router_id, fields)
+
+    def get_routers(self, context, **kwargs):
+        return self.routers.list(context, **kwargs)
+
+    def add_router_interface(self, context, router_id, body):
+        return self.interfaces.add(context, router_id, body)
+
+    def remove_router_interface(self, context, router_id, body):
+        return self.interfaces.remove(context, router_id, body)
+
+    def add_extraroutes(self, context, router_id, body):
+        return {"router": self.routers.change_routes(context, router_id, body, rules.merge_routes)}
+
+    def remove_extraroutes(self, context, router_id, body):
+        return {"router": self.routers.change_routes(context, router_id, body, rules.remove_routes)}
+
+    # --- floating IPs ------------------------------------------------------------
+    def create_floatingip(self, context, body):
+        return self.floatingips.create(context, body["floatingip"])
+
+    def update_floatingip(self, context, fip_id, body):
+        return self.floatingips.update(context, fip_id, body["floatingip"])
+
+    def delete_floatingip(self, context, fip_id):
+        return self.floatingips.delete(context, fip_id)
+
+    def get_floatingip(self, context, fip_id, fields=None):
+        return self.floatingips.get(context, fip_id, fields)
+
+    def get_floatingips(self, context, **kwargs):
+        return self.floatingips.list(context, **kwargs)

@@ -1,0 +1,1 @@
+"""netweave-example-service: widgets, a resource of its own, each owning one port."""

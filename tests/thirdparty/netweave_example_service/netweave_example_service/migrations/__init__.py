@@ -1,0 +1,1 @@
+"""Alembic revisions of the example_service branch."""
