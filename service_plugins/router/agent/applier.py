@@ -228,7 +228,7 @@ class RouterApplier:
         tables = iptables_rules.render(router, self.settings)
         try:
             current = self.read_tables(namespace)
-        except commands_mod.CommandFailed as error:
+        except commands_mod.CommandError as error:
             report.errors.append(str(error))
             return None
         previous_fips = iptables_rules.floating_ip_map(current[iptables_rules.NAT].chains)
@@ -240,7 +240,7 @@ class RouterApplier:
             try:
                 self.commands.run(namespace, "iptables-restore", "--noflush", stdin="\n".join(lines) + "\n")
                 report.restored_tables.append(table)
-            except commands_mod.CommandFailed as error:
+            except commands_mod.CommandError as error:
                 report.errors.append(str(error))
                 nat_ok = nat_ok and table != iptables_rules.NAT
         if not nat_ok:
