@@ -56,6 +56,11 @@ class GatewayIpInUse(exc.InUse):
     message = "Current gateway ip %(ip_address)s already in use by port %(port_id)s. Unable to update."
 
 
+class FloatingIPAssociationChanged(exc.Conflict):
+    """Not Neutron's: the port or router of an association kept changing while it was written."""
+    message = "The association of floating IP %(fip_id)s changed while it was written; try again."
+
+
 class ServicePortInUse(exc.InUse):
     message = "Port %(port_id)s cannot be deleted directly via the port API: %(reason)s."
 

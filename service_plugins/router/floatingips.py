@@ -64,6 +64,13 @@ class Association:
 
 NONE = Association()
 
+# Writes retried when the router or port of an association went away meanwhile.
+WRITE_ATTEMPTS = 3
+
+
+class _AssociationGone(Exception):
+    """The router or fixed port an association names was deleted before it was written."""
+
 
 class FloatingIPService:
     def __init__(self, conf, quotas, networks, ports, events_registry):
@@ -158,11 +165,12 @@ class FloatingIPService:
                 floating_ip_address=other.floating_ip_address, fip_id=other.id, port_id=port_id,
                 fixed_ip=address, net_id=network_id)
 
-    def _duplicate_association(self, network_id, association):
+    def _duplicate_association(self, fip_id, network_id, association):
+        """The error for an association that lost to a floating IP written after the check."""
         with db_api.reader_scope() as session:
-            self._check_free(session, network_id, association.port_id, association.fixed_ip_address, None)
-        # Lost to a floating IP written after our check: report it as the check would have.
-        return exc.Conflict()
+            self._check_free(session, network_id, association.port_id, association.fixed_ip_address, fip_id)
+        # The winner is gone again already.
+        return rexc.FloatingIPAssociationChanged(fip_id=fip_id)
 
     # --- writes ------------------------------------------------------------
 
@@ -195,7 +203,16 @@ class FloatingIPService:
                             if netaddr.IPAddress(ip["ip_address"]).version == 4), None)
             if address is None:
                 raise exc.IpAddressGenerationFailure(net_id=network_id)
-            self._insert(context, fip_id, data, port["id"], address, association)
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    self._insert(context, fip_id, data, port["id"], address, association)
+                    break
+                except _AssociationGone:
+                    if attempt == WRITE_ATTEMPTS - 1:
+                        raise rexc.FloatingIPAssociationChanged(fip_id=fip_id)
+                    # Asked again: the 404 of the vanished port or router, or the new answer.
+                    association = self._associate(context, data["project_id"], network_id, data.get("port_id"),
+                                                  data.get("fixed_ip_address"))
         except BaseException:
             self._delete_port(admin, port["id"])
             raise
@@ -231,7 +248,9 @@ class FloatingIPService:
                                                    via_api=True))
         except sa.exc.IntegrityError as error:
             if db_api.is_duplicate(error) and association.port_id:
-                raise self._duplicate_association(data["floating_network_id"], association) from error
+                raise self._duplicate_association(fip_id, data["floating_network_id"], association) from error
+            if db_api.is_foreign_key_violation(error) and association.port_id:
+                raise _AssociationGone() from error
             raise
 
     def update(self, context, fip_id, data):
@@ -245,7 +264,15 @@ class FloatingIPService:
             association = None
         self.events.publish(const.FLOATINGIP, events.Event.BEFORE_UPDATE,
                             events.Payload(context, fip_id, original=original, request=data, via_api=True))
-        self._update_row(context, fip_id, data, association, original)
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                self._update_row(context, fip_id, data, association, original)
+                break
+            except _AssociationGone:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise rexc.FloatingIPAssociationChanged(fip_id=fip_id)
+                association = self._associate(context, original["tenant_id"], original["floating_network_id"],
+                                              data["port_id"], data.get("fixed_ip_address"), fip_id)
         result = self.get(context, fip_id)
         self.events.publish(const.FLOATINGIP, events.Event.AFTER_UPDATE,
                             events.Payload(context, fip_id, original=original, current=result, request=data,
@@ -270,7 +297,9 @@ class FloatingIPService:
                                                    via_api=True))
         except sa.exc.IntegrityError as error:
             if db_api.is_duplicate(error) and association is not None and association.port_id:
-                raise self._duplicate_association(original["floating_network_id"], association) from error
+                raise self._duplicate_association(fip_id, original["floating_network_id"], association) from error
+            if db_api.is_foreign_key_violation(error) and association is not None and association.port_id:
+                raise _AssociationGone() from error
             raise
 
     def delete(self, context, fip_id):
@@ -306,12 +335,3 @@ class FloatingIPService:
             row.fixed_port_id = row.fixed_ip_address = row.router_id = None
             common.bump_revision(row)
         return [r.id for r in rows]
-
-    @db_api.retry_db_errors
-    def set_statuses(self, statuses):
-        """{fip_id: status} reported by an L3 agent; unknown ids are skipped."""
-        with db_api.session_scope() as session:
-            for fip_id, status in statuses.items():
-                row = session.get(FloatingIP, fip_id)
-                if row is not None and status in const.FLOATINGIP_STATUSES and row.status != status:
-                    row.status = status

@@ -130,6 +130,16 @@ class GatewayService:
 
     @db_api.retry_db_errors
     def _store(self, router_id, expected_port_id, port_id, enable_snat):
+        try:
+            self._store_once(router_id, expected_port_id, port_id, enable_snat)
+        except sa.exc.IntegrityError as error:
+            if db_api.is_foreign_key_violation(error):
+                # The router (or the new port) went away since it was read: the retry says which.
+                raise db_api.RetryRequest() from error
+            raise
+
+    @staticmethod
+    def _store_once(router_id, expected_port_id, port_id, enable_snat):
         with db_api.session_scope() as session:
             router = session.get(models.Router, router_id)
             if router is None:

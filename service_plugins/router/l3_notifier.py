@@ -3,10 +3,17 @@
 
   routers_updated(routers=[router_id, ...])   a router, its interfaces, gateway or floating IPs changed
   router_deleted(router_id=router_id)
+
+A deleted instance port loses its floating IPs inside its own transaction; the routers with an
+interface on its subnets are told afterwards.
 """
+import sqlalchemy as sa
+
 from netweave.core import events
+from netweave.core.db import api as db_api
 from netweave.core.rpc import casts, topics
 from netweave.service_plugins.router import constants as const
+from netweave.service_plugins.router import db_reads, models
 
 
 class L3AgentNotifier:
@@ -41,6 +48,7 @@ class L3AgentNotifier:
             registry.subscribe(self._router_changed, const.ROUTER_INTERFACE, event)
         for event in (events.Event.AFTER_CREATE, events.Event.AFTER_UPDATE, events.Event.AFTER_DELETE):
             registry.subscribe(self._floatingip_changed, const.FLOATINGIP, event)
+        registry.subscribe(self._port_gone, events.PORT, events.Event.AFTER_DELETE)
 
     def _router_changed(self, resource, event, payload):
         self.routers_updated(payload.context, [payload.resource_id])
@@ -52,3 +60,16 @@ class L3AgentNotifier:
         # The router it left and the one it joined.
         routers = [(state or {}).get("router_id") for state in (payload.original, payload.current)]
         self.routers_updated(payload.context, routers)
+
+    def _port_gone(self, resource, event, payload):
+        port = payload.original or {}
+        subnet_ids = [ip["subnet_id"] for ip in port.get("fixed_ips") or ()]
+        if not self.connected or not subnet_ids or port.get("device_owner") in const.SERVICE_PORT_OWNERS:
+            return
+        with db_api.reader_scope() as session:
+            router_ids = session.scalars(
+                sa.select(models.RouterPort.router_id).distinct()
+                .join(db_reads.IPAllocation, db_reads.IPAllocation.port_id == models.RouterPort.port_id)
+                .where(models.RouterPort.port_type.in_(const.ROUTER_INTERFACE_OWNERS),
+                       db_reads.IPAllocation.subnet_id.in_(subnet_ids))).all()
+        self.routers_updated(payload.context, router_ids)

@@ -500,6 +500,8 @@ def test_extra_routes(cloud):
 class RecordingCasts:
     """Stands in for the cast client: what would have been sent, in order."""
 
+    connected = True
+
     def __init__(self):
         self.sent = []
 
@@ -578,6 +580,12 @@ def test_l3_agents_are_told_after_each_change(cloud):
     # A floating IP without a router tells nobody.
     cloud.fip()
     assert len(recorder.sent) == 7
+    # An instance port deleted on a routed subnet tells its router (it may have lost a floating IP).
+    other = cloud.connected_router()
+    vm = cloud.port(cloud.net)
+    del recorder.sent[:]
+    cloud.core.delete_port(ADMIN, vm["id"])
+    assert recorder.sent == [("routers_updated", True, {"routers": [other["id"]]})]
 
 
 def _race(calls):
@@ -623,3 +631,42 @@ def test_racing_associations_of_one_fixed_ip_one_wins(cloud):
     assert len(won) == 1 and len(lost) == 3
     assert {type(e).__name__ for e in lost} == {"FloatingIPPortAlreadyAssociated"}
     assert [f["id"] for f in cloud.l3.get_floatingips(ADMIN, filters={"port_id": [vm["id"]]})] == [won[0]["id"]]
+
+
+def test_fixed_port_deleted_while_a_floating_ip_is_written(cloud):
+    """The port goes after the association was checked and before it is written: the write
+    fails on the foreign key, the association is asked again and the caller gets the 404."""
+    from netweave.core import events
+
+    cloud.connected_router()
+    vm = cloud.port(cloud.net)
+    other = cloud.port(cloud.net)
+    doomed = {"port": vm["id"]}
+
+    def delete_the_port(resource, event, payload):
+        if doomed.get("port"):
+            cloud.core.delete_port(ADMIN, doomed.pop("port"))
+
+    for event in (events.Event.BEFORE_CREATE, events.Event.BEFORE_UPDATE):
+        cloud.core.events.subscribe(delete_the_port, "floatingip", event)
+    fails(exc.PortNotFound, cloud.fip, port_id=vm["id"])
+    assert cloud.core.get_ports(ADMIN, filters={"device_owner": ["network:floatingip"]}) == []
+    fip = cloud.fip()
+    doomed["port"] = other["id"]
+    fails(exc.PortNotFound, cloud.l3.update_floatingip, ADMIN, fip["id"], {"floatingip": {"port_id": other["id"]}})
+    assert cloud.l3.get_floatingip(ADMIN, fip["id"])["port_id"] is None
+
+
+def test_router_deleted_while_its_gateway_is_set(cloud):
+    from netweave.core import events
+
+    router = cloud.router()
+
+    def delete_the_router(resource, event, payload):
+        if payload.current["device_owner"] == "network:router_gateway":
+            cloud.l3.delete_router(ADMIN, router["id"])
+
+    cloud.core.events.subscribe(delete_the_router, "port", events.Event.AFTER_CREATE)
+    fails(rexc.RouterNotFound, cloud.set_gateway, router)
+    # The gateway port made for it is gone again.
+    assert cloud.core.get_ports(ADMIN, filters={"device_owner": ["network:router_gateway"]}) == []
