@@ -108,12 +108,17 @@ def wait_active(aio, *ports):
 def test_the_agent_runs_in_process_and_says_why(aio):
     multihost.Cloud.wait(lambda: any(a["host"] == HOST and a["alive"] for a in api(aio, "GET", "/agents")["agents"]),
                          "the in-process agent reports", timeout=60)
-    (agent,) = [a for a in api(aio, "GET", "/agents")["agents"] if a["host"] == HOST]
-    assert agent["agent_type"] == "Linux bridge agent"
-    assert agent["configurations"]["interface_mappings"] == {"physnet1": "pv0"}
+    multihost.Cloud.wait(lambda: {a["agent_type"] for a in api(aio, "GET", "/agents")["agents"]
+                                  if a["host"] == HOST and a["alive"]} == {"Linux bridge agent", "L3 agent"},
+                         "the in-process L2 and L3 agents report", timeout=60)
+    agents = {a["agent_type"]: a for a in api(aio, "GET", "/agents")["agents"] if a["host"] == HOST}
+    assert agents["Linux bridge agent"]["configurations"]["interface_mappings"] == {"physnet1": "pv0"}
+    # The ini file names no service plugins: the router plugin is loaded, and its agent plugs like the L2 one.
+    assert agents["L3 agent"]["configurations"]["interface_driver"] == "linuxbridge"
     log = open(aio.log_path).read()
     assert "Running the linuxbridge L2 agent in this process for host %s" % HOST in log
     assert "running as root" in log
+    assert "L3 agent on %s running in this process" % HOST in log
 
 
 def test_flat_and_local_ports_are_wired_in_the_namespace(aio):

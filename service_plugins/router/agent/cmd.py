@@ -30,17 +30,14 @@ cli_opts = [
 
 def register_opts(conf):
     config.register_opts(conf)
-    try:
-        conf.register_cli_opts(cli_opts)
-    except cfg.ArgsAlreadyParsedError:
-        pass    # netweave-all-in-one parsed its command line already; it has no --netns
+    conf.register_cli_opts(cli_opts)
 
 
-def build(conf, transport=None, remove_stale_namespaces=True):
+def build(conf, transport=None, remove_stale_namespaces=True, netns=None):
     """The agent and what must be started and stopped around it. ``transport``: an
     oslo.messaging transport to use instead of transport_url's (its owner cleans it up);
     ``remove_stale_namespaces``: whether the first full sync removes qrouter- namespaces
-    of routers not described."""
+    of routers not described; ``netns``: the namespace standing for the host (--netns)."""
     from netweave.core import context
     from netweave.core.agent import external_process, state_reporter
     from netweave.core.agent import rpc as agent_rpc
@@ -54,7 +51,7 @@ def build(conf, transport=None, remove_stale_namespaces=True):
 
     config.check(conf)
     settings = config.dataplane_settings(conf)
-    plugging = interfaces.RouterPlugging.from_config(conf.interface_driver, host_namespace=conf.netns,
+    plugging = interfaces.RouterPlugging.from_config(conf.interface_driver, host_namespace=netns,
                                                      integration_bridge=conf.ovs_integration_bridge,
                                                      use_veth=conf.ovs_use_veth)
     monitor = external_process.ProcessMonitor()
@@ -85,11 +82,33 @@ def build(conf, transport=None, remove_stale_namespaces=True):
     return agent, starters, stoppers
 
 
-def runner(conf, transport=None, remove_stale_namespaces=True):
+def runner(conf, transport=None, remove_stale_namespaces=True, netns=None):
     """The core.agent.service.Runner of the L3 agent (ValueError when the options cannot work)."""
     from netweave.core.agent import service
-    agent, starters, stoppers = build(conf, transport, remove_stale_namespaces)
+    agent, starters, stoppers = build(conf, transport, remove_stale_namespaces, netns)
     return service.Runner("L3 agent", run=agent.run, stop=agent.stop, starters=starters, stoppers=stoppers)
+
+
+class InProcessAgent:
+    """The L3 agent in a thread of another process (netweave-all-in-one), on that process's
+    transport. ``interface_driver`` is used when l3_agent.ini options set none (it must
+    match the L2 agent of the process); ``netns`` as --netns. ValueError for bad options."""
+
+    def __init__(self, conf, interface_driver, netns=None):
+        from netweave.core.rpc import transport as rpc_transport
+        config.register_opts(conf)
+        if not conf.interface_driver:
+            conf.set_override("interface_driver", interface_driver)
+        self.host = conf.host
+        self.runner = runner(conf, transport=rpc_transport.get_transport(conf), netns=netns)
+
+    def start(self):
+        LOG.info("L3 agent on %s running in this process", self.host)
+        self.runner.start_thread()
+        return self
+
+    def stop(self, timeout=30):
+        self.runner.stop_thread(timeout)
 
 
 def main(argv=None):
@@ -97,7 +116,7 @@ def main(argv=None):
     conf = service.parse_config(argv, register_opts, prog="netweave-l3-agent")
     service.require_transport(conf, "the L3 agent needs the message broker the server uses", "netweave-l3-agent")
     try:
-        agent_runner = runner(conf)
+        agent_runner = runner(conf, netns=conf.netns)
     except ValueError as error:
         service.fail(str(error), "netweave-l3-agent")
     LOG.info("L3 agent on %s (interface driver %s)", conf.host, conf.interface_driver)
