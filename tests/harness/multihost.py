@@ -220,6 +220,8 @@ class Cloud:
         self.lab = Namespaces("nwmh")
         self.server = self.rpc = None
         self.agents = {}
+        # {host: ["physnetX:nic", ...]} beyond physnet1 on the provider NIC.
+        self.extra_mappings = {}
         self.session = requests.Session()
 
     # --- processes -----------------------------------------------------------------------
@@ -261,7 +263,7 @@ class Cloud:
                 polling_interval = 1
 
                 [linux_bridge]
-                physical_interface_mappings = physnet1:{nic}
+                physical_interface_mappings = {mappings}
 
                 [vxlan]
                 enable_vxlan = true
@@ -272,7 +274,8 @@ class Cloud:
                 [securitygroup]
                 enable_security_group = false
                 firewall_driver = noop
-                """).format(name=AGENT_HOST[host], url=self.transport_url, nic=PROVIDER_NIC,
+                """).format(name=AGENT_HOST[host], url=self.transport_url,
+                            mappings=",".join(["physnet1:" + PROVIDER_NIC] + self.extra_mappings.get(host, [])),
                             ip=UNDERLAY[host]))
         return path
 

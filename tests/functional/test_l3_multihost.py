@@ -1,0 +1,200 @@
+"""Routers end to end: real server, RPC server, broker, Linux bridge agents and an L3 agent process.
+
+The layout (harness/l3.py RoutedCloud): h1 is a compute host, h2 the network
+node running netweave-l3-agent; the "internet" namespace (203.0.113.1) sits
+behind the flat external network on physnet2. Instances are namespaces on h1
+behind VXLAN project networks. Each test makes its own routers and networks
+through the REST API and checks what the outside sees with small UDP/TCP
+echo servers (harness/l3.py): the peer address they report is the address a
+packet arrived from after NAT.
+"""
+import os
+import signal
+import time
+
+import pytest
+
+from harness import l3, multihost, system
+from netweave.core import naming
+
+pytestmark = [pytest.mark.system("ip", "bridge", "iptables", "conntrack"), pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def cloud(rabbitmq_server, tmp_path_factory):
+    system.require_root()
+    system.require_executables("ip", "bridge", "iptables")
+    created = l3.RoutedCloud(str(tmp_path_factory.mktemp("l3multihost")), rabbitmq_server.transport_url)
+    try:
+        created.start()
+        created.external, created.external_subnet = created.external_network()
+        yield created
+    finally:
+        created.close()
+
+
+@pytest.fixture
+def servers(cloud, tmp_path):
+    """Start echo servers: ``servers(namespace, name)``; all killed at the end."""
+    started = []
+
+    def start(namespace, name):
+        started.append(l3.start_echo_server(namespace, name, tmp_path / ("%s.log" % name)))
+        return started[-1]
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+def wait_answer(namespace, address, expected, timeout=30.0):
+    answers = []
+
+    def answered():
+        answers.append(l3.udp_ask(namespace, address))
+        return answers[-1] == expected
+    multihost.Cloud.wait(answered, "%s answers %r (last %r)" % (address, expected, answers[-1:]), timeout)
+
+
+def ask(namespace, address):
+    """udp_ask, with "" also when the address is unreachable from ``namespace``."""
+    try:
+        return l3.udp_ask(namespace, address, wait=0.5)
+    except AssertionError as error:
+        assert "Network is unreachable" in str(error)
+        return ""
+
+
+def gateway_ip(router):
+    return router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+
+
+def test_snat_floating_ip_and_moving_it(cloud, servers):
+    net, subnet = cloud.project_network("l3mh-a", "10.0.0.0/24")
+    router = cloud.router("l3mh-a", cloud.external, [subnet])
+    (port1, vm1), (port2, vm2) = cloud.instance("h1", net, subnet), cloud.instance("h1", net, subnet)
+    cloud.wait_active(port1, port2, timeout=60)
+    # The router's interface and gateway ports were bound to the network node and wired there.
+    cloud.wait_router_active(router["id"])
+    assert {p["binding:host_id"] for p in cloud.router_ports(router["id"])} == {"host2"}
+    (agent,) = cloud.l3_agent_rows()
+    hosting = cloud.api("GET", "/routers/%s/l3-agents" % router["id"])["agents"]
+    assert [a["id"] for a in hosting] == [agent["id"]]
+    servers(cloud.internet, "internet")
+    # Outbound: the outside sees the router's gateway address.
+    try:
+        wait_answer(vm1.namespace, l3.INTERNET_IP, "internet %s" % gateway_ip(router))
+    except AssertionError:
+        ns = naming.router_namespace(router["id"])
+        h2 = cloud.lab.hosts["h2"]
+        for argv in (["ip", "-n", ns, "addr"], ["ip", "-n", ns, "route"], ["ip", "-n", h2, "link"],
+                     ["bridge", "-n", h2, "link"], ["ip", "netns", "exec", ns, "iptables-save"],
+                     ["ip", "-n", vm1.namespace, "route"], ["ip", "-n", cloud.lab.hosts["h1"], "link"],
+                     ["bridge", "-n", h2, "fdb"], ["ip", "-n", ns, "neigh"]):
+            print("###", argv, multihost.run(*argv, check=False).stdout)
+        print(open(cloud.l3_agent.log_path).read()[-5000:])
+        raise
+    assert multihost.ping(vm1.namespace, l3.INTERNET_IP) == 3
+    # Inbound: only by a floating IP, which also becomes the instance's outbound address.
+    servers(vm1.namespace, "vm1")
+    servers(vm2.namespace, "vm2")
+    # The outside has no route to the project's addresses.
+    assert ask(cloud.internet, vm1.ip) == ""
+    fip = cloud.floating_ip(cloud.external, port1)
+    address = fip["floating_ip_address"]
+    cloud.wait(lambda: cloud.fip_status(fip) == "ACTIVE", "the floating IP is ACTIVE", timeout=30)
+    wait_answer(cloud.internet, address, "vm1 %s" % l3.INTERNET_IP)
+    wait_answer(vm1.namespace, l3.INTERNET_IP, "internet %s" % address)
+    # Moving it moves the traffic.
+    cloud.api("PUT", "/floatingips/" + fip["id"], {"floatingip": {"port_id": port2["id"]}})
+    wait_answer(cloud.internet, address, "vm2 %s" % l3.INTERNET_IP)
+    wait_answer(vm1.namespace, l3.INTERNET_IP, "internet %s" % gateway_ip(router))
+    # Disassociated it reaches nobody.
+    cloud.api("PUT", "/floatingips/" + fip["id"], {"floatingip": {"port_id": None}})
+    cloud.wait(lambda: ask(cloud.internet, address) == "", "the floating IP stops answering")
+    cloud.api("DELETE", "/floatingips/" + fip["id"])
+
+
+def test_snat_off_sends_project_addresses_out(cloud, servers):
+    net, subnet = cloud.project_network("l3mh-nosnat", "10.1.0.0/24")
+    router = cloud.router("l3mh-nosnat", cloud.external, [subnet], enable_snat=False)
+    port, vm = cloud.instance("h1", net, subnet)
+    cloud.wait_active(port, timeout=60)
+    cloud.wait_router_active(router["id"])
+    servers(cloud.internet, "internet")
+    # The outside routes the project's addresses back through the router's gateway.
+    multihost.run("ip", "-n", cloud.internet, "route", "add", subnet["cidr"], "via", gateway_ip(router))
+    try:
+        wait_answer(vm.namespace, l3.INTERNET_IP, "internet %s" % vm.ip)
+        # Turned on again, the outside sees the gateway address.
+        cloud.api("PUT", "/routers/" + router["id"], {"router": {"external_gateway_info": {
+            "network_id": cloud.external["id"], "enable_snat": True}}})
+        wait_answer(vm.namespace, l3.INTERNET_IP, "internet %s" % gateway_ip(router))
+    finally:
+        multihost.run("ip", "-n", cloud.internet, "route", "del", subnet["cidr"], check=False)
+
+
+def test_two_projects_with_the_same_subnet_behind_two_routers(cloud, servers):
+    routed = []
+    for project in ("project-a", "project-b"):
+        net, subnet = cloud.project_network("l3mh-" + project, "10.20.0.0/24", project=project)
+        router = cloud.router("l3mh-" + project, cloud.external, [subnet], project=project)
+        port, vm = cloud.instance("h1", net, subnet, project=project)
+        routed.append((router, port, vm))
+    cloud.wait_active(*[port for _router, port, _vm in routed], timeout=60)
+    servers(cloud.internet, "internet")
+    for router, _port, vm in routed:
+        cloud.wait_router_active(router["id"])
+        wait_answer(vm.namespace, l3.INTERNET_IP, "internet %s" % gateway_ip(router))
+    # Same subnet, two routers: each instance went out (and its answer came back) through its own.
+    assert gateway_ip(routed[0][0]) != gateway_ip(routed[1][0])
+
+
+def test_an_extra_route_is_used(cloud, servers):
+    net, subnet = cloud.project_network("l3mh-route", "10.3.0.0/24")
+    router = cloud.router("l3mh-route", cloud.external, [subnet])
+    (port, vm), (appliance_port, appliance) = cloud.instance("h1", net, subnet), cloud.instance("h1", net, subnet)
+    cloud.wait_active(port, appliance_port, timeout=60)
+    cloud.wait_router_active(router["id"])
+    # The appliance answers for 198.51.100.1 (from its own address: the asker takes any answer).
+    multihost.run("ip", "-n", appliance.namespace, "addr", "add", "198.51.100.1/32", "dev", "lo")
+    servers(appliance.namespace, "appliance")
+    servers(cloud.internet, "internet")
+    wait_answer(vm.namespace, l3.INTERNET_IP, "internet %s" % gateway_ip(router))
+    # Without the route the router sends it to the internet, which does not have it.
+    assert ask(vm.namespace, "198.51.100.1") == ""
+    cloud.api("PUT", "/routers/" + router["id"], {"router": {"routes": [
+        {"destination": "198.51.100.0/24", "nexthop": appliance.ip}]}})
+    wait_answer(vm.namespace, "198.51.100.1", "appliance %s" % vm.ip)
+    cloud.api("PUT", "/routers/" + router["id"], {"router": {"routes": []}})
+    cloud.wait(lambda: ask(vm.namespace, "198.51.100.1") == "", "the route is gone")
+
+
+def test_agent_kill_and_restart_under_ping_and_cleanup_of_routers_deleted_meanwhile(cloud, servers):
+    net, subnet = cloud.project_network("l3mh-restart", "10.4.0.0/24")
+    router = cloud.router("l3mh-restart", cloud.external, [subnet])
+    doomed_net, doomed_subnet = cloud.project_network("l3mh-doomed", "10.5.0.0/24")
+    doomed = cloud.router("l3mh-doomed", cloud.external, [doomed_subnet])
+    port, vm = cloud.instance("h1", net, subnet)
+    cloud.wait_active(port, timeout=60)
+    for each in (router, doomed):
+        cloud.wait_router_active(each["id"])
+    assert multihost.ping_until(vm.namespace, l3.INTERNET_IP)
+    # 10 pings a second for 12 seconds while the agent is killed and started again.
+    pinger = multihost.start_ping(vm.namespace, l3.INTERNET_IP, 120, interval=0.1, timeout=0.5)
+    try:
+        time.sleep(1.0)
+        cloud.l3_agent.stop(sig=signal.SIGKILL)
+        # A router deleted while the agent is down.
+        cloud.api("PUT", "/routers/%s/remove_router_interface" % doomed["id"], {"subnet_id": doomed_subnet["id"]})
+        cloud.api("DELETE", "/routers/" + doomed["id"])
+        cloud.start_l3_agent()
+        answered = int(pinger.communicate(timeout=60)[0].strip())
+    finally:
+        if pinger.poll() is None:
+            pinger.kill()
+    assert answered >= 119, "%d of 120 pings answered across the agent's restart" % answered
+    cloud.wait(lambda: not os.path.exists("/run/netns/" + naming.router_namespace(doomed["id"])),
+               "the deleted router's namespace is removed at start", timeout=60)
+    assert os.path.exists("/run/netns/" + naming.router_namespace(router["id"]))
+    assert multihost.ping(vm.namespace, l3.INTERNET_IP) == 3
