@@ -4,7 +4,6 @@ The target of a check is the resource as a dict ("tenant_id"/"project_id" of the
 resource). Subnets and ports also carry "network:tenant_id", the owner of their
 network, and may carry "network:shared" for the ``rule:shared`` checks.
 """
-import importlib.metadata
 import re
 import sys
 
@@ -14,7 +13,7 @@ from oslo_policy import opts as policy_opts
 from oslo_policy import policy
 from oslo_utils import strutils
 
-from netweave.core import exceptions
+from netweave.core import entry_points, exceptions
 
 DEFAULT_POLICY_FILE = "policy.yaml"
 POLICIES_GROUP = "oslo.policy.policies"
@@ -66,11 +65,8 @@ class PolicyLoadError(RuntimeError):
 
 def _policy_entry_points():
     """Every entry point of the group whose name starts with netweave, the core's first."""
-    unique = {}
-    for entry_point in importlib.metadata.entry_points(group=POLICIES_GROUP):
-        if entry_point.name.startswith(CORE_POLICIES):
-            unique.setdefault((entry_point.name, entry_point.value), entry_point)
-    return sorted(unique.values(), key=lambda ep: (ep.name != CORE_POLICIES, ep.name, ep.value))
+    ours = [ep for ep in entry_points.installed(POLICIES_GROUP) if ep.name.startswith(CORE_POLICIES)]
+    return sorted(ours, key=lambda ep: ep.name != CORE_POLICIES)
 
 
 def default_rules():
@@ -82,7 +78,7 @@ def default_rules():
     rules = []
     seen = {}
     for entry_point in _policy_entry_points():
-        where = "'%s = %s' (entry point group %s)" % (entry_point.name, entry_point.value, POLICIES_GROUP)
+        where = entry_points.describe(entry_point)
         try:
             declared = list(entry_point.load()())
         except Exception as error:  # whatever a broken package raises

@@ -8,9 +8,12 @@ package's own. Only the extensions some loaded plugin supports are served and
 listed.
 """
 import dataclasses
-import importlib.metadata
+import logging
 
+from netweave.core import entry_points
 from netweave.core.api.definitions import core as core_definitions
+
+LOG = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "netweave.api_extensions"
 
@@ -36,27 +39,15 @@ class Extension:
                 "updated": self.updated, "links": []}
 
 
-def _describe(entry_point):
-    return "'%s = %s' (entry point group %s)" % (entry_point.name, entry_point.value, ENTRY_POINT_GROUP)
-
-
-def _installed_entry_points():
-    """The group's entry points, once each: a distribution seen twice on sys.path repeats them."""
-    unique = {}
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        unique.setdefault((entry_point.name, entry_point.value), entry_point)
-    return list(unique.values())
-
-
 def _load(entry_point):
     try:
         extension = entry_point.load()
     except Exception as error:  # an import error, a missing attribute: anything a broken package raises
         raise ExtensionLoadError("API extension %s cannot be loaded: %s: %s"
-                                 % (_describe(entry_point), type(error).__name__, error)) from error
+                                 % (entry_points.describe(entry_point), type(error).__name__, error)) from error
     if not isinstance(extension, Extension):
         raise ExtensionLoadError("API extension %s is a %s, not a netweave.core.api.extension.Extension"
-                                 % (_describe(entry_point), type(extension).__name__))
+                                 % (entry_points.describe(entry_point), type(extension).__name__))
     return extension
 
 
@@ -64,13 +55,13 @@ def discover():
     """Every installed Extension by alias; ExtensionLoadError names a broken entry point."""
     found = {}
     origin = {}
-    for entry_point in sorted(_installed_entry_points(), key=lambda ep: (ep.name, ep.value)):
+    for entry_point in entry_points.installed(ENTRY_POINT_GROUP):
         extension = _load(entry_point)
         if extension.alias in found and found[extension.alias] is not extension:
             raise ExtensionLoadError("API extension alias '%s' is declared twice: by %s and by %s"
-                                     % (extension.alias, origin[extension.alias], _describe(entry_point)))
+                                     % (extension.alias, origin[extension.alias], entry_points.describe(entry_point)))
         found[extension.alias] = extension
-        origin[extension.alias] = _describe(entry_point)
+        origin[extension.alias] = entry_points.describe(entry_point)
     return found
 
 
@@ -82,8 +73,11 @@ class ApiDefinition:
         self.extensions = {}
         for alias in supported_aliases:
             ext = available.get(alias)
-            if ext is not None:
-                self.extensions[alias] = ext
+            if ext is None:
+                LOG.warning("API extension alias %r is supported by a loaded plugin but no %s entry point "
+                            "declares it; it is not served", alias, ENTRY_POINT_GROUP)
+                continue
+            self.extensions[alias] = ext
         self.resources = {r.collection: r for r in core_definitions.CORE_RESOURCES}
         for ext in self.extensions.values():
             for resource in ext.resources:

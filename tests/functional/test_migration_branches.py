@@ -5,6 +5,7 @@ its own branch, found through the ``netweave.db.migrations`` entry point, that
 depends on the core revision holding the ports table. Upgrading to ``heads``
 must give exactly the tables the models declare, on SQLite and PostgreSQL.
 """
+import os
 import types
 
 import pytest
@@ -129,3 +130,20 @@ def test_schema_currency_check_compares_every_head(url):
     assert "port_security_0001" in str(raised.value) and "upgrade heads" in str(raised.value)
     db_setup.upgrade(url)
     common.require_current_schema(_conf(url))
+
+
+def test_every_branch_entry_point_names_its_first_revisions_label():
+    """The contract of netweave.db.migrations: ``<branch> = <package>`` whose first revision is labelled
+    ``<branch>``; a plugin's also starts from nothing and depends on a core revision."""
+    script = ScriptDirectory.from_config(db_setup.alembic_config("sqlite://"))
+    core_revisions = {rev.revision for rev in script.walk_revisions() if "core" in rev.branch_labels}
+    for branch, folder in plugin_schema.migration_branches().items():
+        in_folder = [rev for rev in script.walk_revisions()
+                     if os.path.dirname(os.path.realpath(rev.path)) == os.path.realpath(folder)]
+        bases = [rev for rev in in_folder if rev.down_revision is None]
+        assert len(bases) == 1, (branch, [rev.revision for rev in bases])
+        assert branch in bases[0].branch_labels, (branch, bases[0].branch_labels)
+        if branch != "core":
+            dependencies = bases[0].dependencies
+            dependencies = (dependencies,) if isinstance(dependencies, str) else tuple(dependencies or ())
+            assert dependencies and set(dependencies) <= core_revisions, (branch, dependencies)

@@ -117,3 +117,10 @@ def test_migration_branch_declared_twice_is_refused(tmp_path, monkeypatch):
         "core = netweave.service_plugins.port_security.migrations"]})
     with pytest.raises(plugin_schema.SchemaEntryPointError, match="branch 'core' is declared twice"):
         plugin_schema.migration_branches()
+
+
+def test_alias_without_an_entry_point_is_not_served_and_is_logged(caplog):
+    with caplog.at_level("WARNING", logger="netweave.core.api.extension"):
+        definition = extension.ApiDefinition(["provider", "no-such-alias"])
+    assert set(definition.extensions) == {"provider"}
+    assert "'no-such-alias'" in caplog.text and extension.ENTRY_POINT_GROUP in caplog.text
