@@ -8,8 +8,10 @@ through the REST API and checks what the outside sees with small UDP/TCP
 echo servers (harness/l3.py): the peer address they report is the address a
 packet arrived from after NAT.
 """
+import json
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -198,3 +200,72 @@ def test_agent_kill_and_restart_under_ping_and_cleanup_of_routers_deleted_meanwh
                "the deleted router's namespace is removed at start", timeout=60)
     assert os.path.exists("/run/netns/" + naming.router_namespace(router["id"]))
     assert multihost.ping(vm.namespace, l3.INTERNET_IP) == 3
+
+
+def openstack(cloud, *args, expect_failure=False):
+    """The unmodified CLI against the cloud's server (noauth); JSON output parsed when there is any."""
+    env = dict(os.environ, OS_AUTH_TYPE="none", OS_ENDPOINT=cloud.server.url)
+    for key in list(env):
+        if key.startswith("OS_") and key not in ("OS_AUTH_TYPE", "OS_ENDPOINT"):
+            env.pop(key)
+    argv = [os.path.join(multihost.BIN, "openstack"), *args]
+    if {"create", "show", "list"} & set(args):
+        argv += ["-f", "json"]
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    if expect_failure:
+        assert result.returncode != 0, result.stdout
+        return result.stderr
+    assert result.returncode == 0, (args, result.stderr)
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_the_books_chapter_10_flow_with_the_openstack_cli(cloud, servers):
+    network = openstack(cloud, "network", "create", "CLI_NET")
+    subnet = openstack(cloud, "subnet", "create", "--subnet-range", "10.6.0.0/24", "--no-dhcp", "--network",
+                       "CLI_NET", "CLI_SUBNET")
+    router = openstack(cloud, "router", "create", "CliRouter")
+    cloud.router_ids.append(router["id"])
+    assert (router["status"], router["admin_state_up"] in (True, "UP")) == ("ACTIVE", True)
+    openstack(cloud, "router", "add", "subnet", "CliRouter", "CLI_SUBNET")
+    openstack(cloud, "router", "set", "--external-gateway", cloud.external["id"], "CliRouter")
+    # The interface and gateway ports, wired on the network node, are ACTIVE.
+    cloud.wait(lambda: {row["Status"] for row in openstack(cloud, "port", "list", "--router", "CliRouter")}
+               == {"ACTIVE"}, "the router's ports are ACTIVE", timeout=60)
+    rows = openstack(cloud, "port", "list", "--router", "CliRouter")
+    assert len(rows) == 2 and any("10.6.0.1" in str(row["Fixed IP Addresses"]) for row in rows)
+    # The agent hosting it, and moving it off and back by hand.
+    (hosting,) = openstack(cloud, "network", "agent", "list", "--router", "CliRouter")
+    assert (hosting["Agent Type"], hosting["Host"], hosting["Binary"]) == ("L3 agent", "host2", "netweave-l3-agent")
+    openstack(cloud, "network", "agent", "remove", "router", "--l3", hosting["ID"], "CliRouter")
+    assert openstack(cloud, "network", "agent", "list", "--router", "CliRouter") == []
+    cloud.wait(lambda: not os.path.exists("/run/netns/" + naming.router_namespace(router["id"])),
+               "the agent removes the router it no longer hosts", timeout=30)
+    openstack(cloud, "network", "agent", "add", "router", "--l3", hosting["ID"], "CliRouter")
+    assert [row["ID"] for row in openstack(cloud, "network", "agent", "list", "--router", "CliRouter")] == [
+        hosting["ID"]]
+    # An instance, reached from the outside through a floating IP set and unset with the CLI.
+    port, vm = cloud.instance("h1", {"id": network["id"], "mtu": network.get("mtu")}, subnet)
+    cloud.wait_active(port, timeout=60)
+    servers(vm.namespace, "MyInstance1")
+    fip = openstack(cloud, "floating", "ip", "create", cloud.external["id"])
+    assert fip["fixed_ip_address"] is None and fip["status"] == "DOWN"
+    openstack(cloud, "floating", "ip", "set", "--port", port["id"], fip["id"])
+    address = fip["floating_ip_address"]
+    wait_answer(cloud.internet, address, "MyInstance1 %s" % l3.INTERNET_IP)
+    cloud.wait(lambda: openstack(cloud, "floating", "ip", "show", fip["id"])["status"] == "ACTIVE",
+               "the floating IP is ACTIVE", timeout=30)
+    shown = openstack(cloud, "floating", "ip", "show", fip["id"])
+    assert (shown["fixed_ip_address"], shown["port_id"], shown["router_id"]) == (vm.ip, port["id"], router["id"])
+    openstack(cloud, "floating", "ip", "unset", "--port", fip["id"])
+    shown = openstack(cloud, "floating", "ip", "show", fip["id"])
+    assert (shown["fixed_ip_address"], shown["port_id"]) == (None, None)
+    cloud.wait(lambda: ask(cloud.internet, address) == "", "the floating IP stops answering")
+    openstack(cloud, "floating", "ip", "delete", fip["id"])
+    # A router with interfaces is not deleted; without them it is, and its namespace goes.
+    error = openstack(cloud, "router", "delete", "CliRouter", expect_failure=True)
+    assert "still has ports" in error or "in use" in error, error
+    openstack(cloud, "router", "remove", "subnet", "CliRouter", "CLI_SUBNET")
+    openstack(cloud, "router", "unset", "--external-gateway", "CliRouter")
+    openstack(cloud, "router", "delete", "CliRouter")
+    cloud.wait(lambda: not os.path.exists("/run/netns/" + naming.router_namespace(router["id"])),
+               "the deleted router's namespace is removed", timeout=30)
