@@ -231,8 +231,13 @@ def book_nat_listing(gateway, floating=None, fixed=None):
 
 # --- a routed cloud: server, RPC server, Linux bridge agents and an L3 agent process -----------
 
-INTERNET_CIDR = "203.0.113.0/24"
+# A /20, so a bench fits a thousand floating IPs; the allocation pool starts above the internet.
+INTERNET_CIDR = "203.0.112.0/20"
 INTERNET_IP = "203.0.113.1"
+EXTERNAL_POOL = {"start": "203.0.114.1", "end": "203.0.127.254"}
+# No quota stands in the way of a test or bench making many routers.
+UNLIMITED_QUOTAS = "[quotas]\n" + "".join("quota_%s = -1\n" % name for name in (
+    "network", "subnet", "port", "router", "floatingip"))
 EXTERNAL_NIC = "ex0"
 EXTERNAL_PHYSNET = "physnet2"
 
@@ -242,7 +247,7 @@ class RoutedCloud(multihost.Cloud):
 
     h1 is a compute host, h2 the network node: its Linux bridge agent maps
     physnet2 to ex0, a veth whose peer is eth0 of the ``internet`` namespace
-    (203.0.113.1/24, the external subnet's gateway), and netweave-l3-agent runs
+    (203.0.113.1 on 203.0.112.0/20, the external subnet's gateway), and netweave-l3-agent runs
     for host2 (``--netns`` h2, interface driver linuxbridge). Router
     namespaces (qrouter-<id>) are the agent's, in the machine's namespace list:
     ``close`` removes those of the routers this cloud made.
@@ -265,10 +270,11 @@ class RoutedCloud(multihost.Cloud):
         multihost.run("ip", "-n", self.lab.hosts[self.L3_HOST], "link", "add", EXTERNAL_NIC, "type", "veth",
                       "peer", "name", "eth0", "netns", self.internet)
         multihost.run("ip", "-n", self.lab.hosts[self.L3_HOST], "link", "set", EXTERNAL_NIC, "up")
-        multihost.run("ip", "-n", self.internet, "addr", "add", INTERNET_IP + "/24", "dev", "eth0")
+        multihost.run("ip", "-n", self.internet, "addr", "add", "%s/%s" % (INTERNET_IP, INTERNET_CIDR.split("/")[1]),
+                      "dev", "eth0")
         multihost.run("ip", "-n", self.internet, "link", "set", "eth0", "up")
         self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"},
-                                 defaults="service_plugins = router\n")
+                                 defaults="service_plugins = router\n" + UNLIMITED_QUOTAS)
         for host in self.hosts:
             self.start_agent(host)
         self.start_l3_agent()
@@ -321,7 +327,7 @@ class RoutedCloud(multihost.Cloud):
             "provider:physical_network": EXTERNAL_PHYSNET}})["network"]
         subnet = self.api("POST", "/subnets", {"subnet": {
             "network_id": net["id"], "ip_version": 4, "cidr": INTERNET_CIDR, "enable_dhcp": False,
-            "gateway_ip": INTERNET_IP, "allocation_pools": [{"start": "203.0.113.10", "end": "203.0.113.200"}]}})
+            "gateway_ip": INTERNET_IP, "allocation_pools": [EXTERNAL_POOL]}})
         return net, subnet["subnet"]
 
     def project_network(self, name, cidr, project=None):
