@@ -111,8 +111,9 @@ def test_snat_floating_ip_and_moving_it(cloud, servers):
     cloud.api("PUT", "/floatingips/" + fip["id"], {"floatingip": {"port_id": port2["id"]}})
     wait_answer(cloud.internet, address, "vm2 %s" % l3.INTERNET_IP)
     wait_answer(vm1.namespace, l3.INTERNET_IP, "internet %s" % gateway_ip(router))
-    # Disassociated it reaches nobody.
+    # Disassociated it reaches nobody and is DOWN.
     cloud.api("PUT", "/floatingips/" + fip["id"], {"floatingip": {"port_id": None}})
+    assert cloud.fip_status(fip) == "DOWN"
     cloud.wait(lambda: ask(cloud.internet, address) == "", "the floating IP stops answering")
     cloud.api("DELETE", "/floatingips/" + fip["id"])
 

@@ -277,3 +277,19 @@ def test_racing_schedulers_bind_a_router_once(cloud):
         thread.join()
     assert errors == []
     assert len(cloud.hosts(router["id"])) == 1
+
+
+def test_floating_ip_active_when_the_agent_says_so_and_down_once_disassociated(cloud):
+    cloud.report("net1")
+    net = cloud.core.create_network(CTX, {"network": {"project_id": "p1", "name": "fipnet"}})
+    subnet = cloud.subnet(net, "10.7.0.0/24")
+    router = cloud.router("fip", gateway=True)
+    cloud.l3.add_router_interface(CTX, router["id"], {"subnet_id": subnet["id"]})
+    port = cloud.core.create_port(CTX, {"port": {"project_id": "p1", "network_id": net["id"]}})
+    fip = cloud.l3.create_floatingip(CTX, {"floatingip": {"project_id": "p1", "floating_network_id": cloud.ext["id"],
+                                                          "port_id": port["id"]}})
+    assert fip["status"] == "DOWN"
+    cloud.rpc.update_floatingip_statuses(CTX, router_id=router["id"], fip_statuses={fip["id"]: "ACTIVE"})
+    assert cloud.l3.get_floatingip(CTX, fip["id"])["status"] == "ACTIVE"
+    updated = cloud.l3.update_floatingip(CTX, fip["id"], {"floatingip": {"port_id": None}})
+    assert (updated["status"], updated["router_id"]) == ("DOWN", None)
