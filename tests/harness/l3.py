@@ -242,6 +242,79 @@ EXTERNAL_NIC = "ex0"
 EXTERNAL_PHYSNET = "physnet2"
 
 
+# --- the router API calls of a routed cloud (``self``: RoutedCloud or RoutedOvsCloud) ----------
+
+
+def api_external_network(self, name="public"):
+    """The flat external network on EXTERNAL_PHYSNET and its subnet (the internet's)."""
+    net = self.api("POST", "/networks", {"network": {
+        "name": name, "router:external": True, "provider:network_type": "flat",
+        "provider:physical_network": self.external_physnet}})["network"]
+    subnet = self.api("POST", "/subnets", {"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": INTERNET_CIDR, "enable_dhcp": False,
+        "gateway_ip": INTERNET_IP, "allocation_pools": [EXTERNAL_POOL]}})
+    return net, subnet["subnet"]
+
+
+def api_project_network(self, name, cidr, project=None):
+    body = {"name": name}
+    if project:
+        body["project_id"] = project
+    net = self.api("POST", "/networks", {"network": body})["network"]
+    subnet_body = {"network_id": net["id"], "ip_version": 4, "cidr": cidr, "enable_dhcp": False}
+    if project:
+        subnet_body["project_id"] = project
+    subnet = self.api("POST", "/subnets", {"subnet": subnet_body})["subnet"]
+    return net, subnet
+
+
+def api_router(self, name, external=None, subnets=(), project=None, **gateway):
+    body = {"name": name}
+    if project:
+        body["project_id"] = project
+    if external is not None:
+        body["external_gateway_info"] = dict({"network_id": external["id"]}, **gateway)
+    router = self.api("POST", "/routers", {"router": body})["router"]
+    self.router_ids.append(router["id"])
+    for subnet in subnets:
+        self.api("PUT", "/routers/%s/add_router_interface" % router["id"], {"subnet_id": subnet["id"]})
+    return self.api("GET", "/routers/" + router["id"])["router"]
+
+
+def api_instance(self, host, net, subnet, project=None):
+    """A port bound to ``host``, plugged as an instance namespace with its default route via
+    the subnet's gateway; returns (port, multihost.Instance). Its device_owner is "" so the
+    Linux bridge agent bridges the tap itself (Nova's part for compute ports)."""
+    body = {"network_id": net["id"], "device_owner": "",
+            "binding:host_id": multihost.AGENT_HOST[host]}
+    if project:
+        body["project_id"] = project
+    port = self.api("POST", "/ports", {"port": body})["port"]
+    instance = self.plug(host, net, port)
+    multihost.run("ip", "-n", instance.namespace, "route", "add", "default", "via", subnet["gateway_ip"])
+    return port, instance
+
+
+def api_router_ports(self, router_id):
+    return self.api("GET", "/ports?device_id=" + router_id)["ports"]
+
+
+def api_wait_router_active(self, router_id, timeout=60.0):
+    self.wait(lambda: all(p["status"] == "ACTIVE" for p in self.router_ports(router_id)),
+              "the ports of router %s are ACTIVE" % router_id, timeout)
+
+
+def api_floating_ip(self, external, port=None):
+    body = {"floating_network_id": external["id"]}
+    if port is not None:
+        body["port_id"] = port["id"]
+    return self.api("POST", "/floatingips", {"floatingip": body})["floatingip"]
+
+
+def api_fip_status(self, fip):
+    return self.api("GET", "/floatingips/" + fip["id"])["floatingip"]["status"]
+
+
 class RoutedCloud(multihost.Cloud):
     """multihost.Cloud with the router plugin, an "internet" and an L3 agent process.
 
@@ -254,6 +327,7 @@ class RoutedCloud(multihost.Cloud):
     """
 
     L3_HOST = "h2"
+    external_physnet = EXTERNAL_PHYSNET
 
     def __init__(self, workdir, transport_url):
         super().__init__(workdir, transport_url)
@@ -288,7 +362,8 @@ class RoutedCloud(multihost.Cloud):
                 [DEFAULT]
                 host = {host}
                 transport_url = {url}
-                interface_driver = linuxbridge
+                interface_driver = {driver}
+                ovs_integration_bridge = {bridge}
                 enable_metadata_proxy = false
                 state_path = {state}
                 debug = true
@@ -296,12 +371,17 @@ class RoutedCloud(multihost.Cloud):
                 [agent]
                 report_interval = 2
                 """).format(host=multihost.AGENT_HOST[self.L3_HOST], url=self.transport_url,
+                            driver=self.interface_driver, bridge=self.integration_bridge,
                             state=os.path.join(self.workdir, "l3-state")))
         return path
 
+    interface_driver = "linuxbridge"
+    integration_bridge = "br-int"
+
     def start_l3_agent(self):
-        argv = [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini(),
-                "--netns", self.lab.hosts[self.L3_HOST]]
+        argv = [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini()]
+        if self.L3_HOST in self.lab.hosts:
+            argv += ["--netns", self.lab.hosts[self.L3_HOST]]
         self.l3_agent = processes.start_process(argv, os.path.join(self.workdir, "l3-agent.log"))
         return self.l3_agent
 
@@ -319,65 +399,67 @@ class RoutedCloud(multihost.Cloud):
         for router_id in self.router_ids:
             run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
 
-    # --- API ---------------------------------------------------------------------------------
+    # The router API calls, shared with RoutedOvsCloud.
+    external_network = api_external_network
+    project_network = api_project_network
+    router = api_router
+    instance = api_instance
+    router_ports = api_router_ports
+    wait_router_active = api_wait_router_active
+    floating_ip = api_floating_ip
+    fip_status = api_fip_status
 
-    def external_network(self, name="public"):
-        net = self.api("POST", "/networks", {"network": {
-            "name": name, "router:external": True, "provider:network_type": "flat",
-            "provider:physical_network": EXTERNAL_PHYSNET}})["network"]
-        subnet = self.api("POST", "/subnets", {"subnet": {
-            "network_id": net["id"], "ip_version": 4, "cidr": INTERNET_CIDR, "enable_dhcp": False,
-            "gateway_ip": INTERNET_IP, "allocation_pools": [EXTERNAL_POOL]}})
-        return net, subnet["subnet"]
 
-    def project_network(self, name, cidr, project=None):
-        body = {"name": name}
-        if project:
-            body["project_id"] = project
-        net = self.api("POST", "/networks", {"network": body})["network"]
-        subnet_body = {"network_id": net["id"], "ip_version": 4, "cidr": cidr, "enable_dhcp": False}
-        if project:
-            subnet_body["project_id"] = project
-        subnet = self.api("POST", "/subnets", {"subnet": subnet_body})["subnet"]
-        return net, subnet
+class RoutedOvsCloud(multihost.OvsCloud):
+    """multihost.OvsCloud with the router plugin, an "internet" and an L3 agent process.
 
-    def router(self, name, external=None, subnets=(), project=None, **gateway):
-        body = {"name": name}
-        if project:
-            body["project_id"] = project
-        if external is not None:
-            body["external_gateway_info"] = dict({"network_id": external["id"]}, **gateway)
-        router = self.api("POST", "/routers", {"router": body})["router"]
-        self.router_ids.append(router["id"])
-        for subnet in subnets:
-            self.api("PUT", "/routers/%s/add_router_interface" % router["id"], {"subnet_id": subnet["id"]})
-        return self.api("GET", "/routers/" + router["id"])["router"]
+    The hosts are bridge sets of the machine's ovs-vswitchd (see OvsCloud);
+    physnet1 is their physical bridges, patched together. The ``internet``
+    namespace holds an internal port of h2's physical bridge (203.0.113.1, the
+    external subnet's gateway), and netweave-l3-agent runs for host2 with the
+    openvswitch interface driver on h2's integration bridge.
+    """
 
-    def instance(self, host, net, subnet, project=None):
-        """A port bound to ``host``, plugged as an instance namespace with its default route via
-        the subnet's gateway; returns (port, multihost.Instance). Its device_owner is "" so the
-        Linux bridge agent bridges the tap itself (Nova's part for compute ports)."""
-        body = {"network_id": net["id"], "device_owner": "",
-                "binding:host_id": multihost.AGENT_HOST[host]}
-        if project:
-            body["project_id"] = project
-        port = self.api("POST", "/ports", {"port": body})["port"]
-        instance = self.plug(host, net, port)
-        multihost.run("ip", "-n", instance.namespace, "route", "add", "default", "via", subnet["gateway_ip"])
-        return port, instance
+    L3_HOST = "h2"
+    external_physnet = "physnet1"
+    interface_driver = "openvswitch"
 
-    def router_ports(self, router_id):
-        return self.api("GET", "/ports?device_id=" + router_id)["ports"]
+    def __init__(self, workdir, transport_url):
+        super().__init__(workdir, transport_url)
+        self.server_defaults = "service_plugins = router\n" + UNLIMITED_QUOTAS
+        self.integration_bridge = self.ovs_hosts[self.L3_HOST].integration_bridge
+        self.internet = None
+        self.l3_agent = None
+        self.router_ids = []
 
-    def wait_router_active(self, router_id, timeout=60.0):
-        self.wait(lambda: all(p["status"] == "ACTIVE" for p in self.router_ports(router_id)),
-                  "the ports of router %s are ACTIVE" % router_id, timeout)
+    def start(self):
+        super().start()
+        self.internet = self.sandbox.add_namespace("nwt-%s-internet" % self.sandbox.token)
+        self.sandbox.plug_instance(self.ovs_hosts[self.L3_HOST].physical_bridge, "internet0000",
+                                   multihost.random_mac(), "%s/%s" % (INTERNET_IP, INTERNET_CIDR.split("/")[1]),
+                                   namespace=self.internet)
+        self.start_l3_agent()
+        self.wait(self.l3_agent_alive, "the L3 agent reports", timeout=60)
 
-    def floating_ip(self, external, port=None):
-        body = {"floating_network_id": external["id"]}
-        if port is not None:
-            body["port_id"] = port["id"]
-        return self.api("POST", "/floatingips", {"floatingip": body})["floatingip"]
+    l3_ini = RoutedCloud.l3_ini
+    start_l3_agent = RoutedCloud.start_l3_agent
+    l3_agent_rows = RoutedCloud.l3_agent_rows
+    l3_agent_alive = RoutedCloud.l3_agent_alive
 
-    def fip_status(self, fip):
-        return self.api("GET", "/floatingips/" + fip["id"])["floatingip"]["status"]
+    def close(self):
+        if self.l3_agent is not None:
+            with contextlib.suppress(Exception):
+                self.l3_agent.stop()
+        for router_id in self.router_ids:
+            run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
+        super().close()
+
+    # The router API calls, shared with RoutedOvsCloud.
+    external_network = api_external_network
+    project_network = api_project_network
+    router = api_router
+    instance = api_instance
+    router_ports = api_router_ports
+    wait_router_active = api_wait_router_active
+    floating_ip = api_floating_ip
+    fip_status = api_fip_status

@@ -222,6 +222,8 @@ class Cloud:
         self.agents = {}
         # {host: ["physnetX:nic", ...]} beyond physnet1 on the provider NIC.
         self.extra_mappings = {}
+        # More lines for the server's [DEFAULT] section (and sections after it).
+        self.server_defaults = ""
         self.session = requests.Session()
 
     # --- processes -----------------------------------------------------------------------
@@ -231,7 +233,8 @@ class Cloud:
             self.lab.host(host)
         if len(self.hosts) == 2:
             self.lab.connect_hosts(*self.hosts)
-        self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"})
+        self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"},
+                                 defaults=self.server_defaults)
         for host in self.hosts:
             self.start_agent(host)
         self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),
@@ -492,7 +495,8 @@ class OvsCloud(Cloud):
             self.sandbox.patch(first.physical_bridge, self.sandbox.name("mhw", "1"),
                                second.physical_bridge, self.sandbox.name("mhw", "2"))
         mechanism_drivers = "openvswitch,l2population" if self.l2_population else "openvswitch"
-        self.start_control_plane({"mechanism_drivers": mechanism_drivers, "tenant_network_types": "vxlan"})
+        self.start_control_plane({"mechanism_drivers": mechanism_drivers, "tenant_network_types": "vxlan"},
+                                 defaults=self.server_defaults)
         for host in self.hosts:
             self.start_agent(host)
         self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),
