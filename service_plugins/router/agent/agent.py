@@ -157,11 +157,11 @@ class L3Agent:
             reports[router_id] = self.applier.remove(router_id)
         if changed:
             descriptions = self._wanted(self.plugin_api.sync_routers(self.context, sorted(changed)))
+            served = self.applier.serve_many(descriptions)
             for data in descriptions:
-                report = self.applier.serve(data)
-                if report is not None:
-                    reports[report.router_id] = report
-                    self.routers[report.router_id] = data
+                if data.get("id") in served:
+                    reports[data["id"]] = served[data["id"]]
+                    self.routers[data["id"]] = data
             for router_id in sorted(changed - set(reports)):
                 reports[router_id] = self.applier.remove(router_id)
         return self._after(reports)

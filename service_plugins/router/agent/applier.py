@@ -385,16 +385,22 @@ class RouterApplier:
             return self.remove(router.id)
         return self.apply(router)
 
+    def serve_many(self, descriptions):
+        """``serve`` each description, ``sync_workers`` side by side -> {router id: ApplyReport}."""
+        descriptions = list(descriptions)
+        if len(descriptions) <= 1 or self.sync_workers == 1:
+            reports = map(self.serve, descriptions)
+        else:
+            # Most of a router's pass is waiting for processes in its namespace: routers go side by side.
+            with concurrent.futures.ThreadPoolExecutor(self.sync_workers, thread_name_prefix="l3-serve") as pool:
+                reports = list(pool.map(self.serve, descriptions))
+        return {report.router_id: report for report in reports if report is not None}
+
     def sync(self, descriptions, scan=False):
         """Serve every description (sync_routers entries); remove routers served before (and,
         with ``scan``, any qrouter- namespace on the host) that are not described.
         Returns {router id: ApplyReport}."""
-        reports = {}
-        # Most of a router's pass is waiting for processes in its namespace: routers go side by side.
-        with concurrent.futures.ThreadPoolExecutor(self.sync_workers, thread_name_prefix="l3-sync") as pool:
-            for report in pool.map(self.serve, descriptions):
-                if report is not None:
-                    reports[report.router_id] = report
+        reports = self.serve_many(descriptions)
         stale = set(self.served)
         if scan:
             stale |= set(self.hosted_router_ids())
