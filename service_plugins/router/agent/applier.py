@@ -275,15 +275,18 @@ class RouterApplier:
     def _announce(self, announcements, namespace, report):
         if not self.garp_count:
             return
+        by_device = {}
         for device, address in announcements:
+            by_device.setdefault(device, []).append(address)
+        for device, addresses in sorted(by_device.items()):
             try:
-                helper = self.commands.start(namespace, sys.executable, garp.__file__, device, address,
+                helper = self.commands.start(namespace, sys.executable, garp.__file__, device, ",".join(addresses),
                                              str(self.garp_count))
                 with self._helpers_lock:
                     self._helpers.append(helper)
-                report.announced.append((device, address))
+                report.announced += [(device, address) for address in addresses]
             except OSError as error:
-                report.errors.append("gratuitous ARP for %s: %s" % (address, error))
+                report.errors.append("gratuitous ARP for %s: %s" % (", ".join(addresses), error))
 
     def _metadata(self, router_id, namespace, report):
         if self.metadata_proxy is None:

@@ -6,7 +6,10 @@ nothing); an unsolicited ARP request (sender IP = target IP) makes them learn
 the qg- MAC at once, as Neutron's ``arping -U`` does. ``announcements`` plans
 them (pure); running this module sends them from inside the namespace:
 
-    ip netns exec qrouter-<id> python -m ...agent.garp <device> <ip> [count] [interval]
+    ip netns exec qrouter-<id> python -m ...agent.garp <device> <ip>[,<ip>...] [count] [interval]
+
+(one sender for all the addresses a pass added: starting an interpreter per
+floating IP costs more than the announcements themselves).
 
 It needs nothing but the standard library (an AF_PACKET socket), so no arping
 package is required.
@@ -41,7 +44,8 @@ def frame(mac, address):
     return BROADCAST + sender + struct.pack("!H", ETH_P_ARP) + arp
 
 
-def send(device, address, count=3, interval=1.0):
+def send(device, addresses, count=3, interval=1.0):
+    """``count`` rounds, ``interval`` seconds apart, each announcing every one of ``addresses``."""
     with open("/sys/class/net/%s/address" % device) as handle:
         mac = handle.read().strip()
     with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as sock:
@@ -49,17 +53,18 @@ def send(device, address, count=3, interval=1.0):
         for number in range(count):
             if number:
                 time.sleep(interval)
-            sock.send(frame(mac, address))
+            for address in addresses:
+                sock.send(frame(mac, address))
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2:
-        sys.stderr.write("usage: garp DEVICE IPV4 [COUNT] [INTERVAL]\n")
+        sys.stderr.write("usage: garp DEVICE IPV4[,IPV4...] [COUNT] [INTERVAL]\n")
         return 2
     count = int(argv[2]) if len(argv) > 2 else 3
     interval = float(argv[3]) if len(argv) > 3 else 1.0
-    send(argv[0], argv[1], count, interval)
+    send(argv[0], [address for address in argv[1].split(",") if address], count, interval)
     return 0
 
 
