@@ -35,7 +35,6 @@ import ipaddress
 import logging
 import os
 import socket
-import sys
 import threading
 
 from netweave.core import naming
@@ -280,12 +279,12 @@ class RouterApplier:
             by_device.setdefault(device, []).append(address)
         for device, addresses in sorted(by_device.items()):
             try:
-                helper = self.commands.start(namespace, sys.executable, garp.__file__, device, ",".join(addresses),
-                                             str(self.garp_count))
+                helper = garp.Sender(namespace, device, addresses, self.garp_count)
+                helper.start()
                 with self._helpers_lock:
                     self._helpers.append(helper)
                 report.announced += [(device, address) for address in addresses]
-            except OSError as error:
+            except RuntimeError as error:    # no thread could be started
                 report.errors.append("gratuitous ARP for %s: %s" % (", ".join(addresses), error))
 
     def _metadata(self, router_id, namespace, report):
