@@ -13,7 +13,9 @@ Each driver makes the device and hands the L2 agent what it needs to wire it:
 Kernel changes are planned as ``ip -batch`` lines by pure functions
 (``plug_lines``, ``address_lines``) and applied one batch per namespace.
 ``host_namespace`` names the namespace standing for "the host" (the agents'
-``--netns``); None is the process's own.
+``--netns``); None is the process's own. ``device_namer`` (port id -> name)
+names the device inside the namespace for callers whose devices are not the
+DHCP agent's (the L3 agent's qr-/qg-); the host side is always tap<port[:11]>.
 """
 import ipaddress
 import json
@@ -138,12 +140,12 @@ def set_addresses(namespace, device, cidrs):
 class BridgeInterfaceDriver:
     """veth tap<port> (host) / ns-<port> (namespace); the Linux bridge agent bridges the tap."""
 
-    def __init__(self, host_namespace=None, **_options):
+    def __init__(self, host_namespace=None, device_namer=None, **_options):
         self.host_namespace = host_namespace
+        self.device_namer = device_namer or naming.dhcp_device
 
-    @staticmethod
-    def device_name(port_id):
-        return naming.dhcp_device(port_id)
+    def device_name(self, port_id):
+        return self.device_namer(port_id)
 
     @staticmethod
     def host_device_name(port_id):
@@ -182,13 +184,16 @@ class OVSInterfaceDriver:
     """An internal port (or a veth with ``ovs_use_veth``) on the integration bridge."""
 
     def __init__(self, host_namespace=None, integration_bridge="br-int", use_veth=False, vsctl=("ovs-vsctl",),
-                 **_options):
+                 device_namer=None, **_options):
         self.host_namespace = host_namespace
         self.integration_bridge = integration_bridge
         self.use_veth = use_veth
         self.vsctl = list(vsctl)
+        self.device_namer = device_namer
 
     def device_name(self, port_id):
+        if self.device_namer is not None:
+            return self.device_namer(port_id)
         return naming.dhcp_device(port_id) if self.use_veth else naming.tap_device(port_id)
 
     @staticmethod

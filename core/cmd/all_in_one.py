@@ -8,11 +8,14 @@ sets transport_url, e.g. to a RabbitMQ that agents on other hosts reach.
 
 Started as root, it also runs the Linux bridge agent for its own host in
 a thread (core/cmd/in_process_agent.py: ``[DEFAULT] l2_agent``,
-``--l2-agent``, ``--l2-agent-netns``); ports bound to ``[DEFAULT] host``
-are then wired and turn ACTIVE without any other process.
+``--l2-agent``, ``--l2-agent-netns``), and the L3 agent beside it when the
+router service plugin is loaded (``[DEFAULT] l3_agent``); ports bound to
+``[DEFAULT] host`` are then wired and turn ACTIVE, and routers route,
+without any other process.
 
 Without ``--config-file`` every installed service plugin and ML2 extension
-driver is enabled, so the single node has everything that is installed.
+driver is enabled, so the single node has everything that is installed; so
+it is with ini files that name neither service plugins nor extension drivers.
 """
 import argparse
 import logging
@@ -70,6 +73,12 @@ def build_conf(args, conf=cfg.CONF):
         conf.set_override("tunnel_id_ranges", ["1:1000"], "ml2_type_gre")
         conf.set_override("vni_ranges", ["1:1000"], "ml2_type_geneve")
         # Everything installed is on: each service plugin and ML2 extension driver.
+        conf.set_override("service_plugins", loading.installed_names(service.SERVICE_PLUGIN_NAMESPACE))
+        conf.set_override("extension_drivers", loading.installed_names(managers.EXTENSION_NAMESPACE), "ml2")
+    elif (conf.get_location("service_plugins").location == cfg.Locations.opt_default
+          and conf.get_location("extension_drivers", "ml2").location == cfg.Locations.opt_default):
+        # A single node is a whole cloud network (routers included): ini files that name
+        # neither service plugins nor extension drivers get everything installed too.
         conf.set_override("service_plugins", loading.installed_names(service.SERVICE_PLUGIN_NAMESPACE))
         conf.set_override("extension_drivers", loading.installed_names(managers.EXTENSION_NAMESPACE), "ml2")
     agent = in_process_agent.choose(conf)[0]

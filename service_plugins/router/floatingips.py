@@ -290,6 +290,9 @@ class FloatingIPService:
                     row.fixed_port_id = association.port_id
                     row.fixed_ip_address = association.fixed_ip_address
                     row.router_id = association.router_id
+                    if association.router_id is None:
+                        # No router serves it any more: nothing forwards it.
+                        row.status = const.FLOATINGIP_STATUS_DOWN
                 common.bump_revision(row)
                 session.flush()
                 self.events.publish(const.FLOATINGIP, events.Event.PRECOMMIT_UPDATE,

@@ -1,8 +1,16 @@
-"""What L3 agents are told, fanout casts on topic "l3_agent" after the change is committed
-(Neutron's L3AgentNotifyAPI without a scheduler: every L3 agent hosts every router):
+"""What L3 agents are told, casts on topic "l3_agent" after the change is committed
+(Neutron's L3AgentNotifyAPI):
 
   routers_updated(routers=[router_id, ...])   a router, its interfaces, gateway or floating IPs changed
   router_deleted(router_id=router_id)
+  router_added_to_agent(payload=[router_id])           an administrator bound it to that agent
+  router_removed_from_agent(payload={"router_id": id}) an administrator unbound it
+
+With a scheduler (l3_scheduler.L3AgentScheduler) each cast goes to the hosts of
+the agents hosting the router (server=<host>), and a changed router that needs
+an agent (it got a gateway or an interface) is first scheduled when
+``router_auto_schedule`` allows; without one, casts are fanned out to every L3
+agent.
 
 A deleted instance port loses its floating IPs inside its own transaction; the routers with an
 interface on its subnets are told afterwards.
@@ -19,9 +27,14 @@ from netweave.service_plugins.router import db_reads, models
 class L3AgentNotifier:
     """Sends nothing until ``connect`` gives it a transport."""
 
-    def __init__(self, cast_client=None):
+    def __init__(self, cast_client=None, scheduler=None, auto_schedule=True):
         # cast_client: anything with CastClient's connect/cast (tests record the casts).
         self._casts = cast_client or casts.CastClient(topics.L3_AGENT)
+        self.scheduler = scheduler
+        self.auto_schedule = auto_schedule
+        # {router_id: hosts to tell}, read inside a router delete's transaction (the
+        # bindings go with the router) and taken once it committed.
+        self._deleted_router_hosts = {}
 
     @property
     def connected(self):
@@ -32,17 +45,52 @@ class L3AgentNotifier:
 
     def routers_updated(self, context, router_ids):
         ids = sorted({r for r in router_ids if r})
-        if ids:
+        if not ids:
+            return
+        if self.scheduler is None:
             self._casts.cast(context, "routers_updated", fanout=True, routers=ids)
+            return
+        if self.auto_schedule:
+            self.scheduler.schedule_routers(ids)
+        if not self.connected:
+            return
+        with db_api.reader_scope() as session:
+            hosts_of = self.scheduler.hosts_of(session, ids)
+        by_host = {}
+        for router_id, hosts in hosts_of.items():
+            for host in hosts:
+                by_host.setdefault(host, []).append(router_id)
+        for host, routers in sorted(by_host.items()):
+            self._casts.cast(context, "routers_updated", server=host, routers=routers)
 
-    def router_deleted(self, context, router_id):
-        self._casts.cast(context, "router_deleted", fanout=True, router_id=router_id)
+    def router_deleted(self, context, router_id, hosts=None):
+        if self.scheduler is None:
+            self._casts.cast(context, "router_deleted", fanout=True, router_id=router_id)
+            return
+        for host in hosts or ():
+            self._casts.cast(context, "router_deleted", server=host, router_id=router_id)
+
+    def router_added_to_agent(self, context, host, router_id):
+        if self.connected:
+            self._casts.cast(context, "router_added_to_agent", server=host, payload=[router_id])
+
+    def router_removed_from_agent(self, context, host, router_id):
+        if self.connected:
+            self._casts.cast(context, "router_removed_from_agent", server=host, payload={"router_id": router_id})
+
+    def routers_moved(self, context, moves):
+        """After failover: [(router_id, old host, new AgentInfo or None)]."""
+        for router_id, old_host, new_agent in moves:
+            self.router_removed_from_agent(context, old_host, router_id)
+            if new_agent is not None:
+                self.router_added_to_agent(context, new_agent.host, router_id)
 
     # --- resource events ------------------------------------------------------------
 
     def subscribe(self, registry):
         for event in (events.Event.AFTER_CREATE, events.Event.AFTER_UPDATE):
             registry.subscribe(self._router_changed, const.ROUTER, event)
+        registry.subscribe(self._router_deleting, const.ROUTER, events.Event.PRECOMMIT_DELETE)
         registry.subscribe(self._router_gone, const.ROUTER, events.Event.AFTER_DELETE)
         for event in (events.Event.AFTER_CREATE, events.Event.AFTER_DELETE):
             registry.subscribe(self._router_changed, const.ROUTER_INTERFACE, event)
@@ -53,8 +101,17 @@ class L3AgentNotifier:
     def _router_changed(self, resource, event, payload):
         self.routers_updated(payload.context, [payload.resource_id])
 
+    def _router_deleting(self, resource, event, payload):
+        # The bindings go with the router: read whom to tell while they still exist.
+        # A delete that then rolls back leaves its entry, replaced by the next try.
+        if self.scheduler is not None:
+            hosts = self.scheduler.hosts_of(payload.session, [payload.resource_id])
+            self._deleted_router_hosts[payload.resource_id] = hosts.get(payload.resource_id, [])
+
     def _router_gone(self, resource, event, payload):
-        self.router_deleted(payload.context, payload.resource_id)
+        hosts = self._deleted_router_hosts.pop(payload.resource_id, None)
+        if self.connected:
+            self.router_deleted(payload.context, payload.resource_id, hosts)
 
     def _floatingip_changed(self, resource, event, payload):
         # The router it left and the one it joined.

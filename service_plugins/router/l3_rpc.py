@@ -2,33 +2,83 @@
 what they are told.
 
 Asked, Neutron's L3RpcCallback names:
-  sync_routers(host, router_ids=None) -> [router description, ...] (agent_view.py); every router
-      when router_ids is None. Routers are not scheduled to agents yet: each L3 agent hosts all.
-  get_router_ids(host) -> [router_id, ...] the agent hosts (every router, for now).
+  sync_routers(host, router_ids=None) -> [router description, ...] (agent_view.py) of the routers
+      scheduled to the L3 agent of ``host`` (those of router_ids only, when given). With
+      ``router_auto_schedule`` the agent first takes the routers no agent hosts. The routers'
+      ports (interfaces, gateway) are bound to ``host`` on the way (binding:host_id), so the
+      host's L2 agent wires them and they turn ACTIVE.
+  get_router_ids(host) -> [router_id, ...] the agent hosts (after the same auto-scheduling).
   update_floatingip_statuses(router_id, fip_statuses={fip_id: "ACTIVE"|"DOWN"|"ERROR"})
       -> None; floating IPs of other routers, unknown ids and unknown statuses are ignored.
 """
 import oslo_messaging
 import sqlalchemy as sa
 
+from netweave.core import context as context_mod
+from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
+from netweave.core.db.models import port as port_models
 from netweave.service_plugins.router import agent_view, models
 from netweave.service_plugins.router import constants as const
 
 L3_PLUGIN_TOPIC = "q-l3-plugin"
 
+PortBinding = port_models.PortBinding
+
 
 class L3RpcEndpoint:
+    """``scheduler``: l3_scheduler.L3AgentScheduler; ``ports``: the core's port service
+    (binds router ports to the agent's host); ``auto_schedule``: router_auto_schedule."""
+
     target = oslo_messaging.Target(version="1.10")
 
+    def __init__(self, scheduler, ports, auto_schedule=True):
+        self.scheduler = scheduler
+        self.ports = ports
+        self.auto_schedule = auto_schedule
+
+    def _hosted(self, session, host, router_ids=None):
+        return self.scheduler.router_ids_for_host(session, host, router_ids)
+
     def sync_routers(self, context, host=None, router_ids=None, **_kwargs):
+        if self.auto_schedule and host:
+            self.scheduler.auto_schedule(host)
         with db_api.reader_scope() as session:
-            return agent_view.describe(agent_view.read(session, router_ids))
+            hosted = self._hosted(session, host, router_ids)
+            described = agent_view.describe(agent_view.read(session, hosted)) if hosted else []
+            unbound = self._ports_bound_elsewhere(session, described, host)
+        self._bind_ports(unbound, host)
+        return described
 
     def get_router_ids(self, context, host=None, **_kwargs):
+        if self.auto_schedule and host:
+            self.scheduler.auto_schedule(host)
         with db_api.reader_scope() as session:
-            return list(session.scalars(sa.select(models.Router.id).order_by(models.Router.id)))
+            return self._hosted(session, host)
+
+    # --- router ports on the agent's host ------------------------------------------------
+
+    @staticmethod
+    def _ports_bound_elsewhere(session, described, host):
+        port_ids = []
+        for router in described:
+            port_ids += [port["id"] for port in router["_interfaces"]]
+            if router.get("gw_port"):
+                port_ids.append(router["gw_port"]["id"])
+        if not port_ids or not host:
+            return []
+        bound = dict(session.execute(sa.select(PortBinding.port_id, PortBinding.host)
+                                     .where(PortBinding.port_id.in_(port_ids))).all())
+        return [port_id for port_id in port_ids if bound.get(port_id) != host]
+
+    def _bind_ports(self, port_ids, host):
+        admin = context_mod.get_admin_context()
+        for port_id in port_ids:
+            try:
+                self.ports.update(admin, port_id, {"binding:host_id": host})
+            except exc.NotFound:
+                continue    # gone meanwhile: the router's next change tells the agent
 
     @db_api.retry_db_errors
     def update_floatingip_statuses(self, context, router_id=None, fip_statuses=None, **_kwargs):

@@ -4,7 +4,15 @@ floating IPs) over the core's networks, subnets and ports.
 It keeps its own tables (models.py, the Alembic branch ``router``), counts the
 quotas ``router`` and ``floatingip``, and hooks the core's resource events
 (port_guards.py). The member actions are routed in ``register_routes``.
+
+Routers are scheduled to L3 agents (l3_scheduler.py; the l3_agent_scheduler
+API in l3_agent_scheduler_api.py); the notifier tells the hosting agents.
+With ``allow_automatic_l3agent_failover`` a server connected to the agents
+moves routers off dead agents every agent_down_time / 2 seconds.
 """
+import logging
+import threading
+
 from oslo_config import cfg
 
 from netweave.core.api.app import takes_body
@@ -14,7 +22,9 @@ from netweave.service_plugins.router import (
     floatingips,
     gateway,
     interfaces,
+    l3_agent_scheduler_api,
     l3_notifier,
+    l3_scheduler,
     models,
     port_guards,
     routers,
@@ -22,8 +32,10 @@ from netweave.service_plugins.router import (
 )
 from netweave.service_plugins.router import constants as const
 
+LOG = logging.getLogger(__name__)
+
 SUPPORTED_ALIASES = ("router", "ext-gw-mode", "extraroute", "extraroute-atomic", "fip-port-details", "dvr",
-                     "l3-ha")
+                     "l3-ha", "l3_agent_scheduler")
 
 
 class RouterPlugin(service_base.ServicePlugin):
@@ -35,7 +47,11 @@ class RouterPlugin(service_base.ServicePlugin):
         self.routers = None
         self.interfaces = None
         self.floatingips = None
+        self.scheduler = None
+        self.ports = None
+        self.agents = None
         self.notifier = l3_notifier.L3AgentNotifier()
+        self._failover_stop = threading.Event()
 
     def initialize(self, core):
         core.quotas.register(const.ROUTER, models.Router)
@@ -46,16 +62,44 @@ class RouterPlugin(service_base.ServicePlugin):
         self.interfaces = interfaces.InterfaceService(self.routers, core.subnets, core.ports, registry)
         self.floatingips = floatingips.FloatingIPService(self.conf, core.quotas, core.networks, core.ports, registry)
         port_guards.PortGuards(self.floatingips).subscribe(registry)
+        self.ports = core.ports
+        self.agents = core.agents
+        self.scheduler = l3_scheduler.L3AgentScheduler(self.conf, clock=lambda: core.agents.clock())
+        self.notifier.scheduler = self.scheduler
+        self.notifier.auto_schedule = self.conf.router_auto_schedule
         self.notifier.subscribe(registry)
 
     def connect_agents(self, transport):
         self.notifier.connect(transport)
+        if self.conf.allow_automatic_l3agent_failover:
+            threading.Thread(target=self._failover_loop, name="l3-agent-failover", daemon=True).start()
+
+    def stop_failover(self):
+        self._failover_stop.set()
+
+    def _failover_loop(self):
+        interval = max(1.0, self.conf.agent_down_time / 2.0)
+        while not self._failover_stop.wait(interval):
+            self.reschedule_from_dead_agents()
+
+    def reschedule_from_dead_agents(self):
+        """Move routers off dead L3 agents (when failover is allowed) and tell both agents."""
+        from netweave.core import context as context_mod
+        try:
+            moves = self.scheduler.reschedule_from_dead_agents()
+        except Exception:  # noqa: BLE001 - the next round tries again
+            LOG.exception("Rescheduling routers off dead L3 agents failed")
+            return []
+        if moves:
+            self.notifier.routers_moved(context_mod.get_admin_context(), moves)
+        return moves
 
     def rpc_endpoints(self):
         # Here, not at import: only RPC servers load oslo.messaging.
         from netweave.service_plugins.router import l3_rpc
 
-        return {l3_rpc.L3_PLUGIN_TOPIC: [l3_rpc.L3RpcEndpoint()]}
+        return {l3_rpc.L3_PLUGIN_TOPIC: [l3_rpc.L3RpcEndpoint(self.scheduler, self.ports,
+                                                              auto_schedule=self.conf.router_auto_schedule)]}
 
     def register_routes(self, router, policy):
         actions = {
@@ -66,6 +110,8 @@ class RouterPlugin(service_base.ServicePlugin):
         }
         for action, method in actions.items():
             router.member_actions[("routers", action)] = ("PUT", self._member_action(action, method, policy))
+        l3_agent_scheduler_api.L3AgentSchedulerController(self.scheduler, self, self.agents, self.notifier,
+                                                          policy).register(router)
 
     def _member_action(self, action, method, policy):
         @takes_body

@@ -16,7 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SERVER_ONLY = ("sqlalchemy", "alembic")
 
 AGENT_SCRIPTS = ("netweave-linuxbridge-agent", "netweave-openvswitch-agent", "netweave-dhcp-agent",
-                 "netweave-metadata-agent", "netweave-lbaas-agent")
+                 "netweave-metadata-agent", "netweave-lbaas-agent",
+                 "netweave-l3-agent")
 
 PROBE = """
 import importlib, sys
@@ -42,6 +43,8 @@ AGENT_MODULES = (
     "netweave.mechanism_drivers.openvswitch.agent", "netweave.mechanism_drivers.openvswitch.rpc",
     "netweave.service_plugins.port_security.agent_rpc",
     "netweave.service_plugins.port_security.firewall.iptables",
+    "netweave.service_plugins.router.agent.agent", "netweave.service_plugins.router.agent.applier",
+    "netweave.service_plugins.router.agent.rpc", "netweave.service_plugins.router.agent.interfaces",
 )
 
 

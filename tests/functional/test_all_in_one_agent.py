@@ -108,12 +108,17 @@ def wait_active(aio, *ports):
 def test_the_agent_runs_in_process_and_says_why(aio):
     multihost.Cloud.wait(lambda: any(a["host"] == HOST and a["alive"] for a in api(aio, "GET", "/agents")["agents"]),
                          "the in-process agent reports", timeout=60)
-    (agent,) = [a for a in api(aio, "GET", "/agents")["agents"] if a["host"] == HOST]
-    assert agent["agent_type"] == "Linux bridge agent"
-    assert agent["configurations"]["interface_mappings"] == {"physnet1": "pv0"}
+    multihost.Cloud.wait(lambda: {a["agent_type"] for a in api(aio, "GET", "/agents")["agents"]
+                                  if a["host"] == HOST and a["alive"]} == {"Linux bridge agent", "L3 agent"},
+                         "the in-process L2 and L3 agents report", timeout=60)
+    agents = {a["agent_type"]: a for a in api(aio, "GET", "/agents")["agents"] if a["host"] == HOST}
+    assert agents["Linux bridge agent"]["configurations"]["interface_mappings"] == {"physnet1": "pv0"}
+    # The ini file names no service plugins: the router plugin is loaded, and its agent plugs like the L2 one.
+    assert agents["L3 agent"]["configurations"]["interface_driver"] == "linuxbridge"
     log = open(aio.log_path).read()
     assert "Running the linuxbridge L2 agent in this process for host %s" % HOST in log
     assert "running as root" in log
+    assert "L3 agent on %s running in this process" % HOST in log
 
 
 def test_flat_and_local_ports_are_wired_in_the_namespace(aio):
@@ -141,3 +146,37 @@ def test_flat_and_local_ports_are_wired_in_the_namespace(aio):
     aio.lab.remove(aio.lab.namespaces[-1])
     multihost.Cloud.wait(lambda: api(aio, "GET", "/ports/" + l2["id"])["port"]["status"] == "DOWN",
                          "the unplugged port is DOWN", timeout=60)
+
+
+def test_a_router_between_two_networks_routes_in_the_single_node(aio):
+    """The in-process L3 agent: a router joining two local networks, its ports ACTIVE, instances
+    on either side reaching each other through it."""
+    subnets, instances = [], []
+    for index, cidr in enumerate(("10.82.1.0/24", "10.82.2.0/24")):
+        net = api(aio, "POST", "/networks", {"network": {"name": "aio-routed-%d" % index}})["network"]
+        subnets.append(api(aio, "POST", "/subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                                 "cidr": cidr, "enable_dhcp": False}})["subnet"])
+        port = bound_port(aio, net)
+        namespace, ip = plug(aio, net, port)
+        multihost.run("ip", "-n", namespace, "route", "add", "default", "via", subnets[-1]["gateway_ip"])
+        instances.append((port, namespace, ip))
+    router = api(aio, "POST", "/routers", {"router": {"name": "aio-router"}})["router"]
+    try:
+        for subnet in subnets:
+            api(aio, "PUT", "/routers/%s/add_router_interface" % router["id"], {"subnet_id": subnet["id"]})
+        router_ports = api(aio, "GET", "/ports?device_id=" + router["id"])["ports"]
+        wait_active(aio, *router_ports, *[port for port, _ns, _ip in instances])
+        assert {p["binding:host_id"] for p in api(aio, "GET", "/ports?device_id=" + router["id"])["ports"]} == {HOST}
+        (first, a, _), (_second, _b, b_ip) = instances
+        assert multihost.ping_until(a, b_ip), "no echo through the router"
+    finally:
+        for subnet in subnets:
+            aio.session.request("PUT", "%s/v2.0/routers/%s/remove_router_interface" % (aio.url, router["id"]),
+                                json={"subnet_id": subnet["id"]}, timeout=30)
+        aio.session.request("DELETE", "%s/v2.0/routers/%s" % (aio.url, router["id"]), timeout=30)
+        namespace = naming.router_namespace(router["id"])
+        try:
+            multihost.Cloud.wait(lambda: not os.path.exists("/run/netns/" + namespace),
+                                 "the router's namespace is gone", timeout=60)
+        finally:
+            multihost.run("ip", "netns", "del", namespace, check=False)

@@ -138,8 +138,10 @@ def wait_agent(aio):
 
 def test_the_agent_runs_in_process_and_reports(aio):
     wait_agent(aio)
-    (agent,) = [a for a in api(aio, "GET", "/agents")["agents"] if a["host"] == aio.node.host]
-    assert agent["agent_type"] == "Open vSwitch agent"
+    agents = {a["agent_type"]: a for a in api(aio, "GET", "/agents")["agents"] if a["host"] == aio.node.host}
+    # The router plugin is loaded: the L3 agent runs beside the L2 one.
+    assert set(agents) <= {"Open vSwitch agent", "L3 agent"}
+    agent = agents["Open vSwitch agent"]
     assert agent["binary"] == "netweave-openvswitch-agent"
     assert agent["configurations"]["integration_bridge"] == aio.node.integration_bridge
     assert agent["configurations"]["datapath_type"] == "netdev"

@@ -74,7 +74,8 @@ def test_agent_serves_synced_routers_and_follows_notifications(lab, tmp_path):
         conf.set_override(name, value)
     conf.set_override("report_interval", 0, "agent")
     # Other tests on this host may have qrouter- namespaces of their own: leave them alone.
-    agent, starters, stoppers = cmd.build(conf, transport=transport, remove_stale_namespaces=False)
+    agent, starters, stoppers = cmd.build(conf, transport=transport, remove_stale_namespaces=False,
+                                          netns=lab.host_ns)
     router_id = str(uuid.uuid4())
     namespace = naming.router_namespace(router_id)
     external, internal = str(uuid.uuid4()), str(uuid.uuid4())

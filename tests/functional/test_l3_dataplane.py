@@ -53,7 +53,7 @@ class Lab:
         self.router_ids = []
         self.servers = []
         self.applier = applier_mod.RouterApplier(
-            interfaces.RouterPlugging(interface.BridgeInterfaceDriver, host_namespace=self.host),
+            interfaces.RouterPlugging.of_class(interface.BridgeInterfaceDriver, host_namespace=self.host),
             settings or DataplaneSettings(), metadata_proxy=metadata_proxy)
         self.outside = self.dh.instance("fa:16:3e:aa:00:01", self.external_bridge, suffix="out")
         self._address(self.outside, OUTSIDE_IP + "/24")

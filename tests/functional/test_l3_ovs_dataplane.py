@@ -29,7 +29,8 @@ def test_router_on_open_vswitch_snat_floating_ip_and_removal(ovs_sandbox, tmp_pa
     router_id = str(uuid.uuid4())
     namespace = naming.router_namespace(router_id)
     applier = applier_mod.RouterApplier(
-        interfaces.RouterPlugging(interface.OVSInterfaceDriver, integration_bridge=bridge), DataplaneSettings())
+        interfaces.RouterPlugging.of_class(interface.OVSInterfaceDriver, integration_bridge=bridge),
+        DataplaneSettings())
     servers = []
     external_net, internal_net = str(uuid.uuid4()), str(uuid.uuid4())
     gateway = l3.port(str(uuid.uuid4()), "fa:16:3e:dd:00:01", external_net, [("ext", "203.0.113.106")],

@@ -59,6 +59,10 @@ def test_agent_calls_and_server_casts(bus):
     core, l3, transport, agent = bus
     client = oslo_messaging.get_rpc_client(transport, oslo_messaging.Target(topic="q-l3-plugin", version="1.0"),
                                            serializer=serializer.ContextSerializer())
+    # The L3 agent of HOST reports: routers are scheduled to it and its host is told of them.
+    core.agents.report_state(ADMIN, {"agent_type": topics.AGENT_TYPE_L3, "binary": "netweave-l3-agent",
+                                     "host": HOST, "topic": topics.L3_AGENT,
+                                     "configurations": {"agent_mode": "legacy"}})
     ext = core.create_network(ADMIN, {"network": {"project_id": "admin", "name": "GATEWAY_NET",
                                                   "router:external": True}})
     core.create_subnet(ADMIN, {"subnet": {"project_id": "admin", "network_id": ext["id"], "cidr": "10.30.0.0/24",
@@ -82,3 +86,5 @@ def test_agent_calls_and_server_casts(bus):
     l3.delete_router(ADMIN, router["id"])
     assert agent.next() == ("router_deleted", router["id"])
     assert client.call(ADMIN, "sync_routers", host=HOST, router_ids=[router["id"]]) == []
+    # Another host's agent hosts nothing.
+    assert client.call(ADMIN, "sync_routers", host="elsewhere", router_ids=None) == []

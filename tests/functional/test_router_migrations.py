@@ -12,7 +12,8 @@ from netweave.core.db import all_models, plugin_schema
 from netweave.core.db import api as db_api
 from netweave.core.db import setup as db_setup
 
-ROUTER_TABLES = {"routers", "routerports", "routerroutes", "floatingips"}
+ROUTER_TABLES = {"routers", "routerports", "routerroutes", "floatingips", "routerl3agentbindings"}
+HEAD = "router_0002"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -38,7 +39,9 @@ def test_branch_is_declared_by_entry_point():
     assert "netweave.service_plugins.router.models" in all_models.PLUGIN_MODEL_MODULES
     script = ScriptDirectory.from_config(db_setup.alembic_config("sqlite://"))
     first = script.get_revision("router_0001")
-    assert script.get_revision("router@head").revision == "router_0001"
+    assert script.get_revision("router@head").revision == HEAD
+    # The L3 agent bindings need the core's agents table.
+    assert script.get_revision(HEAD).dependencies == "0002_agents"
     assert (first.revision, first.down_revision, first.branch_labels, first.dependencies) == (
         "router_0001", None, {"router"}, "0001_initial")
 
@@ -47,7 +50,9 @@ def test_router_branch_alone_then_down_again(url):
     config = db_setup.alembic_config(url)
     command.upgrade(config, "router@head")
     tables = _tables(url)
-    assert ROUTER_TABLES | {"ports", "networks"} <= tables and "agents" not in tables
+    # The core tables it depends on come with it, the DHCP agents' do not.
+    assert ROUTER_TABLES | {"ports", "networks", "agents"} <= tables
+    assert "networkdhcpagentbindings" not in tables
 
     def router_diff(connection):
         diff = compare_metadata(MigrationContext.configure(connection), all_models.metadata)
@@ -66,5 +71,5 @@ def test_router_branch_alone_then_down_again(url):
 
 def test_upgrade_heads_includes_the_router_tables(url):
     db_setup.upgrade(url)
-    assert "router_0001" in db_setup.current_heads(url)
+    assert HEAD in db_setup.current_heads(url)
     assert ROUTER_TABLES <= _tables(url)

@@ -513,13 +513,20 @@ def test_sync_routers_describes_the_router_as_the_agent_contract_says(cloud):
     from netweave.service_plugins.router import l3_rpc
 
     cloud.core.update_subnet(ADMIN, cloud.sub["id"], {"subnet": {"dns_nameservers": ["8.8.8.8"]}})
+    cloud.core.agents.report_state(ADMIN, {"agent_type": "L3 agent", "binary": "netweave-l3-agent",
+                                           "host": "controller01", "topic": "l3_agent",
+                                           "configurations": {"agent_mode": "legacy"}})
     router = cloud.connected_router()
     cloud.l3.update_router(ADMIN, router["id"], {"router": {"routes": [
         {"destination": "198.51.100.0/24", "nexthop": "192.168.200.254"}]}})
     vm = cloud.port(cloud.net, fixed_ips=[{"subnet_id": cloud.sub["id"], "ip_address": "192.168.200.6"}])
     fip = cloud.fip(port_id=vm["id"])
     bare = cloud.router("no-gateway")
-    endpoint = l3_rpc.L3RpcEndpoint()
+    endpoint = l3_rpc.L3RpcEndpoint(cloud.l3.scheduler, cloud.core.ports)
+    # The connected router was scheduled to the only agent; one without ports is not scheduled.
+    assert [r["id"] for r in endpoint.sync_routers(ADMIN, host="controller01")] == [router["id"]]
+    (agent,) = cloud.core.agents.list(ADMIN)
+    cloud.l3.scheduler.add_router(agent["id"], bare["id"])
     described = {r["id"]: r for r in endpoint.sync_routers(ADMIN, host="controller01")}
     assert set(described) == {router["id"], bare["id"]}
     legacy = described[router["id"]]
@@ -549,10 +556,16 @@ def test_sync_routers_describes_the_router_as_the_agent_contract_says(cloud):
     plain = described[bare["id"]]
     assert (plain["external_gateway_info"], "gw_port" in plain, plain["_interfaces"], plain["_floatingips"]) == (
         None, False, [], [])
-    assert [r["id"] for r in endpoint.sync_routers(ADMIN, host="h", router_ids=[bare["id"]])] == [bare["id"]]
-    assert endpoint.get_router_ids(ADMIN, host="h") == sorted([router["id"], bare["id"]])
+    # sync_routers bound the router's ports to the agent's host.
+    assert {p["binding:host_id"] for p in cloud.ports_of(router["id"])} == {"controller01"}
+    assert [r["id"] for r in endpoint.sync_routers(ADMIN, host="controller01", router_ids=[bare["id"]])] == [
+        bare["id"]]
+    assert endpoint.get_router_ids(ADMIN, host="controller01") == sorted([router["id"], bare["id"]])
+    # Another host's agent hosts none of them.
+    assert endpoint.sync_routers(ADMIN, host="h") == [] and endpoint.get_router_ids(ADMIN, host="h") == []
     # A router that is gone is left out: the agent then removes it.
-    assert endpoint.sync_routers(ADMIN, host="h", router_ids=["0b3f5c1e-1d7e-4e5a-8f36-1c1e6f0a9b2d"]) == []
+    assert endpoint.sync_routers(ADMIN, host="controller01",
+                                 router_ids=["0b3f5c1e-1d7e-4e5a-8f36-1c1e6f0a9b2d"]) == []
     # The agent reports the floating IP wired; statuses of other routers or unknown ones change nothing.
     endpoint.update_floatingip_statuses(ADMIN, router_id=router["id"], fip_statuses={fip["id"]: "ACTIVE"})
     active = cloud.l3.get_floatingip(ADMIN, fip["id"])

@@ -6,11 +6,16 @@ interface 192.168.200.1 on PROJECT_NET, optionally the floating IP
 10.30.0.101 of MyInstance1 (192.168.200.6) or MyInstance2 (192.168.200.10).
 The builders take other addresses so functional tests can make their own.
 """
+import contextlib
 import copy
+import os
 import subprocess
 import sys
+import textwrap
 
+from harness import multihost, processes
 from harness.multihost import run
+from netweave.core import naming
 
 ROUTER_ID = "9ef2eede-4a55-4f64-b8be-4b07a43ec373"
 PROJECT_ID = "9233b6b4f6a54386af63c0a7b8f043c2"
@@ -222,3 +227,239 @@ def book_nat_listing(gateway, floating=None, fixed=None):
         fields["output"] = fields["prerouting"] = "DNAT all -- anywhere %s to:%s\n" % (floating, fixed)
         fields["float_snat"] = "SNAT all -- %s anywhere to:%s\n" % (fixed, floating)
     return BOOK_NAT_LISTING.format(**fields).splitlines()
+
+
+# --- a routed cloud: server, RPC server, Linux bridge agents and an L3 agent process -----------
+
+# A /20, so a bench fits a thousand floating IPs; the allocation pool starts above the internet.
+INTERNET_CIDR = "203.0.112.0/20"
+INTERNET_IP = "203.0.113.1"
+EXTERNAL_POOL = {"start": "203.0.114.1", "end": "203.0.127.254"}
+# No quota stands in the way of a test or bench making many routers.
+UNLIMITED_QUOTAS = "[quotas]\n" + "".join("quota_%s = -1\n" % name for name in (
+    "network", "subnet", "port", "router", "floatingip"))
+EXTERNAL_NIC = "ex0"
+EXTERNAL_PHYSNET = "physnet2"
+
+
+# --- the router API calls of a routed cloud (``self``: RoutedCloud or RoutedOvsCloud) ----------
+
+
+def api_external_network(self, name="public"):
+    """The flat external network on EXTERNAL_PHYSNET and its subnet (the internet's)."""
+    net = self.api("POST", "/networks", {"network": {
+        "name": name, "router:external": True, "provider:network_type": "flat",
+        "provider:physical_network": self.external_physnet}})["network"]
+    subnet = self.api("POST", "/subnets", {"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": INTERNET_CIDR, "enable_dhcp": False,
+        "gateway_ip": INTERNET_IP, "allocation_pools": [EXTERNAL_POOL]}})
+    return net, subnet["subnet"]
+
+
+def api_project_network(self, name, cidr, project=None):
+    body = {"name": name}
+    if project:
+        body["project_id"] = project
+    net = self.api("POST", "/networks", {"network": body})["network"]
+    subnet_body = {"network_id": net["id"], "ip_version": 4, "cidr": cidr, "enable_dhcp": False}
+    if project:
+        subnet_body["project_id"] = project
+    subnet = self.api("POST", "/subnets", {"subnet": subnet_body})["subnet"]
+    return net, subnet
+
+
+def api_router(self, name, external=None, subnets=(), project=None, **gateway):
+    body = {"name": name}
+    if project:
+        body["project_id"] = project
+    if external is not None:
+        body["external_gateway_info"] = dict({"network_id": external["id"]}, **gateway)
+    router = self.api("POST", "/routers", {"router": body})["router"]
+    self.router_ids.append(router["id"])
+    for subnet in subnets:
+        self.api("PUT", "/routers/%s/add_router_interface" % router["id"], {"subnet_id": subnet["id"]})
+    return self.api("GET", "/routers/" + router["id"])["router"]
+
+
+def api_instance(self, host, net, subnet, project=None):
+    """A port bound to ``host``, plugged as an instance namespace with its default route via
+    the subnet's gateway; returns (port, multihost.Instance). Its device_owner is "" so the
+    Linux bridge agent bridges the tap itself (Nova's part for compute ports)."""
+    body = {"network_id": net["id"], "device_owner": "",
+            "binding:host_id": multihost.AGENT_HOST[host]}
+    if project:
+        body["project_id"] = project
+    port = self.api("POST", "/ports", {"port": body})["port"]
+    instance = self.plug(host, net, port)
+    multihost.run("ip", "-n", instance.namespace, "route", "add", "default", "via", subnet["gateway_ip"])
+    return port, instance
+
+
+def api_router_ports(self, router_id):
+    return self.api("GET", "/ports?device_id=" + router_id)["ports"]
+
+
+def api_wait_router_active(self, router_id, timeout=60.0):
+    self.wait(lambda: all(p["status"] == "ACTIVE" for p in self.router_ports(router_id)),
+              "the ports of router %s are ACTIVE" % router_id, timeout)
+
+
+def api_floating_ip(self, external, port=None):
+    body = {"floating_network_id": external["id"]}
+    if port is not None:
+        body["port_id"] = port["id"]
+    return self.api("POST", "/floatingips", {"floatingip": body})["floatingip"]
+
+
+def api_fip_status(self, fip):
+    return self.api("GET", "/floatingips/" + fip["id"])["floatingip"]["status"]
+
+
+class RoutedCloud(multihost.Cloud):
+    """multihost.Cloud with the router plugin, an "internet" and an L3 agent process.
+
+    h1 is a compute host, h2 the network node: its Linux bridge agent maps
+    physnet2 to ex0, a veth whose peer is eth0 of the ``internet`` namespace
+    (203.0.113.1 on 203.0.112.0/20, the external subnet's gateway), and netweave-l3-agent runs
+    for host2 (``--netns`` h2, interface driver linuxbridge). Router
+    namespaces (qrouter-<id>) are the agent's, in the machine's namespace list:
+    ``close`` removes those of the routers this cloud made.
+    """
+
+    L3_HOST = "h2"
+    external_physnet = EXTERNAL_PHYSNET
+
+    def __init__(self, workdir, transport_url):
+        super().__init__(workdir, transport_url)
+        self.extra_mappings = {self.L3_HOST: ["%s:%s" % (EXTERNAL_PHYSNET, EXTERNAL_NIC)]}
+        self.internet = None
+        self.l3_agent = None
+        self.router_ids = []
+
+    def start(self):
+        for host in self.hosts:
+            self.lab.host(host)
+        self.lab.connect_hosts(*self.hosts)
+        self.internet = self.lab.netns("internet")
+        multihost.run("ip", "-n", self.lab.hosts[self.L3_HOST], "link", "add", EXTERNAL_NIC, "type", "veth",
+                      "peer", "name", "eth0", "netns", self.internet)
+        multihost.run("ip", "-n", self.lab.hosts[self.L3_HOST], "link", "set", EXTERNAL_NIC, "up")
+        multihost.run("ip", "-n", self.internet, "addr", "add", "%s/%s" % (INTERNET_IP, INTERNET_CIDR.split("/")[1]),
+                      "dev", "eth0")
+        multihost.run("ip", "-n", self.internet, "link", "set", "eth0", "up")
+        self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"},
+                                 defaults="service_plugins = router\n" + UNLIMITED_QUOTAS)
+        for host in self.hosts:
+            self.start_agent(host)
+        self.start_l3_agent()
+        self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows())
+                  and self.l3_agent_alive(), "the L2 and L3 agents report", timeout=60)
+
+    def l3_ini(self):
+        path = os.path.join(self.workdir, "l3_agent.ini")
+        with open(path, "w") as handle:
+            handle.write(textwrap.dedent("""\
+                [DEFAULT]
+                host = {host}
+                transport_url = {url}
+                interface_driver = {driver}
+                ovs_integration_bridge = {bridge}
+                enable_metadata_proxy = false
+                state_path = {state}
+                debug = true
+
+                [agent]
+                report_interval = 2
+                """).format(host=multihost.AGENT_HOST[self.L3_HOST], url=self.transport_url,
+                            driver=self.interface_driver, bridge=self.integration_bridge,
+                            state=os.path.join(self.workdir, "l3-state")))
+        return path
+
+    interface_driver = "linuxbridge"
+    integration_bridge = "br-int"
+
+    def start_l3_agent(self):
+        argv = [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini()]
+        if self.L3_HOST in self.lab.hosts:
+            argv += ["--netns", self.lab.hosts[self.L3_HOST]]
+        self.l3_agent = processes.start_process(argv, os.path.join(self.workdir, "l3-agent.log"))
+        return self.l3_agent
+
+    def l3_agent_rows(self):
+        return [a for a in self.api("GET", "/agents")["agents"] if a["agent_type"] == "L3 agent"]
+
+    def l3_agent_alive(self):
+        return any(a["alive"] for a in self.l3_agent_rows())
+
+    def close(self):
+        if self.l3_agent is not None:
+            with contextlib.suppress(Exception):
+                self.l3_agent.stop()
+        super().close()
+        for router_id in self.router_ids:
+            run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
+
+    # The router API calls, shared with RoutedOvsCloud.
+    external_network = api_external_network
+    project_network = api_project_network
+    router = api_router
+    instance = api_instance
+    router_ports = api_router_ports
+    wait_router_active = api_wait_router_active
+    floating_ip = api_floating_ip
+    fip_status = api_fip_status
+
+
+class RoutedOvsCloud(multihost.OvsCloud):
+    """multihost.OvsCloud with the router plugin, an "internet" and an L3 agent process.
+
+    The hosts are bridge sets of the machine's ovs-vswitchd (see OvsCloud);
+    physnet1 is their physical bridges, patched together. The ``internet``
+    namespace holds an internal port of h2's physical bridge (203.0.113.1, the
+    external subnet's gateway), and netweave-l3-agent runs for host2 with the
+    openvswitch interface driver on h2's integration bridge.
+    """
+
+    L3_HOST = "h2"
+    external_physnet = "physnet1"
+    interface_driver = "openvswitch"
+
+    def __init__(self, workdir, transport_url):
+        super().__init__(workdir, transport_url)
+        self.server_defaults = "service_plugins = router\n" + UNLIMITED_QUOTAS
+        self.integration_bridge = self.ovs_hosts[self.L3_HOST].integration_bridge
+        self.internet = None
+        self.l3_agent = None
+        self.router_ids = []
+
+    def start(self):
+        super().start()
+        self.internet = self.sandbox.add_namespace("nwt-%s-internet" % self.sandbox.token)
+        self.sandbox.plug_instance(self.ovs_hosts[self.L3_HOST].physical_bridge, "internet0000",
+                                   multihost.random_mac(), "%s/%s" % (INTERNET_IP, INTERNET_CIDR.split("/")[1]),
+                                   namespace=self.internet)
+        self.start_l3_agent()
+        self.wait(self.l3_agent_alive, "the L3 agent reports", timeout=60)
+
+    l3_ini = RoutedCloud.l3_ini
+    start_l3_agent = RoutedCloud.start_l3_agent
+    l3_agent_rows = RoutedCloud.l3_agent_rows
+    l3_agent_alive = RoutedCloud.l3_agent_alive
+
+    def close(self):
+        if self.l3_agent is not None:
+            with contextlib.suppress(Exception):
+                self.l3_agent.stop()
+        for router_id in self.router_ids:
+            run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
+        super().close()
+
+    # The router API calls, shared with RoutedOvsCloud.
+    external_network = api_external_network
+    project_network = api_project_network
+    router = api_router
+    instance = api_instance
+    router_ports = api_router_ports
+    wait_router_active = api_wait_router_active
+    floating_ip = api_floating_ip
+    fip_status = api_fip_status

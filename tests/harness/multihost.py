@@ -220,6 +220,10 @@ class Cloud:
         self.lab = Namespaces("nwmh")
         self.server = self.rpc = None
         self.agents = {}
+        # {host: ["physnetX:nic", ...]} beyond physnet1 on the provider NIC.
+        self.extra_mappings = {}
+        # More lines for the server's [DEFAULT] section (and sections after it).
+        self.server_defaults = ""
         self.session = requests.Session()
 
     # --- processes -----------------------------------------------------------------------
@@ -229,7 +233,8 @@ class Cloud:
             self.lab.host(host)
         if len(self.hosts) == 2:
             self.lab.connect_hosts(*self.hosts)
-        self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"})
+        self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"},
+                                 defaults=self.server_defaults)
         for host in self.hosts:
             self.start_agent(host)
         self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),
@@ -261,7 +266,7 @@ class Cloud:
                 polling_interval = 1
 
                 [linux_bridge]
-                physical_interface_mappings = physnet1:{nic}
+                physical_interface_mappings = {mappings}
 
                 [vxlan]
                 enable_vxlan = true
@@ -272,7 +277,8 @@ class Cloud:
                 [securitygroup]
                 enable_security_group = false
                 firewall_driver = noop
-                """).format(name=AGENT_HOST[host], url=self.transport_url, nic=PROVIDER_NIC,
+                """).format(name=AGENT_HOST[host], url=self.transport_url,
+                            mappings=",".join(["physnet1:" + PROVIDER_NIC] + self.extra_mappings.get(host, [])),
                             ip=UNDERLAY[host]))
         return path
 
@@ -489,7 +495,8 @@ class OvsCloud(Cloud):
             self.sandbox.patch(first.physical_bridge, self.sandbox.name("mhw", "1"),
                                second.physical_bridge, self.sandbox.name("mhw", "2"))
         mechanism_drivers = "openvswitch,l2population" if self.l2_population else "openvswitch"
-        self.start_control_plane({"mechanism_drivers": mechanism_drivers, "tenant_network_types": "vxlan"})
+        self.start_control_plane({"mechanism_drivers": mechanism_drivers, "tenant_network_types": "vxlan"},
+                                 defaults=self.server_defaults)
         for host in self.hosts:
             self.start_agent(host)
         self.wait(lambda: len(self.agent_rows()) == len(self.hosts) and all(a["alive"] for a in self.agent_rows()),

@@ -21,7 +21,7 @@ import yaml
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLES = ("netweave.conf.sample", "ml2_conf.ini.sample", "policy.yaml.sample", "linuxbridge_agent.ini.sample",
            "openvswitch_agent.ini.sample", "dhcp_agent.ini.sample", "metadata_agent.ini.sample",
-           "lbaas_agent.ini.sample")
+           "lbaas_agent.ini.sample", "l3_agent.ini.sample")
 SCRIPT = os.path.join(REPO, "tools", "generate-config-samples.sh")
 
 # (sample file, section, option): what an operator of a Neutron-like service expects to set.
@@ -34,6 +34,11 @@ REQUIRED_OPTIONS = [
         "nova_metadata_host", "nova_metadata_port", "nova_metadata_protocol", "metadata_proxy_shared_secret",
         "metadata_proxy_socket")
 ] + [
+    ("l3_agent.ini.sample", "DEFAULT", name) for name in (
+        "interface_driver", "agent_mode", "handle_internal_only_routers", "enable_metadata_proxy",
+        "metadata_port", "external_ingress_mark", "send_arp_for_ha")
+] + [
+    ("l3_agent.ini.sample", "agent", "availability_zone"),
     ("ml2_conf.ini.sample", "l2pop", "agent_boot_time"),
     ("linuxbridge_agent.ini.sample", "securitygroup", "enable_ipset"),
     ("openvswitch_agent.ini.sample", "securitygroup", "enable_ipset"),
@@ -136,6 +141,7 @@ def test_generator_inputs_name_the_committed_outputs(name):
               "dhcp_agent.ini.sample": "oslo-config-generator/dhcp_agent.ini",
               "metadata_agent.ini.sample": "oslo-config-generator/metadata_agent.ini",
               "lbaas_agent.ini.sample": "oslo-config-generator/lbaas_agent.ini",
+              "l3_agent.ini.sample": "oslo-config-generator/l3_agent.ini",
               "policy.yaml.sample": "oslo-policy-generator/netweave.conf"}
     text = _read(os.path.join(REPO, "etc", inputs[name]))
     assert re.search(r"^output_file = etc/%s$" % re.escape(name), text, re.M), text

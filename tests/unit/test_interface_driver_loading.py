@@ -31,3 +31,15 @@ def test_device_names():
     assert interface.BridgeInterfaceDriver().host_device_name(port) == "tap6c15d7b8-87"
     assert interface.OVSInterfaceDriver().device_name(port) == "tap6c15d7b8-87"
     assert interface.OVSInterfaceDriver(use_veth=True).device_name(port) == "ns-6c15d7b8-87"
+
+
+def test_device_namer_names_the_inside_device_only():
+    port = "6c15d7b8-87a4-4b0e-9f3a-1c2d3e4f5a6b"
+    def namer(port_id):
+        return "qr-" + port_id[:11]
+    assert interface.BridgeInterfaceDriver(device_namer=namer).device_name(port) == "qr-6c15d7b8-87"
+    assert interface.BridgeInterfaceDriver(device_namer=namer).host_device_name(port) == "tap6c15d7b8-87"
+    assert interface.OVSInterfaceDriver(device_namer=namer).device_name(port) == "qr-6c15d7b8-87"
+    assert interface.OVSInterfaceDriver(use_veth=True, device_namer=namer).device_name(port) == "qr-6c15d7b8-87"
+    loaded = interface.load_driver("linuxbridge", device_namer=namer)
+    assert loaded.device_name(port) == "qr-6c15d7b8-87"

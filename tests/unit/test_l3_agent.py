@@ -38,6 +38,9 @@ class FakeApplier:
         self.log.append(("serve", data["id"]))
         return self._report(data)
 
+    def serve_many(self, descriptions):
+        return {data["id"]: self.serve(data) for data in descriptions}
+
     def sync(self, descriptions, scan=False):
         self.log.append(("sync", tuple(d["id"] for d in descriptions), scan))
         reports = {d["id"]: self._report(d) for d in descriptions}

@@ -47,6 +47,7 @@ class L3Agent:
         self.routers = {}           # router id -> description as last served
         self.reported = {}          # router id -> floating IP statuses last reported
         self.passes = 0
+        self.last_changed = 0       # routers the last full sync changed anything of
         self.last_error = None
         self._changed, self._gone = set(), set()
         self._lock = threading.Lock()
@@ -116,8 +117,8 @@ class L3Agent:
             if reason is not None:
                 ok = self.sync_all()
                 self._last_full = started
-                LOG.info("Full sync (%s) of %d routers done in %.2fs", reason, len(self.routers),
-                         self.clock() - started)
+                LOG.info("Full sync (%s) of %d routers done in %.2fs, %d changed", reason, len(self.routers),
+                         self.clock() - started, self.last_changed)
             else:
                 ok = self._apply_events(changed, gone)
         except Exception as error:  # noqa: BLE001 - whatever failed, a full sync repairs it
@@ -145,6 +146,7 @@ class L3Agent:
         descriptions = self._wanted(self.plugin_api.sync_routers(self.context))
         reports = self.applier.sync(descriptions, scan=not self._scanned)
         self._scanned = True
+        self.last_changed = sum(1 for report in reports.values() if report.changed)
         served = {data["id"]: data for data in descriptions if "id" in data}
         self.routers = {router_id: served[router_id] for router_id in reports if router_id in served}
         return self._after(reports)
@@ -155,11 +157,11 @@ class L3Agent:
             reports[router_id] = self.applier.remove(router_id)
         if changed:
             descriptions = self._wanted(self.plugin_api.sync_routers(self.context, sorted(changed)))
+            served = self.applier.serve_many(descriptions)
             for data in descriptions:
-                report = self.applier.serve(data)
-                if report is not None:
-                    reports[report.router_id] = report
-                    self.routers[report.router_id] = data
+                if data.get("id") in served:
+                    reports[data["id"]] = served[data["id"]]
+                    self.routers[data["id"]] = data
             for router_id in sorted(changed - set(reports)):
                 reports[router_id] = self.applier.remove(router_id)
         return self._after(reports)

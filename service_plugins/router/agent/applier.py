@@ -28,12 +28,13 @@ plans it again from the kernel's state.
 admin-up router and removes the namespaces of routers served before that are
 no longer described.
 """
+import collections
+import concurrent.futures
 import dataclasses
 import ipaddress
 import logging
 import os
 import socket
-import sys
 import threading
 
 from netweave.core import naming
@@ -52,6 +53,8 @@ from netweave.service_plugins.router.agent import (
 LOG = logging.getLogger(__name__)
 
 NETNS_DIR = "/run/netns"
+# Routers a full sync applies side by side.
+SYNC_WORKERS = 4
 FIP_ACTIVE, FIP_DOWN, FIP_ERROR = "ACTIVE", "DOWN", "ERROR"
 
 
@@ -97,11 +100,13 @@ class RouterApplier:
     ``plugging``: interfaces.RouterPlugging; ``settings``: settings.DataplaneSettings;
     ``commands``: commands.NamespaceCommands (a fresh one by default);
     ``open_netlink(namespace)``: a pyroute2 IPRoute in that namespace;
-    ``metadata_proxy``: a core.agent.metadata.proxy.NamespaceProxy, or None to run none.
+    ``metadata_proxy``: a core.agent.metadata.proxy.NamespaceProxy, or None to run none;
+    ``sync_workers``: how many routers a full sync applies side by side. Any method may be
+    called from several threads: a router is applied by one thread at a time.
     """
 
     def __init__(self, plugging, settings, commands=None, open_netlink=_open_netlink, garp_count=None,
-                 metadata_proxy=None):
+                 metadata_proxy=None, sync_workers=SYNC_WORKERS):
         self.plugging = plugging
         self.settings = settings
         self.metadata_proxy = metadata_proxy
@@ -110,7 +115,16 @@ class RouterApplier:
         self.garp_count = settings.send_arp_for_ha if garp_count is None else garp_count
         self.served = set()             # router ids whose namespace this applier made or kept
         self._helpers = []              # running GARP senders
-        self._lock = threading.RLock()
+        self._helpers_lock = threading.Lock()
+        # One lock per router: routers are applied side by side (a full sync's workers), one
+        # router never by two threads at once.
+        self._router_locks = collections.defaultdict(threading.RLock)
+        self._router_locks_lock = threading.Lock()
+        self.sync_workers = max(1, sync_workers)
+
+    def _router_lock(self, router_id):
+        with self._router_locks_lock:
+            return self._router_locks[router_id]
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -139,7 +153,7 @@ class RouterApplier:
 
     def apply(self, router):
         """Bring ``router``'s namespace (a router_info.Router) to its description."""
-        with self._lock:
+        with self._router_lock(router.id):
             self._reap_helpers()
             report = ApplyReport(router_id=router.id)
             spec = namespace_plan.desired(router, self.settings)
@@ -228,7 +242,7 @@ class RouterApplier:
         tables = iptables_rules.render(router, self.settings)
         try:
             current = self.read_tables(namespace)
-        except commands_mod.CommandFailed as error:
+        except commands_mod.CommandError as error:
             report.errors.append(str(error))
             return None
         previous_fips = iptables_rules.floating_ip_map(current[iptables_rules.NAT].chains)
@@ -240,7 +254,7 @@ class RouterApplier:
             try:
                 self.commands.run(namespace, "iptables-restore", "--noflush", stdin="\n".join(lines) + "\n")
                 report.restored_tables.append(table)
-            except commands_mod.CommandFailed as error:
+            except commands_mod.CommandError as error:
                 report.errors.append(str(error))
                 nat_ok = nat_ok and table != iptables_rules.NAT
         if not nat_ok:
@@ -260,13 +274,18 @@ class RouterApplier:
     def _announce(self, announcements, namespace, report):
         if not self.garp_count:
             return
+        by_device = {}
         for device, address in announcements:
+            by_device.setdefault(device, []).append(address)
+        for device, addresses in sorted(by_device.items()):
             try:
-                self._helpers.append(self.commands.start(namespace, sys.executable, garp.__file__, device, address,
-                                                         str(self.garp_count)))
-                report.announced.append((device, address))
-            except OSError as error:
-                report.errors.append("gratuitous ARP for %s: %s" % (address, error))
+                helper = garp.Sender(namespace, device, addresses, self.garp_count)
+                helper.start()
+                with self._helpers_lock:
+                    self._helpers.append(helper)
+                report.announced += [(device, address) for address in addresses]
+            except RuntimeError as error:    # no thread could be started
+                report.errors.append("gratuitous ARP for %s: %s" % (", ".join(addresses), error))
 
     def _metadata(self, router_id, namespace, report):
         if self.metadata_proxy is None:
@@ -296,23 +315,25 @@ class RouterApplier:
             report.floating_ip_statuses.setdefault(fip.id, FIP_DOWN)
 
     def _reap_helpers(self):
-        self._helpers = [helper for helper in self._helpers if helper.poll() is None]
+        with self._helpers_lock:
+            self._helpers = [helper for helper in self._helpers if helper.poll() is None]
 
     def wait_for_helpers(self, timeout=30):
         """Wait for the gratuitous ARP senders (tests, shutdown)."""
-        for helper in self._helpers:
+        with self._helpers_lock:
+            helpers, self._helpers = self._helpers, []
+        for helper in helpers:
             try:
                 helper.wait(timeout)
             except Exception:  # noqa: BLE001 - a stuck sender is killed
                 helper.kill()
                 helper.wait()
-        self._helpers = []
 
     # --- removing ---------------------------------------------------------------------------
 
     def remove(self, router_id):
         """Unplug ``router_id``'s devices and delete its namespace."""
-        with self._lock:
+        with self._router_lock(router_id):
             report = ApplyReport(router_id=router_id)
             namespace = naming.router_namespace(router_id)
             if self.metadata_proxy is not None:
@@ -342,7 +363,9 @@ class RouterApplier:
             return report
 
     def _stop_helpers_in(self, namespace):
-        for helper in self._helpers:
+        with self._helpers_lock:
+            helpers = list(self._helpers)
+        for helper in helpers:
             if namespace in helper.args and helper.poll() is None:
                 helper.kill()
                 helper.wait()
@@ -352,35 +375,40 @@ class RouterApplier:
         """Apply one sync_routers entry, or remove its router when it is admin down. An invalid
         description is refused whole: reported, and its namespace left as it is. Returns the
         ApplyReport, or None for an entry without a usable id."""
-        with self._lock:
-            try:
-                router = router_info.parse_router(data)
-            except router_info.InvalidRouter as error:
-                LOG.error("Router description refused: %s", error)
-                router_id = data.get("id") if isinstance(data, dict) else None
-                if not isinstance(router_id, str):
-                    return None
-                return ApplyReport(router_id=router_id, errors=[str(error)])
-            if not router.admin_state_up:
-                return self.remove(router.id)
-            return self.apply(router)
+        try:
+            router = router_info.parse_router(data)
+        except router_info.InvalidRouter as error:
+            LOG.error("Router description refused: %s", error)
+            router_id = data.get("id") if isinstance(data, dict) else None
+            if not isinstance(router_id, str):
+                return None
+            return ApplyReport(router_id=router_id, errors=[str(error)])
+        if not router.admin_state_up:
+            return self.remove(router.id)
+        return self.apply(router)
+
+    def serve_many(self, descriptions):
+        """``serve`` each description, ``sync_workers`` side by side -> {router id: ApplyReport}."""
+        descriptions = list(descriptions)
+        if len(descriptions) <= 1 or self.sync_workers == 1:
+            reports = map(self.serve, descriptions)
+        else:
+            # Most of a router's pass is waiting for processes in its namespace: routers go side by side.
+            with concurrent.futures.ThreadPoolExecutor(self.sync_workers, thread_name_prefix="l3-serve") as pool:
+                reports = list(pool.map(self.serve, descriptions))
+        return {report.router_id: report for report in reports if report is not None}
 
     def sync(self, descriptions, scan=False):
         """Serve every description (sync_routers entries); remove routers served before (and,
         with ``scan``, any qrouter- namespace on the host) that are not described.
         Returns {router id: ApplyReport}."""
-        with self._lock:
-            reports = {}
-            for data in descriptions:
-                report = self.serve(data)
-                if report is not None:
-                    reports[report.router_id] = report
-            stale = set(self.served)
-            if scan:
-                stale |= set(self.hosted_router_ids())
-            for router_id in sorted(stale - set(reports)):
-                reports[router_id] = self.remove(router_id)
-            return reports
+        reports = self.serve_many(descriptions)
+        stale = set(self.served)
+        if scan:
+            stale |= set(self.hosted_router_ids())
+        for router_id in sorted(stale - set(reports)):
+            reports[router_id] = self.remove(router_id)
+        return reports
 
     @staticmethod
     def hosted_router_ids():

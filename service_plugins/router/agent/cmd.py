@@ -13,7 +13,6 @@ and reconciles them. ``--netns NAME`` makes the interface driver leave the host
 side of router ports (the taps the L2 agent wires) in that namespace.
 """
 import logging
-import signal
 import sys
 
 from oslo_config import cfg
@@ -29,10 +28,16 @@ cli_opts = [
 ]
 
 
-def build(conf, transport=None, remove_stale_namespaces=True):
+def register_opts(conf):
+    config.register_opts(conf)
+    conf.register_cli_opts(cli_opts)
+
+
+def build(conf, transport=None, remove_stale_namespaces=True, netns=None):
     """The agent and what must be started and stopped around it. ``transport``: an
-    oslo.messaging transport to use instead of transport_url's; ``remove_stale_namespaces``:
-    whether the first full sync removes qrouter- namespaces of routers not described."""
+    oslo.messaging transport to use instead of transport_url's (its owner cleans it up);
+    ``remove_stale_namespaces``: whether the first full sync removes qrouter- namespaces
+    of routers not described; ``netns``: the namespace standing for the host (--netns)."""
     from netweave.core import context
     from netweave.core.agent import external_process, state_reporter
     from netweave.core.agent import rpc as agent_rpc
@@ -46,7 +51,7 @@ def build(conf, transport=None, remove_stale_namespaces=True):
 
     config.check(conf)
     settings = config.dataplane_settings(conf)
-    plugging = interfaces.RouterPlugging.from_config(conf.interface_driver, host_namespace=conf.netns,
+    plugging = interfaces.RouterPlugging.from_config(conf.interface_driver, host_namespace=netns,
                                                      integration_bridge=conf.ovs_integration_bridge,
                                                      use_veth=conf.ovs_use_veth)
     monitor = external_process.ProcessMonitor()
@@ -56,6 +61,7 @@ def build(conf, transport=None, remove_stale_namespaces=True):
                                               user=conf.metadata_proxy_user, group=conf.metadata_proxy_group,
                                               monitor=monitor)
     applier = applier_mod.RouterApplier(plugging, settings, metadata_proxy=proxy)
+    own_transport = transport is None
     transport = transport or rpc_transport.get_transport(conf)
     admin = context.get_admin_context()
     agent = agent_mod.L3Agent(
@@ -70,38 +76,51 @@ def build(conf, transport=None, remove_stale_namespaces=True):
     reporter = state_reporter.StateReporter(agent_rpc.StateReportApi(transport), admin, agent.agent_state,
                                             conf.agent.report_interval, on_resync=agent.request_resync)
     starters = [consumers.start, reporter.start, monitor.start]
-    stoppers = [monitor.stop, reporter.stop, consumers.stop, applier.wait_for_helpers, rpc_transport.cleanup]
+    stoppers = [monitor.stop, reporter.stop, consumers.stop, applier.wait_for_helpers]
+    if own_transport:
+        stoppers.append(rpc_transport.cleanup)
     return agent, starters, stoppers
 
 
+def runner(conf, transport=None, remove_stale_namespaces=True, netns=None):
+    """The core.agent.service.Runner of the L3 agent (ValueError when the options cannot work)."""
+    from netweave.core.agent import service
+    agent, starters, stoppers = build(conf, transport, remove_stale_namespaces, netns)
+    return service.Runner("L3 agent", run=agent.run, stop=agent.stop, starters=starters, stoppers=stoppers)
+
+
+class InProcessAgent:
+    """The L3 agent in a thread of another process (netweave-all-in-one), on that process's
+    transport. ``interface_driver`` is used when l3_agent.ini options set none (it must
+    match the L2 agent of the process); ``netns`` as --netns. ValueError for bad options."""
+
+    def __init__(self, conf, interface_driver, netns=None):
+        from netweave.core.rpc import transport as rpc_transport
+        config.register_opts(conf)
+        if not conf.interface_driver:
+            conf.set_override("interface_driver", interface_driver)
+        self.host = conf.host
+        self.runner = runner(conf, transport=rpc_transport.get_transport(conf), netns=netns)
+
+    def start(self):
+        LOG.info("L3 agent on %s running in this process", self.host)
+        self.runner.start_thread()
+        return self
+
+    def stop(self, timeout=30):
+        self.runner.stop_thread(timeout)
+
+
 def main(argv=None):
-    from netweave.core.cmd import common
-    from netweave.core.rpc import transport as rpc_transport
-    conf = cfg.CONF
-    config.register_opts(conf)
-    rpc_transport.register_opts(conf)
-    conf.register_cli_opts(cli_opts)
-    common.parse_config(sys.argv[1:] if argv is None else argv, conf)
-    if not rpc_transport.url_configured(conf):
-        common.fail("transport_url is not set: the L3 agent needs the message broker the server uses")
+    from netweave.core.agent import service
+    conf = service.parse_config(argv, register_opts, prog="netweave-l3-agent")
+    service.require_transport(conf, "the L3 agent needs the message broker the server uses", "netweave-l3-agent")
     try:
-        agent, starters, stoppers = build(conf)
+        agent_runner = runner(conf, netns=conf.netns)
     except ValueError as error:
-        common.fail(str(error))
-    try:
-        for start in starters:
-            start()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda _signum, _frame: agent.stop())
-        LOG.info("L3 agent on %s: %s", conf.host, agent.agent_state()["configurations"])
-        agent.run()
-        return 0
-    finally:
-        for stop in stoppers:
-            try:
-                stop()
-            except Exception:  # noqa: BLE001 - stop the rest anyway
-                LOG.exception("Error while stopping")
+        service.fail(str(error), "netweave-l3-agent")
+    LOG.info("L3 agent on %s (interface driver %s)", conf.host, conf.interface_driver)
+    return agent_runner.serve()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,50 +1,34 @@
-"""Running a command inside a router's namespace: the one call site for processes.
+"""The router data plane's processes, run through core.agent.commands, with a history.
 
 Everything the data plane runs besides netlink (iptables-save/-restore,
-sysctl, conntrack, the GARP sender) goes through ``NamespaceCommands.run``,
-which keeps a short history so tests and operators can see what ran.
+sysctl, conntrack, the GARP sender) goes through ``NamespaceCommands.run``
+(core.agent.commands.run in the router's namespace: a failure raises its
+CommandError), which keeps a short history so tests and operators can see
+what ran.
 """
 import collections
-import logging
-import shutil
 import subprocess
 
-LOG = logging.getLogger(__name__)
-_SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
+from netweave.core.agent import commands
 
-
-class CommandFailed(RuntimeError):
-    def __init__(self, argv, returncode, stderr):
-        super().__init__("%s failed (%d): %s" % (" ".join(argv), returncode, (stderr or "").strip()))
-        self.argv, self.returncode, self.stderr = argv, returncode, stderr
-
-
-def which(name):
-    return shutil.which(name) or shutil.which(name, path=_SBIN) or name
+CommandError = commands.CommandError
 
 
 class NamespaceCommands:
     def __init__(self, history_size=512):
         self.history = collections.deque(maxlen=history_size)     # (namespace, argv, stdin)
 
-    @staticmethod
-    def argv(namespace, args):
-        args = [which(args[0])] + list(args[1:])
-        return [which("ip"), "netns", "exec", namespace] + args if namespace else args
-
-    def run(self, namespace, *args, stdin=None, check=True, timeout=60):
+    def run(self, namespace, *args, stdin=None, check=True, timeout=commands.DEFAULT_TIMEOUT):
+        """core.agent.commands.run of ``args`` in ``namespace`` (None: the agent's own)."""
         self.history.append((namespace, list(args), stdin))
-        result = subprocess.run(self.argv(namespace, args), input=stdin, capture_output=True, text=True,
-                                timeout=timeout)
-        if check and result.returncode != 0:
-            raise CommandFailed(list(args), result.returncode, result.stderr)
-        return result
+        return commands.run(list(args), namespace=namespace, stdin=stdin, check=check, timeout=timeout)
 
     def start(self, namespace, *args):
-        """Start a short-lived helper without waiting for it; the caller reaps it."""
+        """Start a short-lived helper without waiting for it; the caller reaps it.
+        OSError when it cannot start."""
         self.history.append((namespace, list(args), None))
-        return subprocess.Popen(self.argv(namespace, args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        return subprocess.Popen(commands.build_argv(list(args), namespace), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def count(self, program, namespace=None):
         """How many runs of ``program`` the history holds (in ``namespace`` when given)."""

@@ -1,11 +1,11 @@
 """Plugging qr-/qg- devices with the interface drivers of core/agent/interface.py.
 
 Those drivers (Linux bridge veth pairs, Open vSwitch internal ports or veths)
-name the in-namespace device after the DHCP port (``ns-``/``tap``); a router's
-devices are ``qr-<port[:11]>`` and ``qg-<port[:11]>``. ``RouterPlugging`` keeps
-one driver per device kind, each a subclass of the configured driver class
-that only changes ``device_name``; everything else (host-side tap, br-int
-external_ids, MTU, MAC) is the driver's. The host side keeps the drivers'
+name the in-namespace device after the DHCP port (``ns-``/``tap``) unless given
+a ``device_namer``; a router's devices are ``qr-<port[:11]>`` and
+``qg-<port[:11]>``. ``RouterPlugging`` keeps one driver per device kind, each
+the configured driver with that kind's namer; everything else (host-side tap,
+br-int external_ids, MTU, MAC) is the driver's. The host side keeps the drivers'
 names: ``tap<port[:11]>`` (joined to brq<net[:11]> by the Linux bridge agent,
 or the OVS port of a veth).
 
@@ -27,21 +27,22 @@ KIND_OF_PREFIX = {
 }
 
 
-def _named(driver_class, namer):
-    return type("Router" + driver_class.__name__, (driver_class,), {"device_name": staticmethod(namer)})
-
-
 class RouterPlugging:
-    """Plugs and unplugs a router's devices; ``driver_class`` is e.g.
-    interface.BridgeInterfaceDriver, ``options`` its constructor arguments."""
+    """Plugs and unplugs a router's devices; ``make_driver(device_namer)`` returns an
+    interface driver naming its in-namespace devices with ``device_namer``."""
 
-    def __init__(self, driver_class, **options):
-        self.drivers = {kind: _named(driver_class, namer)(**options) for kind, namer in NAMERS.items()}
+    def __init__(self, make_driver):
+        self.drivers = {kind: make_driver(namer) for kind, namer in NAMERS.items()}
 
     @classmethod
     def from_config(cls, interface_driver, **options):
         """From l3_agent.ini's ``interface_driver`` (linuxbridge, openvswitch or a class path)."""
-        return cls(type(interface.load_driver(interface_driver, **options)), **options)
+        return cls(lambda namer: interface.load_driver(interface_driver, device_namer=namer, **options))
+
+    @classmethod
+    def of_class(cls, driver_class, **options):
+        """With drivers of ``driver_class`` (e.g. interface.BridgeInterfaceDriver) built with ``options``."""
+        return cls(lambda namer: driver_class(device_namer=namer, **options))
 
     def plug(self, device, namespace):
         """Plug a namespace_plan.DeviceSpec into ``namespace``; returns the device name."""

@@ -1,0 +1,213 @@
+"""L3 agent benchmark: many routers and floating IPs made through the API, the agent's restart, and
+one floating IP association.
+
+    sudo python bench/l3_agent_bench.py [--routers 100] [--fips 1000] [--clients 8] [--quick]
+
+How it runs: the real thing, as tests/harness/l3.RoutedCloud starts it: a
+private RabbitMQ, netweave-server and netweave-rpc-server (SQLite) with the
+router plugin, a Linux bridge agent process on each of two host namespaces
+(h1 compute, h2 network node) and a netweave-l3-agent process for h2; an
+"internet" namespace behind the flat external network.
+
+1. wiring: N routers, each with a gateway on the external network and one
+   interface on a project network of its own (a /24), and F floating IPs
+   spread over them, each associated with a port of that network; made
+   through the REST API by ``--clients`` threads. The figure is the time
+   from the first API call until every router port (interfaces and
+   gateways, bound to the network node and wired by its Linux bridge agent)
+   is ACTIVE and every floating IP is ACTIVE (reported by the L3 agent once
+   its NAT rules are in place);
+2. restart: the L3 agent is stopped (SIGTERM) and started again with that
+   state in place; the figure is the agent's own "Full sync (agent start)"
+   time and the number of routers it changed anything of (netlink, sysctl,
+   iptables, devices): the goal is none;
+3. association: an instance on h1 behind the first router runs a UDP echo
+   server; the internet sends a datagram to an unassociated floating IP every
+   2 ms; the figure is the time from the association's API call until the
+   first answer comes back through the DNAT.
+
+Everything is removed at the end. Needs root, ip, iptables, conntrack and
+rabbitmq-server.
+"""
+import argparse
+import concurrent.futures
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+
+from harness import l3, multihost, rabbitmq  # noqa: E402
+
+GOALS = {"wiring": 20.0, "restart": 3.0, "association": 0.300}
+
+# Sends "who" to ADDRESS:PORT every INTERVAL seconds until an answer; prints the wall-clock time it came.
+PROBE = r"""
+import socket, sys, time
+address, port, interval, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setblocking(False)
+print("ready", flush=True)
+deadline = time.time() + limit
+while time.time() < deadline:
+    try:
+        sock.sendto(b"who", (address, port))
+    except OSError:
+        pass
+    end = time.time() + interval
+    while time.time() < end:
+        try:
+            sock.recvfrom(2048)
+            print("%.6f" % time.time(), flush=True)
+            sys.exit(0)
+        except BlockingIOError:
+            time.sleep(0.0002)
+print("none", flush=True)
+"""
+
+
+def subnet_cidr(index):
+    return "10.%d.%d.0/24" % (64 + index // 250, index % 250)
+
+
+def build_router(cloud, index, external, fips):
+    net, subnet = cloud.project_network("bench-%d" % index, subnet_cidr(index))
+    router = cloud.router("bench-%d" % index, external, [subnet])
+    made = []
+    for _ in range(fips):
+        port = cloud.api("POST", "/ports", {"port": {"network_id": net["id"], "device_owner": "compute:nova"}})["port"]
+        made.append(cloud.floating_ip(external, port)["id"])
+    return router, net, subnet, made
+
+
+def count_active(cloud):
+    ports = cloud.api("GET", "/ports?fields=status&fields=device_owner")["ports"]
+    router_ports = [p for p in ports if p["device_owner"] in ("network:router_interface", "network:router_gateway")]
+    fips = cloud.api("GET", "/floatingips?fields=status")["floatingips"]
+    return (sum(1 for p in router_ports if p["status"] == "ACTIVE"), len(router_ports),
+            sum(1 for f in fips if f["status"] == "ACTIVE"), len(fips))
+
+
+def wiring(cloud, routers, fips, clients):
+    per_router = [fips // routers + (1 if i < fips % routers else 0) for i in range(routers)]
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        built = list(pool.map(lambda i: build_router(cloud, i, cloud.external, per_router[i]), range(routers)))
+    api_done = time.monotonic() - started
+    want_ports, want_fips = 2 * routers, fips
+    state = {}
+
+    def wired():
+        state["now"] = count_active(cloud)
+        active_ports, _ports, active_fips, _fips = state["now"]
+        return active_ports == want_ports and active_fips == want_fips
+    try:
+        multihost.Cloud.wait(wired, "every router port and floating IP is ACTIVE", timeout=600, interval=0.25)
+    except AssertionError:
+        print("wiring             stuck at %d/%d router ports, %d/%d floating IPs ACTIVE" % state["now"])
+        raise
+    total = time.monotonic() - started
+    print("wiring             %d routers (gateway + 1 interface), %d floating IPs: API calls %.1f s, "
+          "all ACTIVE %.1f s after the first call (%.1f s after the last)" % (routers, fips, api_done, total,
+                                                                              total - api_done))
+    return built, total
+
+
+SYNC_LINE = re.compile(r"Full sync \(agent start\) of (\d+) routers done in ([\d.]+)s, (\d+) changed")
+
+
+def restart(cloud, routers):
+    cloud.l3_agent.stop(sig=signal.SIGTERM)
+    with open(cloud.l3_agent.log_path) as handle:
+        offset = len(handle.read())
+    started = time.monotonic()
+    cloud.start_l3_agent()
+    found = {}
+
+    def synced():
+        with open(cloud.l3_agent.log_path) as handle:
+            match = SYNC_LINE.search(handle.read()[offset:])
+        if match:
+            found["match"] = match
+        return bool(match)
+    multihost.Cloud.wait(synced, "the restarted agent's first full sync", timeout=300, interval=0.05)
+    seen = time.monotonic() - started
+    count, seconds, changed = (int(found["match"].group(1)), float(found["match"].group(2)),
+                               int(found["match"].group(3)))
+    print("restart            full sync of %d routers %.2f s (%d changed); process start -> sync logged %.2f s"
+          % (count, seconds, changed, seen))
+    assert count == routers, "the agent synced %d routers, not %d" % (count, routers)
+    return seconds, changed
+
+
+def association(cloud, first, tmp):
+    _router, net, subnet, _fips = first
+    port, vm = cloud.instance("h1", net, subnet)
+    cloud.wait_active(port, timeout=60)
+    server = l3.start_echo_server(vm.namespace, "vm", os.path.join(tmp, "echo.log"))
+    try:
+        fip = cloud.floating_ip(cloud.external)
+        probe = subprocess.Popen(["ip", "netns", "exec", cloud.internet, sys.executable, "-c", PROBE,
+                                  fip["floating_ip_address"], str(l3.ECHO_PORT), "0.002", "30"],
+                                 stdout=subprocess.PIPE, text=True)
+        assert probe.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        asked = time.time()
+        cloud.api("PUT", "/floatingips/" + fip["id"], {"floatingip": {"port_id": port["id"]}})
+        answered = probe.stdout.readline().strip()
+        probe.wait(10)
+        assert answered != "none", "no answer through the floating IP within 30 s"
+        seconds = float(answered) - asked
+        print("association        floating IP association API call -> first answer through DNAT %.0f ms"
+              % (seconds * 1000))
+        return seconds
+    finally:
+        server.kill()
+        server.wait()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--routers", type=int, default=100)
+    parser.add_argument("--fips", type=int, default=1000, help="floating IPs, spread over the routers")
+    parser.add_argument("--clients", type=int, default=8, help="API client threads")
+    parser.add_argument("--quick", action="store_true", help="5 routers, 20 floating IPs: a smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.routers, args.fips = 5, 20
+    if os.geteuid() != 0:
+        sys.exit("l3_agent_bench.py needs root (namespaces, bridges, iptables)")
+    print("l3 agent bench     %d routers, %d floating IPs, %d API clients; %s, %d cores, load average %s" % (
+        args.routers, args.fips, args.clients, platform.python_version(), os.cpu_count(),
+        " ".join("%.2f" % v for v in os.getloadavg())))
+    workdir = tempfile.mkdtemp(prefix="nwl3bench-")
+    broker = rabbitmq.start_private_rabbitmq()
+    cloud = l3.RoutedCloud(workdir, broker.transport_url)
+    try:
+        cloud.start()
+        cloud.external, cloud.external_subnet = cloud.external_network()
+        built, wired = wiring(cloud, args.routers, args.fips, args.clients)
+        resync, changed = restart(cloud, args.routers)
+        associated = association(cloud, built[0], workdir)
+    finally:
+        cloud.close()
+        broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    checks = [("wiring < %.0f s" % GOALS["wiring"], wired < GOALS["wiring"]),
+              ("restart resync < %.0f s" % GOALS["restart"], resync < GOALS["restart"]),
+              ("restart changes nothing", changed == 0),
+              ("association < %.0f ms" % (GOALS["association"] * 1000), associated < GOALS["association"])]
+    for name, ok in checks:
+        print("check              %-28s %s" % (name, "ok" if ok else "MISSED"))
+    return 0 if all(ok for _name, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
