@@ -20,11 +20,19 @@ class TrunkPlugin(service_base.ServicePlugin):
     def __init__(self, conf=None):
         config.register_opts(conf or cfg.CONF)
         self.trunks = None
+        self.ports = None
 
     def initialize(self, core):
         core.quotas.register(const.TRUNK, models.Trunk)
+        self.ports = core.ports
         self.trunks = trunks.TrunkService(core.quotas, core.ports)
         port_guards.subscribe(core.events)
+
+    def rpc_endpoints(self):
+        # Here, not at import: only RPC servers load oslo.messaging.
+        from netweave.service_plugins.trunk import trunk_rpc
+
+        return {trunk_rpc.TRUNK_TOPIC: [trunk_rpc.TrunkRpcEndpoint(self.trunks, self.ports)]}
 
     def register_routes(self, router, policy):
         def guarded(action, method, with_body):
