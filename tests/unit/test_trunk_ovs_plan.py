@@ -45,3 +45,15 @@ def test_a_changed_segmentation_id_replaces_the_port():
     ops = ovs_plan.plan(wanted(moved), wanted(), {"br-int", TBR})
     assert ops == [ovs_plan.DelPort(TBR, "spt-cd6850a0-18"),
                    ovs_plan.AddPatchPort(ovs_plan.PatchPort(TBR, "spt-cd6850a0-18", "spi-cd6850a0-18", 43))]
+
+
+def test_the_agents_local_vlan_on_br_int_is_not_a_difference():
+    current = dict(wanted())
+    key = ("br-int", "spi-cd6850a0-18")
+    current[key] = ovs_plan.PatchPort(*key, current[key].peer, 7, current[key].external_ids)
+    assert ovs_plan.plan(wanted(), current, {"br-int", TBR}) == []
+    tagged_parent = dict(wanted())
+    key = (TBR, "tpt-a6546d52-bc")
+    tagged_parent[key] = ovs_plan.PatchPort(*key, "tpi-a6546d52-bc", 5)   # the trunk side stays untagged
+    assert ovs_plan.plan(wanted(), tagged_parent, {"br-int", TBR}) == [
+        ovs_plan.DelPort(*key), ovs_plan.AddPatchPort(wanted()[key])]

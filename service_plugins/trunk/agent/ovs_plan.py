@@ -72,19 +72,32 @@ def is_trunk_port(name):
     return name.startswith(TRUNK_PORT_PREFIXES)
 
 
+# The br-int ends' VLAN tags are the L2 agent's (the networks' local VLANs), not the trunk's.
+_AGENT_TAGGED = (naming.TRUNK_PARENT_INT_PREFIX, naming.SUBPORT_INT_PREFIX)
+
+
+def _same(wanted, found):
+    if wanted is None or found is None:
+        return wanted is found
+    if wanted.name.startswith(_AGENT_TAGGED):
+        found = dataclasses.replace(found, tag=wanted.tag)
+    return wanted == found
+
+
 def plan(desired, current, bridges):
     """The operations that turn ``current`` into ``desired`` on ``bridges``.
 
     ``current`` is {(bridge, name): PatchPort} of the trunk-prefixed ports found on
-    those bridges. A port that differs in any way is deleted and added again (one
+    those bridges. A port that differs (but for the agent's tag on a br-int end) is
+    deleted and added again (one
     OVSDB transaction applies the lot, so no frame sees it missing). Deletes come
     first, then adds in a stable order.
     """
     deletes, adds = [], []
     for key, port in sorted(current.items()):
-        if key[0] in bridges and is_trunk_port(key[1]) and desired.get(key) != port:
+        if key[0] in bridges and is_trunk_port(key[1]) and not _same(desired.get(key), port):
             deletes.append(DelPort(*key))
     for key, port in sorted(desired.items()):
-        if current.get(key) != port:
+        if not _same(port, current.get(key)):
             adds.append(AddPatchPort(port))
     return deletes + adds
