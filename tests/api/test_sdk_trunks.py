@@ -8,32 +8,14 @@ import pytest
 import requests
 from openstack import exceptions as sdk_exc
 
-from harness import ml2_plugin, server
+from harness import ml2_plugin
+from harness import trunk_server as serving
 from harness.sdk import connect, fault_of, unique
-
-TRUNK_PLUGIN = "\n[DEFAULT]\nservice_plugins = trunk\n\n[quotas]\nquota_trunk = 3\n"
-ML2 = {"type_drivers": "local,flat,vlan,vxlan", "tenant_network_types": "vxlan", "extension_drivers": "trunk"}
-
-
-def serve(request, tmp_path_factory):
-    url = database = postgres = None
-    if request.param == "postgresql":
-        postgres = request.getfixturevalue("postgres_server")
-        database = postgres.create_database()
-        url = postgres.url_for(database)
-    running = server.start_server(str(tmp_path_factory.mktemp("trunk")), database_url=url, ml2=ML2,
-                                  extra=TRUNK_PLUGIN)
-    try:
-        yield running
-    finally:
-        running.stop()
-        if database is not None:
-            postgres.drop_database(database)
 
 
 @pytest.fixture(scope="module", params=ml2_plugin.BACKENDS)
 def trunk_server(request, tmp_path_factory):
-    yield from serve(request, tmp_path_factory)
+    yield from serving.serve(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
