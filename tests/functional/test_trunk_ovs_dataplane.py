@@ -81,6 +81,9 @@ def test_parent_untagged_subport_tagged_and_removal_cuts_only_its_vlan(trunk_hos
     assert (42, CHILD_MAC) in fdb(tbr) and (0, PARENT_MAC) in fdb(tbr)
     assert (2, CHILD_MAC) in fdb(integration) and (1, PARENT_MAC) in fdb(integration)
     assert (42, CHILD_MAC) not in fdb(integration)
+    # A restarted agent reads the same ports back and changes nothing: traffic keeps flowing.
+    assert sync(trunk, integration) == []
+    assert ovsfx.ping(guest, "172.16.0.2") and ovsfx.ping(guest, "172.24.100.2")
 
     # Remove the subport while the "instance" runs: VLAN 42 is cut, the parent stays.
     without = dict(trunk, sub_ports=[])
