@@ -26,7 +26,7 @@ class TrunkPlugin(service_base.ServicePlugin):
         core.quotas.register(const.TRUNK, models.Trunk)
         self.ports = core.ports
         self.trunks = trunks.TrunkService(core.quotas, core.ports)
-        port_guards.subscribe(core.events)
+        port_guards.subscribe(core.events, self.trunks, core.ports)
 
     def rpc_endpoints(self):
         # Here, not at import: only RPC servers load oslo.messaging.

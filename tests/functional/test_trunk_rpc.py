@@ -60,7 +60,11 @@ def test_endpoint_binds_subports_and_takes_statuses(plugins):
     with pytest.raises(texc.TrunkInErrorState):
         trunks.add_subports(ADMIN, trunk["id"], {"sub_ports": [
             {"port_id": other["id"], "segmentation_type": "vlan", "segmentation_id": 43}]})
-    endpoint.update_trunk_status(ADMIN, trunk_id=trunk["id"], status="DOWN")
+    endpoint.update_trunk_status(ADMIN, trunk_id=trunk["id"], status="ACTIVE")
+    # The instance goes away (the parent loses its host): the trunk is DOWN, its subports unbound.
+    core.update_port(ADMIN, parent["id"], {"port": {"binding:host_id": ""}})
+    assert trunks.get_trunk(ADMIN, trunk["id"])["status"] == "DOWN"
+    assert core.get_port(ADMIN, child["id"])["binding:host_id"] == ""
     # Unknown statuses and trunks are ignored, not raised back to the agent.
     endpoint.update_trunk_status(ADMIN, trunk_id=trunk["id"], status="BOGUS")
     endpoint.update_trunk_status(ADMIN, trunk_id="0" * 36, status="ACTIVE")
