@@ -35,6 +35,13 @@ PATCH_INT_TO_TUN = "patch-tun"
 PATCH_TUN_TO_INT = "patch-int"
 INT_PEER_PREFIX = "int-"
 PHY_PEER_PREFIX = "phy-"
+# Open vSwitch trunks (Neutron's names): the per-trunk bridge the instance is plugged
+# into, the patch pair of the parent port and one patch pair per subport.
+TRUNK_BRIDGE_PREFIX = "tbr-"
+TRUNK_PARENT_INT_PREFIX = "tpi-"
+TRUNK_PARENT_TRUNK_PREFIX = "tpt-"
+SUBPORT_INT_PREFIX = "spi-"
+SUBPORT_TRUNK_PREFIX = "spt-"
 
 
 def _with_id(prefix, uuid):
@@ -133,3 +140,30 @@ def int_peer_port(physical_bridge):
 
 def phy_peer_port(physical_bridge):
     return (PHY_PEER_PREFIX + physical_bridge)[:DEVICE_NAME_MAX_LEN]
+
+
+def trunk_bridge(trunk_id):
+    """tbr- + trunk id, cut to 14 characters (e.g. tbr-82597947-6): what Nova and os-vif plug
+    the instance of a trunk's parent into, so they must compute the same name."""
+    return (TRUNK_BRIDGE_PREFIX + trunk_id)[:DEVICE_NAME_MAX_LEN - 1]
+
+
+def trunk_parent_int_port(port_id):
+    """tpi- + parent port id[:11]: the br-int end of the parent port's patch pair."""
+    return _with_id(TRUNK_PARENT_INT_PREFIX, port_id)
+
+
+def trunk_parent_trunk_port(port_id):
+    """tpt- + parent port id[:11]: the trunk-bridge end of the parent port's patch pair."""
+    return _with_id(TRUNK_PARENT_TRUNK_PREFIX, port_id)
+
+
+def subport_int_port(port_id):
+    """spi- + subport id[:11]: the br-int end of a subport's patch pair."""
+    return _with_id(SUBPORT_INT_PREFIX, port_id)
+
+
+def subport_trunk_port(port_id):
+    """spt- + subport id[:11]: the trunk-bridge end of a subport's patch pair (tagged with its
+    segmentation_id)."""
+    return _with_id(SUBPORT_TRUNK_PREFIX, port_id)
