@@ -73,6 +73,7 @@ def _page_rows(session, stmt, port_ids, page, chunk=500):
 
 class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     extension_alias = "port-security"
+    extends_port_pages = True
 
     def __init__(self):
         self.groups = None
