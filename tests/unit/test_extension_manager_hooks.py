@@ -26,6 +26,7 @@ def test_plugin_context_carries_the_session_and_reads_through_to_the_request():
 
 class BatchDriver(driver_api.ExtensionDriver):
     extension_alias = "batch"
+    extends_port_pages = True
 
     def __init__(self):
         self.calls = []
@@ -58,11 +59,9 @@ def test_process_hooks_get_the_writing_session():
     assert batch.calls == [("create", session, "p-1", "a")] and result == {"batch": True}
 
 
-def test_only_drivers_that_override_the_batch_hook_get_it():
+def test_only_drivers_declaring_the_batch_hook_get_it():
     batch = BatchDriver()
-    assert managers._batch_hook(batch, "extend_port_dicts") == batch.extend_port_dicts
-    assert managers._batch_hook(PerPortDriver(), "extend_port_dicts") is None
-    assert managers._batch_hook(object(), "extend_port_dicts") is None
+    assert batch.extends_port_pages and not PerPortDriver().extends_port_pages
     session = RecordingSession()
     results = {"p2": {}, "p1": {}}
     _manager(batch).extend_port_dicts(session, results, page="stmt")
@@ -71,3 +70,52 @@ def test_only_drivers_that_override_the_batch_hook_get_it():
     # An empty page calls no driver.
     _manager(batch).extend_port_dicts(session, {})
     assert len(batch.calls) == 1
+
+
+class Recorder(driver_api.ExtensionDriver):
+    extension_alias = "recorder"
+
+    def __init__(self, log):
+        self.log = log
+
+    def process_create_network(self, plugin_context, data, result):
+        self.log.append(("process_create_network", plugin_context.session, data, result))
+
+    def process_update_network(self, plugin_context, data, result):
+        self.log.append(("process_update_network", plugin_context.session, data, result))
+
+    def process_create_subnet(self, plugin_context, data, result):
+        self.log.append(("process_create_subnet", plugin_context.session, data, result))
+
+    def process_update_subnet(self, plugin_context, data, result):
+        self.log.append(("process_update_subnet", plugin_context.session, data, result))
+
+    def process_create_port(self, plugin_context, data, result):
+        self.log.append(("process_create_port", plugin_context.session, data, result))
+
+    def process_update_port(self, plugin_context, data, result):
+        self.log.append(("process_update_port", plugin_context.session, data, result))
+
+    def extend_network_dict(self, session, db_obj, result):
+        self.log.append(("extend_network_dict", session, db_obj, result))
+
+    def extend_subnet_dict(self, session, db_obj, result):
+        self.log.append(("extend_subnet_dict", session, db_obj, result))
+
+    def extend_port_dict(self, session, db_obj, result):
+        self.log.append(("extend_port_dict", session, db_obj, result))
+
+
+def test_every_hook_reaches_each_drivers_own_method():
+    log = []
+    manager = _manager(Recorder(log), PerPortDriver())
+    session = RecordingSession()
+    request = context_mod.Context(project_id="p-1")
+    for hook in ("process_create_network", "process_update_network", "process_create_subnet",
+                 "process_update_subnet", "process_create_port", "process_update_port"):
+        getattr(manager, hook)(request, session, {"hook": hook}, {})
+        assert log.pop() == (hook, session, {"hook": hook}, {})
+    for hook in ("extend_network_dict", "extend_subnet_dict", "extend_port_dict"):
+        getattr(manager, hook)(session, "row", {})
+        assert log.pop() == (hook, session, "row", {})
+    assert log == []
