@@ -49,6 +49,7 @@ _COLLECTION_PATHS = {
     "rbac_policy": "/rbac-policies",
     "quota": "/quotas",
     "agent": "/agents",
+    "service_provider": "/service-providers",
 }
 
 # (rule name, check string, description); the HTTP operations follow from the name.
@@ -157,6 +158,8 @@ _API_RULES = [
     ("get_agent", _ADMIN, "Get an agent"),
     ("update_agent", _ADMIN, "Update an agent"),
     ("delete_agent", _ADMIN, "Delete an agent"),
+    # service providers (service-type): anyone may read them
+    ("get_service_provider", "rule:regular_user", "List service providers"),
 ]
 
 _METHODS_BY_VERB = {

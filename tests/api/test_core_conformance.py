@@ -93,3 +93,18 @@ def test_stateful_subnet_with_ports_stays_in_use(api, network):
     api.create("ports", "port", network_id=network["id"], device_owner="compute:nova")
     response = api.call("DELETE", "/subnets/%s" % v6["id"], expect=409)
     assert error_of(response)["type"] == "SubnetInUse"
+
+
+# --- 2. service-type: GET /v2.0/service-providers ------------------------------------------------
+
+
+def test_service_providers_listed_and_empty_without_providers(api, aio_server):
+    member = Api(aio_server.url, project=unique("p"), roles="member")
+    aliases = {e["alias"] for e in api.call("GET", "/extensions", expect=200).json()["extensions"]}
+    assert "service-type" in aliases
+    # The in-tree plugins (port security, router) declare no providers.
+    for caller in (api, member):
+        assert caller.call("GET", "/service-providers", expect=200).json() == {"service_providers": []}
+    assert api.call("GET", "/service-providers?service_type=L3_ROUTER_NAT&fields=name",
+                    expect=200).json() == {"service_providers": []}
+    assert api.call("POST", "/service-providers", {"service_provider": {"name": "x"}}).status_code == 405

@@ -171,6 +171,15 @@ def test_openstack_extension_list_shows_it(deployment):
     assert by_alias["example-widgets"]["Name"] == "Example widgets"
 
 
+def test_service_providers_of_the_plugin_are_listed(deployment, owner):
+    listed = Cli(deployment["url"]).json("network", "service", "provider", "list")
+    assert sorted((p["Service Type"], p["Name"], p["Default"]) for p in listed) == [
+        ("EXAMPLE_WIDGET", "gizmo", True), ("EXAMPLE_WIDGET", "sprocket", False)]
+    response = owner.network.get("/service-providers?default=true&fields=name&fields=default")
+    assert response.status_code == 200
+    assert response.json() == {"service_providers": [{"name": "gizmo", "default": True}]}
+
+
 def test_widget_create_list_show_and_its_port(owner, widget, deployment):
     assert widget["name"] == "w1" and widget["project_id"] == "project-widgets" and widget["port_id"]
     code, listed = _widget_call(owner, "GET", "")
