@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from harness.sdk import unique
+from harness.server import start_server
 
 
 class Api:
@@ -108,3 +109,66 @@ def test_service_providers_listed_and_empty_without_providers(api, aio_server):
     assert api.call("GET", "/service-providers?service_type=L3_ROUTER_NAT&fields=name",
                     expect=200).json() == {"service_providers": []}
     assert api.call("POST", "/service-providers", {"service_provider": {"name": "x"}}).status_code == 405
+
+
+# --- 3. subnet pool prefix lengths are integers in every answer ----------------------------------
+
+PREFIXLEN_KEYS = ("default_prefixlen", "min_prefixlen", "max_prefixlen")
+
+
+@pytest.fixture(scope="module")
+def pg_server(postgres_server, tmp_path_factory):
+    """netweave-server on a fresh PostgreSQL database, shared by the module."""
+    name = postgres_server.create_database()
+    server = start_server(str(tmp_path_factory.mktemp("pg")), database_url=postgres_server.url_for(name))
+    yield server
+    server.stop()
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_api(request, aio_server):
+    if request.param == "sqlite":
+        return Api(aio_server.url)
+    return Api(request.getfixturevalue("pg_server").url)
+
+
+def assert_int_prefixlens(pool):
+    for key in PREFIXLEN_KEYS:
+        if key in pool:
+            assert type(pool[key]) is int, (key, pool)
+
+
+def test_subnetpool_prefixlens_are_integers(any_db_api):
+    api = any_db_api
+    created = api.create("subnetpools", "subnetpool", name=unique("pool"), prefixes=["10.80.0.0/16"],
+                         default_prefixlen="26", min_prefixlen="24", max_prefixlen="28")
+    answers = [created]
+    answers.append(api.show("subnetpools", "subnetpool", created["id"]))
+    answers.append(api.show("subnetpools", "subnetpool", created["id"], "?fields=default_prefixlen"))
+    answers.append(api.update("subnetpools", "subnetpool", created["id"], min_prefixlen="25",
+                              default_prefixlen="27", max_prefixlen="29"))
+    answers.append(api.update("subnetpools", "subnetpool", created["id"], name="renamed"))
+    for query in ("", "?fields=min_prefixlen&fields=max_prefixlen", "?sort_key=default_prefixlen",
+                  "?min_prefixlen=25", "?default_prefixlen=27&fields=id&fields=default_prefixlen"):
+        listed = api.call("GET", "/subnetpools" + query, expect=200).json()["subnetpools"]
+        assert listed, query
+        answers.extend(listed)
+    network = api.create("networks", "network", name=unique("net"))
+    subnet = api.create("subnets", "subnet", network_id=network["id"], ip_version=4,
+                        subnetpool_id=created["id"], prefixlen="28")
+    assert subnet["cidr"].endswith("/28")
+    answers.append(api.show("subnetpools", "subnetpool", created["id"]))
+    for pool in answers:
+        assert_int_prefixlens(pool)
+    assert answers[3]["min_prefixlen"] == 25 and answers[3]["default_prefixlen"] == 27
+    api.delete("subnets", subnet["id"])
+    api.delete("networks", network["id"])
+    api.delete("subnetpools", created["id"])
+
+
+@pytest.mark.parametrize("key", PREFIXLEN_KEYS + ("default_quota",))
+def test_subnetpool_integer_filter_with_a_word_is_a_400(any_db_api, key):
+    response = any_db_api.call("GET", "/subnetpools?%s=abc" % key, expect=400)
+    assert error_of(response)["type"] == "HTTPBadRequest"
+    assert "'abc' is not an integer" in error_of(response)["message"]
