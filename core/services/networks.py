@@ -26,6 +26,21 @@ COLUMNS = {
 }
 
 
+# The smallest MTU each IP version works over (RFC 791, RFC 8200).
+IP_MIN_MTU = {4: 68, 6: 1280}
+
+
+def check_mtu_carries(mtu, ip_versions):
+    """Refuse an MTU too small for a subnet of the network (Neutron refuses an IPv4
+    subnet below 68 and an IPv6 one below 1280, on subnet create and MTU update)."""
+    if mtu is None:
+        return
+    for version in sorted(set(ip_versions)):
+        if mtu < IP_MIN_MTU[version]:
+            raise exc.InvalidInput(error_message="Network MTU %d is too small for IPv%d subnets: the minimum "
+                                                 "is %d" % (mtu, version, IP_MIN_MTU[version]))
+
+
 class NetworkService:
     """Networks, publishing every write to ``registry`` (events.NETWORK).
 
@@ -242,6 +257,7 @@ class NetworkService:
                     setattr(row, key, data[key])
             if "mtu" in data:
                 row.mtu = self._mtu([segment_dict(s) for s in row.segments], data["mtu"])
+                check_mtu_carries(row.mtu, [s.ip_version for s in row.subnets])
             if "shared" in data and data["shared"] != original["shared"]:
                 if data["shared"]:
                     self.rbac.add_wildcard(session, row, visibility.SHARED)

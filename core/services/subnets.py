@@ -146,6 +146,7 @@ class SubnetService:
                                                            cidr=source.cidr)
                 pool_id = pool.id
             values = subnet_request.prepare_subnet_create(data, cidr)
+            networks.check_mtu_carries(network.mtu, [values["ip_version"]])
             existing = session.execute(sa.select(Subnet.cidr, Subnet.ip_version, Subnet.subnetpool_id)
                                        .where(Subnet.network_id == network.id)).all()
             others = [c for c, _v, _p in existing]

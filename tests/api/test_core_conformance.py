@@ -172,3 +172,35 @@ def test_subnetpool_integer_filter_with_a_word_is_a_400(any_db_api, key):
     response = any_db_api.call("GET", "/subnetpools?%s=abc" % key, expect=400)
     assert error_of(response)["type"] == "HTTPBadRequest"
     assert "'abc' is not an integer" in error_of(response)["message"]
+
+
+# --- 4. MTU floors: 68 for IPv4 subnets, 1280 for IPv6 ones ---------------------------------------
+
+
+def test_ipv6_subnet_refused_on_a_network_below_1280(api):
+    net = api.create("networks", "network", name=unique("small"), mtu=1279)
+    try:
+        response = api.call("POST", "/subnets", {"subnet": {"network_id": net["id"], "ip_version": 6,
+                                                            "cidr": "2001:db8:40::/64"}}, expect=400)
+        assert error_of(response)["type"] == "InvalidInput"
+        assert "1280" in error_of(response)["message"]
+        # IPv4 is fine down to 68.
+        api.create("subnets", "subnet", network_id=net["id"], ip_version=4, cidr="10.62.0.0/24")
+        assert api.update("networks", "network", net["id"], mtu=68)["mtu"] == 68
+        response = api.call("PUT", "/networks/%s" % net["id"], {"network": {"mtu": 67}}, expect=400)
+        assert api.show("networks", "network", net["id"])["mtu"] == 68
+    finally:
+        for subnet_id in api.show("networks", "network", net["id"])["subnets"]:
+            api.delete("subnets", subnet_id)
+        api.delete("networks", net["id"])
+
+
+def test_mtu_update_below_1280_refused_while_an_ipv6_subnet_is_there(api, network):
+    v6 = api.create("subnets", "subnet", network_id=network["id"], ip_version=6, cidr="2001:db8:41::/64")
+    response = api.call("PUT", "/networks/%s" % network["id"], {"network": {"mtu": 1279}}, expect=400)
+    assert error_of(response)["type"] == "InvalidInput"
+    assert "1280" in error_of(response)["message"]
+    assert api.show("networks", "network", network["id"])["mtu"] == 1450
+    assert api.update("networks", "network", network["id"], mtu=1280)["mtu"] == 1280
+    api.delete("subnets", v6["id"])
+    assert api.update("networks", "network", network["id"], mtu=1000)["mtu"] == 1000
