@@ -154,6 +154,11 @@ class IpAddressGenerationFailure(Conflict):
     message = "No more IP addresses available on network %(net_id)s."
 
 
+class IpAddressGenerationFailureNoMatchingSubnet(Conflict):
+    message = ("No valid service subnet for the given device owner, network %(network_id)s, "
+               "service type %(service_type)s.")
+
+
 class MacAddressGenerationFailure(ServiceUnavailable):
     message = "Unable to generate unique mac on network %(net_id)s."
 

@@ -191,6 +191,7 @@ def _snapshot_statements():
     segments_t = net_models.NetworkSegment.__table__
     subnets_t = subnet_models.Subnet.__table__
     pools_t = subnet_models.IPAllocationPool.__table__
+    types_t = subnet_models.SubnetServiceType.__table__
     network_id = sa.bindparam("network_id")
     return (
         sa.select(networks_t, external_t.c.network_id.label("_external_id"),
@@ -202,10 +203,14 @@ def _snapshot_statements():
         sa.select(subnets_t, *[c.label("_pool_" + c.name) for c in pools_t.c])
         .outerjoin(pools_t, pools_t.c.subnet_id == subnets_t.c.id)
         .where(subnets_t.c.network_id == network_id).order_by(subnets_t.c.created_at, pools_t.c.position),
+        # The subnets' service types (the IPAM chooses subnets by them).
+        sa.select(types_t.c.subnet_id, types_t.c.service_type).join(subnets_t, subnets_t.c.id == types_t.c.subnet_id)
+        .where(subnets_t.c.network_id == network_id),
     )
 
 
-_SNAPSHOT_NETWORK, _SNAPSHOT_RBAC, _SNAPSHOT_SEGMENTS, _SNAPSHOT_SUBNETS = _snapshot_statements()
+(_SNAPSHOT_NETWORK, _SNAPSHOT_RBAC, _SNAPSHOT_SEGMENTS, _SNAPSHOT_SUBNETS,
+ _SNAPSHOT_SERVICE_TYPES) = _snapshot_statements()
 _POOL_PREFIX = "_pool_"
 
 
@@ -229,9 +234,11 @@ def _network_snapshot(session, context, network_id):
         pool = {name[len(_POOL_PREFIX):]: values.pop(name) for name in list(values) if name.startswith(_POOL_PREFIX)}
         subnet = subnets.get(values["id"])
         if subnet is None:
-            subnet = subnets[values["id"]] = types.SimpleNamespace(allocation_pools=[], **values)
+            subnet = subnets[values["id"]] = types.SimpleNamespace(allocation_pools=[], service_types=[], **values)
         if pool["id"] is not None:
             subnet.allocation_pools.append(types.SimpleNamespace(**pool))
+    for subnet_id, service_type in _rows(session, _SNAPSHOT_SERVICE_TYPES, network_id):
+        subnets[subnet_id].service_types.append(types.SimpleNamespace(service_type=service_type))
     subnets = list(subnets.values())
     external = None
     if row._external_id is not None:

@@ -204,3 +204,54 @@ def test_mtu_update_below_1280_refused_while_an_ipv6_subnet_is_there(api, networ
     assert api.update("networks", "network", network["id"], mtu=1280)["mtu"] == 1280
     api.delete("subnets", v6["id"])
     assert api.update("networks", "network", network["id"], mtu=1000)["mtu"] == 1000
+
+
+# --- 5. subnet service types steer automatic addresses by device owner ----------------------------
+
+
+def subnet_ids_of(port):
+    return [ip["subnet_id"] for ip in port["fixed_ips"]]
+
+
+def test_service_types_steer_addresses_by_device_owner(api, network):
+    plain = api.create("subnets", "subnet", network_id=network["id"], ip_version=4, cidr="10.63.0.0/24")
+    fips = api.create("subnets", "subnet", network_id=network["id"], ip_version=4, cidr="10.63.1.0/24",
+                      service_types=["network:floatingip", "network:router_gateway"])
+    compute = api.create("subnets", "subnet", network_id=network["id"], ip_version=4, cidr="10.63.2.0/24",
+                         service_types=["compute:nova"])
+    # A matching device owner gets its address on the subnet serving it.
+    assert subnet_ids_of(api.create("ports", "port", network_id=network["id"],
+                                    device_owner="network:floatingip")) == [fips["id"]]
+    assert subnet_ids_of(api.create("ports", "port", network_id=network["id"],
+                                    device_owner="compute:nova")) == [compute["id"]]
+    # No matching type: only subnets without service types.
+    for owner in ("", "compute:az1"):
+        for _ in range(3):
+            assert subnet_ids_of(api.create("ports", "port", network_id=network["id"],
+                                            device_owner=owner)) == [plain["id"]]
+    # Asking for a subnet that does not serve the owner is refused, as in Neutron.
+    response = api.call("POST", "/ports", {"port": {"network_id": network["id"], "device_owner": "compute:az1",
+                                                    "fixed_ips": [{"subnet_id": fips["id"]}]}}, expect=400)
+    assert fips["id"] in error_of(response)["message"]
+    # DHCP ports may use any subnet with DHCP enabled.
+    dhcp = api.create("ports", "port", network_id=network["id"], device_owner="network:dhcp",
+                      fixed_ips=[{"subnet_id": fips["id"]}])
+    assert subnet_ids_of(dhcp) == [fips["id"]]
+
+
+def test_no_subnet_serving_the_owner_is_a_409(api, network):
+    api.create("subnets", "subnet", network_id=network["id"], ip_version=4, cidr="10.64.0.0/24",
+               service_types=["network:floatingip"])
+    response = api.call("POST", "/ports", {"port": {"network_id": network["id"],
+                                                    "device_owner": "compute:nova"}}, expect=409)
+    assert error_of(response)["type"] == "IpAddressGenerationFailureNoMatchingSubnet"
+    assert "No valid service subnet for the given device owner" in error_of(response)["message"]
+    # No addresses wanted: no subnet needed.
+    assert api.create("ports", "port", network_id=network["id"], device_owner="compute:nova",
+                      fixed_ips=[])["fixed_ips"] == []
+    # An update moving to a subnet that does not serve the port is refused too.
+    port = api.create("ports", "port", network_id=network["id"], device_owner="network:floatingip")
+    api.update("ports", "port", port["id"], device_owner="compute:nova", fixed_ips=[])
+    response = api.call("PUT", "/ports/%s" % port["id"],
+                        {"port": {"fixed_ips": [{"subnet_id": port["fixed_ips"][0]["subnet_id"]}]}})
+    assert response.status_code == 409, response.text
