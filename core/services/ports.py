@@ -343,13 +343,10 @@ class PortService:
                                           r.binding_vif_type, r.binding_vif_details)
                 items.append(make_dict(r, tags[r.id], allocations.get(r.id, []), binding))
             extra_dhcp_opts.extend(session, items, page=stmt)
-            if ids and self._extension_drivers():
+            if ids and self.extensions.drivers:
                 # The whole page at once: drivers with a batch hook read it in a few queries.
                 self.extensions.extend_port_dicts(session, {item["id"]: item for item in items}, page=stmt)
         return query.finish_page(items, leftover, page_reverse, fields)
-
-    def _extension_drivers(self):
-        return bool(getattr(self.extensions, "drivers", True))
 
     @staticmethod
     def _filter_fixed_ips(stmt, values):
@@ -491,8 +488,8 @@ class PortService:
         result = make_dict(_PortValues(values), [], [dict(ip) for ip in plan.fixed_ips], binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))
         self.extensions.process_create_port(context, session, data, result)
-        net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments)
-        net_ctx.dhcp_enabled_subnet_ids = plan.dhcp_enabled_subnet_ids
+        net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments,
+                                                dhcp_enabled_subnet_ids=plan.dhcp_enabled_subnet_ids)
         mech_context = driver_context.PortContext(context, session, result, net_ctx)
         self.mechanisms.create_port_precommit(mech_context)
         self._publish_precommit_create(context, session, data, result, via_api)
@@ -547,10 +544,9 @@ class PortService:
     def _network_context(self, context, session, network):
         from netweave.core.plugins.ml2 import driver_context
         network_dict = self.networks.make_dict(context, network)
-        net_ctx = driver_context.NetworkContext(context, session, network_dict,
-                                                segments=[networks.segment_dict(s) for s in network.segments])
-        net_ctx.dhcp_enabled_subnet_ids = _dhcp_enabled(network.subnets)
-        return net_ctx
+        return driver_context.NetworkContext(context, session, network_dict,
+                                             segments=[networks.segment_dict(s) for s in network.segments],
+                                             dhcp_enabled_subnet_ids=_dhcp_enabled(network.subnets))
 
     # --- binding -------------------------------------------------------------
 

@@ -162,7 +162,7 @@ class L2populationMechanismDriver(api.MechanismDriver):
 
     def _port_up(self, context, session, port, host, segment):
         entries = port_entries(port["mac_address"], _ips(port))
-        batch = getattr(context, "status_batch", None)
+        batch = context.status_batch
         if batch is None:
             self._announce(context.plugin_context, session, port["network_id"], host, segment, entries,
                            exclude=port["id"])
@@ -226,7 +226,7 @@ class L2populationMechanismDriver(api.MechanismDriver):
 
     def _port_gone(self, context, session, port, host, segment):
         entries = port_entries(port["mac_address"], _ips(port))
-        batch = getattr(context, "status_batch", None)
+        batch = context.status_batch
         if batch is None:
             self._withdraw(context.plugin_context, session, port["network_id"], host, segment, entries,
                            exclude=port["id"])

@@ -73,6 +73,7 @@ def _page_rows(session, stmt, port_ids, page, chunk=500):
 
 class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     extension_alias = "port-security"
+    extends_port_pages = True
     # The L2 agents filter by these, so a change must reach them.
     wiring_attributes = frozenset((SECURITY_GROUPS, ADDRESS_PAIRS, PORT_SECURITY))
 

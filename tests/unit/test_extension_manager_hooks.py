@@ -26,6 +26,7 @@ def test_plugin_context_carries_the_session_and_reads_through_to_the_request():
 
 class BatchDriver(driver_api.ExtensionDriver):
     extension_alias = "batch"
+    extends_port_pages = True
 
     def __init__(self):
         self.calls = []
@@ -58,11 +59,9 @@ def test_process_hooks_get_the_writing_session():
     assert batch.calls == [("create", session, "p-1", "a")] and result == {"batch": True}
 
 
-def test_only_drivers_that_override_the_batch_hook_get_it():
+def test_only_drivers_declaring_the_batch_hook_get_it():
     batch = BatchDriver()
-    assert managers._batch_hook(batch, "extend_port_dicts") == batch.extend_port_dicts
-    assert managers._batch_hook(PerPortDriver(), "extend_port_dicts") is None
-    assert managers._batch_hook(object(), "extend_port_dicts") is None
+    assert batch.extends_port_pages and not PerPortDriver().extends_port_pages
     session = RecordingSession()
     results = {"p2": {}, "p1": {}}
     _manager(batch).extend_port_dicts(session, results, page="stmt")

@@ -165,11 +165,15 @@ class ExtensionDriver(abc.ABC):
     a plain row, without relationships). ``session`` may be None for networks.
 
     Port lists call extend_port_dicts(session, results, page) once per page when
-    the driver overrides it, so a page costs a fixed number of queries:
-    ``results`` is {port_id: port dict}, ``page`` the SELECT that found the ports
-    (join ``page.with_only_columns(Port.id)`` to it) or None. Drivers that do not
-    override it get extend_port_dict once per port instead.
+    the driver declares ``extends_port_pages = True`` (and implements it), so a
+    page costs a fixed number of queries: ``results`` is {port_id: port dict},
+    ``page`` the SELECT that found the ports (join ``page.with_only_columns(Port.id)``
+    to it) or None. Other drivers get extend_port_dict once per port instead.
     """
+
+    #: Whether the driver implements extend_port_dicts (the batch form of
+    #: extend_port_dict) and wants it called for port lists.
+    extends_port_pages = False
 
     @property
     @abc.abstractmethod
@@ -207,7 +211,7 @@ class ExtensionDriver(abc.ABC):
         pass
 
     def extend_port_dicts(self, session, results, page=None):
-        """Optional batch form of extend_port_dict (see the class docs); this one is never called."""
+        """Batch form of extend_port_dict, called only when ``extends_port_pages`` is true."""
         raise NotImplementedError
 
     # Port attributes of this driver whose change the L2 agents wiring the port must hear about.

@@ -18,9 +18,19 @@ class _ResourceContext:
 
 
 class NetworkContext(_ResourceContext):
-    def __init__(self, plugin_context, session, network, original=None, segments=None):
+    """A network being created, updated or deleted, or the network of a port.
+
+    ``dhcp_enabled_subnet_ids``: ids of the network's subnets with DHCP on, as
+    read with the network by whoever built the context (a frozenset), or None
+    when it was not read; then a driver needing it queries the subnets itself.
+    The port service fills it with the network it read for the port.
+    """
+
+    def __init__(self, plugin_context, session, network, original=None, segments=None,
+                 dhcp_enabled_subnet_ids=None):
         super().__init__(plugin_context, session, network, original)
         self.network_segments = list(segments or [])
+        self.dhcp_enabled_subnet_ids = dhcp_enabled_subnet_ids
 
 
 class SubnetContext(_ResourceContext):
@@ -34,6 +44,11 @@ class PortContext(_ResourceContext):
 
     For binding, drivers look at ``segments_to_bind`` and ``host`` and call
     ``set_binding`` once they can wire the port on that host.
+
+    ``status_batch``: set when the port's status changed as one of a batch of
+    devices an agent reported together (a ``devices.StatusBatch``), so a
+    postcommit can collect its notifications and send one per batch; None for
+    a change of this port alone.
     """
 
     def __init__(self, plugin_context, session, port, network, original=None, host=None,
@@ -48,6 +63,7 @@ class PortContext(_ResourceContext):
         self.vif_type = None
         self.vif_details = None
         self.status = None
+        self.status_batch = None
 
     @property
     def original_host(self):

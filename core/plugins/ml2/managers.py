@@ -12,14 +12,6 @@ MECHANISM_NAMESPACE = "netweave.ml2.mechanism_drivers"
 EXTENSION_NAMESPACE = "netweave.ml2.extension_drivers"
 
 
-def _hook(runner, method):
-    """A manager method that runs ``method`` of every driver through ``runner``."""
-    def call(self, context):
-        getattr(self, runner)(method, context)
-    call.__name__ = method
-    return call
-
-
 class MechanismManager:
     """Calls every mechanism driver, in configured order, for each resource event."""
 
@@ -31,23 +23,74 @@ class MechanismManager:
             LOG.info("Initializing mechanism driver '%s'", name)
             driver.initialize()
 
-    def _precommit(self, method, context):
-        # Errors propagate: the transaction rolls back and the API answers with them.
-        for _name, driver in self.drivers:
-            getattr(driver, method)(context)
+    # Each hook of the MechanismDriver contract, written out: precommits run inside
+    # the transaction and their errors propagate (it rolls back, the API answers with
+    # them); postcommits run after commit, where a failing driver is logged and skipped.
 
-    def _postcommit(self, method, context):
+    def _precommit(self, call):
+        for _name, driver in self.drivers:
+            call(driver)
+
+    def _postcommit(self, hook, call):
         for name, driver in self.drivers:
             try:
-                getattr(driver, method)(context)
+                call(driver)
             except Exception:  # noqa: BLE001 - the change is committed; report and go on
-                LOG.exception("Mechanism driver '%s' failed in %s", name, method)
+                LOG.exception("Mechanism driver '%s' failed in %s", name, hook)
 
-    for _event in ("create_network", "update_network", "delete_network", "create_subnet", "update_subnet",
-                   "delete_subnet", "create_port", "update_port", "delete_port"):
-        locals()[_event + "_precommit"] = _hook("_precommit", _event + "_precommit")
-        locals()[_event + "_postcommit"] = _hook("_postcommit", _event + "_postcommit")
-    del _event
+    def create_network_precommit(self, context):
+        self._precommit(lambda driver: driver.create_network_precommit(context))
+
+    def create_network_postcommit(self, context):
+        self._postcommit("create_network_postcommit", lambda driver: driver.create_network_postcommit(context))
+
+    def update_network_precommit(self, context):
+        self._precommit(lambda driver: driver.update_network_precommit(context))
+
+    def update_network_postcommit(self, context):
+        self._postcommit("update_network_postcommit", lambda driver: driver.update_network_postcommit(context))
+
+    def delete_network_precommit(self, context):
+        self._precommit(lambda driver: driver.delete_network_precommit(context))
+
+    def delete_network_postcommit(self, context):
+        self._postcommit("delete_network_postcommit", lambda driver: driver.delete_network_postcommit(context))
+
+    def create_subnet_precommit(self, context):
+        self._precommit(lambda driver: driver.create_subnet_precommit(context))
+
+    def create_subnet_postcommit(self, context):
+        self._postcommit("create_subnet_postcommit", lambda driver: driver.create_subnet_postcommit(context))
+
+    def update_subnet_precommit(self, context):
+        self._precommit(lambda driver: driver.update_subnet_precommit(context))
+
+    def update_subnet_postcommit(self, context):
+        self._postcommit("update_subnet_postcommit", lambda driver: driver.update_subnet_postcommit(context))
+
+    def delete_subnet_precommit(self, context):
+        self._precommit(lambda driver: driver.delete_subnet_precommit(context))
+
+    def delete_subnet_postcommit(self, context):
+        self._postcommit("delete_subnet_postcommit", lambda driver: driver.delete_subnet_postcommit(context))
+
+    def create_port_precommit(self, context):
+        self._precommit(lambda driver: driver.create_port_precommit(context))
+
+    def create_port_postcommit(self, context):
+        self._postcommit("create_port_postcommit", lambda driver: driver.create_port_postcommit(context))
+
+    def update_port_precommit(self, context):
+        self._precommit(lambda driver: driver.update_port_precommit(context))
+
+    def update_port_postcommit(self, context):
+        self._postcommit("update_port_postcommit", lambda driver: driver.update_port_postcommit(context))
+
+    def delete_port_precommit(self, context):
+        self._precommit(lambda driver: driver.delete_port_precommit(context))
+
+    def delete_port_postcommit(self, context):
+        self._postcommit("delete_port_postcommit", lambda driver: driver.delete_port_postcommit(context))
 
     def bind_port(self, context):
         """Ask drivers in order until one binds; returns the driver's name or None."""
@@ -124,30 +167,21 @@ class ExtensionManager:
     def extend_port_dicts(self, session, results, page=None):
         """extend_port_dict for a page of ports: ``results`` is {port_id: port dict}.
 
-        Drivers with a batch hook (``extend_port_dicts``) read the page in a few
-        queries; the others get each Port object, loaded once for all of them.
+        Drivers declaring ``extends_port_pages`` get the page at once and read it in
+        a few queries; the others get each Port object, loaded once for all of them.
         ``page``, when given, is the statement that selected the ports.
         """
         if not results:
             return
         objects = None
         for _name, driver in self.drivers:
-            batch = _batch_hook(driver, "extend_port_dicts")
-            if batch is not None:
-                batch(session, results, page=page)
+            if driver.extends_port_pages:
+                driver.extend_port_dicts(session, results, page=page)
                 continue
             if objects is None:
                 objects = _ports_by_id(session, list(results))
             for port_id, result in results.items():
                 driver.extend_port_dict(session, objects[port_id], result)
-
-
-def _batch_hook(driver, name):
-    """The driver's own ``name`` method, or None when it has only the base class's."""
-    method = getattr(driver, name, None)
-    if method is None or getattr(method, "__func__", None) is getattr(driver_api.ExtensionDriver, name):
-        return None
-    return method
 
 
 def _ports_by_id(session, port_ids, chunk=500):
