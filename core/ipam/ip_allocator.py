@@ -1,11 +1,14 @@
 """Fixed IP allocation for ports, inside the caller's transaction.
 
-No locks are taken. The ipallocations primary key (ip_address, subnet_id) is
-what keeps two ports off one address: every allocation is flushed at once,
-and a duplicate key there means a concurrent request won the address, so
+One path for every allocation: ``plan_ips`` reads and chooses (before the
+writing transaction on SQLite, inside it elsewhere) and ``insert_planned``
+stores the choice in one statement; a port update plans and inserts its new
+addresses the same way. No locks are taken. The ipallocations primary key
+(ip_address, subnet_id) is what keeps two ports off one address: a duplicate
+key at the insert means a concurrent request won the address, so
 ``RetryRequest`` is raised and the caller's ``retry_db_errors`` runs the whole
-request again. Addresses a user asks for are checked before the insert, so
-a real clash is a 409 rather than a retry.
+request again. Addresses a user asks for are checked while planning, so a
+real clash is a 409 rather than a retry.
 
 Automatic addresses are drawn at random from the low end of the allocation
 pools (Neutron's strategy: concurrent requests rarely pick the same one). A
@@ -396,112 +399,27 @@ def _pool_ranges(subnet):
     return sorted(ranges)
 
 
-def _insert(session, network_id, port_id, subnet_id, ip_address, position):
-    row = port_models.IPAllocation(ip_address=ip_address, subnet_id=subnet_id, network_id=network_id,
-                                   port_id=port_id, position=position)
-    session.add(row)
-    try:
-        session.flush()
-    except sa_exc.IntegrityError as error:
-        if db_api.is_duplicate(error):
-            # Another transaction took the address since we looked: start over.
-            raise db_api.RetryRequest() from error
-        raise
-    return {"subnet_id": subnet_id, "ip_address": ip_address}
+def _plan_wanted(session, network_id, wanted, device_owner, taken):
+    """Addresses for ``wanted`` (a list of _Wanted), read but not inserted, in its order.
 
-
-def _pick_free_ip(session, subnet, prefer_lowest):
-    skip = _gateway_int(subnet)
-    ranges = _pool_ranges(subnet)
-    if not prefer_lowest:
-        sampled = _sampled_free_ip(session, subnet, ranges, skip)
-        if sampled is not None:
-            return sampled
-    limit = 1 if prefer_lowest else FREE_WINDOW
-    chosen = pick_free_address(ranges, _allocated_ints(session, subnet.id), limit, skip, prefer_lowest)
-    if chosen is None:
-        return None
-    return str(netaddr.IPAddress(chosen, subnet.ip_version))
-
-
-def _allocate_one(session, network_id, port_id, wanted, position, device_owner):
-    if wanted.ip_address is not None:
-        subnet = wanted.subnets[0]
-        if _is_allocated(session, subnet.id, wanted.ip_address):
-            raise exc.IpAddressAlreadyAllocated(ip=wanted.ip_address, subnet_id=subnet.id)
-        return _insert(session, network_id, port_id, subnet.id, wanted.ip_address, position)
-    for subnet in wanted.subnets:
-        ip_address = _pick_free_ip(session, subnet, prefer_lowest=device_owner == DEVICE_OWNER_DHCP)
-        if ip_address is not None:
-            return _insert(session, network_id, port_id, subnet.id, ip_address, position)
-    raise exc.IpAddressGenerationFailure(net_id=network_id)
-
-
-def _allocate_all(session, network_id, port_id, wanted, first_position, device_owner):
-    # Specific addresses go first so an automatic pick cannot take one of them.
-    order = sorted(range(len(wanted)), key=lambda i: wanted[i].ip_address is None)
-    results = [None] * len(wanted)
-    for i in order:
-        results[i] = _allocate_one(session, network_id, port_id, wanted[i], first_position + i, device_owner)
-    return results
-
-
-# --- public API ---------------------------------------------------------------------
-
-def allocate_ips(session, network_id, port_id, subnets, requested_fixed_ips, mac_address=None,
-                 device_owner=""):
-    """Allocate the fixed IPs of a new port; returns [{"subnet_id", "ip_address"}].
-
-    ``subnets``: Subnet rows of the network, in creation order.
-    ``requested_fixed_ips``: the port's fixed_ips ([{subnet_id?, ip_address?}])
-    or None for Neutron's default: one address from the first IPv4 subnet with
-    room, one from the first stateful IPv6 subnet with room, plus the EUI-64
-    address (from ``mac_address``) on every SLAAC/DHCPv6-stateless subnet.
-    The Port row ``port_id`` must be in the session already.
-
-    Raises InvalidInput, InvalidAttribute, SubnetNotFound, InvalidIpForSubnet,
-    InvalidIpForNetwork, AllocationOnAutoAddressSubnet (400/404),
-    IpAddressAlreadyAllocated, IpAddressGenerationFailure (409) and
-    RetryRequest when a concurrent request won an address.
+    ``taken``: {subnet_id: set of addresses} planned for this request but not
+    stored yet (earlier ports of a bulk create); the plan avoids them and adds
+    its own picks to it.
     """
-    if requested_fixed_ips is None:
-        wanted = _wanted_by_default(subnets, device_owner)
-    else:
-        _check_count(requested_fixed_ips)
-        wanted = _wanted_from_request(session, requested_fixed_ips, subnets, device_owner)
-    wanted += _wanted_auto_addresses(subnets, device_owner, mac_address)
-    return _allocate_all(session, network_id, port_id, wanted, 0, device_owner)
-
-
-def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None, device_owner=""):
-    """The fixed IPs ``allocate_ips`` would give a new port, read but not inserted.
-
-    Only reads: it may run before the writing transaction, which then inserts
-    the result with ``insert_planned``. An address taken in between shows up
-    there as a duplicate key, and the request is retried. Raises as
-    ``allocate_ips`` (except RetryRequest); returns [{"subnet_id", "ip_address"}]
-    in the port's order.
-    """
-    if requested_fixed_ips is None:
-        wanted = _wanted_by_default(subnets, device_owner)
-    else:
-        _check_count(requested_fixed_ips)
-        wanted = _wanted_from_request(session, requested_fixed_ips, subnets, device_owner)
-    wanted += _wanted_auto_addresses(subnets, device_owner, mac_address)
-    # What this plan takes, per subnet: later picks must avoid it as if it were stored.
-    planned = {}
+    prefer_lowest = device_owner == DEVICE_OWNER_DHCP
+    # Sorted stored allocations per subnet, with ``taken`` merged in, once read.
     allocated = {}
 
     def allocated_on(subnet_id):
         if subnet_id not in allocated:
             stored = _allocated_ints(session, subnet_id)
-            for ip_address in planned.get(subnet_id, ()):
+            for ip_address in taken.get(subnet_id, ()):
                 bisect.insort(stored, _address_int(ip_address))
             allocated[subnet_id] = stored
         return allocated[subnet_id]
 
     def take(subnet, ip_address):
-        planned.setdefault(subnet.id, set()).add(ip_address)
+        taken.setdefault(subnet.id, set()).add(ip_address)
         if subnet.id in allocated:
             bisect.insort(allocated[subnet.id], _address_int(ip_address))
         return {"subnet_id": subnet.id, "ip_address": ip_address}
@@ -509,15 +427,14 @@ def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None
     def plan_one(item):
         if item.ip_address is not None:
             subnet = item.subnets[0]
-            if item.ip_address in planned.get(subnet.id, ()) or _is_allocated(session, subnet.id, item.ip_address):
+            if item.ip_address in taken.get(subnet.id, ()) or _is_allocated(session, subnet.id, item.ip_address):
                 raise exc.IpAddressAlreadyAllocated(ip=item.ip_address, subnet_id=subnet.id)
             return take(subnet, item.ip_address)
-        prefer_lowest = device_owner == DEVICE_OWNER_DHCP
         for subnet in item.subnets:
             skip = _gateway_int(subnet)
             ranges = _pool_ranges(subnet)
             if not prefer_lowest and subnet.id not in allocated:
-                avoid = skip | {_address_int(ip) for ip in planned.get(subnet.id, ())}
+                avoid = skip | {_address_int(ip) for ip in taken.get(subnet.id, ())}
                 sampled = _sampled_free_ip(session, subnet, ranges, avoid)
                 if sampled is not None:
                     return take(subnet, sampled)
@@ -535,16 +452,50 @@ def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None
     return results
 
 
-def insert_planned(session, network_id, port_id, fixed_ips):
+# --- public API ---------------------------------------------------------------------
+
+def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None, device_owner="", taken=None):
+    """The fixed IPs of a new port, read but not inserted: [{"subnet_id", "ip_address"}].
+
+    ``subnets``: the network's subnets (with their allocation_pools), in creation
+    order. ``requested_fixed_ips``: the port's fixed_ips ([{subnet_id?, ip_address?}])
+    or None for Neutron's default: one address from the first IPv4 subnet with
+    room, one from the first stateful IPv6 subnet with room, plus the EUI-64
+    address (from ``mac_address``) on every SLAAC/DHCPv6-stateless subnet.
+    ``taken``: {subnet_id: set of addresses} already planned for other ports of
+    the same request; the plan avoids them and records its own there.
+
+    Only reads: it may run before the writing transaction (SQLite) or inside
+    it; ``insert_planned`` then stores the result, and an address taken in
+    between shows up there as a duplicate key and a retry of the request.
+    Automatic addresses are drawn at random from the low end of the pools
+    (DHCP ports take the lowest free one).
+
+    Raises InvalidInput, InvalidAttribute, SubnetNotFound, InvalidIpForSubnet,
+    InvalidIpForNetwork, AllocationOnAutoAddressSubnet (400/404),
+    IpAddressAlreadyAllocated and IpAddressGenerationFailure (409).
+    """
+    if requested_fixed_ips is None:
+        wanted = _wanted_by_default(subnets, device_owner)
+    else:
+        _check_count(requested_fixed_ips)
+        wanted = _wanted_from_request(session, requested_fixed_ips, subnets, device_owner)
+    wanted += _wanted_auto_addresses(subnets, device_owner, mac_address)
+    return _plan_wanted(session, network_id, wanted, device_owner, {} if taken is None else taken)
+
+
+def insert_planned(session, network_id, port_id, fixed_ips, first_position=0):
     """Store what ``plan_ips`` chose for the port, in one statement.
 
+    ``first_position``: the position in the port's fixed_ips of the first one.
     A duplicate key means a concurrent request won an address since the plan
-    was read: RetryRequest, as ``allocate_ips`` raises.
+    was read: RetryRequest, and the request runs again.
     """
     if not fixed_ips:
         return
     rows = [{"ip_address": ip["ip_address"], "subnet_id": ip["subnet_id"], "network_id": network_id,
-             "port_id": port_id, "position": position} for position, ip in enumerate(fixed_ips)]
+             "port_id": port_id, "position": position}
+            for position, ip in enumerate(fixed_ips, start=first_position)]
     try:
         session.execute(insert(port_models.IPAllocation.__table__), rows)
     except sa_exc.IntegrityError as error:
@@ -573,7 +524,8 @@ def update_port_ips(session, port, new_fixed_ips, subnets):
     current address on that subnet, new entries are allocated, and the rest is
     released (first, so an address can move between entries). Automatic IPv6
     addresses stay. Returns PortIpChanges(fixed_ips, added, removed) with
-    {"subnet_id", "ip_address"} dicts; raises as allocate_ips.
+    {"subnet_id", "ip_address"} dicts; raises as plan_ips, and RetryRequest
+    as insert_planned.
     """
     _check_count(new_fixed_ips)
     device_owner = port.device_owner or ""
@@ -584,7 +536,9 @@ def update_port_ips(session, port, new_fixed_ips, subnets):
     wanted = _wanted_from_request(session, add, subnets, device_owner) if add else []
     if remove:
         release_ips(session, port.id, remove)
-    added = _allocate_all(session, port.network_id, port.id, wanted, len(keep), device_owner)
+    # The kept addresses are stored already: the plan reads them like any other.
+    added = _plan_wanted(session, port.network_id, wanted, device_owner, {})
+    insert_planned(session, port.network_id, port.id, added, first_position=len(keep))
     _renumber(session, port.id, keep)
     session.expire(port, ["fixed_ips"])
     return PortIpChanges(keep + added, added, remove)

@@ -210,9 +210,10 @@ _POOL_PREFIX = "_pool_"
 
 
 def _network_snapshot(session, context, network_id):
-    """What _usable_network loads (the network with its segments, RBAC entries, external
-    flag and subnets with their pools), read with plain queries instead of the ORM,
-    which cost a port create more than anything else. Raises NetworkNotFound as it."""
+    """The network a port is created on, if the caller may use it (else NetworkNotFound):
+    with its segments, RBAC entries, external flag and subnets with their pools,
+    read with plain queries instead of the ORM, which cost a port create more
+    than anything else."""
     row = session.execute(_SNAPSHOT_NETWORK, {"network_id": network_id}).first()
     if row is None:
         raise exc.NetworkNotFound(net_id=network_id)
@@ -244,8 +245,9 @@ def _or_default(value, default):
     return default if value is None else value
 
 
-# What _plan_port read for a new port: the network's dict and segments for the driver
-# contexts, the limit its quota check applied (None: unlimited).
+# What _plan_port read and chose for a new port: its MAC and fixed IPs, the network's
+# dict and segments for the driver contexts, the limit its quota check applied (None:
+# unlimited).
 _PortPlan = collections.namedtuple("_PortPlan", ["network_id", "mac", "fixed_ips", "quota_limit", "network",
                                                  "segments", "dhcp_enabled_subnet_ids"])
 
@@ -254,6 +256,25 @@ def _dhcp_enabled(subnets):
     """Ids of the subnets with DHCP on, handed to drivers with the network (the DHCP
     hooks then need not read the subnets again inside the write transaction)."""
     return frozenset(s.id for s in subnets if s.enable_dhcp)
+
+
+class _BatchPlanning:
+    """What the ports of one create request planned so far, for the next to respect:
+    the networks read (by id), the MACs per network and addresses per subnet
+    taken, and the ports counted against each project's quota."""
+
+    def __init__(self):
+        self.networks = {}
+        self.macs = collections.defaultdict(set)
+        self.addresses = {}
+        self.ports_of = collections.Counter()
+
+
+def _check_mac_free(session, network_id, mac, planned=()):
+    """MacAddressInUse when a port on the network has ``mac``, or ``planned`` holds it."""
+    if mac in planned or session.scalar(
+            sa.select(Port.id).where(Port.network_id == network_id, Port.mac_address == mac)) is not None:
+        raise exc.MacAddressInUse(net_id=network_id, mac=mac)
 
 
 class _PortValues:
@@ -368,16 +389,13 @@ class PortService:
     # --- create ------------------------------------------------------------
 
     def create(self, context, data, *, via_api=False):
-        self._publish_before_create(context, [data], via_api)
-        created = self._create_committed(context, [data], via_api)
-        self._publish_after_create(context, [data], created, via_api)
-        return self._after_create(context, created)[0]
+        return self.create_bulk(context, [data], via_api=via_api)[0]
 
     def create_bulk(self, context, items, *, via_api=False):
         self._publish_before_create(context, items, via_api)
         created = self._create_committed(context, items, via_api)
         self._publish_after_create(context, items, created, via_api)
-        return self._after_create(context, created)
+        return [self._bind_if_needed(context, port) for port in created]
 
     def _publish_before_create(self, context, items, via_api):
         if self.events.has_subscribers(events.PORT, events.Event.BEFORE_CREATE):
@@ -396,71 +414,69 @@ class PortService:
                     context, port["id"], current=port, request=data, via_api=via_api))
 
     @db_api.retry_db_errors
-    def _create_committed(self, context, items, via_api=False):
-        """Create all ports in one transaction: a bulk request is all or nothing."""
-        from netweave.core.plugins.ml2 import driver_context
-        if len(items) == 1:
-            return [self._create_one(context, items[0], via_api)]
-        results = []
-        with db_api.session_scope() as session:
-            for data in items:
-                network = self._usable_network(session, context, data["network_id"])
-                self.quotas.check(session, data["project_id"], "port")
-                row = self._insert_port(session, network, data)
-                result = self._dict(session, row)
-                self.extensions.process_create_port(context, session, data, result)
-                net_ctx = self._network_context(context, session, network)
-                mech_context = driver_context.PortContext(context, session, result, net_ctx)
-                self.mechanisms.create_port_precommit(mech_context)
-                self._publish_precommit_create(context, session, data, result, via_api)
-                results.append(mech_context)
-        for mech_context in results:
-            self.mechanisms.create_port_postcommit(mech_context)
-        return [c.current for c in results]
+    def _create_committed(self, context, items, via_api):
+        """Create the ports in one transaction: all of them, or none when one fails.
 
-    def _create_one(self, context, data, via_api=False):
-        """One port: read what the port needs (network, quota, MAC, fixed IPs), then
-        insert its rows as plain statements and build its dict from the values
-        written; extension drivers add theirs in the same transaction.
+        Each port is planned (network, quota, MAC and fixed IPs read and checked,
+        later ports avoiding what earlier ones took), then all are written as
+        plain rows, their dicts built from the values written; extension and
+        mechanism drivers add theirs in the same transaction.
 
-        On SQLite the reads come before the write transaction, so the write lock is
-        held for the inserts only; whatever changed in between (an address or MAC
-        taken, the network or a subnet gone) fails the insert and the request is
-        retried, reading again. Elsewhere both run in one transaction, as before.
+        On SQLite the plans are read before the write transaction, so the write
+        lock is held for the inserts only; whatever changed in between (an
+        address or MAC taken, the network or a subnet gone) fails an insert and
+        the request is retried, reading again. Elsewhere both run in one
+        transaction.
         """
         if db_api.single_writer():
             with db_api.reader_scope() as session:
-                plan = self._plan_port(session, context, data)
+                plans = self._plan_ports(session, context, items)
             with db_api.session_scope() as session:
-                mech_context = self._write_port(session, context, data, plan, recount=True, via_api=via_api)
+                created = [self._write_port(session, context, data, plan, True, via_api)
+                           for data, plan in zip(items, plans)]
         else:
             with db_api.session_scope() as session:
-                plan = self._plan_port(session, context, data)
-                mech_context = self._write_port(session, context, data, plan, recount=False, via_api=via_api)
-        self.mechanisms.create_port_postcommit(mech_context)
-        return mech_context.current
+                plans = self._plan_ports(session, context, items)
+                created = [self._write_port(session, context, data, plan, False, via_api)
+                           for data, plan in zip(items, plans)]
+        for mech_context in created:
+            self.mechanisms.create_port_postcommit(mech_context)
+        return [c.current for c in created]
 
-    def _plan_port(self, session, context, data):
-        """The reads and checks of a port create, in the order _insert_port makes them."""
-        network = _network_snapshot(session, context, data["network_id"])
-        quota_limit = self.quotas.check(session, data["project_id"], "port")
+    def _plan_ports(self, session, context, items):
+        batch = _BatchPlanning()
+        return [self._plan_port(session, context, data, batch) for data in items]
+
+    def _plan_port(self, session, context, data, batch):
+        """The reads and checks of one port of a create; ``batch`` holds what the
+        request's earlier ports took and updates it with this one's."""
+        network = batch.networks.get(data["network_id"])
+        if network is None:
+            network = batch.networks[data["network_id"]] = _network_snapshot(session, context, data["network_id"])
+        project_id = data["project_id"]
+        quota_limit = self.quotas.check(session, project_id, "port", adding=batch.ports_of[project_id] + 1)
+        batch.ports_of[project_id] += 1
+        macs = batch.macs[network.id]
         mac = data.get("mac_address")
         if mac:
-            taken = session.scalar(sa.select(Port.id).where(Port.network_id == network.id, Port.mac_address == mac))
-            if taken is not None:
-                raise exc.MacAddressInUse(net_id=network.id, mac=mac)
+            _check_mac_free(session, network.id, mac, macs)
         else:
+            # A clash with a concurrent port is caught by the unique key and retried.
             mac = mac_generator.generate_mac(self.conf.base_mac)
-        device_owner = _or_default(data.get("device_owner"), "")
+        macs.add(mac)
         fixed_ips = ip_allocator.plan_ips(session, network.id, list(network.subnets), data.get("fixed_ips"),
-                                          device_owner=device_owner, mac_address=mac)
+                                          device_owner=_or_default(data.get("device_owner"), ""),
+                                          mac_address=mac, taken=batch.addresses)
         return _PortPlan(network.id, mac, fixed_ips, quota_limit, self.networks.make_dict(context, network),
                          [networks.segment_dict(s) for s in network.segments], _dhcp_enabled(network.subnets))
 
-    def _write_port(self, session, context, data, plan, recount, via_api=False):
+    def _write_port(self, session, context, data, plan, recount, via_api):
+        """Insert one planned port; ``recount``: check the quota again (the plan was
+        read before this transaction)."""
         from netweave.core.plugins.ml2 import driver_context
         if recount and plan.quota_limit is not None:
-            # The count read before the transaction may be stale: only this one is exact.
+            # The count read before the transaction may be stale: only this one is exact
+            # (it includes the ports of this request written before this one).
             self.quotas.check_usage(session, data["project_id"], "port", plan.quota_limit)
         now = model_base.utcnow()
         # What the ORM would store: a None value gets the column's default.
@@ -494,52 +510,6 @@ class PortService:
         self.mechanisms.create_port_precommit(mech_context)
         self._publish_precommit_create(context, session, data, result, via_api)
         return mech_context
-
-    def _after_create(self, context, created):
-        return [self._bind_if_needed(context, port) for port in created]
-
-    def _usable_network(self, session, context, network_id):
-        network = session.get(net_models.Network, network_id, options=_NETWORK_FOR_PORTS)
-        if network is None:
-            raise exc.NetworkNotFound(net_id=network_id)
-        if context.is_admin or network.project_id == context.project_id:
-            return network
-        shared = session.scalar(sa.select(net_models.NetworkRBAC.id).where(
-            net_models.NetworkRBAC.object_id == network_id,
-            net_models.NetworkRBAC.action == visibility.SHARED,
-            net_models.NetworkRBAC.target_tenant.in_(visibility.rbac_targets(context))))
-        if shared is None:
-            raise exc.NetworkNotFound(net_id=network_id)
-        return network
-
-    def _insert_port(self, session, network, data):
-        mac = data.get("mac_address")
-        if mac:
-            taken = session.scalar(sa.select(Port.id).where(Port.network_id == network.id, Port.mac_address == mac))
-            if taken is not None:
-                raise exc.MacAddressInUse(net_id=network.id, mac=mac)
-        else:
-            # A clash with a concurrent port is caught by the unique constraint and retried.
-            mac = mac_generator.generate_mac(self.conf.base_mac)
-        row = Port(project_id=data["project_id"], name=data.get("name", ""),
-                   description=data.get("description", ""), network_id=network.id, mac_address=mac,
-                   admin_state_up=data.get("admin_state_up", True), status="DOWN",
-                   device_id=data.get("device_id", ""), device_owner=data.get("device_owner", ""))
-        row.binding = Binding(host=data.get("binding:host_id") or "",
-                              vnic_type=data.get("binding:vnic_type") or "normal",
-                              profile=json.dumps(data.get("binding:profile") or {}),
-                              vif_type=VIF_TYPE_UNBOUND, vif_details="{}")
-        session.add(row)
-        session.flush()
-        # network.subnets is the network's subnets in creation order (the relationship's
-        # order_by), loaded with their allocation pools by _usable_network.
-        ip_allocator.allocate_ips(session, network.id, row.id, list(network.subnets), data.get("fixed_ips"),
-                                  device_owner=row.device_owner, mac_address=mac)
-        extra_dhcp_opts.create(session, row.id, data.get("extra_dhcp_opts"))
-        session.flush()
-        # The allocations were added as rows of their own: load the collection again.
-        session.expire(row, ["fixed_ips"])
-        return row
 
     def _network_context(self, context, session, network):
         from netweave.core.plugins.ml2 import driver_context
@@ -718,10 +688,7 @@ class PortService:
         if row.binding.vif_type not in (VIF_TYPE_UNBOUND, VIF_TYPE_BINDING_FAILED):
             raise exc.PortBound(port_id=row.id, vif_type=row.binding.vif_type, old_mac=row.mac_address,
                                 new_mac=mac)
-        taken = session.scalar(sa.select(Port.id).where(Port.network_id == row.network_id,
-                                                        Port.mac_address == mac))
-        if taken is not None:
-            raise exc.MacAddressInUse(net_id=row.network_id, mac=mac)
+        _check_mac_free(session, row.network_id, mac)
         row.mac_address = mac
 
     def delete(self, context, port_id, *, via_api=False):

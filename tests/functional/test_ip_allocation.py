@@ -85,14 +85,20 @@ def add_port(session, network_id, mac=None, device_owner=""):
     return port
 
 
+def allocate(session, network_id, port, fixed_ips=None):
+    """Plan the port's addresses and store them, in the caller's transaction."""
+    ips = ip_allocator.plan_ips(session, network_id, network_subnets(session, network_id), fixed_ips,
+                                mac_address=port.mac_address, device_owner=port.device_owner)
+    ip_allocator.insert_planned(session, network_id, port.id, ips)
+    return ips
+
+
 @db_api.retry_db_errors
 def create_port(network_id, fixed_ips=None, mac=None, device_owner=""):
-    """What the core plugin does for POST /ports: one transaction, retried as a whole."""
+    """What the core plugin does for POST /ports off SQLite: one transaction, retried as a whole."""
     with db_api.session_scope() as session:
         port = add_port(session, network_id, mac, device_owner)
-        ips = ip_allocator.allocate_ips(session, network_id, port.id, network_subnets(session, network_id),
-                                        fixed_ips, mac_address=port.mac_address, device_owner=device_owner)
-        return port.id, ips
+        return port.id, allocate(session, network_id, port, fixed_ips)
 
 
 @pytest.fixture
@@ -325,7 +331,7 @@ def test_mac_clash_is_retried_with_a_new_mac(small_net):
         attempts.append(mac)
         with db_api.session_scope() as session:
             port = add_port(session, network_id, mac)
-            ip_allocator.allocate_ips(session, network_id, port.id, network_subnets(session, network_id), None)
+            allocate(session, network_id, port)
             return port.mac_address
 
     assert create_with_unlucky_first_mac() != taken_mac
@@ -336,11 +342,10 @@ def test_a_lost_address_race_asks_for_a_retry(small_net, monkeypatch):
     network_id, subnet_id = small_net
     create_port(network_id, [{"ip_address": "10.0.0.4"}])
     # Pretend the free-address scan ran before the other request committed .4.
-    monkeypatch.setattr(ip_allocator, "_pick_free_ip", lambda session, subnet, prefer_lowest: "10.0.0.4")
+    monkeypatch.setattr(ip_allocator, "pick_free_address", lambda *args, **kwargs: int(netaddr.IPAddress("10.0.0.4")))
     with pytest.raises(db_api.RetryRequest):
         with db_api.session_scope() as session:
-            port = add_port(session, network_id)
-            ip_allocator.allocate_ips(session, network_id, port.id, network_subnets(session, network_id), None)
+            allocate(session, network_id, add_port(session, network_id))
 
 
 @db_api.retry_db_errors
@@ -382,7 +387,7 @@ def test_planned_addresses_of_one_port_never_repeat(small_net):
     assert [ip["ip_address"] for ip in dhcp] == [lowest[0], specific, lowest[1]]
 
 
-def test_planned_allocation_matches_allocate_ips(sqlite_db):
+def test_planned_allocation_read_before_the_write_transaction(sqlite_db):
     network_id, v4, stateful, slaac = make_dual_stack_network()
     port_id, ips = create_port_planned(network_id, mac="fa:16:3e:12:34:56")
     assert [ip["subnet_id"] for ip in ips] == [v4, stateful, slaac]

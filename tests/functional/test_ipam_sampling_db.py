@@ -74,7 +74,9 @@ def create_in_transaction(network_id):
     """As a port create elsewhere: the pick and the insert in one transaction."""
     with db_api.session_scope() as session:
         port = _new_port(session, network_id, mac_generator.generate_mac(BASE_MAC))
-        ips = ip_allocator.allocate_ips(session, network_id, port.id, _subnets(session, network_id), None)
+        ips = ip_allocator.plan_ips(session, network_id, _subnets(session, network_id), None,
+                                    mac_address=port.mac_address)
+        ip_allocator.insert_planned(session, network_id, port.id, ips)
     return ips[0]["ip_address"]
 
 
