@@ -12,6 +12,7 @@ from netweave.core.api import body as body_checks
 from netweave.core.api import faults
 from netweave.core.api import query as query_parser
 from netweave.core.api.app import takes_body
+from netweave.core.services import common
 
 LOG = logging.getLogger(__name__)
 
@@ -140,13 +141,11 @@ class ResourceController:
         target.update(changes)
         self.policy.enforce(context, self._update, target)
         self._enforce_attributes(context, self._update, target, set(changes))
-        expected = self._if_match(request)
-        if expected is not None:
-            context.expected_revision = expected
-            if original.get("revision_number") != expected:
-                raise exc.RevisionNumberConstraintFailed(expected=expected,
-                                                         current=original.get("revision_number"))
-        updated = getattr(self.plugin, self._update)(context, item_id, {self.resource.member: changes})
+        expected = self._check_if_match(request, original)
+        # The check above fails early; only the one in the update's own transaction
+        # decides, as a compare-and-swap on the revision (concurrent updates).
+        with common.revision_precondition(item_id, expected):
+            updated = getattr(self.plugin, self._update)(context, item_id, {self.resource.member: changes})
         return {self.resource.member: self._shape_own(context, updated, owners)}
 
     def delete(self, request, context, item_id):
@@ -155,10 +154,9 @@ class ResourceController:
         target = dict(original)
         self._add_network_owner(context, target, owners)
         self.policy.enforce(context, self._delete, target)
-        expected = self._if_match(request)
-        if expected is not None and original.get("revision_number") != expected:
-            raise exc.RevisionNumberConstraintFailed(expected=expected, current=original.get("revision_number"))
-        getattr(self.plugin, self._delete)(context, item_id)
+        expected = self._check_if_match(request, original)
+        with common.revision_precondition(item_id, expected):
+            getattr(self.plugin, self._delete)(context, item_id)
 
     # --- helpers ---------------------------------------------------------
 
@@ -167,14 +165,19 @@ class ResourceController:
             self.resource.member.replace("_", " ").capitalize(), item_id),
             type_name="%sNotFound" % "".join(p.capitalize() for p in self.resource.member.split("_")))
 
-    def _if_match(self, request):
+    def _check_if_match(self, request, original):
+        """The revision an If-Match header expects (None without one), checked against
+        the item as read before the write: a mismatch fails without writing."""
         header = request.headers.get("If-Match")
         if not header:
             return None
         match = _IF_MATCH_RE.match(header.strip())
         if not match:
             raise faults.bad_request("If-Match header must be in the form revision_number=<int>")
-        return int(match.group(1))
+        expected = int(match.group(1))
+        if original.get("revision_number") != expected:
+            raise exc.RevisionNumberConstraintFailed(expected=expected, current=original.get("revision_number"))
+        return expected
 
     def _fields_to_fetch(self, fields):
         if not fields:

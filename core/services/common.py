@@ -1,9 +1,12 @@
-"""Pieces every resource service uses: standard attribute dicts, tags and quota checks."""
+"""Pieces every resource service uses: standard attribute dicts, tags, revisions."""
 import collections
+import contextlib
+import contextvars
 
 import sqlalchemy as sa
-from sqlalchemy import orm
+from sqlalchemy import event, orm
 
+from netweave.core import exceptions as exc
 from netweave.core.db import model_base
 from netweave.core.db.models import tag as tag_model
 
@@ -61,3 +64,73 @@ def bump_revision(row):
     # Timestamps have second precision: within the same second the value above does not
     # change, and an unchanged row is not written (so its revision would not move).
     orm.attributes.flag_modified(row, "updated_at")
+
+
+# --- If-Match: a revision precondition checked inside the writing transaction -----------
+
+class _RevisionPrecondition:
+    """The revision a request expects one resource at (``If-Match: revision_number=N``)."""
+
+    def __init__(self, resource_id, revision):
+        self.resource_id = resource_id
+        self.revision = revision
+        # Set once a transaction that checked it has committed: the request's later
+        # transactions (a port's binding after its update, say) move the revision on
+        # themselves and are not held to it.
+        self.settled = False
+
+
+_PRECONDITION = contextvars.ContextVar("netweave_revision_precondition", default=None)
+# session.info key: the precondition a session's transaction has checked.
+_CHECKED = "netweave_revision_checked"
+
+
+@contextlib.contextmanager
+def revision_precondition(resource_id, revision):
+    """Hold the writes made within the block to ``resource_id`` being at ``revision``.
+
+    The first transaction that updates or deletes that resource's row (any
+    StandardAttributes row with that id) must have read it at ``revision``,
+    else RevisionNumberConstraintFailed (412). The check runs at the flush that
+    writes the row, and that UPDATE or DELETE carries ``WHERE revision_number =
+    <the value read>`` (the version column): a compare-and-swap. When another
+    request commits a new revision in between, the statement matches no row,
+    StaleDataError has the request retried, and the retry reads the new revision
+    and fails the check. ``revision`` None holds nothing.
+    """
+    if revision is None:
+        yield
+        return
+    token = _PRECONDITION.set(_RevisionPrecondition(resource_id, revision))
+    try:
+        yield
+    finally:
+        _PRECONDITION.reset(token)
+
+
+@event.listens_for(orm.Session, "before_flush")
+def _check_revision_precondition(session, _flush_context, _instances):
+    precondition = _PRECONDITION.get()
+    if precondition is None or precondition.settled or session.info.get(_CHECKED) is precondition:
+        return
+    for row in (*session.dirty, *session.deleted):
+        if isinstance(row, model_base.StandardAttributes) and row.id == precondition.resource_id:
+            # Before this flush the version column still holds the value read.
+            if row.revision_number != precondition.revision:
+                raise exc.RevisionNumberConstraintFailed(expected=precondition.revision,
+                                                         current=row.revision_number)
+            session.info[_CHECKED] = precondition
+            return
+
+
+@event.listens_for(orm.Session, "after_commit")
+def _settle_revision_precondition(session):
+    precondition = session.info.pop(_CHECKED, None)
+    if precondition is not None:
+        precondition.settled = True
+
+
+@event.listens_for(orm.Session, "after_rollback")
+def _forget_revision_check(session):
+    # A retry runs in a new transaction, which checks again.
+    session.info.pop(_CHECKED, None)
