@@ -70,3 +70,52 @@ def test_only_drivers_declaring_the_batch_hook_get_it():
     # An empty page calls no driver.
     _manager(batch).extend_port_dicts(session, {})
     assert len(batch.calls) == 1
+
+
+class Recorder(driver_api.ExtensionDriver):
+    extension_alias = "recorder"
+
+    def __init__(self, log):
+        self.log = log
+
+    def process_create_network(self, plugin_context, data, result):
+        self.log.append(("process_create_network", plugin_context.session, data, result))
+
+    def process_update_network(self, plugin_context, data, result):
+        self.log.append(("process_update_network", plugin_context.session, data, result))
+
+    def process_create_subnet(self, plugin_context, data, result):
+        self.log.append(("process_create_subnet", plugin_context.session, data, result))
+
+    def process_update_subnet(self, plugin_context, data, result):
+        self.log.append(("process_update_subnet", plugin_context.session, data, result))
+
+    def process_create_port(self, plugin_context, data, result):
+        self.log.append(("process_create_port", plugin_context.session, data, result))
+
+    def process_update_port(self, plugin_context, data, result):
+        self.log.append(("process_update_port", plugin_context.session, data, result))
+
+    def extend_network_dict(self, session, db_obj, result):
+        self.log.append(("extend_network_dict", session, db_obj, result))
+
+    def extend_subnet_dict(self, session, db_obj, result):
+        self.log.append(("extend_subnet_dict", session, db_obj, result))
+
+    def extend_port_dict(self, session, db_obj, result):
+        self.log.append(("extend_port_dict", session, db_obj, result))
+
+
+def test_every_hook_reaches_each_drivers_own_method():
+    log = []
+    manager = _manager(Recorder(log), PerPortDriver())
+    session = RecordingSession()
+    request = context_mod.Context(project_id="p-1")
+    for hook in ("process_create_network", "process_update_network", "process_create_subnet",
+                 "process_update_subnet", "process_create_port", "process_update_port"):
+        getattr(manager, hook)(request, session, {"hook": hook}, {})
+        assert log.pop() == (hook, session, {"hook": hook}, {})
+    for hook in ("extend_network_dict", "extend_subnet_dict", "extend_port_dict"):
+        getattr(manager, hook)(session, "row", {})
+        assert log.pop() == (hook, session, "row", {})
+    assert log == []

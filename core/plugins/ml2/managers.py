@@ -118,44 +118,46 @@ class ExtensionManager:
     def extension_aliases(self):
         return [driver.extension_alias for _name, driver in self.drivers]
 
-    def _each(self, method, *args):
-        for _name, driver in self.drivers:
-            getattr(driver, method)(*args)
-
     # The process_* hooks run inside the transaction writing the resource: the
     # service names its session, and drivers find it as ``plugin_context.session``
     # (as in Neutron), so their rows commit or roll back with the resource.
 
-    def _process(self, method, context, session, data, result):
-        if self.drivers:
-            self._each(method, driver_api.PluginContext(context, session), data, result)
+    def _process(self, context, session, call):
+        if not self.drivers:
+            return
+        plugin_context = driver_api.PluginContext(context, session)
+        for _name, driver in self.drivers:
+            call(driver, plugin_context)
 
     def process_create_network(self, context, session, data, result):
-        self._process("process_create_network", context, session, data, result)
+        self._process(context, session, lambda driver, pc: driver.process_create_network(pc, data, result))
 
     def process_update_network(self, context, session, data, result):
-        self._process("process_update_network", context, session, data, result)
+        self._process(context, session, lambda driver, pc: driver.process_update_network(pc, data, result))
 
     def process_create_subnet(self, context, session, data, result):
-        self._process("process_create_subnet", context, session, data, result)
+        self._process(context, session, lambda driver, pc: driver.process_create_subnet(pc, data, result))
 
     def process_update_subnet(self, context, session, data, result):
-        self._process("process_update_subnet", context, session, data, result)
+        self._process(context, session, lambda driver, pc: driver.process_update_subnet(pc, data, result))
 
     def process_create_port(self, context, session, data, result):
-        self._process("process_create_port", context, session, data, result)
+        self._process(context, session, lambda driver, pc: driver.process_create_port(pc, data, result))
 
     def process_update_port(self, context, session, data, result):
-        self._process("process_update_port", context, session, data, result)
+        self._process(context, session, lambda driver, pc: driver.process_update_port(pc, data, result))
 
     def extend_network_dict(self, session, row, result):
-        self._each("extend_network_dict", session, row, result)
+        for _name, driver in self.drivers:
+            driver.extend_network_dict(session, row, result)
 
     def extend_subnet_dict(self, session, row, result):
-        self._each("extend_subnet_dict", session, row, result)
+        for _name, driver in self.drivers:
+            driver.extend_subnet_dict(session, row, result)
 
     def extend_port_dict(self, session, row, result):
-        self._each("extend_port_dict", session, row, result)
+        for _name, driver in self.drivers:
+            driver.extend_port_dict(session, row, result)
 
     def wiring_attributes(self):
         """Port attributes of the drivers whose change the agents wiring the port must hear about."""
