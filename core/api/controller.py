@@ -144,8 +144,9 @@ class ResourceController:
         expected = self._check_if_match(request, original)
         # The check above fails early; only the one in the update's own transaction
         # decides, as a compare-and-swap on the revision (concurrent updates).
-        with common.revision_precondition(item_id, expected):
+        with common.revision_precondition(item_id, expected) as precondition:
             updated = getattr(self.plugin, self._update)(context, item_id, {self.resource.member: changes})
+        self._note_unchecked(precondition, "update")
         return {self.resource.member: self._shape_own(context, updated, owners)}
 
     def delete(self, request, context, item_id):
@@ -155,8 +156,9 @@ class ResourceController:
         self._add_network_owner(context, target, owners)
         self.policy.enforce(context, self._delete, target)
         expected = self._check_if_match(request, original)
-        with common.revision_precondition(item_id, expected):
+        with common.revision_precondition(item_id, expected) as precondition:
             getattr(self.plugin, self._delete)(context, item_id)
+        self._note_unchecked(precondition, "delete")
 
     # --- helpers ---------------------------------------------------------
 
@@ -178,6 +180,13 @@ class ResourceController:
         if original.get("revision_number") != expected:
             raise exc.RevisionNumberConstraintFailed(expected=expected, current=original.get("revision_number"))
         return expected
+
+    def _note_unchecked(self, precondition, action):
+        if precondition is not None and not precondition.settled:
+            # The plugin wrote the resource without flushing its row through the ORM:
+            # only the check before the write held, which concurrent writers can pass.
+            LOG.warning("If-Match on %s %s %s was not checked inside its transaction", action,
+                        self.resource.member, precondition.resource_id)
 
     def _fields_to_fetch(self, fields):
         if not fields:

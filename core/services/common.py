@@ -97,13 +97,17 @@ def revision_precondition(resource_id, revision):
     request commits a new revision in between, the statement matches no row,
     StaleDataError has the request retried, and the retry reads the new revision
     and fails the check. ``revision`` None holds nothing.
+
+    Yields the precondition (None for no revision): its ``settled`` tells
+    afterwards whether a committed transaction really checked it.
     """
     if revision is None:
-        yield
+        yield None
         return
-    token = _PRECONDITION.set(_RevisionPrecondition(resource_id, revision))
+    precondition = _RevisionPrecondition(resource_id, revision)
+    token = _PRECONDITION.set(precondition)
     try:
-        yield
+        yield precondition
     finally:
         _PRECONDITION.reset(token)
 

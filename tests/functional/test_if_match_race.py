@@ -100,6 +100,7 @@ def test_concurrent_updates_with_one_if_match_let_exactly_one_win(server):
                 status, now = _show(session, server.url, collection, member, item["id"])
                 assert status == 200 and now["description"] == "client %d" % won[0]
                 assert now["revision_number"] > revision
+    assert "not checked inside its transaction" not in server.process.log_tail(100000)
 
 
 def test_an_update_and_deletes_racing_with_one_if_match_let_exactly_one_win(server):
@@ -127,3 +128,4 @@ def test_an_update_and_deletes_racing_with_one_if_match_let_exactly_one_win(serv
             else:
                 # A delete won: the others find the revision moved or the resource gone.
                 assert status == 404 and all(o[0] in (404, 412) for o in lost), (collection, outcomes)
+    assert "not checked inside its transaction" not in server.process.log_tail(100000)

@@ -47,8 +47,9 @@ def test_the_request_s_later_transactions_are_not_held_to_it(plugin):
     transaction that moves the revision again: only the first is checked."""
     _net, port = _port(plugin)
     current = plugin.get_port(CTX, port["id"])["revision_number"]
-    with common.revision_precondition(port["id"], current):
+    with common.revision_precondition(port["id"], current) as precondition:
         updated = plugin.update_port(CTX, port["id"], {"port": {"binding:host_id": "host-a"}})
+    assert precondition.settled
     assert updated["binding:host_id"] == "host-a"
     assert updated["revision_number"] >= current + 2
     # Another resource's writes in the block are not held to it either.
