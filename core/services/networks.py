@@ -10,6 +10,7 @@ from netweave.core.db import api as db_api
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.services import common, query, visibility
+from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
 
@@ -214,7 +215,8 @@ class NetworkService:
                 self.rbac.add_wildcard(session, row, visibility.EXTERNAL)
             session.flush()
             session.refresh(row)
-            result = self.make_dict(context, row)
+            result = self.make_dict(context, row, tagging.write_on_create(session, "network", row.id,
+                                                                          data.get("tags")))
             if self.extensions is not None:
                 self.extensions.process_create_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, segments=segments)

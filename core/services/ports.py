@@ -18,6 +18,7 @@ from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import tag as tag_model
 from netweave.core.ipam import ip_allocator, mac_generator
 from netweave.core.services import common, extra_dhcp_opts, networks, query, visibility
+from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
 
@@ -508,7 +509,8 @@ class PortService:
                 # The network or a subnet went away since it was read: the retry says so.
                 raise db_api.RetryRequest() from error
             raise
-        result = make_dict(_PortValues(values), [], [dict(ip) for ip in plan.fixed_ips], binding)
+        port_tags = tagging.write_on_create(session, "port", values["id"], data.get("tags"))
+        result = make_dict(_PortValues(values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))
         self.extensions.process_create_port(context, session, data, result)
         net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments,

@@ -8,6 +8,7 @@ from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as pool_models
 from netweave.core.ipam import prefix_allocator, subnet_request
 from netweave.core.services import common, query
+from netweave.core.services import tags as tagging
 
 SubnetPool = pool_models.SubnetPool
 
@@ -125,7 +126,7 @@ class SubnetPoolService:
             row.prefixes = [pool_models.SubnetPoolPrefix(cidr=c) for c in values["prefixes"]]
             session.add(row)
             session.flush()
-            result = make_dict(row)
+            result = make_dict(row, tagging.write_on_create(session, "subnetpool", row.id, data.get("tags")))
             self.events.publish(events.SUBNETPOOL, events.Event.PRECOMMIT_CREATE, events.Payload(
                 context, row.id, current=result, request=data, session=session, via_api=via_api))
         return result

@@ -8,6 +8,7 @@ from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.ipam import addresses, prefix_allocator, subnet_request
 from netweave.core.services import common, networks, query, visibility
+from netweave.core.services import tags as tagging
 
 Subnet = subnet_models.Subnet
 
@@ -165,7 +166,7 @@ class SubnetService:
             session.add(row)
             common.bump_revision(network)
             session.flush()
-            result = self._dict(session, row)
+            result = self._dict(session, row, tagging.write_on_create(session, "subnet", row.id, data.get("tags")))
             self.extensions.process_create_subnet(context, session, data, result)
             network_dict = self.networks.make_dict(context, network)
             net_ctx = driver_context.NetworkContext(

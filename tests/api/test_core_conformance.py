@@ -255,3 +255,61 @@ def test_no_subnet_serving_the_owner_is_a_409(api, network):
     response = api.call("PUT", "/ports/%s" % port["id"],
                         {"port": {"fixed_ips": [{"subnet_id": port["fixed_ips"][0]["subnet_id"]}]}})
     assert response.status_code == 409, response.text
+
+
+# --- 6. ports and tags ----------------------------------------------------------------------------
+
+
+def test_tags_in_create_bodies(api):
+    aliases = {e["alias"] for e in api.call("GET", "/extensions", expect=200).json()["extensions"]}
+    assert {"tag-creation", "tag-ports-during-bulk-creation"} <= aliases
+    net = api.create("networks", "network", name=unique("tagged"), tags=["blue", "red", "blue"])
+    try:
+        assert net["tags"] == ["blue", "red"]
+        assert api.call("GET", "/networks/%s/tags" % net["id"], expect=200).json() == {"tags": ["blue", "red"]}
+        subnet = api.create("subnets", "subnet", network_id=net["id"], ip_version=4, cidr="10.65.0.0/24",
+                            tags=["s1"])
+        assert api.show("subnets", "subnet", subnet["id"])["tags"] == ["s1"]
+        pool = api.create("subnetpools", "subnetpool", name=unique("pool"), prefixes=["10.66.0.0/16"],
+                          tags=["p"])
+        assert api.show("subnetpools", "subnetpool", pool["id"])["tags"] == ["p"]
+        api.delete("subnetpools", pool["id"])
+        bulk = api.call("POST", "/ports", {"ports": [{"network_id": net["id"], "tags": ["a", "b"]},
+                                                     {"network_id": net["id"]}]}, expect=201).json()["ports"]
+        assert [p["tags"] for p in bulk] == [["a", "b"], []]
+        assert api.show("ports", "port", bulk[0]["id"])["tags"] == ["a", "b"]
+        listed = api.call("GET", "/ports?tags=a", expect=200).json()["ports"]
+        assert [p["id"] for p in listed] == [bulk[0]["id"]]
+        # A bad tag fails the whole bulk: nothing half-written.
+        before = len(api.call("GET", "/ports?network_id=%s" % net["id"], expect=200).json()["ports"])
+        response = api.call("POST", "/ports", {"ports": [{"network_id": net["id"], "tags": ["ok"]},
+                                                         {"network_id": net["id"], "tags": ["no/slash"]}]},
+                            expect=400)
+        assert "is not a valid tag" in error_of(response)["message"]
+        assert len(api.call("GET", "/ports?network_id=%s" % net["id"], expect=200).json()["ports"]) == before
+        api.call("POST", "/networks", {"network": {"tags": "notalist"}}, expect=400)
+    finally:
+        for port in api.call("GET", "/ports?network_id=%s" % net["id"], expect=200).json()["ports"]:
+            api.delete("ports", port["id"])
+        api.delete("networks", net["id"])
+
+
+def test_mac_address_null_is_refused_as_neutron_does(api, network):
+    port = api.create("ports", "port", network_id=network["id"])
+    response = api.call("PUT", "/ports/%s" % port["id"], {"port": {"mac_address": None}}, expect=400)
+    assert error_of(response)["message"] == ("Invalid input for mac_address. Reason: 'None' is not a valid "
+                                             "MAC address.")
+    assert api.show("ports", "port", port["id"])["mac_address"] == port["mac_address"]
+
+
+def test_admin_tags_another_projects_subnet(api, aio_server):
+    project = unique("proj")
+    member = Api(aio_server.url, project=project, roles="member")
+    net = member.create("networks", "network", name=unique("theirs"))
+    subnet = member.create("subnets", "subnet", network_id=net["id"], ip_version=4, cidr="10.67.0.0/24")
+    api.call("PUT", "/subnets/%s/tags/by-admin" % subnet["id"], expect=201)
+    assert api.call("PUT", "/subnets/%s/tags" % subnet["id"], {"tags": ["x", "y"]}, expect=200).json() == {
+        "tags": ["x", "y"]}
+    assert member.show("subnets", "subnet", subnet["id"])["tags"] == ["x", "y"]
+    member.delete("subnets", subnet["id"])
+    member.delete("networks", net["id"])

@@ -40,7 +40,8 @@ LOG = logging.getLogger(__name__)
 BASE_EXTENSIONS = (
     "provider", "external-net", "binding", "net-mtu", "net-mtu-writable", "standard-attr-description",
     "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match", "project-id",
-    "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "quotas",
+    "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "tag-creation",
+    "tag-ports-during-bulk-creation", "quotas",
     "quota_details", "rbac-policies", "subnet_allocation", "default-subnetpools", "subnet-service-types",
     "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt",
 )
