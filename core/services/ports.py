@@ -38,6 +38,9 @@ WIRING_ATTRIBUTES = frozenset((
     "admin_state_up", "fixed_ips", "mac_address", "device_owner", "binding:host_id", "binding:profile",
     "binding:vnic_type"))
 
+# port-trusted-vif: whether the VIF is trusted, a key of binding:profile.
+TRUSTED = "trusted"
+
 COLUMNS = {
     "id": Port.id, "name": Port.name, "tenant_id": Port.project_id, "project_id": Port.project_id,
     "description": Port.description, "network_id": Port.network_id, "mac_address": Port.mac_address,
@@ -97,7 +100,20 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         "binding:vif_type": binding.vif_type if binding else VIF_TYPE_UNBOUND,
         "binding:vif_details": _json_dict(binding.vif_details) if binding else {},
     })
+    result[TRUSTED] = result["binding:profile"].get(TRUSTED)
     return result
+
+
+def _profile_json(profile, data):
+    """The binding profile to store: ``profile`` with the request's ``trusted`` (the
+    port-trusted-vif attribute, kept in the profile as Neutron does; null removes it)."""
+    profile = dict(profile or {})
+    if TRUSTED in data:
+        if data[TRUSTED] is None:
+            profile.pop(TRUSTED, None)
+        else:
+            profile[TRUSTED] = data[TRUSTED]
+    return json.dumps(profile)
 
 
 def _chunks(ids, size=500):
@@ -498,7 +514,7 @@ class PortService:
             "created_at": now, "updated_at": now, "revision_number": 0,
         }
         binding = _BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
-                              json.dumps(data.get("binding:profile") or {}), VIF_TYPE_UNBOUND, "{}")
+                              _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
         try:
             session.execute(sa.insert(Port.__table__), values)
             session.execute(sa.insert(Binding.__table__), dict(binding._asdict(), port_id=values["id"],
@@ -668,8 +684,11 @@ class PortService:
                     if self.provisioning is not None:
                         self.provisioning.clear(session, row.id)
             for key, column in (("binding:vnic_type", "vnic_type"), ("binding:profile", "profile")):
-                if key in data:
-                    value = json.dumps(data[key] or {}) if column == "profile" else data[key]
+                if key in data or (column == "profile" and TRUSTED in data):
+                    if column == "profile":
+                        value = _profile_json(data.get(key, _json_dict(binding.profile)), data)
+                    else:
+                        value = data[key]
                     if getattr(binding, column) != value:
                         setattr(binding, column, value)
                         rebind = bool(binding.host)

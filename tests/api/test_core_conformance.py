@@ -313,3 +313,35 @@ def test_admin_tags_another_projects_subnet(api, aio_server):
     assert member.show("subnets", "subnet", subnet["id"])["tags"] == ["x", "y"]
     member.delete("subnets", subnet["id"])
     member.delete("networks", net["id"])
+
+
+def test_trusted_vif_is_admin_only_and_kept_in_the_binding_profile(api, aio_server):
+    aliases = {e["alias"] for e in api.call("GET", "/extensions", expect=200).json()["extensions"]}
+    assert "port-trusted-vif" in aliases
+    project = unique("proj")
+    member = Api(aio_server.url, project=project, roles="member")
+    net = member.create("networks", "network", name=unique("own"))
+    try:
+        plain = member.create("ports", "port", network_id=net["id"])
+        assert plain["trusted"] is None
+        member.call("POST", "/ports", {"port": {"network_id": net["id"], "trusted": True}}, expect=403)
+        member.call("PUT", "/ports/%s" % plain["id"], {"port": {"trusted": True}}, expect=403)
+
+        port = api.create("ports", "port", network_id=net["id"], project_id=project, trusted=True,
+                          **{"binding:profile": {"pci_slot": "0000:05:00.1"}})
+        assert port["trusted"] is True
+        assert port["binding:profile"] == {"pci_slot": "0000:05:00.1", "trusted": True}
+        updated = api.update("ports", "port", port["id"], trusted=False)
+        assert updated["trusted"] is False and updated["binding:profile"]["trusted"] is False
+        assert updated["binding:profile"]["pci_slot"] == "0000:05:00.1"
+        cleared = api.update("ports", "port", port["id"], trusted=None)
+        assert cleared["trusted"] is None and cleared["binding:profile"] == {"pci_slot": "0000:05:00.1"}
+        # Both in one request: the trusted attribute wins over the profile's key.
+        both = api.update("ports", "port", port["id"], trusted=True, **{"binding:profile": {"trusted": False}})
+        assert both["binding:profile"] == {"trusted": True} and both["trusted"] is True
+        assert member.show("ports", "port", port["id"])["trusted"] is True
+        api.call("PUT", "/ports/%s" % port["id"], {"port": {"trusted": "maybe"}}, expect=400)
+    finally:
+        for port in api.call("GET", "/ports?network_id=%s" % net["id"], expect=200).json()["ports"]:
+            api.delete("ports", port["id"])
+        api.delete("networks", net["id"])

@@ -43,7 +43,7 @@ BASE_EXTENSIONS = (
     "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "tag-creation",
     "tag-ports-during-bulk-creation", "quotas",
     "quota_details", "rbac-policies", "subnet_allocation", "default-subnetpools", "subnet-service-types",
-    "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt",
+    "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt", "port-trusted-vif",
 )
 
 
