@@ -50,10 +50,12 @@ class SubnetPoolService:
     """Subnet pools, publishing every write to ``registry`` (events.SUBNETPOOL);
     ``via_api`` as for networks."""
 
-    def __init__(self, conf, quotas, registry):
+    def __init__(self, conf, quotas, registry, address_scopes=None):
         self.conf = conf
         self.quotas = quotas
         self.events = registry
+        # Checks a pool joining an address scope (None: scopes are not checked).
+        self.address_scopes = address_scopes
 
     def _visible(self, context, stmt):
         if context.is_admin:
@@ -116,6 +118,9 @@ class SubnetPoolService:
             if data.get("is_default"):
                 self._check_single_default(session, values["ip_version"])
             self.quotas.check(session, data["project_id"], "subnetpool")
+            if self.address_scopes is not None:
+                self.address_scopes.check_pool_in_scope(session, context, None, data.get("address_scope_id"),
+                                                        values["ip_version"], values["prefixes"])
             row = SubnetPool(project_id=data["project_id"], name=data.get("name", ""),
                              description=data.get("description", ""), ip_version=values["ip_version"],
                              default_prefixlen=values["default_prefixlen"],
@@ -153,6 +158,10 @@ class SubnetPoolService:
             for key in ("min_prefixlen", "max_prefixlen", "default_prefixlen"):
                 if key in changes:
                     setattr(row, key, changes[key])
+            if self.address_scopes is not None and ("address_scope_id" in data or "prefixes" in changes):
+                self.address_scopes.check_pool_in_scope(
+                    session, context, row.id, row.address_scope_id, row.ip_version,
+                    changes.get("prefixes") or [p.cidr for p in row.prefixes])
             if "is_default" in data and data["is_default"] != row.is_default:
                 if data["is_default"]:
                     self._check_single_default(session, row.ip_version, exclude_id=row.id)

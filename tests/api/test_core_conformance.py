@@ -345,3 +345,62 @@ def test_trusted_vif_is_admin_only_and_kept_in_the_binding_profile(api, aio_serv
         for port in api.call("GET", "/ports?network_id=%s" % net["id"], expect=200).json()["ports"]:
             api.delete("ports", port["id"])
         api.delete("networks", net["id"])
+
+
+# --- 7. address scopes ------------------------------------------------------------------------------
+
+
+def test_address_scopes_and_their_subnet_pools(any_db_api, aio_server):
+    api = any_db_api
+    aliases = {e["alias"] for e in api.call("GET", "/extensions", expect=200).json()["extensions"]}
+    assert "address-scope" in aliases
+    scope = api.create("address-scopes", "address_scope",
+                       name=unique("scope"), ip_version=4)
+    assert scope["shared"] is False and scope["ip_version"] == 4 and scope["project_id"] == "admin"
+    assert api.show("address-scopes", "address_scope", scope["id"]) == scope
+    listed = api.call("GET", "/address-scopes?ip_version=4&fields=id", expect=200).json()["address_scopes"]
+    assert {"id": scope["id"]} in listed
+    api.call("POST", "/address-scopes", {"address_scope": {"name": "x", "ip_version": 5}}, expect=400)
+    api.call("POST", "/address-scopes", {"address_scope": {"ip_version": 4}}, expect=400)
+
+    first = api.create("subnetpools", "subnetpool", name=unique("p1"), prefixes=["10.90.0.0/16"],
+                       address_scope_id=scope["id"])
+    assert first["address_scope_id"] == scope["id"]
+    # Overlapping pools may not share a scope.
+    response = api.call("POST", "/subnetpools", {"subnetpool": {"name": "p2", "prefixes": ["10.90.128.0/17"],
+                                                                "address_scope_id": scope["id"]}}, expect=409)
+    assert error_of(response)["type"] == "AddressScopePrefixConflict"
+    second = api.create("subnetpools", "subnetpool", name=unique("p2"), prefixes=["10.90.128.0/17"])
+    response = api.call("PUT", "/subnetpools/%s" % second["id"],
+                        {"subnetpool": {"address_scope_id": scope["id"]}}, expect=409)
+    assert error_of(response)["type"] == "AddressScopePrefixConflict"
+    # The IP version must match.
+    v6 = api.create("subnetpools", "subnetpool", name=unique("p6"), prefixes=["2001:db8:90::/48"])
+    response = api.call("PUT", "/subnetpools/%s" % v6["id"], {"subnetpool": {"address_scope_id": scope["id"]}},
+                        expect=400)
+    assert error_of(response)["type"] == "IllegalSubnetPoolIpVersionAssociationToAddressScope"
+    # Growing a pool into another one of its scope is refused too.
+    third = api.create("subnetpools", "subnetpool", name=unique("p3"), prefixes=["10.91.0.0/16"],
+                       address_scope_id=scope["id"])
+    response = api.call("PUT", "/subnetpools/%s" % third["id"],
+                        {"subnetpool": {"prefixes": ["10.91.0.0/16", "10.90.5.0/24"]}}, expect=409)
+    # Another project cannot put its pool into a scope it does not own.
+    other = Api(api.base[:-len("/v2.0")], project=unique("proj"), roles="member")
+    response = other.call("POST", "/subnetpools", {"subnetpool": {"name": "o", "prefixes": ["10.92.0.0/16"],
+                                                                  "address_scope_id": scope["id"]}}, expect=400)
+    assert error_of(response)["type"] == "IllegalSubnetPoolAssociationToAddressScope"
+    other.call("GET", "/address-scopes/%s" % scope["id"], expect=404)
+    other.call("POST", "/address-scopes", {"address_scope": {"name": "s", "ip_version": 4, "shared": True}},
+               expect=403)
+    # A scope in use stays; a shared scope cannot be unshared.
+    response = api.call("DELETE", "/address-scopes/%s" % scope["id"], expect=409)
+    assert error_of(response)["type"] == "AddressScopeInUse"
+    assert api.update("address-scopes", "address_scope", scope["id"], shared=True)["shared"] is True
+    assert other.show("address-scopes", "address_scope", scope["id"])["shared"] is True
+    response = api.call("PUT", "/address-scopes/%s" % scope["id"], {"address_scope": {"shared": False}},
+                        expect=400)
+    assert error_of(response)["type"] == "AddressScopeUpdateError"
+    for pool in (first, second, v6, third):
+        api.delete("subnetpools", pool["id"])
+    api.delete("address-scopes", scope["id"])
+    api.call("GET", "/address-scopes/%s" % scope["id"], expect=404)
