@@ -1,4 +1,7 @@
-"""rbac-policies: share networks with chosen projects."""
+"""rbac-policies: share objects (networks, and the types plugins register) with chosen projects.
+
+``object_type`` and ``action`` are checked by the RBAC service against the registered types.
+"""
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
 from netweave.core.api.resource import Attribute as A
@@ -8,12 +11,12 @@ RBAC_POLICIES = Resource(
     collection="rbac_policies", member="rbac_policy", quota_name="rbac_policy", allow_bulk=False,
     attributes=attrs(
         A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
-        A("object_type", allow_post=True, required=True, convert=v.one_of("network"),
+        A("object_type", allow_post=True, required=True, convert=v.string(255),
           is_filter=True, is_sort_key=True),
         A("object_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
           is_sort_key=True, filter_convert=v.uuid_value),
         A("action", allow_post=True, required=True,
-          convert=v.one_of("access_as_shared", "access_as_external"), is_filter=True, is_sort_key=True),
+          convert=v.string(255), is_filter=True, is_sort_key=True),
         A("target_tenant", allow_post=True, allow_put=True, required=True, convert=v.project_id,
           is_filter=True, is_sort_key=True, enforce_policy=True),
         A("tenant_id", allow_post=True, convert=v.project_id, is_filter=True, is_sort_key=True),

@@ -1,4 +1,10 @@
-"""/v2.0/quotas: defaults, per-project limits and usage (quota_details)."""
+"""/v2.0/quotas: defaults, per-project limits and usage (quota_details).
+
+Every resource registered with the QuotaService (the core's and those plugins
+register) can be set. A PUT may carry ``force`` or ``check_limit`` (Neutron's
+quota-check-limit): a new limit below the project's usage is refused (400)
+unless ``force`` is true.
+"""
 from netweave.core import exceptions as exc
 from netweave.core.api import faults
 from netweave.core.api import validators as v
@@ -68,6 +74,16 @@ class QuotaController:
         values = body.get("quota") if isinstance(body, dict) else None
         if not isinstance(values, dict) or not values:
             raise faults.bad_request("Unable to find 'quota' in request body")
+        values = dict(values)
+        flags = {}
+        for flag in ("force", "check_limit"):
+            if flag in values:
+                try:
+                    flags[flag] = v.boolean(values.pop(flag))
+                except v.AttributeInvalid as error:
+                    raise faults.bad_request("Invalid input for %s. Reason: %s." % (flag, error))
+        if not values:
+            raise faults.bad_request("Unable to find 'quota' in request body")
         clean = {}
         for name, limit in values.items():
             if name not in self.quotas.countable:
@@ -76,12 +92,18 @@ class QuotaController:
                 clean[name] = v.integer(-1, 2 ** 31 - 1)(limit)
             except v.AttributeInvalid as error:
                 raise faults.bad_request("Invalid input for %s. Reason: %s." % (name, error))
-        self._store(project_id, clean)
+        self._store(project_id, clean, check_limit=not flags.get("force", False))
         return {"quota": self._limits(project_id)}
 
     @db_api.retry_db_errors
-    def _store(self, project_id, values):
+    def _store(self, project_id, values, check_limit):
         with db_api.session_scope() as session:
+            if check_limit:
+                below = self.quotas.first_below_usage(session, project_id, values)
+                if below is not None:
+                    raise faults.bad_request(
+                        "Quota limit %s for %s must be greater than or equal to already used %s"
+                        % (below[1], below[0], below[2]))
             self.quotas.update(session, project_id, values)
 
     def delete(self, request, context, project_id):

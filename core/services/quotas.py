@@ -66,6 +66,21 @@ class QuotaService:
         session.flush()
         return tuple(session.execute(self._limit_and_usage[name], {"project_id": project_id}).one())
 
+    def first_below_usage(self, session, project_id, values):
+        """(name, limit, used) of the first new limit below the project's usage, else None.
+
+        The quota-check-limit rule: a limit may not drop below what is already used
+        (unlimited, -1, never does); the caller skips this check when forced.
+        """
+        for name in sorted(values):
+            limit = values[name]
+            if limit < 0:
+                continue
+            used = self.usage(session, project_id, name)
+            if used > limit:
+                return name, limit, used
+        return None
+
     def update(self, session, project_id, values):
         for name, limit in values.items():
             row = session.scalar(sa.select(quota_model.Quota).where(

@@ -18,6 +18,10 @@ class SecurityGroupInUse(exc.InUse):
         super().__init__(**kwargs)
 
 
+class SecurityGroupConflict(exc.Conflict):
+    message = "Error %(reason)s while attempting the operation."
+
+
 class SecurityGroupCannotRemoveDefault(exc.InUse):
     message = "Insufficient rights for removing default security group."
 
@@ -32,6 +36,14 @@ class SecurityGroupDefaultAlreadyExists(exc.InUse):
 
 class SecurityGroupRuleExists(exc.InUse):
     message = "Security group rule already exists. Rule id is %(rule_id)s."
+
+
+class DefaultSecurityGroupRuleNotFound(exc.NotFound):
+    message = "Default Security Group rule %(id)s does not exist"
+
+
+class DefaultSecurityGroupRuleExists(exc.InUse):
+    message = "Default security group rule already exists. Rule id is %(rule_id)s."
 
 
 class SecurityGroupRuleInvalidProtocol(exc.InvalidInput):

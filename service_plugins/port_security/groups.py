@@ -11,7 +11,7 @@ from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.db.models import port as port_models
 from netweave.core.services import common, query
-from netweave.service_plugins.port_security import config, models
+from netweave.service_plugins.port_security import config, default_rules, models, sharing
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import rules as rule_values
 
@@ -24,7 +24,7 @@ DEFAULT_DESCRIPTION = "Default security group"
 GROUP_COLUMNS = {
     "id": Group.id, "name": Group.name, "tenant_id": Group.project_id, "project_id": Group.project_id,
     "description": Group.description, "created_at": Group.created_at, "updated_at": Group.updated_at,
-    "revision_number": Group.revision_number,
+    "revision_number": Group.revision_number, "stateful": Group.stateful,
 }
 RULE_COLUMNS = {
     "id": Rule.id, "tenant_id": Rule.project_id, "project_id": Rule.project_id, "description": Rule.description,
@@ -50,10 +50,21 @@ def rule_dict(row):
     return result
 
 
-def group_dict(row, tags=None):
+def group_dict(row, tags=None, shared=False):
+    """``shared``: whether rbac-policies share the group with the caller's project."""
     result = common.standard_dict(row, tags)
     result["security_group_rules"] = [rule_dict(r) for r in row.rules]
+    result["shared"] = shared
+    result["stateful"] = row.stateful
     return result
+
+
+def _shared_ids(session, context, group_ids):
+    """Those of ``group_ids`` shared with the caller's project (security-groups-shared-filtering)."""
+    if not group_ids or not context.project_id:
+        return set()
+    return set(session.scalars(sharing.shared_with(context.project_id).where(
+        models.SecurityGroupRBAC.object_id.in_(group_ids))))
 
 
 class SecurityGroupService:
@@ -61,29 +72,37 @@ class SecurityGroupService:
         config.register_quota_opts(quotas.conf)
         self.quotas = quotas
         self.notifier = notifier
-        # project id -> id of its committed default group. Safe to keep: a default
-        # group is never deleted, so an id once read stays right in every process.
-        self._default_ids = {}
 
     # --- visibility ------------------------------------------------------------
 
     @staticmethod
     def _visible_groups(context, stmt):
+        """The caller's groups and those shared with its project (rbac-policies)."""
         if context.is_admin:
             return stmt
-        return stmt.where(Group.project_id == context.project_id)
+        return stmt.where(sa.or_(Group.project_id == context.project_id,
+                                 Group.id.in_(sharing.shared_with(context.project_id))))
 
     @staticmethod
     def _visible_rules(context, stmt):
         if context.is_admin:
             return stmt
-        # Rules of the caller's groups too, whoever created them.
-        own_groups = sa.select(Group.id).where(Group.project_id == context.project_id)
-        return stmt.where(sa.or_(Rule.project_id == context.project_id, Rule.security_group_id.in_(own_groups)))
+        # Rules of the caller's groups and of groups shared with it too, whoever created them.
+        visible_groups = sa.select(Group.id).where(sa.or_(
+            Group.project_id == context.project_id, Group.id.in_(sharing.shared_with(context.project_id))))
+        return stmt.where(sa.or_(Rule.project_id == context.project_id,
+                                 Rule.security_group_id.in_(visible_groups)))
 
     def _group_row(self, session, context, group_id):
         row = session.scalar(self._visible_groups(context, sa.select(Group).where(Group.id == group_id)))
         if row is None:
+            raise sg_exc.SecurityGroupNotFound(id=group_id)
+        return row
+
+    def _owned_group_row(self, session, context, group_id):
+        """A group the caller may change: its own (a shared group is only seen and used)."""
+        row = self._group_row(session, context, group_id)
+        if not context.is_admin and row.project_id != context.project_id:
             raise sg_exc.SecurityGroupNotFound(id=group_id)
         return row
 
@@ -92,6 +111,19 @@ class SecurityGroupService:
         if row is None:
             raise sg_exc.SecurityGroupRuleNotFound(id=rule_id)
         return row
+
+    def _owned_rule_row(self, session, context, rule_id):
+        """A rule the caller may change: one of its own groups' (a rule belongs to its group's project)."""
+        row = self._rule_row(session, context, rule_id)
+        if not context.is_admin and row.project_id != context.project_id:
+            raise sg_exc.SecurityGroupRuleNotFound(id=rule_id)
+        return row
+
+    @staticmethod
+    def _bound_port(session, group_id):
+        """Whether a port uses the group."""
+        return session.scalar(sa.select(models.SecurityGroupPortBinding.port_id).where(
+            models.SecurityGroupPortBinding.security_group_id == group_id).limit(1)) is not None
 
     @staticmethod
     def _is_default(session, group_id):
@@ -107,7 +139,9 @@ class SecurityGroupService:
         default_security_group; the primary key fails the later one, whose retry
         then finds the group the other made.
         """
-        found = self._committed_default(session, project_id)
+        # Read each time, not remembered: an admin may delete a project's default
+        # group (in any server process), and the next port or list makes a new one.
+        found = session.scalar(_DEFAULT_ID_OF_PROJECT, {"project_id": project_id})
         if found is not None:
             return found
         group = Group(id=model_base.new_uuid(), project_id=project_id, name=DEFAULT_NAME,
@@ -121,32 +155,17 @@ class SecurityGroupService:
 
     @staticmethod
     def _add_initial_rules(session, group, is_default):
-        for values in rule_values.default_rules(group.id, is_default):
+        """The rules of the default-security-group-rules templates that apply to the group."""
+        for values in default_rules.initial_rules(session, group.id, is_default):
             session.add(Rule(project_id=group.project_id, security_group_id=group.id, **values))
         session.flush()
-
-    def _committed_default(self, session, project_id):
-        """The default group's id if a committed row names it (remembered), else None.
-
-        A group this transaction creates is not remembered: it may yet roll back.
-        """
-        found = self._default_ids.get(project_id)
-        if found is None:
-            found = session.scalar(_DEFAULT_ID_OF_PROJECT, {"project_id": project_id})
-            if found is not None:
-                if len(self._default_ids) >= _MAX_REMEMBERED_DEFAULTS:
-                    self._default_ids.clear()
-                self._default_ids[project_id] = found
-        return found
 
     def ensure_default_committed(self, project_id):
         """ensure_default in a transaction of its own; reads only when the group exists."""
         if not project_id:
             return None
-        found = self._default_ids.get(project_id)
-        if found is None:
-            with db_api.reader_scope() as session:
-                found = self._committed_default(session, project_id)
+        with db_api.reader_scope() as session:
+            found = session.scalar(_DEFAULT_ID_OF_PROJECT, {"project_id": project_id})
         if found is not None:
             return found
         return db_api.retry_db_errors(self._ensure_default_in_transaction)(project_id)
@@ -160,7 +179,9 @@ class SecurityGroupService:
     def get_group(self, context, group_id, fields=None):
         with db_api.reader_scope() as session:
             row = self._group_row(session, context, group_id)
-            return query.select_fields(group_dict(row, common.load_tags(session, [row.id])[row.id]), fields)
+            shared = row.id in _shared_ids(session, context, [row.id])
+            return query.select_fields(group_dict(row, common.load_tags(session, [row.id])[row.id], shared),
+                                       fields)
 
     def list_groups(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
                     page_reverse=False, tag_filters=None):
@@ -171,7 +192,8 @@ class SecurityGroupService:
             rows, leftover = query.fetch_page(session, stmt, Group, GROUP_COLUMNS, dict(filters or {}), sorts,
                                               limit, marker, page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
-            items = [group_dict(r, tags[r.id]) for r in rows]
+            shared = _shared_ids(session, context, [r.id for r in rows])
+            items = [group_dict(r, tags[r.id], r.id in shared) for r in rows]
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def create_group(self, context, data):
@@ -183,7 +205,7 @@ class SecurityGroupService:
             self.ensure_default(session, project_id)
             self.quotas.check(session, project_id, "security_group")
             group = Group(id=model_base.new_uuid(), project_id=project_id, name=data.get("name") or "",
-                          description=data.get("description") or "")
+                          description=data.get("description") or "", stateful=data.get("stateful", True))
             session.add(group)
             session.flush()
             self._add_initial_rules(session, group, is_default=False)
@@ -195,15 +217,19 @@ class SecurityGroupService:
 
     def _update_group(self, context, group_id, data):
         with db_api.session_scope() as session:
-            group = self._group_row(session, context, group_id)
+            group = self._owned_group_row(session, context, group_id)
             if "name" in data and data["name"] != group.name and self._is_default(session, group_id):
                 raise sg_exc.SecurityGroupCannotUpdateDefault()
-            for key in ("name", "description"):
+            if "stateful" in data and data["stateful"] != group.stateful and self._bound_port(session, group_id):
+                # Neutron's rule: the agents would have to re-plumb the ports' connection tracking.
+                raise sg_exc.SecurityGroupInUse(id=group_id)
+            for key in ("name", "description", "stateful"):
                 if key in data:
                     setattr(group, key, data[key])
             common.bump_revision(group)
             session.flush()
-            return group_dict(group, common.load_tags(session, [group.id])[group.id])
+            return group_dict(group, common.load_tags(session, [group.id])[group.id],
+                              group.id in _shared_ids(session, context, [group.id]))
 
     def delete_group(self, context, group_id):
         remote_of = db_api.retry_db_errors(self._delete_group)(context, group_id)
@@ -212,16 +238,20 @@ class SecurityGroupService:
 
     def _delete_group(self, context, group_id):
         with db_api.session_scope() as session:
-            group = self._group_row(session, context, group_id)
-            if self._is_default(session, group_id):
+            group = self._owned_group_row(session, context, group_id)
+            # Only an admin removes a project's default group (the project's next
+            # port or group list makes a new one).
+            is_default = self._is_default(session, group_id)
+            if is_default and not context.is_admin:
                 raise sg_exc.SecurityGroupCannotRemoveDefault()
-            bound = session.scalar(sa.select(models.SecurityGroupPortBinding.port_id).where(
-                models.SecurityGroupPortBinding.security_group_id == group_id).limit(1))
-            if bound is not None:
+            if self._bound_port(session, group_id):
                 raise sg_exc.SecurityGroupInUse(id=group_id)
             # Rules of other groups naming this one as remote go with it (foreign key cascade).
             remote_of = sorted(set(session.scalars(sa.select(Rule.security_group_id).where(
                 Rule.remote_group_id == group_id, Rule.security_group_id != group_id))))
+            if is_default:
+                session.execute(sa.delete(models.DefaultSecurityGroup).where(
+                    models.DefaultSecurityGroup.security_group_id == group_id))
             common.delete_tags(session, group_id)
             session.delete(group)
             return remote_of
@@ -254,7 +284,7 @@ class SecurityGroupService:
             return [rule_dict(row) for row in rows]
 
     def _insert_rule(self, session, context, rule):
-        group = self._group_row(session, context, rule["security_group_id"])
+        group = self._owned_group_row(session, context, rule["security_group_id"])
         if rule.get("remote_group_id"):
             self._group_row(session, context, rule["remote_group_id"])
         # A rule belongs to its group's project, whoever (an admin) created it.
@@ -278,7 +308,7 @@ class SecurityGroupService:
 
     def _update_rule(self, context, rule_id, data):
         with db_api.session_scope() as session:
-            row = self._rule_row(session, context, rule_id)
+            row = self._owned_rule_row(session, context, rule_id)
             if "description" in data:
                 row.description = data["description"]
             common.bump_revision(row)
@@ -291,7 +321,7 @@ class SecurityGroupService:
 
     def _delete_rule(self, context, rule_id):
         with db_api.session_scope() as session:
-            row = self._rule_row(session, context, rule_id)
+            row = self._owned_rule_row(session, context, rule_id)
             group = session.get(Group, row.security_group_id)
             session.delete(row)
             if group is not None:
@@ -307,17 +337,23 @@ class SecurityGroupService:
     @staticmethod
     def check_port_groups(session, context, project_id, group_ids):
         """The sorted, distinct ids of groups a port of ``project_id`` may use; SecurityGroupNotFound
-        names those it may not (absent, or another project's unless the caller is admin)."""
+        names those it may not (absent, or another project's not shared with it, unless the caller
+        is admin)."""
         wanted = sorted(set(group_ids))
         if not wanted:
             return []
-        stmt = sa.select(Group.id).where(Group.id.in_(wanted))
+        stmt = sa.select(Group.id, Group.stateful).where(Group.id.in_(wanted))
         if not context.is_admin:
-            stmt = stmt.where(Group.project_id == project_id)
-        found = set(session.scalars(stmt))
+            stmt = stmt.where(sa.or_(Group.project_id == project_id,
+                                     Group.id.in_(sharing.shared_with(project_id))))
+        found = dict(session.execute(stmt).all())
         missing = [g for g in wanted if g not in found]
         if missing:
             raise sg_exc.SecurityGroupNotFound(id=", ".join(missing))
+        if len(set(found.values())) > 1:
+            raise sg_exc.SecurityGroupConflict(reason="Cannot apply both stateful and stateless security "
+                                                      "groups on the same port at the same time while "
+                                                      "attempting the operation")
         return wanted
 
     # --- what the agents ask -------------------------------------------------------
@@ -341,13 +377,19 @@ class SecurityGroupService:
                     if row.remote_group_id:
                         remote_groups.add(row.remote_group_id)
             members = _member_ips(session, sorted(remote_groups))
+            stateless = set()
+            for chunk in _chunks(sorted(groups)):
+                stateless.update(session.scalars(sa.select(Group.id).where(Group.id.in_(chunk),
+                                                                           Group.stateful.is_(False))))
+        for device in devices.values():
+            # A port's groups are all stateful or all stateless (SecurityGroupConflict otherwise).
+            device["stateful"] = not any(g in stateless for g in device["security_groups"])
         return {"devices": devices, "security_groups": {g: rules.get(g, []) for g in sorted(groups)},
                 "sg_member_ips": members}
 
 
 _DEFAULT_ID_OF_PROJECT = sa.select(models.DefaultSecurityGroup.security_group_id).where(
     models.DefaultSecurityGroup.project_id == sa.bindparam("project_id"))
-_MAX_REMEMBERED_DEFAULTS = 100_000
 
 
 def _chunks(ids, size=500):

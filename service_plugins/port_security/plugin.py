@@ -6,9 +6,19 @@ side (port security, groups, address pairs) in the ports' own transactions;
 """
 from netweave.core.plugins import service_base
 from netweave.core.rpc import topics
-from netweave.service_plugins.port_security import extension_driver, groups, models, notifier, port_events
+from netweave.service_plugins.port_security import (
+    default_rules,
+    extension_driver,
+    groups,
+    models,
+    notifier,
+    port_events,
+    sharing,
+)
 
-SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs")
+SUPPORTED_ALIASES = ("security-group", "security-groups-normalized-cidr", "allowed-address-pairs",
+                     "security-groups-rbac", "security-groups-shared-filtering", "stateful-security-group",
+                     "security-groups-default-rules")
 
 
 class PortSecurityPlugin(service_base.ServicePlugin):
@@ -18,6 +28,7 @@ class PortSecurityPlugin(service_base.ServicePlugin):
         self.notifier = notifier.SecurityGroupAgentNotifier()
         self.groups = None
         self.membership = None
+        self.default_rules = default_rules.DefaultRuleService()
 
     def initialize(self, core_plugin):
         driver = next((d for _name, d in core_plugin.extension_manager.drivers
@@ -29,6 +40,7 @@ class PortSecurityPlugin(service_base.ServicePlugin):
         quotas.register("security_group", models.SecurityGroup)
         quotas.register("security_group_rule", models.SecurityGroupRule)
         self.groups = groups.SecurityGroupService(quotas, self.notifier)
+        core_plugin.rbac.register(sharing.object_type())
         driver.use_security_groups(self.groups)
         self.membership = port_events.PortMembershipNotifier(self.notifier)
         self.membership.subscribe(core_plugin.events)
@@ -76,3 +88,16 @@ class PortSecurityPlugin(service_base.ServicePlugin):
 
     def get_security_group_rules(self, context, **kwargs):
         return self.groups.list_rules(context, **kwargs)
+
+    # --- default-security-group-rules (templates) -------------------------------
+    def create_default_security_group_rule(self, context, body):
+        return self.default_rules.create(context, body["default_security_group_rule"])
+
+    def delete_default_security_group_rule(self, context, rule_id):
+        return self.default_rules.delete(context, rule_id)
+
+    def get_default_security_group_rule(self, context, rule_id, fields=None):
+        return self.default_rules.get(context, rule_id, fields)
+
+    def get_default_security_group_rules(self, context, **kwargs):
+        return self.default_rules.list(context, **kwargs)

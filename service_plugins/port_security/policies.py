@@ -3,6 +3,8 @@
 Registered by the server's enforcer through the ``netweave.port_security``
 entry point of ``oslo.policy.policies`` (as every ``netweave*`` one is).
 """
+from oslo_policy import policy
+
 from netweave.core import policy_rules
 
 _ADMIN_OR_OWNER = "rule:admin_or_owner"
@@ -14,6 +16,7 @@ _COLLECTION_PATHS = {
     "port": "/ports",
     "security_group": "/security-groups",
     "security_group_rule": "/security-group-rules",
+    "default_security_group_rule": "/default-security-group-rules",
 }
 
 _RULES = [
@@ -33,15 +36,24 @@ _RULES = [
      "Update ``allowed_address_pairs`` attribute of a port"),
     # security groups and their rules
     ("create_security_group", _ADMIN_OR_OWNER, "Create a security group"),
-    ("get_security_group", _ADMIN_OR_OWNER, "Get a security group"),
+    ("get_security_group", "rule:admin_or_owner or rule:shared_security_group", "Get a security group"),
     ("update_security_group", _ADMIN_OR_OWNER, "Update a security group"),
     ("delete_security_group", _ADMIN_OR_OWNER, "Delete a security group"),
     ("create_security_group_rule", _ADMIN_OR_OWNER, "Create a security group rule"),
     ("get_security_group_rule", _ADMIN_OR_OWNER, "Get a security group rule"),
     ("update_security_group_rule", _ADMIN_OR_OWNER, "Update a security group rule"),
     ("delete_security_group_rule", _ADMIN_OR_OWNER, "Delete a security group rule"),
+    # default-security-group-rules: templates only an admin manages, everyone may read
+    ("create_default_security_group_rule", "rule:admin_only", "Create a templated of the security group rule"),
+    ("get_default_security_group_rule", "", "Get a templated of the security group rule"),
+    ("delete_default_security_group_rule", "rule:admin_only", "Delete a templated of the security group rule"),
 ]
 
 
+# A group shared with the caller's project through rbac-policies (its ``shared`` attribute).
+_BASE_RULES = [policy.RuleDefault("shared_security_group", "field:security_groups:shared=True",
+                                  description="Definition of a shared security group")]
+
+
 def list_rules():
-    return policy_rules.api_rules(_RULES, _COLLECTION_PATHS)
+    return _BASE_RULES + policy_rules.api_rules(_RULES, _COLLECTION_PATHS)

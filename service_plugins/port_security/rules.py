@@ -21,13 +21,15 @@ ETHERTYPES = (IPV4, IPV6)
 PROTOCOL_NUMBERS = {
     "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1, "igmp": 2, "ip": 0,
     "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "icmpv6": 58, "ipv6-nonxt": 59,
-    "ipv6-opt": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17,
+    "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17,
     "udplite": 136, "vrrp": 112,
 }
 # "icmpv6" is the legacy spelling: it is stored as the canonical "ipv6-icmp".
 _LEGACY_NAMES = {"icmpv6": "ipv6-icmp"}
 # Protocols only meaningful over IPv6 (refused on IPv4 rules).
-_IPV6_ONLY = {"ipv6-encap", "ipv6-frag", "ipv6-icmp", "ipv6-nonxt", "ipv6-opt", "ipv6-route"}
+_IPV6_ONLY = {"ipv6-encap", "ipv6-frag", "ipv6-icmp", "ipv6-nonxt", "ipv6-opts", "ipv6-route"}
+# Rows stored before the API spelled IPv6 destination options as Neutron does.
+_FORMER_NAMES = {"ipv6-opt": 60}
 _IPV6_ONLY_NUMBERS = {PROTOCOL_NUMBERS[name] for name in _IPV6_ONLY}
 # Protocols with ports; ICMP carries type and code in the port fields instead.
 _PORT_PROTOCOLS = {6, 17, 33, 132, 136}
@@ -121,7 +123,9 @@ def protocol_number(protocol):
         return None
     if protocol.isdigit():
         return int(protocol)
-    return PROTOCOL_NUMBERS[protocol]
+    if protocol in PROTOCOL_NUMBERS:
+        return PROTOCOL_NUMBERS[protocol]
+    return _FORMER_NAMES[protocol]
 
 
 def validate_rule(rule):

@@ -411,3 +411,23 @@ def test_without_ipset_members_are_spelled_out_in_the_chains(lab):
         plain.replace_info({})
         plain.apply()
         lab.driver.forget_kernel()          # the module's driver reads the host again
+
+
+def test_a_stateless_port_gets_no_replies_without_rules_for_them(lab):
+    """TARGET lets t open tcp/7070 connections. Stateful, the replies come back through the
+    ESTABLISHED shortcut; stateless (NOTRACK, no shortcut), they need an ingress rule."""
+    stateful = lab.port("t", [TARGET])
+    lab.apply([lab.port("a", [OPEN]), stateful])
+    assert fwprobe.reach_many([probe(lab, "t", "tcp", "a", port=7070)]) == [True]
+    stateless = dict(stateful, stateful=False)
+    lab.apply([lab.port("a", [OPEN]), stateless])
+    raw = run("ip", "netns", "exec", lab.host_ns, "iptables-save", "-t", "raw").stdout
+    assert "--notrack" in raw
+    # Replies from a (source port 7070) match no ingress rule of t: the connection fails.
+    assert fwprobe.reach_many([probe(lab, "t", "tcp", "a", port=7070)]) == [False]
+    replies = dict(groups())
+    replies[TARGET] = replies[TARGET] + [rule("ingress", protocol="tcp")]
+    lab.apply([lab.port("a", [OPEN]), stateless], rules=replies)
+    assert fwprobe.reach_many([probe(lab, "t", "tcp", "a", port=7070)]) == [True]
+    # What the kernel holds is what the render says: a second apply changes nothing.
+    assert not lab.apply([lab.port("a", [OPEN]), stateless], rules=replies).changed

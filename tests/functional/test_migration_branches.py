@@ -23,7 +23,8 @@ from netweave.core.db import setup as db_setup
 
 PORT_SECURITY_TABLES = {"securitygroups", "securitygrouprules", "default_security_group",
                         "securitygroupportbindings", "portsecuritybindings", "networksecuritybindings",
-                        "allowedaddresspairs"}
+                        "allowedaddresspairs", "securitygrouprbacs",
+                        "securitygroupdefaultrules"}
 
 
 def _tables(url):
@@ -84,7 +85,7 @@ def url(request, tmp_path):
 def test_upgrade_heads_gives_the_models_schema(url):
     db_setup.upgrade(url)
     assert db_setup.current_heads(url) == db_setup.expected_heads(url)
-    assert {"0005_address_scopes", "port_security_0001"} <= db_setup.current_heads(url)
+    assert {"0005_address_scopes", "port_security_0004"} <= db_setup.current_heads(url)
     assert PORT_SECURITY_TABLES <= _tables(url)
     assert _schema_diff(url) == []
 
@@ -128,7 +129,7 @@ def test_schema_currency_check_compares_every_head(url):
     command.upgrade(db_setup.alembic_config(url), "core@head")
     with pytest.raises(common.SchemaOutOfDate) as raised:
         common.require_current_schema(_conf(url))
-    assert "port_security_0001" in str(raised.value) and "upgrade heads" in str(raised.value)
+    assert "port_security_0004" in str(raised.value) and "upgrade heads" in str(raised.value)
     db_setup.upgrade(url)
     common.require_current_schema(_conf(url))
 

@@ -38,6 +38,9 @@ CONSOLE_SCRIPTS = ("netweave-server", "netweave-db-manage", "netweave-all-in-one
 MIGRATION_FILES = ("netweave/core/db/migrations/env.py", "netweave/core/db/migrations/script.py.mako",
                    "netweave/core/db/migrations/versions/0001_initial_schema.py",
                    "netweave/service_plugins/port_security/migrations/port_security_0001_security_groups.py",
+                   "netweave/service_plugins/port_security/migrations/port_security_0002_security_group_rbac.py",
+                   "netweave/service_plugins/port_security/migrations/port_security_0003_stateful_security_group.py",
+                   "netweave/service_plugins/port_security/migrations/port_security_0004_default_security_group_rules.py",
                    "netweave/service_plugins/router/migrations/router_0001_initial.py")
 
 pytestmark = pytest.mark.slow
@@ -215,7 +218,8 @@ def test_installed_db_manage_runs_the_packaged_migrations(installed, tmp_path):
     assert "Database upgraded to heads" in upgraded.stdout
     current = _run([db_manage, "--config-file", conf, "current"], cwd=installed["cwd"], env=installed["env"])
     revisions = {line for line in current.stdout.splitlines() if line and " " not in line}  # not the log lines
-    assert revisions == {"0005_address_scopes", "port_security_0001", "router_0001"}
+    assert revisions == {"0005_address_scopes", "port_security_0004", "router_0001"}
     history = _run([db_manage, "--config-file", conf, "history"], cwd=installed["cwd"], env=installed["env"])
-    assert "(port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
+    assert "port_security_0004 (head)" in history.stdout and "(port_security)" in history.stdout
+    assert "(core) (head)" in history.stdout
     assert (state / "netweave.sqlite").exists()

@@ -92,3 +92,12 @@ def test_rows_added_in_the_same_session_are_counted(service):
         session.add(net_models.Network(project_id="qf", name="pending"))
         with pytest.raises(exc.OverQuota):
             service.check(session, "qf", "network")
+
+
+def test_first_below_usage_names_a_limit_under_the_projects_count(service):
+    _add_networks("qc", 2)
+    with db_api.reader_scope() as session:
+        assert service.first_below_usage(session, "qc", {"network": 1}) == ("network", 1, 2)
+        assert service.first_below_usage(session, "qc", {"network": 2}) is None
+        assert service.first_below_usage(session, "qc", {"network": -1}) is None
+        assert service.first_below_usage(session, "qd", {"network": 0}) is None

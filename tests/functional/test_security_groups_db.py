@@ -118,10 +118,10 @@ def test_a_new_group_starts_with_the_two_egress_rules(cloud):
     assert cloud.default_group("p1")["id"] != group["id"]
 
 
-def test_default_group_cannot_be_deleted_or_renamed_but_its_description_changes(cloud):
+def test_default_group_cannot_be_renamed_or_deleted_by_its_project_but_its_description_changes(cloud):
     default = cloud.default_group("p1")
     with pytest.raises(sg_exc.SecurityGroupCannotRemoveDefault) as error:
-        cloud.security.delete_security_group(ADMIN, default["id"])
+        cloud.security.delete_security_group(member("p1"), default["id"])
     assert error.value.status == 409
     with pytest.raises(sg_exc.SecurityGroupCannotUpdateDefault):
         cloud.security.update_security_group(member("p1"), default["id"], {"security_group": {"name": "x"}})
@@ -228,17 +228,29 @@ def test_a_default_group_made_by_a_failed_port_create_is_not_remembered(cloud):
             models.SecurityGroup.project_id == "p9")).all() == []
     port = cloud.port(network)
     assert port["security_groups"] == [cloud.default_group("p9")["id"]]
-    # Remembered from now on: the next port reads no default_security_group row.
-    statements = []
-    engine = db_api.DATABASE.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        again = cloud.port(network)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    assert again["security_groups"] == port["security_groups"]
-    assert not [s for s in statements if "default_security_group" in s]
+
+
+def test_an_admin_deletes_a_default_group_and_the_next_port_gets_a_new_one(cloud):
+    network = cloud.network(project="p8")
+    cloud.subnet(network)
+    first = cloud.default_group("p8")
+    cloud.security.delete_security_group(ADMIN, first["id"])
+    with db_api.reader_scope() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(models.DefaultSecurityGroup).where(
+            models.DefaultSecurityGroup.project_id == "p8")) == 0
+    port = cloud.port(network)
+    second = cloud.default_group("p8")
+    assert second["id"] != first["id"] and port["security_groups"] == [second["id"]]
+    # Bound to a port, it is in use like any group.
+    with pytest.raises(sg_exc.SecurityGroupInUse):
+        cloud.security.delete_security_group(ADMIN, second["id"])
+    # Deleted by another server process (here: behind this service's back), it is not
+    # remembered either: the next port makes a third.
+    cloud.core.delete_port(ADMIN, port["id"])
+    with db_api.session_scope() as session:
+        session.execute(sa.delete(models.SecurityGroup).where(models.SecurityGroup.id == second["id"]))
+    third = cloud.port(network)["security_groups"]
+    assert third == [cloud.default_group("p8")["id"]] and third != [second["id"]]
 
 
 # --- rules ----------------------------------------------------------------------
@@ -516,7 +528,7 @@ def test_security_group_info_for_devices_has_the_contracts_shape(cloud):
         "id": database["id"], "device": database["id"], "network_id": network["id"],
         "mac_address": database["mac_address"], "fixed_ips": [database["fixed_ips"][0]["ip_address"]],
         "allowed_address_pairs": [], "port_security_enabled": True, "security_groups": [db["id"]],
-        "device_owner": "compute:nova"}}
+        "device_owner": "compute:nova", "stateful": True}}
     assert database["fixed_ips"][0]["subnet_id"] == subnet["id"]
     rules = info["security_groups"][db["id"]]
     assert {(r["direction"], r["ethertype"], r["protocol"], r["port_range_min"], r["remote_group_id"])
@@ -600,3 +612,51 @@ def test_device_details_carry_port_security_and_address_pairs_to_the_l2_agents(c
         {"ip_address": "10.0.0.0/28", "mac_address": filtered["mac_address"]}]
     assert (details[open_port["id"]]["port_security_enabled"], details[open_port["id"]]["allowed_address_pairs"]) == (
         False, [])
+
+
+# --- sharing through rbac-policies -------------------------------------------------
+
+def _share(cloud, group, target, context=ADMIN):
+    return cloud.core.create_rbac_policy(context, {"rbac_policy": {
+        "project_id": group["project_id"], "object_type": "security_group", "object_id": group["id"],
+        "action": "access_as_shared", "target_tenant": target}})
+
+
+def test_a_policy_shares_a_group_until_the_group_goes(cloud):
+    network = cloud.network(project="p1", shared=True)
+    cloud.subnet(network)
+    group = cloud.group("SHARED", project="p1")
+    with pytest.raises(sg_exc.SecurityGroupNotFound):
+        cloud.port(network, member("p2"), project_id="p2", security_groups=[group["id"]])
+    everyone = _share(cloud, group, "*")
+    one = _share(cloud, group, "p2", context=member("p1"))
+    with pytest.raises(exc.DuplicateRbacPolicy):
+        _share(cloud, group, "p2")
+    port = cloud.port(network, member("p2"), project_id="p2", security_groups=[group["id"]])
+    assert port["security_groups"] == [group["id"]]
+    # Another policy still lets p2 in: either may go, but not both.
+    cloud.core.delete_rbac_policy(ADMIN, everyone["id"])
+    with pytest.raises(exc.RbacPolicyInUse):
+        cloud.core.delete_rbac_policy(ADMIN, one["id"])
+    seen = cloud.security.get_security_group(member("p2"), group["id"])
+    assert seen["shared"] is True and seen["id"] == group["id"]
+    cloud.core.delete_port(ADMIN, port["id"])
+    # The group's policies go with it (foreign key cascade).
+    cloud.security.delete_security_group(ADMIN, group["id"])
+    with db_api.reader_scope() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(models.SecurityGroupRBAC)) == 0
+    assert cloud.core.get_rbac_policies(ADMIN, filters={"object_type": ["security_group"]}) == []
+
+
+def test_a_port_of_stateless_groups_is_stateless_for_its_agent(cloud):
+    network = cloud.network()
+    cloud.subnet(network)
+    group = cloud.security.create_security_group(ADMIN, {"security_group": {
+        "project_id": "p1", "name": "UDP", "description": "", "stateful": False}})
+    port = cloud.port(network, security_groups=[group["id"]])
+    plain = cloud.port(network)
+    info = cloud.security.groups.info_for_devices([port["id"], plain["id"]])
+    assert info["devices"][port["id"]]["stateful"] is False
+    assert info["devices"][plain["id"]]["stateful"] is True
+    with pytest.raises(sg_exc.SecurityGroupInUse):
+        cloud.security.update_security_group(ADMIN, group["id"], {"security_group": {"stateful": True}})

@@ -322,3 +322,45 @@ def test_ebtables_restore_hooks_once_and_deletes_chains_of_gone_ports():
     empty = render.render(model.FirewallState(ports={}, rules={}, members={}), render.LINUXBRIDGE, {})
     gone = restore.ebtables_restore(chains, empty.ebtables, top).splitlines()
     assert "-X neutronMAC-tapadcc4b66-c1" in gone and "-A PREROUTING -j %s" % top not in gone
+
+
+STATELESS_RAW = """\
+-A PREROUTING -j neutron-linuxbri-PREROUTING
+-A OUTPUT -j neutron-linuxbri-OUTPUT
+-A neutron-linuxbri-PREROUTING -m physdev --physdev-in tapadcc4b66-c1 -m comment --comment "Stateless port dcc4b66-c1" -j CT --notrack
+-A neutron-linuxbri-PREROUTING -d 192.168.206.6/32 -m physdev --physdev-in brq03327707-c3 -m comment --comment "Stateless port dcc4b66-c1" -j CT --notrack
+-A neutron-linuxbri-PREROUTING -d 192.168.206.6/32 -i brq03327707-c3 -m comment --comment "Stateless port dcc4b66-c1" -j CT --notrack
+"""
+
+
+def test_a_stateless_port_is_filtered_without_connection_tracking():
+    ruleset = render.render(book_state(stateful=False), render.LINUXBRIDGE, {NETWORK_ID: 1})
+    stateful_lines = BOOK_FILTER.splitlines()
+    connection_lines = [line for line in stateful_lines if "--state" in line]
+    assert len(connection_lines) == 4
+    # The book's filter table less its RELATED,ESTABLISHED shortcuts and INVALID drops.
+    assert rule_lines(render.save_text(ruleset, "IPv4", "filter")) == [
+        line for line in stateful_lines if line not in connection_lines]
+    assert rule_lines(render.save_text(ruleset, "IPv4", "raw")) == STATELESS_RAW.splitlines()
+    ipv6_raw = rule_lines(render.save_text(ruleset, "IPv6", "raw"))
+    assert ipv6_raw[2:] == [STATELESS_RAW.splitlines()[2]]
+    assert not [body for body in ruleset.tables["IPv6"]["filter"]["neutron-linuxbri-iadcc4b66-c"]
+                if "--state" in body]
+
+
+def test_notrack_comes_before_the_zones_of_stateful_ports():
+    other = "0b3c3f1e-2222-4a44-9b55-123456789abc"
+    state = book_state(stateful=False)
+    ports = dict(state.ports)
+    ports[other] = model.Port.from_dict(dict(id=other, network_id=NETWORK_ID, mac_address="fa:16:3e:00:00:01",
+                                             fixed_ips=["192.168.206.7"], security_groups=[WEB]))
+    state = model.FirewallState(ports=ports, rules=state.rules, members=state.members)
+    raw = rule_lines(render.save_text(render.render(state, render.LINUXBRIDGE, {NETWORK_ID: 1}), "IPv4", "raw"))
+    kinds = [("notrack" if "--notrack" in line else "zone") for line in raw[2:]]
+    assert kinds == ["notrack"] * 3 + ["zone"] * 3
+
+
+def test_a_port_without_stateful_in_its_dict_is_stateful():
+    port = model.Port.from_dict(dict(id=PORT_ID, network_id=NETWORK_ID, mac_address="fa:16:3e:0c:d2:ab"))
+    assert port.stateful is True
+    assert model.Port.from_dict(dict(id=PORT_ID, mac_address="fa:16:3e:0c:d2:ab", stateful=False)).stateful is False

@@ -18,7 +18,9 @@ PORT_SECURITY_RULES = {"create_security_group", "get_security_group", "update_se
                        "update_security_group_rule", "delete_security_group_rule",
                        "create_network:port_security_enabled", "update_network:port_security_enabled",
                        "create_port:port_security_enabled", "update_port:port_security_enabled",
-                       "create_port:allowed_address_pairs", "update_port:allowed_address_pairs"}
+                       "create_port:allowed_address_pairs", "update_port:allowed_address_pairs",
+                       "shared_security_group", "create_default_security_group_rule",
+                       "get_default_security_group_rule", "delete_default_security_group_rule"}
 
 
 @pytest.fixture(autouse=True)

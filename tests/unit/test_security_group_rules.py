@@ -179,3 +179,11 @@ def test_membership_changes():
     assert port_events.changed_groups(port, dict(port, security_groups=["b"])) == ["a", "b"]
     assert port_events.changed_groups(port, dict(port, fixed_ips=[])) == ["a"]
     assert port_events.changed_groups(dict(port, security_groups=[]), dict(port, security_groups=[])) == []
+
+
+def test_ipv6_destination_options_is_spelled_as_neutron_does():
+    assert rules.convert_protocol("IPv6-Opts") == "ipv6-opts"
+    assert rules.protocol_number("ipv6-opts") == 60
+    # A row stored under the former spelling still reaches the agents.
+    assert rules.canonical_protocol("ipv6-opt", "IPv6") == "60"
+    assert rules.protocol_number("hopopt") == 0

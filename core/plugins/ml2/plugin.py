@@ -43,7 +43,8 @@ BASE_EXTENSIONS = (
     "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match", "project-id",
     "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "tag-creation",
     "tag-ports-during-bulk-creation", "quotas",
-    "quota_details", "rbac-policies", "subnet_allocation", "default-subnetpools", "subnet-service-types",
+    "quota_details", "quota-check-limit", "quota-check-limit-default", "rbac-policies", "subnet_allocation",
+    "default-subnetpools", "subnet-service-types",
     "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt", "port-trusted-vif",
     "address-scope",
 )
@@ -75,6 +76,7 @@ class Ml2Plugin:
                             ("rbac_policy", net_models.NetworkRBAC)):
             self.quotas.register(name, model)
         self.rbac = rbac.RbacService(self.quotas)
+        self.rbac.register(rbac.network_object_type())
         self.tags = tags.TagService()
         self.agent_notifier = agent_notifier.AgentNotifier()
         self.agents = agents.AgentService(self.conf)

@@ -32,6 +32,9 @@ SECURITY_GROUPS = Resource(
             A("name", allow_post=True, allow_put=True, default="", convert=_name_not_default, is_filter=True,
               is_sort_key=True),
             A("security_group_rules", default=[]),
+            A("shared", is_filter=True, filter_convert=v.boolean),
+            A("stateful", allow_post=True, allow_put=True, default=True, convert=v.boolean, is_filter=True,
+              filter_convert=v.boolean),
             A("tags", default=[]),
         ),
     })
@@ -75,4 +78,57 @@ NORMALIZED_CIDR = Extension(
     alias="security-groups-normalized-cidr", name="Security group rule normalized CIDR",
     description="Add new field with normalized remote_ip_prefix cidr in SG rule",
     updated="2019-07-29T10:00:00-00:00", requires=("security-group",),
+)
+SECURITY_GROUPS_RBAC = Extension(
+    alias="security-groups-rbac", name="Add security_group type to network RBAC",
+    description="Add security_group type to network RBAC", updated="2019-04-11T10:00:00-00:00",
+    requires=("rbac-policies", "security-group"),
+)
+SECURITY_GROUPS_SHARED_FILTERING = Extension(
+    alias="security-groups-shared-filtering", name="Security group filtering on the shared field",
+    description="Support filtering security groups on the shared field",
+    updated="2022-01-31T10:00:00-00:00", requires=("security-groups-rbac",),
+)
+STATEFUL_SECURITY_GROUP = Extension(
+    alias="stateful-security-group", name="Stateful security group",
+    description="Indicates if the security group is stateful or not",
+    updated="2019-11-26T09:00:00-00:00", requires=("security-group",),
+)
+
+
+def _remote_group_or_parent(value):
+    if value == "PARENT":
+        return value
+    return v.uuid_or_none(value)
+
+
+DEFAULT_SECURITY_GROUP_RULES = Resource(
+    collection="default_security_group_rules", member="default_security_group_rule",
+    attributes=attrs(
+        A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
+        A("description", allow_post=True, default="", convert=v.string(255), is_filter=True, is_sort_key=True),
+        A("remote_group_id", allow_post=True, default=None, convert=_remote_group_or_parent, is_filter=True,
+          is_sort_key=True),
+        A("remote_address_group_id", allow_post=True, default=None, convert=v.one_of_or_none(None)),
+        A("direction", allow_post=True, required=True, convert=_direction, is_filter=True, is_sort_key=True),
+        A("protocol", allow_post=True, default=None, convert=rules.convert_protocol, is_filter=True,
+          is_sort_key=True),
+        A("port_range_min", allow_post=True, default=None, convert=rules.convert_port, is_filter=True,
+          is_sort_key=True, filter_convert=v.integer()),
+        A("port_range_max", allow_post=True, default=None, convert=rules.convert_port, is_filter=True,
+          is_sort_key=True, filter_convert=v.integer()),
+        A("ethertype", allow_post=True, default=rules.IPV4, convert=rules.convert_ethertype, is_filter=True,
+          is_sort_key=True),
+        A("remote_ip_prefix", allow_post=True, default=None, convert=rules.convert_ip_prefix, is_filter=True,
+          is_sort_key=True),
+        A("used_in_default_sg", allow_post=True, default=True, convert=v.boolean, is_filter=True,
+          filter_convert=v.boolean),
+        A("used_in_non_default_sg", allow_post=True, default=True, convert=v.boolean, is_filter=True,
+          filter_convert=v.boolean),
+    ))
+
+SECURITY_GROUPS_DEFAULT_RULES = Extension(
+    alias="security-groups-default-rules", name="Default rules for security groups",
+    description="Configure set of security group rules used in newly created Security Groups",
+    updated="2022-12-19T10:00:00-00:00", resources=(DEFAULT_SECURITY_GROUP_RULES,), requires=("security-group",),
 )

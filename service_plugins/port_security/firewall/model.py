@@ -89,6 +89,7 @@ class Port:
     security_groups: tuple = ()
     port_security_enabled: bool = True
     device_owner: str = ""
+    stateful: bool = True           # False: its groups are stateless, no connection tracking
 
     @classmethod
     def from_dict(cls, port):
@@ -105,7 +106,7 @@ class Port:
                    mac_address=mac, fixed_ips=tuple(fixed), allowed_address_pairs=tuple(pairs),
                    security_groups=tuple(port.get("security_groups") or ()),
                    port_security_enabled=True if enabled is None else bool(enabled),
-                   device_owner=port.get("device_owner") or "")
+                   device_owner=port.get("device_owner") or "", stateful=port.get("stateful") is not False)
 
     @property
     def filtered(self):

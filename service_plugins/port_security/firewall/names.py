@@ -54,3 +54,8 @@ def ebtables_mac_chain(port_id):
 def zone_comment(port_id):
     """Neutron's "Set zone for <tap name minus its first 4 characters>" (dcc4b66-c1)."""
     return "Set zone for %s" % naming.tap_device(port_id)[4:]
+
+
+def notrack_comment(port_id):
+    """The comment on the raw-table rules that keep a stateless port's traffic untracked."""
+    return "Stateless port %s" % naming.tap_device(port_id)[4:]

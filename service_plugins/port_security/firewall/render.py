@@ -12,6 +12,11 @@ chain (from the port) and accepts what they RETURN. The o chain checks the
 source through the s chain (IP + MAC), drops DHCP and router-advertisement
 spoofing, and both end in INVALID drop and <p>-sg-fallback (drop).
 raw: PREROUTING -> <p>-PREROUTING sets the conntrack zone of each network.
+
+A stateless port (its security groups have stateful=false) is filtered without
+connection tracking, as Neutron's iptables driver does: its chains have no
+RELATED,ESTABLISHED shortcut and no INVALID drop (replies need rules of their
+own), and the raw table marks its traffic NOTRACK instead of giving it a zone.
 """
 import dataclasses
 import ipaddress
@@ -97,7 +102,7 @@ class Ruleset:
 def render(state, layout, zones, use_ipset=True):
     """The Ruleset for ``state``; ``zones``: {layout.zone_key(port): conntrack zone}."""
     tables = {ethertype: {FILTER: _filter_chains(state, layout, ethertype, use_ipset),
-                          RAW: _raw_chains(state, layout, zones)}
+                          RAW: _raw_chains(state, layout, zones, ethertype)}
               for ethertype in model.ETHERTYPES}
     hooks = {FILTER: tuple((builtin, layout.chain(ours) if ours else names.FILTER_TOP)
                            for builtin, ours in FILTER_HOOKS),
@@ -161,8 +166,16 @@ def _sg_rule_bodies(port_rules, direction, state, ethertype, use_ipset):
     return bodies
 
 
+def _connection_rules(port):
+    """The conntrack shortcut and drop of a stateful port's chains; none for a stateless one."""
+    if port.stateful:
+        return [ESTABLISHED], [INVALID]
+    return [], []
+
+
 def _ingress_chain(port, port_rules, state, ethertype, use_ipset, fallback):
-    body = [ESTABLISHED]
+    established, invalid = _connection_rules(port)
+    body = list(established)
     if ethertype == model.IPV4:
         for address in port.addresses(model.IPV4):
             body.append("-d %s -p udp -m udp --sport 67 --dport 68 -j RETURN" % address)
@@ -172,11 +185,12 @@ def _ingress_chain(port, port_rules, state, ethertype, use_ipset, fallback):
         for address in port.addresses(model.IPV6) + (IPV6_LINK_LOCAL,):
             body.append("-d %s -p udp -m udp --sport 547 --dport 546 -j RETURN" % address)
     body += _sg_rule_bodies(port_rules, model.INGRESS, state, ethertype, use_ipset)
-    body += [INVALID, "-j %s" % fallback]
+    body += invalid + ["-j %s" % fallback]
     return tuple(body)
 
 
 def _egress_chain(port, port_rules, state, ethertype, use_ipset, fallback, spoof):
+    established, invalid = _connection_rules(port)
     if ethertype == model.IPV4:
         body = ["-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp -m udp --sport 68 --dport 67 -j RETURN",
                 "-j %s" % spoof,
@@ -191,9 +205,9 @@ def _egress_chain(port, port_rules, state, ethertype, use_ipset, fallback, spoof
                  "-p ipv6-icmp -j RETURN",
                  "-p udp -m udp --sport 546 --dport 547 %s -j RETURN" % comment(DHCP_CLIENT),
                  "-p udp -m udp --sport 547 --dport 546 %s -j DROP" % comment(DHCP_SPOOF)]
-    body.append(ESTABLISHED)
+    body += established
     body += _sg_rule_bodies(port_rules, model.EGRESS, state, ethertype, use_ipset)
-    body += [INVALID, "%s -j %s" % (comment(UNMATCHED), fallback)]
+    body += invalid + ["%s -j %s" % (comment(UNMATCHED), fallback)]
     return tuple(body)
 
 
@@ -239,16 +253,34 @@ def _spoof_chain(port, ethertype):
 # --- raw: conntrack zones -----------------------------------------------------------------------
 
 
-def _raw_chains(state, layout, zones):
-    prerouting = []
+def _raw_chains(state, layout, zones, ethertype):
+    """Zones of stateful ports; NOTRACK for stateless ones, first: the first CT target a
+    packet meets decides (a later one leaves a packet that has a conntrack alone)."""
+    untracked, prerouting = [], []
     for port in state.filtered_ports():
+        bridge = layout.zone_bridge(port)
+        if not port.stateful:
+            tail = "%s -j CT --notrack" % comment(names.notrack_comment(port.id))
+            untracked.append("-m physdev --physdev-in %s %s" % (layout.port_device(port.id), tail))
+            for address in _addresses_to(port, ethertype):
+                # In iptables-save's order (addresses first), so an unchanged chain compares equal.
+                untracked.append("-d %s -m physdev --physdev-in %s %s" % (address, bridge, tail))
+                untracked.append("-d %s -i %s %s" % (address, bridge, tail))
+            continue
         zone = zones[layout.zone_key(port)]
         tail = '%s -j CT --zone %d' % (comment(names.zone_comment(port.id)), zone)
-        bridge = layout.zone_bridge(port)
         prerouting.append("-m physdev --physdev-in %s %s" % (bridge, tail))
         prerouting.append("-i %s %s" % (bridge, tail))
         prerouting.append("-m physdev --physdev-in %s %s" % (layout.port_device(port.id), tail))
-    return {layout.chain("OUTPUT"): (), layout.chain("PREROUTING"): tuple(prerouting)}
+    return {layout.chain("OUTPUT"): (), layout.chain("PREROUTING"): tuple(untracked + prerouting)}
+
+
+def _addresses_to(port, ethertype):
+    """The port's fixed IPs and allowed pair addresses of one family: traffic to them is the port's."""
+    addresses = list(port.addresses(ethertype))
+    addresses += [pair.ip_address for pair in port.allowed_address_pairs
+                  if model.ethertype_of(pair.ip_address) == ethertype]
+    return list(dict.fromkeys(addresses))
 
 
 # --- ipsets -------------------------------------------------------------------------------------
