@@ -7,7 +7,7 @@ from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import address_scope as scope_models
 from netweave.core.db.models import subnetpool as pool_models
-from netweave.core.services import query
+from netweave.core.services import query, rbac, visibility
 
 AddressScope = scope_models.AddressScope
 SubnetPool = pool_models.SubnetPool
@@ -29,11 +29,57 @@ def overlapping(prefixes, other_prefixes):
     return any(mine & netaddr.IPSet([cidr]) for cidr in other_prefixes)
 
 
+# --- rbac-policies on address scopes -------------------------------------------
+
+RBAC = scope_models.AddressScopeRBAC
+
+
+def shared_with(context):
+    """SELECT of the ids of scopes shared with the caller's project (or every project)."""
+    return sa.select(RBAC.object_id).where(RBAC.action == visibility.SHARED,
+                                           RBAC.target_tenant.in_(visibility.rbac_targets(context)))
+
+
+def object_type():
+    """The rbac-policies registration of address scopes (access_as_shared only)."""
+    return rbac.RbacObjectType(
+        name="address_scope", model=RBAC, actions=(visibility.SHARED,),
+        load=lambda session, object_id: session.get(AddressScope, object_id),
+        not_found=lambda object_id: exc.AddressScopeNotFound(address_scope_id=object_id),
+        check_removable=_check_removable, plural="address scopes")
+
+
+def _check_removable(session, scope, entry):
+    """Refuse while pools of a project that only this policy lets in are in the scope."""
+    remaining = set(session.scalars(sa.select(RBAC.target_tenant).where(
+        RBAC.object_id == scope.id, RBAC.action == visibility.SHARED, RBAC.id != entry.id)))
+    if "*" in remaining or scope.shared:
+        return
+    stmt = sa.select(SubnetPool.id).where(SubnetPool.address_scope_id == scope.id,
+                                          SubnetPool.project_id.not_in(remaining | {scope.project_id}))
+    if entry.target_tenant != "*":
+        stmt = stmt.where(SubnetPool.project_id == entry.target_tenant)
+    if session.scalar(stmt.limit(1)) is not None:
+        raise exc.RbacPolicyInUse(object_id=scope.id, details="Subnet pools of projects that depend on this "
+                                                              "policy for access are in the address scope.")
+
+
+def _shared_for(session, context, items):
+    """Mark ``shared`` the scopes shared with the caller's project through rbac-policies."""
+    ids = [item["id"] for item in items if not item["shared"]]
+    if ids:
+        shared = set(session.scalars(shared_with(context).where(RBAC.object_id.in_(ids))))
+        for item in items:
+            item["shared"] = item["shared"] or item["id"] in shared
+    return items
+
+
 class AddressScopeService:
     def _visible(self, context, stmt):
         if context.is_admin:
             return stmt
-        return stmt.where(sa.or_(AddressScope.project_id == context.project_id, AddressScope.shared.is_(True)))
+        return stmt.where(sa.or_(AddressScope.project_id == context.project_id, AddressScope.shared.is_(True),
+                                 AddressScope.id.in_(shared_with(context))))
 
     def get_row(self, session, context, scope_id):
         row = session.scalar(self._visible(context, sa.select(AddressScope).where(AddressScope.id == scope_id)))
@@ -43,14 +89,15 @@ class AddressScopeService:
 
     def get(self, context, scope_id, fields=None):
         with db_api.reader_scope() as session:
-            return query.select_fields(make_dict(self.get_row(session, context, scope_id)), fields)
+            result = _shared_for(session, context, [make_dict(self.get_row(session, context, scope_id))])
+            return query.select_fields(result[0], fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None, page_reverse=False):
         with db_api.reader_scope() as session:
             stmt = self._visible(context, sa.select(AddressScope))
             rows, leftover = query.fetch_page(session, stmt, AddressScope, COLUMNS, filters, sorts, limit, marker,
                                               page_reverse)
-            items = [make_dict(r) for r in rows]
+            items = _shared_for(session, context, [make_dict(r) for r in rows])
         return query.finish_page(items, leftover, page_reverse, fields)
 
     @db_api.retry_db_errors
@@ -93,7 +140,9 @@ class AddressScopeService:
         if scope_id is None:
             return
         row = session.scalar(sa.select(AddressScope).where(AddressScope.id == scope_id))
-        allowed = row is not None and (context.is_admin or row.shared or row.project_id == context.project_id)
+        allowed = row is not None and (
+            context.is_admin or row.shared or row.project_id == context.project_id
+            or session.scalar(shared_with(context).where(RBAC.object_id == scope_id).limit(1)) is not None)
         if not allowed:
             raise exc.IllegalSubnetPoolAssociationToAddressScope(subnetpool_id=pool_id, address_scope_id=scope_id)
         if row.ip_version != ip_version:

@@ -404,3 +404,43 @@ def test_address_scopes_and_their_subnet_pools(any_db_api, aio_server):
         api.delete("subnetpools", pool["id"])
     api.delete("address-scopes", scope["id"])
     api.call("GET", "/address-scopes/%s" % scope["id"], expect=404)
+
+
+def test_subnet_pools_and_address_scopes_shared_through_rbac_policies(api, aio_server):
+    project, stranger = unique("proj"), unique("other")
+    member = Api(aio_server.url, project=project, roles="member")
+    outsider = Api(aio_server.url, project=stranger, roles="member")
+    scope = api.create("address-scopes", "address_scope", name=unique("scope"), ip_version=4)
+    pool = api.create("subnetpools", "subnetpool", name=unique("pool"), prefixes=["10.95.0.0/16"],
+                      default_prefixlen=24, address_scope_id=scope["id"])
+    member.call("GET", "/subnetpools/%s" % pool["id"], expect=404)
+    policies = []
+    for object_type, object_id in (("subnetpool", pool["id"]), ("address_scope", scope["id"])):
+        policies.append(api.create("rbac-policies", "rbac_policy", object_type=object_type, object_id=object_id,
+                                   action="access_as_shared", target_tenant=project))
+    response = api.call("POST", "/rbac-policies", {"rbac_policy": {
+        "object_type": "subnetpool", "object_id": pool["id"], "action": "access_as_external",
+        "target_tenant": project}}, expect=400)
+    assert member.show("subnetpools", "subnetpool", pool["id"])["id"] == pool["id"]
+    assert member.show("address-scopes", "address_scope", scope["id"])["id"] == scope["id"]
+    outsider.call("GET", "/subnetpools/%s" % pool["id"], expect=404)
+    outsider.call("GET", "/address-scopes/%s" % scope["id"], expect=404)
+    listed = api.call("GET", "/rbac-policies?object_type=subnetpool&object_id=%s" % pool["id"],
+                      expect=200).json()["rbac_policies"]
+    assert [p["id"] for p in listed] == [policies[0]["id"]]
+
+    net = member.create("networks", "network", name=unique("net"))
+    subnet = member.create("subnets", "subnet", network_id=net["id"], ip_version=4, subnetpool_id=pool["id"])
+    own_pool = member.create("subnetpools", "subnetpool", name=unique("mine"), prefixes=["10.96.0.0/16"],
+                             address_scope_id=scope["id"])
+    for policy in policies:
+        response = api.call("DELETE", "/rbac-policies/%s" % policy["id"], expect=409)
+        assert error_of(response)["type"] == "RbacPolicyInUse"
+    member.delete("subnets", subnet["id"])
+    member.delete("networks", net["id"])
+    member.delete("subnetpools", own_pool["id"])
+    for policy in policies:
+        api.delete("rbac-policies", policy["id"])
+    member.call("GET", "/subnetpools/%s" % pool["id"], expect=404)
+    api.delete("subnetpools", pool["id"])
+    api.delete("address-scopes", scope["id"])

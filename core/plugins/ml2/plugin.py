@@ -77,6 +77,8 @@ class Ml2Plugin:
             self.quotas.register(name, model)
         self.rbac = rbac.RbacService(self.quotas)
         self.rbac.register(rbac.network_object_type())
+        self.rbac.register(subnetpools.object_type())
+        self.rbac.register(address_scopes.object_type())
         self.tags = tags.TagService()
         self.agent_notifier = agent_notifier.AgentNotifier()
         self.agents = agents.AgentService(self.conf)
