@@ -1,7 +1,9 @@
 """address-scope: address scopes and the subnet pools in them.
 
 A subnet pool's ``address_scope_id`` (core attribute) names its scope; the pools
-of one scope may not overlap and have the scope's IP version.
+of one scope may not overlap and have the scope's IP version. Networks show the
+scope of their subnets' pools (read-only ``ipv4_address_scope`` /
+``ipv6_address_scope``).
 """
 from netweave.core.api import validators as v
 from netweave.core.api.extension import Extension
@@ -32,4 +34,5 @@ EXTENSION = Extension(
     description="Address scopes extension.",
     updated="2015-07-26T10:00:00-00:00", requires=("subnet_allocation",),
     resources=(ADDRESS_SCOPES,),
+    extended_attributes={"networks": attrs(A("ipv4_address_scope"), A("ipv6_address_scope"))},
 )

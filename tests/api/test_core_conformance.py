@@ -444,3 +444,24 @@ def test_subnet_pools_and_address_scopes_shared_through_rbac_policies(api, aio_s
     member.call("GET", "/subnetpools/%s" % pool["id"], expect=404)
     api.delete("subnetpools", pool["id"])
     api.delete("address-scopes", scope["id"])
+
+
+def test_networks_show_the_address_scopes_of_their_subnets(any_db_api):
+    api = any_db_api
+    scope = api.create("address-scopes", "address_scope", name=unique("scope"), ip_version=4)
+    pool = api.create("subnetpools", "subnetpool", name=unique("pool"), prefixes=["10.97.0.0/16"],
+                      default_prefixlen=24, address_scope_id=scope["id"])
+    net = api.create("networks", "network", name=unique("net"))
+    assert net["ipv4_address_scope"] is None and net["ipv6_address_scope"] is None
+    subnet = api.create("subnets", "subnet", network_id=net["id"], ip_version=4, subnetpool_id=pool["id"])
+    shown = api.show("networks", "network", net["id"])
+    assert shown["ipv4_address_scope"] == scope["id"] and shown["ipv6_address_scope"] is None
+    listed = api.call("GET", "/networks?id=%s&fields=ipv4_address_scope" % net["id"], expect=200).json()
+    assert listed == {"networks": [{"ipv4_address_scope": scope["id"]}]}
+    assert api.update("networks", "network", net["id"], name="renamed")["ipv4_address_scope"] == scope["id"]
+    api.call("PUT", "/networks/%s" % net["id"], {"network": {"ipv4_address_scope": None}}, expect=400)
+    api.delete("subnets", subnet["id"])
+    assert api.show("networks", "network", net["id"])["ipv4_address_scope"] is None
+    api.delete("networks", net["id"])
+    api.delete("subnetpools", pool["id"])
+    api.delete("address-scopes", scope["id"])
