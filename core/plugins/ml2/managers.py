@@ -164,7 +164,8 @@ class ExtensionManager:
         return frozenset().union(*(driver.wiring_attributes for _name, driver in self.drivers))
 
     def extend_device_details(self, port, details):
-        self._each("extend_device_details", port, details)
+        for _name, driver in self.drivers:
+            driver.extend_device_details(port, details)
 
     def extend_port_dicts(self, session, results, page=None):
         """extend_port_dict for a page of ports: ``results`` is {port_id: port dict}.
