@@ -154,6 +154,11 @@ class IpAddressGenerationFailure(Conflict):
     message = "No more IP addresses available on network %(net_id)s."
 
 
+class IpAddressGenerationFailureNoMatchingSubnet(Conflict):
+    message = ("No valid service subnet for the given device owner, network %(network_id)s, "
+               "service type %(service_type)s.")
+
+
 class MacAddressGenerationFailure(ServiceUnavailable):
     message = "Unable to generate unique mac on network %(net_id)s."
 
@@ -306,3 +311,32 @@ class MaxPrefixSubnetAllocationError(BadRequest):
 class PortBound(InUse):
     message = ("Unable to complete operation on port %(port_id)s, port is already bound, "
                "port type: %(vif_type)s, old_mac %(old_mac)s, new_mac %(new_mac)s.")
+
+
+# --- address scopes ---------------------------------------------------------------
+
+class AddressScopeNotFound(NotFound):
+    message = "Address scope %(address_scope_id)s could not be found."
+
+
+class AddressScopeInUse(InUse):
+    message = ("Unable to complete operation on address scope %(address_scope_id)s. There are one or more "
+               "subnet pools in use on the address scope.")
+
+
+class AddressScopeUpdateError(BadRequest):
+    message = "Unable to update address scope %(address_scope_id)s : %(reason)s."
+
+
+class AddressScopePrefixConflict(Conflict):
+    message = "Failed to associate address scope: subnetpools within an address scope must have unique prefixes."
+
+
+class IllegalSubnetPoolAssociationToAddressScope(BadRequest):
+    message = ("Illegal subnetpool association: subnetpool %(subnetpool_id)s cannot be associated with address "
+               "scope %(address_scope_id)s.")
+
+
+class IllegalSubnetPoolIpVersionAssociationToAddressScope(BadRequest):
+    message = ("Illegal subnetpool association: subnetpool %(subnetpool_id)s cannot associate with address "
+               "scope %(address_scope_id)s because subnetpool ip_version is not %(ip_version)s.")

@@ -26,6 +26,7 @@ _BASE_RULES = [
     ("shared", "field:networks:shared=True", "Rule of shared network"),
     ("external", "field:networks:router:external=True", "Rule of external network"),
     ("shared_subnetpools", "field:subnetpools:shared=True", "Rule of shared subnetpool"),
+    ("shared_address_scopes", "field:address_scopes:shared=True", "Rule of shared address scope"),
     ("network_device", "field:port:device_owner=~^network:",
      "Rule of port owned by a network service (device_owner starting with network:)"),
     ("restrict_wildcard", "(not field:rbac_policy:target_tenant=*) or rule:admin_only",
@@ -45,10 +46,12 @@ _COLLECTION_PATHS = {
     "network_ip_availability": "/network-ip-availabilities",
     "subnet": "/subnets",
     "subnetpool": "/subnetpools",
+    "address_scope": "/address-scopes",
     "port": "/ports",
     "rbac_policy": "/rbac-policies",
     "quota": "/quotas",
     "agent": "/agents",
+    "service_provider": "/service-providers",
 }
 
 # (rule name, check string, description); the HTTP operations follow from the name.
@@ -107,6 +110,13 @@ _API_RULES = [
     ("update_subnetpool", _ADMIN_OR_OWNER, "Update a subnetpool"),
     ("update_subnetpool:is_default", _ADMIN, "Update ``is_default`` attribute of a subnetpool"),
     ("delete_subnetpool", _ADMIN_OR_OWNER, "Delete a subnetpool"),
+    # address scopes
+    ("create_address_scope", "", "Create an address scope"),
+    ("create_address_scope:shared", _ADMIN, "Create a shared address scope"),
+    ("get_address_scope", "rule:admin_or_owner or rule:shared_address_scopes", "Get an address scope"),
+    ("update_address_scope", _ADMIN_OR_OWNER, "Update an address scope"),
+    ("update_address_scope:shared", _ADMIN, "Update ``shared`` attribute of an address scope"),
+    ("delete_address_scope", _ADMIN_OR_OWNER, "Delete an address scope"),
     # ports
     ("create_port", "", "Create a port"),
     ("create_port:device_owner", _DEVICE_OWNER,
@@ -121,6 +131,7 @@ _API_RULES = [
      "Specify subnet ID in ``fixed_ips`` when creating a port"),
     ("create_port:binding:host_id", _ADMIN, "Specify ``binding:host_id`` attribute when creating a port"),
     ("create_port:binding:profile", _ADMIN, "Specify ``binding:profile`` attribute when creating a port"),
+    ("create_port:trusted", _ADMIN, "Specify ``trusted`` attribute when creating a port"),
     ("get_port", "rule:context_is_advsvc or rule:admin_owner_or_network_owner", "Get a port"),
     ("get_port:binding:vif_type", _ADMIN, "Get ``binding:vif_type`` attribute of a port"),
     ("get_port:binding:vif_details", _ADMIN, "Get ``binding:vif_details`` attribute of a port"),
@@ -137,6 +148,7 @@ _API_RULES = [
      "Specify subnet ID in ``fixed_ips`` information when updating a port"),
     ("update_port:binding:host_id", _ADMIN, "Update ``binding:host_id`` attribute of a port"),
     ("update_port:binding:profile", _ADMIN, "Update ``binding:profile`` attribute of a port"),
+    ("update_port:trusted", _ADMIN, "Update ``trusted`` attribute of a port"),
     ("update_port:data_plane_status", "rule:admin_or_data_plane_int",
      "Update ``data_plane_status`` attribute of a port"),
     ("delete_port", "rule:context_is_advsvc or rule:admin_owner_or_network_owner", "Delete a port"),
@@ -157,6 +169,8 @@ _API_RULES = [
     ("get_agent", _ADMIN, "Get an agent"),
     ("update_agent", _ADMIN, "Update an agent"),
     ("delete_agent", _ADMIN, "Delete an agent"),
+    # service providers (service-type): anyone may read them
+    ("get_service_provider", "rule:regular_user", "List service providers"),
 ]
 
 _METHODS_BY_VERB = {

@@ -4,6 +4,7 @@ from netweave.core.api import auth, quotas_controller, tags_controller
 from netweave.core.api import controller as controller_mod
 from netweave.core.api import extension as extension_mod
 from netweave.core.api import router as router_mod
+from netweave.core.services import service_providers
 
 
 class PolicyEngine:
@@ -34,15 +35,17 @@ def build_api(conf, core_plugin, service_plugins=()):
     from netweave.core import policy as policy_module
     policy_module.init(conf)
     policy = PolicyEngine(policy_module)
+    # The service-type extension answers from what the service plugins declare.
+    catalog = service_providers.ServiceProviderCatalog(service_plugins)
     plugins = [core_plugin] + list(service_plugins)
-    aliases = []
+    aliases = list(catalog.supported_extension_aliases)
     for plugin in plugins:
         aliases.extend(plugin.supported_extension_aliases)
     definition = extension_mod.ApiDefinition(aliases)
     router = router_mod.Router()
     controllers = {}
     for collection, resource in definition.resources.items():
-        plugin = _find_plugin(plugins, "get_%s" % collection)
+        plugin = _find_plugin(plugins + [catalog], "get_%s" % collection)
         if plugin is None:
             continue
         controller = controller_mod.ResourceController(resource, plugin, core_plugin, policy, conf)

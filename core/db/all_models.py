@@ -7,6 +7,7 @@ entry points.
 from netweave.core.db import plugin_schema
 from netweave.core.db.model_base import Base
 from netweave.core.db.models import (  # noqa: F401
+    address_scope,
     agent,
     dhcp,
     network,

@@ -254,6 +254,35 @@ def plan_ip_changes(original, requested, keep_subnet_ids=()):
     return keep, add, remove
 
 
+# --- subnet service types ----------------------------------------------------------
+
+def service_subnets(subnets, device_owner):
+    """The subnets a port of ``device_owner`` may take addresses from (pure).
+
+    Neutron's subnet service types: a subnet without service types serves every
+    port; one with service types only ports whose device_owner is one of them,
+    except that DHCP ports may use any subnet with DHCP enabled. Subnets with
+    service types come first (an owner they serve gets its address there, the
+    others being the fallback); otherwise the order is kept.
+    """
+    chosen = []
+    for subnet in subnets:
+        types = {t.service_type for t in subnet.service_types}
+        if (not types or device_owner in types
+                or (device_owner == DEVICE_OWNER_DHCP and subnet.enable_dhcp)):
+            chosen.append(subnet)
+    return sorted(chosen, key=lambda subnet: not subnet.service_types)
+
+
+def _service_subnets_or_raise(network_id, subnets, device_owner, requested_fixed_ips):
+    """service_subnets, or IpAddressGenerationFailureNoMatchingSubnet (409) when the
+    network has subnets, the port wants addresses and none of them serves it."""
+    chosen = service_subnets(subnets, device_owner)
+    if subnets and not chosen and (requested_fixed_ips is None or requested_fixed_ips):
+        raise exc.IpAddressGenerationFailureNoMatchingSubnet(network_id=network_id, service_type=device_owner)
+    return chosen
+
+
 # --- request resolution --------------------------------------------------------------
 
 def _check_count(fixed_ips):
@@ -475,6 +504,7 @@ def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None
     InvalidIpForNetwork, AllocationOnAutoAddressSubnet (400/404),
     IpAddressAlreadyAllocated and IpAddressGenerationFailure (409).
     """
+    subnets = _service_subnets_or_raise(network_id, subnets, device_owner, requested_fixed_ips)
     if requested_fixed_ips is None:
         wanted = _wanted_by_default(subnets, device_owner)
     else:
@@ -529,6 +559,7 @@ def update_port_ips(session, port, new_fixed_ips, subnets):
     """
     _check_count(new_fixed_ips)
     device_owner = port.device_owner or ""
+    subnets = _service_subnets_or_raise(port.network_id, subnets, device_owner, new_fixed_ips)
     original = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]
     keep_ids = {s.id for s in subnets if _needs_auto_address(s, device_owner)}
     keep, add, remove = plan_ip_changes(original, new_fixed_ips, keep_ids)

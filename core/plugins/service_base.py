@@ -22,7 +22,26 @@ For each resource of its API extensions (declared through the
 ``create_<member>``, ``update_<member>``, ``delete_<member>``,
 ``get_<member>`` and ``get_<collection>`` (optionally
 ``create_<member>_bulk``).
+
+A plugin whose service has providers (drivers an operator picks per resource,
+Neutron's ``[service_providers]``) returns them from ``service_providers()``;
+``GET /v2.0/service-providers`` (the ``service-type`` extension, always
+served) lists those of every loaded plugin.
 """
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceProvider:
+    """One provider of a service: ``service_type`` is Neutron's type name
+    (``L3_ROUTER_NAT``, ``LOADBALANCERV2``...), ``default`` whether resources
+    that name no provider get this one."""
+    service_type: str
+    name: str
+    default: bool = False
+
+    def to_dict(self):
+        return {"service_type": self.service_type, "name": self.name, "default": self.default}
 
 
 class ServicePlugin:
@@ -43,3 +62,7 @@ class ServicePlugin:
 
     def register_routes(self, router, policy):
         """Add custom routes to the API router."""
+
+    def service_providers(self):
+        """The ServiceProvider entries this plugin offers (read once, when the API is built)."""
+        return ()

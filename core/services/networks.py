@@ -9,7 +9,10 @@ from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
+from netweave.core.db.models import subnet as subnet_models
+from netweave.core.db.models import subnetpool as pool_models
 from netweave.core.services import common, query, visibility
+from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
 
@@ -25,6 +28,39 @@ COLUMNS = {
     "revision_number": Network.revision_number,
 }
 
+
+# The smallest MTU each IP version works over (RFC 791, RFC 8200).
+IP_MIN_MTU = {4: 68, 6: 1280}
+
+
+def check_mtu_carries(mtu, ip_versions):
+    """Refuse an MTU too small for a subnet of the network (Neutron refuses an IPv4
+    subnet below 68 and an IPv6 one below 1280, on subnet create and MTU update)."""
+    if mtu is None:
+        return
+    for version in sorted(set(ip_versions)):
+        if mtu < IP_MIN_MTU[version]:
+            raise exc.InvalidInput(error_message="Network MTU %d is too small for IPv%d subnets: the minimum "
+                                                 "is %d" % (mtu, version, IP_MIN_MTU[version]))
+
+
+
+def add_address_scopes(session, items):
+    """Set the read-only ``ipv4_address_scope`` / ``ipv6_address_scope`` of network dicts
+    (address-scope): the scope of the subnet pools their subnets of that version came
+    from, None when there is none. One query for all of ``items``."""
+    by_id = {item["id"]: item for item in items}
+    for item in items:
+        item["ipv4_address_scope"] = item["ipv6_address_scope"] = None
+    if not by_id:
+        return items
+    subnets, pools = subnet_models.Subnet, pool_models.SubnetPool
+    rows = session.execute(sa.select(subnets.network_id, subnets.ip_version, pools.address_scope_id)
+                           .join(pools, pools.id == subnets.subnetpool_id)
+                           .where(subnets.network_id.in_(list(by_id)), pools.address_scope_id.is_not(None)))
+    for network_id, ip_version, scope_id in rows:
+        by_id[network_id]["ipv%d_address_scope" % ip_version] = scope_id
+    return items
 
 class NetworkService:
     """Networks, publishing every write to ``registry`` (events.NETWORK).
@@ -101,7 +137,8 @@ class NetworkService:
         with db_api.reader_scope() as session:
             row = self.get_row(session, context, network_id)
             tags = common.load_tags(session, [row.id])
-            return query.select_fields(self.make_dict(context, row, tags[row.id]), fields)
+            result = add_address_scopes(session, [self.make_dict(context, row, tags[row.id])])[0]
+            return query.select_fields(result, fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
@@ -112,7 +149,7 @@ class NetworkService:
             rows, leftover = query.fetch_page(session, stmt, Network, COLUMNS, filters, sorts, limit, marker,
                                               page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
-            items = [self.make_dict(context, r, tags[r.id]) for r in rows]
+            items = add_address_scopes(session, [self.make_dict(context, r, tags[r.id]) for r in rows])
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def _filter_special(self, context, stmt, filters):
@@ -199,7 +236,9 @@ class NetworkService:
                 self.rbac.add_wildcard(session, row, visibility.EXTERNAL)
             session.flush()
             session.refresh(row)
-            result = self.make_dict(context, row)
+            result = self.make_dict(context, row, tagging.write_on_create(session, "network", row.id,
+                                                                          data.get("tags")))
+            add_address_scopes(session, [result])
             if self.extensions is not None:
                 self.extensions.process_create_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
@@ -242,6 +281,7 @@ class NetworkService:
                     setattr(row, key, data[key])
             if "mtu" in data:
                 row.mtu = self._mtu([segment_dict(s) for s in row.segments], data["mtu"])
+                check_mtu_carries(row.mtu, [s.ip_version for s in row.subnets])
             if "shared" in data and data["shared"] != original["shared"]:
                 if data["shared"]:
                     self.rbac.add_wildcard(session, row, visibility.SHARED)
@@ -257,6 +297,7 @@ class NetworkService:
             session.flush()
             session.expire(row)
             result = self.make_dict(context, row, common.load_tags(session, [row.id])[row.id])
+            add_address_scopes(session, [result])
             if self.extensions is not None:
                 self.extensions.process_update_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, original=original,

@@ -18,6 +18,7 @@ from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import tag as tag_model
 from netweave.core.ipam import ip_allocator, mac_generator
 from netweave.core.services import common, extra_dhcp_opts, networks, query, visibility
+from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ STATUS_DOWN = "DOWN"
 WIRING_ATTRIBUTES = frozenset((
     "admin_state_up", "fixed_ips", "mac_address", "device_owner", "binding:host_id", "binding:profile",
     "binding:vnic_type"))
+
+# port-trusted-vif: whether the VIF is trusted, a key of binding:profile.
+TRUSTED = "trusted"
 
 COLUMNS = {
     "id": Port.id, "name": Port.name, "tenant_id": Port.project_id, "project_id": Port.project_id,
@@ -96,7 +100,20 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         "binding:vif_type": binding.vif_type if binding else VIF_TYPE_UNBOUND,
         "binding:vif_details": _json_dict(binding.vif_details) if binding else {},
     })
+    result[TRUSTED] = result["binding:profile"].get(TRUSTED)
     return result
+
+
+def _profile_json(profile, data):
+    """The binding profile to store: ``profile`` with the request's ``trusted`` (the
+    port-trusted-vif attribute, kept in the profile as Neutron does; null removes it)."""
+    profile = dict(profile or {})
+    if TRUSTED in data:
+        if data[TRUSTED] is None:
+            profile.pop(TRUSTED, None)
+        else:
+            profile[TRUSTED] = data[TRUSTED]
+    return json.dumps(profile)
 
 
 def _chunks(ids, size=500):
@@ -191,6 +208,7 @@ def _snapshot_statements():
     segments_t = net_models.NetworkSegment.__table__
     subnets_t = subnet_models.Subnet.__table__
     pools_t = subnet_models.IPAllocationPool.__table__
+    types_t = subnet_models.SubnetServiceType.__table__
     network_id = sa.bindparam("network_id")
     return (
         sa.select(networks_t, external_t.c.network_id.label("_external_id"),
@@ -202,10 +220,14 @@ def _snapshot_statements():
         sa.select(subnets_t, *[c.label("_pool_" + c.name) for c in pools_t.c])
         .outerjoin(pools_t, pools_t.c.subnet_id == subnets_t.c.id)
         .where(subnets_t.c.network_id == network_id).order_by(subnets_t.c.created_at, pools_t.c.position),
+        # The subnets' service types (the IPAM chooses subnets by them).
+        sa.select(types_t.c.subnet_id, types_t.c.service_type).join(subnets_t, subnets_t.c.id == types_t.c.subnet_id)
+        .where(subnets_t.c.network_id == network_id),
     )
 
 
-_SNAPSHOT_NETWORK, _SNAPSHOT_RBAC, _SNAPSHOT_SEGMENTS, _SNAPSHOT_SUBNETS = _snapshot_statements()
+(_SNAPSHOT_NETWORK, _SNAPSHOT_RBAC, _SNAPSHOT_SEGMENTS, _SNAPSHOT_SUBNETS,
+ _SNAPSHOT_SERVICE_TYPES) = _snapshot_statements()
 _POOL_PREFIX = "_pool_"
 
 
@@ -229,9 +251,11 @@ def _network_snapshot(session, context, network_id):
         pool = {name[len(_POOL_PREFIX):]: values.pop(name) for name in list(values) if name.startswith(_POOL_PREFIX)}
         subnet = subnets.get(values["id"])
         if subnet is None:
-            subnet = subnets[values["id"]] = types.SimpleNamespace(allocation_pools=[], **values)
+            subnet = subnets[values["id"]] = types.SimpleNamespace(allocation_pools=[], service_types=[], **values)
         if pool["id"] is not None:
             subnet.allocation_pools.append(types.SimpleNamespace(**pool))
+    for subnet_id, service_type in _rows(session, _SNAPSHOT_SERVICE_TYPES, network_id):
+        subnets[subnet_id].service_types.append(types.SimpleNamespace(service_type=service_type))
     subnets = list(subnets.values())
     external = None
     if row._external_id is not None:
@@ -490,7 +514,7 @@ class PortService:
             "created_at": now, "updated_at": now, "revision_number": 0,
         }
         binding = _BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
-                              json.dumps(data.get("binding:profile") or {}), VIF_TYPE_UNBOUND, "{}")
+                              _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
         try:
             session.execute(sa.insert(Port.__table__), values)
             session.execute(sa.insert(Binding.__table__), dict(binding._asdict(), port_id=values["id"],
@@ -501,7 +525,8 @@ class PortService:
                 # The network or a subnet went away since it was read: the retry says so.
                 raise db_api.RetryRequest() from error
             raise
-        result = make_dict(_PortValues(values), [], [dict(ip) for ip in plan.fixed_ips], binding)
+        port_tags = tagging.write_on_create(session, "port", values["id"], data.get("tags"))
+        result = make_dict(_PortValues(values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))
         self.extensions.process_create_port(context, session, data, result)
         net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments,
@@ -659,8 +684,11 @@ class PortService:
                     if self.provisioning is not None:
                         self.provisioning.clear(session, row.id)
             for key, column in (("binding:vnic_type", "vnic_type"), ("binding:profile", "profile")):
-                if key in data:
-                    value = json.dumps(data[key] or {}) if column == "profile" else data[key]
+                if key in data or (column == "profile" and TRUSTED in data):
+                    if column == "profile":
+                        value = _profile_json(data.get(key, _json_dict(binding.profile)), data)
+                    else:
+                        value = data[key]
                     if getattr(binding, column) != value:
                         setattr(binding, column, value)
                         rebind = bool(binding.host)

@@ -7,7 +7,8 @@ from netweave.core.db import api as db_api
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as pool_models
 from netweave.core.ipam import prefix_allocator, subnet_request
-from netweave.core.services import common, query
+from netweave.core.services import common, query, rbac, visibility
+from netweave.core.services import tags as tagging
 
 SubnetPool = pool_models.SubnetPool
 
@@ -45,19 +46,69 @@ def _cidr_key(cidr):
     return (net.version, net.first, net.prefixlen)
 
 
+# --- rbac-policies on subnet pools --------------------------------------------
+
+RBAC = pool_models.SubnetPoolRBAC
+
+
+def shared_with(context):
+    """SELECT of the ids of pools shared with the caller's project (or every project)."""
+    return sa.select(RBAC.object_id).where(RBAC.action == visibility.SHARED,
+                                           RBAC.target_tenant.in_(visibility.rbac_targets(context)))
+
+
+def object_type():
+    """The rbac-policies registration of subnet pools (access_as_shared only)."""
+    return rbac.RbacObjectType(
+        name="subnetpool", model=RBAC, actions=(visibility.SHARED,),
+        load=lambda session, object_id: session.get(SubnetPool, object_id),
+        not_found=lambda object_id: exc.SubnetPoolNotFound(subnetpool_id=object_id),
+        check_removable=_check_removable, plural="subnetpools")
+
+
+def _check_removable(session, pool, entry):
+    """Refuse while subnets of a project that only this policy lets in were carved from the pool."""
+    remaining = set(session.scalars(sa.select(RBAC.target_tenant).where(
+        RBAC.object_id == pool.id, RBAC.action == visibility.SHARED, RBAC.id != entry.id)))
+    if "*" in remaining or pool.shared:
+        return
+    subnets = subnet_models.Subnet
+    stmt = sa.select(subnets.id).where(subnets.subnetpool_id == pool.id,
+                                       subnets.project_id.not_in(remaining | {pool.project_id}))
+    if entry.target_tenant != "*":
+        stmt = stmt.where(subnets.project_id == entry.target_tenant)
+    if session.scalar(stmt.limit(1)) is not None:
+        raise exc.RbacPolicyInUse(object_id=pool.id, details="Subnets of projects that depend on this policy "
+                                                             "for access were allocated from the pool.")
+
+
+def _shared_for(session, context, items):
+    """Mark ``shared`` the pools shared with the caller's project through rbac-policies
+    (Neutron shows them shared to their targets; the policy's shared_subnetpools rule reads it)."""
+    ids = [item["id"] for item in items if not item["shared"]]
+    if ids:
+        shared = set(session.scalars(shared_with(context).where(RBAC.object_id.in_(ids))))
+        for item in items:
+            item["shared"] = item["shared"] or item["id"] in shared
+    return items
+
+
 class SubnetPoolService:
     """Subnet pools, publishing every write to ``registry`` (events.SUBNETPOOL);
     ``via_api`` as for networks."""
 
-    def __init__(self, conf, quotas, registry):
+    def __init__(self, conf, quotas, registry, address_scopes=None):
         self.conf = conf
         self.quotas = quotas
         self.events = registry
+        # Checks a pool joining an address scope (None: scopes are not checked).
+        self.address_scopes = address_scopes
 
     def _visible(self, context, stmt):
         if context.is_admin:
             return stmt
-        return stmt.where(sa.or_(SubnetPool.project_id == context.project_id, SubnetPool.shared.is_(True)))
+        return stmt.where(sa.or_(SubnetPool.project_id == context.project_id, SubnetPool.shared.is_(True),
+                                 SubnetPool.id.in_(shared_with(context))))
 
     def get_row(self, session, context, pool_id):
         row = session.scalar(self._visible(context, sa.select(SubnetPool).where(SubnetPool.id == pool_id)))
@@ -78,7 +129,8 @@ class SubnetPoolService:
     def get(self, context, pool_id, fields=None):
         with db_api.reader_scope() as session:
             row = self.get_row(session, context, pool_id)
-            return query.select_fields(make_dict(row, common.load_tags(session, [row.id])[row.id]), fields)
+            result = _shared_for(session, context, [make_dict(row, common.load_tags(session, [row.id])[row.id])])
+            return query.select_fields(result[0], fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
@@ -87,7 +139,7 @@ class SubnetPoolService:
             rows, leftover = query.fetch_page(session, stmt, SubnetPool, COLUMNS, filters, sorts, limit, marker,
                                               page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
-            items = [make_dict(r, tags[r.id]) for r in rows]
+            items = _shared_for(session, context, [make_dict(r, tags[r.id]) for r in rows])
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def _check_single_default(self, session, ip_version, exclude_id=None):
@@ -115,6 +167,9 @@ class SubnetPoolService:
             if data.get("is_default"):
                 self._check_single_default(session, values["ip_version"])
             self.quotas.check(session, data["project_id"], "subnetpool")
+            if self.address_scopes is not None:
+                self.address_scopes.check_pool_in_scope(session, context, None, data.get("address_scope_id"),
+                                                        values["ip_version"], values["prefixes"])
             row = SubnetPool(project_id=data["project_id"], name=data.get("name", ""),
                              description=data.get("description", ""), ip_version=values["ip_version"],
                              default_prefixlen=values["default_prefixlen"],
@@ -125,7 +180,7 @@ class SubnetPoolService:
             row.prefixes = [pool_models.SubnetPoolPrefix(cidr=c) for c in values["prefixes"]]
             session.add(row)
             session.flush()
-            result = make_dict(row)
+            result = make_dict(row, tagging.write_on_create(session, "subnetpool", row.id, data.get("tags")))
             self.events.publish(events.SUBNETPOOL, events.Event.PRECOMMIT_CREATE, events.Payload(
                 context, row.id, current=result, request=data, session=session, via_api=via_api))
         return result
@@ -152,6 +207,10 @@ class SubnetPoolService:
             for key in ("min_prefixlen", "max_prefixlen", "default_prefixlen"):
                 if key in changes:
                     setattr(row, key, changes[key])
+            if self.address_scopes is not None and ("address_scope_id" in data or "prefixes" in changes):
+                self.address_scopes.check_pool_in_scope(
+                    session, context, row.id, row.address_scope_id, row.ip_version,
+                    changes.get("prefixes") or [p.cidr for p in row.prefixes])
             if "is_default" in data and data["is_default"] != row.is_default:
                 if data["is_default"]:
                     self._check_single_default(session, row.ip_version, exclude_id=row.id)

@@ -6,8 +6,9 @@ from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
-from netweave.core.ipam import prefix_allocator, subnet_request
+from netweave.core.ipam import addresses, prefix_allocator, subnet_request
 from netweave.core.services import common, networks, query, visibility
+from netweave.core.services import tags as tagging
 
 Subnet = subnet_models.Subnet
 
@@ -146,6 +147,7 @@ class SubnetService:
                                                            cidr=source.cidr)
                 pool_id = pool.id
             values = subnet_request.prepare_subnet_create(data, cidr)
+            networks.check_mtu_carries(network.mtu, [values["ip_version"]])
             existing = session.execute(sa.select(Subnet.cidr, Subnet.ip_version, Subnet.subnetpool_id)
                                        .where(Subnet.network_id == network.id)).all()
             others = [c for c, _v, _p in existing]
@@ -164,7 +166,7 @@ class SubnetService:
             session.add(row)
             common.bump_revision(network)
             session.flush()
-            result = self._dict(session, row)
+            result = self._dict(session, row, tagging.write_on_create(session, "subnet", row.id, data.get("tags")))
             self.extensions.process_create_subnet(context, session, data, result)
             network_dict = self.networks.make_dict(context, network)
             net_ctx = driver_context.NetworkContext(
@@ -250,18 +252,34 @@ class SubnetService:
         self.events.publish(events.SUBNET, events.Event.AFTER_DELETE,
                             events.Payload(context, subnet_id, original=result, via_api=via_api))
 
+    def _release_addresses(self, session, row):
+        """Free every address on the subnet being deleted, or raise SubnetInUse.
+
+        As in Neutron: on a SLAAC or DHCPv6-stateless subnet each port's address is
+        its own EUI-64 one, so only router interfaces keep the subnet in use and the
+        other ports just lose that address (their revision moves). Any other subnet
+        is in use while a port not owned by an auto-delete owner holds an address.
+        """
+        ports, allocs = port_models.Port, port_models.IPAllocation
+        holders = sa.select(allocs.port_id).where(allocs.subnet_id == row.id)
+        if row.ip_version == 6 and addresses.is_auto_address_subnet(row.ipv6_ra_mode, row.ipv6_address_mode):
+            blocking = addresses.ROUTER_INTERFACE_OWNERS_SNAT
+            in_use = ports.device_owner.in_(blocking)
+        else:
+            in_use = ports.device_owner.not_in(self.networks.auto_delete_port_owners)
+        if session.scalar(sa.select(sa.func.count()).select_from(ports).where(
+                ports.id.in_(holders), in_use)):
+            raise exc.SubnetInUse(subnet_id=row.id)
+        for port in session.scalars(sa.select(ports).where(ports.id.in_(holders))):
+            common.bump_revision(port)
+        session.execute(sa.delete(allocs).where(allocs.subnet_id == row.id))
+
     @db_api.retry_db_errors
     def _delete_committed(self, context, subnet_id, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, subnet_id)
-            ports, allocs = port_models.Port, port_models.IPAllocation
-            in_use = session.scalar(sa.select(sa.func.count()).select_from(allocs).join(
-                ports, ports.id == allocs.port_id).where(
-                allocs.subnet_id == subnet_id, ports.device_owner.not_in(self.networks.auto_delete_port_owners)))
-            if in_use:
-                raise exc.SubnetInUse(subnet_id=subnet_id)
-            session.execute(sa.delete(allocs).where(allocs.subnet_id == subnet_id))
+            self._release_addresses(session, row)
             result = self._dict(session, row)
             mech_context = driver_context.SubnetContext(context, session, result, None)
             self.mechanisms.delete_subnet_precommit(mech_context)

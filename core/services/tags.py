@@ -14,6 +14,29 @@ def _check_tag(tag):
         raise exc.InvalidInput(error_message="'%s' is not a valid tag" % (tag,))
 
 
+def checked_tags(tags):
+    """A tags list from a request, checked: its distinct tags, sorted (InvalidInput,
+    TagLimitExceeded otherwise)."""
+    if not isinstance(tags, list):
+        raise exc.InvalidInput(error_message="Invalid tags body")
+    for tag in tags:
+        _check_tag(tag)
+    wanted = sorted(set(tags))
+    if len(wanted) > MAX_TAGS:
+        raise exc.TagLimitExceeded(limit=MAX_TAGS)
+    return wanted
+
+
+def write_on_create(session, resource_type, resource_id, tags):
+    """Store the ``tags`` of a create body (tag-creation) in the create's transaction;
+    returns them as the resource's dict shows them."""
+    wanted = checked_tags(tags or [])
+    if wanted:
+        session.execute(sa.insert(tag_model.Tag.__table__), [
+            {"resource_id": resource_id, "tag": tag, "resource_type": resource_type} for tag in wanted])
+    return wanted
+
+
 class TagService:
     Tag = tag_model.Tag
 
@@ -30,13 +53,7 @@ class TagService:
 
     @db_api.retry_db_errors
     def replace_all(self, resource_type, resource_id, tags, touch=None):
-        if not isinstance(tags, list):
-            raise exc.InvalidInput(error_message="Invalid tags body")
-        for tag in tags:
-            _check_tag(tag)
-        wanted = sorted(set(tags))
-        if len(wanted) > MAX_TAGS:
-            raise exc.TagLimitExceeded(limit=MAX_TAGS)
+        wanted = checked_tags(tags)
         with db_api.session_scope() as session:
             session.execute(sa.delete(self.Tag).where(self.Tag.resource_id == resource_id))
             for tag in wanted:

@@ -76,6 +76,7 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     extends_port_pages = True
     # The L2 agents filter by these, so a change must reach them.
     wiring_attributes = frozenset((SECURITY_GROUPS, ADDRESS_PAIRS, PORT_SECURITY))
+    extends_port_pages = True
 
     def __init__(self):
         self.groups = None

@@ -137,7 +137,7 @@ def test_every_seam_is_an_entry_point_of_the_package(example_service):
 def test_upgrade_heads_runs_the_plugins_branch(deployment):
     revisions = {line for line in deployment["current"].splitlines() if line and " " not in line}
     # Other in-tree plugins (the router) add branches of their own.
-    assert {"0004_dhcp_agents", "port_security_0004", "example_service_0001"} <= revisions
+    assert {"0005_address_scopes", "port_security_0004", "example_service_0001"} <= revisions
 
 
 def test_migrated_schema_equals_the_models_on_both_databases(example_service, tmp_path, postgres_url):
@@ -169,6 +169,15 @@ def test_openstack_extension_list_shows_it(deployment):
     extensions = Cli(deployment["url"]).json("extension", "list", "--network")
     by_alias = {e["Alias"]: e for e in extensions}
     assert by_alias["example-widgets"]["Name"] == "Example widgets"
+
+
+def test_service_providers_of_the_plugin_are_listed(deployment, owner):
+    listed = Cli(deployment["url"]).json("network", "service", "provider", "list")
+    assert sorted((p["Service Type"], p["Name"], p["Default"]) for p in listed) == [
+        ("EXAMPLE_WIDGET", "gizmo", True), ("EXAMPLE_WIDGET", "sprocket", False)]
+    response = owner.network.get("/service-providers?default=true&fields=name&fields=default")
+    assert response.status_code == 200
+    assert response.json() == {"service_providers": [{"name": "gizmo", "default": True}]}
 
 
 def test_widget_create_list_show_and_its_port(owner, widget, deployment):

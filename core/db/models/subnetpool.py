@@ -27,3 +27,17 @@ class SubnetPoolPrefix(mb.Base):
     cidr: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     subnetpool_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(mb.UUID_LEN), sa.ForeignKey("subnetpools.id", ondelete="CASCADE"), primary_key=True)
+
+
+class SubnetPoolRBAC(mb.Base):
+    """rbac-policies on subnetpools (action access_as_shared)."""
+    __tablename__ = "subnetpoolrbacs"
+    __table_args__ = (sa.UniqueConstraint("action", "object_id", "target_tenant",
+                                          name="uniq_subnetpoolrbacs0action0object_id0target_tenant"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(mb.UUID_LEN), primary_key=True, default=mb.new_uuid)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(mb.PROJECT_ID_LEN), index=True)
+    object_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(mb.UUID_LEN), sa.ForeignKey("subnetpools.id", ondelete="CASCADE"), index=True)
+    target_tenant: orm.Mapped[str] = orm.mapped_column(sa.String(mb.PROJECT_ID_LEN), index=True)
+    action: orm.Mapped[str] = orm.mapped_column(sa.String(32))

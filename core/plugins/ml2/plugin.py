@@ -18,6 +18,7 @@ from netweave.core.plugins.ml2 import managers
 from netweave.core.plugins.ml2 import type_manager as type_manager_mod
 from netweave.core.rpc import agent_notifier, dhcp_notifier
 from netweave.core.services import (
+    address_scopes,
     agents,
     availability,
     devices,
@@ -40,10 +41,12 @@ LOG = logging.getLogger(__name__)
 BASE_EXTENSIONS = (
     "provider", "external-net", "binding", "net-mtu", "net-mtu-writable", "standard-attr-description",
     "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match", "project-id",
-    "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "quotas",
+    "pagination", "sorting", "filter-validation", "tag", "standard-attr-tag", "tag-ext", "tag-creation",
+    "tag-ports-during-bulk-creation", "quotas",
     "quota_details", "quota-check-limit", "quota-check-limit-default", "rbac-policies", "subnet_allocation",
     "default-subnetpools", "subnet-service-types",
-    "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt",
+    "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt", "port-trusted-vif",
+    "address-scope",
 )
 
 
@@ -74,6 +77,8 @@ class Ml2Plugin:
             self.quotas.register(name, model)
         self.rbac = rbac.RbacService(self.quotas)
         self.rbac.register(rbac.network_object_type())
+        self.rbac.register(subnetpools.object_type())
+        self.rbac.register(address_scopes.object_type())
         self.tags = tags.TagService()
         self.agent_notifier = agent_notifier.AgentNotifier()
         self.agents = agents.AgentService(self.conf)
@@ -81,7 +86,8 @@ class Ml2Plugin:
         self.networks = networks.NetworkService(self.conf, self.type_manager, self.mechanism_manager,
                                                 self.extension_manager, self.quotas, self.rbac, self.events,
                                                 notifier=self.agent_notifier)
-        self.subnetpools = subnetpools.SubnetPoolService(self.conf, self.quotas, self.events)
+        self.address_scopes = address_scopes.AddressScopeService()
+        self.subnetpools = subnetpools.SubnetPoolService(self.conf, self.quotas, self.events, self.address_scopes)
         self.subnets = subnets.SubnetService(self.conf, self.networks, self.subnetpools,
                                              self.mechanism_manager, self.extension_manager, self.quotas,
                                              self.events)
@@ -191,6 +197,22 @@ class Ml2Plugin:
 
     def get_subnetpools(self, context, **kwargs):
         return self.subnetpools.list(context, **kwargs)
+
+    # --- address scopes ----------------------------------------------------
+    def create_address_scope(self, context, body):
+        return self.address_scopes.create(context, body["address_scope"])
+
+    def update_address_scope(self, context, scope_id, body):
+        return self.address_scopes.update(context, scope_id, body["address_scope"])
+
+    def delete_address_scope(self, context, scope_id):
+        return self.address_scopes.delete(context, scope_id)
+
+    def get_address_scope(self, context, scope_id, fields=None):
+        return self.address_scopes.get(context, scope_id, fields)
+
+    def get_address_scopes(self, context, **kwargs):
+        return self.address_scopes.list(context, **kwargs)
 
     # --- ports -------------------------------------------------------------
     def create_port(self, context, body):

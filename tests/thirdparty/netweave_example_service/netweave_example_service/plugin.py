@@ -46,6 +46,10 @@ class ExampleServicePlugin(service_base.ServicePlugin):
         self._ports = core.ports
         core.events.subscribe(self._refuse_api_delete_of_widget_port, events.PORT, events.Event.BEFORE_DELETE)
 
+    def service_providers(self):
+        return (service_base.ServiceProvider("EXAMPLE_WIDGET", "gizmo", default=True),
+                service_base.ServiceProvider("EXAMPLE_WIDGET", "sprocket"))
+
     # --- the port veto ---------------------------------------------------------
 
     @staticmethod
