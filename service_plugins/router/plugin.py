@@ -15,6 +15,7 @@ import threading
 
 from oslo_config import cfg
 
+from netweave.core.api import agent_scheduler
 from netweave.core.api.app import takes_body
 from netweave.core.plugins import service_base
 from netweave.service_plugins.router import (
@@ -110,8 +111,8 @@ class RouterPlugin(service_base.ServicePlugin):
         }
         for action, method in actions.items():
             router.member_actions[("routers", action)] = ("PUT", self._member_action(action, method, policy))
-        l3_agent_scheduler_api.L3AgentSchedulerController(self.scheduler, self, self.agents, self.notifier,
-                                                          policy).register(router)
+        hosting = l3_agent_scheduler_api.hosting(self.scheduler, self, self.agents, self.notifier)
+        agent_scheduler.AgentSchedulerController(hosting, policy).register(router)
 
     def _member_action(self, action, method, policy):
         @takes_body

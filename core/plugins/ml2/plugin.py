@@ -136,10 +136,11 @@ class Ml2Plugin:
 
     def register_routes(self, router, policy):
         """The dhcp_agent_scheduler calls under /v2.0/agents and /v2.0/networks."""
+        from netweave.core.api import agent_scheduler
         from netweave.extensions import dhcpagentscheduler
 
-        dhcpagentscheduler.DhcpAgentSchedulerController(self.dhcp_scheduler, self.dhcp_hooks, self.networks,
-                                                        self.agents, policy).register(router)
+        hosting = dhcpagentscheduler.hosting(self.dhcp_scheduler, self.dhcp_hooks, self.networks, self.agents)
+        agent_scheduler.AgentSchedulerController(hosting, policy).register(router)
 
     @db_api.retry_db_errors
     def _sync_allocations(self):
