@@ -12,7 +12,6 @@ count, unique per network, so racing schedulers (in other workers or servers)
 collide in the database; the loser retries and then sees the winner's agents.
 """
 import collections
-import datetime
 import functools
 import json
 import logging
@@ -28,6 +27,7 @@ from netweave.core.db.models import dhcp as dhcp_models
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.rpc import topics
+from netweave.core.services import agent_liveness
 
 LOG = logging.getLogger(__name__)
 
@@ -37,8 +37,6 @@ Subnet = subnet_models.Subnet
 Network = net_models.Network
 
 DHCP_DEVICE_OWNER = "network:dhcp"
-# Failover waits this many agent_down_time periods: a late heartbeat is no reason to move networks.
-DEAD_AGENT_FACTOR = 2
 
 
 class InvalidDHCPAgent(exc.AgentNotFound):
@@ -92,23 +90,7 @@ class DhcpAgentScheduler:
     def __init__(self, conf, clock=model_base.utcnow):
         self.conf = conf
         self.clock = clock
-        # Failover judges heartbeats only once this server has been up long enough
-        # to have received them: after an outage every agent looks dead at first.
-        self.started_at = clock()
-
-    # --- liveness --------------------------------------------------------------
-
-    def _alive_cutoff(self, now):
-        return now - datetime.timedelta(seconds=self.conf.agent_down_time)
-
-    def _dead_cutoff(self, now):
-        return now - datetime.timedelta(seconds=self.conf.agent_down_time * DEAD_AGENT_FACTOR)
-
-    def _serving(self):
-        """Agent clause: admin-up, unless services run on disabled agents too."""
-        if self.conf.enable_services_on_agents_with_admin_state_down:
-            return sa.true()
-        return Agent.admin_state_up.is_(True)
+        self.liveness = agent_liveness.AgentLiveness(conf, clock)
 
     # --- reads -----------------------------------------------------------------
 
@@ -117,8 +99,8 @@ class DhcpAgentScheduler:
         now = self.clock()
         return list(session.scalars(
             sa.select(Agent.host).join(Binding, Binding.dhcp_agent_id == Agent.id)
-            .where(Binding.network_id == network_id, Agent.heartbeat_timestamp >= self._alive_cutoff(now),
-                   self._serving()).order_by(Agent.host)))
+            .where(Binding.network_id == network_id, Agent.heartbeat_timestamp >= self.liveness.alive_cutoff(now),
+                   self.liveness.serving_clause()).order_by(Agent.host)))
 
     def agent_ids_hosting(self, session, network_id):
         return list(session.scalars(sa.select(Binding.dhcp_agent_id).where(Binding.network_id == network_id)
@@ -152,7 +134,7 @@ class DhcpAgentScheduler:
             subnet_ids &= set(dhcp_enabled)
         if not subnet_ids:
             return False
-        params = {"network_id": network_id, "alive_since": self._alive_cutoff(self.clock())}
+        params = {"network_id": network_id, "alive_since": self.liveness.alive_cutoff(self.clock())}
         if dhcp_enabled is None:
             params["subnet_ids"] = sorted(subnet_ids)
         stmt = _serves_dhcp_statement(bool(self.conf.enable_services_on_agents_with_admin_state_down),
@@ -165,7 +147,7 @@ class DhcpAgentScheduler:
         rows = session.execute(
             sa.select(Agent.id, Agent.host, Agent.configurations)
             .where(Agent.agent_type == topics.AGENT_TYPE_DHCP, Agent.admin_state_up.is_(True),
-                   Agent.heartbeat_timestamp >= self._alive_cutoff(now))).all()
+                   Agent.heartbeat_timestamp >= self.liveness.alive_cutoff(now))).all()
         rows = [r for r in rows if r.id not in set(exclude)]
         if not rows:
             return []
@@ -236,7 +218,7 @@ class DhcpAgentScheduler:
         agent = session.scalar(sa.select(Agent).where(Agent.agent_type == topics.AGENT_TYPE_DHCP,
                                                       Agent.host == host))
         if (agent is None or not agent.admin_state_up
-                or agent.heartbeat_timestamp < self._alive_cutoff(self.clock())):
+                or agent.heartbeat_timestamp < self.liveness.alive_cutoff(self.clock())):
             return []
         counts = (sa.select(Binding.network_id, sa.func.count().label("agents"))
                   .group_by(Binding.network_id).subquery())
@@ -276,7 +258,7 @@ class DhcpAgentScheduler:
         if not self.conf.allow_automatic_dhcp_failover:
             return []
         now = self.clock()
-        if now - self.started_at < datetime.timedelta(seconds=self.conf.agent_down_time * DEAD_AGENT_FACTOR):
+        if not self.liveness.judges_deaths(now):
             return []
         moved = []
         for network_id, agent_id, host in self._dead_bindings(now):
@@ -292,7 +274,7 @@ class DhcpAgentScheduler:
             return session.execute(
                 sa.select(Binding.network_id, Binding.dhcp_agent_id, Agent.host)
                 .join(Agent, Agent.id == Binding.dhcp_agent_id)
-                .where(Agent.heartbeat_timestamp < self._dead_cutoff(now))
+                .where(Agent.heartbeat_timestamp < self.liveness.dead_cutoff(now))
                 .order_by(Binding.network_id)).all()
 
     @db_api.retry_db_errors

@@ -14,7 +14,6 @@ router: racing schedulers collide in the database and the loser retries,
 then sees the winner's agent.
 """
 import collections
-import datetime
 import json
 import logging
 
@@ -25,6 +24,7 @@ from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.db.models import agent as agent_models
 from netweave.core.rpc import topics
+from netweave.core.services import agent_liveness
 from netweave.service_plugins.router import exceptions as router_exc
 from netweave.service_plugins.router import models, scheduling_models
 
@@ -35,8 +35,6 @@ Binding = scheduling_models.RouterL3AgentBinding
 Router = models.Router
 RouterPort = models.RouterPort
 
-# Failover waits this many agent_down_time periods: a late heartbeat is no reason to move routers.
-DEAD_AGENT_FACTOR = 2
 # Agent modes that host centralized (legacy) routers.
 SERVING_MODES = ("legacy", "dvr_snat")
 LEGACY_BINDING_INDEX = 1
@@ -73,20 +71,7 @@ class L3AgentScheduler:
     def __init__(self, conf, clock=model_base.utcnow):
         self.conf = conf
         self.clock = clock
-        # Failover judges heartbeats only once this server has been up long enough
-        # to have received them: after an outage every agent looks dead at first.
-        self.started_at = clock()
-
-    # --- liveness --------------------------------------------------------------
-
-    def _alive_cutoff(self, now):
-        return now - datetime.timedelta(seconds=self.conf.agent_down_time)
-
-    def _dead_cutoff(self, now):
-        return now - datetime.timedelta(seconds=self.conf.agent_down_time * DEAD_AGENT_FACTOR)
-
-    def _may_serve(self, agent):
-        return agent.admin_state_up or self.conf.enable_services_on_agents_with_admin_state_down
+        self.liveness = agent_liveness.AgentLiveness(conf, clock)
 
     # --- reads -----------------------------------------------------------------
 
@@ -119,7 +104,7 @@ class L3AgentScheduler:
         """Ids of the routers the L3 agent of ``host`` hosts (of ``router_ids`` when given);
         none when that agent is unknown or disabled."""
         agent = self._host_agent(session, host)
-        if agent is None or not self._may_serve(agent):
+        if agent is None or not self.liveness.may_serve(agent):
             return []
         stmt = sa.select(Binding.router_id).where(Binding.l3_agent_id == agent.id).order_by(Binding.router_id)
         if router_ids is not None:
@@ -131,7 +116,7 @@ class L3AgentScheduler:
         rows = session.execute(
             sa.select(Agent.id, Agent.host, Agent.configurations)
             .where(Agent.agent_type == topics.AGENT_TYPE_L3, Agent.admin_state_up.is_(True),
-                   Agent.heartbeat_timestamp >= self._alive_cutoff(self.clock()))).all()
+                   Agent.heartbeat_timestamp >= self.liveness.alive_cutoff(self.clock()))).all()
         excluded = set(exclude)
         eligible = []
         for row in rows:
@@ -199,7 +184,7 @@ class L3AgentScheduler:
     def _takeable(self, session, host):
         agent = self._host_agent(session, host)
         if (agent is None or not agent.admin_state_up
-                or agent.heartbeat_timestamp < self._alive_cutoff(self.clock())):
+                or agent.heartbeat_timestamp < self.liveness.alive_cutoff(self.clock())):
             return []
         configurations = _configurations(agent.configurations)
         if not _serves(configurations):
@@ -231,13 +216,13 @@ class L3AgentScheduler:
         if not self.conf.allow_automatic_l3agent_failover:
             return []
         now = self.clock()
-        if now - self.started_at < datetime.timedelta(seconds=self.conf.agent_down_time * DEAD_AGENT_FACTOR):
+        if not self.liveness.judges_deaths(now):
             return []
         with db_api.reader_scope() as session:
             dead = session.execute(
                 sa.select(Binding.router_id, Binding.l3_agent_id, Agent.host)
                 .join(Agent, Agent.id == Binding.l3_agent_id)
-                .where(Agent.heartbeat_timestamp < self._dead_cutoff(now), Agent.admin_state_up.is_(True))
+                .where(Agent.heartbeat_timestamp < self.liveness.dead_cutoff(now), Agent.admin_state_up.is_(True))
                 .order_by(Binding.router_id)).all()
         moved = []
         for router_id, agent_id, host in dead:
@@ -280,7 +265,7 @@ class L3AgentScheduler:
         """Bind a router to an agent by hand; returns the agent's host."""
         with db_api.session_scope() as session:
             agent = self.check_agent(session, agent_id)
-            if agent.agent_type != topics.AGENT_TYPE_L3 or not self._may_serve(agent) \
+            if agent.agent_type != topics.AGENT_TYPE_L3 or not self.liveness.may_serve(agent) \
                     or not _serves(_configurations(agent.configurations)):
                 raise InvalidL3Agent(id=agent_id)
             if session.get(Router, router_id) is None:

@@ -45,7 +45,7 @@ def plugin(request, tmp_path):
             plugin.agents.clock = clock
             plugin.clock = clock
             # The server has been up long enough to judge heartbeats.
-            plugin.dhcp_scheduler.started_at = START - datetime.timedelta(hours=1)
+            plugin.dhcp_scheduler.liveness.started_at = START - datetime.timedelta(hours=1)
             plugin.reports = dhcp_endpoints.DhcpReportFollowUp(plugin.agents, plugin.dhcp_hooks)
             try:
                 yield plugin
@@ -181,10 +181,10 @@ def test_no_failover_when_turned_off_or_server_just_started(plugin):
     report(plugin, "dhcp-a")
     network, _ = network_with_subnet(plugin, "net", "10.9.0.0/24")
     plugin.clock.advance(3 * DOWN_TIME)
-    plugin.dhcp_scheduler.started_at = plugin.clock.now - datetime.timedelta(seconds=DOWN_TIME)
+    plugin.dhcp_scheduler.liveness.started_at = plugin.clock.now - datetime.timedelta(seconds=DOWN_TIME)
     report(plugin, "dhcp-b")
     assert hosts_of(plugin, network["id"]) == ["dhcp-a"]
-    plugin.dhcp_scheduler.started_at = START - datetime.timedelta(hours=1)
+    plugin.dhcp_scheduler.liveness.started_at = START - datetime.timedelta(hours=1)
     cfg.CONF.set_override("allow_automatic_dhcp_failover", False)
     report(plugin, "dhcp-b")
     assert hosts_of(plugin, network["id"]) == ["dhcp-a"]

@@ -96,7 +96,7 @@ def cloud(request, tmp_path):
             l3.notifier = l3_notifier.L3AgentNotifier(casts)
             l3.initialize(core)
             # The server has been up long enough to judge heartbeats.
-            l3.scheduler.started_at = START - datetime.timedelta(hours=1)
+            l3.scheduler.liveness.started_at = START - datetime.timedelta(hours=1)
             try:
                 yield Cloud(core, l3, clock, casts)
             finally:
@@ -213,7 +213,7 @@ def test_no_failover_when_turned_off_or_server_just_started(cloud):
     cloud.report("net2")
     assert cloud.l3.reschedule_from_dead_agents() == []
     cfg.CONF.set_override("allow_automatic_l3agent_failover", True)
-    cloud.l3.scheduler.started_at = cloud.clock()
+    cloud.l3.scheduler.liveness.started_at = cloud.clock()
     assert cloud.l3.reschedule_from_dead_agents() == []
     assert cloud.hosts(router["id"]) == ["net1"]
 
