@@ -6,8 +6,9 @@ arguments, then calls, in this order and each exactly once per process:
 
   initialize(core)            core is the loaded core plugin; its services
                               (``events``, ``quotas``, ``networks``, ``subnets``,
-                              ``ports``, ``agents``, ``provisioning``) are what a
-                              plugin may use. Subscribe to resource events here.
+                              ``ports``, ``agents``, ``provisioning``, ``rbac``) and
+                              ``register_tagged_model`` are what a plugin may use.
+                              Subscribe to resource events here.
   connect_agents(transport)   only when a message transport is configured:
                               from now on the plugin may cast to its agents.
   rpc_endpoints()             in processes that serve agent RPC.

@@ -39,6 +39,7 @@ class PortSecurityPlugin(service_base.ServicePlugin):
         quotas = core_plugin.quotas
         quotas.register("security_group", models.SecurityGroup)
         quotas.register("security_group_rule", models.SecurityGroupRule)
+        core_plugin.register_tagged_model("security_groups", models.SecurityGroup)
         self.groups = groups.SecurityGroupService(quotas, self.notifier)
         core_plugin.rbac.register(sharing.object_type())
         driver.use_security_groups(self.groups)

@@ -57,6 +57,8 @@ class RouterPlugin(service_base.ServicePlugin):
     def initialize(self, core):
         core.quotas.register(const.ROUTER, models.Router)
         core.quotas.register(const.FLOATINGIP, models.FloatingIP)
+        core.register_tagged_model("routers", models.Router)
+        core.register_tagged_model("floatingips", models.FloatingIP)
         registry = core.events
         gateways = gateway.GatewayService(self.conf, core.networks, core.ports)
         self.routers = routers.RouterService(self.conf, core.quotas, gateways, registry)

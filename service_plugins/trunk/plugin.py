@@ -24,6 +24,7 @@ class TrunkPlugin(service_base.ServicePlugin):
 
     def initialize(self, core):
         core.quotas.register(const.TRUNK, models.Trunk)
+        core.register_tagged_model(const.TRUNKS, models.Trunk)
         self.ports = core.ports
         self.trunks = trunks.TrunkService(core.quotas, core.ports)
         port_guards.subscribe(core.events, self.trunks, core.ports)

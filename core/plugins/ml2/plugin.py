@@ -80,6 +80,8 @@ class Ml2Plugin:
         self.rbac.register(subnetpools.object_type())
         self.rbac.register(address_scopes.object_type())
         self.tags = tags.TagService()
+        self._tagged_models = {"networks": net_models.Network, "subnets": subnet_models.Subnet,
+                               "ports": port_models.Port, "subnetpools": pool_models.SubnetPool}
         self.agent_notifier = agent_notifier.AgentNotifier()
         self.agents = agents.AgentService(self.conf)
         self.provisioning = provisioning.ProvisioningBlocks()
@@ -274,11 +276,13 @@ class Ml2Plugin:
         return self.availability.list(context, **kwargs)
 
     # --- tags: which row's revision a tag change bumps ----------------------
-    TAGGED_MODELS = {"networks": net_models.Network, "subnets": subnet_models.Subnet,
-                     "ports": port_models.Port, "subnetpools": pool_models.SubnetPool}
+    def register_tagged_model(self, collection, model):
+        """Tag changes on ``collection`` bump the revision of its ``model`` rows (a plugin's
+        taggable resources register here in ``initialize``)."""
+        self._tagged_models[collection] = model
 
     def tag_touch(self, collection, resource_id):
-        model = self.TAGGED_MODELS.get(collection)
+        model = self._tagged_models.get(collection)
 
         def touch(session):
             if model is None:
