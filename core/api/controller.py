@@ -160,6 +160,30 @@ class ResourceController:
             getattr(self.plugin, self._delete)(context, item_id)
         self._note_unchecked(precondition, "delete")
 
+    # --- member actions --------------------------------------------------
+
+    def member_action(self, action, verb):
+        """The handler of ``<verb> /<collection>/{id}/<action>``: the plugin's method of the
+        action's name, called as (context, id, body) for PUT and (context, id) for GET,
+        after the item is found visible and the action's policy rule passes."""
+        method = getattr(self.plugin, action)
+
+        def check(context, item_id):
+            # Hidden items are not found; visible ones need the action's rule.
+            self.policy.enforce(context, action, self._fetch_visible(context, item_id))
+
+        if verb == "GET":
+            def read(request, context, item_id):
+                check(context, item_id)
+                return method(context, item_id)
+            return read
+
+        @takes_body
+        def write(request, context, item_id, body):
+            check(context, item_id)
+            return method(context, item_id, body)
+        return write
+
     # --- helpers ---------------------------------------------------------
 
     def _not_found(self, item_id):

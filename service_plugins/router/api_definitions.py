@@ -37,7 +37,7 @@ EXTRAROUTE_ACTIONS = {"add_extraroutes": "PUT", "remove_extraroutes": "PUT"}
 
 ROUTERS = Resource(
     collection="routers", member="router", taggable=True, quota_name="router",
-    member_actions=dict(INTERFACE_ACTIONS),
+    member_actions={**INTERFACE_ACTIONS, **EXTRAROUTE_ACTIONS},
     attributes={
         **standard_attributes(),
         **attrs(

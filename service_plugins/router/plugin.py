@@ -16,7 +16,6 @@ import threading
 from oslo_config import cfg
 
 from netweave.core.api import agent_scheduler
-from netweave.core.api.app import takes_body
 from netweave.core.plugins import service_base
 from netweave.service_plugins.router import (
     config,
@@ -105,25 +104,9 @@ class RouterPlugin(service_base.ServicePlugin):
                                                               auto_schedule=self.conf.router_auto_schedule)]}
 
     def register_routes(self, router, policy):
-        actions = {
-            "add_router_interface": self.add_router_interface,
-            "remove_router_interface": self.remove_router_interface,
-            "add_extraroutes": self.add_extraroutes,
-            "remove_extraroutes": self.remove_extraroutes,
-        }
-        for action, method in actions.items():
-            router.member_actions[("routers", action)] = ("PUT", self._member_action(action, method, policy))
+        # The member actions (interfaces, extra routes) come from the API definitions.
         hosting = l3_agent_scheduler_api.hosting(self.scheduler, self, self.agents, self.notifier)
         agent_scheduler.AgentSchedulerController(hosting, policy).register(router)
-
-    def _member_action(self, action, method, policy):
-        @takes_body
-        def handler(request, context, item_id, body):
-            # Hidden routers are not found; visible ones need the action's rule.
-            target = self.get_router(context, item_id)
-            policy.enforce(context, action, target)
-            return method(context, item_id, body)
-        return handler
 
     # --- routers ---------------------------------------------------------------
     def create_router(self, context, body):

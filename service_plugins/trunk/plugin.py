@@ -8,7 +8,6 @@ ports comes from the ``trunk`` ML2 extension driver when it is configured
 """
 from oslo_config import cfg
 
-from netweave.core.api.app import takes_body
 from netweave.core.plugins import service_base
 from netweave.service_plugins.trunk import config, models, port_guards, trunks
 from netweave.service_plugins.trunk import constants as const
@@ -34,21 +33,6 @@ class TrunkPlugin(service_base.ServicePlugin):
         from netweave.service_plugins.trunk import trunk_rpc
 
         return {trunk_rpc.TRUNK_TOPIC: [trunk_rpc.TrunkRpcEndpoint(self.trunks, self.ports)]}
-
-    def register_routes(self, router, policy):
-        def guarded(action, method, with_body):
-            def handler(request, context, item_id, body=None):
-                # Hidden trunks are not found; visible ones need the action's rule.
-                policy.enforce(context, action, self.get_trunk(context, item_id))
-                return method(context, item_id, body) if with_body else method(context, item_id)
-            return takes_body(handler) if with_body else handler
-
-        router.member_actions[(const.TRUNKS, "add_subports")] = (
-            "PUT", guarded("add_subports", self.add_subports, True))
-        router.member_actions[(const.TRUNKS, "remove_subports")] = (
-            "PUT", guarded("remove_subports", self.remove_subports, True))
-        router.member_actions[(const.TRUNKS, "get_subports")] = (
-            "GET", guarded("get_subports", self.get_subports, False))
 
     def create_trunk(self, context, body):
         return self.trunks.create(context, body[const.TRUNK])
