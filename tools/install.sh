@@ -8,6 +8,8 @@
 # Environment:
 #   NETWEAVE_APT_PACKAGES  more Debian packages, space separated
 #   NETWEAVE_SKIP_APT=1    leave system packages alone
+#   NETWEAVE_INSTALL=run   only what the server and agents need (.venv), not
+#                          the test suite's Keystone and tempest
 #   PYTHON                 interpreter for a new .venv (default: python3 on PATH)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,7 +129,10 @@ if [ "$(cat "$VENV/.netweave-editable-stamp" 2>/dev/null)" != "$(cat setup.cfg s
         -e . </dev/null
     cat setup.cfg setup.py | sha256sum >"$VENV/.netweave-editable-stamp"
 fi
-# Keystone and tempest run beside netweave, never inside its environment.
-install_set .venvs/keystone keystone
-install_set .venvs/tempest tempest
+# Keystone and tempest run beside netweave, never inside its environment;
+# only the tests need them.
+if [ "${NETWEAVE_INSTALL:-test}" = test ]; then
+    install_set .venvs/keystone keystone
+    install_set .venvs/tempest tempest
+fi
 log "done"
