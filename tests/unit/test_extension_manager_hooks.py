@@ -134,12 +134,15 @@ class WideDriver(driver_api.ExtensionDriver):
     extension_alias = "wide"
     dhcp_attributes = frozenset(("served_by_dhcp",))
 
+    extends_port_pages = True
+
     @property
     def extension_aliases(self):
         return ("narrow", "wide")
 
-    def extend_port_dict(self, session, db_obj, result):
-        result["served_by_dhcp"] = db_obj
+    def extend_port_dicts(self, session, results, page=None):
+        for result in results.values():
+            result["served_by_dhcp"] = "yes"
 
 
 def test_a_driver_serves_its_alias_unless_it_names_several():
@@ -160,3 +163,8 @@ def test_dhcp_attributes_come_from_the_drivers_declaring_them():
     manager = _manager(PerPortDriver(), WideDriver())
     assert manager.dhcp_attributes() == {"served_by_dhcp"}
     assert _manager(PerPortDriver()).dhcp_attributes() == frozenset()
+    # Only those drivers extend a DHCP network info's ports (the others are never asked).
+    batch, wide = BatchDriver(), WideDriver()
+    ports = {"p1": {"id": "p1"}}
+    _manager(batch, wide).extend_dhcp_ports(RecordingSession(), ports)
+    assert ports == {"p1": {"id": "p1", "served_by_dhcp": "yes"}} and batch.calls == []
