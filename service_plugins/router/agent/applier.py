@@ -3,13 +3,15 @@
 One ``apply(router)`` pass:
 
 1. read the namespace: links, addresses and routes over one pyroute2 socket,
-   the sysctls with one ``sysctl`` and the tables with one ``iptables-save``;
+   the sysctls from /proc/sys and the tables with one ``iptables-save`` (the
+   socket, the files and the process all opened by the applying thread from
+   inside the namespace: core.agent.netns);
 2. plan devices (namespace_plan.plan); create the namespace, unplug devices no
    longer described, plug missing ones and plug again those whose MAC, MTU or
    state drifted, all through the interface driver; when that changed
    anything, read the namespace again and plan once more;
 3. apply the netlink changes (addresses, routes) over one socket, and
-   the changed sysctls with one ``sysctl -w``;
+   the changed sysctls through /proc/sys;
 4. diff the nat/mangle/filter tables (iptables_rules.render against what
    iptables-save showed) and run one ``iptables-restore --noflush`` per changed
    table;
@@ -38,7 +40,7 @@ import socket
 import threading
 
 from netweave.core import naming
-from netweave.core.agent import interface, iptables_restore
+from netweave.core.agent import interface, iptables_restore, netns
 from netweave.core.agent.metadata import proxy as metadata_proxy_mod
 from netweave.service_plugins.router.agent import commands as commands_mod
 from netweave.service_plugins.router.agent import (
@@ -90,8 +92,10 @@ def namespace_exists(namespace):
 
 
 def _open_netlink(namespace):
+    """A pyroute2 socket opened by this thread inside ``namespace`` (no helper process forked)."""
     from pyroute2 import IPRoute
-    return IPRoute(netns=namespace, flags=0)
+    with netns.entered(namespace):
+        return IPRoute()
 
 
 class RouterApplier:
@@ -133,10 +137,7 @@ class RouterApplier:
         if not namespace_exists(namespace):
             return kernel_state.ABSENT
         links, addresses, routes = kernel_state.read_netlink(netlink.socket())
-        sysctls = {}
-        if sysctl_keys:
-            result = self.commands.run(namespace, "sysctl", "-e", *sorted(sysctl_keys), check=False)
-            sysctls = kernel_state.parse_sysctls(result.stdout)
+        sysctls = netns.read_sysctls(namespace, sorted(sysctl_keys))
         return kernel_state.NamespaceState(exists=True, links=links, addresses=addresses, routes=routes,
                                            sysctls=sysctls)
 
@@ -230,11 +231,10 @@ class RouterApplier:
     def _apply_sysctls(self, plan, namespace, report):
         if not plan.sysctls:
             return
-        assignments = ["%s=%s" % (key, value) for key, value in sorted(plan.sysctls.items())]
-        result = self.commands.run(namespace, "sysctl", "-q", "-w", *assignments, check=False)
-        report.sysctl_writes += len(assignments)
-        if result.returncode:
-            report.errors.append("sysctl: %s" % result.stderr.strip())
+        failed = netns.write_sysctls(namespace, dict(sorted(plan.sysctls.items())))
+        report.sysctl_writes += len(plan.sysctls) - len(failed)
+        for key, error in failed:
+            report.errors.append("sysctl %s: %s" % (key, error))
 
     def _apply_tables(self, router, namespace, report):
         """Restore the changed tables; returns the floating IP map now in force ({fip: fixed}),

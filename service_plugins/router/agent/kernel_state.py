@@ -1,8 +1,8 @@
 """What a qrouter- namespace holds now, read in one pass.
 
 ``read_netlink(ipr)`` dumps links, addresses and main-table routes over one
-pyroute2 socket opened in the namespace; ``parse_sysctls`` reads ``sysctl``
-output. The result is a plain ``NamespaceState`` the pure planner compares
+pyroute2 socket opened in the namespace (sysctls are read from /proc/sys by
+core.agent.netns). The result is a plain ``NamespaceState`` the pure planner compares
 with the desired state; unit tests build one by hand.
 
 Left out on purpose: IPv6 link-local addresses (the kernel's), addresses that
@@ -90,13 +90,3 @@ def read_netlink(ipr):
     routes = _routes(tuple(ipr.get_routes(family=socket.AF_INET, table=RT_TABLE_MAIN))
                      + tuple(ipr.get_routes(family=socket.AF_INET6, table=RT_TABLE_MAIN)), names)
     return links, addresses, routes
-
-
-def parse_sysctls(text):
-    """``sysctl key ...`` output ("key = value" lines) -> {key: value}."""
-    values = {}
-    for line in text.splitlines():
-        key, separator, value = line.partition(" = ")
-        if separator:
-            values[key.strip()] = value.strip()
-    return values
