@@ -192,7 +192,8 @@ def wiring(cloud, routers, fips, clients):
     return built, total, api_done
 
 
-SYNC_LINE = re.compile(r"Full sync \(agent start\) of (\d+) routers done in ([\d.]+)s, (\d+) changed")
+# The first full sync after the start; "previous pass failed" when the start's own pass failed.
+SYNC_LINE = re.compile(r"Full sync \(([^)]*)\) of (\d+) routers done in ([\d.]+)s, (\d+) changed")
 
 
 def restart(cloud, routers, profile=None):
@@ -214,13 +215,15 @@ def restart(cloud, routers, profile=None):
         return bool(match)
     multihost.Cloud.wait(synced, "the restarted agent's first full sync", timeout=300, interval=0.05)
     seen = time.monotonic() - started
-    count, seconds, changed = (int(found["match"].group(1)), float(found["match"].group(2)),
-                               int(found["match"].group(3)))
+    reason, count, seconds, changed = (found["match"].group(1), int(found["match"].group(2)),
+                                       float(found["match"].group(3)), int(found["match"].group(4)))
     own, children = found["cpu"]
     print("restart            full sync of %d routers %.2f s (%d changed); process start -> sync logged %.2f s"
           % (count, seconds, changed, seen))
     print("restart            L3 agent CPU from its start to the sync logged %.2f s (%.2f s its own, "
           "%.2f s its commands)" % (own + children, own, children))
+    assert reason == "agent start", "the agent's pass at start failed (see %s); then: %s" % (
+        cloud.l3_agent.log_path, found["match"].group(0))
     assert count == routers, "the agent synced %d routers, not %d" % (count, routers)
     return seconds, changed
 
