@@ -96,3 +96,37 @@ def test_a_netlink_socket_opened_inside_stays_there(namespace):
         assert sorted(link.get_attr("IFLA_IFNAME") for link in ipr.get_links()) == ["lo", "nwveth0", "nwveth1"]
     finally:
         ipr.close()
+
+
+def test_a_raw_rtnetlink_reader_opened_inside_sees_what_pyroute2_sees(namespace):
+    import socket
+
+    from pyroute2 import IPRoute
+
+    from netweave.core.agent import rtnetlink
+    subprocess.run(["ip", "-n", namespace, "addr", "add", "10.9.0.1/24", "dev", "nwveth0"], check=True)
+    subprocess.run(["ip", "-n", namespace, "link", "set", "nwveth0", "up"], check=True)
+    subprocess.run(["ip", "-n", namespace, "route", "add", "10.8.0.0/16", "via", "10.9.0.254", "proto", "static"],
+                   check=True)
+    with netns.entered(namespace):
+        reader, ipr = rtnetlink.Reader(), IPRoute()
+    try:
+        def links(messages):
+            return sorted((m["index"], m.get_attr("IFLA_IFNAME"), m.get_attr("IFLA_ADDRESS"), m.get_attr("IFLA_MTU"),
+                           m["flags"]) for m in messages)
+
+        def addresses(messages):
+            return sorted((m["index"], m["prefixlen"], m.get_attr("IFA_LOCAL")) for m in messages)
+
+        def routes(messages):
+            return sorted((m["table"], m["proto"], m["dst_len"], m.get_attr("RTA_DST"), m.get_attr("RTA_GATEWAY"),
+                           m.get_attr("RTA_OIF")) for m in messages)
+        assert links(reader.links()) == links(ipr.get_links())
+        assert len(links(reader.links())) == 3
+        assert addresses(reader.addresses()) == addresses(ipr.get_addr())
+        found = [route for route in routes(reader.routes(socket.AF_INET)) if route[0] == 254]
+        assert found == routes(ipr.get_routes(family=socket.AF_INET, table=254))
+        assert (254, 4, 16, "10.8.0.0", "10.9.0.254", found[0][5]) in found
+    finally:
+        reader.close()
+        ipr.close()

@@ -2,7 +2,7 @@
 
 One ``apply(router)`` pass:
 
-1. read the namespace: links, addresses and routes over one pyroute2 socket,
+1. read the namespace: links, addresses and routes over one raw rtnetlink socket,
    the sysctls from /proc/sys and the tables with one ``iptables-save`` (the
    socket, the files and the process all opened by the applying thread from
    inside the namespace: core.agent.netns);
@@ -10,7 +10,7 @@ One ``apply(router)`` pass:
    longer described, plug missing ones and plug again those whose MAC, MTU or
    state drifted, all through the interface driver; when that changed
    anything, read the namespace again and plan once more;
-3. apply the netlink changes (addresses, routes) over one socket, and
+3. apply the netlink changes (addresses, routes) over one pyroute2 socket, and
    the changed sysctls through /proc/sys;
 4. diff the nat/mangle/filter tables (iptables_rules.render against what
    iptables-save showed) and run one ``iptables-restore --noflush`` per changed
@@ -40,7 +40,7 @@ import socket
 import threading
 
 from netweave.core import naming
-from netweave.core.agent import interface, iptables_restore, netns
+from netweave.core.agent import interface, iptables_restore, netns, rtnetlink
 from netweave.core.agent.metadata import proxy as metadata_proxy_mod
 from netweave.service_plugins.router.agent import commands as commands_mod
 from netweave.service_plugins.router.agent import (
@@ -98,6 +98,12 @@ def _open_netlink(namespace):
         return IPRoute()
 
 
+def _open_reader(namespace):
+    """A raw rtnetlink socket for the dumps, opened by this thread inside ``namespace``."""
+    with netns.entered(namespace):
+        return rtnetlink.Reader()
+
+
 class RouterApplier:
     """Applies routers on this host.
 
@@ -136,7 +142,7 @@ class RouterApplier:
         """The NamespaceState of ``namespace``; ``netlink``: the pass's NetlinkSession."""
         if not namespace_exists(namespace):
             return kernel_state.ABSENT
-        links, addresses, routes = kernel_state.read_netlink(netlink.socket())
+        links, addresses, routes = kernel_state.read_netlink(netlink.reader())
         sysctls = netns.read_sysctls(namespace, sorted(sysctl_keys))
         return kernel_state.NamespaceState(exists=True, links=links, addresses=addresses, routes=routes,
                                            sysctls=sysctls)
@@ -342,11 +348,11 @@ class RouterApplier:
                 except Exception as error:  # noqa: BLE001 - the namespace goes anyway
                     report.errors.append("metadata proxy: %s" % error)
             if namespace_exists(namespace):
-                ipr = self.open_netlink(namespace)
+                reader = _open_reader(namespace)
                 try:
-                    links, _addresses, _routes = kernel_state.read_netlink(ipr)
+                    links, _addresses, _routes = kernel_state.read_netlink(reader)
                 finally:
-                    ipr.close()
+                    reader.close()
                 for name in sorted(links):
                     if name.startswith(namespace_plan.ROUTER_DEVICE_PREFIXES):
                         try:
@@ -421,11 +427,17 @@ class RouterApplier:
 
 
 class NetlinkSession:
-    """The one pyroute2 socket of a pass in a namespace, opened when first needed (the
-    namespace may only exist once the pass made it)."""
+    """The netlink sockets of a pass in a namespace, each opened when first needed (the
+    namespace may only exist once the pass made it): a raw rtnetlink reader for the dumps,
+    a pyroute2 socket for the changes (a pass that changes nothing opens none)."""
 
     def __init__(self, open_netlink, namespace):
-        self._open, self.namespace, self._ipr = open_netlink, namespace, None
+        self._open, self.namespace, self._ipr, self._reader = open_netlink, namespace, None, None
+
+    def reader(self):
+        if self._reader is None:
+            self._reader = _open_reader(self.namespace)
+        return self._reader
 
     def socket(self):
         if self._ipr is None:
@@ -433,9 +445,10 @@ class NetlinkSession:
         return self._ipr
 
     def close(self):
-        if self._ipr is not None:
-            self._ipr.close()
-            self._ipr = None
+        for opened in (self._ipr, self._reader):
+            if opened is not None:
+                opened.close()
+        self._ipr = self._reader = None
 
 
 def _address_request(ipr, command, device, cidr, index):
