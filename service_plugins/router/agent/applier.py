@@ -39,6 +39,10 @@ import os
 import socket
 import threading
 
+# Imported with the agent, not by the first pass with a change to make: importing pyroute2 takes
+# a good part of a second, which a floating IP association would otherwise wait for.
+import pyroute2
+
 from netweave.core import naming
 from netweave.core.agent import interface, iptables_restore, netns, rtnetlink
 from netweave.core.agent.metadata import proxy as metadata_proxy_mod
@@ -93,9 +97,8 @@ def namespace_exists(namespace):
 
 def _open_netlink(namespace):
     """A pyroute2 socket opened by this thread inside ``namespace`` (no helper process forked)."""
-    from pyroute2 import IPRoute
     with netns.entered(namespace):
-        return IPRoute()
+        return pyroute2.IPRoute()
 
 
 def _open_reader(namespace):
