@@ -29,7 +29,9 @@ from netweave.core.rpc import servers as rpc_servers
 from netweave.core.rpc import topics
 
 CTX = context_mod.get_admin_context()
-OVERRIDES = ("auth_strategy", "dhcp_agents_per_network", "default_availability_zones")
+OVERRIDES = ("auth_strategy", "agent_down_time", "dhcp_agents_per_network", "default_availability_zones")
+# The CLI calls of one test may take minutes on a busy machine: agents stay alive that long.
+DOWN_TIME = 900
 
 
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
@@ -59,11 +61,11 @@ class Cloud:
         return agent_rpc.StateReportApi(self.transport).report_state(CTX, state)
 
     def kill(self, host, agent_type):
-        """The agent's last heartbeat an hour ago: dead."""
+        """The agent's last heartbeat a day ago: dead."""
         agent = agent_models.Agent
         with db_api.session_scope() as session:
             session.execute(sa.update(agent).where(agent.host == host, agent.agent_type == agent_type).values(
-                heartbeat_timestamp=datetime.datetime.utcnow().replace(microsecond=0) - datetime.timedelta(hours=1)))
+                heartbeat_timestamp=datetime.datetime.utcnow().replace(microsecond=0) - datetime.timedelta(days=1)))
 
     def api(self, method, path, body=None):
         response = requests.request(method, self.url + "/v2.0" + path, json=body, timeout=30)
@@ -74,6 +76,7 @@ class Cloud:
 def cloud(request, tmp_path):
     url = ml2_plugin.database_url(request, tmp_path)
     cfg.CONF.set_override("auth_strategy", "noauth")
+    cfg.CONF.set_override("agent_down_time", DOWN_TIME)
     try:
         with ml2_plugin.plugin_overrides():
             plugin = ml2_plugin.in_process_plugin(url)
