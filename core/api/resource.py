@@ -50,10 +50,17 @@ class Resource:
     id_attribute: str = "id"
     # Served by GET only: POST, PUT and DELETE answer 405.
     read_only: bool = False
+    # The collection's name in URLs when it is not the collection with "-" for "_"
+    # (Neutron serves some with "_": /v2.0/availability_zones).
+    path: str | None = None
 
     @property
     def name(self):
         return self.plugin_name or self.member
+
+    @property
+    def url_name(self):
+        return self.path or self.collection.replace("_", "-")
 
     def extended(self, extra):
         merged = dict(self.attributes)

@@ -36,8 +36,7 @@ class Router:
         return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
 
     def add_collection(self, controller):
-        url_name = controller.resource.collection.replace("_", "-")
-        self.collections[url_name] = controller
+        self.collections[controller.resource.url_name] = controller
 
     def add_route(self, pattern, handlers):
         self.custom.append(Route(pattern, handlers))
