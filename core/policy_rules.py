@@ -270,14 +270,22 @@ def secure_default(name, check_str, legacy_check_str, description, operations):
 
 
 def api_rules(rules, collection_paths):
-    """DocumentedRuleDefaults from (name, check string, legacy check string, description).
+    """DocumentedRuleDefaults from (name, check string, legacy check string, description)
+    tuples, or (name, check string, description) for a rule with no legacy string.
 
     A rule's name is Neutron's ``<verb>_<resource>[:<attribute>]``; ``collection_paths``
     maps each ``<resource>`` to its API path (``{"port": "/ports"}``), from which the
     documented operations follow. Service plugins build their defaults with it too.
     """
-    return [secure_default(name, check_str, legacy, description, _operations(name, collection_paths))
-            for name, check_str, legacy, description in rules]
+    built = []
+    for rule in rules:
+        if len(rule) == 3:
+            name, check_str, description = rule
+            legacy = check_str
+        else:
+            name, check_str, legacy, description = rule
+        built.append(secure_default(name, check_str, legacy, description, _operations(name, collection_paths)))
+    return built
 
 
 def base_rules(rules):

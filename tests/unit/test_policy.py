@@ -444,3 +444,13 @@ def test_legacy_mode_without_parsed_configuration():
     conf.set_override("enforce_new_defaults", False, group="oslo_policy")
     policy.init(conf)
     assert policy.check(reader("project-a"), "delete_network", network())
+
+
+def test_plugin_rules_without_a_legacy_string_keep_their_check():
+    rules = policy_rules.api_rules([("create_widget", "rule:admin_or_owner", "Create a widget"),
+                                    ("get_widget", "rule:admin_or_project_reader", "rule:admin_or_owner",
+                                     "Get a widget")], {"widget": "/widgets"})
+    assert [(r.name, r.check_str, r.deprecated_rule) for r in rules][0] == (
+        "create_widget", "rule:admin_or_owner", None)
+    assert rules[1].deprecated_rule.check_str == "rule:admin_or_owner"
+    assert rules[1].operations == [{"method": "GET", "path": "/widgets"}, {"method": "GET", "path": "/widgets/{id}"}]
