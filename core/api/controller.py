@@ -269,7 +269,12 @@ class ResourceController:
         owners = self._network_owners(context, [target], known)
         if target["network_id"] not in owners:
             raise exc.NetworkNotFound(net_id=target["network_id"])
-        target["network:tenant_id"] = owners[target["network_id"]]
+        owner = target["network:tenant_id"] = owners[target["network_id"]]
+        if owner != context.project_id:
+            # ``rule:shared`` (fixed_ips on another project's network) asks whether the
+            # network is shared with the caller, globally or through an RBAC policy.
+            network = self.core_plugin.get_network(context, target["network_id"], fields=["id", "shared"])
+            target["network:shared"] = bool(network.get("shared"))
 
     def _target(self, item, owners):
         if not owners:
