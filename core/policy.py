@@ -205,6 +205,12 @@ def with_implied_roles(roles):
     return expanded
 
 
+def _project_scoped(context):
+    """Whether the credentials are not system- or domain-scoped: every API rule is
+    project-scoped, and a system-scoped admin token fails them as Neutron's do."""
+    return not context.system_scope and not context.domain_id
+
+
 def _owner_keys(target):
     """Neutron's rules name the owner ``project_id``, the legacy ones ``tenant_id``: a target
     carrying one gets the other too."""
@@ -216,9 +222,11 @@ def _owner_keys(target):
 
 
 def check_is_admin(context):
-    """Whether the caller matches ``context_is_admin`` (the policy file may redefine it)."""
+    """Whether the caller matches ``context_is_admin`` (the policy file may redefine it)
+    with project-scoped credentials: a system- or domain-scoped token is no admin of the
+    project-scoped API (enforce_scope)."""
     enforcer = init()
-    if ADMIN_CTX_POLICY not in enforcer.rules:
+    if ADMIN_CTX_POLICY not in enforcer.rules or not _project_scoped(context):
         return False
     credentials = _credentials(context)
     return bool(enforcer.enforce(ADMIN_CTX_POLICY, credentials, credentials))
@@ -238,8 +246,8 @@ def check(context, action, target, might_not_exist=False):
 
     With ``might_not_exist`` an action that has no rule is allowed instead.
     """
-    # Admins skip the rules, as in Neutron.
-    if context.is_admin:
+    # Admins skip the rules, as in Neutron, unless their token is not project-scoped.
+    if context.is_admin and _project_scoped(context):
         return True
     enforcer = init()
     if might_not_exist and action not in enforcer.rules:
@@ -281,7 +289,7 @@ def enforce_attributes(context, action, target, attribute_names, defaults=None):
     to its default (``"shared": false`` needs no admin).
     On failure the message names both rules, as Neutron prints its combined check.
     """
-    if context.is_admin:
+    if context.is_admin and _project_scoped(context):
         return True
     enforcer = init()
     credentials = _credentials(context)

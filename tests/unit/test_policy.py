@@ -454,3 +454,14 @@ def test_plugin_rules_without_a_legacy_string_keep_their_check():
         "create_widget", "rule:admin_or_owner", None)
     assert rules[1].deprecated_rule.check_str == "rule:admin_or_owner"
     assert rules[1].operations == [{"method": "GET", "path": "/widgets"}, {"method": "GET", "path": "/widgets/{id}"}]
+
+
+def test_system_scoped_admin_does_not_skip_project_scoped_rules():
+    system_admin = context.Context(user_id="root", roles=["admin"], system_scope="all")
+    assert system_admin.is_admin
+    assert not policy.check(system_admin, "get_network", network())
+    assert policy.check(ADMIN, "get_network", network())
+    assert policy.check(context.get_admin_context(), "update_network", network())
+    # The middlewares ask check_is_admin, which wants project scope.
+    assert not policy.check_is_admin(system_admin)
+    assert policy.check_is_admin(ADMIN)
