@@ -44,6 +44,7 @@ class ResourceController:
 
     def index(self, request, context):
         q = query_parser.parse(request.params, self.resource, self.conf)
+        self._ignore_hidden_terms(context, q)
         if q.marker and q.limit:
             # Like Neutron: a marker naming nothing the caller can see is a 404, not page one.
             self._fetch_visible(context, q.marker, self._fields_to_fetch([self.resource.id_attribute]))
@@ -80,6 +81,26 @@ class ResourceController:
         item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields), owners=owners)
         target = self._target(item, self._network_owners(context, [item], owners))
         return {self.resource.member: self._shape(context, item, target, fields)}
+
+    def _ignore_hidden_terms(self, context, q):
+        """Drop the filters and sort keys on attributes the policy hides from the caller.
+
+        Matching or ordering on ``provider:segmentation_id`` or ``binding:host_id``
+        would tell a member what the show rules keep from it; like an unknown value,
+        such a filter is ignored rather than answered. An attribute counts as hidden
+        when its show rule refuses the caller even on its own project's items.
+        """
+        if context.is_admin:
+            return
+        guards = self._show_guards()
+        if not guards:
+            return
+        own = {"tenant_id": context.project_id, "project_id": context.project_id,
+               "network:tenant_id": context.project_id}
+        hidden = {name for name, rule in guards if not self.policy.check(context, rule, own)}
+        if hidden:
+            q.filters = {name: values for name, values in q.filters.items() if name not in hidden}
+            q.sorts = [(name, ascending) for name, ascending in q.sorts if name not in hidden]
 
     def _fetch_visible(self, context, item_id, fields=None, owners=None):
         """The item if the caller may see it. ``owners``, a dict, receives the network
@@ -259,7 +280,12 @@ class ResourceController:
         owners = self._network_owners(context, [target], known)
         if target["network_id"] not in owners:
             raise exc.NetworkNotFound(net_id=target["network_id"])
-        target["network:tenant_id"] = owners[target["network_id"]]
+        owner = target["network:tenant_id"] = owners[target["network_id"]]
+        if owner != context.project_id:
+            # ``rule:shared`` (fixed_ips on another project's network) asks whether the
+            # network is shared with the caller, globally or through an RBAC policy.
+            network = self.core_plugin.get_network(context, target["network_id"], fields=["id", "shared"])
+            target["network:shared"] = bool(network.get("shared"))
 
     def _target(self, item, owners):
         if not owners:

@@ -179,7 +179,8 @@ class FloatingIPService:
         if data.get("fixed_ip_address") and not data.get("port_id"):
             raise rexc.bad_floatingip_request("fixed_ip_address cannot be specified without a port_id")
         admin = context.elevated()
-        network = self.networks.get(admin, network_id)
+        # As the caller sees it: a network made external to other projects only is not found.
+        network = self.networks.get(context, network_id)
         if not network["router:external"]:
             raise rexc.bad_floatingip_request("Network %s is not a valid external network" % network_id)
         with db_api.reader_scope() as session:
