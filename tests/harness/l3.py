@@ -364,19 +364,22 @@ class RoutedCloud(multihost.Cloud):
                 transport_url = {url}
                 interface_driver = {driver}
                 ovs_integration_bridge = {bridge}
-                enable_metadata_proxy = false
                 state_path = {state}
                 debug = true
+                {settings}
 
                 [agent]
                 report_interval = 2
                 """).format(host=multihost.AGENT_HOST[self.L3_HOST], url=self.transport_url,
                             driver=self.interface_driver, bridge=self.integration_bridge,
-                            state=os.path.join(self.workdir, "l3-state")))
+                            state=os.path.join(self.workdir, "l3-state"),
+                            settings=self.l3_settings))
         return path
 
     interface_driver = "linuxbridge"
     integration_bridge = "br-int"
+    # More [DEFAULT] lines of l3_agent.ini; a test serving metadata through routers replaces them.
+    l3_settings = "enable_metadata_proxy = false"
 
     def start_l3_agent(self):
         argv = [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini()]
@@ -442,6 +445,7 @@ class RoutedOvsCloud(multihost.OvsCloud):
         self.wait(self.l3_agent_alive, "the L3 agent reports", timeout=60)
 
     l3_ini = RoutedCloud.l3_ini
+    l3_settings = RoutedCloud.l3_settings
     start_l3_agent = RoutedCloud.start_l3_agent
     l3_agent_rows = RoutedCloud.l3_agent_rows
     l3_agent_alive = RoutedCloud.l3_agent_alive
