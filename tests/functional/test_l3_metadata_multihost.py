@@ -83,8 +83,10 @@ def cloud(request, rabbitmq_server, tmp_path_factory):
             created.dhcp_agent.stop()
         if created.l3_agent is not None:
             created.l3_agent.stop()
+        # The routers' proxies outlive the L3 agent (routers keep working without it): stop them.
+        l3_state = os.path.join(workdir, "l3-state")
         for router_id in created.router_ids:
-            external_process.ProcessManager(router_id, "haproxy", lambda _p: [], state_path).disable()
+            external_process.ProcessManager(router_id, "haproxy", lambda _p: [], l3_state).disable()
         dh.stop_served_networks(state_path)
         created.close()
         if metadata_agent is not None:
