@@ -103,8 +103,8 @@ class ApiApplication:
     def _resource_index(self, request):
         base = request.host_url + "/v2.0/"
         resources = []
-        for collection, resource in sorted(self.definition.resources.items()):
-            url = collection.replace("_", "-")
+        for _collection, resource in sorted(self.definition.resources.items()):
+            url = resource.url_name
             resources.append({"name": resource.member, "collection": url,
                               "links": [{"href": base + url, "rel": "self"}]})
         return {"resources": resources}

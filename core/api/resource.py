@@ -50,10 +50,18 @@ class Resource:
     id_attribute: str = "id"
     # Served by GET only: POST, PUT and DELETE answer 405.
     read_only: bool = False
+    # A path segment before the collection: "metering" serves /v2.0/metering/metering-labels.
+    path_prefix: str = ""
 
     @property
     def name(self):
         return self.plugin_name or self.member
+
+    @property
+    def url_name(self):
+        """The collection's path under /v2.0: "networks", "metering/metering-labels"."""
+        url = self.collection.replace("_", "-")
+        return "%s/%s" % (self.path_prefix, url) if self.path_prefix else url
 
     def extended(self, extra):
         merged = dict(self.attributes)
