@@ -139,7 +139,7 @@ class MeteringAgent:
                 LOG.debug("Cleaning metering chains of %s failed: %s", namespace, error)
         self.metered = served
         self.passes += 1
-        self.last_error = None if not failed else self.last_error
+        self.last_error = "some routers could not be metered" if failed else None
         return not failed
 
     def run(self):
