@@ -7,17 +7,14 @@ Asked on topic ``q-metering-plugin``:
        "_metering_labels": [{"id", "name", "shared", "rules": [rule dict, ...]}, ...]}
       with the labels of the router's project and every shared label.
 
-Told, fanout casts on topic ``metering_agent`` after a label or rule is committed:
-  add_metering_label / remove_metering_label / add_metering_label_rule /
-  remove_metering_label_rule (routers=[router ids the change may concern]).
+What agents are told is notifier.py's.
 """
 import oslo_messaging
 import sqlalchemy as sa
 
 from netweave.core.db import api as db_api
 from netweave.core.db.models import agent as agent_models
-from netweave.core.rpc import casts, topics
-from netweave.service_plugins.metering import constants as const
+from netweave.core.rpc import topics
 from netweave.service_plugins.router import models as router_models
 from netweave.service_plugins.router import scheduling_models
 
@@ -53,21 +50,3 @@ class MeteringRpcEndpoint:
             return []
         with db_api.reader_scope() as session:
             return routers_with_labels(session, self.service, host, router_ids)
-
-
-class MeteringAgentNotifier:
-    """Fanout casts to every metering agent; nothing is sent before ``connect``."""
-
-    def __init__(self, cast_client=None):
-        self._casts = cast_client or casts.CastClient(const.METERING_AGENT_TOPIC)
-
-    def connect(self, transport):
-        self._casts.connect(transport)
-
-    def notify(self, context, method, project_id=None, shared=False):
-        with db_api.reader_scope() as session:
-            stmt = sa.select(Router.id).where(Router.gw_port_id.is_not(None)).order_by(Router.id)
-            if not shared and project_id:
-                stmt = stmt.where(Router.project_id == project_id)
-            router_ids = list(session.scalars(stmt))
-        self._casts.cast(context, method, fanout=True, routers=router_ids)

@@ -9,21 +9,21 @@ with iptables in the routers' namespaces; every change is cast to them.
 from netweave.core.plugins import service_base
 from netweave.service_plugins.metering import constants as const
 from netweave.service_plugins.metering import labels as labels_mod
+from netweave.service_plugins.metering import notifier
 
 
 class MeteringPlugin(service_base.ServicePlugin):
     supported_extension_aliases = ["metering", "metering_source_and_destination_fields"]
 
     def __init__(self):
-        from netweave.service_plugins.metering import metering_rpc
-
         self.service = labels_mod.MeteringService()
-        self.notifier = metering_rpc.MeteringAgentNotifier()
+        self.notifier = notifier.MeteringAgentNotifier()
 
     def connect_agents(self, transport):
         self.notifier.connect(transport)
 
     def rpc_endpoints(self):
+        # Here, not at import: only RPC servers load oslo.messaging.
         from netweave.service_plugins.metering import metering_rpc
 
         return {const.METERING_PLUGIN_TOPIC: [metering_rpc.MeteringRpcEndpoint(self.service)]}
