@@ -9,6 +9,7 @@ import webob.dec
 
 from netweave.core import exceptions as exc
 from netweave.core.api import faults
+from netweave.core.api import validators as v
 
 LOG = logging.getLogger(__name__)
 
@@ -47,6 +48,13 @@ class ApiApplication:
         if context is None:
             raise exc.Unauthorized()
         context.request_id = request.environ.get("netweave.request_id", context.request_id)
+        if context.project_id:
+            # The project a request acts for is written into rows and compared in
+            # queries like any project_id attribute.
+            try:
+                v.project_id(context.project_id)
+            except v.AttributeInvalid as error:
+                raise faults.bad_request("Invalid input for X-Project-Id. Reason: %s." % error)
         if path in ("/v2.0", "/v2.0.json"):
             return self._json(200, self._resource_index(request))
         if path.startswith("/v2.0/extensions"):

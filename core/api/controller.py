@@ -11,6 +11,7 @@ from netweave.core import exceptions as exc
 from netweave.core.api import body as body_checks
 from netweave.core.api import faults
 from netweave.core.api import query as query_parser
+from netweave.core.api import validators as v
 from netweave.core.api.app import takes_body
 from netweave.core.services import common
 
@@ -185,6 +186,16 @@ class ResourceController:
         return write
 
     # --- helpers ---------------------------------------------------------
+
+    def member_id(self, raw):
+        """The id in a member URL as the id attribute's type; a value no member can
+        have (not a UUID, a NUL, too long) names nothing: 404, before any query."""
+        attr = self.resource.attributes.get(self.resource.id_attribute)
+        convert = attr.convert if attr is not None and attr.convert is not None else v.path_segment
+        try:
+            return convert(raw)
+        except v.AttributeInvalid:
+            raise self._not_found(raw)
 
     def _not_found(self, item_id):
         return faults.HTTPError(404, "%s %s could not be found." % (

@@ -86,8 +86,8 @@ def standard_attributes(name_len=255, description=True):
                   is_sort_key=True, required=False),
         Attribute("project_id", allow_post=True, convert=v.project_id, is_filter=True,
                   is_sort_key=True, required=False),
-        Attribute("created_at", is_filter=True, is_sort_key=True),
-        Attribute("updated_at", is_filter=True, is_sort_key=True),
+        Attribute("created_at", is_filter=True, is_sort_key=True, filter_convert=v.datetime_value),
+        Attribute("updated_at", is_filter=True, is_sort_key=True, filter_convert=v.datetime_value),
         Attribute("revision_number", is_filter=True, is_sort_key=True,
                   filter_convert=v.integer()),
     ]

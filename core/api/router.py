@@ -6,6 +6,7 @@ are matched against the custom routes only.
 import re
 
 from netweave.core.api import faults
+from netweave.core.api import validators as v
 
 _SEGMENT = r"[^/]+"
 
@@ -48,7 +49,7 @@ class Router:
         for route in self.custom:
             match = route.regex.match(path)
             if match:
-                return _pick(route.handlers, method), match.groupdict()
+                return _pick(route.handlers, method), _segments(match.groupdict())
         parts = path.split("/")
         if parts[1:2] != ["v2.0"]:
             raise _not_found()  # a plugin prefix: only its custom routes serve it
@@ -67,7 +68,7 @@ class Router:
         if len(rest) == 1:
             handlers = {"GET": controller.index} if read_only else {"GET": controller.index, "POST": controller.create}
             return _pick(handlers, method), {}
-        item_id = rest[1]
+        item_id = controller.member_id(rest[1])
         if len(rest) == 2:
             handlers = {"GET": controller.show}
             if not read_only:
@@ -81,6 +82,15 @@ class Router:
             if action is not None:
                 verb, handler = action
                 return _pick({verb: handler}, method), {"item_id": item_id}
+        raise _not_found()
+
+
+def _segments(values):
+    """The values a custom route captured, refused (404) when they cannot name anything."""
+    try:
+        return {name: value if value is None else v.path_segment(value)
+                for name, value in values.items()}
+    except v.AttributeInvalid:
         raise _not_found()
 
 

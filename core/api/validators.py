@@ -4,6 +4,7 @@ Each function takes the raw JSON value and returns the normalised value, or
 raises ``AttributeInvalid`` with the reason Neutron would give; the controller
 turns that into "Invalid input for <attr>. Reason: <reason>." (HTTP 400).
 """
+import datetime
 import re
 import uuid
 
@@ -37,6 +38,45 @@ def string(max_len=255):
     return check
 
 
+def text(value):
+    """Any string a database can store and compare: no NUL, no lone surrogate.
+
+    The check of every query value that has no more specific converter; a value
+    longer than a column just matches nothing.
+    """
+    if not isinstance(value, str):
+        _fail("'%s' is not a valid string" % (value,))
+    if "\x00" in value:
+        _fail("'%s' contains a NUL character" % value.replace("\x00", "\\x00"))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        _fail("'%s' is not valid UTF-8" % value.encode("utf-8", "backslashreplace").decode("ascii"))
+    return value
+
+
+def path_segment(value, max_len=255):
+    """A URL segment that can name a row: text a database compares, of a column's length."""
+    text(value)
+    if len(value) > max_len:
+        _fail("'%s' exceeds maximum length of %s" % (value, max_len))
+    return value
+
+
+def datetime_value(value):
+    """An ISO 8601 time ("2024-01-31T12:00:00Z", offsets too) as a naive UTC datetime."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            return parsed
+    _fail("'%s' is not a valid ISO 8601 date and time" % (value,))
+
+
 def string_or_none(max_len=255):
     inner = string(max_len)
 
@@ -63,7 +103,15 @@ def boolean_or_none(value):
     return None if value is None else boolean(value)
 
 
+# Bounds of an integer attribute that names none: a SQL INTEGER column's, so that no
+# value passes here that a database refuses (PostgreSQL) or stores unlike others.
+INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1
+
+
 def integer(min_value=None, max_value=None):
+    min_value = INT_MIN if min_value is None else min_value
+    max_value = INT_MAX if max_value is None else max_value
+
     def check(value):
         if isinstance(value, bool):
             _fail("'%s' is not an integer" % (value,))
@@ -79,9 +127,9 @@ def integer(min_value=None, max_value=None):
         # Nothing outside a signed 64-bit integer fits any column or query parameter.
         if not -2 ** 63 <= value < 2 ** 63:
             _fail("'%s' is out of the range of a 64-bit integer" % (value,))
-        if min_value is not None and value < min_value:
+        if value < min_value:
             _fail("'%s' is too small - must be at least '%s'" % (value, min_value))
-        if max_value is not None and value > max_value:
+        if value > max_value:
             _fail("'%s' is too large - must be no larger than '%s'" % (value, max_value))
         return value
     return check
@@ -122,8 +170,9 @@ def uuid_or_none(value):
 
 
 def project_id(value):
-    if not isinstance(value, str) or not value or len(value) > 255:
-        _fail("'%s' is not a valid project ID" % (value,))
+    if not isinstance(value, str) or not value or len(value) > 255 or "\x00" in value:
+        _fail("'%s' is not a valid project ID" % (value if not isinstance(value, str)
+                                                 else value.replace("\x00", "\\x00"),))
     return value
 
 

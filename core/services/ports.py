@@ -657,6 +657,16 @@ class PortService:
 
     @db_api.retry_db_errors
     def _update_committed(self, context, port_id, data, via_api=False):
+        try:
+            return self._update_once(context, port_id, data, via_api)
+        except sa.exc.IntegrityError as error:
+            if db_api.is_foreign_key_violation(error):
+                # The port (or a subnet) went away while its addresses were written:
+                # the retry reads it again and says so (PortNotFound).
+                raise db_api.RetryRequest() from error
+            raise
+
+    def _update_once(self, context, port_id, data, via_api):
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             row = self.get_row(session, context, port_id)

@@ -383,8 +383,9 @@ class RoutedCloud(multihost.Cloud):
     # More [DEFAULT] lines of l3_agent.ini; a test serving metadata through routers replaces them.
     l3_settings = "enable_metadata_proxy = false"
 
-    def start_l3_agent(self):
-        argv = [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini()]
+    def start_l3_agent(self, wrapper=()):
+        """``wrapper``: argv to run the agent under (a profiler: python -m cProfile -o FILE)."""
+        argv = list(wrapper) + [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini()]
         if self.L3_HOST in self.lab.hosts:
             argv += ["--netns", self.lab.hosts[self.L3_HOST]]
         self.l3_agent = processes.start_process(argv, os.path.join(self.workdir, "l3-agent.log"))

@@ -180,6 +180,12 @@ class ExtensionDriver(abc.ABC):
     def extension_alias(self):
         """Alias of the API extension whose attributes this driver serves."""
 
+    @property
+    def extension_aliases(self):
+        """Aliases of every API extension this driver serves (Neutron's plural form);
+        a driver serving several overrides it."""
+        return (self.extension_alias,)
+
     def initialize(self):
         pass
 
@@ -216,6 +222,11 @@ class ExtensionDriver(abc.ABC):
 
     # Port attributes of this driver whose change the L2 agents wiring the port must hear about.
     wiring_attributes = frozenset()
+
+    # Port attributes of this driver the DHCP agents serve: the ports of their network
+    # info carry them (set by extend_port_dicts or extend_port_dict), and a change of
+    # them is sent to the agents hosting the port's network.
+    dhcp_attributes = frozenset()
 
     def extend_device_details(self, port, details):
         """Add to an L2 agent's device details what it needs of this driver's port attributes.

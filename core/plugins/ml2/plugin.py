@@ -105,7 +105,8 @@ class Ml2Plugin:
         self.dhcp_scheduler = dhcp_agents.DhcpAgentScheduler(self.conf, clock=lambda: self.agents.clock())
         self.dhcp_notifier = dhcp_notifier.DhcpAgentNotifier()
         self.dhcp_hooks = dhcp_hooks.DhcpHooks(self.conf, self.dhcp_scheduler, self.dhcp_notifier,
-                                               self.provisioning, self.ports)
+                                               self.provisioning, self.ports,
+                                               extension_keys=self.extension_manager.dhcp_attributes())
         self.dhcp_hooks.subscribe(self.events, self.networks)
 
     @property
