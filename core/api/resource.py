@@ -53,6 +53,8 @@ class Resource:
     # The collection's name in URLs when it is not the collection with "-" for "_"
     # (Neutron serves some with "_": /v2.0/availability_zones).
     path: str | None = None
+    # A path segment before the collection: "metering" serves /v2.0/metering/metering-labels.
+    path_prefix: str = ""
 
     @property
     def name(self):
@@ -60,7 +62,9 @@ class Resource:
 
     @property
     def url_name(self):
-        return self.path or self.collection.replace("_", "-")
+        """The collection's path under /v2.0: "networks", "metering/metering-labels"."""
+        url = self.path or self.collection.replace("_", "-")
+        return "%s/%s" % (self.path_prefix, url) if self.path_prefix else url
 
     def extended(self, extra):
         merged = dict(self.attributes)

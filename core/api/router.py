@@ -58,6 +58,10 @@ class Router:
         if not rest:
             raise _not_found()
         controller = self.collections.get(rest[0])
+        if controller is None and len(rest) > 1 and rest[0] + "/" + rest[1] in self.collections:
+            # A collection under a path prefix (/v2.0/metering/metering-labels).
+            rest = [rest[0] + "/" + rest[1]] + rest[2:]
+            controller = self.collections[rest[0]]
         if controller is None:
             raise _not_found()
         read_only = controller.resource.read_only
