@@ -8,7 +8,7 @@ import webob
 import webob.dec
 
 from netweave.core import exceptions as exc
-from netweave.core.api import faults
+from netweave.core.api import faults, openapi
 
 LOG = logging.getLogger(__name__)
 
@@ -22,6 +22,7 @@ class ApiApplication:
         self.router = router
         self.definition = definition
         self.conf = conf
+        self._openapi_document = None  # built on first request: the plugins' routes are in by then
 
     @webob.dec.wsgify
     def __call__(self, request):
@@ -37,10 +38,13 @@ class ApiApplication:
             list(request.GET.items())
         except UnicodeDecodeError:
             raise faults.bad_request("The request URL is not valid UTF-8")
-        if path in ("/", "/v2.0", "/v2.0.json") and request.method not in ("GET", "HEAD"):
+        if path in ("/", "/v2.0", "/v2.0.json", openapi.PATH) and request.method not in ("GET", "HEAD"):
             raise faults.HTTPError(405, "The method %s is not allowed for this resource." % request.method)
         if path == "/":
             return self._json(200, self._versions(request))
+        if path == openapi.PATH:
+            # Like the version document: it describes the API, not anyone's data.
+            return self._openapi(request)
         if not (path == "/v2.0" or path.startswith("/v2.0/") or self.router.owns(path)):
             raise faults.HTTPError(404, "The resource could not be found.")
         context = request.environ.get("netweave.context")
@@ -99,6 +103,12 @@ class ApiApplication:
         href = request.host_url + "/v2.0/"
         return {"versions": [{"id": "v2.0", "status": "CURRENT",
                               "links": [{"href": href, "rel": "self"}]}]}
+
+    def _openapi(self, request):
+        if self._openapi_document is None:
+            served = [controller.resource for controller in self.router.collections.values()]
+            self._openapi_document = openapi.document(self.definition, served)
+        return self._json(200, self._openapi_document)
 
     def _resource_index(self, request):
         base = request.host_url + "/v2.0/"
