@@ -484,3 +484,24 @@ def test_ip_availability_of_a_large_ipv6_subnet_is_an_exact_number(api, network)
         assert listed["network_ip_availabilities"][0]["total_ips"] == expected
     finally:
         api.delete("subnets", subnet["id"])
+
+
+# --- attributes only some callers see ----------------------------------------------------
+
+
+def test_segment_id_is_shown_to_admins_only(api, aio_server):
+    """get_subnet:segment_id is an admin rule, as in Neutron: a project member's own subnet
+    comes without it; availability_zone_hints shows to everyone."""
+    member = Api(aio_server.url, project=unique("segment-project"), roles="member")
+    net = member.create("networks", "network", name=unique("net"))
+    assert net["availability_zone_hints"] == []
+    subnet = member.create("subnets", "subnet", network_id=net["id"], ip_version=4, cidr="10.77.0.0/24")
+    try:
+        assert "segment_id" not in subnet
+        assert "segment_id" not in member.show("subnets", "subnet", subnet["id"])
+        assert api.show("subnets", "subnet", subnet["id"])["segment_id"] is None
+        listed = api.call("GET", "/subnets?segment_id=&id=%s" % subnet["id"], expect=200).json()["subnets"]
+        assert [s["id"] for s in listed] == [subnet["id"]]
+    finally:
+        member.delete("subnets", subnet["id"])
+        member.delete("networks", net["id"])
