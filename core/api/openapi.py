@@ -28,6 +28,8 @@ _READ_ONLY = {
     "tenant_id": {"type": "string"},
     "project_id": {"type": "string"},
     "tags": {"type": "array", "items": {"type": "string"}},
+    "segment_id": {"anyOf": [_UUID, {"type": "null"}]},
+    "availability_zone_hints": {"type": "array", "items": {"type": "string"}},
 }
 _ERROR = {
     "type": "object", "required": ["NeutronError"], "additionalProperties": False,
@@ -100,6 +102,9 @@ def resource_schemas(resource):
     """The component schemas of one resource: the member as shown, its create and update bodies."""
     shown = {name: response_attribute_schema(attr)
              for name, attr in sorted(resource.attributes.items()) if attr.is_visible}
+    if resource.taggable:
+        # Tags are shown on whatever /{id}/tags serves, declared as an attribute or not.
+        shown.setdefault("tags", copy.deepcopy(_READ_ONLY["tags"]))
     created = {name: attribute_schema(attr)
                for name, attr in sorted(resource.attributes.items()) if attr.allow_post}
     updated = {name: attribute_schema(attr)
