@@ -31,6 +31,9 @@ _READ_ONLY = {
     "segment_id": {"anyOf": [_UUID, {"type": "null"}]},
     "availability_zone_hints": {"type": "array", "items": {"type": "string"}},
 }
+# Attributes shown otherwise than requests set them: the ports of routers' gateways and
+# of DHCP belong to no project ("").
+_SHOWN_AS = {"tenant_id": {"type": "string"}, "project_id": {"type": "string"}}
 _ERROR = {
     "type": "object", "required": ["NeutronError"], "additionalProperties": False,
     "properties": {"NeutronError": {
@@ -86,6 +89,8 @@ def attribute_schema(attr):
 def response_attribute_schema(attr):
     """What a response shows for ``attr``: what a request may set it to, or, for what
     only the server sets, its known shape."""
+    if attr.name in _SHOWN_AS:
+        return copy.deepcopy(_SHOWN_AS[attr.name])
     if attr.name in _READ_ONLY and not attr.allow_post:
         return copy.deepcopy(_READ_ONLY[attr.name])
     described = attribute_schema(attr)
@@ -227,10 +232,12 @@ def resource_paths(resource):
         collection_ops["post"] = {
             "operationId": "create_%s" % member, "tags": [collection], "requestBody": _body(request),
             "responses": {"201": _response("The %s created" % member, created), **_ERRORS}}
+    if resource.updatable:
         member_ops["put"] = {
             "operationId": "update_%s" % member, "tags": [collection], "parameters": [_IF_MATCH],
             "requestBody": _body(_wrapped(member, _ref(schema_name(resource, "Update")))),
             "responses": {"200": _response("The %s updated" % member, _wrapped(member, shown)), **_ERRORS}}
+    if not resource.read_only:
         member_ops["delete"] = {
             "operationId": "delete_%s" % member, "tags": [collection], "parameters": [_IF_MATCH],
             "responses": {"204": _response("Deleted"), **_ERRORS}}

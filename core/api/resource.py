@@ -55,6 +55,11 @@ class Resource:
     def name(self):
         return self.plugin_name or self.member
 
+    @property
+    def updatable(self):
+        """Whether PUT on a member is served: some attribute may change."""
+        return not self.read_only and any(attr.allow_put for attr in self.attributes.values())
+
     def extended(self, extra):
         merged = dict(self.attributes)
         for attr in extra.values():

@@ -4,7 +4,8 @@ import pydantic
 import pytest
 from openapi_pydantic.v3.v3_1 import OpenAPI
 
-from netweave.core.api import extension, openapi
+from netweave.core.api import extension, faults, openapi
+from netweave.core.api import router as router_mod
 from netweave.core.api import validators as v
 from netweave.core.api.resource import Attribute as A
 from netweave.core.api.resource import Resource, attrs, standard_attributes
@@ -18,6 +19,8 @@ WIDGETS = Resource(
         A("network_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True),
         A("secret", allow_post=True, convert=v.string(8), is_visible=False),
     )})
+STAMPS = Resource(collection="stamps", member="stamp",
+                  attributes=attrs(A("id", convert=v.uuid_value), A("ink", allow_post=True, convert=v.string(8))))
 GAUGES = Resource(collection="gauges", member="gauge", read_only=True, allow_bulk=False,
                   attributes=attrs(A("id", convert=v.uuid_value), A("level")))
 
@@ -88,6 +91,25 @@ def test_a_resource_has_its_collection_member_action_and_tag_paths():
     assert set(paths["/v2.0/gauges"]) == {"get"}
     assert set(paths["/v2.0/gauges/{id}"]) == {"parameters", "get"}
     assert "/v2.0/gauges/{id}/tags" not in paths
+
+
+def test_a_resource_with_nothing_to_change_has_no_update():
+    doc = _document([], {}, served=[STAMPS])
+    assert not STAMPS.updatable and WIDGETS.updatable and not GAUGES.updatable
+    assert set(doc["paths"]["/v2.0/stamps/{id}"]) == {"parameters", "get", "delete"}
+
+
+def test_the_router_answers_405_to_an_update_of_what_cannot_change():
+    class Controller:
+        resource = STAMPS
+        index = create = show = update = delete = object()
+
+    router = router_mod.Router()
+    router.add_collection(Controller)
+    assert router.dispatch("DELETE", "/v2.0/stamps/x") == (Controller.delete, {"item_id": "x"})
+    with pytest.raises(faults.HTTPError) as refused:
+        router.dispatch("PUT", "/v2.0/stamps/x")
+    assert refused.value.status == 405
 
 
 def test_bodies_and_members_follow_the_attributes():
