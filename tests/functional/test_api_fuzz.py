@@ -155,6 +155,7 @@ class Sender:
         self.statuses = collections.Counter()
         self.operations = collections.Counter()
         self.by_operation = collections.Counter()
+        self.errors = collections.defaultdict(list)  # operation -> a few (status, answer, request)
         self.problems = collections.defaultdict(list)   # kind -> [(request, status, problem, body)]
         self.known = collections.Counter()
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(SENDERS)]
@@ -187,9 +188,14 @@ class Sender:
         self.statuses[response.status_code] += 1
         self.operations[request.operation] += 1
         self.by_operation[(request.operation, response.status_code)] += 1
+        if response.status_code >= 400 and len(self.errors[request.operation]) < 4:
+            self.errors[request.operation].append((response.status_code, response.text[:200], request.describe()[:300]))
         if problem is None:
             if response.status_code == 201 and response.content:
                 _note_created(request, response.json(), self.pool)
+            if request.operation.startswith("delete_") and response.status_code == 204:
+                _, _, collection, item_id = request.path.split("/")
+                self.pool.remove(collection.replace("-", "_"), item_id)
             return
         name = _known(request, response.status_code, self.database)
         if name is not None:
@@ -246,6 +252,9 @@ def _fuzz(server, database):
     if os.environ.get("FUZZ_VERBOSE"):
         for (operation, status), count in sorted(sender.by_operation.items()):
             print("  %-40s %d %d" % (operation, status, count))
+        for operation, errors in sorted(sender.errors.items()):
+            for error in errors:
+                print("  %s %s" % (operation, error))
         for operation, seconds in sender.seconds_by_operation.most_common(15):
             print("  %-40s %.1f s for %d" % (operation, seconds, sender.operations[operation]))
     report = []

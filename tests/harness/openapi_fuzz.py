@@ -52,7 +52,7 @@ class FuzzRequest:
 
 
 class IdPool:
-    """Ids of rows that exist (or existed), by collection."""
+    """Ids of rows that exist, by collection; a few ids of deleted rows stay as well."""
 
     def __init__(self):
         self.by_collection = {}
@@ -61,6 +61,11 @@ class IdPool:
         ids = self.by_collection.setdefault(collection, [])
         if item_id not in ids:
             ids.append(item_id)
+
+    def remove(self, collection, item_id):
+        ids = self.by_collection.get(collection, [])
+        if item_id in ids and len(ids) > 1:
+            ids.remove(item_id)
 
     def all_ids(self):
         return [i for ids in self.by_collection.values() for i in ids]
@@ -79,9 +84,9 @@ _SHORT_TEXT = st.one_of(st.sampled_from(["", "a", "fuzz", "ACTIVE", "true", "0",
                                          "physnet1", "ingress", "egress", "IPv4", "IPv6", "tcp", "icmp",
                                          "network:router_interface", "compute:nova", "*", "%", "_"]),
                         _NAME_TEXT)
-# What a header value can carry: no control characters, Latin-1 as HTTP/1.1 sends it.
-_HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xff, exclude_characters="\x7f"),
-                       max_size=30)
+# What a header value can carry: visible ASCII and Latin-1 as HTTP/1.1 sends it.
+_HEADER_TEXT = st.text(alphabet=st.one_of(st.characters(min_codepoint=0x21, max_codepoint=0x7e),
+                                          st.characters(min_codepoint=0xa1, max_codepoint=0xff)), max_size=30)
 _JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70),
                           st.floats(allow_nan=False, allow_infinity=False), _SHORT_TEXT)
 ANY_JSON = st.recursive(_JSON_SCALARS, lambda inner: st.one_of(
@@ -112,6 +117,14 @@ def _mac():
                      st.lists(st.integers(0, 255), min_size=6, max_size=6)).map(lambda m: "fa" + m[2:])
 
 
+PROJECTS = ["admin", MEMBER["X-Project-Id"], OTHER_MEMBER["X-Project-Id"]]
+_PROJECT_ATTRIBUTES = {"tenant_id", "project_id", "target_tenant"}
+# Attributes naming a row of another collection.
+_ID_COLLECTIONS = {"network_id": "networks", "floating_network_id": "networks", "subnet_id": "subnets",
+                   "port_id": "ports", "router_id": "routers", "subnetpool_id": "subnetpools",
+                   "address_scope_id": "address_scopes", "security_group_id": "security_groups",
+                   "remote_group_id": "security_groups", "trunk_id": "trunks", "agent_id": "agents",
+                   "object_id": "networks"}
 _ONE_IN_FOUR = st.integers(0, 2 ** 16).map(lambda index: index % 4 == 0)
 
 
@@ -189,8 +202,10 @@ class Values:
             return _cidr()
         if "pattern" in schema and "revision_number" in schema["pattern"]:
             return st.integers(0, 30).map("revision_number={}".format)
-        if "pattern" in schema:
+        if "pattern" in schema and ":" in schema["pattern"]:
             return _mac()
+        if "pattern" in schema:
+            return st.from_regex(schema["pattern"], fullmatch=True)
         low, high = schema.get("minLength", 0), schema.get("maxLength", 40)
         return st.one_of(_SHORT_TEXT, st.text(min_size=low, max_size=min(high, 40))).filter(
             lambda text: low <= len(text) <= high)
@@ -208,13 +223,33 @@ class Values:
         def build(draw):
             result = {}
             for name, sub in properties.items():
-                if name in required or draw(_ONE_IN_FOUR):
-                    result[name] = draw(self.valid(sub, depth + 1))
+                # An attribute the description leaves open would mostly be sent wrong.
+                if name in required or (resolve(self.doc, sub) and draw(_ONE_IN_FOUR)):
+                    result[name] = draw(self._named(name, sub, depth + 1))
             if isinstance(extra, dict):
                 for name in draw(st.lists(st.sampled_from(self.names), max_size=2)):
                     result.setdefault(name, draw(self.valid(extra, depth + 1)))
             return result
         return build()
+
+    def _named(self, name, schema, depth):
+        """Values for the attribute ``name``: ids of its collection for "<member>_id", the
+        fuzzer's projects for project ids."""
+        if name in _PROJECT_ATTRIBUTES:
+            return _weighted([(st.sampled_from(PROJECTS), 8), (self.valid(schema, depth), 1)])
+        collection = _ID_COLLECTIONS.get(name)
+        if collection is None or "uuid" not in json.dumps(schema):
+            return self.valid(schema, depth)
+        key = ("named", name)
+        if key not in self._valid:
+            known = st.integers(0, 2 ** 16).map(lambda index: self.known_in(collection, index))
+            self._valid[key] = _weighted([(known, 8), (self.valid(schema, depth), 2)])
+        return self._valid[key]
+
+    def known_in(self, collection, index):
+        """An id of ``collection`` (of any, when it has none yet), chosen by ``index``."""
+        known = self.pool.by_collection.get(collection) or self.pool.all_ids()
+        return known[index % len(known)] if known else "00000000-0000-4000-8000-000000000000"
 
     def invalid(self, schema):
         """A value the schema refuses, most of the time (wrong type, range, format, length)."""
@@ -341,7 +376,7 @@ class Requests:
         collection = self.collection_of_path.get(template) if name == "id" else None
         choices = [(st.uuids().map(str), 1), (_NAME_TEXT.filter(bool), 1)]
         if collection:
-            choices.append((st.integers(0, 2 ** 16).map(lambda index: self._known_in(collection, index)), 8))
+            choices.append((st.integers(0, 2 ** 16).map(lambda index: self.values.known_in(collection, index)), 8))
         if name == "alias":
             choices.append((st.sampled_from(self.doc["x-extensions"] or ["none"]), 4))
         if name == "project_id":
@@ -349,10 +384,6 @@ class Requests:
         if name == "tag":
             choices.append((st.sampled_from(["red", "blue", "a,b"]), 2))
         return _weighted(choices)
-
-    def _known_in(self, collection, index):
-        known = self.pool.by_collection.get(collection) or self.pool.all_ids()
-        return known[index % len(known)] if known else "00000000-0000-4000-8000-000000000000"
 
     def _query(self, params):
         if not params:
