@@ -117,6 +117,15 @@ def _mac():
                      st.lists(st.integers(0, 255), min_size=6, max_size=6)).map(lambda m: "fa" + m[2:])
 
 
+# Values that make sense together more often than the schema's own would.
+_PLAUSIBLE = {
+    "ip_version": st.sampled_from([4, 6]),
+    "prefixes": st.lists(_cidr(), min_size=1, max_size=1),
+    "default_prefixlen": st.integers(8, 30), "min_prefixlen": st.integers(8, 16),
+    "max_prefixlen": st.integers(24, 32), "prefixlen": st.integers(20, 30),
+    "segmentation_id": st.integers(1, 4094), "segmentation_type": st.just("vlan"),
+    "sub_ports": st.just([]),
+}
 PROJECTS = ["admin", MEMBER["X-Project-Id"], OTHER_MEMBER["X-Project-Id"]]
 _PROJECT_ATTRIBUTES = {"tenant_id", "project_id", "target_tenant"}
 # Attributes naming a row of another collection.
@@ -217,7 +226,7 @@ class Values:
         if not properties and extra in (True, None):
             # An object the description leaves open (a member action's body): keys
             # it knows elsewhere, so that some bodies mean something.
-            return st.dictionaries(st.sampled_from(self.names), st.one_of(self.uuid(), ANY_JSON), max_size=3)
+            return st.lists(st.sampled_from(self.names), max_size=3, unique=True).flatmap(self._open_object)
 
         @st.composite
         def build(draw):
@@ -232,13 +241,18 @@ class Values:
             return result
         return build()
 
+    def _open_object(self, names):
+        return st.fixed_dictionaries({name: self._named(name, {}, 1) for name in names})
+
     def _named(self, name, schema, depth):
         """Values for the attribute ``name``: ids of its collection for "<member>_id", the
         fuzzer's projects for project ids."""
         if name in _PROJECT_ATTRIBUTES:
             return _weighted([(st.sampled_from(PROJECTS), 8), (self.valid(schema, depth), 1)])
+        if name in _PLAUSIBLE:
+            return _weighted([(_PLAUSIBLE[name], 8), (self.valid(schema, depth), 1)])
         collection = _ID_COLLECTIONS.get(name)
-        if collection is None or "uuid" not in json.dumps(schema):
+        if collection is None or (schema and "uuid" not in json.dumps(schema)):
             return self.valid(schema, depth)
         key = ("named", name)
         if key not in self._valid:
@@ -376,7 +390,7 @@ class Requests:
         collection = self.collection_of_path.get(template) if name == "id" else None
         choices = [(st.uuids().map(str), 1), (_NAME_TEXT.filter(bool), 1)]
         if collection:
-            choices.append((st.integers(0, 2 ** 16).map(lambda index: self.values.known_in(collection, index)), 8))
+            choices.append((st.integers(0, 2 ** 16).map(lambda index: self.values.known_in(collection, index)), 16))
         if name == "alias":
             choices.append((st.sampled_from(self.doc["x-extensions"] or ["none"]), 4))
         if name == "project_id":
