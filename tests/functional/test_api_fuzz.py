@@ -9,9 +9,16 @@ path ids of existing rows and of none, identities and If-Match headers. Every
 answer must be no 5xx and conform to the description: a documented success
 status with a conforming body, or an error in Neutron's shape.
 
+Each Hypothesis example is one request of every documented operation, sent in
+an order drawn from the seed by ``FUZZ_SENDERS`` threads against as many API
+workers, while the next example is drawn. The seed fixes the choices; the ids
+they pick depend on what earlier requests created and deleted. Sending stops
+after ``FUZZ_SECONDS``, and the test fails if fewer than 5,000 requests went out.
+
 Problems are collected, not raised at the first one, so one run reports them
 all; those matching ``KNOWN_ISSUES`` are counted and shown but do not fail the
-test.
+test. ``FUZZ_VERBOSE=1`` prints the answers' statuses, a few errors and the
+slowest operations.
 """
 import collections
 import json
