@@ -66,6 +66,11 @@ class Resource:
         url = self.path or self.collection.replace("_", "-")
         return "%s/%s" % (self.path_prefix, url) if self.path_prefix else url
 
+    @property
+    def updatable(self):
+        """Whether PUT on a member is served: some attribute may change."""
+        return not self.read_only and any(attr.allow_put for attr in self.attributes.values())
+
     def extended(self, extra):
         merged = dict(self.attributes)
         for attr in extra.values():

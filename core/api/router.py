@@ -72,7 +72,9 @@ class Router:
         if len(rest) == 2:
             handlers = {"GET": controller.show}
             if not read_only:
-                handlers.update(PUT=controller.update, DELETE=controller.delete)
+                handlers["DELETE"] = controller.delete
+            if controller.resource.updatable:
+                handlers["PUT"] = controller.update
             return _pick(handlers, method), {"item_id": item_id}
         if rest[2] == "tags" and controller.resource.taggable and self.tags is not None and len(rest) <= 4:
             handlers = self.tags.handlers(controller.resource, tag=rest[3] if len(rest) == 4 else None)
