@@ -172,7 +172,7 @@ class ExtensionManager:
 
         Drivers declaring ``extends_port_pages`` get the page at once and read it in
         a few queries; the others get each Port object, loaded once for all of them.
-        ``page``, when given, is the statement that selected the ports.
+        ``page``, when given, is the core.services.page.Page of the ports.
         """
         if not results:
             return
