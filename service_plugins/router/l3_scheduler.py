@@ -155,9 +155,15 @@ class L3AgentScheduler:
         router_ids = sorted({r for r in router_ids if r})
         if not router_ids:
             return {}
-        # Read first: most calls find every router scheduled and need no write transaction.
+        # Read first: most calls find every router scheduled, or no agent to take them,
+        # and need no write transaction (on SQLite, the one lock every writer waits for).
         with db_api.reader_scope() as session:
-            if not self._unscheduled(session, router_ids):
+            unscheduled = self._unscheduled(session, router_ids)
+            if not unscheduled:
+                return {}
+            if not self._candidates(session, needs_gateway_handling=True):
+                for router_id in unscheduled:
+                    LOG.warning("No alive L3 agent can host router %s yet", router_id)
                 return {}
         return self._schedule_committed(router_ids)
 

@@ -164,11 +164,14 @@ class ExtensionDriver(abc.ABC):
     resource read back; ``db_obj`` is the ORM object (for networks it may also be
     a plain row, without relationships). ``session`` may be None for networks.
 
-    Port lists call extend_port_dicts(session, results, page) once per page when
-    the driver declares ``extends_port_pages = True`` (and implements it), so a
-    page costs a fixed number of queries: ``results`` is {port_id: port dict},
-    ``page`` the SELECT that found the ports (join ``page.with_only_columns(Port.id)``
-    to it) or None. Other drivers get extend_port_dict once per port instead.
+    Port reads (a list, and a single port, which is read as a page of one) call
+    extend_port_dicts(session, results, page) once per page when the driver
+    declares ``extends_port_pages = True`` (and implements it), so a page costs a
+    fixed number of queries: ``results`` is {port_id: port dict}, ``page`` a
+    ``core.services.page.Page`` (``page.rows(session, side_statement, key_column)``
+    reads a side table joined to the page; build ``side_statement`` once, at
+    import, so its joined form is built once too) or None. Other drivers get
+    extend_port_dict once per port instead.
     """
 
     #: Whether the driver implements extend_port_dicts (the batch form of

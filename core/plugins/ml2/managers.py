@@ -182,7 +182,7 @@ class ExtensionManager:
 
         Drivers declaring ``extends_port_pages`` get the page at once and read it in
         a few queries; the others get each Port object, loaded once for all of them.
-        ``page``, when given, is the statement that selected the ports; ``drivers``
+        ``page``, when given, is the core.services.page.Page of the ports; ``drivers``
         the drivers to ask (all by default).
         """
         if not results:
