@@ -104,6 +104,10 @@ def test_the_router_answers_405_to_an_update_of_what_cannot_change():
         resource = STAMPS
         index = create = show = update = delete = object()
 
+        @staticmethod
+        def member_id(raw):
+            return raw
+
     router = router_mod.Router()
     router.add_collection(Controller)
     assert router.dispatch("DELETE", "/v2.0/stamps/x") == (Controller.delete, {"item_id": "x"})
