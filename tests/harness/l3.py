@@ -328,6 +328,7 @@ class RoutedCloud(multihost.Cloud):
 
     L3_HOST = "h2"
     external_physnet = EXTERNAL_PHYSNET
+    service_plugins = "router"
 
     def __init__(self, workdir, transport_url):
         super().__init__(workdir, transport_url)
@@ -348,7 +349,7 @@ class RoutedCloud(multihost.Cloud):
                       "dev", "eth0")
         multihost.run("ip", "-n", self.internet, "link", "set", "eth0", "up")
         self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"},
-                                 defaults="service_plugins = router\n" + UNLIMITED_QUOTAS)
+                                 defaults="service_plugins = %s\n" % self.service_plugins + UNLIMITED_QUOTAS)
         for host in self.hosts:
             self.start_agent(host)
         self.start_l3_agent()
