@@ -135,7 +135,7 @@ def bench_reloads_under_load(reloads, rate, interval=0.25):
         try:
             time.sleep(1)
             for round_ in range(reloads):
-                pool[round_ % 3]["weight"] = 1 + round_ % 5
+                pool[round_ % 3]["weight"] = 2 + round_ % 5  # differs from its previous weight: a reload
                 started = time.monotonic()
                 lab.driver.deploy(description)
                 timings.append(time.monotonic() - started)
