@@ -25,6 +25,7 @@ import collections
 import json
 import os
 import pathlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,11 +90,13 @@ def bench_create(rounds):
     finally:
         cloud.close()
         broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     return results
 
 
 def bench_reload(members, reloads):
-    lab = lbaas.Lab(pathlib.Path(tempfile.mkdtemp(prefix="lbreload")))
+    workdir = tempfile.mkdtemp(prefix="lbreload")
+    lab = lbaas.Lab(pathlib.Path(workdir))
     timings = []
     try:
         lab.web("web1", "192.168.200.9")
@@ -113,12 +116,14 @@ def bench_reload(members, reloads):
         served = sum(1 for _ in range(20) if lab.curl("http://%s/" % lbaas.VIP))
     finally:
         lab.close()
+        shutil.rmtree(workdir, ignore_errors=True)
     return timings, served
 
 
 def bench_reloads_under_load(reloads, rate, interval=0.25):
     """(requests, failures by error, reload timings) while ``reloads`` reloads happen under ``rate`` req/s."""
-    lab = lbaas.Lab(pathlib.Path(tempfile.mkdtemp(prefix="lbload")))
+    workdir = tempfile.mkdtemp(prefix="lbload")
+    lab = lbaas.Lab(pathlib.Path(workdir))
     output = os.path.join(lab.lbaas_path, "load.json")
     timings = []
     try:
@@ -149,6 +154,7 @@ def bench_reloads_under_load(reloads, rate, interval=0.25):
             results = json.load(handle)
     finally:
         lab.close()
+        shutil.rmtree(workdir, ignore_errors=True)
     failures = collections.Counter("not sent" if r is None else r[3].split(":")[0] for r in results
                                    if r is None or not r[2])
     return len(results), failures, timings
