@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Throughput and latency of the Neutron v2.0 API: ports and networks.
+"""Throughput and latency of the Neutron v2.0 API: ports, networks, routers and floating IPs.
 
 Point it at any Neutron-compatible endpoint that runs without authentication
 (noauth: the X-Project-Id header names the project, no X-Roles means admin):
@@ -36,10 +36,14 @@ SIZES = {
     "serial_creates": (200, 10),
     "concurrent_creates": (800, 40),
     "list_repeats": (20, 3),
-    "sample": (200, 10),
+    "shows": (2000, 40),
+    "sample": (400, 20),
     "network_creates": (100, 5),
+    "routers": (100, 5),
+    "floating_ips": (1000, 20),
 }
 PORT_CIDR = "10.96.0.0/20"  # 4093 addresses in the default pool
+EXTERNAL_CIDR = "10.112.0.0/20"  # router gateways and floating IPs
 
 
 # --- HTTP ------------------------------------------------------------------------------
@@ -266,17 +270,66 @@ def list_networks(client, _index):
     return len(networks)
 
 
+def router_subnet_cidr(index):
+    return "10.%d.%d.0/24" % (128 + index // 250, index % 250)
+
+
+def create_router_network(client, index):
+    """A project network with a /24 for router ``index``; returns (network, subnet)."""
+    network = client.request("POST", "/v2.0/networks", {"network": {"name": "bench-r%d" % index}},
+                             expect=(201,))["network"]
+    subnet = client.request("POST", "/v2.0/subnets", {"subnet": {
+        "network_id": network["id"], "ip_version": 4, "cidr": router_subnet_cidr(index), "enable_dhcp": False,
+        "name": "bench-r%d" % index}}, expect=(201,))["subnet"]
+    return network, subnet
+
+
+def create_router(client, index):
+    return client.request("POST", "/v2.0/routers", {"router": {"name": "bench-%d" % index}},
+                          expect=(201,))["router"]
+
+
+def add_router_interface(client, pair):
+    router_id, subnet_id = pair
+    return client.request("PUT", "/v2.0/routers/%s/add_router_interface" % router_id, {"subnet_id": subnet_id})
+
+
+def set_router_gateway(client, router_id):
+    return client.request("PUT", "/v2.0/routers/%s" % router_id, {"router": {
+        "external_gateway_info": {"network_id": client.external_id}}})["router"]
+
+
+def create_instance_port(client, network_id):
+    return client.request("POST", "/v2.0/ports", {"port": {"network_id": network_id,
+                                                           "device_owner": "compute:nova"}},
+                          expect=(201,))["port"]
+
+
+def create_floating_ip(client, port_id):
+    """A floating IP on the external network, associated with ``port_id`` (None: not associated)."""
+    body = {"floating_network_id": client.external_id}
+    if port_id is not None:
+        body["port_id"] = port_id
+    return client.request("POST", "/v2.0/floatingips", {"floatingip": body}, expect=(201,))["floatingip"]
+
+
+def associate_floating_ip(client, pair):
+    fip_id, port_id = pair
+    return client.request("PUT", "/v2.0/floatingips/%s" % fip_id, {"floatingip": {"port_id": port_id}})
+
+
 # --- servers the bench starts ------------------------------------------------------------
 
 
 class Started:
     """netweave-server started by the bench, and the database it uses."""
 
-    def __init__(self, kind, workers, port_security=True):
+    def __init__(self, kind, workers, port_security=True, routers=True):
         self.kind = kind
         self.workers = workers
         # The all-in-one's defaults: security groups on, ports extended with their groups.
         self.port_security = port_security
+        self.routers = routers
         self.directory = tempfile.mkdtemp(prefix="netweave-bench-")
         self.postgres = None
         self.server = None
@@ -292,10 +345,13 @@ class Started:
 
             self.postgres = postgres.start_private_postgres()
             url = self.postgres.url_for(self.postgres.create_database("bench"))
-        ml2, extra = None, ""
+        ml2, services = None, []
         if self.port_security:
             ml2 = {"extension_drivers": "port_security"}
-            extra = "\n[DEFAULT]\nservice_plugins = port_security\n"
+            services.append("port_security")
+        if self.routers:
+            services.append("router")
+        extra = "\n[DEFAULT]\nservice_plugins = %s\n" % ",".join(services) if services else ""
         self.server = server_helpers.start_server(self.directory, database_url=url, workers=self.workers,
                                                   ml2=ml2, extra=extra)
         return self.server.url
@@ -396,6 +452,9 @@ def parse_args(argv):
     parser.add_argument("--no-port-security", dest="port_security", action="store_false",
                         help="start the server without the port_security plugin and extension driver "
                              "(on by default, as in the all-in-one)")
+    parser.add_argument("--no-routers", dest="routers", action="store_false",
+                        help="skip the router and floating IP phases (and, when the bench starts the server, "
+                             "the router plugin)")
     parser.add_argument("--project", help="project id sent as X-Project-Id (default: a new bench-... id)")
     parser.add_argument("--clients", type=int, default=8, help="client threads of the parallel phase (default 8)")
     parser.add_argument("--quick", action="store_true", help="a few operations per phase: a smoke run")
@@ -417,9 +476,10 @@ def print_header(args, url, started, project):
     print("  database       %s" % database)
     print("  server workers %s" % workers)
     if started is not None:
-        print("  plugins        ml2%s" % (" + port_security (service plugin and extension driver)"
-                                          if started.port_security else " only (--no-port-security)"))
-    print("  client threads %d (parallel phase), 1 otherwise" % args.clients)
+        print("  plugins        ml2%s%s" % (" + port_security (service plugin and extension driver)"
+                                            if started.port_security else " (--no-port-security)",
+                                            " + router" if started.routers else ""))
+    print("  client threads %d (parallel phases), 1 otherwise" % args.clients)
     print("  machine        %d cores (os.cpu_count), %s, Python %s" % (
         os.cpu_count() or 0, platform.platform(), platform.python_version()))
     print("  project        %s" % project)
@@ -464,8 +524,9 @@ def open_clients(url, project, count, network_id, own_projects=False):
     return clients
 
 
-def raise_quotas(admin, projects):
-    """Lift the port and network quotas of the bench's projects where the endpoint allows it.
+def raise_quotas(admin, projects, limits=None):
+    """Lift the port and network quotas (or ``limits``) of the bench's projects where the
+    endpoint allows it.
 
     The run also fits Neutron's default quotas (500 ports, 100 networks per
     project): the parallel clients create their ports in projects of their own
@@ -474,7 +535,7 @@ def raise_quotas(admin, projects):
     failed = []
     for project in projects:
         try:
-            admin.request("PUT", "/v2.0/quotas/%s" % project, {"quota": {"port": -1, "network": -1}})
+            admin.request("PUT", "/v2.0/quotas/%s" % project, {"quota": limits or {"port": -1, "network": -1}})
         except (HTTPFailure, OSError, http.client.HTTPException) as error:
             failed.append(error)
     if failed:
@@ -497,6 +558,7 @@ def run(args, url, started):
     admin.network_id = network["id"]
     created_networks = [network["id"]]
     ports = []
+    made = RouterRun()
 
     print()
     print("%-24s %7s %6s %9s %10s %9s %9s" % ("phase", "ops", "errors", "seconds", "ops/s", "p50 ms", "p99 ms"))
@@ -519,18 +581,23 @@ def run(args, url, started):
         run_serial(listing, admin, range(size("list_repeats", quick)), list_ports)
         print_phase(listing, "%d ports on the network" % getattr(admin, "listed", 0))
 
+        # Show, update and delete as many clients do them at once, acting as the admin.
+        clients = open_clients(url, project, args.clients, network["id"])
+        shown = [ports[i % len(ports)]["id"] for i in range(size("shows", quick))]
+        show = Phase("port show", clients=args.clients)
+        run_parallel(show, clients, shown, show_port)
+        print_phase(show, "%d clients" % args.clients)
+
         sample = [p["id"] for p in ports[:size("sample", quick)]]
-        show = Phase("port show")
-        run_serial(show, admin, sample, show_port)
-        print_phase(show)
+        update = Phase("port update (name)", clients=args.clients)
+        run_parallel(update, clients, sample, update_port)
+        print_phase(update, "%d clients" % args.clients)
 
-        update = Phase("port update (name)")
-        run_serial(update, admin, sample, update_port)
-        print_phase(update)
-
-        delete = Phase("port delete")
-        run_serial(delete, admin, sample, delete_port)
-        print_phase(delete)
+        delete = Phase("port delete", clients=args.clients)
+        run_parallel(delete, clients, sample, delete_port)
+        print_phase(delete, "%d clients" % args.clients)
+        for client in clients:
+            client.close()
         deleted = set(sample)
         ports = [p for p in ports if p["id"] not in deleted]
 
@@ -542,11 +609,136 @@ def run(args, url, started):
         net_list = Phase("network list")
         run_serial(net_list, admin, range(size("list_repeats", quick)), list_networks)
         print_phase(net_list, "%d networks visible" % getattr(admin, "listed", 0))
+
+        if args.routers and has_extension(admin, "router"):
+            run_routers(url, project, args, quick, made)
+        elif args.routers:
+            print("  routers: skipped, the endpoint does not serve the router extension")
     finally:
         if not args.keep and started is None:
+            cleanup_routers(url, project, made, args.clients)
             cleanup(url, project, ports, created_networks, args.clients)
         admin.close()
         net_client.close()
+
+
+def has_extension(client, alias):
+    try:
+        client.request("GET", "/v2.0/extensions/%s" % alias)
+    except HTTPFailure as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
+class RouterRun:
+    """What the router phases made, for the cleanup of an external endpoint."""
+
+    def __init__(self):
+        self.external_id = None
+        self.networks = []    # (network, subnet) per router
+        self.routers = []
+        self.interfaces = []  # (router id, subnet id)
+        self.ports = []
+        self.floating_ips = []
+
+
+def run_routers(url, project, args, quick, made):
+    """Routers with an interface and a gateway, and floating IPs on their networks, as
+    bench/l3_agent_bench.py makes them (there with the agents wiring them): each
+    call kind is a phase of its own, made by ``--clients`` threads acting for one
+    project."""
+    count, fips = size("routers", quick), size("floating_ips", quick)
+    router_project = project + "-routers"
+    admin = Client(url, router_project)
+    raise_quotas(admin, [router_project], {"port": -1, "network": -1, "subnet": -1, "router": -1,
+                                           "floatingip": -1})
+    external = admin.request("POST", "/v2.0/networks", {"network": {"name": "bench-external",
+                                                                    "router:external": True}},
+                             expect=(201,))["network"]
+    made.external_id = external["id"]
+    admin.request("POST", "/v2.0/subnets", {"subnet": {"network_id": external["id"], "ip_version": 4,
+                                                       "cidr": EXTERNAL_CIDR, "enable_dhcp": False,
+                                                       "name": "bench-external"}}, expect=(201,))
+    clients = open_clients(url, router_project, args.clients, None)
+    for client in clients:
+        client.external_id = external["id"]
+    note = "%d clients" % args.clients
+    try:
+        phase = Phase("router network+subnet", clients=args.clients)
+        made.networks = [n for n in run_parallel(phase, clients, list(range(count)), create_router_network)
+                         if n is not None]
+        print_phase(phase, note + "; 2 calls per op")
+
+        phase = Phase("router create", clients=args.clients)
+        made.routers = [r for r in run_parallel(phase, clients, list(range(count)), create_router)
+                        if r is not None]
+        print_phase(phase, note)
+
+        pairs = [(router["id"], subnet["id"]) for router, (_net, subnet) in zip(made.routers, made.networks)]
+        phase = Phase("router interface add", clients=args.clients)
+        added = run_parallel(phase, clients, pairs, add_router_interface)
+        made.interfaces = [pair for pair, result in zip(_round_robin(pairs, len(clients)), added)
+                           if result is not None]
+        print_phase(phase, note)
+
+        phase = Phase("router gateway set", clients=args.clients)
+        run_parallel(phase, clients, [r["id"] for r in made.routers], set_router_gateway)
+        print_phase(phase, note)
+
+        # One port per floating IP on the routers' networks, spread over them.
+        targets = [made.networks[i % len(made.networks)][0]["id"] for i in range(fips)] if made.networks else []
+        phase = Phase("port create (instances)", clients=args.clients)
+        made.ports = [p for p in run_parallel(phase, clients, targets, create_instance_port) if p is not None]
+        print_phase(phase, note)
+
+        half = len(made.ports) // 2
+        phase = Phase("fip create (with port)", clients=args.clients)
+        made.floating_ips += [f for f in run_parallel(phase, clients, [p["id"] for p in made.ports[:half]],
+                                                      create_floating_ip) if f is not None]
+        print_phase(phase, note)
+
+        phase = Phase("fip create (no port)", clients=args.clients)
+        free = [f for f in run_parallel(phase, clients, [None] * (len(made.ports) - half), create_floating_ip)
+                if f is not None]
+        made.floating_ips += free
+        print_phase(phase, note)
+
+        phase = Phase("fip associate", clients=args.clients)
+        run_parallel(phase, clients, [(f["id"], p["id"]) for f, p in zip(free, made.ports[half:])],
+                     associate_floating_ip)
+        print_phase(phase, note)
+    finally:
+        for client in clients + [admin]:
+            client.close()
+
+
+def _round_robin(items, count):
+    """``items`` in the order run_parallel returns their results."""
+    return [item for index in range(count) for item in items[index::count]]
+
+
+def cleanup_routers(url, project, made, threads):
+    """Delete what run_routers made: floating IPs, interfaces, routers, ports, networks."""
+    if made.external_id is None:
+        return
+    clients = open_clients(url, project + "-routers", max(1, threads), None)
+    phase = Phase("cleanup")
+    run_parallel(phase, clients, [f["id"] for f in made.floating_ips],
+                 lambda c, i: c.request("DELETE", "/v2.0/floatingips/%s" % i, expect=(204,)))
+    run_parallel(phase, clients, made.interfaces,
+                 lambda c, pair: c.request("PUT", "/v2.0/routers/%s/remove_router_interface" % pair[0],
+                                           {"subnet_id": pair[1]}))
+    run_parallel(phase, clients, [r["id"] for r in made.routers],
+                 lambda c, i: c.request("DELETE", "/v2.0/routers/%s" % i, expect=(204,)))
+    run_parallel(phase, clients, [p["id"] for p in made.ports], delete_port)
+    run_parallel(phase, clients, [n["id"] for n, _s in made.networks] + [made.external_id],
+                 lambda c, i: c.request("DELETE", "/v2.0/networks/%s" % i, expect=(204,)))
+    for client in clients:
+        client.close()
+    if phase.errors:
+        print("  router cleanup: %d deletes failed, e.g. %s" % (len(phase.errors), phase.errors[0]))
 
 
 def cleanup(url, project, ports, networks, threads):
@@ -580,7 +772,7 @@ def main(argv=None):
     began = time.perf_counter()
     try:
         if args.start:
-            started = Started(args.start, args.workers, args.port_security)
+            started = Started(args.start, args.workers, args.port_security, args.routers)
             url = started.start()
             global METER
             METER = CpuMeter(started.cpu_groups())

@@ -2,6 +2,7 @@
 one floating IP association.
 
     sudo python bench/l3_agent_bench.py [--routers 100] [--fips 1000] [--clients 8] [--quick]
+                                        [--profile-restart FILE]
 
 How it runs: the real thing, as tests/harness/l3.RoutedCloud starts it: a
 private RabbitMQ, netweave-server and netweave-rpc-server (SQLite) with the
@@ -12,15 +13,20 @@ router plugin, a Linux bridge agent process on each of two host namespaces
 1. wiring: N routers, each with a gateway on the external network and one
    interface on a project network of its own (a /24), and F floating IPs
    spread over them, each associated with a port of that network; made
-   through the REST API by ``--clients`` threads. The figure is the time
+   through the REST API as a cloud would: Neutron's bulk POST where it has
+   one (networks, subnets, ports), single calls from ``--clients`` threads
+   for routers, interfaces and floating IPs (no bulk form in Neutron). The
+   API calls' time is reported by phase. The figure is the time
    from the first API call until every router port (interfaces and
    gateways, bound to the network node and wired by its Linux bridge agent)
    is ACTIVE and every floating IP is ACTIVE (reported by the L3 agent once
-   its NAT rules are in place);
+   its NAT rules are in place); how long after the last API call that
+   came, and the CPU time the L3 agent process used meanwhile;
 2. restart: the L3 agent is stopped (SIGTERM) and started again with that
    state in place; the figure is the agent's own "Full sync (agent start)"
    time and the number of routers it changed anything of (netlink, sysctl,
-   iptables, devices): the goal is none;
+   iptables, devices): the goal is none; and the agent's CPU time until
+   then (its own, and its commands');
 3. association: an instance on h1 behind the first router runs a UDP echo
    server; the internet sends a datagram to an unassociated floating IP every
    2 ms; the figure is the time from the association's API call until the
@@ -77,14 +83,75 @@ def subnet_cidr(index):
     return "10.%d.%d.0/24" % (64 + index // 250, index % 250)
 
 
-def build_router(cloud, index, external, fips):
-    net, subnet = cloud.project_network("bench-%d" % index, subnet_cidr(index))
-    router = cloud.router("bench-%d" % index, external, [subnet])
-    made = []
-    for _ in range(fips):
-        port = cloud.api("POST", "/ports", {"port": {"network_id": net["id"], "device_owner": "compute:nova"}})["port"]
-        made.append(cloud.floating_ip(external, port)["id"])
-    return router, net, subnet, made
+def chunks(items, size):
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+class AgentClock:
+    """CPU seconds the L3 agent process used (user + system, its own and its waited-for children's:
+    iptables-save, sysctl, ip), read from /proc; less noisy than wall-clock time on a shared machine."""
+
+    def __init__(self, process):
+        self.process = process
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def read(self):
+        with open("/proc/%d/stat" % self.process.pid) as handle:
+            fields = handle.read().rpartition(")")[2].split()
+        utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+        return (utime + stime) / self.ticks, (cutime + cstime) / self.ticks
+
+
+def cpu_since(clock, before):
+    now = clock.read()
+    return now[0] - before[0], now[1] - before[1]
+
+
+def make_state(cloud, routers, fips, clients):
+    """The routers, their networks and floating IPs, through the API as a cloud would: Neutron's
+    bulk POST where it has one (networks, subnets, ports), single calls from ``clients`` threads
+    for the rest (routers, router interfaces and floating IPs have no bulk form in Neutron).
+    Returns ([(router, net, subnet, [floating ip id])], {phase: seconds})."""
+    per_router = [fips // routers + (1 if i < fips % routers else 0) for i in range(routers)]
+    phases = {}
+    started = time.monotonic()
+    nets = []
+    for part in chunks(range(routers), 100):
+        nets += cloud.api("POST", "/networks", {"networks": [{"name": "bench-%d" % i} for i in part]})["networks"]
+    subnets = []
+    for part in chunks(list(enumerate(nets)), 100):
+        subnets += cloud.api("POST", "/subnets", {"subnets": [
+            {"network_id": net["id"], "ip_version": 4, "cidr": subnet_cidr(i), "enable_dhcp": False}
+            for i, net in part]})["subnets"]
+    phases["networks and subnets (bulk)"] = time.monotonic() - started
+
+    def router_of(index):
+        return cloud.router("bench-%d" % index, cloud.external, [subnets[index]])
+
+    def ports_of(index):
+        if not per_router[index]:
+            return []
+        return cloud.api("POST", "/ports", {"ports": [{"network_id": nets[index]["id"], "device_owner": "compute:nova"}
+                                                      for _ in range(per_router[index])]})["ports"]
+
+    def floating_ip(port):
+        return cloud.floating_ip(cloud.external, port)["id"]
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        mark = time.monotonic()
+        made = list(pool.map(router_of, range(routers)))
+        phases["routers with gateway + interface"] = time.monotonic() - mark
+        mark = time.monotonic()
+        ports = list(pool.map(ports_of, range(routers)))
+        phases["ports (bulk per network)"] = time.monotonic() - mark
+        mark = time.monotonic()
+        fip_ids = list(pool.map(floating_ip, [port for some in ports for port in some]))
+        phases["floating IPs"] = time.monotonic() - mark
+    built, offset = [], 0
+    for index in range(routers):
+        built.append((made[index], nets[index], subnets[index], fip_ids[offset:offset + per_router[index]]))
+        offset += per_router[index]
+    return built, phases
 
 
 def count_active(cloud):
@@ -96,10 +163,10 @@ def count_active(cloud):
 
 
 def wiring(cloud, routers, fips, clients):
-    per_router = [fips // routers + (1 if i < fips % routers else 0) for i in range(routers)]
+    clock = AgentClock(cloud.l3_agent)
+    before = clock.read()
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        built = list(pool.map(lambda i: build_router(cloud, i, cloud.external, per_router[i]), range(routers)))
+    built, phases = make_state(cloud, routers, fips, clients)
     api_done = time.monotonic() - started
     want_ports, want_fips = 2 * routers, fips
     state = {}
@@ -114,24 +181,33 @@ def wiring(cloud, routers, fips, clients):
         print("wiring             stuck at %d/%d router ports, %d/%d floating IPs ACTIVE" % state["now"])
         raise
     total = time.monotonic() - started
+    own, children = cpu_since(clock, before)
+    for name, seconds in phases.items():
+        print("wiring API         %-34s %.1f s" % (name, seconds))
     print("wiring             %d routers (gateway + 1 interface), %d floating IPs: API calls %.1f s, "
           "all ACTIVE %.1f s after the first call (%.1f s after the last)" % (routers, fips, api_done, total,
                                                                               total - api_done))
-    return built, total
+    print("wiring             L3 agent CPU meanwhile %.1f s (%.1f s its own, %.1f s its commands)"
+          % (own + children, own, children))
+    return built, total, api_done
 
 
-SYNC_LINE = re.compile(r"Full sync \(agent start\) of (\d+) routers done in ([\d.]+)s, (\d+) changed")
+# The first full sync after the start; "previous pass failed" when the start's own pass failed.
+SYNC_LINE = re.compile(r"Full sync \(([^)]*)\) of (\d+) routers done in ([\d.]+)s, (\d+) changed")
 
 
-def restart(cloud, routers):
+def restart(cloud, routers, profile=None):
+    """``profile``: a file the restarted agent's cProfile statistics go to when it stops."""
     cloud.l3_agent.stop(sig=signal.SIGTERM)
     with open(cloud.l3_agent.log_path) as handle:
         offset = len(handle.read())
     started = time.monotonic()
-    cloud.start_l3_agent()
+    cloud.start_l3_agent(wrapper=[sys.executable, "-m", "cProfile", "-o", profile] if profile else ())
+    clock = AgentClock(cloud.l3_agent)
     found = {}
 
     def synced():
+        found["cpu"] = clock.read()
         with open(cloud.l3_agent.log_path) as handle:
             match = SYNC_LINE.search(handle.read()[offset:])
         if match:
@@ -139,10 +215,15 @@ def restart(cloud, routers):
         return bool(match)
     multihost.Cloud.wait(synced, "the restarted agent's first full sync", timeout=300, interval=0.05)
     seen = time.monotonic() - started
-    count, seconds, changed = (int(found["match"].group(1)), float(found["match"].group(2)),
-                               int(found["match"].group(3)))
+    reason, count, seconds, changed = (found["match"].group(1), int(found["match"].group(2)),
+                                       float(found["match"].group(3)), int(found["match"].group(4)))
+    own, children = found["cpu"]
     print("restart            full sync of %d routers %.2f s (%d changed); process start -> sync logged %.2f s"
           % (count, seconds, changed, seen))
+    print("restart            L3 agent CPU from its start to the sync logged %.2f s (%.2f s its own, "
+          "%.2f s its commands)" % (own + children, own, children))
+    assert reason == "agent start", "the agent's pass at start failed (see %s); then: %s" % (
+        cloud.l3_agent.log_path, found["match"].group(0))
     assert count == routers, "the agent synced %d routers, not %d" % (count, routers)
     return seconds, changed
 
@@ -179,6 +260,8 @@ def main(argv=None):
     parser.add_argument("--fips", type=int, default=1000, help="floating IPs, spread over the routers")
     parser.add_argument("--clients", type=int, default=8, help="API client threads")
     parser.add_argument("--quick", action="store_true", help="5 routers, 20 floating IPs: a smoke run")
+    parser.add_argument("--profile-restart", metavar="FILE",
+                        help="run the restarted L3 agent under cProfile, statistics to FILE (pstats)")
     args = parser.parse_args(argv)
     if args.quick:
         args.routers, args.fips = 5, 20
@@ -193,8 +276,8 @@ def main(argv=None):
     try:
         cloud.start()
         cloud.external, cloud.external_subnet = cloud.external_network()
-        built, wired = wiring(cloud, args.routers, args.fips, args.clients)
-        resync, changed = restart(cloud, args.routers)
+        built, wired, _api = wiring(cloud, args.routers, args.fips, args.clients)
+        resync, changed = restart(cloud, args.routers, args.profile_restart)
         associated = association(cloud, built[0], workdir)
     finally:
         cloud.close()

@@ -340,3 +340,14 @@ class IllegalSubnetPoolAssociationToAddressScope(BadRequest):
 class IllegalSubnetPoolIpVersionAssociationToAddressScope(BadRequest):
     message = ("Illegal subnetpool association: subnetpool %(subnetpool_id)s cannot associate with address "
                "scope %(address_scope_id)s because subnetpool ip_version is not %(ip_version)s.")
+
+
+# --- database refusals (core/db/errors.py) ---------------------------------------
+
+class ConcurrentlyRemoved(Conflict):
+    message = ("A resource this request refers to was removed by a concurrent request; "
+               "retry the request.")
+
+
+class ConcurrentlyModified(Conflict):
+    message = "A concurrent request made the same change first; retry the request."

@@ -3,6 +3,12 @@
 The target of a check is the resource as a dict ("tenant_id"/"project_id" of the
 resource). Subnets and ports also carry "network:tenant_id", the owner of their
 network, and may carry "network:shared" for the ``rule:shared`` checks.
+
+The defaults are Neutron's secure RBAC rules ([oslo_policy] enforce_new_defaults
+is true unless the configuration says otherwise; false brings the legacy rules
+back beside them). Every API rule is project-scoped: system- or domain-scoped
+credentials fail them. Roles imply others as Keystone's default roles do
+(IMPLIED_ROLES), so credentials naming only ``member`` also read.
 """
 import re
 import sys
@@ -21,6 +27,11 @@ POLICIES_GROUP = "oslo.policy.policies"
 CORE_POLICIES = "netweave"
 ADMIN_CTX_POLICY = "context_is_admin"
 ADVSVC_CTX_POLICY = "context_is_advsvc"
+# Keystone's default role hierarchy (admin implies manager, manager member, member
+# reader): a token carries the implied roles, and credentials built from noauth
+# headers or in code get them here, so one role name is enough everywhere.
+IMPLIED_ROLES = {"admin": ("manager", "member", "reader"), "manager": ("member", "reader"),
+                 "member": ("reader",)}
 
 _ENFORCER = None
 
@@ -118,14 +129,28 @@ def init(conf=None, policy_file=None):
     if _ENFORCER is None:
         conf = conf if conf is not None else cfg.CONF
         defaults = default_rules()
-        policy_opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE)
+        # Neutron's new defaults are netweave's defaults whatever oslo.policy's own are.
+        policy_opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE, enforce_new_defaults=True)
         _ENFORCER = policy.Enforcer(conf, policy_file=policy_file)
         _ENFORCER.register_defaults(defaults)
         if _is_parsed(conf):
             _ENFORCER.load_rules()
         else:
-            _ENFORCER.set_rules({rule.name: rule.check for rule in defaults}, use_conf=False)
+            new_only = conf.oslo_policy.enforce_new_defaults
+            checks = {rule.name: _default_check_str(rule, new_only) for rule in defaults}
+            _ENFORCER.set_rules(policy.Rules.from_dict(checks), use_conf=False)
     return _ENFORCER
+
+
+def _default_check_str(rule, new_only):
+    """The check string of a default in code; without ``new_only``, that or its deprecated
+    rule's, as oslo.policy's load_rules() combines them for a parsed configuration."""
+    deprecated = rule.deprecated_rule
+    if new_only or deprecated is None or deprecated.check_str == rule.check_str:
+        return rule.check_str
+    if "" in (rule.check_str, deprecated.check_str):
+        return ""
+    return "(%s) or (%s)" % (rule.check_str, deprecated.check_str)
 
 
 def reset():
@@ -166,13 +191,42 @@ def _credentials(context):
     credentials = dict(oslo_context.RequestContext.to_policy_values(context))
     credentials["tenant_id"] = context.project_id
     credentials["is_admin"] = context.is_admin
+    credentials["roles"] = with_implied_roles(credentials.get("roles") or [])
     return credentials
 
 
+def with_implied_roles(roles):
+    """``roles`` (lower-cased, as oslo.policy compares them) plus those they imply."""
+    expanded = []
+    for role in roles:
+        for name in (role.lower(),) + IMPLIED_ROLES.get(role.lower(), ()):
+            if name not in expanded:
+                expanded.append(name)
+    return expanded
+
+
+def _project_scoped(context):
+    """Whether the credentials are not system- or domain-scoped: every API rule is
+    project-scoped, and a system-scoped admin token fails them as Neutron's do."""
+    return not context.system_scope and not context.domain_id
+
+
+def _owner_keys(target):
+    """Neutron's rules name the owner ``project_id``, the legacy ones ``tenant_id``: a target
+    carrying one gets the other too."""
+    if "tenant_id" in target and "project_id" not in target:
+        return dict(target, project_id=target["tenant_id"])
+    if "project_id" in target and "tenant_id" not in target:
+        return dict(target, tenant_id=target["project_id"])
+    return target
+
+
 def check_is_admin(context):
-    """Whether the caller matches ``context_is_admin`` (the policy file may redefine it)."""
+    """Whether the caller matches ``context_is_admin`` (the policy file may redefine it)
+    with project-scoped credentials: a system- or domain-scoped token is no admin of the
+    project-scoped API (enforce_scope)."""
     enforcer = init()
-    if ADMIN_CTX_POLICY not in enforcer.rules:
+    if ADMIN_CTX_POLICY not in enforcer.rules or not _project_scoped(context):
         return False
     credentials = _credentials(context)
     return bool(enforcer.enforce(ADMIN_CTX_POLICY, credentials, credentials))
@@ -192,13 +246,13 @@ def check(context, action, target, might_not_exist=False):
 
     With ``might_not_exist`` an action that has no rule is allowed instead.
     """
-    # Admins skip the rules, as in Neutron.
-    if context.is_admin:
+    # Admins skip the rules, as in Neutron, unless their token is not project-scoped.
+    if context.is_admin and _project_scoped(context):
         return True
     enforcer = init()
     if might_not_exist and action not in enforcer.rules:
         return True
-    return bool(enforcer.enforce(action, target, _credentials(context)))
+    return bool(enforcer.enforce(action, _owner_keys(target), _credentials(context)))
 
 
 def enforce(context, action, target, plugin=None):
@@ -235,10 +289,11 @@ def enforce_attributes(context, action, target, attribute_names, defaults=None):
     to its default (``"shared": false`` needs no admin).
     On failure the message names both rules, as Neutron prints its combined check.
     """
-    if context.is_admin:
+    if context.is_admin and _project_scoped(context):
         return True
     enforcer = init()
     credentials = _credentials(context)
+    target = _owner_keys(target)
     defaults = defaults or {}
     for name in attribute_names:
         if name not in target:

@@ -11,6 +11,7 @@ from netweave.core.api.resource import Attribute as A
 from netweave.core.api.resource import Resource, attrs
 
 
+@v.described({"enum": [4, 6]})
 def _ip_version(value):
     return v.one_of(4, 6)(v.integer()(value))
 

@@ -31,12 +31,12 @@ mkdir -p "$OUT"
     --output-file "$OUT/netweave.conf.sample"
 "$BIN_DIR/oslo-config-generator" --config-file etc/oslo-config-generator/ml2_conf.ini \
     --output-file "$OUT/ml2_conf.ini.sample"
-for agent in linuxbridge openvswitch dhcp metadata lbaas l3; do
+for agent in linuxbridge openvswitch dhcp metadata lbaas l3 metering; do
     "$BIN_DIR/oslo-config-generator" --config-file "etc/oslo-config-generator/${agent}_agent.ini" \
         --output-file "$OUT/${agent}_agent.ini.sample"
 done
 "$BIN_DIR/oslopolicy-sample-generator" --config-file etc/oslo-policy-generator/netweave.conf \
     --output-file "$OUT/policy.yaml.sample"
 echo "generate-config-samples.sh: wrote netweave.conf.sample, ml2_conf.ini.sample," \
-    "the agents' linuxbridge, openvswitch, dhcp, metadata, lbaas and l3 _agent.ini.sample files and" \
+    "the agents' linuxbridge, openvswitch, dhcp, metadata, lbaas, l3 and metering _agent.ini.sample files and" \
     "policy.yaml.sample in $OUT" >&2

@@ -51,7 +51,7 @@ def build_api(conf, core_plugin, service_plugins=()):
         controller = controller_mod.ResourceController(resource, plugin, core_plugin, policy, conf)
         controllers[collection] = controller
         router.add_collection(controller)
-        url_name = collection.replace("_", "-")
+        url_name = resource.url_name
         for action, verb in resource.member_actions.items():
             router.member_actions[(url_name, action)] = (verb, controller.member_action(action, verb))
     router.tags = tags_controller.TagController(controllers, core_plugin.tags, core_plugin.tag_touch)

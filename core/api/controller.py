@@ -11,6 +11,7 @@ from netweave.core import exceptions as exc
 from netweave.core.api import body as body_checks
 from netweave.core.api import faults
 from netweave.core.api import query as query_parser
+from netweave.core.api import validators as v
 from netweave.core.api.app import takes_body
 from netweave.core.services import common
 
@@ -43,6 +44,7 @@ class ResourceController:
 
     def index(self, request, context):
         q = query_parser.parse(request.params, self.resource, self.conf)
+        self._ignore_hidden_terms(context, q)
         if q.marker and q.limit:
             # Like Neutron: a marker naming nothing the caller can see is a 404, not page one.
             self._fetch_visible(context, q.marker, self._fields_to_fetch([self.resource.id_attribute]))
@@ -79,6 +81,26 @@ class ResourceController:
         item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields), owners=owners)
         target = self._target(item, self._network_owners(context, [item], owners))
         return {self.resource.member: self._shape(context, item, target, fields)}
+
+    def _ignore_hidden_terms(self, context, q):
+        """Drop the filters and sort keys on attributes the policy hides from the caller.
+
+        Matching or ordering on ``provider:segmentation_id`` or ``binding:host_id``
+        would tell a member what the show rules keep from it; like an unknown value,
+        such a filter is ignored rather than answered. An attribute counts as hidden
+        when its show rule refuses the caller even on its own project's items.
+        """
+        if context.is_admin:
+            return
+        guards = self._show_guards()
+        if not guards:
+            return
+        own = {"tenant_id": context.project_id, "project_id": context.project_id,
+               "network:tenant_id": context.project_id}
+        hidden = {name for name, rule in guards if not self.policy.check(context, rule, own)}
+        if hidden:
+            q.filters = {name: values for name, values in q.filters.items() if name not in hidden}
+            q.sorts = [(name, ascending) for name, ascending in q.sorts if name not in hidden]
 
     def _fetch_visible(self, context, item_id, fields=None, owners=None):
         """The item if the caller may see it. ``owners``, a dict, receives the network
@@ -135,13 +157,15 @@ class ResourceController:
         data = body_checks.update_member(self.resource, body)
         changes = body_checks.prepare_update(self.resource, data)
         owners = {}
-        original = self._fetch_visible(context, item_id, owners=owners)
-        target = dict(original)
-        self._add_network_owner(context, target, owners)
-        target.update(changes)
-        self.policy.enforce(context, self._update, target)
-        self._enforce_attributes(context, self._update, target, set(changes))
-        expected = self._check_if_match(request, original)
+        expected = None
+        if self._reads_before_write(request, context):
+            original = self._fetch_visible(context, item_id, owners=owners)
+            target = dict(original)
+            self._add_network_owner(context, target, owners)
+            target.update(changes)
+            self.policy.enforce(context, self._update, target)
+            self._enforce_attributes(context, self._update, target, set(changes))
+            expected = self._check_if_match(request, original)
         # The check above fails early; only the one in the update's own transaction
         # decides, as a compare-and-swap on the revision (concurrent updates).
         with common.revision_precondition(item_id, expected) as precondition:
@@ -150,15 +174,25 @@ class ResourceController:
         return {self.resource.member: self._shape_own(context, updated, owners)}
 
     def delete(self, request, context, item_id):
-        owners = {}
-        original = self._fetch_visible(context, item_id, owners=owners)
-        target = dict(original)
-        self._add_network_owner(context, target, owners)
-        self.policy.enforce(context, self._delete, target)
-        expected = self._check_if_match(request, original)
+        expected = None
+        if self._reads_before_write(request, context):
+            owners = {}
+            original = self._fetch_visible(context, item_id, owners=owners)
+            target = dict(original)
+            self._add_network_owner(context, target, owners)
+            self.policy.enforce(context, self._delete, target)
+            expected = self._check_if_match(request, original)
         with common.revision_precondition(item_id, expected) as precondition:
             getattr(self.plugin, self._delete)(context, item_id)
         self._note_unchecked(precondition, "delete")
+
+    @staticmethod
+    def _reads_before_write(request, context):
+        """Whether an update or delete reads the item first: for the policy target, and
+        for an If-Match header's revision. Admins pass every rule, so without the
+        header they skip the read (the plugin answers NotFound itself), as a create
+        skips building a target for them."""
+        return not context.is_admin or bool(request.headers.get("If-Match"))
 
     # --- member actions --------------------------------------------------
 
@@ -185,6 +219,16 @@ class ResourceController:
         return write
 
     # --- helpers ---------------------------------------------------------
+
+    def member_id(self, raw):
+        """The id in a member URL as the id attribute's type; a value no member can
+        have (not a UUID, a NUL, too long) names nothing: 404, before any query."""
+        attr = self.resource.attributes.get(self.resource.id_attribute)
+        convert = attr.convert if attr is not None and attr.convert is not None else v.path_segment
+        try:
+            return convert(raw)
+        except v.AttributeInvalid:
+            raise self._not_found(raw)
 
     def _not_found(self, item_id):
         return faults.HTTPError(404, "%s %s could not be found." % (
@@ -248,7 +292,12 @@ class ResourceController:
         owners = self._network_owners(context, [target], known)
         if target["network_id"] not in owners:
             raise exc.NetworkNotFound(net_id=target["network_id"])
-        target["network:tenant_id"] = owners[target["network_id"]]
+        owner = target["network:tenant_id"] = owners[target["network_id"]]
+        if owner != context.project_id:
+            # ``rule:shared`` (fixed_ips on another project's network) asks whether the
+            # network is shared with the caller, globally or through an RBAC policy.
+            network = self.core_plugin.get_network(context, target["network_id"], fields=["id", "shared"])
+            target["network:shared"] = bool(network.get("shared"))
 
     def _target(self, item, owners):
         if not owners:

@@ -6,6 +6,7 @@ import webob
 import webob.exc
 
 from netweave.core import exceptions as exc
+from netweave.core.db import errors as db_errors
 
 LOG = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ def error_body(type_name, message, detail=""):
 
 
 def to_response(error):
+    # What the database refuses because of the input (or a concurrent request) is a 4xx too.
+    client_error = db_errors.as_client_error(error)
+    if client_error is not None:
+        LOG.info("The database refused a request: %s", error)
+        error = client_error
     if isinstance(error, (exc.NeutronException, HTTPError)):
         status, type_name, message = error.status, error.type, error.msg
     else:

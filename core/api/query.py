@@ -24,20 +24,31 @@ def parse_fields(params):
     return fields or None
 
 
+def _checked(key, convert, value):
+    try:
+        return convert(value)
+    except v.AttributeInvalid as error:
+        raise faults.bad_request("Invalid input for %s. Reason: %s." % (key, error))
+
+
+def _filter_values(key, attr, values):
+    """The values of one filter as the attribute's type: its filter converter (an empty
+    value there means "unset"), or at least a string the database can compare."""
+    if attr.filter_convert is None:
+        return [_checked(key, v.text, value) for value in values]
+    return [None if value == "" else _checked(key, attr.filter_convert, value) for value in values]
+
+
 def parse(params, resource, conf):
     """Build a ListQuery from a WebOb MultiDict, rejecting what the resource cannot filter on."""
     filters = {}
+    # Like Neutron's filter-validation: only attributes marked as filters may be used.
+    invalid = sorted(key for key in set(params.keys()) - _RESERVED
+                     if key not in resource.attributes or not resource.attributes[key].is_filter)
+    if invalid:
+        raise faults.bad_request("%s is invalid attribute for filtering" % invalid)
     for key in set(params.keys()) - _RESERVED:
-        attr = resource.attributes.get(key)
-        if attr is None:
-            raise faults.bad_request("%s is invalid attribute for filtering" % key)
-        values = params.getall(key)
-        convert = attr.filter_convert or (lambda x: x)
-        try:
-            converted = [None if (val == "" and attr.filter_convert) else convert(val) for val in values]
-        except v.AttributeInvalid as error:
-            raise faults.bad_request("Invalid input for %s. Reason: %s." % (key, error))
-        filters[key] = converted
+        filters[key] = _filter_values(key, resource.attributes[key], params.getall(key))
 
     tag_filters = {}
     for key in TAG_FILTERS:
@@ -45,7 +56,7 @@ def parse(params, resource, conf):
         for raw in params.getall(key):
             vals.extend(t for t in raw.split(",") if t)
         if vals:
-            tag_filters[key] = vals
+            tag_filters[key] = [_checked(key, v.text, tag) for tag in vals]
 
     sorts = []
     keys, dirs = params.getall("sort_key"), params.getall("sort_dir")
@@ -54,6 +65,7 @@ def parse(params, resource, conf):
             raise faults.bad_request("Sorting is not enabled")
         if dirs and len(dirs) != len(keys):
             raise faults.bad_request("The number of sort_keys and sort_dirs must be same")
+        seen = set()
         for i, key in enumerate(keys):
             attr = resource.attributes.get(key)
             if attr is None or not attr.is_sort_key:
@@ -62,6 +74,11 @@ def parse(params, resource, conf):
             if direction not in ("asc", "desc"):
                 raise faults.bad_request("%s is invalid value for sort_dirs, valid value is 'asc' and 'desc'"
                                          % direction)
+            if key in seen:
+                # A key repeated orders nothing more: the first occurrence decides, and a
+                # query string of thousands of them stays a query of a few terms.
+                continue
+            seen.add(key)
             sorts.append((key, direction == "asc"))
 
     limit = None

@@ -50,10 +50,26 @@ class Resource:
     id_attribute: str = "id"
     # Served by GET only: POST, PUT and DELETE answer 405.
     read_only: bool = False
+    # The collection's name in URLs when it is not the collection with "-" for "_"
+    # (Neutron serves some with "_": /v2.0/availability_zones).
+    path: str | None = None
+    # A path segment before the collection: "metering" serves /v2.0/metering/metering-labels.
+    path_prefix: str = ""
 
     @property
     def name(self):
         return self.plugin_name or self.member
+
+    @property
+    def url_name(self):
+        """The collection's path under /v2.0: "networks", "metering/metering-labels"."""
+        url = self.path or self.collection.replace("_", "-")
+        return "%s/%s" % (self.path_prefix, url) if self.path_prefix else url
+
+    @property
+    def updatable(self):
+        """Whether PUT on a member is served: some attribute may change."""
+        return not self.read_only and any(attr.allow_put for attr in self.attributes.values())
 
     def extended(self, extra):
         merged = dict(self.attributes)
@@ -78,8 +94,8 @@ def standard_attributes(name_len=255, description=True):
                   is_sort_key=True, required=False),
         Attribute("project_id", allow_post=True, convert=v.project_id, is_filter=True,
                   is_sort_key=True, required=False),
-        Attribute("created_at", is_filter=True, is_sort_key=True),
-        Attribute("updated_at", is_filter=True, is_sort_key=True),
+        Attribute("created_at", is_filter=True, is_sort_key=True, filter_convert=v.datetime_value),
+        Attribute("updated_at", is_filter=True, is_sort_key=True, filter_convert=v.datetime_value),
         Attribute("revision_number", is_filter=True, is_sort_key=True,
                   filter_convert=v.integer()),
     ]

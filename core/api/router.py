@@ -6,6 +6,7 @@ are matched against the custom routes only.
 import re
 
 from netweave.core.api import faults
+from netweave.core.api import validators as v
 
 _SEGMENT = r"[^/]+"
 
@@ -35,8 +36,7 @@ class Router:
         return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
 
     def add_collection(self, controller):
-        url_name = controller.resource.collection.replace("_", "-")
-        self.collections[url_name] = controller
+        self.collections[controller.resource.url_name] = controller
 
     def add_route(self, pattern, handlers):
         self.custom.append(Route(pattern, handlers))
@@ -49,7 +49,7 @@ class Router:
         for route in self.custom:
             match = route.regex.match(path)
             if match:
-                return _pick(route.handlers, method), match.groupdict()
+                return _pick(route.handlers, method), _segments(match.groupdict())
         parts = path.split("/")
         if parts[1:2] != ["v2.0"]:
             raise _not_found()  # a plugin prefix: only its custom routes serve it
@@ -58,17 +58,23 @@ class Router:
         if not rest:
             raise _not_found()
         controller = self.collections.get(rest[0])
+        if controller is None and len(rest) > 1 and rest[0] + "/" + rest[1] in self.collections:
+            # A collection under a path prefix (/v2.0/metering/metering-labels).
+            rest = [rest[0] + "/" + rest[1]] + rest[2:]
+            controller = self.collections[rest[0]]
         if controller is None:
             raise _not_found()
         read_only = controller.resource.read_only
         if len(rest) == 1:
             handlers = {"GET": controller.index} if read_only else {"GET": controller.index, "POST": controller.create}
             return _pick(handlers, method), {}
-        item_id = rest[1]
+        item_id = controller.member_id(rest[1])
         if len(rest) == 2:
             handlers = {"GET": controller.show}
             if not read_only:
-                handlers.update(PUT=controller.update, DELETE=controller.delete)
+                handlers["DELETE"] = controller.delete
+            if controller.resource.updatable:
+                handlers["PUT"] = controller.update
             return _pick(handlers, method), {"item_id": item_id}
         if rest[2] == "tags" and controller.resource.taggable and self.tags is not None and len(rest) <= 4:
             handlers = self.tags.handlers(controller.resource, tag=rest[3] if len(rest) == 4 else None)
@@ -78,6 +84,15 @@ class Router:
             if action is not None:
                 verb, handler = action
                 return _pick({verb: handler}, method), {"item_id": item_id}
+        raise _not_found()
+
+
+def _segments(values):
+    """The values a custom route captured, refused (404) when they cannot name anything."""
+    try:
+        return {name: value if value is None else v.path_segment(value)
+                for name, value in values.items()}
+    except v.AttributeInvalid:
         raise _not_found()
 
 

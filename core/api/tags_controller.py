@@ -18,8 +18,11 @@ class TagController:
             return controller._fetch_visible(context, item_id)
 
         def updatable(context, item_id):
-            item = visible(context, item_id)
-            controller.policy.enforce(context, "update_%s" % resource.name, item)
+            # The update rule's target, as for an update: subnets' and ports' rules
+            # ask for the owner of their network.
+            target = dict(visible(context, item_id))
+            controller._add_network_owner(context, target)
+            controller.policy.enforce(context, "update_%s" % resource.name, target)
 
         if tag is None:
             def get_all(request, context, item_id):

@@ -6,8 +6,10 @@ arguments, then calls, in this order and each exactly once per process:
 
   initialize(core)            core is the loaded core plugin; its services
                               (``events``, ``quotas``, ``networks``, ``subnets``,
-                              ``ports``, ``agents``, ``provisioning``, ``rbac``) and
-                              ``register_tagged_model`` are what a plugin may use.
+                              ``ports``, ``agents``, ``provisioning``, ``rbac``,
+                              ``extenders``: attributes added to others' resources,
+                              ``placement``: the agent schedulers' placement policy)
+                              and ``register_tagged_model`` are what a plugin may use.
                               Subscribe to resource events here.
   connect_agents(transport)   only when a message transport is configured:
                               from now on the plugin may cast to its agents.

@@ -50,11 +50,11 @@ class DhcpRpcEndpoint:
             self.scheduler.auto_schedule(host)
         with db_api.reader_scope() as session:
             network_ids = self.scheduler.active_network_ids_on_host(session, host)
-            return dhcp_network_info.network_infos(session, network_ids)
+            return dhcp_network_info.network_infos(session, network_ids, self.ports.extensions)
 
     def get_network_info(self, context, network_id=None, host=None, **_kwargs):
         with db_api.reader_scope() as session:
-            infos = dhcp_network_info.network_infos(session, [network_id])
+            infos = dhcp_network_info.network_infos(session, [network_id], self.ports.extensions)
         if not infos:
             LOG.debug("Network %s asked for by the DHCP agent on %s is gone", network_id, host)
             return None

@@ -112,6 +112,19 @@ def revision_precondition(resource_id, revision):
         _PRECONDITION.reset(token)
 
 
+def check_revision_precondition(session, resource_id, revision):
+    """For a write made without the ORM (a DELETE statement): hold it to the request's
+    precondition on ``resource_id``, as the flush check below does for ORM writes.
+    ``revision`` is the one read; the statement itself must match only that
+    revision (the compare-and-swap), so a mismatch found here fails with 412."""
+    precondition = _PRECONDITION.get()
+    if precondition is None or precondition.settled or precondition.resource_id != resource_id:
+        return
+    if revision != precondition.revision:
+        raise exc.RevisionNumberConstraintFailed(expected=precondition.revision, current=revision)
+    session.info[_CHECKED] = precondition
+
+
 @event.listens_for(orm.Session, "before_flush")
 def _check_revision_precondition(session, _flush_context, _instances):
     precondition = _PRECONDITION.get()

@@ -10,8 +10,11 @@ of agents dead for twice ``agent_down_time`` move to live ones
 Concurrency: every binding takes a ``binding_index`` from 1 to the wanted
 count, unique per network, so racing schedulers (in other workers or servers)
 collide in the database; the loser retries and then sees the winner's agents.
+
+Which of the candidate agents a network gets is the process's placement
+policy's choice (agent_placement.py: least loaded first unless a plugin
+installs another, e.g. availability-zone aware placement).
 """
-import collections
 import functools
 import json
 import logging
@@ -27,7 +30,7 @@ from netweave.core.db.models import dhcp as dhcp_models
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.rpc import topics
-from netweave.core.services import agent_liveness
+from netweave.core.services import agent_liveness, agent_placement
 
 LOG = logging.getLogger(__name__)
 
@@ -80,17 +83,18 @@ def _serves_dhcp_statement(any_admin_state, check_subnets):
     return sa.select(condition)
 
 
-# What the scheduler reads of an agent: enough to order candidates and to notify them.
-AgentInfo = collections.namedtuple("AgentInfo", ["id", "host", "load"])
+# What the scheduler reads of an agent: enough to order and place candidates and to notify them.
+AgentInfo = agent_placement.AgentInfo
 
 
 class DhcpAgentScheduler:
     """Bindings of networks to DHCP agents: automatic, manual, and failover."""
 
-    def __init__(self, conf, clock=model_base.utcnow):
+    def __init__(self, conf, clock=model_base.utcnow, placement=None):
         self.conf = conf
         self.clock = clock
         self.liveness = agent_liveness.AgentLiveness(conf, clock)
+        self.placement = placement if placement is not None else agent_placement.Placement()
 
     # --- reads -----------------------------------------------------------------
 
@@ -145,7 +149,7 @@ class DhcpAgentScheduler:
         """Alive, enabled DHCP agents not in ``exclude``, least loaded first (ties by host)."""
         now = self.clock()
         rows = session.execute(
-            sa.select(Agent.id, Agent.host, Agent.configurations)
+            sa.select(Agent.id, Agent.host, Agent.configurations, Agent.availability_zone)
             .where(Agent.agent_type == topics.AGENT_TYPE_DHCP, Agent.admin_state_up.is_(True),
                    Agent.heartbeat_timestamp >= self.liveness.alive_cutoff(now))).all()
         rows = [r for r in rows if r.id not in set(exclude)]
@@ -159,9 +163,10 @@ class DhcpAgentScheduler:
                 sa.select(Binding.dhcp_agent_id, sa.func.count())
                 .where(Binding.dhcp_agent_id.in_([r.id for r in rows]))
                 .group_by(Binding.dhcp_agent_id)).all())
-            agents = [AgentInfo(r.id, r.host, counts.get(r.id, 0)) for r in rows]
+            agents = [AgentInfo(r.id, r.host, counts.get(r.id, 0), r.availability_zone) for r in rows]
         else:
-            agents = [AgentInfo(r.id, r.host, _reported(r.configurations, load_type)) for r in rows]
+            agents = [AgentInfo(r.id, r.host, _reported(r.configurations, load_type), r.availability_zone)
+                      for r in rows]
         return sorted(agents, key=lambda a: (a.load, a.host))
 
     # --- automatic scheduling ------------------------------------------------
@@ -186,17 +191,25 @@ class DhcpAgentScheduler:
         with db_api.session_scope() as session:
             return self._schedule_in(session, network_id)
 
-    def _schedule_in(self, session, network_id):
+    def _schedule_in(self, session, network_id, replacing=()):
         if session.scalar(dhcp_enabled_networks().where(Subnet.network_id == network_id)) is None:
             return []
-        bound = session.execute(sa.select(Binding.dhcp_agent_id, Binding.binding_index)
+        bound = session.execute(sa.select(Binding.dhcp_agent_id, Binding.binding_index, Agent.host,
+                                          Agent.availability_zone)
+                                .join(Agent, Agent.id == Binding.dhcp_agent_id)
                                 .where(Binding.network_id == network_id)).all()
         wanted = self.conf.dhcp_agents_per_network - len(bound)
         if wanted <= 0:
             return []
-        taken = {index for _agent, index in bound}
+        taken = {row.binding_index for row in bound}
         free = [i for i in range(1, self.conf.dhcp_agents_per_network + 1) if i not in taken]
-        chosen = self._candidates(session, exclude={agent for agent, _index in bound})[:min(wanted, len(free))]
+        request = agent_placement.PlacementRequest(
+            agent_placement.NETWORK, network_id,
+            candidates=tuple(self._candidates(session, exclude={row.dhcp_agent_id for row in bound})),
+            count=min(wanted, len(free)),
+            hosting=tuple(AgentInfo(r.dhcp_agent_id, r.host, 0, r.availability_zone) for r in bound),
+            replacing=tuple(replacing))
+        chosen = self.placement.choose(session, request)[:request.count]
         for agent, index in zip(chosen, free):
             session.add(Binding(network_id=network_id, dhcp_agent_id=agent.id, binding_index=index))
         # The unique (network_id, binding_index) fails here when another scheduler won.
@@ -223,11 +236,16 @@ class DhcpAgentScheduler:
         counts = (sa.select(Binding.network_id, sa.func.count().label("agents"))
                   .group_by(Binding.network_id).subquery())
         mine = sa.select(Binding.network_id).where(Binding.dhcp_agent_id == agent.id)
-        return list(session.scalars(
+        short = list(session.scalars(
             sa.select(Network.id).outerjoin(counts, counts.c.network_id == Network.id)
             .where(Network.id.in_(dhcp_enabled_networks()), Network.id.not_in(mine),
                    sa.func.coalesce(counts.c.agents, 0) < self.conf.dhcp_agents_per_network)
             .order_by(Network.id)))
+        if not short:
+            return []
+        alive = self._candidates(session)
+        me = next((a for a in alive if a.id == agent.id), AgentInfo(agent.id, agent.host, 0, agent.availability_zone))
+        return self.placement.takeable(session, agent_placement.NETWORK, short, me, alive)
 
     @db_api.retry_db_errors
     def _auto_schedule_committed(self, host):
@@ -261,8 +279,8 @@ class DhcpAgentScheduler:
         if not self.liveness.judges_deaths(now):
             return []
         moved = []
-        for network_id, agent_id, host in self._dead_bindings(now):
-            new_agents = self._move(network_id, agent_id)
+        for network_id, agent_id, host, zone in self._dead_bindings(now):
+            new_agents = self._move(network_id, AgentInfo(agent_id, host, 0, zone))
             if new_agents is not None:
                 moved.append((network_id, host, new_agents))
         if moved:
@@ -272,20 +290,20 @@ class DhcpAgentScheduler:
     def _dead_bindings(self, now):
         with db_api.reader_scope() as session:
             return session.execute(
-                sa.select(Binding.network_id, Binding.dhcp_agent_id, Agent.host)
+                sa.select(Binding.network_id, Binding.dhcp_agent_id, Agent.host, Agent.availability_zone)
                 .join(Agent, Agent.id == Binding.dhcp_agent_id)
                 .where(Agent.heartbeat_timestamp < self.liveness.dead_cutoff(now))
                 .order_by(Binding.network_id)).all()
 
     @db_api.retry_db_errors
-    def _move(self, network_id, agent_id):
+    def _move(self, network_id, dead):
         with db_api.session_scope() as session:
             removed = session.execute(sa.delete(Binding).where(Binding.network_id == network_id,
-                                                               Binding.dhcp_agent_id == agent_id))
+                                                               Binding.dhcp_agent_id == dead.id))
             if not removed.rowcount:
                 return None  # another server moved it first
             session.flush()
-            return self._schedule_in(session, network_id)
+            return self._schedule_in(session, network_id, replacing=(dead,))
 
     # --- manual (API) ------------------------------------------------------------
 

@@ -38,8 +38,11 @@ _INSERT_BLOCK = sa.insert(provisioning.Block.__table__)
 
 
 class DhcpHooks:
-    def __init__(self, conf, scheduler, notifier, blocks, port_service=None):
+    def __init__(self, conf, scheduler, notifier, blocks, port_service=None, extension_keys=frozenset()):
         self.conf = conf
+        # Port attributes of ML2 extension drivers the agents serve too (dns_assignment, say).
+        self.extension_keys = frozenset(extension_keys)
+        self.served_attributes = SERVED_ATTRIBUTES + tuple(sorted(self.extension_keys))
         self.scheduler = scheduler
         self.notifier = notifier
         self.blocks = blocks
@@ -114,14 +117,14 @@ class DhcpHooks:
         if self._notifying():
             port = payload.current
             self.notifier.port_event(payload.context, self._hosts(port["network_id"]), "create",
-                                     dhcp_network_info.agent_port(port))
+                                     dhcp_network_info.agent_port(port, self.extension_keys))
 
     def port_updated(self, resource, event, payload):
         original, port = payload.original, payload.current
-        if not self._notifying() or all(original.get(k) == port.get(k) for k in SERVED_ATTRIBUTES):
+        if not self._notifying() or all(original.get(k) == port.get(k) for k in self.served_attributes):
             return
         self.notifier.port_event(payload.context, self._hosts(port["network_id"]), "update",
-                                 dhcp_network_info.agent_port(port))
+                                 dhcp_network_info.agent_port(port, self.extension_keys))
 
     def port_deleted(self, resource, event, payload):
         if self._notifying():

@@ -21,12 +21,16 @@ Port = port_models.Port
 Allocation = port_models.IPAllocation
 
 
-def agent_port(port):
-    """The part of an API port dict the DHCP agent uses (payload of port_*_end)."""
+def agent_port(port, extension_keys=()):
+    """The part of an API port dict the DHCP agent uses (payload of port_*_end);
+    ``extension_keys``: the attributes of extension drivers the agents serve too."""
     result = {key: port.get(key) for key in PORT_KEYS}
     result["fixed_ips"] = [{"subnet_id": ip["subnet_id"], "ip_address": ip["ip_address"]}
                            for ip in port.get("fixed_ips") or ()]
     result["extra_dhcp_opts"] = list(port.get("extra_dhcp_opts") or [])
+    for key in extension_keys:
+        if key in port:
+            result[key] = port[key]
     return result
 
 
@@ -40,8 +44,12 @@ def _chunks(ids, size=500):
         yield ids[start:start + size]
 
 
-def network_infos(session, network_ids):
-    """[network info dict] of the existing networks among ``network_ids``, in their order."""
+def network_infos(session, network_ids, extensions=None):
+    """[network info dict] of the existing networks among ``network_ids``, in their order.
+
+    ``extensions`` (the ML2 ExtensionManager) adds to the ports the attributes
+    of the extension drivers that the DHCP agents serve (a dns_assignment, say).
+    """
     ids = list(dict.fromkeys(network_ids))
     if not ids:
         return []
@@ -54,7 +62,7 @@ def network_infos(session, network_ids):
                                 "mtu": row.mtu, "subnets": [], "ports": []}
     present = [i for i in ids if i in networks]
     _add_subnets(session, networks, present)
-    _add_ports(session, networks, present)
+    _add_ports(session, networks, present, extensions)
     return [networks[i] for i in present]
 
 
@@ -76,7 +84,7 @@ def _add_subnets(session, networks, ids):
             })
 
 
-def _add_ports(session, networks, ids):
+def _add_ports(session, networks, ids, extensions=None):
     columns = (Port.id, Port.network_id, Port.mac_address, Port.admin_state_up, Port.device_owner,
                Port.device_id)
     ports = []
@@ -91,9 +99,18 @@ def _add_ports(session, networks, ids):
                 .where(Allocation.port_id.in_(chunk)).order_by(Allocation.port_id, Allocation.position)):
             fixed_ips.setdefault(port_id, []).append({"subnet_id": subnet_id, "ip_address": address})
     options = extra_dhcp_opts.load(session, port_ids)
+    infos = {}
     for p in ports:
-        networks[p.network_id]["ports"].append({
+        infos[p.id] = {
             "id": p.id, "network_id": p.network_id, "mac_address": p.mac_address,
             "admin_state_up": p.admin_state_up, "device_owner": p.device_owner, "device_id": p.device_id,
             "fixed_ips": fixed_ips.get(p.id, []), "extra_dhcp_opts": options.get(p.id, []),
-        })
+        }
+        networks[p.network_id]["ports"].append(infos[p.id])
+    extension_keys = extensions.dhcp_attributes() if extensions is not None else frozenset()
+    if extension_keys and infos:
+        extensions.extend_dhcp_ports(session, infos)
+        # Only what the agents serve: drivers may have added attributes of theirs beside it.
+        for info in infos.values():
+            for key in [k for k in info if k not in PORT_KEYS and k not in extension_keys]:
+                del info[key]

@@ -8,7 +8,6 @@ the option of the same name and version, a null value removes it.
 import sqlalchemy as sa
 
 from netweave.core.db.models import dhcp as dhcp_models
-from netweave.core.db.models import port as port_models
 
 ExtraDhcpOpt = dhcp_models.ExtraDhcpOpt
 ATTRIBUTE = "extra_dhcp_opts"
@@ -53,8 +52,8 @@ def _forget(session, port_id):
 def load(session, port_ids, page=None):
     """{port_id: [option dicts]} for many ports, in one query per 1,000 ports.
 
-    ``page``, when given, is the list statement (selecting ports.id) that found
-    ``port_ids``: the options are then joined to it in one query instead.
+    ``page``, when given, is the page (core/services/page.py) of ``port_ids``:
+    the options are then joined to it in one query instead.
     Ports whose options ``preload`` read in this session cost no query.
     """
     cache = session.info.get(_PRELOADED)
@@ -69,16 +68,21 @@ def load(session, port_ids, page=None):
     return _query(session, port_ids, page)
 
 
+_TABLE = ExtraDhcpOpt.__table__
+# A page's options, joined to it (core/services/page.py).
+_PAGE_OPTIONS = sa.select(_TABLE.c.port_id, _TABLE.c.opt_name, _TABLE.c.opt_value, _TABLE.c.ip_version).order_by(
+    _TABLE.c.port_id, _TABLE.c.ip_version, _TABLE.c.opt_name)
+
+
 def _query(session, port_ids, page=None):
     if page is not None:
-        page_ids = page.with_only_columns(port_models.Port.id).subquery()
-        statements = [sa.select(*_COLUMNS).join(page_ids, page_ids.c.id == ExtraDhcpOpt.port_id).order_by(*_ORDER)]
+        batches = [page.rows(session, _PAGE_OPTIONS, _TABLE.c.port_id)]
     else:
-        statements = [sa.select(*_COLUMNS).where(ExtraDhcpOpt.port_id.in_(chunk)).order_by(*_ORDER)
-                      for chunk in _chunks(list(port_ids))]
+        batches = [session.execute(sa.select(*_COLUMNS).where(ExtraDhcpOpt.port_id.in_(chunk)).order_by(*_ORDER))
+                   for chunk in _chunks(list(port_ids))]
     result = {}
-    for stmt in statements:
-        for port_id, name, value, version in session.execute(stmt):
+    for rows in batches:
+        for port_id, name, value, version in rows:
             result.setdefault(port_id, []).append(_as_dict(name, value, version))
     return result
 

@@ -11,7 +11,7 @@ from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as pool_models
-from netweave.core.services import common, query, visibility
+from netweave.core.services import common, query, resource_extenders, visibility
 from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class NetworkService:
     """
 
     def __init__(self, conf, type_manager, mechanism_manager, extension_manager, quotas, rbac, registry,
-                 notifier=None):
+                 notifier=None, extenders=None):
         self.conf = conf
         self.types = type_manager
         self.mechanisms = mechanism_manager
@@ -80,6 +80,8 @@ class NetworkService:
         self.events = registry
         # Tells the agents about changes after commit (None: nobody to tell).
         self.notifier = notifier
+        # Attributes service plugins add to networks read back (resource_extenders.py).
+        self.extenders = extenders if extenders is not None else resource_extenders.ResourceExtenders()
         # Device owners whose ports go with their network (Neutron's AUTO_DELETE_PORT_OWNERS),
         # declared by the code that owns such ports.
         self._auto_delete_owners = set()
@@ -138,6 +140,7 @@ class NetworkService:
             row = self.get_row(session, context, network_id)
             tags = common.load_tags(session, [row.id])
             result = add_address_scopes(session, [self.make_dict(context, row, tags[row.id])])[0]
+            self.extenders.extend(events.NETWORK, session, [result])
             return query.select_fields(result, fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
@@ -150,6 +153,7 @@ class NetworkService:
                                               page_reverse, tag_filters)
             tags = common.load_tags(session, [r.id for r in rows])
             items = add_address_scopes(session, [self.make_dict(context, r, tags[r.id]) for r in rows])
+            self.extenders.extend(events.NETWORK, session, items)
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def _filter_special(self, context, stmt, filters):
@@ -239,6 +243,7 @@ class NetworkService:
             result = self.make_dict(context, row, tagging.write_on_create(session, "network", row.id,
                                                                           data.get("tags")))
             add_address_scopes(session, [result])
+            self.extenders.extend(events.NETWORK, session, [result])
             if self.extensions is not None:
                 self.extensions.process_create_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
@@ -298,6 +303,7 @@ class NetworkService:
             session.expire(row)
             result = self.make_dict(context, row, common.load_tags(session, [row.id])[row.id])
             add_address_scopes(session, [result])
+            self.extenders.extend(events.NETWORK, session, [result])
             if self.extensions is not None:
                 self.extensions.process_update_network(context, session, data, result)
             mech_context = driver_context.NetworkContext(context, session, result, original=original,

@@ -18,6 +18,7 @@ from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import tag as tag_model
 from netweave.core.ipam import ip_allocator, mac_generator
 from netweave.core.services import common, extra_dhcp_opts, networks, query, visibility
+from netweave.core.services import page as page_mod
 from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
@@ -116,56 +117,46 @@ def _profile_json(profile, data):
     return json.dumps(profile)
 
 
-def _chunks(ids, size=500):
-    # Chunked so a long list stays within every database's parameter limit.
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+_ALLOCATIONS = port_models.IPAllocation.__table__
+# A page's addresses (joined to it) and those of whole networks, each port's in its order.
+_PAGE_ADDRESSES = sa.select(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address).order_by(
+    _ALLOCATIONS.c.port_id, _ALLOCATIONS.c.position)
+_NETWORK_ADDRESSES = sa.select(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address).where(
+    _ALLOCATIONS.c.network_id.in_(sa.bindparam("network_ids", expanding=True))).order_by(_ALLOCATIONS.c.position)
+_TAGS = tag_model.Tag.__table__
+_PAGE_TAGS = sa.select(_TAGS.c.resource_id, _TAGS.c.tag)
 
 
-def _fixed_ips_of(session, port_ids, page=None, network_ids=None):
-    """{port_id: the port's fixed_ips as the API shows them} for many ports.
+def _fixed_ips_of(session, page, port_ids, network_ids=None):
+    """{port_id: the port's fixed_ips as the API shows them} for the ports of ``page``.
 
-    ``page``, when given, is the list statement that found ``port_ids``: the
-    allocations are then joined to it in one query, instead of sending every
-    id back as a parameter (which cost more than the query itself). With
-    ``network_ids`` (every port is on one of them) the allocations are read
-    by their indexed network_id instead, and those of other ports skipped.
+    The allocations are joined to the page in one query, instead of sending
+    every id back as a parameter (which cost more than the query itself). With
+    ``network_ids`` (every port is on one of them) they are read by their
+    indexed network_id instead, and those of other ports skipped.
     """
-    allocs = port_models.IPAllocation.__table__
-    columns = (allocs.c.port_id, allocs.c.subnet_id, allocs.c.ip_address)
-    wanted = None
     if network_ids:
         wanted = set(port_ids)
-        statements = [sa.select(*columns).where(allocs.c.network_id.in_(network_ids))
-                      .order_by(allocs.c.position)]
-    elif page is not None:
-        page_ids = page.with_only_columns(Port.id).subquery()
-        statements = [sa.select(*columns).join(page_ids, page_ids.c.id == allocs.c.port_id)
-                      .order_by(allocs.c.port_id, allocs.c.position)]
+        rows = session.execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)})
     else:
-        statements = [sa.select(*columns).where(allocs.c.port_id.in_(chunk))
-                      .order_by(allocs.c.port_id, allocs.c.position) for chunk in _chunks(port_ids)]
+        wanted = None
+        rows = page.rows(session, _PAGE_ADDRESSES, _ALLOCATIONS.c.port_id)
     result = {}
-    for stmt in statements:
-        for port_id, subnet_id, ip_address in session.execute(stmt).tuples():
-            if wanted is not None and port_id not in wanted:
-                continue
-            entry = {"subnet_id": subnet_id, "ip_address": ip_address}
-            if port_id in result:
-                result[port_id].append(entry)
-            else:
-                result[port_id] = [entry]
+    for port_id, subnet_id, ip_address in rows:
+        if wanted is not None and port_id not in wanted:
+            continue
+        entry = {"subnet_id": subnet_id, "ip_address": ip_address}
+        if port_id in result:
+            result[port_id].append(entry)
+        else:
+            result[port_id] = [entry]
     return result
 
 
 def _tags_of_page(session, page):
-    """{port_id: sorted tags} of the ports a list statement finds, joined to it in one
-    query (as _fixed_ips_of does, rather than sending every id back as a parameter)."""
-    tags_t = tag_model.Tag.__table__
-    page_ids = page.with_only_columns(Port.id).subquery()
+    """{port_id: sorted tags} of the ports of ``page``, joined to it in one query."""
     result = collections.defaultdict(list)
-    stmt = sa.select(tags_t.c.resource_id, tags_t.c.tag).join(page_ids, page_ids.c.id == tags_t.c.resource_id)
-    for resource_id, tag in session.execute(stmt).tuples():
+    for resource_id, tag in page.rows(session, _PAGE_TAGS, _TAGS.c.resource_id):
         result[resource_id].append(tag)
     # Sorted here, not by the database, whose collation may order differently.
     for values in result.values():
@@ -179,11 +170,36 @@ def _named_row_type(keys):
 
 
 # What a port list reads of the binding, next to the port's own columns.
-_BINDING_COLUMNS = [Binding.port_id.label("binding_port_id"), Binding.host.label("binding_host"),
-                    Binding.vnic_type.label("binding_vnic_type"), Binding.profile.label("binding_profile"),
-                    Binding.vif_type.label("binding_vif_type"),
-                    Binding.vif_details.label("binding_vif_details")]
+_BINDINGS = Binding.__table__
+_BINDING_COLUMNS = [_BINDINGS.c.port_id.label("binding_port_id"), _BINDINGS.c.host.label("binding_host"),
+                    _BINDINGS.c.vnic_type.label("binding_vnic_type"), _BINDINGS.c.profile.label("binding_profile"),
+                    _BINDINGS.c.vif_type.label("binding_vif_type"),
+                    _BINDINGS.c.vif_details.label("binding_vif_details")]
 _BindingRow = collections.namedtuple("_BindingRow", ["host", "vnic_type", "profile", "vif_type", "vif_details"])
+_PORTS = Port.__table__
+# What every read of ports selects: each port's row with its binding's (one at most).
+_PORT_ROWS = sa.select(*_PORTS.columns, *_BINDING_COLUMNS).outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id)
+
+
+def _visible_to(project_id):
+    """Which ports a project sees: its own and, as in Neutron, every port on its networks.
+    ``project_id`` is a value or a bound parameter."""
+    networks_t = net_models.Network.__table__
+    return sa.or_(_PORTS.c.project_id == project_id, _PORTS.c.network_id.in_(
+        sa.select(networks_t.c.id).where(networks_t.c.project_id == project_id)))
+
+
+# One port by id, read as a page of one (templates built once; bind port_id, and
+# project_id for a caller who is not an admin).
+_ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id)
+_ONE_VISIBLE_PORT = page_mod.Page(_ONE_PORT.statement.where(_visible_to(page_mod.bound("project_id"))),
+                                  _PORTS.c.id)
+
+
+def _binding_of(port):
+    """The binding of a port dict, as make_dict takes it from a row."""
+    return _BindingRow(port["binding:host_id"], port["binding:vnic_type"], json.dumps(port["binding:profile"]),
+                       port["binding:vif_type"], json.dumps(port["binding:vif_details"]))
 
 
 class _Snapshot:
@@ -231,16 +247,17 @@ def _snapshot_statements():
 _POOL_PREFIX = "_pool_"
 
 
-def _network_snapshot(session, context, network_id):
+def _network_snapshot(session, context, network_id, check_access=True):
     """The network a port is created on, if the caller may use it (else NetworkNotFound):
     with its segments, RBAC entries, external flag and subnets with their pools,
     read with plain queries instead of the ORM, which cost a port create more
-    than anything else."""
+    than anything else. Without ``check_access`` (the network of a port being
+    changed) the caller's access to the network is not checked."""
     row = session.execute(_SNAPSHOT_NETWORK, {"network_id": network_id}).first()
     if row is None:
         raise exc.NetworkNotFound(net_id=network_id)
     rbac_entries = [_Snapshot(r) for r in _rows(session, _SNAPSHOT_RBAC, network_id)]
-    if not (context.is_admin or row.project_id == context.project_id):
+    if check_access and not (context.is_admin or row.project_id == context.project_id):
         targets = visibility.rbac_targets(context)
         if not any(e.action == visibility.SHARED and e.target_tenant in targets for e in rbac_entries):
             raise exc.NetworkNotFound(net_id=network_id)
@@ -334,9 +351,7 @@ class PortService:
     def _visible(self, context, stmt):
         if context.is_admin:
             return stmt
-        # Owners of a network see every port on it, as in Neutron.
-        return stmt.where(sa.or_(Port.project_id == context.project_id,
-                                 Port.network_id.in_(visibility.owned_network_ids(context))))
+        return stmt.where(_visible_to(context.project_id))
 
     def _dict(self, session, row, tags=None):
         result = make_dict(row, tags)
@@ -350,47 +365,66 @@ class PortService:
             raise exc.PortNotFound(port_id=port_id)
         return row
 
+    def _read(self, session, page, by_network=None):
+        """The API dicts of the ports of ``page`` (a page_mod.Page of a _PORT_ROWS statement).
+
+        One query reads the ports with their bindings (plain table rows: building
+        Port objects and their collections was most of the cost of a read); one
+        each reads their tags, addresses and extra DHCP options, and the
+        extension drivers read theirs, all joined to the page rather than sent
+        its ids back. With ``by_network`` (every port is on one of those
+        networks) the addresses are read by network. A list and a single port
+        take this same path.
+        """
+        result = page.execute(session)
+        # Plain tuples with named fields: a Row's attribute lookup costs several times more.
+        row_type = _named_row_type(tuple(result.keys()))
+        rows = [row_type._make(r) for r in result]
+        if not rows:
+            return []
+        tags = _tags_of_page(session, page)
+        allocations = _fixed_ips_of(session, page, [r.id for r in rows], network_ids=by_network)
+        items = []
+        for r in rows:
+            binding = None
+            if r.binding_port_id is not None:
+                binding = _BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
+                                      r.binding_vif_type, r.binding_vif_details)
+            items.append(make_dict(r, tags[r.id], allocations.get(r.id, []), binding))
+        extra_dhcp_opts.extend(session, items, page=page)
+        if self.extensions.drivers:
+            # The whole page at once: drivers with a batch hook read it in a few queries.
+            self.extensions.extend_port_dicts(session, {item["id"]: item for item in items}, page=page)
+        return items
+
+    def read_one(self, session, context, port_id):
+        """The API dict of a port the caller may see (else PortNotFound), read in ``session``."""
+        if context.is_admin:
+            page = _ONE_PORT.bind(port_id=port_id)
+        else:
+            page = _ONE_VISIBLE_PORT.bind(port_id=port_id, project_id=context.project_id)
+        found = self._read(session, page)
+        if not found:
+            raise exc.PortNotFound(port_id=port_id)
+        return found[0]
+
     def get(self, context, port_id, fields=None):
         with db_api.reader_scope() as session:
-            row = self.get_row(session, context, port_id)
-            return query.select_fields(self._dict(session, row, common.load_tags(session, [row.id])[row.id]),
-                                       fields)
+            return query.select_fields(self.read_one(session, context, port_id), fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
         filters = dict(filters or {})
         with db_api.reader_scope() as session:
-            # Plain table rows (the port's with its binding's, which is one at most), not
-            # Port objects: building ORM objects and their fixed_ips and binding
-            # collections was most of the cost of a long list.
-            stmt = sa.select(*Port.__table__.columns, *_BINDING_COLUMNS).outerjoin(
-                Binding, Binding.port_id == Port.id)
-            stmt = self._visible(context, stmt)
+            stmt = self._visible(context, _PORT_ROWS)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
                 stmt = self._filter_fixed_ips(stmt, fixed_ips)
             stmt, leftover = query.page_statement(session, stmt, Port, COLUMNS, filters, sorts, limit, marker,
                                                   page_reverse, tag_filters)
-            result = session.execute(stmt)
-            # Plain tuples with named fields: a Row's attribute lookup costs several times more.
-            row_type = _named_row_type(tuple(result.keys()))
-            rows = [row_type._make(r) for r in result.tuples()]
-            ids = [r.id for r in rows]
-            tags = _tags_of_page(session, stmt) if ids else {}
             # A whole network's ports (no page limit): its allocations by network id.
-            by_network = filters.get("network_id") if not limit else None
-            allocations = _fixed_ips_of(session, ids, page=stmt, network_ids=by_network) if ids else {}
-            items = []
-            for r in rows:
-                binding = None
-                if r.binding_port_id is not None:
-                    binding = _BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
-                                          r.binding_vif_type, r.binding_vif_details)
-                items.append(make_dict(r, tags[r.id], allocations.get(r.id, []), binding))
-            extra_dhcp_opts.extend(session, items, page=stmt)
-            if ids and self.extensions.drivers:
-                # The whole page at once: drivers with a batch hook read it in a few queries.
-                self.extensions.extend_port_dicts(session, {item["id"]: item for item in items}, page=stmt)
+            items = self._read(session, page_mod.Page(stmt, _PORTS.c.id),
+                               by_network=filters.get("network_id") if not limit else None)
         return query.finish_page(items, leftover, page_reverse, fields)
 
     @staticmethod
@@ -644,9 +678,6 @@ class PortService:
     # --- update and delete --------------------------------------------------
 
     def update(self, context, port_id, data, *, via_api=False):
-        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_UPDATE):
-            self.events.publish(events.PORT, events.Event.BEFORE_UPDATE, events.Payload(
-                context, port_id, original=self.get(context, port_id), request=data, via_api=via_api))
         result, rebind = self._update_committed(context, port_id, data, via_api)
         if rebind:
             result = self._bind(context, port_id)
@@ -655,26 +686,62 @@ class PortService:
             self._notify_update(context, result)
         return result
 
+    def _read_for_change(self, context, port_id):
+        """The port as the caller sees it, and its network (for the driver contexts): read
+        before the write transaction, which then holds the port to this revision."""
+        with db_api.reader_scope() as session:
+            original = self.read_one(session, context, port_id)
+            network = _network_snapshot(session, context, original["network_id"], check_access=False)
+        return original, network
+
+    @staticmethod
+    def _row_at(session, original):
+        """The Port row of ``original`` for writing, relationships loaded only if touched;
+        RetryRequest when it changed (or went) since ``original`` was read."""
+        row = session.get(Port, original["id"], options=[orm.lazyload("*")])
+        if row is None or row.revision_number != original["revision_number"]:
+            raise db_api.RetryRequest()
+        return row
+
     @db_api.retry_db_errors
     def _update_committed(self, context, port_id, data, via_api=False):
+        """Read the port (one lean read, outside the write lock on SQLite), then write
+        the change in a transaction that first checks the port is still at the
+        revision read; the result is the original with the change applied."""
+        try:
+            return self._update_once(context, port_id, data, via_api)
+        except sa.exc.IntegrityError as error:
+            if db_api.is_foreign_key_violation(error):
+                # The port (or a subnet) went away while its addresses were written:
+                # the retry reads it again and says so (PortNotFound).
+                raise db_api.RetryRequest() from error
+            raise
+
+    def _update_once(self, context, port_id, data, via_api):
         from netweave.core.plugins.ml2 import driver_context
+        original, network = self._read_for_change(context, port_id)
+        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_UPDATE):
+            self.events.publish(events.PORT, events.Event.BEFORE_UPDATE, events.Payload(
+                context, port_id, original=original, request=data, via_api=via_api))
+        fixed_ips = original["fixed_ips"]
+        binding = _binding_of(original)
         with db_api.session_scope() as session:
-            row = self.get_row(session, context, port_id)
-            original = self._dict(session, row)
+            row = self._row_at(session, original)
             for key in ("name", "description", "admin_state_up", "device_id", "device_owner"):
                 if key in data:
                     setattr(row, key, data[key])
-            binding = row.binding
             if "mac_address" in data and data["mac_address"] != row.mac_address:
-                self._change_mac(session, row, data["mac_address"])
+                self._change_mac(session, row, original, data["mac_address"])
             if data.get("fixed_ips") is not None:
                 subnets = session.scalars(sa.select(subnet_models.Subnet).where(
                     subnet_models.Subnet.network_id == row.network_id)).all()
-                ip_allocator.update_port_ips(session, row, data["fixed_ips"], subnets)
+                fixed_ips = ip_allocator.update_port_ips(session, row, data["fixed_ips"], subnets).fixed_ips
+            options = None
             if data.get("extra_dhcp_opts") is not None:
-                extra_dhcp_opts.update(session, row.id, data["extra_dhcp_opts"])
+                options = extra_dhcp_opts.update(session, row.id, data["extra_dhcp_opts"])
             rebind = False
             if "binding:host_id" in data and (data["binding:host_id"] or "") != binding.host:
+                binding = row.binding
                 binding.host = data["binding:host_id"] or ""
                 self._unbind(binding)
                 rebind = bool(binding.host)
@@ -690,15 +757,18 @@ class PortService:
                     else:
                         value = data[key]
                     if getattr(binding, column) != value:
+                        binding = row.binding
                         setattr(binding, column, value)
                         rebind = bool(binding.host)
             common.bump_revision(row)
-            # The flush brings the row's new revision and timestamp back into it; a
-            # fixed_ips change expired that collection, so it is read again.
+            # The flush writes the row (compare-and-swap on its revision) and brings its
+            # new revision and timestamp back into it.
             session.flush()
-            result = self._dict(session, row, common.load_tags(session, [row.id])[row.id])
+            result = dict(original)
+            result.update(make_dict(row, original["tags"], [dict(ip) for ip in fixed_ips], binding))
+            if options is not None:
+                result["extra_dhcp_opts"] = options
             self.extensions.process_update_port(context, session, data, result)
-            network = session.get(net_models.Network, row.network_id, options=_NETWORK_FOR_PORTS)
             net_ctx = self._network_context(context, session, network)
             mech_context = driver_context.PortContext(context, session, result, net_ctx, original=original)
             self.mechanisms.update_port_precommit(mech_context)
@@ -712,19 +782,14 @@ class PortService:
         return result, rebind
 
     @staticmethod
-    def _change_mac(session, row, mac):
-        if row.binding.vif_type not in (VIF_TYPE_UNBOUND, VIF_TYPE_BINDING_FAILED):
-            raise exc.PortBound(port_id=row.id, vif_type=row.binding.vif_type, old_mac=row.mac_address,
-                                new_mac=mac)
+    def _change_mac(session, row, original, mac):
+        vif_type = original["binding:vif_type"]
+        if vif_type not in (VIF_TYPE_UNBOUND, VIF_TYPE_BINDING_FAILED):
+            raise exc.PortBound(port_id=row.id, vif_type=vif_type, old_mac=row.mac_address, new_mac=mac)
         _check_mac_free(session, row.network_id, mac)
         row.mac_address = mac
 
     def delete(self, context, port_id, *, via_api=False):
-        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_DELETE):
-            # The port as the caller sees it: subscribers veto by its owner (a router's
-            # interface is deleted through the router, not the port API).
-            self.events.publish(events.PORT, events.Event.BEFORE_DELETE, events.Payload(
-                context, port_id, original=self.get(context, port_id), via_api=via_api))
         mech_context = self._delete_committed(context, port_id, via_api)
         self.mechanisms.delete_port_postcommit(mech_context)
         if self.notifier is not None:
@@ -734,16 +799,30 @@ class PortService:
 
     @db_api.retry_db_errors
     def _delete_committed(self, context, port_id, via_api):
+        """Read the port (one lean read, outside the write lock on SQLite), then delete it
+        with one statement that matches only the revision read; the database
+        removes its binding, addresses and side rows (ON DELETE CASCADE)."""
         from netweave.core.plugins.ml2 import driver_context
+        original, network = self._read_for_change(context, port_id)
+        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_DELETE):
+            # The port as the caller sees it: subscribers veto by its owner (a router's
+            # interface is deleted through the router, not the port API).
+            self.events.publish(events.PORT, events.Event.BEFORE_DELETE, events.Payload(
+                context, port_id, original=original, via_api=via_api))
         with db_api.session_scope() as session:
-            row = self.get_row(session, context, port_id)
-            result = self._dict(session, row)
-            network = session.get(net_models.Network, row.network_id, options=_NETWORK_FOR_PORTS)
+            common.check_revision_precondition(session, port_id, original["revision_number"])
             net_ctx = self._network_context(context, session, network)
-            mech_context = driver_context.PortContext(context, session, result, net_ctx)
+            mech_context = driver_context.PortContext(context, session, original, net_ctx)
             self.mechanisms.delete_port_precommit(mech_context)
             self.events.publish(events.PORT, events.Event.PRECOMMIT_DELETE, events.Payload(
-                context, port_id, original=result, session=session, via_api=via_api))
+                context, port_id, original=original, session=session, via_api=via_api))
             common.delete_tags(session, port_id)
-            session.delete(row)
+            deleted = session.execute(_DELETE_PORT, {"port_id": port_id, "revision": original["revision_number"]})
+            if deleted.rowcount != 1:
+                # Changed or deleted since it was read: the retry reads it again.
+                raise db_api.RetryRequest()
         return mech_context
+
+
+_DELETE_PORT = sa.delete(_PORTS).where(_PORTS.c.id == sa.bindparam("port_id"),
+                                       _PORTS.c.revision_number == sa.bindparam("revision"))

@@ -9,9 +9,25 @@ MAX_TAGS = 50
 MAX_TAG_LEN = 255
 
 
-def _check_tag(tag):
-    if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_LEN or "," in tag or "/" in tag:
-        raise exc.InvalidInput(error_message="'%s' is not a valid tag" % (tag,))
+def check_tag(tag):
+    """Raise InvalidInput unless ``tag`` is a tag Neutron takes (a string of at most
+    MAX_TAG_LEN characters) that also fits a URL segment and a log line: no "/",
+    no control character (CR, LF, NUL ...), not only whitespace. Returns the tag."""
+    reason = None
+    if not isinstance(tag, str):
+        reason = "'%s' is not a valid string" % (tag,)
+    elif not tag.strip():
+        reason = "a tag must not be empty or only whitespace"
+    elif len(tag) > MAX_TAG_LEN:
+        reason = "'%s' exceeds maximum length of %s" % (tag, MAX_TAG_LEN)
+    elif "/" in tag:
+        reason = "a tag must not contain '/'"
+    elif any(ord(char) < 0x20 or ord(char) == 0x7f for char in tag):
+        reason = "a tag must not contain control characters"
+    if reason is not None:
+        shown = tag.encode("unicode_escape").decode("ascii") if isinstance(tag, str) else tag
+        raise exc.InvalidInput(error_message="'%s' is not a valid tag: %s" % (shown, reason))
+    return tag
 
 
 def checked_tags(tags):
@@ -20,7 +36,7 @@ def checked_tags(tags):
     if not isinstance(tags, list):
         raise exc.InvalidInput(error_message="Invalid tags body")
     for tag in tags:
-        _check_tag(tag)
+        check_tag(tag)
     wanted = sorted(set(tags))
     if len(wanted) > MAX_TAGS:
         raise exc.TagLimitExceeded(limit=MAX_TAGS)
@@ -48,6 +64,8 @@ class TagService:
             return self._current(session, resource_id)
 
     def has(self, resource_id, tag):
+        if "\x00" in tag:
+            return False  # no tag holds one, and no database would compare it
         with db_api.reader_scope() as session:
             return session.get(self.Tag, (resource_id, tag)) is not None
 
@@ -64,7 +82,7 @@ class TagService:
 
     @db_api.retry_db_errors
     def add(self, resource_type, resource_id, tag, touch=None):
-        _check_tag(tag)
+        check_tag(tag)
         with db_api.session_scope() as session:
             if session.get(self.Tag, (resource_id, tag)) is not None:
                 return
@@ -77,6 +95,8 @@ class TagService:
 
     @db_api.retry_db_errors
     def remove(self, resource_id, tag, touch=None):
+        if "\x00" in tag:
+            raise exc.TagNotFound(tag=tag.replace("\x00", "\\x00"))
         with db_api.session_scope() as session:
             deleted = session.execute(sa.delete(self.Tag).where(
                 self.Tag.resource_id == resource_id, self.Tag.tag == tag)).rowcount

@@ -42,11 +42,13 @@ def complete_pairs(pairs, port_mac):
 
 
 # What a port list reads of each side table, built once; _page_rows restricts them to a page.
-_PORT_FLAGS = sa.select(models.PortSecurityBinding.port_id, models.PortSecurityBinding.port_security_enabled)
-_PORT_GROUPS = sa.select(models.SecurityGroupPortBinding.port_id,
-                         models.SecurityGroupPortBinding.security_group_id)
-_PORT_PAIRS = sa.select(models.AllowedAddressPair.port_id, models.AllowedAddressPair.ip_address,
-                        models.AllowedAddressPair.mac_address)
+# Table columns, not mapped attributes: plain rows need none of the ORM's result handling.
+_FLAGS_T = models.PortSecurityBinding.__table__
+_GROUPS_T = models.SecurityGroupPortBinding.__table__
+_PAIRS_T = models.AllowedAddressPair.__table__
+_PORT_FLAGS = sa.select(_FLAGS_T.c.port_id, _FLAGS_T.c.port_security_enabled)
+_PORT_GROUPS = sa.select(_GROUPS_T.c.port_id, _GROUPS_T.c.security_group_id)
+_PORT_PAIRS = sa.select(_PAIRS_T.c.port_id, _PAIRS_T.c.ip_address, _PAIRS_T.c.mac_address)
 
 
 _INSERT_FLAG = sa.insert(models.PortSecurityBinding.__table__)
@@ -57,14 +59,13 @@ _INSERT_GROUP = sa.insert(models.SecurityGroupPortBinding.__table__)
 def _page_rows(session, stmt, port_ids, page, chunk=500):
     """Rows of ``stmt`` (port_id first) for the ports of a page.
 
-    Joined to ``page``, the statement that found the ports, when there is one:
+    Joined to ``page`` (core/services/page.py), when there is one:
     one query, no ids sent back as parameters. Otherwise by id, in chunks that
     stay within every database's parameter limit.
     """
     port_id = stmt.selected_columns[0]
     if page is not None:
-        page_ids = page.with_only_columns(port_models.Port.id).subquery()
-        return session.execute(stmt.join(page_ids, page_ids.c.id == port_id)).all()
+        return page.rows(session, stmt, port_id)
     rows = []
     for start in range(0, len(port_ids), chunk):
         rows.extend(session.execute(stmt.where(port_id.in_(port_ids[start:start + chunk]))).all())

@@ -46,6 +46,9 @@ def _supported_values():
 
 # --- attribute converters (the API layer calls them) ------------------------
 
+@validators.described({"anyOf": [{"type": "null"}, {"enum": ["any"] + sorted(PROTOCOL_NUMBERS)},
+                                   {"type": "integer", "minimum": 0, "maximum": 255},
+                                   {"type": "string", "pattern": "^[0-9]{1,3}$"}]})
 def convert_protocol(value):
     """None (any), a known name in lower case, or a number 0-255 as a string."""
     if value is None:
@@ -66,6 +69,7 @@ def convert_protocol(value):
     raise sg_exc.SecurityGroupRuleInvalidProtocol(protocol=value, values=_supported_values())
 
 
+@validators.described({"enum": list(ETHERTYPES)})
 def convert_ethertype(value):
     if isinstance(value, str):
         for ethertype in ETHERTYPES:
@@ -74,6 +78,7 @@ def convert_ethertype(value):
     raise sg_exc.SecurityGroupRuleInvalidEtherType(ethertype=value, values=list(ETHERTYPES))
 
 
+@validators.described({"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 0, "maximum": 65535}]})
 def convert_port(value):
     if value is None:
         return None
@@ -90,6 +95,7 @@ def convert_port(value):
     raise sg_exc.SecurityGroupInvalidPortValue(port=value)
 
 
+@validators.described({"anyOf": [{"type": "null"}, {"type": "string", "format": "cidr"}]})
 def convert_ip_prefix(value):
     """A CIDR as given (host bits kept, /32 or /128 added to a bare address), or None."""
     if value is None or value == "":

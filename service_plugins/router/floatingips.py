@@ -34,6 +34,28 @@ COLUMNS = {
     "revision_number": FloatingIP.revision_number,
 }
 
+_SUBNETS_T = db_reads.Subnet.__table__
+_PORTS_T = Port.__table__
+_ROUTER_PORTS_T = models.RouterPort.__table__
+_ALLOCATIONS_T = db_reads.IPAllocation.__table__
+_ROUTERS_T = models.Router.__table__
+# _router_for's statements, built once.
+_SUBNET_OF_INTERFACE = sa.select(_SUBNETS_T.c.network_id, _SUBNETS_T.c.gateway_ip).where(
+    _SUBNETS_T.c.id == sa.bindparam("subnet_id"))
+_INTERFACES_ON_SUBNET = (
+    sa.select(_ROUTER_PORTS_T.c.router_id, _ALLOCATIONS_T.c.ip_address)
+    .select_from(_PORTS_T)
+    .join(_ROUTER_PORTS_T, _ROUTER_PORTS_T.c.port_id == _PORTS_T.c.id)
+    .join(_ALLOCATIONS_T, _ALLOCATIONS_T.c.port_id == _PORTS_T.c.id)
+    .where(_PORTS_T.c.network_id == sa.bindparam("network_id"),
+           _PORTS_T.c.device_owner.in_(const.ROUTER_INTERFACE_OWNERS),
+           _ROUTER_PORTS_T.c.port_type.in_(const.ROUTER_INTERFACE_OWNERS),
+           _ALLOCATIONS_T.c.subnet_id == sa.bindparam("subnet_id")))
+_GATEWAY_NETWORKS = (
+    sa.select(_ROUTERS_T.c.id, _PORTS_T.c.network_id)
+    .join(_PORTS_T, _PORTS_T.c.id == _ROUTERS_T.c.gw_port_id)
+    .where(_ROUTERS_T.c.id.in_(sa.bindparam("router_ids", expanding=True))))
+
 PORT_DETAILS = ("name", "network_id", "mac_address", "admin_state_up", "status", "device_id", "device_owner")
 
 
@@ -140,20 +162,21 @@ class FloatingIPService:
 
     @staticmethod
     def _router_for(session, network_id, subnet_id):
-        """The router joining the subnet to the external network (Neutron's choice among several)."""
-        interface, gateway = sa.orm.aliased(models.RouterPort), sa.orm.aliased(models.RouterPort)
-        gw_port = sa.orm.aliased(Port)
-        alloc = db_reads.IPAllocation
-        rows = session.execute(
-            sa.select(interface.router_id, alloc.ip_address)
-            .join(alloc, alloc.port_id == interface.port_id)
-            .join(gateway, sa.and_(gateway.router_id == interface.router_id,
-                                   gateway.port_type == const.DEVICE_OWNER_ROUTER_GW))
-            .join(gw_port, gw_port.id == gateway.port_id)
-            .where(interface.port_type.in_(const.ROUTER_INTERFACE_OWNERS), alloc.subnet_id == subnet_id,
-                   gw_port.network_id == network_id)).all()
-        gateway_ip = session.scalar(sa.select(db_reads.Subnet.gateway_ip).where(db_reads.Subnet.id == subnet_id))
-        return rules.choose_router([tuple(r) for r in rows], gateway_ip)
+        """The router joining the subnet to the external network (Neutron's choice among several).
+
+        Read from the subnet's side, by indexed lookups only: the router interfaces on
+        the subnet's network, then their routers' gateway ports. Starting from the
+        external network scanned its every port, floating IPs' included.
+        """
+        subnet = session.execute(_SUBNET_OF_INTERFACE, {"subnet_id": subnet_id}).first()
+        if subnet is None:
+            return None
+        rows = session.execute(_INTERFACES_ON_SUBNET, {"network_id": subnet.network_id,
+                                                       "subnet_id": subnet_id}).all()
+        if rows:
+            gateways = dict(session.execute(_GATEWAY_NETWORKS, {"router_ids": sorted({r[0] for r in rows})}).all())
+            rows = [tuple(r) for r in rows if gateways.get(r[0]) == network_id]
+        return rules.choose_router(rows, subnet.gateway_ip)
 
     @staticmethod
     def _check_free(session, network_id, port_id, address, fip_id):
@@ -179,11 +202,13 @@ class FloatingIPService:
         if data.get("fixed_ip_address") and not data.get("port_id"):
             raise rexc.bad_floatingip_request("fixed_ip_address cannot be specified without a port_id")
         admin = context.elevated()
-        network = self.networks.get(admin, network_id)
-        if not network["router:external"]:
-            raise rexc.bad_floatingip_request("Network %s is not a valid external network" % network_id)
+        if not context.is_admin:
+            # As the caller sees it: a network made external to other projects only is not found.
+            self.networks.get(context, network_id)
         with db_api.reader_scope() as session:
-            subnets = db_reads.subnets_of_network(session, network_id)
+            subnets = db_reads.external_network_subnets(session, network_id)
+        if subnets is None:
+            raise rexc.bad_floatingip_request("Network %s is not a valid external network" % network_id)
         if not any(s["ip_version"] == 4 for s in subnets):
             raise rexc.bad_floatingip_request("Network %s does not contain any IPv4 subnet" % network_id)
         association = self._associate(context, data["project_id"], network_id, data.get("port_id"),

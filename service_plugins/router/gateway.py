@@ -81,7 +81,7 @@ class GatewayService:
     def _apply_once(self, context, router_id, info):
         admin = context.elevated()
         with db_api.reader_scope() as session:
-            router = session.get(models.Router, router_id)
+            router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
             if router is None:
                 raise rexc.RouterNotFound(router_id=router_id)
             current = current_gateways(session, [router]).get(router_id)
@@ -100,13 +100,12 @@ class GatewayService:
             self._delete_port(admin, current.port_id)
             return
         network_id = info["network_id"]
-        network = self.networks.get(admin, network_id)
-        if not network["router:external"]:
+        with db_api.reader_scope() as session:
+            subnets = db_reads.external_network_subnets(session, network_id)
+        if subnets is None:
             raise rexc.bad_router_request("Network %s is not an external network" % network_id)
         enable_snat = info.get("enable_snat", self.conf.enable_snat_by_default)
         requested = info.get("external_fixed_ips")
-        with db_api.reader_scope() as session:
-            subnets = db_reads.subnets_of_network(session, network_id)
         rules.check_external_fixed_ips(requested, {s["id"]: s for s in subnets})
         if current is not None and current.network_id == network_id:
             if requested is not None and not _same_addresses(requested, current.fixed_ips):
@@ -141,7 +140,7 @@ class GatewayService:
     @staticmethod
     def _store_once(router_id, expected_port_id, port_id, enable_snat):
         with db_api.session_scope() as session:
-            router = session.get(models.Router, router_id)
+            router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
             if router is None:
                 raise rexc.RouterNotFound(router_id=router_id)
             if router.gw_port_id != expected_port_id:

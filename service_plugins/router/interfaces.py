@@ -100,10 +100,10 @@ class InterfaceService:
     def _attach(self, router_id, port_id, subnets, expect_free):
         try:
             with db_api.session_scope() as session:
-                router = session.get(models.Router, router_id)
+                router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
                 if router is None:
                     raise rexc.RouterNotFound(router_id=router_id)
-                port = session.get(db_reads.Port, port_id)
+                port = session.get(db_reads.Port, port_id, options=db_reads.ROW_ONLY)
                 if port is None:
                     raise exc.PortNotFound(port_id=port_id)
                 if expect_free and port.device_id:
@@ -130,7 +130,7 @@ class InterfaceService:
         with db_api.session_scope() as session:
             session.execute(sa.delete(models.RouterPort).where(models.RouterPort.router_id == router_id,
                                                                models.RouterPort.port_id == port_id))
-            router = session.get(models.Router, router_id)
+            router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
             if router is not None:
                 common.bump_revision(router)
 
@@ -182,7 +182,7 @@ class InterfaceService:
     @db_api.retry_db_errors
     def _touch(self, router_id):
         with db_api.session_scope() as session:
-            router = session.get(models.Router, router_id)
+            router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
             if router is not None:
                 common.bump_revision(router)
 

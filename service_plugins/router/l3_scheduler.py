@@ -12,8 +12,11 @@ of agents dead for twice ``agent_down_time`` move to live ones
 Concurrency: a legacy router has one binding, ``binding_index`` 1, unique per
 router: racing schedulers collide in the database and the loser retries,
 then sees the winner's agent.
+
+Which of the candidate agents a router gets is the process's placement
+policy's choice (core.services.agent_placement: the least loaded unless a
+plugin installs another, e.g. availability-zone aware placement).
 """
-import collections
 import json
 import logging
 
@@ -24,7 +27,7 @@ from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.db.models import agent as agent_models
 from netweave.core.rpc import topics
-from netweave.core.services import agent_liveness
+from netweave.core.services import agent_liveness, agent_placement
 from netweave.service_plugins.router import exceptions as router_exc
 from netweave.service_plugins.router import models, scheduling_models
 
@@ -39,8 +42,8 @@ RouterPort = models.RouterPort
 SERVING_MODES = ("legacy", "dvr_snat")
 LEGACY_BINDING_INDEX = 1
 
-# What the scheduler reads of an agent: enough to order candidates and to notify them.
-AgentInfo = collections.namedtuple("AgentInfo", ["id", "host", "load"])
+# What the scheduler reads of an agent: enough to order and place candidates and to notify them.
+AgentInfo = agent_placement.AgentInfo
 
 
 class InvalidL3Agent(exc.NotFound):
@@ -68,10 +71,11 @@ def _serves(configurations):
 
 
 class L3AgentScheduler:
-    def __init__(self, conf, clock=model_base.utcnow):
+    def __init__(self, conf, clock=model_base.utcnow, placement=None):
         self.conf = conf
         self.clock = clock
         self.liveness = agent_liveness.AgentLiveness(conf, clock)
+        self.placement = placement if placement is not None else agent_placement.Placement()
 
     # --- reads -----------------------------------------------------------------
 
@@ -114,7 +118,7 @@ class L3AgentScheduler:
     def _candidates(self, session, needs_gateway_handling=False, exclude=()):
         """Alive, enabled L3 agents hosting legacy routers, least routers first (ties by host)."""
         rows = session.execute(
-            sa.select(Agent.id, Agent.host, Agent.configurations)
+            sa.select(Agent.id, Agent.host, Agent.configurations, Agent.availability_zone)
             .where(Agent.agent_type == topics.AGENT_TYPE_L3, Agent.admin_state_up.is_(True),
                    Agent.heartbeat_timestamp >= self.liveness.alive_cutoff(self.clock()))).all()
         excluded = set(exclude)
@@ -131,7 +135,7 @@ class L3AgentScheduler:
         counts = dict(session.execute(
             sa.select(Binding.l3_agent_id, sa.func.count())
             .where(Binding.l3_agent_id.in_([r.id for r in eligible])).group_by(Binding.l3_agent_id)).all())
-        return sorted((AgentInfo(r.id, r.host, counts.get(r.id, 0)) for r in eligible),
+        return sorted((AgentInfo(r.id, r.host, counts.get(r.id, 0), r.availability_zone) for r in eligible),
                       key=lambda a: (a.load, a.host))
 
     def _unscheduled(self, session, router_ids=None):
@@ -151,9 +155,15 @@ class L3AgentScheduler:
         router_ids = sorted({r for r in router_ids if r})
         if not router_ids:
             return {}
-        # Read first: most calls find every router scheduled and need no write transaction.
+        # Read first: most calls find every router scheduled, or no agent to take them,
+        # and need no write transaction (on SQLite, the one lock every writer waits for).
         with db_api.reader_scope() as session:
-            if not self._unscheduled(session, router_ids):
+            unscheduled = self._unscheduled(session, router_ids)
+            if not unscheduled:
+                return {}
+            if not self._candidates(session, needs_gateway_handling=True):
+                for router_id in unscheduled:
+                    LOG.warning("No alive L3 agent can host router %s yet", router_id)
                 return {}
         return self._schedule_committed(router_ids)
 
@@ -162,17 +172,26 @@ class L3AgentScheduler:
         with db_api.session_scope() as session:
             chosen = {}
             for router_id, has_gateway in self._unscheduled(session, router_ids).items():
-                candidates = self._candidates(session, needs_gateway_handling=has_gateway)
-                if not candidates:
+                agent = self._choose(session, router_id, has_gateway)
+                if agent is None:
                     LOG.warning("No alive L3 agent can host router %s yet", router_id)
                     continue
-                agent = candidates[0]
                 session.add(Binding(router_id=router_id, l3_agent_id=agent.id, binding_index=LEGACY_BINDING_INDEX))
                 # The unique (router_id, binding_index) fails here when another scheduler won.
                 session.flush()
                 chosen[router_id] = agent
                 LOG.info("Router %s scheduled to the L3 agent on %s", router_id, agent.host)
             return chosen
+
+    def _choose(self, session, router_id, has_gateway, replacing=()):
+        """The agent the placement policy picks for a router among the candidates, or None."""
+        request = agent_placement.PlacementRequest(
+            agent_placement.ROUTER, router_id,
+            candidates=tuple(self._candidates(session, needs_gateway_handling=has_gateway,
+                                              exclude={a.id for a in replacing})),
+            count=1, replacing=tuple(replacing))
+        chosen = self.placement.choose(session, request)
+        return chosen[0] if chosen else None
 
     def auto_schedule(self, host):
         """Let the L3 agent on ``host`` take the routers without agent; returns their ids."""
@@ -190,8 +209,13 @@ class L3AgentScheduler:
         if not _serves(configurations):
             return []
         internal_too = configurations.get("handle_internal_only_routers") is not False
-        return [router_id for router_id, has_gateway in self._unscheduled(session).items()
-                if has_gateway or internal_too]
+        wanted = [router_id for router_id, has_gateway in self._unscheduled(session).items()
+                  if has_gateway or internal_too]
+        if not wanted:
+            return []
+        alive = self._candidates(session, needs_gateway_handling=True)
+        me = next((a for a in alive if a.id == agent.id), AgentInfo(agent.id, agent.host, 0, agent.availability_zone))
+        return self.placement.takeable(session, agent_placement.ROUTER, wanted, me, alive)
 
     @db_api.retry_db_errors
     def _auto_schedule_committed(self, host):
@@ -220,13 +244,13 @@ class L3AgentScheduler:
             return []
         with db_api.reader_scope() as session:
             dead = session.execute(
-                sa.select(Binding.router_id, Binding.l3_agent_id, Agent.host)
+                sa.select(Binding.router_id, Binding.l3_agent_id, Agent.host, Agent.availability_zone)
                 .join(Agent, Agent.id == Binding.l3_agent_id)
                 .where(Agent.heartbeat_timestamp < self.liveness.dead_cutoff(now), Agent.admin_state_up.is_(True))
                 .order_by(Binding.router_id)).all()
         moved = []
-        for router_id, agent_id, host in dead:
-            outcome = self._move(router_id, agent_id)
+        for router_id, agent_id, host, zone in dead:
+            outcome = self._move(router_id, AgentInfo(agent_id, host, 0, zone))
             if outcome is not None:
                 moved.append((router_id, host, outcome.get(router_id)))
         if moved:
@@ -234,22 +258,22 @@ class L3AgentScheduler:
         return moved
 
     @db_api.retry_db_errors
-    def _move(self, router_id, agent_id):
+    def _move(self, router_id, dead):
         with db_api.session_scope() as session:
             removed = session.execute(sa.delete(Binding).where(Binding.router_id == router_id,
-                                                               Binding.l3_agent_id == agent_id))
+                                                               Binding.l3_agent_id == dead.id))
             if not removed.rowcount:
                 return None  # another server moved it first
             session.flush()
             chosen = {}
             has_gateway = self._unscheduled(session, [router_id]).get(router_id)
             if has_gateway is not None:
-                candidates = self._candidates(session, needs_gateway_handling=has_gateway, exclude={agent_id})
-                if candidates:
-                    session.add(Binding(router_id=router_id, l3_agent_id=candidates[0].id,
+                agent = self._choose(session, router_id, has_gateway, replacing=(dead,))
+                if agent is not None:
+                    session.add(Binding(router_id=router_id, l3_agent_id=agent.id,
                                         binding_index=LEGACY_BINDING_INDEX))
                     session.flush()
-                    chosen[router_id] = candidates[0]
+                    chosen[router_id] = agent
             return chosen
 
     # --- manual (API) ------------------------------------------------------------------

@@ -60,13 +60,14 @@ class RouterPlugin(service_base.ServicePlugin):
         core.register_tagged_model("floatingips", models.FloatingIP)
         registry = core.events
         gateways = gateway.GatewayService(self.conf, core.networks, core.ports)
-        self.routers = routers.RouterService(self.conf, core.quotas, gateways, registry)
+        self.routers = routers.RouterService(self.conf, core.quotas, gateways, registry, extenders=core.extenders)
         self.interfaces = interfaces.InterfaceService(self.routers, core.subnets, core.ports, registry)
         self.floatingips = floatingips.FloatingIPService(self.conf, core.quotas, core.networks, core.ports, registry)
         port_guards.PortGuards(self.floatingips).subscribe(registry)
         self.ports = core.ports
         self.agents = core.agents
-        self.scheduler = l3_scheduler.L3AgentScheduler(self.conf, clock=lambda: core.agents.clock())
+        self.scheduler = l3_scheduler.L3AgentScheduler(self.conf, clock=lambda: core.agents.clock(),
+                                                       placement=core.placement)
         self.notifier.scheduler = self.scheduler
         self.notifier.auto_schedule = self.conf.router_auto_schedule
         self.notifier.subscribe(registry)

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from netweave.core import events, policy
 from netweave.core.db import api as db_api
-from netweave.core.services import common, query
+from netweave.core.services import common, query, resource_extenders
 from netweave.service_plugins.router import constants as const
 from netweave.service_plugins.router import db_reads, gateway, models, rules
 from netweave.service_plugins.router import exceptions as rexc
@@ -37,11 +37,13 @@ def make_dict(row, gateway_row, tags):
 
 
 class RouterService:
-    def __init__(self, conf, quotas, gateways, events_registry):
+    def __init__(self, conf, quotas, gateways, events_registry, extenders=None):
         self.conf = conf
         self.quotas = quotas
         self.gateways = gateways
         self.events = events_registry
+        # Attributes other plugins add to routers read back (e.g. availability zones).
+        self.extenders = extenders if extenders is not None else resource_extenders.ResourceExtenders()
 
     # --- reads -----------------------------------------------------------
 
@@ -61,7 +63,8 @@ class RouterService:
     def _dicts(self, session, rows):
         gateways = gateway.current_gateways(session, rows)
         tags = common.load_tags(session, [r.id for r in rows])
-        return [make_dict(r, gateways.get(r.id), tags[r.id]) for r in rows]
+        return self.extenders.extend(const.ROUTER, session,
+                                     [make_dict(r, gateways.get(r.id), tags[r.id]) for r in rows])
 
     def get(self, context, router_id, fields=None):
         with db_api.reader_scope() as session:

@@ -4,6 +4,7 @@ Plain HTTP (requests) against an all-in-one server on SQLite (noauth: no X-Roles
 header means the admin of project "admin"); the subnet pool integer checks also
 run against netweave-server on PostgreSQL.
 """
+import netaddr
 import pytest
 import requests
 
@@ -465,3 +466,42 @@ def test_networks_show_the_address_scopes_of_their_subnets(any_db_api):
     api.delete("networks", net["id"])
     api.delete("subnetpools", pool["id"])
     api.delete("address-scopes", scope["id"])
+
+
+# --- network-ip-availabilities counts past 64 bits ----------------------------------------
+
+
+def test_ip_availability_of_a_large_ipv6_subnet_is_an_exact_number(api, network):
+    """A /48 holds 2**80 addresses: more than a 64-bit integer, still a JSON number."""
+    subnet = api.create("subnets", "subnet", network_id=network["id"], ip_version=6, cidr="fd12:3456:789a::/48")
+    try:
+        shown = api.show("network-ip-availabilities", "network_ip_availability", network["id"])
+        listed = api.call("GET", "/network-ip-availabilities?network_id=%s" % network["id"], expect=200).json()
+        pools = subnet["allocation_pools"]
+        expected = sum(int(netaddr.IPAddress(p["end"])) - int(netaddr.IPAddress(p["start"])) + 1 for p in pools)
+        assert expected > 2 ** 64
+        assert shown["total_ips"] == expected
+        assert listed["network_ip_availabilities"][0]["total_ips"] == expected
+    finally:
+        api.delete("subnets", subnet["id"])
+
+
+# --- attributes only some callers see ----------------------------------------------------
+
+
+def test_segment_id_is_shown_to_admins_only(api, aio_server):
+    """get_subnet:segment_id is an admin rule, as in Neutron: a project member's own subnet
+    comes without it; availability_zone_hints shows to everyone."""
+    member = Api(aio_server.url, project=unique("segment-project"), roles="member")
+    net = member.create("networks", "network", name=unique("net"))
+    assert net["availability_zone_hints"] == []
+    subnet = member.create("subnets", "subnet", network_id=net["id"], ip_version=4, cidr="10.77.0.0/24")
+    try:
+        assert "segment_id" not in subnet
+        assert "segment_id" not in member.show("subnets", "subnet", subnet["id"])
+        assert api.show("subnets", "subnet", subnet["id"])["segment_id"] is None
+        listed = api.call("GET", "/subnets?segment_id=&id=%s" % subnet["id"], expect=200).json()["subnets"]
+        assert [s["id"] for s in listed] == [subnet["id"]]
+    finally:
+        member.delete("subnets", subnet["id"])
+        member.delete("networks", net["id"])

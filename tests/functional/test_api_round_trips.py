@@ -192,3 +192,88 @@ def test_listed_tags_belong_to_the_listed_ports(api):
     _, body = app.call("GET", "/v2.0/ports?tags=a&limit=1", expect=200)
     assert [p["tags"] for p in body["ports"]] in (
         [["C", "a", "b"]], [["a"]]) and body["ports"][0]["network_id"] == net_id
+
+
+def _writes(statements):
+    return [s for s in statements if re.match(r"(INSERT|UPDATE|DELETE)\b", s)]
+
+
+def _reads_of(table, statements):
+    """The SELECTs whose own FROM (not a joined subquery's) is ``table``."""
+    return [s for s in statements if re.match(r"SELECT [^()]*? FROM %s\b" % table, s)]
+
+
+def test_port_show_reads_the_port_the_way_a_list_does(api):
+    app, log = api
+    net_id, _ = _network(app, "10.47.0.0/24")
+    port = _create_ports(app, net_id, 3)[1]
+    _, shown = log.record(app.call, "GET", "/v2.0/ports/%s" % port["id"], None, PROJECT, None, 200)
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    assert shown["port"] == port
+    # The port with its binding in one query, then one each for tags, addresses and
+    # DHCP options; no Port objects (their relationships cost a query apiece) and no
+    # network read.
+    assert len(_reads_of("ports", statements)) == 1, statements
+    assert not _reads_of("ml2_port_bindings", statements), statements
+    assert not _reads_of("networks", statements), statements
+    assert len(statements) == 4, statements
+    # A member: visibility is part of the port query; the policy's target adds the
+    # network's owner, one statement.
+    _, shown = log.record(app.call, "GET", "/v2.0/ports/%s" % port["id"], None, PROJECT, "member", 200)
+    assert len([s for s in log.statements if not s.startswith("BEGIN")]) == 5, log.statements
+    status, _ = app.call("GET", "/v2.0/ports/%s" % port["id"], project="rt-stranger", roles="member")
+    assert status == 404
+
+
+def test_port_update_reads_once_and_writes_one_row(api):
+    app, log = api
+    net_id, _ = _network(app, "10.48.0.0/24")
+    port = _create_ports(app, net_id, 1)[0]
+    _, updated = log.record(app.call, "PUT", "/v2.0/ports/%s" % port["id"], {"port": {"name": "renamed"}},
+                            PROJECT, None, 200)
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    assert updated["port"]["name"] == "renamed"
+    assert updated["port"]["revision_number"] == port["revision_number"] + 1
+    assert {k: v for k, v in updated["port"].items() if k not in ("name", "revision_number", "updated_at")} == \
+        {k: v for k, v in port.items() if k not in ("name", "revision_number", "updated_at")}
+    # One compare-and-swap UPDATE of the port's row, nothing else written.
+    writes = _writes(statements)
+    assert len(writes) == 1 and writes[0].startswith("UPDATE ports SET"), writes
+    assert "revision_number =" in writes[0].split(" WHERE ", 1)[1], writes
+    # The port read once as a show reads it (4) plus its row in the write transaction;
+    # its network read once for the driver contexts (5).
+    assert len(_reads_of("ports", statements)) == 2, statements
+    assert len(statements) <= 11, statements
+    _, shown = app.call("GET", "/v2.0/ports/%s" % port["id"], expect=200)
+    assert shown["port"] == updated["port"]
+
+
+def test_port_delete_reads_once_and_deletes_one_row(api):
+    app, log = api
+    net_id, subnet_id = _network(app, "10.49.0.0/24")
+    port = _create_ports(app, net_id, 1)[0]
+    app.call("PUT", "/v2.0/ports/%s/tags" % port["id"], {"tags": ["gone"]}, expect=200)
+    log.record(app.call, "DELETE", "/v2.0/ports/%s" % port["id"], None, PROJECT, None, 204)
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    # The database removes the binding and the addresses (ON DELETE CASCADE): the
+    # port's row and its tags are the only statements written.
+    writes = _writes(statements)
+    assert [w.split(" WHERE")[0] for w in writes] == ["DELETE FROM tags", "DELETE FROM ports"], writes
+    assert len(_reads_of("ports", statements)) == 1, statements
+    assert len(statements) <= 11, statements
+    status, _ = app.call("GET", "/v2.0/ports/%s" % port["id"])
+    assert status == 404
+    engine = db_api.DATABASE.engine
+    with engine.connect() as conn:
+        for table, column in (("ipallocations", "port_id"), ("ml2_port_bindings", "port_id"),
+                              ("tags", "resource_id")):
+            left = conn.execute(sa.text("SELECT count(*) FROM %s WHERE %s = :id" % (table, column)),
+                                {"id": port["id"]}).scalar()
+            assert left == 0, table
+    # The address is free again.
+    address = port["fixed_ips"][0]["ip_address"]
+    _, again = app.call("POST", "/v2.0/ports", {"port": {"network_id": net_id, "fixed_ips": [
+        {"subnet_id": subnet_id, "ip_address": address}]}}, expect=201)
+    assert again["port"]["fixed_ips"][0]["ip_address"] == address
+    status, body = app.call("DELETE", "/v2.0/ports/%s" % port["id"])
+    assert status == 404 and body["NeutronError"]["type"] == "PortNotFound"

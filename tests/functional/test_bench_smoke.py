@@ -10,7 +10,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BENCH = os.path.join(REPO, "bench", "api_bench.py")
 
 PHASES = ["port create (serial)", "port create (parallel)", "port list", "port show", "port update (name)",
-          "port delete", "network create", "network list"]
+          "port delete", "network create", "network list", "router network+subnet", "router create",
+          "router interface add", "router gateway set", "port create (instances)", "fip create (with port)",
+          "fip create (no port)", "fip associate"]
 
 
 @pytest.mark.slow

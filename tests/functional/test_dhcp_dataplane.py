@@ -356,3 +356,47 @@ def test_new_dhcp_port_replaces_the_old_device(lab, served):
     assert run("ip", "-n", lab.host_ns, "link", "show", naming.tap_device(first["id"]), check=False).returncode != 0
     assert interface.device_addresses(namespace, result.device) == ["10.60.0.3/24"]
     assert "--interface=%s" % result.device in dhcp_driver.running_argv(net.driver.process(network["id"]).pid)
+
+
+def _assigned(port, hostname, domain):
+    """``port`` with the dns_assignment a server with DNS integration sends for it."""
+    return dict(port, dns_assignment=[{"hostname": hostname, "ip_address": f["ip_address"],
+                                       "fqdn": "%s.%s." % (hostname, domain)} for f in port["fixed_ips"]])
+
+
+def test_instance_gets_its_host_name_and_dnsmasq_answers_for_it(lab, served, tmp_path):
+    sub = dh.subnet("10.67.0.0/24", gateway_ip="10.67.0.1")
+    dhcp_port = _assigned(_dhcp_port(sub["id"], "10.67.0.2"), "host-10-67-0-2", "example.test")
+    named = _assigned(dh.port(MAC_A, [(sub["id"], "10.67.0.21")]), "web-1", "example.test")
+    # Without a dns_assignment (a server without DNS integration): the generated name.
+    plain = dh.port(MAC_B, [(sub["id"], "10.67.0.22")])
+    network = _network(sub, [dhcp_port, named, plain])
+    net = served(dns_domain="example.test")
+    _result, bridge = _bring_up(lab, net, network, dhcp_port)
+
+    first = lab.dhcp_client(lab.instance(MAC_A, bridge), str(tmp_path)).start()
+    lease = first.bound()
+    assert (lease["ip"], lease["hostname"], lease["domain"]) == ("10.67.0.21", "web-1", "example.test")
+    second = lab.dhcp_client(lab.instance(MAC_B, bridge), str(tmp_path)).start()
+    lease = second.bound()
+    assert (lease["ip"], lease["hostname"], lease["domain"]) == ("10.67.0.22", "host-10-67-0-22", "example.test")
+
+    # dnsmasq answers for the names (its addn_hosts), asked from the instance. Only the A
+    # record: the AAAA query is refused (no upstream server), so nslookup exits with 1.
+    def resolves(name):
+        done = run("ip", "netns", "exec", first.namespace, "busybox", "nslookup", "-type=a", name, "10.67.0.2",
+                   check=False)
+        return done.stdout.split("Name:", 1)[1] if "Name:" in done.stdout else ""
+    assert "10.67.0.21" in dh.wait_for(lambda: resolves("web-1.example.test"), "web-1 resolves")
+    assert "10.67.0.22" in resolves("host-10-67-0-22.example.test")
+
+    # A new name reaches the instance at its next renewal, without restarting dnsmasq.
+    pid = net.driver.process(network["id"]).pid
+    network["ports"][1] = dict(_assigned(network["ports"][1], "web-2", "example.test"), network_id=network["id"])
+    assert net.serve(network, dhcp_port).action == dhcp_driver.RELOADED
+    assert net.driver.process(network["id"]).pid == pid
+    first.renew()
+    lease = dh.wait_for(lambda: next((e for e in first.events() if e.get("hostname") == "web-2"), None),
+                        "the renewal brings the new host name", timeout=40)
+    assert lease["ip"] == "10.67.0.21"
+    assert "10.67.0.21" in dh.wait_for(lambda: resolves("web-2.example.test"), "web-2 resolves")

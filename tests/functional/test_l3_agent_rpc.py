@@ -48,6 +48,9 @@ class FakeL3Plugin:
         return sorted(self.routers)
 
     def update_floatingip_statuses(self, context, router_id=None, fip_statuses=None):
+        """Queued, and held as the server does: the router's next description carries them."""
+        for fip in self.routers[router_id]["_floatingips"] if router_id in self.routers else ():
+            fip["status"] = fip_statuses.get(fip["id"], fip["status"])
         self.statuses.put((router_id, fip_statuses))
 
 

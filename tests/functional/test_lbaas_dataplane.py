@@ -1,14 +1,18 @@
 """The haproxy agent's data plane with real haproxy and real HTTP between namespaces (no server):
 round robin over three instance servers through the VIP, a stopped member marked DOWN by the
 health monitor and read back from the stats socket as OFFLINE, SOURCE_IP and HTTP_COOKIE
-persistence, reload without dropping an established connection, and undeploy."""
+persistence, reload without dropping an established connection, reloads under load without a
+failed request, and undeploy."""
+import collections
+import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
 
-from harness import lbaas
+from harness import lbaas, loadgen
 from harness.multihost import run
 from netweave.service_plugins.lbaasv2.agent import driver as driver_mod
 from netweave.service_plugins.lbaasv2.agent import stats as stats_mod
@@ -150,3 +154,40 @@ def test_no_listener_means_no_haproxy_and_undeploy_removes_everything(lab):
     assert not lab.driver.is_running(description["id"])
     assert driver_mod.namespace_of(description["id"]) not in run("ip", "netns", "list").stdout
     assert not os.path.exists(directory)
+
+
+def test_reloads_under_load_reset_no_connection(lab):
+    """60 reloads, one every 0.25 s, under 400 new connections/s: not one request fails. With -sf
+    alone the old haproxy's closing listening sockets reset what is queued on them (bench/README)."""
+    members = [lbaas.member(ip, name) for name, ip in WEBS]
+    description = lbaas.description(members)
+    assert lab.deploy(description)
+    wait_for(lambda: lab.curl(VIP_URL), "the VIP to answer")
+    manager = lab.driver._manager(description["id"])
+    output = os.path.join(lab.lbaas_path, "load.json")
+    load = subprocess.Popen(["ip", "netns", "exec", lab.clients[0], sys.executable, loadgen.__file__, VIP_URL,
+                             "400", "17", output])
+    pids = set()
+    try:
+        time.sleep(1)
+        for round_ in range(60):
+            members[round_ % 3]["weight"] = 2 + round_ % 5  # differs from its previous weight: a reload
+            started = time.monotonic()
+            old = manager.pid
+            assert lab.deploy(description)
+            wait_for(lambda old=old: manager.pid not in (None, old), "the new haproxy")
+            pids.add(manager.pid)
+            time.sleep(max(0.0, 0.25 - (time.monotonic() - started)))
+        assert load.wait(timeout=60) == 0
+    finally:
+        if load.poll() is None:
+            load.kill()
+            load.wait()
+    with open(output) as handle:
+        results = json.load(handle)
+    assert len(pids) == 60
+    failures = collections.Counter(r[3] for r in results if not r[2])
+    assert len(results) == 400 * 17 and not failures, failures
+    with open("/proc/%d/cmdline" % manager.pid, "rb") as handle:
+        assert b"\0-x\0" in handle.read()
+    assert {r[3] for r in results} == {"This is web1", "This is web2", "This is web3"}

@@ -43,7 +43,9 @@ MIGRATION_FILES = ("netweave/core/db/migrations/env.py", "netweave/core/db/migra
                    "netweave/service_plugins/port_security/migrations/port_security_0004_default_security_group_rules.py",
                    "netweave/service_plugins/router/migrations/router_0001_initial.py",
                    "netweave/service_plugins/lbaasv2/migrations/lbaasv2_0001_initial.py",
-                   "netweave/service_plugins/trunk/migrations/trunk_0001_initial.py")
+                   "netweave/service_plugins/trunk/migrations/trunk_0001_initial.py",
+                   "netweave/service_plugins/dns/migrations/dns_0001_initial.py",
+                   "netweave/service_plugins/metering/migrations/metering_0001_initial.py")
 
 pytestmark = pytest.mark.slow
 
@@ -136,7 +138,10 @@ def test_entry_points(entry_points):
         "port_security": "netweave.service_plugins.port_security.migrations",
         "router": "netweave.service_plugins.router.migrations",
         "lbaasv2": "netweave.service_plugins.lbaasv2.migrations",
-        "trunk": "netweave.service_plugins.trunk.migrations"}
+        "trunk": "netweave.service_plugins.trunk.migrations",
+        "dns": "netweave.service_plugins.dns.migrations",
+        "az": "netweave.service_plugins.az.migrations",
+        "metering": "netweave.service_plugins.metering.migrations"}
     assert "port_security" in entry_points["netweave.db.models"]
     extensions = entry_points["netweave.api_extensions"]
     assert extensions["provider"] == "netweave.extensions.provider:EXTENSION"
@@ -223,7 +228,8 @@ def test_installed_db_manage_runs_the_packaged_migrations(installed, tmp_path):
     assert "Database upgraded to heads" in upgraded.stdout
     current = _run([db_manage, "--config-file", conf, "current"], cwd=installed["cwd"], env=installed["env"])
     revisions = {line for line in current.stdout.splitlines() if line and " " not in line}  # not the log lines
-    assert revisions == {"0005_address_scopes", "port_security_0004", "router_0002", "lbaasv2_0001", "trunk_0001"}
+    assert revisions == {"0005_address_scopes", "port_security_0004", "router_0002", "lbaasv2_0001", "trunk_0001",
+                         "dns_0001", "az_0002", "metering_0001"}
     history = _run([db_manage, "--config-file", conf, "history"], cwd=installed["cwd"], env=installed["env"])
     assert "port_security_0004 (port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
     assert (state / "netweave.sqlite").exists()

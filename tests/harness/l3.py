@@ -328,6 +328,8 @@ class RoutedCloud(multihost.Cloud):
 
     L3_HOST = "h2"
     external_physnet = EXTERNAL_PHYSNET
+    # [DEFAULT] service_plugins of the server.
+    service_plugins = "router"
 
     def __init__(self, workdir, transport_url):
         super().__init__(workdir, transport_url)
@@ -348,7 +350,7 @@ class RoutedCloud(multihost.Cloud):
                       "dev", "eth0")
         multihost.run("ip", "-n", self.internet, "link", "set", "eth0", "up")
         self.start_control_plane({"mechanism_drivers": "linuxbridge,l2population", "tenant_network_types": "vxlan"},
-                                 defaults="service_plugins = router\n" + UNLIMITED_QUOTAS)
+                                 defaults="service_plugins = %s\n" % self.service_plugins + UNLIMITED_QUOTAS)
         for host in self.hosts:
             self.start_agent(host)
         self.start_l3_agent()
@@ -364,22 +366,26 @@ class RoutedCloud(multihost.Cloud):
                 transport_url = {url}
                 interface_driver = {driver}
                 ovs_integration_bridge = {bridge}
-                enable_metadata_proxy = false
                 state_path = {state}
                 debug = true
+                {settings}
 
                 [agent]
                 report_interval = 2
                 """).format(host=multihost.AGENT_HOST[self.L3_HOST], url=self.transport_url,
                             driver=self.interface_driver, bridge=self.integration_bridge,
-                            state=os.path.join(self.workdir, "l3-state")))
+                            state=os.path.join(self.workdir, "l3-state"),
+                            settings=self.l3_settings))
         return path
 
     interface_driver = "linuxbridge"
     integration_bridge = "br-int"
+    # More [DEFAULT] lines of l3_agent.ini; a test serving metadata through routers replaces them.
+    l3_settings = "enable_metadata_proxy = false"
 
-    def start_l3_agent(self):
-        argv = [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini()]
+    def start_l3_agent(self, wrapper=()):
+        """``wrapper``: argv to run the agent under (a profiler: python -m cProfile -o FILE)."""
+        argv = list(wrapper) + [os.path.join(multihost.BIN, "netweave-l3-agent"), "--config-file", self.l3_ini()]
         if self.L3_HOST in self.lab.hosts:
             argv += ["--netns", self.lab.hosts[self.L3_HOST]]
         self.l3_agent = processes.start_process(argv, os.path.join(self.workdir, "l3-agent.log"))
@@ -442,6 +448,7 @@ class RoutedOvsCloud(multihost.OvsCloud):
         self.wait(self.l3_agent_alive, "the L3 agent reports", timeout=60)
 
     l3_ini = RoutedCloud.l3_ini
+    l3_settings = RoutedCloud.l3_settings
     start_l3_agent = RoutedCloud.start_l3_agent
     l3_agent_rows = RoutedCloud.l3_agent_rows
     l3_agent_alive = RoutedCloud.l3_agent_alive

@@ -10,6 +10,7 @@ web1..webN, a pool and a listener on 80.
 ``LbaasCloud``: netweave-server and netweave-rpc-server (lbaasv2) on a broker, and in
 host namespace h1 a Linux bridge agent and a netweave-lbaas-agent.
 """
+import contextlib
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ import time
 import uuid
 
 from harness import dhcp as dh
-from harness import processes
+from harness import l3, processes
 from harness.multihost import AGENT_HOST, BIN, UNDERLAY, UNDERLAY_NIC, Cloud, run
 from netweave.core import naming
 from netweave.core.agent import interface
@@ -164,6 +165,47 @@ def exists(path):
 HOST = "h1"
 
 
+def lbaas_agent_ini(cloud, host, lbaas_path):
+    path = os.path.join(cloud.workdir, "lbaas_agent.ini")
+    with open(path, "w") as handle:
+        handle.write(textwrap.dedent("""\
+            [DEFAULT]
+            host = {host}
+            transport_url = {url}
+            state_path = {state}
+            interface_driver = linuxbridge
+            periodic_interval = 1
+
+            [agent]
+            report_interval = 2
+
+            [haproxy]
+            loadbalancer_state_path = {lbaas}
+            user_group = nogroup
+            send_gratuitous_arp = 0
+            """).format(host=AGENT_HOST[host], url=cloud.transport_url, lbaas=lbaas_path,
+                        state=os.path.join(cloud.workdir, "lbaas-state")))
+    return path
+
+
+def start_lbaas_agent(cloud, host):
+    """netweave-lbaas-agent in ``host``'s namespace for ``cloud`` (a multihost.Cloud with lbaas_path)."""
+    argv = [os.path.join(BIN, "netweave-lbaas-agent"), "--config-file", lbaas_agent_ini(cloud, host, cloud.lbaas_path),
+            "--netns", cloud.lab.hosts[host]]
+    return processes.start_process(argv, os.path.join(cloud.workdir, "lbaas-agent.log"))
+
+
+def end_haproxies(lbaas_path):
+    """The agent leaves haproxy serving when it stops (restart keeps traffic): end those under lbaas_path."""
+    for line in run("ip", "netns", "list").stdout.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        if name.startswith("qlbaas-") and os.path.isdir(os.path.join(lbaas_path, "v2", name[7:])):
+            for pid in run("ip", "netns", "pids", name, check=False).stdout.split():
+                run("kill", "-9", pid, check=False)
+            run("ip", "netns", "del", name, check=False)
+    run("rm", "-rf", lbaas_path, check=False)
+
+
 class LbaasCloud(Cloud):
     def __init__(self, workdir, transport_url):
         super().__init__(workdir, transport_url, hosts=(HOST,))
@@ -186,32 +228,8 @@ class LbaasCloud(Cloud):
         self.wait(lambda: {a["agent_type"] for a in self.api("GET", "/agents")["agents"] if a["alive"]}
                   >= {"Linux bridge agent", "Loadbalancerv2 agent"}, "both agents report", timeout=60)
 
-    def lbaas_ini(self):
-        path = os.path.join(self.workdir, "lbaas_agent.ini")
-        with open(path, "w") as handle:
-            handle.write(textwrap.dedent("""\
-                [DEFAULT]
-                host = {host}
-                transport_url = {url}
-                state_path = {state}
-                interface_driver = linuxbridge
-                periodic_interval = 1
-
-                [agent]
-                report_interval = 2
-
-                [haproxy]
-                loadbalancer_state_path = {lbaas}
-                user_group = nogroup
-                send_gratuitous_arp = 0
-                """).format(host=AGENT_HOST[HOST], url=self.transport_url, lbaas=self.lbaas_path,
-                            state=os.path.join(self.workdir, "lbaas-state")))
-        return path
-
     def start_lbaas_agent(self):
-        argv = [os.path.join(BIN, "netweave-lbaas-agent"), "--config-file", self.lbaas_ini(),
-                "--netns", self.lab.hosts[HOST]]
-        self.lbaas_agent = processes.start_process(argv, os.path.join(self.workdir, "lbaas-agent.log"))
+        self.lbaas_agent = start_lbaas_agent(self, HOST)
 
     def web(self, name, net):
         port = self.port(net, HOST)
@@ -236,12 +254,41 @@ class LbaasCloud(Cloud):
             process.wait()
         if self.lbaas_agent is not None:
             self.lbaas_agent.stop()
-        # The agent leaves haproxy serving when it stops (restart keeps traffic): end them here.
-        for line in run("ip", "netns", "list").stdout.splitlines():
-            name = line.split()[0] if line.strip() else ""
-            if name.startswith("qlbaas-") and os.path.isdir(os.path.join(self.lbaas_path, "v2", name[7:])):
-                for pid in run("ip", "netns", "pids", name, check=False).stdout.split():
-                    run("kill", "-9", pid, check=False)
-                run("ip", "netns", "del", name, check=False)
-        run("rm", "-rf", self.lbaas_path, check=False)
+        end_haproxies(self.lbaas_path)
+        super().close()
+
+
+class RoutedLbaasCloud(l3.RoutedCloud):
+    """l3.RoutedCloud (compute host h1, network node h2 with the L3 agent, the "internet") whose
+    server also runs lbaasv2, with a netweave-lbaas-agent on h1."""
+
+    service_plugins = "router,lbaasv2"
+    LBAAS_HOST = "h1"
+
+    def __init__(self, workdir, transport_url):
+        super().__init__(workdir, transport_url)
+        self.lbaas_agent = None
+        self.lbaas_path = "/tmp/nwlbfip%d" % os.getpid()
+        self.web_servers = []
+
+    def start(self):
+        super().start()
+        self.lbaas_agent = start_lbaas_agent(self, self.LBAAS_HOST)
+        self.wait(lambda: any(a["alive"] for a in self.api("GET", "/agents")["agents"]
+                              if a["agent_type"] == "Loadbalancerv2 agent"), "the lbaas agent reports", timeout=60)
+
+    def web(self, name, namespace):
+        """An HTTP server in ``namespace`` answering "This is <name>"; killed by close."""
+        self.web_servers.append(subprocess.Popen(
+            ["ip", "netns", "exec", namespace, sys.executable, "-c", _HTTP_SERVER, name, "80"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def close(self):
+        for process in self.web_servers:
+            process.kill()
+            process.wait()
+        if self.lbaas_agent is not None:
+            with contextlib.suppress(Exception):
+                self.lbaas_agent.stop()
+        end_haproxies(self.lbaas_path)
         super().close()

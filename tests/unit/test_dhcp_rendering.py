@@ -74,6 +74,35 @@ def test_hosts_addn_hosts_and_opts_golden(settings):
         "tag:port-{p},150,192.0.2.9\n").format(s=SUB, r=routes, p=VM2)
 
 
+def test_hosts_take_names_from_the_dns_assignment_the_server_sent(settings):
+    sub = _subnet(SUB, "192.168.206.0/24", "192.168.206.1")
+    sub6 = _subnet(SUB6, "2001:db8::/64", "2001:db8::1", version=6, ipv6_address_mode="dhcpv6-stateful",
+                   ipv6_ra_mode="dhcpv6-stateful")
+    vm1 = dict(_port(VM1, "fa:16:3e:27:c5:d2", [(SUB, "192.168.206.12"), (SUB6, "2001:db8::12")]),
+               dns_assignment=[
+                   {"hostname": "my-vm", "ip_address": "192.168.206.12", "fqdn": "my-vm.example.org."},
+                   {"hostname": "my-vm", "ip_address": "2001:db8::12", "fqdn": "my-vm.example.org."}])
+    # No name given: the server's generated one, in the server's domain.
+    dhcp = dict(DHCP, dns_assignment=[{"hostname": "host-192-168-206-2", "ip_address": "192.168.206.2",
+                                       "fqdn": "host-192-168-206-2.example.org."}])
+    # An assignment for another address, or a name unfit for dnsmasq's files, is not used.
+    vm2 = dict(_port(VM2, "fa:16:3e:00:00:02", [(SUB, "192.168.206.13")]),
+               dns_assignment=[{"hostname": "x", "ip_address": "192.168.206.99", "fqdn": "x.example.org."},
+                               {"hostname": "a,b", "ip_address": "192.168.206.13", "fqdn": "a b\n"}])
+    network = _network([sub, sub6], [dhcp, vm1, vm2])
+
+    assert dnsmasq.render_hosts(network, settings) == (
+        "fa:16:3e:ad:59:b9,host-192-168-206-2.example.org.,192.168.206.2\n"
+        "fa:16:3e:27:c5:d2,my-vm.example.org.,192.168.206.12\n"
+        "fa:16:3e:27:c5:d2,my-vm.example.org.,[2001:db8::12]\n"
+        "fa:16:3e:00:00:02,host-192-168-206-13.openstacklocal,192.168.206.13\n")
+    assert dnsmasq.render_addn_hosts(network, settings) == (
+        "192.168.206.2\thost-192-168-206-2.example.org. host-192-168-206-2\n"
+        "192.168.206.12\tmy-vm.example.org. my-vm\n"
+        "2001:db8::12\tmy-vm.example.org. my-vm\n"
+        "192.168.206.13\thost-192-168-206-13.openstacklocal host-192-168-206-13\n")
+
+
 def test_no_gateway_no_routes_means_bare_router_option_and_own_dns(settings):
     network = _network([_subnet(SUB, "192.168.206.0/24", None)], [DHCP])
     assert dnsmasq.render_opts(network, DHCP, settings) == (

@@ -124,3 +124,47 @@ def test_every_hook_reaches_each_drivers_own_method():
     manager.extend_device_details({"id": "p"}, {})
     assert log.pop() == ("extend_device_details", {"id": "p"}, {})
     assert log == []
+
+
+class NarrowDriver(driver_api.ExtensionDriver):
+    extension_alias = "narrow"
+
+
+class WideDriver(driver_api.ExtensionDriver):
+    extension_alias = "wide"
+    dhcp_attributes = frozenset(("served_by_dhcp",))
+
+    extends_port_pages = True
+
+    @property
+    def extension_aliases(self):
+        return ("narrow", "wide")
+
+    def extend_port_dicts(self, session, results, page=None):
+        for result in results.values():
+            result["served_by_dhcp"] = "yes"
+
+
+def test_a_driver_serves_its_alias_unless_it_names_several():
+    assert NarrowDriver().extension_aliases == ("narrow",)
+    assert _manager(PerPortDriver(), WideDriver()).extension_aliases() == ["per-port", "narrow", "wide"]
+
+
+def test_a_driver_whose_extensions_another_serves_too_is_not_used():
+    narrow, wide, other = NarrowDriver(), WideDriver(), PerPortDriver()
+    for order in ([("a", narrow), ("b", wide), ("c", other)], [("b", wide), ("a", narrow), ("c", other)]):
+        assert managers._without_redundant(order) == [("b", wide), ("c", other)]
+    # Two serving exactly the same: the first named stays.
+    twin = NarrowDriver()
+    assert managers._without_redundant([("x", narrow), ("y", twin)]) == [("x", narrow)]
+
+
+def test_dhcp_attributes_come_from_the_drivers_declaring_them():
+    manager = _manager(PerPortDriver(), WideDriver())
+    assert manager.dhcp_attributes() == {"served_by_dhcp"}
+    assert _manager(PerPortDriver()).dhcp_attributes() == frozenset()
+    # Only those drivers extend a DHCP network info's ports (the others are never asked).
+    batch, wide = BatchDriver(), WideDriver()
+    ports = {"p1": {"id": "p1"}}
+    _manager(batch, wide).extend_dhcp_ports(RecordingSession(), ports)
+    assert ports == {"p1": {"id": "p1", "served_by_dhcp": "yes"}} and batch.calls == []

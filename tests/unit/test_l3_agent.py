@@ -17,7 +17,11 @@ class FakePlugin:
         return [r for r in self.routers if router_ids is None or r["id"] in router_ids]
 
     def update_floatingip_statuses(self, context, router_id, fip_statuses):
+        """Recorded, and held as the server does: the next descriptions carry them."""
         self.statuses.append((router_id, fip_statuses))
+        for router in self.routers:
+            for fip in router["_floatingips"] if router["id"] == router_id else ():
+                fip["status"] = fip_statuses.get(fip["id"], fip["status"])
 
 
 class FakeApplier:
@@ -117,3 +121,24 @@ def test_a_failing_server_call_fails_the_pass_and_is_retried_fully():
     assert not agent.run_once() and isinstance(agent.last_error, RuntimeError)
     del plugin.sync_routers
     assert agent.run_once() and plugin.calls == [None]
+
+
+def test_a_restarted_agent_reports_no_status_the_server_already_holds():
+    routers = [with_fip(R1), with_fip(R2)]
+    routers[0]["_floatingips"][0]["status"] = "ACTIVE"
+    agent, plugin, _applier = make(routers)
+    assert agent.run_once()
+    assert plugin.statuses == [(R2, {l3.FIP_ID: "ACTIVE"})]     # only R2's was not ACTIVE on the server
+
+
+def test_a_status_the_server_changed_is_reported_again():
+    agent, plugin, _applier = make([with_fip(R1)])
+    assert agent.run_once()
+    assert plugin.statuses == [(R1, {l3.FIP_ID: "ACTIVE"})]
+    plugin.routers[0]["_floatingips"][0]["status"] = "DOWN"     # e.g. associated again meanwhile
+    agent.routers_changed([R1])
+    assert agent.run_once()
+    assert plugin.statuses[-1] == (R1, {l3.FIP_ID: "ACTIVE"}) and len(plugin.statuses) == 2
+    agent.routers_changed([R1])
+    assert agent.run_once()
+    assert len(plugin.statuses) == 2

@@ -85,6 +85,12 @@ def test_the_book_file_exactly():
     assert _render(LB_WEB) == BOOK_FILE
 
 
+def test_seamless_reload_adds_a_root_only_socket_that_hands_the_listeners_over():
+    text = _render(LB_WEB, seamless_reload=True)
+    line = "    stats socket %s/haproxy_reload.sock mode 0600 level admin expose-fd listeners\n" % STATE_DIR
+    assert text == BOOK_FILE.replace("level user\n", "level user\n" + line)
+
+
 def test_algorithms():
     assert "    balance leastconn\n" in _render(_lb(pools__0__lb_algorithm="LEAST_CONNECTIONS"))
     assert "    balance source\n" in _render(_lb(pools__0__lb_algorithm="SOURCE_IP"))

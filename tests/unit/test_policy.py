@@ -29,6 +29,11 @@ ADMIN = context.Context(project_id="admin-project", user_id="admin", roles=["adm
 OWNER = member("project-a")
 OTHER = member("project-b")
 ADVSVC = context.Context(project_id="service", user_id="svc", roles=["advsvc"])
+SERVICE = context.Context(project_id="service", user_id="nova", roles=["service"])
+
+
+def reader(project_id):
+    return context.Context(project_id=project_id, user_id="reader-" + project_id, roles=["reader"])
 
 
 def network(tenant_id="project-a", shared=False, external=False):
@@ -71,16 +76,41 @@ def test_every_rule_reference_is_defined():
     assert enforcer.check_rules(raise_on_violation=True)
 
 
-def test_legacy_check_strings_match_neutron():
+def test_new_default_check_strings_match_neutron():
     check_strings = {rule.name: rule.check_str for rule in policy_rules.list_rules()}
+    assert check_strings["admin_or_project_member"] == "(rule:admin_only) or (rule:project_member)"
+    assert check_strings["project_member"] == "role:member and project_id:%(project_id)s"
+    assert check_strings["project_reader"] == "role:reader and project_id:%(project_id)s"
+    assert check_strings["service_api"] == "role:service"
+    assert check_strings["net_owner_member"] == "role:member and rule:network_owner"
     assert check_strings["get_network"] == (
-        "rule:admin_or_owner or rule:shared or rule:external or rule:context_is_advsvc")
-    assert check_strings["admin_or_network_owner"] == (
-        "rule:context_is_admin or tenant_id:%(network:tenant_id)s")
-    assert check_strings["restrict_wildcard"] == (
-        "(not field:rbac_policy:target_tenant=*) or rule:admin_only")
+        "rule:admin_or_project_reader or rule:shared or rule:external or rule:service_api")
+    assert check_strings["create_network"] == "rule:admin_or_project_member"
+    assert check_strings["create_subnet"] == "rule:admin_or_net_owner_member"
+    assert check_strings["create_port:binding:host_id"] == "rule:admin_or_service"
     assert check_strings["create_network:shared"] == "rule:admin_only"
     assert check_strings["default"] == "rule:admin_or_owner"
+
+
+def test_legacy_check_strings_match_neutron():
+    legacy = {rule.name: rule.deprecated_rule.check_str for rule in policy_rules.list_rules()
+              if getattr(rule, "deprecated_rule", None) is not None}
+    assert legacy["get_network"] == (
+        "rule:admin_or_owner or rule:shared or rule:external or rule:context_is_advsvc")
+    assert legacy["create_network"] == "rule:regular_user"
+    assert legacy["update_network"] == "rule:admin_or_owner"
+    assert legacy["create_subnet"] == "rule:admin_or_network_owner"
+    assert legacy["get_port"] == "rule:context_is_advsvc or rule:admin_owner_or_network_owner"
+    base = {rule.name: rule.check_str for rule in policy_rules.list_rules()}
+    assert base["admin_or_network_owner"] == "rule:context_is_admin or tenant_id:%(network:tenant_id)s"
+    assert base["restrict_wildcard"] == "(not field:rbac_policy:target_tenant=*) or rule:admin_only"
+
+
+def test_api_rules_are_project_scoped_and_unchanged_rules_have_no_deprecated_rule():
+    rules = {rule.name: rule for rule in policy_rules.list_rules()}
+    assert rules["get_network"].scope_types == ["project"]
+    assert rules["create_network:shared"].deprecated_rule is None
+    assert rules["context_is_admin"].scope_types is None
 
 
 def test_operations_follow_the_rule_name():
@@ -101,8 +131,9 @@ def test_entry_points_reach_the_rules_and_the_enforcer():
 # -- networks ------------------------------------------------------------------
 
 @pytest.mark.parametrize("caller, allowed", [(ADMIN, True), (OWNER, True), (OTHER, False),
-                                             (ADVSVC, True)])
-def test_private_network_is_seen_by_owner_admin_and_advsvc_only(caller, allowed):
+                                             (SERVICE, True), (ADVSVC, False),
+                                             (reader("project-a"), True), (reader("project-b"), False)])
+def test_private_network_is_seen_by_its_project_admin_and_service_only(caller, allowed):
     assert policy.check(caller, "get_network", network()) is allowed
 
 
@@ -228,7 +259,7 @@ def test_network_owner_sees_ports_of_other_projects_on_its_network():
     assert policy.check(OWNER, "get_port", port)
     assert policy.check(OTHER, "get_port", port)
     assert not policy.check(member("project-c"), "get_port", port)
-    assert policy.check(ADVSVC, "get_port", port)
+    assert policy.check(SERVICE, "get_port", port)
 
 
 def test_binding_attributes_are_admin_only():
@@ -316,3 +347,121 @@ def test_policy_file_option_names_another_file(tmp_path):
     conf = conf_with_policy_file(tmp_path, "{}\n", policy_file_option=str(custom))
     policy.init(conf)
     assert not policy.check(OWNER, "get_network", network())
+
+
+# -- secure RBAC: readers, the service role, scopes, the legacy rules ----------------
+
+@pytest.mark.parametrize("action, target", [
+    ("create_network", network()), ("update_network", network()), ("delete_network", network()),
+    ("create_subnet", {"tenant_id": "project-a", "network:tenant_id": "project-a"}),
+    ("create_port", port_on("project-a", "project-a")), ("update_port", port_on("project-a", "project-a")),
+    ("delete_port", port_on("project-a", "project-a")), ("create_subnetpool", {"tenant_id": "project-a"}),
+    ("create_address_scope", {"tenant_id": "project-a"}), ("create_rbac_policy", {"tenant_id": "project-a"}),
+    ("delete_rbac_policy", {"tenant_id": "project-a"}),
+])
+def test_reader_may_not_write_what_its_project_owns(action, target):
+    assert not policy.check(reader("project-a"), action, target)
+    assert policy.check(OWNER, action, target)
+
+
+@pytest.mark.parametrize("action, target", [
+    ("get_network", network()), ("get_subnet", {"tenant_id": "project-a"}),
+    ("get_port", port_on("project-a", "project-a")), ("get_quota", {"tenant_id": "project-a"}),
+    ("get_rbac_policy", {"tenant_id": "project-a"}), ("get_subnetpool", {"tenant_id": "project-a"}),
+])
+def test_reader_reads_what_its_project_owns(action, target):
+    assert policy.check(reader("project-a"), action, target)
+    assert not policy.check(reader("project-b"), action, target)
+
+
+def test_roles_imply_the_ones_below_them_as_keystone_defaults_do():
+    assert policy.with_implied_roles(["Member"]) == ["member", "reader"]
+    assert policy.with_implied_roles(["admin"]) == ["admin", "manager", "member", "reader"]
+    assert policy.with_implied_roles(["service"]) == ["service"]
+    # A manager writes as a member does.
+    manager = context.Context(project_id="project-a", user_id="m", roles=["manager"])
+    assert policy.check(manager, "update_network", network())
+
+
+def test_service_role_binds_ports_but_members_may_not():
+    port = port_on("project-a", "project-a", **{"binding:host_id": "compute01"})
+    assert policy.enforce_attributes(SERVICE, "update_port", port, ["binding:host_id"])
+    assert policy.check(SERVICE, "get_port:binding:vif_type", port)
+    with pytest.raises(exceptions.PolicyNotAuthorized):
+        policy.enforce_attributes(OWNER, "update_port", port, ["binding:host_id"])
+
+
+def test_project_owner_key_is_either_project_id_or_tenant_id():
+    assert policy.check(OWNER, "update_network", {"tenant_id": "project-a"})
+    assert policy.check(OWNER, "update_network", {"project_id": "project-a"})
+
+
+def test_system_scoped_credentials_fail_project_scoped_rules():
+    system_reader = context.Context(user_id="auditor", roles=["reader"], system_scope="all")
+    assert not policy.check(system_reader, "get_network", network(shared=True))
+    assert not policy.check(system_reader, "get_service_provider", {})
+
+
+def _legacy_conf(tmp_path, policy_text=None):
+    conf_file = tmp_path / "netweave.conf"
+    conf_file.write_text("[oslo_policy]\nenforce_new_defaults = false\n")
+    if policy_text is not None:
+        (tmp_path / "policy.yaml").write_text(policy_text)
+    conf = cfg.ConfigOpts()
+    conf(["--config-file", str(conf_file)], project="netweave", default_config_files=[])
+    return conf
+
+
+def test_new_defaults_are_the_default_of_a_parsed_configuration(tmp_path):
+    conf = conf_with_policy_file(tmp_path, "{}\n")
+    policy.init(conf)
+    assert conf.oslo_policy.enforce_new_defaults is True
+    assert not policy.check(reader("project-a"), "update_network", network())
+
+
+def test_enforce_new_defaults_false_brings_the_legacy_rules_back(tmp_path):
+    policy.init(_legacy_conf(tmp_path))
+    # Legacy rules know owners, not roles: a reader writes, advsvc reads.
+    assert policy.check(reader("project-a"), "update_network", network())
+    assert policy.check(reader("project-a"), "create_network", network())
+    assert policy.check(ADVSVC, "get_network", network())
+    assert not policy.check(reader("project-b"), "update_network", network())
+    # The new defaults still apply beside them.
+    assert policy.check(SERVICE, "get_network", network())
+
+
+def test_legacy_mode_keeps_a_policy_file_rule_as_written(tmp_path):
+    policy.init(_legacy_conf(tmp_path, '"update_network": "rule:admin_only"\n'))
+    assert not policy.check(OWNER, "update_network", network())
+    assert policy.check(reader("project-a"), "delete_network", network())
+
+
+def test_legacy_mode_without_parsed_configuration():
+    conf = cfg.ConfigOpts()
+    policy.init(conf)
+    assert not policy.check(reader("project-a"), "delete_network", network())
+    policy.reset()
+    conf.set_override("enforce_new_defaults", False, group="oslo_policy")
+    policy.init(conf)
+    assert policy.check(reader("project-a"), "delete_network", network())
+
+
+def test_plugin_rules_without_a_legacy_string_keep_their_check():
+    rules = policy_rules.api_rules([("create_widget", "rule:admin_or_owner", "Create a widget"),
+                                    ("get_widget", "rule:admin_or_project_reader", "rule:admin_or_owner",
+                                     "Get a widget")], {"widget": "/widgets"})
+    assert [(r.name, r.check_str, r.deprecated_rule) for r in rules][0] == (
+        "create_widget", "rule:admin_or_owner", None)
+    assert rules[1].deprecated_rule.check_str == "rule:admin_or_owner"
+    assert rules[1].operations == [{"method": "GET", "path": "/widgets"}, {"method": "GET", "path": "/widgets/{id}"}]
+
+
+def test_system_scoped_admin_does_not_skip_project_scoped_rules():
+    system_admin = context.Context(user_id="root", roles=["admin"], system_scope="all")
+    assert system_admin.is_admin
+    assert not policy.check(system_admin, "get_network", network())
+    assert policy.check(ADMIN, "get_network", network())
+    assert policy.check(context.get_admin_context(), "update_network", network())
+    # The middlewares ask check_is_admin, which wants project scope.
+    assert not policy.check_is_admin(system_admin)
+    assert policy.check_is_admin(ADMIN)

@@ -3,9 +3,14 @@
 Everything here is pure: the same network, DHCP port and settings give the
 same text. The formats follow Neutron's dnsmasq driver:
 
-  host   <mac>,<hostname>.<domain>,<ip>[,set:port-<port id>]   (one line per fixed IP
-         on a DHCP-enabled subnet; IPv6 addresses in brackets)
+  host   <mac>,<fqdn>,<ip>[,set:port-<port id>]   (one line per fixed IP on a
+         DHCP-enabled subnet; IPv6 addresses in brackets)
   addn_hosts  <ip>\t<fqdn> <hostname>
+
+The host name and FQDN of an address are those of the port's dns_assignment
+when the server sends one (the dns-integration extension: the port's dns_name,
+or host-<address>, with the server's dns_domain), else host-<address> and
+host-<address>.<dns_domain> from the agent's own dns_domain.
   opts   tag:subnet-<id>,option:dns-server,...  classless-static-route / 249 / router,
          then tag:port-<id>,... for each port's extra_dhcp_opts
 
@@ -14,6 +19,7 @@ isolated metadata puts 169.254.169.254 on the DHCP port and a host route to it.
 """
 import ipaddress
 import os
+import re
 
 METADATA_IP = "169.254.169.254"
 METADATA_CIDR = METADATA_IP + "/32"
@@ -32,6 +38,10 @@ ROUTER_INTERFACE_OWNERS = ("network:router_interface", "network:router_interface
 DHCP_OWNER = "network:dhcp"
 DHCPV6_STATEFUL = "dhcpv6-stateful"
 DHCPV6_STATELESS = "dhcpv6-stateless"
+
+# What a name from the server may hold before it goes into dnsmasq's files (the server
+# allows less); anything else would break their comma and whitespace separated lines.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9.-]{1,255}")
 
 SUBNET_TAG = "subnet-%s"
 PORT_TAG = "port-%s"
@@ -126,6 +136,15 @@ def fqdn(ip_address, settings):
     return "%s.%s" % (name, settings.dns_domain) if settings.dns_domain else name
 
 
+def host_names(port, ip_address, settings):
+    """(hostname, fqdn) of one of the port's addresses: from its dns_assignment when it has one."""
+    for entry in port.get("dns_assignment") or ():
+        if (entry.get("ip_address") == ip_address and _SAFE_NAME.fullmatch(entry.get("hostname") or "")
+                and _SAFE_NAME.fullmatch(entry.get("fqdn") or "")):
+            return entry["hostname"], entry["fqdn"]
+    return hostname(ip_address), fqdn(ip_address, settings)
+
+
 def _dnsmasq_address(ip_address):
     return "[%s]" % ip_address if ":" in ip_address else ip_address
 
@@ -150,7 +169,8 @@ def render_hosts(network, settings):
     lines = []
     for port, fixed in _host_entries(network):
         address = fixed["ip_address"]
-        line = "%s,%s,%s" % (port["mac_address"].lower(), fqdn(address, settings), _dnsmasq_address(address))
+        _name, full_name = host_names(port, address, settings)
+        line = "%s,%s,%s" % (port["mac_address"].lower(), full_name, _dnsmasq_address(address))
         if _has_extra_opts(port):
             line += ",set:" + PORT_TAG % port["id"]
         lines.append(line)
@@ -160,9 +180,10 @@ def render_hosts(network, settings):
 def render_addn_hosts(network, settings):
     """The --addn-hosts file: dnsmasq answers DNS for the instances' names."""
     lines = []
-    for _port, fixed in _host_entries(network):
+    for port, fixed in _host_entries(network):
         address = fixed["ip_address"]
-        lines.append("%s\t%s %s" % (address, fqdn(address, settings), hostname(address)))
+        name, full_name = host_names(port, address, settings)
+        lines.append("%s\t%s %s" % (address, full_name, name))
     return "".join(line + "\n" for line in lines)
 
 

@@ -25,6 +25,8 @@ NETWORKS = Resource(
             A("subnets", is_filter=True, default=[]),
             A("shared", allow_post=True, allow_put=True, default=False, convert=v.boolean,
               is_filter=True, is_sort_key=True, enforce_policy=True, filter_convert=v.boolean),
+            # Shown as stored; set only with network_availability_zone, which is not served.
+            A("availability_zone_hints"),
         ),
     })
 
@@ -60,6 +62,8 @@ SUBNETS = Resource(
               convert=v.one_of_or_none(*IPV6_MODES), is_filter=True, is_sort_key=True),
             # Whether the network is shared with the caller: policy input, not shown (as in Neutron).
             A("shared", is_filter=True, is_visible=False, filter_convert=v.boolean),
+            # The routed networks' segment: shown to those get_subnet:segment_id allows (admins).
+            A("segment_id", is_filter=True, is_sort_key=True, enforce_policy=True, filter_convert=v.uuid_value),
         ),
     })
 

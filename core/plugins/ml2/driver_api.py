@@ -164,11 +164,14 @@ class ExtensionDriver(abc.ABC):
     resource read back; ``db_obj`` is the ORM object (for networks it may also be
     a plain row, without relationships). ``session`` may be None for networks.
 
-    Port lists call extend_port_dicts(session, results, page) once per page when
-    the driver declares ``extends_port_pages = True`` (and implements it), so a
-    page costs a fixed number of queries: ``results`` is {port_id: port dict},
-    ``page`` the SELECT that found the ports (join ``page.with_only_columns(Port.id)``
-    to it) or None. Other drivers get extend_port_dict once per port instead.
+    Port reads (a list, and a single port, which is read as a page of one) call
+    extend_port_dicts(session, results, page) once per page when the driver
+    declares ``extends_port_pages = True`` (and implements it), so a page costs a
+    fixed number of queries: ``results`` is {port_id: port dict}, ``page`` a
+    ``core.services.page.Page`` (``page.rows(session, side_statement, key_column)``
+    reads a side table joined to the page; build ``side_statement`` once, at
+    import, so its joined form is built once too) or None. Other drivers get
+    extend_port_dict once per port instead.
     """
 
     #: Whether the driver implements extend_port_dicts (the batch form of
@@ -179,6 +182,12 @@ class ExtensionDriver(abc.ABC):
     @abc.abstractmethod
     def extension_alias(self):
         """Alias of the API extension whose attributes this driver serves."""
+
+    @property
+    def extension_aliases(self):
+        """Aliases of every API extension this driver serves (Neutron's plural form);
+        a driver serving several overrides it."""
+        return (self.extension_alias,)
 
     def initialize(self):
         pass
@@ -216,6 +225,11 @@ class ExtensionDriver(abc.ABC):
 
     # Port attributes of this driver whose change the L2 agents wiring the port must hear about.
     wiring_attributes = frozenset()
+
+    # Port attributes of this driver the DHCP agents serve: the ports of their network
+    # info carry them (set by extend_port_dicts or extend_port_dict), and a change of
+    # them is sent to the agents hosting the port's network.
+    dhcp_attributes = frozenset()
 
     def extend_device_details(self, port, details):
         """Add to an L2 agent's device details what it needs of this driver's port attributes.

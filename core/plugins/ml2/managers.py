@@ -109,14 +109,14 @@ class ExtensionManager:
     """Extension drivers add attributes (and their storage) to networks, subnets and ports."""
 
     def __init__(self, names):
-        self.drivers = loading.load_named(EXTENSION_NAMESPACE, names, "extension driver")
+        self.drivers = _without_redundant(loading.load_named(EXTENSION_NAMESPACE, names, "extension driver"))
 
     def initialize(self):
         for _name, driver in self.drivers:
             driver.initialize()
 
     def extension_aliases(self):
-        return [driver.extension_alias for _name, driver in self.drivers]
+        return list(dict.fromkeys(alias for _name, driver in self.drivers for alias in driver.extension_aliases))
 
     # The process_* hooks run inside the transaction writing the resource: the
     # service names its session, and drivers find it as ``plugin_context.session``
@@ -167,17 +167,28 @@ class ExtensionManager:
         for _name, driver in self.drivers:
             driver.extend_device_details(port, details)
 
-    def extend_port_dicts(self, session, results, page=None):
+    def dhcp_attributes(self):
+        """Port attributes of the drivers that the DHCP agents serve."""
+        return frozenset().union(*(driver.dhcp_attributes for _name, driver in self.drivers))
+
+    def extend_dhcp_ports(self, session, results):
+        """Add the DHCP-served attributes to the port dicts of a DHCP network info
+        ({port_id: dict with at least id, network_id and fixed_ips}): only the drivers
+        declaring ``dhcp_attributes`` are asked."""
+        self.extend_port_dicts(session, results, drivers=[(n, d) for n, d in self.drivers if d.dhcp_attributes])
+
+    def extend_port_dicts(self, session, results, page=None, drivers=None):
         """extend_port_dict for a page of ports: ``results`` is {port_id: port dict}.
 
         Drivers declaring ``extends_port_pages`` get the page at once and read it in
         a few queries; the others get each Port object, loaded once for all of them.
-        ``page``, when given, is the statement that selected the ports.
+        ``page``, when given, is the core.services.page.Page of the ports; ``drivers``
+        the drivers to ask (all by default).
         """
         if not results:
             return
         objects = None
-        for _name, driver in self.drivers:
+        for _name, driver in self.drivers if drivers is None else drivers:
             if driver.extends_port_pages:
                 driver.extend_port_dicts(session, results, page=page)
                 continue
@@ -185,6 +196,26 @@ class ExtensionManager:
                 objects = _ports_by_id(session, list(results))
             for port_id, result in results.items():
                 driver.extend_port_dict(session, objects[port_id], result)
+
+
+def _without_redundant(drivers):
+    """The loaded drivers but those serving only extensions another loaded driver serves too.
+
+    Two drivers serving one extension would both store its attributes; the one
+    serving more extensions stays (``dns_domain_ports`` over ``dns``, say), so an
+    all-in-one loading every installed driver works as with the larger one alone.
+    """
+    kept = []
+    for name, driver in drivers:
+        aliases = set(driver.extension_aliases)
+        wider = next((other_name for other_name, other in drivers if other is not driver
+                      and (aliases < set(other.extension_aliases)
+                           or (aliases == set(other.extension_aliases) and (other_name, other) in kept))), None)
+        if wider is not None:
+            LOG.info("Extension driver '%s' is not used: '%s' serves every extension it serves", name, wider)
+            continue
+        kept.append((name, driver))
+    return kept
 
 
 def _ports_by_id(session, port_ids, chunk=500):

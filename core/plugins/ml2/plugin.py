@@ -19,6 +19,7 @@ from netweave.core.plugins.ml2 import type_manager as type_manager_mod
 from netweave.core.rpc import agent_notifier, dhcp_notifier
 from netweave.core.services import (
     address_scopes,
+    agent_placement,
     agents,
     availability,
     devices,
@@ -30,6 +31,7 @@ from netweave.core.services import (
     provisioning,
     quotas,
     rbac,
+    resource_extenders,
     subnetpools,
     subnets,
     tags,
@@ -85,9 +87,13 @@ class Ml2Plugin:
         self.agent_notifier = agent_notifier.AgentNotifier()
         self.agents = agents.AgentService(self.conf)
         self.provisioning = provisioning.ProvisioningBlocks()
+        # Seams of service plugins: attributes they add to resources read back, and the
+        # policy the agent schedulers place networks (and routers) through.
+        self.extenders = resource_extenders.ResourceExtenders()
+        self.placement = agent_placement.Placement()
         self.networks = networks.NetworkService(self.conf, self.type_manager, self.mechanism_manager,
                                                 self.extension_manager, self.quotas, self.rbac, self.events,
-                                                notifier=self.agent_notifier)
+                                                notifier=self.agent_notifier, extenders=self.extenders)
         self.address_scopes = address_scopes.AddressScopeService()
         self.subnetpools = subnetpools.SubnetPoolService(self.conf, self.quotas, self.events, self.address_scopes)
         self.subnets = subnets.SubnetService(self.conf, self.networks, self.subnetpools,
@@ -102,10 +108,12 @@ class Ml2Plugin:
         self.tunnels = tunnels.TunnelEndpoints(self.type_manager)
         # DHCP: networks scheduled to DHCP agents, their notifications and the "DHCP"
         # provisioning block, hooked to the resource events.
-        self.dhcp_scheduler = dhcp_agents.DhcpAgentScheduler(self.conf, clock=lambda: self.agents.clock())
+        self.dhcp_scheduler = dhcp_agents.DhcpAgentScheduler(self.conf, clock=lambda: self.agents.clock(),
+                                                             placement=self.placement)
         self.dhcp_notifier = dhcp_notifier.DhcpAgentNotifier()
         self.dhcp_hooks = dhcp_hooks.DhcpHooks(self.conf, self.dhcp_scheduler, self.dhcp_notifier,
-                                               self.provisioning, self.ports)
+                                               self.provisioning, self.ports,
+                                               extension_keys=self.extension_manager.dhcp_attributes())
         self.dhcp_hooks.subscribe(self.events, self.networks)
 
     @property

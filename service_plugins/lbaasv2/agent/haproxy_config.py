@@ -5,7 +5,9 @@ sends it to the agent (lbaas_rpc.get_loadbalancer) and returns the file's text.
 What is admin-down or pending deletion is left out, as the namespace driver of
 Neutron LBaaS does. haproxy 1.6 dropped ``appsession``; APP_COOKIE persistence
 is written as the equivalent stick table on the cookie unless
-``legacy_appsession`` asks for the book's line.
+``legacy_appsession`` asks for the book's line. ``seamless_reload`` adds a
+second, root-only socket that hands the listening sockets to a reloading haproxy
+(``-x``); without it the file is the book's.
 """
 from netweave.service_plugins.lbaasv2 import constants as const
 from netweave.service_plugins.lbaasv2 import rules
@@ -15,6 +17,7 @@ _MODES = {"TCP": "tcp", "HTTP": "http", "HTTPS": "tcp"}
 _BALANCE = {"ROUND_ROBIN": "roundrobin", "LEAST_CONNECTIONS": "leastconn", "SOURCE_IP": "source"}
 
 STATS_SOCKET = "haproxy_stats.sock"
+RELOAD_SOCKET = "haproxy_reload.sock"
 
 
 def _live(entity):
@@ -92,7 +95,7 @@ def _backend(pool, legacy_appsession):
     return lines
 
 
-def render(lb, state_dir, user_group="nogroup", legacy_appsession=False):
+def render(lb, state_dir, user_group="nogroup", legacy_appsession=False, seamless_reload=False):
     listeners = active_listeners(lb)
     pools = {pool["id"]: pool for pool in lb.get("pools", ()) if _live(pool)}
     lines = [
@@ -105,6 +108,11 @@ def render(lb, state_dir, user_group="nogroup", legacy_appsession=False):
         "    log /dev/log local1 notice",
         "    maxconn %d" % _global_maxconn(listeners),
         "    stats socket %s/%s mode 0666 level user" % (state_dir, STATS_SOCKET),
+    ]
+    if seamless_reload:
+        # Admin level and mode 0600: only root (the agent) may take the listening sockets.
+        lines.append("    stats socket %s/%s mode 0600 level admin expose-fd listeners" % (state_dir, RELOAD_SOCKET))
+    lines += [
         "",
         "defaults",
         "    log global",

@@ -7,6 +7,7 @@ from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import rules
 
 
+@v.described({"type": "string", "maxLength": 255})
 def _name_not_default(value):
     value = v.string(255)(value)
     if value.lower() == "default":
@@ -14,12 +15,14 @@ def _name_not_default(value):
     return value
 
 
+@v.described({"anyOf": [{"type": "null"}, {"type": "array", "items": {"type": "string", "format": "uuid"}}]})
 def _uuid_list_or_none(value):
     if value is None:
         return None
     return v.list_of(v.uuid_value)(value)
 
 
+@v.described({"enum": list(rules.DIRECTIONS)})
 def _direction(value):
     return v.one_of(*rules.DIRECTIONS)(value)
 

@@ -14,7 +14,10 @@ work for it:
   removed from this agent, is removed.
 
 After serving a router its floating IP statuses are reported
-(update_floatingip_statuses) when they differ from the last ones reported.
+(update_floatingip_statuses) when they differ from the ones the server holds:
+the statuses in the description just fetched. So a restarted agent whose
+routers are all in place reports nothing, and one that changed a floating IP
+reports it once.
 A pass in which a router could not be fully applied counts as failed.
 """
 import logging
@@ -26,6 +29,12 @@ from netweave.core.rpc import topics
 LOG = logging.getLogger(__name__)
 
 BINARY = "netweave-l3-agent"
+
+
+def held_statuses(description):
+    """{floating IP id: status} as the server holds them, from a sync_routers entry."""
+    return {fip.get("id"): fip.get("status") for fip in description.get("_floatingips") or ()
+            if isinstance(fip, dict)}
 
 
 class L3Agent:
@@ -45,7 +54,6 @@ class L3Agent:
         self.availability_zone = availability_zone
         self.clock = clock
         self.routers = {}           # router id -> description as last served
-        self.reported = {}          # router id -> floating IP statuses last reported
         self.passes = 0
         self.last_changed = 0       # routers the last full sync changed anything of
         self.last_error = None
@@ -149,10 +157,10 @@ class L3Agent:
         self.last_changed = sum(1 for report in reports.values() if report.changed)
         served = {data["id"]: data for data in descriptions if "id" in data}
         self.routers = {router_id: served[router_id] for router_id in reports if router_id in served}
-        return self._after(reports)
+        return self._after(reports, descriptions)
 
     def _apply_events(self, changed, gone):
-        reports = {}
+        reports, descriptions = {}, []
         for router_id in sorted(gone):
             reports[router_id] = self.applier.remove(router_id)
         if changed:
@@ -164,20 +172,19 @@ class L3Agent:
                     self.routers[data["id"]] = data
             for router_id in sorted(changed - set(reports)):
                 reports[router_id] = self.applier.remove(router_id)
-        return self._after(reports)
+        return self._after(reports, descriptions)
 
-    def _after(self, reports):
+    def _after(self, reports, descriptions):
+        held = {data["id"]: held_statuses(data) for data in descriptions if "id" in data}
         ok = True
         for router_id, report in reports.items():
             ok = ok and report.ok
             if report.namespace_removed or router_id not in self.applier.served:
                 self.routers.pop(router_id, None)
-                self.reported.pop(router_id, None)
                 continue
             statuses = report.floating_ip_statuses
-            if statuses and statuses != self.reported.get(router_id):
+            if statuses and statuses != held.get(router_id):
                 self.plugin_api.update_floatingip_statuses(self.context, router_id, statuses)
-                self.reported[router_id] = dict(statuses)
         return ok
 
     # --- running ------------------------------------------------------------------------------

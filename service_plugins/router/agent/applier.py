@@ -2,14 +2,16 @@
 
 One ``apply(router)`` pass:
 
-1. read the namespace: links, addresses and routes over one pyroute2 socket,
-   the sysctls with one ``sysctl`` and the tables with one ``iptables-save``;
+1. read the namespace: links, addresses and routes over one raw rtnetlink socket,
+   the sysctls from /proc/sys and the tables with one ``iptables-save`` (the
+   socket, the files and the process all opened by the applying thread from
+   inside the namespace: core.agent.netns);
 2. plan devices (namespace_plan.plan); create the namespace, unplug devices no
    longer described, plug missing ones and plug again those whose MAC, MTU or
    state drifted, all through the interface driver; when that changed
    anything, read the namespace again and plan once more;
-3. apply the netlink changes (addresses, routes) over one socket, and
-   the changed sysctls with one ``sysctl -w``;
+3. apply the netlink changes (addresses, routes) over one pyroute2 socket, and
+   the changed sysctls through /proc/sys;
 4. diff the nat/mangle/filter tables (iptables_rules.render against what
    iptables-save showed) and run one ``iptables-restore --noflush`` per changed
    table;
@@ -37,8 +39,12 @@ import os
 import socket
 import threading
 
+# Imported with the agent, not by the first pass with a change to make: importing pyroute2 takes
+# a good part of a second, which a floating IP association would otherwise wait for.
+import pyroute2
+
 from netweave.core import naming
-from netweave.core.agent import interface, iptables_restore
+from netweave.core.agent import interface, iptables_restore, netns, rtnetlink
 from netweave.core.agent.metadata import proxy as metadata_proxy_mod
 from netweave.service_plugins.router.agent import commands as commands_mod
 from netweave.service_plugins.router.agent import (
@@ -90,8 +96,15 @@ def namespace_exists(namespace):
 
 
 def _open_netlink(namespace):
-    from pyroute2 import IPRoute
-    return IPRoute(netns=namespace, flags=0)
+    """A pyroute2 socket opened by this thread inside ``namespace`` (no helper process forked)."""
+    with netns.entered(namespace):
+        return pyroute2.IPRoute()
+
+
+def _open_reader(namespace):
+    """A raw rtnetlink socket for the dumps, opened by this thread inside ``namespace``."""
+    with netns.entered(namespace):
+        return rtnetlink.Reader()
 
 
 class RouterApplier:
@@ -132,11 +145,8 @@ class RouterApplier:
         """The NamespaceState of ``namespace``; ``netlink``: the pass's NetlinkSession."""
         if not namespace_exists(namespace):
             return kernel_state.ABSENT
-        links, addresses, routes = kernel_state.read_netlink(netlink.socket())
-        sysctls = {}
-        if sysctl_keys:
-            result = self.commands.run(namespace, "sysctl", "-e", *sorted(sysctl_keys), check=False)
-            sysctls = kernel_state.parse_sysctls(result.stdout)
+        links, addresses, routes = kernel_state.read_netlink(netlink.reader())
+        sysctls = netns.read_sysctls(namespace, sorted(sysctl_keys))
         return kernel_state.NamespaceState(exists=True, links=links, addresses=addresses, routes=routes,
                                            sysctls=sysctls)
 
@@ -230,11 +240,10 @@ class RouterApplier:
     def _apply_sysctls(self, plan, namespace, report):
         if not plan.sysctls:
             return
-        assignments = ["%s=%s" % (key, value) for key, value in sorted(plan.sysctls.items())]
-        result = self.commands.run(namespace, "sysctl", "-q", "-w", *assignments, check=False)
-        report.sysctl_writes += len(assignments)
-        if result.returncode:
-            report.errors.append("sysctl: %s" % result.stderr.strip())
+        failed = netns.write_sysctls(namespace, dict(sorted(plan.sysctls.items())))
+        report.sysctl_writes += len(plan.sysctls) - len(failed)
+        for key, error in failed:
+            report.errors.append("sysctl %s: %s" % (key, error))
 
     def _apply_tables(self, router, namespace, report):
         """Restore the changed tables; returns the floating IP map now in force ({fip: fixed}),
@@ -342,11 +351,11 @@ class RouterApplier:
                 except Exception as error:  # noqa: BLE001 - the namespace goes anyway
                     report.errors.append("metadata proxy: %s" % error)
             if namespace_exists(namespace):
-                ipr = self.open_netlink(namespace)
+                reader = _open_reader(namespace)
                 try:
-                    links, _addresses, _routes = kernel_state.read_netlink(ipr)
+                    links, _addresses, _routes = kernel_state.read_netlink(reader)
                 finally:
-                    ipr.close()
+                    reader.close()
                 for name in sorted(links):
                     if name.startswith(namespace_plan.ROUTER_DEVICE_PREFIXES):
                         try:
@@ -421,11 +430,17 @@ class RouterApplier:
 
 
 class NetlinkSession:
-    """The one pyroute2 socket of a pass in a namespace, opened when first needed (the
-    namespace may only exist once the pass made it)."""
+    """The netlink sockets of a pass in a namespace, each opened when first needed (the
+    namespace may only exist once the pass made it): a raw rtnetlink reader for the dumps,
+    a pyroute2 socket for the changes (a pass that changes nothing opens none)."""
 
     def __init__(self, open_netlink, namespace):
-        self._open, self.namespace, self._ipr = open_netlink, namespace, None
+        self._open, self.namespace, self._ipr, self._reader = open_netlink, namespace, None, None
+
+    def reader(self):
+        if self._reader is None:
+            self._reader = _open_reader(self.namespace)
+        return self._reader
 
     def socket(self):
         if self._ipr is None:
@@ -433,9 +448,10 @@ class NetlinkSession:
         return self._ipr
 
     def close(self):
-        if self._ipr is not None:
-            self._ipr.close()
-            self._ipr = None
+        for opened in (self._ipr, self._reader):
+            if opened is not None:
+                opened.close()
+        self._ipr = self._reader = None
 
 
 def _address_request(ipr, command, device, cidr, index):

@@ -1,15 +1,16 @@
-"""The router data plane's processes, run through core.agent.commands, with a history.
+"""The router data plane's processes, started inside the router's namespace, with a history.
 
-Everything the data plane runs besides netlink (iptables-save/-restore,
-sysctl, conntrack, the GARP sender) goes through ``NamespaceCommands.run``
-(core.agent.commands.run in the router's namespace: a failure raises its
-CommandError), which keeps a short history so tests and operators can see
-what ran.
+Everything the data plane runs (iptables-save/-restore, conntrack) goes
+through ``NamespaceCommands.run``: core.agent.netns.run, which starts the
+process from a thread that entered the namespace (no ``ip netns exec``: a
+full sync runs one per router) and raises core.agent.commands' CommandError
+on failure. It keeps a short history so tests and operators can see what ran.
+Sysctls are read and written through /proc/sys (core.agent.netns), not a
+process.
 """
 import collections
-import subprocess
 
-from netweave.core.agent import commands
+from netweave.core.agent import commands, netns
 
 CommandError = commands.CommandError
 
@@ -19,16 +20,9 @@ class NamespaceCommands:
         self.history = collections.deque(maxlen=history_size)     # (namespace, argv, stdin)
 
     def run(self, namespace, *args, stdin=None, check=True, timeout=commands.DEFAULT_TIMEOUT):
-        """core.agent.commands.run of ``args`` in ``namespace`` (None: the agent's own)."""
+        """``args`` run in ``namespace`` (None: the agent's own) -> core.agent.commands.Result."""
         self.history.append((namespace, list(args), stdin))
-        return commands.run(list(args), namespace=namespace, stdin=stdin, check=check, timeout=timeout)
-
-    def start(self, namespace, *args):
-        """Start a short-lived helper without waiting for it; the caller reaps it.
-        OSError when it cannot start."""
-        self.history.append((namespace, list(args), None))
-        return subprocess.Popen(commands.build_argv(list(args), namespace), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return netns.run(namespace, list(args), stdin=stdin, check=check, timeout=timeout)
 
     def count(self, program, namespace=None):
         """How many runs of ``program`` the history holds (in ``namespace`` when given)."""

@@ -19,17 +19,15 @@ floating IP costs more than the announcements themselves).
 It needs nothing but the standard library (an AF_PACKET socket), so no arping
 package is required.
 """
-import ctypes
 import ipaddress
-import os
 import socket
 import struct
 import sys
 import threading
 import time
 
-CLONE_NEWNET = 0x40000000
-NETNS_DIR = "/run/netns"
+from netweave.core.agent import netns
+
 ETH_P_ARP = 0x0806
 ARP_REQUEST = 1
 BROADCAST = b"\xff" * 6
@@ -67,30 +65,11 @@ def send(device, addresses, count=3, interval=1.0):
                 sock.send(frame(mac, address))
 
 
-def _setns(fd):
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, os.strerror(errno))
-
-
 def packet_socket(namespace, device):
     """An AF_PACKET socket on ``device`` of ``namespace`` (None: this thread's own), opened by
     this thread entering the namespace and coming back; returns (socket, MAC of the device)."""
-    if namespace is None:
+    with netns.entered(namespace):
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
-    else:
-        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-        target = os.open(os.path.join(NETNS_DIR, namespace), os.O_RDONLY)
-        try:
-            _setns(target)
-            try:
-                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
-            finally:
-                _setns(own)
-        finally:
-            os.close(own)
-            os.close(target)
     try:
         # The device name is looked up in the socket's own namespace.
         sock.bind((device, ETH_P_ARP))

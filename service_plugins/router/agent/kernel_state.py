@@ -1,8 +1,8 @@
 """What a qrouter- namespace holds now, read in one pass.
 
-``read_netlink(ipr)`` dumps links, addresses and main-table routes over one
-pyroute2 socket opened in the namespace; ``parse_sysctls`` reads ``sysctl``
-output. The result is a plain ``NamespaceState`` the pure planner compares
+``read_netlink(reader)`` dumps links, addresses and routes over one raw
+rtnetlink socket opened in the namespace (core.agent.rtnetlink) (sysctls are read from /proc/sys by
+core.agent.netns). The result is a plain ``NamespaceState`` the pure planner compares
 with the desired state; unit tests build one by hand.
 
 Left out on purpose: IPv6 link-local addresses (the kernel's), addresses that
@@ -82,21 +82,11 @@ def _routes(messages, names):
     return tuple(routes)
 
 
-def read_netlink(ipr):
-    """Links, addresses and our routes of the namespace ``ipr`` (a pyroute2 IPRoute) talks to."""
-    links = _links(tuple(ipr.get_links()))
+def read_netlink(reader):
+    """Links, addresses and our routes of the namespace ``reader`` (a core.agent.rtnetlink.Reader)
+    was opened in."""
+    links = _links(reader.links())
     names = {link.index: name for name, link in links.items()}
-    addresses = _addresses(tuple(ipr.get_addr()), names)
-    routes = _routes(tuple(ipr.get_routes(family=socket.AF_INET, table=RT_TABLE_MAIN))
-                     + tuple(ipr.get_routes(family=socket.AF_INET6, table=RT_TABLE_MAIN)), names)
+    addresses = _addresses(reader.addresses(), names)
+    routes = _routes(reader.routes(socket.AF_INET) + reader.routes(socket.AF_INET6), names)
     return links, addresses, routes
-
-
-def parse_sysctls(text):
-    """``sysctl key ...`` output ("key = value" lines) -> {key: value}."""
-    values = {}
-    for line in text.splitlines():
-        key, separator, value = line.partition(" = ")
-        if separator:
-            values[key.strip()] = value.strip()
-    return values

@@ -1,0 +1,1 @@
+"""Alembic revisions of the branch ``az`` (the availability zone hints of routers)."""
