@@ -7,7 +7,7 @@ ARGS ?=
 .PHONY: run test venv clean
 
 venv:
-	bash tools/install.sh
+	NETWEAVE_INSTALL=run bash tools/install.sh
 
 # All-in-one server on 127.0.0.1:9696 with SQLite in ./state and no auth.
 run: venv

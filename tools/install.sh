@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Prepare this machine for netweave: Debian packages, then the .venv
-# virtualenv holding the project (editable) and its test requirements.
+# virtualenv holding the project (editable) and its test requirements, and
+# the virtualenv of Keystone (.venvs/keystone) the functional tests start.
 # Safe to re-run: with nothing changed it only checks and exits in seconds.
 #
 # Usage: tools/install.sh [extra-debian-package ...]
 # Environment:
 #   NETWEAVE_APT_PACKAGES  more Debian packages, space separated
 #   NETWEAVE_SKIP_APT=1    leave system packages alone
-#   NETWEAVE_OFFLINE_INDEX package index used when pypi.org is unreachable
-#                          (default: the local mirror file:///opt/pypi/simple)
+#   NETWEAVE_INSTALL=run   only what the server and agents need (.venv), not
+#                          the test suite's Keystone
 #   PYTHON                 interpreter for a new .venv (default: python3 on PATH)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.venv
 PYTHON=${PYTHON:-python3}
-STAMP=$VENV/.netweave-install-stamp
 
 log() { printf 'install.sh: %s\n' "$*" >&2; }
 
@@ -79,39 +79,67 @@ else
     fi
 fi
 
-# --- Python virtualenv ------------------------------------------------------
+# --- Python virtualenvs -----------------------------------------------------
+#
+# Each virtualenv installs one set of tools/constraints/: exact releases whose
+# files lie in wheelhouse/ with their sha256 recorded. pip never asks an index
+# here, so an install is the same with or without one, and cannot stop halfway
+# for a missing download. tools/wheelhouse.py refreshes the sets (needs the index).
 
-# A venv whose interpreter vanished (pyenv switch, moved tree) is rebuilt.
-if [ -e "$VENV" ] && ! "$VENV/bin/python" -c '' 2>/dev/null; then
-    log "$VENV is broken; recreating it"
-    rm -rf "$VENV"
-fi
-if [ ! -e "$VENV" ]; then
-    log "creating $VENV with $(command -v "$PYTHON")"
-    "$PYTHON" -m venv "$VENV"
-fi
+# The machine's pip settings (extra mirrors, file caches, constraints) play no
+# part: the sets and wheelhouse/ say everything.
+unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT
+export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Reinstall only when what pip would read has changed.
-want=$(cat setup.cfg setup.py test-requirements.txt | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
-    exit 0
+# install_set VENV SET [STAMP-INPUT ...]: VENV holds exactly SET, re-installed
+# only when the set (or another stamp input) changed.
+install_set() {
+    local venv=$1 set=$2
+    shift 2
+    local constraints=tools/constraints/$set.txt stamp=$venv/.netweave-install-stamp want
+    if [ ! -f "$constraints" ]; then
+        log "$constraints is missing: run python3 tools/wheelhouse.py $set (needs the package index)"
+        return 1
+    fi
+    # A venv whose interpreter vanished (pyenv switch, moved tree) is rebuilt.
+    if [ -e "$venv" ] && ! "$venv/bin/python" -c '' 2>/dev/null; then
+        log "$venv is broken; recreating it"
+        rm -rf "$venv"
+    fi
+    want=$(cat "$constraints" "$@" | sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    if [ ! -e "$venv" ]; then
+        log "creating $venv with $(command -v "$PYTHON")"
+        mkdir -p "$(dirname "$venv")"
+        "$PYTHON" -m venv "$venv"
+    fi
+    log "installing $set into $venv from wheelhouse/"
+    "$venv/bin/python" -m pip install --quiet --no-index --find-links wheelhouse \
+        --require-hashes -r "$constraints" </dev/null
+    echo "$want" >"$stamp"
+}
+
+# netweave itself goes in editable, its dependencies already there from the set.
+install_set "$VENV" netweave setup.cfg setup.py
+if [ "$(cat "$VENV/.netweave-editable-stamp" 2>/dev/null)" != "$(cat setup.cfg setup.py | sha256sum)" ]; then
+    log "installing netweave (editable) into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --no-index --no-deps --no-build-isolation \
+        -e . </dev/null
+    cat setup.cfg setup.py | sha256sum >"$VENV/.netweave-editable-stamp"
 fi
-# wheelhouse/ holds the dependencies that a machine's local package mirror
-# may lack, so an install still succeeds while PyPI cannot be reached.
-pip_args=(--find-links wheelhouse)
-if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
-import socket
-socket.setdefaulttimeout(5)
-socket.create_connection(("pypi.org", 443)).close()
-PY
-then
-    # Each unreachable index costs pip five retries per package; ask only the
-    # local mirror (if the machine has one) and the wheelhouse instead.
-    log "pypi.org unreachable: installing from wheelhouse/ and ${NETWEAVE_OFFLINE_INDEX:=file:///opt/pypi/simple}"
-    pip_args+=(--index-url "$NETWEAVE_OFFLINE_INDEX")
+# Keystone runs beside netweave, never inside its environment; only the
+# tests need it. A set whose .in was never resolved (its files were never
+# fetched) is reported and left out; the tests that need it say so.
+if [ "${NETWEAVE_INSTALL:-test}" = test ]; then
+    for set in keystone; do
+        if [ -f "tools/constraints/$set.txt" ]; then
+            install_set ".venvs/$set" "$set"
+        else
+            log "tools/constraints/$set.txt not resolved yet: .venvs/$set not installed" \
+                "(python3 tools/wheelhouse.py $set needs the package index)"
+        fi
+    done
 fi
-log "installing netweave and test requirements into $VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${pip_args[@]}" \
-    -e '.[postgresql]' -r test-requirements.txt </dev/null
-echo "$want" >"$STAMP"
 log "done"

@@ -64,7 +64,8 @@ def wheel(tmp_path_factory):
     """Path of a freshly built netweave wheel."""
     source = tmp_path_factory.mktemp("source") / "netweave"
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "state", "*.sqlite"))
+        ".git", ".venv", ".venvs", "wheelhouse", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+        "state", "*.sqlite"))
     out = tmp_path_factory.mktemp("wheel")
     _run([sys.executable, "-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps",
           "--no-build-isolation", "--no-index", "--quiet", "--wheel-dir", out, source])
