@@ -5,7 +5,9 @@ Asked:
       how an agent that wires a port learns that the port is a trunk's parent.
   update_subport_bindings(subports=[{"port_id", ...}, ...]) -> {trunk_id: [subport, ...]}:
       binds each subport to its parent's host (binding:host_id), so the subport's network
-      is wired there, and sets the trunks BUILD while the agent works.
+      is wired there, and sets the trunks BUILD while the agent works. Each subport of
+      the answer carries its port's "mac_address" too (as upstream's), which the agent
+      writes on the subport's switch port.
   update_trunk_status(trunk_id, status) -> None: BUILD, ACTIVE, DEGRADED, ERROR or DOWN as
       the agent found them; an unknown trunk or status is ignored with a log line.
 """
@@ -53,8 +55,16 @@ class TrunkRpcEndpoint:
             result.setdefault(trunk_id, [])
         for trunk_id in result:
             self.trunks.set_status(context, trunk_id, const.STATUS_BUILD)
-            result[trunk_id] = self.trunks.get(context.elevated(), trunk_id)[const.SUB_PORTS]
+            subports = self.trunks.get(context.elevated(), trunk_id)[const.SUB_PORTS]
+            macs = self._macs([s["port_id"] for s in subports])
+            result[trunk_id] = [dict(s, mac_address=macs.get(s["port_id"])) for s in subports]
         return result
+
+    @staticmethod
+    def _macs(port_ids):
+        with db_api.reader_scope() as session:
+            return dict(session.execute(sa.select(port_models.Port.id, port_models.Port.mac_address)
+                                        .where(port_models.Port.id.in_(port_ids))).all())
 
     def update_trunk_status(self, context, trunk_id=None, status=None, **_kwargs):
         try:
