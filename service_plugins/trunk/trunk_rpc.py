@@ -6,8 +6,9 @@ Asked:
   update_subport_bindings(subports=[{"port_id", ...}, ...]) -> {trunk_id: [subport, ...]}:
       binds each subport to its parent's host (binding:host_id), so the subport's network
       is wired there, and sets the trunks BUILD while the agent works. Each subport of
-      the answer carries its port's "mac_address" too (as upstream's), which the agent
-      writes on the subport's switch port.
+      the answer carries its port's "mac_address" (as upstream's), which the Open
+      vSwitch agent writes on the subport's switch port, and "network_id", the bridge
+      a Linux bridge agent puts the subport's VLAN device in.
   update_trunk_status(trunk_id, status) -> None: BUILD, ACTIVE, DEGRADED, ERROR or DOWN as
       the agent found them; an unknown trunk or status is ignored with a log line.
 """
@@ -56,15 +57,18 @@ class TrunkRpcEndpoint:
         for trunk_id in result:
             self.trunks.set_status(context, trunk_id, const.STATUS_BUILD)
             subports = self.trunks.get(context.elevated(), trunk_id)[const.SUB_PORTS]
-            macs = self._macs([s["port_id"] for s in subports])
-            result[trunk_id] = [dict(s, mac_address=macs.get(s["port_id"])) for s in subports]
+            ports = self._ports([s["port_id"] for s in subports])
+            result[trunk_id] = [dict(s, **ports.get(s["port_id"], {})) for s in subports]
         return result
 
     @staticmethod
-    def _macs(port_ids):
+    def _ports(port_ids):
+        """{port id: {"mac_address", "network_id"}}."""
         with db_api.reader_scope() as session:
-            return dict(session.execute(sa.select(port_models.Port.id, port_models.Port.mac_address)
-                                        .where(port_models.Port.id.in_(port_ids))).all())
+            rows = session.execute(sa.select(port_models.Port.id, port_models.Port.mac_address,
+                                             port_models.Port.network_id)
+                                   .where(port_models.Port.id.in_(port_ids))).all()
+        return {port_id: {"mac_address": mac, "network_id": network_id} for port_id, mac, network_id in rows}
 
     def update_trunk_status(self, context, trunk_id=None, status=None, **_kwargs):
         try:

@@ -45,6 +45,9 @@ class OvsTrunkDriver:
         self.macs = {}       # subport id -> MAC, for the subports this agent bound
         self.trunks = {}     # trunk bridge -> trunk id, as the last pass wired them
 
+    def before_pass(self, context):
+        self.sync(context)
+
     def sync(self, context):
         found = self.switch.read_trunk_bridges(self.db)
         wired, unknown, statuses = {}, set(), {}
@@ -85,6 +88,12 @@ class OvsTrunkDriver:
             self._report(context, {"id": trunk_id, "status": None}, const.STATUS_DOWN)
         self.trunks = {b: t for b, t in self.trunks.items() if b in unknown}
         self.trunks.update({b: t["id"] for b, (t, _v) in wired.items()})
+
+    def handle_port(self, context, details):
+        """Nothing: trunk ports are found on the switch (``sync``), not through ports' details."""
+
+    def delete_port(self, context, details):
+        """Nothing: a trunk bridge losing its vNIC is what ``sync`` acts on."""
 
     def _bind(self, context, trunk):
         """Bind the trunk's subports this agent has not bound yet; ACTIVE when all are, else DEGRADED."""
