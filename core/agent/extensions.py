@@ -12,6 +12,10 @@ from their reconciler loop (core.agent.loop), in the order named:
 ``initialize(agent_api, driver_type)``
     once, before the first pass. ``driver_type`` is "linuxbridge" or
     "openvswitch"; ``agent_api`` is an ``AgentAPI`` (below).
+``before_pass(context)``
+    at the start of every pass, before the agent scans its devices: where an
+    extension changes what the scan will find (the trunk extension adds the
+    patch ports of trunk bridges it finds here, so the same pass wires them).
 ``handle_port(context, details)``
     after a pass wired a port whose details the server just sent (a new
     port, an update, every port at a full resync), whether the port came
@@ -59,7 +63,10 @@ class AgentAPI:
     Open vSwitch, empty for Linux bridge. ``request_resync(reason)``: ask for
     a full pass. ``refresh(*devices)``: ask the server about these devices again
     in the next pass. ``devices_on_network(network_id)``: this host's devices on
-    that network, as the last pass knew them.
+    that network, as the last pass knew them. ``transport``: the agent's
+    oslo.messaging transport, for an extension's own RPC calls to the server
+    (None when the agent runs without RPC). ``ovsdb_connection``: the OVSDB the
+    Open vSwitch agent works on (None for Linux bridge).
     """
 
     host: str
@@ -68,10 +75,14 @@ class AgentAPI:
     request_resync: typing.Callable
     refresh: typing.Callable
     devices_on_network: typing.Callable
+    transport: typing.Any = None
+    ovsdb_connection: typing.Optional[str] = None
 
 
 class AgentExtension(typing.Protocol):
     def initialize(self, agent_api, driver_type): ...
+
+    def before_pass(self, context): ...
 
     def handle_port(self, context, details): ...
 
@@ -109,6 +120,13 @@ class ExtensionManager:
     def initialize(self, agent_api, driver_type):
         for _name, extension in self.extensions:
             extension.initialize(agent_api, driver_type)
+
+    def before_pass(self, context):
+        for name, extension in self.extensions:
+            try:
+                extension.before_pass(context)
+            except Exception:  # noqa: BLE001 - one extension must not stop the agent
+                LOG.exception("Agent extension %s failed before a pass", name)
 
     def handle_port(self, context, details):
         self._call("handle_port", context, details)

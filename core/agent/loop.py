@@ -25,7 +25,8 @@ one details call for all the devices it asks about and one
 update_device_list call for all it reports (RPC_CHUNK devices per call), and
 the server handles each list in one transaction.
 
-After apply, the loop tells the agent extensions (core.agent.extensions):
+Each pass starts with the extensions' ``before_pass``; after apply, the loop
+tells the agent extensions (core.agent.extensions):
 ``handle_port`` for every port whose details this pass fetched and that did
 not fail, ``delete_port`` for every port whose device left the host.
 
@@ -171,6 +172,8 @@ class ReconcileLoop:
         return True
 
     def _pass(self, full, dirty):
+        if self.extensions:
+            self.extensions.before_pass(self.context)
         actual = dict(self.agent.scan_devices())
         present = set(actual)
         removed = self.present - present

@@ -166,7 +166,7 @@ class L2Connection:
 
 
 def connect_l2_agent(conf, agent, agent_id, host, driver_type, endpoints, subscriptions, state_provider,
-                     netns=None, bridges=None, own_transport=True):
+                     netns=None, bridges=None, own_transport=True, ovsdb_connection=None):
     """The RPC side of an L2 agent on ``[DEFAULT] transport_url``.
 
     ``agent``: the loop's agent (scan_devices/plan/apply); ``agent_id`` and ``host``
@@ -178,6 +178,7 @@ def connect_l2_agent(conf, agent, agent_id, host, driver_type, endpoints, subscr
     holding the agent's devices (the firewall works there). ``bridges``: what
     AgentAPI.bridges tells the extensions. ``own_transport``: False when the
     transport is the hosting process's (netweave-all-in-one), which cleans it up.
+    ``ovsdb_connection``: the Open vSwitch agent's OVSDB, for AgentAPI.
     Nothing is started yet: call the starters.
     """
     from netweave.core import context
@@ -199,7 +200,8 @@ def connect_l2_agent(conf, agent, agent_id, host, driver_type, endpoints, subscr
                                     resync_interval=conf.agent.resync_interval, extensions=extensions)
     for port_filter_ in filters:
         port_filter_.attach(loop)
-    initialize_extensions(extensions, loop, driver_type, netns, bridges)
+    initialize_extensions(extensions, loop, driver_type, netns, bridges, transport=transport,
+                          ovsdb_connection=ovsdb_connection)
     filter_consumers = [f.create_consumers(transport, host) for f in filters]
     consumers = notifications.create_consumers(transport, host, endpoints(loop), subscriptions)
     reporter = state_reporter.StateReporter(agent_rpc.StateReportApi(transport), admin, state_provider,
@@ -219,15 +221,17 @@ def load_extensions(conf):
     return extensions_mod.ExtensionManager.load(conf.agent.extensions)
 
 
-def initialize_extensions(extensions, loop, driver_type, netns=None, bridges=None):
+def initialize_extensions(extensions, loop, driver_type, netns=None, bridges=None, transport=None,
+                          ovsdb_connection=None):
     if extensions:
         LOG.info("Agent extensions: %s", ", ".join(extensions.names))
-        extensions.initialize(agent_api(loop, netns, bridges), driver_type)
+        extensions.initialize(agent_api(loop, netns, bridges, transport, ovsdb_connection), driver_type)
 
 
-def agent_api(loop, netns=None, bridges=None):
+def agent_api(loop, netns=None, bridges=None, transport=None, ovsdb_connection=None):
     """The core.agent.extensions.AgentAPI of an agent driven by ``loop``."""
     from netweave.core.agent import extensions as extensions_mod
     return extensions_mod.AgentAPI(host=loop.host, netns=netns, bridges=dict(bridges or {}),
                                    request_resync=loop.request_resync, refresh=loop.mark_dirty,
-                                   devices_on_network=loop.devices_on_network)
+                                   devices_on_network=loop.devices_on_network, transport=transport,
+                                   ovsdb_connection=ovsdb_connection)

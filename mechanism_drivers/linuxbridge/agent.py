@@ -237,6 +237,8 @@ class LinuxbridgeAgent:
             "tunneling_ip": self.settings.local_ip if vxlan else None,
             "l2_population": bool(self.settings.l2_population),
             "arp_responder_enabled": bool(self.settings.l2_population and self.settings.arp_responder),
+            # Trunks need VLAN sub-interfaces of the parent's tap (the server binds no trunk parent here without).
+            constants.TRUNK_VLAN_DEVICES: bool(self.capabilities.vlan),
             "devices": devices,
         }
 

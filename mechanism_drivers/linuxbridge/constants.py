@@ -22,3 +22,6 @@ LINUX_VXLAN_UDP_PORT = 8472
 
 # What agent extensions are told they run in (core.agent.extensions).
 AGENT_DRIVER_TYPE = "linuxbridge"
+
+# Agent configurations key: whether the host's kernel makes VLAN devices (trunk subports need them).
+TRUNK_VLAN_DEVICES = "trunk_vlan_devices"

@@ -1,4 +1,14 @@
-"""Server side: binds ports to hosts whose Linux bridge agent can wire the network's segment."""
+"""Server side: binds ports to hosts whose Linux bridge agent can wire the network's segment.
+
+A trunk's parent port (its ``trunk_details`` name a trunk) needs VLAN
+sub-interfaces of its tap on the host, one per subport: an agent whose kernel
+cannot make VLAN devices (no 8021q; it reports ``"trunk_vlan_devices": false``
+in its configurations) does not bind it. Binding then fails
+(binding:vif_type ``binding_failed``), which is what Nova acts on (it tries
+another host), and the server logs why. Refusing the trunk itself would come
+too late or too early: a trunk is made before its parent is bound anywhere,
+and may be bound on a capable host.
+"""
 import logging
 
 from netweave.core.plugins.ml2 import driver_api as api
@@ -25,6 +35,11 @@ def agent_can_carry(agent, segment):
     if network_type == constants.TYPE_VXLAN:
         return constants.TYPE_VXLAN in (config.get("tunnel_types") or [])
     return False
+
+
+def agent_can_wire_trunks(agent):
+    """False when the agent said its kernel has no VLAN devices (older agents say nothing: True)."""
+    return (agent.get("configurations") or {}).get(constants.TRUNK_VLAN_DEVICES, True) is not False
 
 
 class LinuxbridgeMechanismDriver(api.MechanismDriver):
@@ -54,6 +69,15 @@ class LinuxbridgeMechanismDriver(api.MechanismDriver):
         if not agents:
             LOG.debug("No alive %s on host %s", self.agent_type, context.host)
             return
+        trunk_id = (context.current.get("trunk_details") or {}).get("trunk_id")
+        if trunk_id:
+            capable = [agent for agent in agents if agent_can_wire_trunks(agent)]
+            if not capable:
+                LOG.warning("Not binding port %s, parent of trunk %s, on host %s: its %s cannot make VLAN "
+                            "devices (the kernel has no 8021q), so the trunk's subports cannot be wired there",
+                            context.current.get("id"), trunk_id, context.host, self.agent_type)
+                return
+            agents = capable
         for segment in context.segments_to_bind:
             if segment.get(api.NETWORK_TYPE) not in self.supported_network_types:
                 continue

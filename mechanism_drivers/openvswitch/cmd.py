@@ -158,7 +158,8 @@ def _standalone_loop(conf, agent_config, ovsdb, host):
                                own_api=True)
     loop = client_mod.make_loop(agent, server, host, polling_interval=conf.agent.polling_interval,
                                 resync_interval=conf.agent.resync_interval, extensions=extensions)
-    service.initialize_extensions(extensions, loop, c.AGENT_DRIVER_TYPE, netns=conf.netns, bridges=agent.bridges())
+    service.initialize_extensions(extensions, loop, c.AGENT_DRIVER_TYPE, netns=conf.netns, bridges=agent.bridges(),
+                                  ovsdb_connection=agent_config.ovsdb_connection)
     return agent, loop
 
 

@@ -9,9 +9,15 @@ A host's agent reports ``configurations`` such as
 A segment can be bound when an alive, administratively up agent on the port's
 host carries it: local always, flat and vlan when the physical network has a
 bridge mapping, gre/vxlan/geneve when the type is among its tunnel types.
+
+A trunk's parent port (its ``trunk_details``, from the trunk extension driver,
+name a trunk) is bound with vif_details ``bridge_name`` = tbr-<trunk id>, as
+upstream: Nova plugs the instance there, and the agent's trunk extension
+patches that bridge to the integration bridge.
 """
 import logging
 
+from netweave.core import naming
 from netweave.core.plugins.ml2 import driver_api as api
 from netweave.mechanism_drivers.openvswitch import constants as c
 
@@ -44,13 +50,16 @@ class OpenvswitchMechanismDriver(api.MechanismDriver):
             return network_type in (conf.get("tunnel_types") or [])
         return False
 
-    def vif_details(self, agent):
+    def vif_details(self, agent, port=None):
+        """What Nova needs to plug ``port`` on the agent's host."""
         conf = self._configurations(agent)
+        trunk_id = ((port or {}).get("trunk_details") or {}).get("trunk_id")
         return {
             "port_filter": True,
             "ovs_hybrid_plug": bool(conf.get("ovs_hybrid_plug", False)),
             "datapath_type": conf.get("datapath_type") or "system",
-            "bridge_name": conf.get("integration_bridge") or "br-int",
+            "bridge_name": naming.trunk_bridge(trunk_id) if trunk_id
+            else conf.get("integration_bridge") or "br-int",
         }
 
     def bind_port(self, context):
@@ -62,7 +71,8 @@ class OpenvswitchMechanismDriver(api.MechanismDriver):
                 continue
             for segment in context.segments_to_bind:
                 if self.check_segment_for_agent(segment, agent):
-                    context.set_binding(segment[api.ID], self.vif_type, self.vif_details(agent))
+                    context.set_binding(segment[api.ID], self.vif_type,
+                                        self.vif_details(agent, context.current))
                     LOG.debug("Bound port %s to segment %s on host %s", context.current.get("id"),
                               segment[api.ID], context.host)
                     return

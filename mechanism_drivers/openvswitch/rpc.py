@@ -104,4 +104,5 @@ def connect(conf, agent, netns=None, own_transport=True):
     return service.connect_l2_agent(
         conf, agent, agent_id(agent.host), agent.host, c.AGENT_DRIVER_TYPE,
         endpoints=lambda loop: [OVSNotifications(agent, loop)], subscriptions=subscriptions(agent.config),
-        state_provider=agent.state_report, netns=netns, bridges=agent.bridges(), own_transport=own_transport)
+        state_provider=agent.state_report, netns=netns, bridges=agent.bridges(), own_transport=own_transport,
+        ovsdb_connection=agent.config.ovsdb_connection)

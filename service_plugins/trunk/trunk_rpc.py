@@ -5,7 +5,10 @@ Asked:
       how an agent that wires a port learns that the port is a trunk's parent.
   update_subport_bindings(subports=[{"port_id", ...}, ...]) -> {trunk_id: [subport, ...]}:
       binds each subport to its parent's host (binding:host_id), so the subport's network
-      is wired there, and sets the trunks BUILD while the agent works.
+      is wired there, and sets the trunks BUILD while the agent works. Each subport of
+      the answer carries its port's "mac_address" (as upstream's), which the Open
+      vSwitch agent writes on the subport's switch port, and "network_id", the bridge
+      a Linux bridge agent puts the subport's VLAN device in.
   update_trunk_status(trunk_id, status) -> None: BUILD, ACTIVE, DEGRADED, ERROR or DOWN as
       the agent found them; an unknown trunk or status is ignored with a log line.
 """
@@ -53,8 +56,19 @@ class TrunkRpcEndpoint:
             result.setdefault(trunk_id, [])
         for trunk_id in result:
             self.trunks.set_status(context, trunk_id, const.STATUS_BUILD)
-            result[trunk_id] = self.trunks.get(context.elevated(), trunk_id)[const.SUB_PORTS]
+            subports = self.trunks.get(context.elevated(), trunk_id)[const.SUB_PORTS]
+            ports = self._ports([s["port_id"] for s in subports])
+            result[trunk_id] = [dict(s, **ports.get(s["port_id"], {})) for s in subports]
         return result
+
+    @staticmethod
+    def _ports(port_ids):
+        """{port id: {"mac_address", "network_id"}}."""
+        with db_api.reader_scope() as session:
+            rows = session.execute(sa.select(port_models.Port.id, port_models.Port.mac_address,
+                                             port_models.Port.network_id)
+                                   .where(port_models.Port.id.in_(port_ids))).all()
+        return {port_id: {"mac_address": mac, "network_id": network_id} for port_id, mac, network_id in rows}
 
     def update_trunk_status(self, context, trunk_id=None, status=None, **_kwargs):
         try:

@@ -135,7 +135,7 @@ def test_linuxbridge_agent_calls_the_extension(tmp_path, extension_path):
         deleted = agent.wait_for_call("delete_port", port_id)
         assert deleted["details"]["device"] == device and deleted["details"]["network_id"] == network_id
         assert agent.stop() == 0
-        assert [c["call"] for c in agent.calls()] == ["initialize", "handle_port", "delete_port"]
+        assert [c["call"] for c in agent.calls()] == ["initialize", "before_pass", "handle_port", "delete_port"]
     finally:
         if agent is not None:
             agent.stop()
@@ -173,7 +173,7 @@ def test_openvswitch_agent_calls_the_extension(tmp_path, extension_path, ovs_san
         deleted = agent.wait_for_call("delete_port", port_id)
         assert deleted["details"]["device"] == port_id
         assert agent.stop() == 0
-        assert [c["call"] for c in agent.calls()] == ["initialize", "handle_port", "delete_port"]
+        assert [c["call"] for c in agent.calls()] == ["initialize", "before_pass", "handle_port", "delete_port"]
     finally:
         agent.stop()
 

@@ -48,7 +48,8 @@ def test_endpoint_binds_subports_and_takes_statuses(plugins):
 
     core.update_port(ADMIN, parent["id"], {"port": {"binding:host_id": "compute01"}})
     bound = endpoint.update_subport_bindings(ADMIN, subports=[{"port_id": child["id"]}])
-    assert bound == {trunk["id"]: [{"port_id": child["id"], "segmentation_type": "vlan", "segmentation_id": 42}]}
+    assert bound == {trunk["id"]: [{"port_id": child["id"], "segmentation_type": "vlan", "segmentation_id": 42,
+                                    "mac_address": child["mac_address"], "network_id": red["id"]}]}
     assert core.get_port(ADMIN, child["id"])["binding:host_id"] == "compute01"
     assert trunks.get_trunk(ADMIN, trunk["id"])["status"] == "BUILD"
 

@@ -208,10 +208,14 @@ class Recorder:
 
     def __init__(self, fail=False):
         self.calls = []
+        self.passes = 0
         self.fail = fail
 
     def initialize(self, agent_api, driver_type):
         self.calls.append(("initialize", driver_type))
+
+    def before_pass(self, context):
+        self.passes += 1
 
     def handle_port(self, context, details):
         self.calls.append(("handle_port", details["device"]))
@@ -234,7 +238,9 @@ def test_extensions_hear_about_ports_fetched_wired_and_gone():
     # tap9 is no port of this host: not told. A failing extension stops neither the pass nor the others.
     assert recorder.calls == [("handle_port", "tap1"), ("handle_port", "tap2")]
     assert broken.calls == recorder.calls
+    assert recorder.passes == 1
     assert loop.run_once() and len(recorder.calls) == 2   # nothing new fetched
+    assert recorder.passes == 2
     agent.devices.discard("tap2")
     loop.mark_dirty("tap1")
     assert loop.run_once()

@@ -85,3 +85,29 @@ def test_only_normal_vnics():
 def test_registered_under_its_entry_point():
     loaded = stevedore_driver.DriverManager("netweave.ml2.mechanism_drivers", "linuxbridge", invoke_on_load=True)
     assert isinstance(loaded.driver, mech_driver.LinuxbridgeMechanismDriver)
+
+
+def bind_parent(agents, trunk_details):
+    network = driver_context.NetworkContext(None, None, {"id": "net"}, segments=[SEGMENTS["vxlan"]])
+    port = {"id": "parent0", "binding:host_id": HOST, "binding:vnic_type": "normal", "trunk_details": trunk_details}
+    context = driver_context.PortContext(None, None, port, network, agents_lookup=lambda _type, _host: agents)
+    mech_driver.LinuxbridgeMechanismDriver().bind_port(context)
+    return context
+
+
+def without_vlan_devices(**kwargs):
+    stated = agent(**kwargs)
+    stated["configurations"]["trunk_vlan_devices"] = False
+    return stated
+
+
+def test_trunk_parent_is_not_bound_where_the_kernel_has_no_vlan_devices(caplog):
+    trunk = {"trunk_id": "82597947-6e0a-40f3-b4ff-ccedd8c74ff8", "sub_ports": []}
+    assert bind_parent([without_vlan_devices()], trunk).vif_type is None
+    assert "parent of trunk 82597947-6e0a-40f3-b4ff-ccedd8c74ff8" in caplog.text and "8021q" in caplog.text
+    # Plain ports bind there; a parent binds where the agent has them (or says nothing, as older agents).
+    assert bind_parent([without_vlan_devices()], None).vif_type == "bridge"
+    assert bind_parent([agent()], trunk).vif_type == "bridge"
+    capable = agent()
+    capable["configurations"]["trunk_vlan_devices"] = True
+    assert bind_parent([without_vlan_devices(), capable], trunk).vif_type == "bridge"

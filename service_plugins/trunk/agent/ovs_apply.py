@@ -7,6 +7,7 @@ patch pairs and their peers on br-int appear (or go) together.
 """
 import json
 
+from netweave.core import naming
 from netweave.core.agent import commands
 from netweave.service_plugins.trunk.agent import ovs_plan
 
@@ -82,3 +83,22 @@ def apply(ops, ensure_bridges=(), datapath_type=None, delete_bridges=(), db=None
     args = vsctl_args(ops, ensure_bridges, datapath_type, delete_bridges)
     if args:
         _vsctl(db, *args)
+
+
+def read_trunk_bridges(db=None):
+    """{tbr- bridge: ovs_plan.Vnic or None} of this switch's trunk bridges: the instance's
+    vNIC Nova plugged there (the first port not of the trunk prefixes whose interface
+    carries an iface-id), None when the bridge holds none (the instance went away)."""
+    bridges = sorted(b for b in existing_bridges(db) if b.startswith(naming.TRUNK_BRIDGE_PREFIX))
+    if not bridges:
+        return {}
+    ifaces = {r["name"]: _map(r["external_ids"]) for r in _rows(db, "Interface", ("name", "external_ids"))}
+    result = {}
+    for bridge in bridges:
+        result[bridge] = None
+        for name in sorted(_vsctl(db, "list-ports", bridge).split()):
+            ids = ifaces.get(name, {})
+            if not ovs_plan.is_trunk_port(name) and ids.get("iface-id"):
+                result[bridge] = ovs_plan.Vnic(name, ids["iface-id"], ids.get("attached-mac", ""))
+                break
+    return result

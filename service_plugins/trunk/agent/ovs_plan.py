@@ -101,3 +101,24 @@ def plan(desired, current, bridges):
         if not _same(port, current.get(key)):
             adds.append(AddPatchPort(port))
     return deletes + adds
+
+
+@dataclasses.dataclass(frozen=True)
+class Vnic:
+    """The instance's port on a trunk bridge: its name, the parent port id and MAC."""
+
+    name: str
+    port_id: str
+    mac: str
+
+
+def keep_unknown(desired, current, unknown_bridges):
+    """``desired`` plus the current ports of trunk bridges the server could not tell
+    about this pass (and their br-int peers), so a failed lookup removes nothing."""
+    kept = dict(desired)
+    unknown = {key: port for key, port in current.items() if key[0] in unknown_bridges}
+    peers = {port.peer for port in unknown.values()}
+    for key, port in current.items():
+        if key in unknown or key[1] in peers:
+            kept.setdefault(key, port)
+    return kept
