@@ -16,8 +16,7 @@ they pick depend on what earlier requests created and deleted. Sending stops
 after ``FUZZ_SECONDS``, and the test fails if fewer than 5,000 requests went out.
 
 Problems are collected, not raised at the first one, so one run reports them
-all; those matching ``KNOWN_ISSUES`` are counted and shown but do not fail the
-test. ``FUZZ_VERBOSE=1`` prints the answers' statuses, a few errors and the
+all. ``FUZZ_VERBOSE=1`` prints the answers' statuses, a few errors and the
 slowest operations.
 """
 import collections
@@ -50,33 +49,6 @@ service_plugins = router,port_security,trunk,lbaasv2
 driver = noop
 """
 ML2 = {"extension_drivers": "port_security,trunk"}
-
-
-def _nul_on_postgresql(request, status, database):
-    # psycopg2: "A string literal cannot contain NUL (0x00) characters."
-    return database == "postgresql" and status >= 500 and request.mentions("\x00")
-
-
-def _untyped_timestamp_filter_on_postgresql(request, status, database):
-    # ?created_at=COM1: PostgreSQL's InvalidDatetimeFormat (filter values are not converted).
-    return (database == "postgresql" and status >= 500 and request.method == "GET"
-            and any(name in ("created_at", "updated_at") for name, _value in request.query))
-
-
-# Problems being fixed elsewhere and not merged yet; each entry is (name, predicate over
-# (request, status, database)), as narrow as the problem. An entry goes when its fix
-# lands, so that the fuzzer guards the fix.
-KNOWN_ISSUES = [
-    ("NUL bytes in values on PostgreSQL", _nul_on_postgresql),
-    ("untyped filter values: timestamps on PostgreSQL", _untyped_timestamp_filter_on_postgresql),
-]
-
-
-def _known(request, status, database):
-    for name, predicate in KNOWN_ISSUES:
-        if predicate(request, status, database):
-            return name
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -149,11 +121,10 @@ class Sender:
     """Sends requests and judges the answers in a thread of its own, so that the server
     answers one request while Hypothesis draws the next ones."""
 
-    def __init__(self, url, doc, pool, database):
+    def __init__(self, url, doc, pool):
         self.url = url
         self.lock = threading.Lock()
         self.pool = pool
-        self.database = database
         self.conformance = openapi_fuzz.Conformance(doc)
         self.queue = queue.Queue(maxsize=20)
         self.sent = 0
@@ -164,7 +135,6 @@ class Sender:
         self.by_operation = collections.Counter()
         self.errors = collections.defaultdict(list)  # operation -> a few (status, answer, request)
         self.problems = collections.defaultdict(list)   # kind -> [(request, status, problem, body)]
-        self.known = collections.Counter()
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(SENDERS)]
         for thread in self.threads:
             thread.start()
@@ -204,10 +174,6 @@ class Sender:
                 _, _, collection, item_id = request.path.split("/")
                 self.pool.remove(collection.replace("-", "_"), item_id)
             return
-        name = _known(request, response.status_code, self.database)
-        if name is not None:
-            self.known[name] += 1
-            return
         kind = "%s %s -> %s" % (request.operation, request.method, problem.split(":")[0][:120])
         self.problems[kind].append((request.describe(), response.status_code, problem, response.text[:400]))
 
@@ -227,7 +193,7 @@ def _fuzz(server, database):
     pool = openapi_fuzz.IdPool()
     _seed_rows(session, url, pool)
     requests_of = openapi_fuzz.Requests(doc, pool, openapi_fuzz.member_schema_collections(doc))
-    sender = Sender(url, doc, pool, database)
+    sender = Sender(url, doc, pool)
     started = time.monotonic()
 
     per_example = len(requests_of.operations)
@@ -251,10 +217,10 @@ def _fuzz(server, database):
     finally:
         sender.finish()
     elapsed = time.monotonic() - started
-    summary = ("%s: %d requests in %.0f s (%.0f/s, %.0f s waiting for answers); statuses %s; known issues %s; "
+    summary = ("%s: %d requests in %.0f s (%.0f/s, %.0f s waiting for answers); statuses %s; "
                "%d operations exercised"
                % (database, sender.sent, elapsed, sender.sent / max(elapsed, 0.001), sender.server_seconds,
-                  dict(sorted(sender.statuses.items())), dict(sender.known), len(sender.operations)))
+                  dict(sorted(sender.statuses.items())), len(sender.operations)))
     print(summary)
     if os.environ.get("FUZZ_VERBOSE"):
         for (operation, status), count in sorted(sender.by_operation.items()):
