@@ -16,12 +16,12 @@ from oslo_config import cfg
 
 from netweave.core.api import faults
 from netweave.core.db.models import network as net_models
-from netweave.core.db.models import port as port_models
 from netweave.core.plugins.ml2 import driver_api
 from netweave.service_plugins.dns import api_definitions as api
 from netweave.service_plugins.dns import models, names
 
-_PORT_ROWS = sa.select(models.PortDns.port_id, models.PortDns.dns_name, models.PortDns.dns_domain)
+_PORT_DNS_T = models.PortDns.__table__
+_PORT_ROWS = sa.select(_PORT_DNS_T.c.port_id, _PORT_DNS_T.c.dns_name, _PORT_DNS_T.c.dns_domain)
 _NO_ROW = ("", "")
 
 
@@ -38,19 +38,16 @@ def _check_name_fits_domain(dns_name):
 def _port_rows(session, port_ids, page=None, chunk=500):
     """{port_id: (dns_name, dns_domain)} of those ports that have a row.
 
-    Joined to ``page`` (the statement that found the ports) when given: one query.
+    Joined to ``page`` (core/services/page.py, the ports' page) when given: one query.
     """
     if page is not None:
-        page_ids = page.with_only_columns(port_models.Port.id).subquery()
-        statements = [_PORT_ROWS.join(page_ids, page_ids.c.id == models.PortDns.port_id)]
+        rows = page.rows(session, _PORT_ROWS, _PORT_DNS_T.c.port_id)
     else:
-        statements = [_PORT_ROWS.where(models.PortDns.port_id.in_(port_ids[start:start + chunk]))
-                      for start in range(0, len(port_ids), chunk)]
-    found = {}
-    for stmt in statements:
-        for port_id, dns_name, dns_domain in session.execute(stmt):
-            found[port_id] = (dns_name, dns_domain)
-    return found
+        rows = []
+        for start in range(0, len(port_ids), chunk):
+            rows.extend(session.execute(_PORT_ROWS.where(
+                _PORT_DNS_T.c.port_id.in_(port_ids[start:start + chunk]))).all())
+    return {port_id: (dns_name, dns_domain) for port_id, dns_name, dns_domain in rows}
 
 
 class DnsIntegrationDriver(driver_api.ExtensionDriver):
