@@ -127,7 +127,7 @@ def test_port_groups_address_pairs_and_port_security(cli, network, web_servers):
     cli.run("port", "delete", "WEB1-port")
 
 
-def test_network_without_port_security(cli):
+def test_network_without_port_security(cli, web_servers):
     net = cli.json("network", "create", "--disable-port-security", "NetworkWithoutPortSecurity")
     assert net["port_security_enabled"] is False
     port = cli.json("port", "create", "--network", "NetworkWithoutPortSecurity", "TestPort")
