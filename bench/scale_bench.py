@@ -27,6 +27,7 @@ the page returned. See bench/README.md for results.
 import argparse
 import os
 import random
+import signal
 import statistics
 import sys
 import time
@@ -225,6 +226,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     args = parser.parse_args(argv)
     began = time.perf_counter()
+    # A run stopped from outside (timeout, kill) still stops the server and database it started.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     started = api_bench.Started(args.start, args.workers)
     try:
         url = started.start()
