@@ -56,15 +56,18 @@ class QuotaService:
 
     def check_usage(self, session, project_id, name, limit, adding=1):
         """``check`` against a limit read before: counts the resources again only."""
-        used = self._read(session, project_id, name)[1]
+        used = self._read(session, project_id, name, limit)[1]
         if used + adding > limit:
             raise exc.OverQuota(overs=name)
 
-    def _read(self, session, project_id, name):
-        """(stored limit or None, resources counted) of the project."""
+    def _read(self, session, project_id, name, limit=None):
+        """(stored limit or None, resources counted up to one past ``limit``, or past the
+        limit in force when None) of the project."""
         # A plain table statement does not autoflush: rows added in this session count too.
         session.flush()
-        return tuple(session.execute(self._limit_and_usage[name], {"project_id": project_id}).one())
+        return tuple(session.execute(self._limit_and_usage[name],
+                                     {"project_id": project_id, "known_limit": limit,
+                                      "default_limit": self.default_limit(name)}).one())
 
     def first_below_usage(self, session, project_id, values):
         """(name, limit, used) of the first new limit below the project's usage, else None.
@@ -100,11 +103,21 @@ class QuotaService:
 
 def _limit_and_usage_statement(name, model):
     """SELECT (the project's stored limit of ``name`` or NULL), (its count of ``model``
-    rows), built once: the statement's compiled form is then reused for every create."""
+    rows, counted up to one past the limit in force), built once: the statement's
+    compiled form is then reused for every create.
+
+    A count past limit + 1 decides nothing more (``used + adding > limit`` holds
+    already), so a create costs the same whatever the project holds; an unlimited
+    (negative) limit counts nothing at all.
+    """
     quotas = quota_model.Quota.__table__
     table = model.__table__
     project = sa.bindparam("project_id")
     stored = (sa.select(quotas.c.limit).where(quotas.c.project_id == project, quotas.c.resource == name)
               .scalar_subquery())
-    used = sa.select(sa.func.count()).select_from(table).where(table.c.project_id == project).scalar_subquery()
+    in_force = sa.func.coalesce(sa.bindparam("known_limit", type_=sa.Integer), stored,
+                                sa.bindparam("default_limit", type_=sa.Integer))
+    cap = sa.case((in_force < 0, 0), else_=in_force + 1)
+    rows = sa.select(sa.literal(1).label("one")).select_from(table).where(table.c.project_id == project).limit(cap)
+    used = sa.select(sa.func.count()).select_from(rows.subquery()).scalar_subquery()
     return sa.select(stored.label("stored_limit"), used.label("used"))

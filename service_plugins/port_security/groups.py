@@ -6,6 +6,7 @@ groups changed (through ``notifier``, a SecurityGroupAgentNotifier or None).
 import collections
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
@@ -93,15 +94,19 @@ class SecurityGroupService:
         return stmt.where(sa.or_(Rule.project_id == context.project_id,
                                  Rule.security_group_id.in_(visible_groups)))
 
-    def _group_row(self, session, context, group_id):
-        row = session.scalar(self._visible_groups(context, sa.select(Group).where(Group.id == group_id)))
+    def _group_row(self, session, context, group_id, with_rules=True):
+        stmt = sa.select(Group).where(Group.id == group_id)
+        if not with_rules:
+            # Loaded only if asked for: adding one rule need not read the group's others.
+            stmt = stmt.options(orm.lazyload(Group.rules))
+        row = session.scalar(self._visible_groups(context, stmt))
         if row is None:
             raise sg_exc.SecurityGroupNotFound(id=group_id)
         return row
 
-    def _owned_group_row(self, session, context, group_id):
+    def _owned_group_row(self, session, context, group_id, with_rules=True):
         """A group the caller may change: its own (a shared group is only seen and used)."""
-        row = self._group_row(session, context, group_id)
+        row = self._group_row(session, context, group_id, with_rules)
         if not context.is_admin and row.project_id != context.project_id:
             raise sg_exc.SecurityGroupNotFound(id=group_id)
         return row
@@ -284,14 +289,18 @@ class SecurityGroupService:
             return [rule_dict(row) for row in rows]
 
     def _insert_rule(self, session, context, rule):
-        group = self._owned_group_row(session, context, rule["security_group_id"])
+        group = self._owned_group_row(session, context, rule["security_group_id"], with_rules=False)
         if rule.get("remote_group_id"):
             self._group_row(session, context, rule["remote_group_id"])
         # A rule belongs to its group's project, whoever (an admin) created it.
         project_id = group.project_id
         self.quotas.check(session, project_id, "security_group_rule")
         key = rule_values.duplicate_key(rule)
-        for existing in session.scalars(sa.select(Rule).where(Rule.security_group_id == group.id)):
+        # Only rules equal on the fields compared as stored can be duplicates: the database
+        # narrows to those, so a create does not build every rule of a large group.
+        same = [getattr(Rule, name).is_not_distinct_from(rule.get(name))
+                for name in ("direction", "ethertype", "port_range_min", "port_range_max", "remote_group_id")]
+        for existing in session.scalars(sa.select(Rule).where(Rule.security_group_id == group.id, *same)):
             if rule_values.duplicate_key(rule_dict(existing)) == key:
                 raise sg_exc.SecurityGroupRuleExists(rule_id=existing.id)
         row = Rule(id=model_base.new_uuid(), project_id=project_id, description=rule.get("description") or "",

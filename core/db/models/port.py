@@ -10,7 +10,9 @@ class Port(mb.StandardAttributes, mb.Base):
     # One MAC per network: the constraint, not a lock, keeps concurrent creates apart.
     __table_args__ = (sa.UniqueConstraint("network_id", "mac_address", name="uniq_ports0network_id0mac_address"),
                       sa.Index("ix_ports_network_id_device_owner", "network_id", "device_owner"),
-                      sa.Index("ix_ports_device_id", "device_id"))
+                      sa.Index("ix_ports_device_id", "device_id"),
+                      # A network's ports in id order (list pages, markers): a seek, not a sort.
+                      sa.Index("ix_ports_network_id_id", "network_id", "id"))
 
     network_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(mb.UUID_LEN), sa.ForeignKey("networks.id"), nullable=False)

@@ -1,0 +1,209 @@
+"""Costs that grow with the work, not with the rows (SQLite and PostgreSQL).
+
+The same call is made with few rows present and with many: a list page at depth
+(limit + marker), a show and a create must send the same statements, none of
+them an OFFSET, and the page query of a network's ports must seek its index.
+"""
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from harness import ml2_plugin
+from netweave.core import context as context_mod
+from netweave.core import exceptions as exc
+from netweave.core.db import api as db_api
+from netweave.service_plugins.port_security import plugin as plugin_mod
+
+ADMIN = context_mod.get_admin_context()
+FEW, MANY = 12, 200
+_IN_LIST = re.compile(r"IN \((\?|%\(\w+\)s|__\[POSTCOMPILE_\w+\])(, (\?|%\(\w+\)s))*\)")
+
+
+class StatementLog:
+    """The statements (text, parameters) the engine sends while ``record`` runs a call."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements = []
+        self.recording = False
+        sa.event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement, parameters, _context, _executemany):
+        if self.recording:
+            self.statements.append((" ".join(statement.split()), parameters))
+
+    def record(self, call, *args, **kwargs):
+        self.statements = []
+        self.recording = True
+        try:
+            return call(*args, **kwargs)
+        finally:
+            self.recording = False
+
+    def texts(self):
+        return [text for text, _ in self.statements]
+
+    def close(self):
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.fixture(params=ml2_plugin.BACKENDS)
+def cloud(request, tmp_path):
+    url = ml2_plugin.database_url(request, tmp_path)
+    cfg.CONF.set_override("extension_drivers", ["port_security"], "ml2")
+    try:
+        with ml2_plugin.plugin_overrides():
+            # Room for more project networks than the harness's hundred VNIs.
+            cfg.CONF.set_override("vni_ranges", ["100:1099"], "ml2_type_vxlan")
+            core = ml2_plugin.in_process_plugin(url)
+            security = plugin_mod.PortSecurityPlugin()
+            security.initialize(core)
+            log = StatementLog(db_api.DATABASE.engine)
+            try:
+                yield core, security, log, request.param
+            finally:
+                log.close()
+                db_api.DATABASE.engine.dispose()
+    finally:
+        cfg.CONF.clear_override("extension_drivers", "ml2")
+
+
+def _project(core):
+    """A new project without limits: the tests create more than the default quotas allow."""
+    project = "scale-%s" % uuid.uuid4().hex[:8]
+    with db_api.session_scope() as session:
+        core.quotas.update(session, project, {name: -1 for name in core.quotas.countable})
+    return project
+
+
+def _network(core, project, cidr="10.80.0.0/22"):
+    net = core.create_network(ADMIN, {"network": {"project_id": project, "name": "scale"}})
+    core.create_subnet(ADMIN, {"subnet": {"project_id": project, "network_id": net["id"], "cidr": cidr,
+                                          "ip_version": 4, "enable_dhcp": False}})
+    return net
+
+
+def _grow_ports(core, project, net, total):
+    present = len(core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, fields=["id"]))
+    body = {"ports": [{"port": {"project_id": project, "network_id": net["id"]}} for _ in range(total - present)]}
+    core.create_port_bulk(ADMIN, body)
+
+
+def _page_at_depth(call, log, filters=None):
+    """Statements of a limit=5 page whose marker is the 6th id: a page past the first.
+
+    No OFFSET skips rows (SQLite's dialect writes "LIMIT ? OFFSET ?" for any limit:
+    the offset sent there must be 0)."""
+    ordered = sorted(item["id"] for item in call(ADMIN, filters=filters, fields=["id"]))
+    page = log.record(call, ADMIN, filters=filters, limit=5, marker=ordered[5], sorts=[("id", True)])
+    assert [item["id"] for item in page] == ordered[6:11]
+    texts = log.texts()
+    for text, params in log.statements:
+        if " OFFSET " in text:
+            assert text.count(" OFFSET ?") == 1 and tuple(params)[-1] == 0, (text, params)
+    return texts
+
+
+def _same_shape(few, many):
+    """The same statements were sent, whatever the rows: the same count and the same texts
+    (an IN list may be as long as the page, never as the table)."""
+    assert len(few) == len(many), (few, many)
+    assert [_IN_LIST.sub("IN (..)", t) for t in few] == [_IN_LIST.sub("IN (..)", t) for t in many]
+
+
+def test_port_pages_show_and_create_cost_the_same_with_more_ports(cloud):
+    core, _security, log, backend = cloud
+    project = _project(core)
+    net = _network(core, project)
+    costs = {}
+    for total in (FEW, MANY):
+        _grow_ports(core, project, net, total)
+        listed = _page_at_depth(core.get_ports, log, filters={"network_id": [net["id"]]})
+        some = core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]
+        log.record(core.get_port, ADMIN, some["id"])
+        shown = log.texts()
+        log.record(core.create_port, ADMIN, {"port": {"project_id": project, "network_id": net["id"]}})
+        created = log.texts()
+        costs[total] = (listed, shown, created)
+    for few, many in zip(costs[FEW], costs[MANY]):
+        _same_shape(few, many)
+    if backend == "sqlite":
+        # The network's ports in id order come from the index past the marker: no sort of the network.
+        with db_api.DATABASE.engine.connect() as conn:
+            log.record(core.get_ports, ADMIN, filters={"network_id": [net["id"]]}, limit=5, sorts=[("id", True)],
+                       marker=core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]["id"])
+            text, params = next((t, p) for t, p in log.statements if t.startswith("SELECT ports.network_id"))
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + text, params))
+        assert "ix_ports_network_id_id (network_id=? AND id>?)" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+
+def test_network_and_subnet_pages_cost_the_same_with_more_rows(cloud):
+    core, _security, log, _backend = cloud
+    project = _project(core)
+    costs = {}
+    made = 0
+    for total in (FEW, MANY):
+        while made < total:
+            _network(core, project, "10.%d.%d.0/24" % (90 + made // 250, made % 250))
+            made += 1
+        costs[total] = (_page_at_depth(core.get_networks, log), _page_at_depth(core.get_subnets, log))
+    for few, many in zip(costs[FEW], costs[MANY]):
+        _same_shape(few, many)
+
+
+def test_rule_pages_and_creates_cost_the_same_with_more_rules(cloud):
+    core, security, log, _backend = cloud
+    project = _project(core)
+    group = security.create_security_group(ADMIN, {"security_group": {
+        "project_id": project, "name": "scale", "description": ""}})
+
+    def rule(port):
+        return {"security_group_rule": {
+            "project_id": project, "security_group_id": group["id"], "direction": "ingress",
+            "ethertype": "IPv4", "protocol": "tcp", "port_range_min": port, "port_range_max": port}}
+
+    costs = {}
+    made = 0
+    for total in (FEW, MANY):
+        security.create_security_group_rule_bulk(ADMIN, {"security_group_rules": [
+            rule(1000 + made + i) for i in range(total - made)]})
+        made = total
+        listed = _page_at_depth(security.get_security_group_rules, log,
+                                filters={"security_group_id": [group["id"]]})
+        log.record(security.create_security_group_rule, ADMIN, rule(5000 + total))
+        made += 1
+        costs[total] = (listed, log.texts())
+    for few, many in zip(costs[FEW], costs[MANY]):
+        _same_shape(few, many)
+
+
+def test_the_quota_check_counts_no_further_than_the_limit(cloud):
+    core, _security, log, _backend = cloud
+    project = _project(core)
+    net = _network(core, project)
+    _grow_ports(core, project, net, 6)
+    with db_api.session_scope() as session:
+        core.quotas.update(session, project, {"port": 7})
+    log.record(core.create_port, ADMIN, {"port": {"project_id": project, "network_id": net["id"]}})
+    checks = [t for t in log.texts() if "stored_limit" in t]
+    assert checks and all(re.search(r"FROM ports WHERE ports\.project_id = \S+ LIMIT ", t) for t in checks), checks
+    with pytest.raises(exc.OverQuota):
+        core.create_port(ADMIN, {"port": {"project_id": project, "network_id": net["id"]}})
+    assert len(core.get_ports(ADMIN, filters={"network_id": [net["id"]]})) == 7
+    with db_api.reader_scope() as session:
+        # Counted up to one past the limit: enough to refuse, whatever the project holds.
+        assert core.quotas.check(session, project, "port", adding=0) == 7
+        with pytest.raises(exc.OverQuota):
+            core.quotas.check_usage(session, project, "port", 3)
+        core.quotas.check_usage(session, project, "port", 7, adding=0)
+        assert core.quotas.usage(session, project, "port") == 7  # the reported usage stays exact
+    # Unlimited: the check counts nothing.
+    with db_api.session_scope() as session:
+        core.quotas.update(session, project, {"port": -1})
+    with db_api.reader_scope() as session:
+        assert core.quotas.check(session, project, "port", adding=10 ** 6) is None
+    core.create_port(ADMIN, {"port": {"project_id": project, "network_id": net["id"]}})
