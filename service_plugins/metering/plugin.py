@@ -35,10 +35,6 @@ class MeteringPlugin(service_base.ServicePlugin):
         self.notifier.notify(context, "add_metering_label", label["project_id"], label["shared"])
         return label
 
-    def update_metering_label(self, context, label_id, body):
-        # Nothing of a label is updatable (the API refuses every attribute): an empty change.
-        return self.service.get_label(context, label_id)
-
     def delete_metering_label(self, context, label_id):
         label = self.service.delete_label(context, label_id)
         self.notifier.notify(context, "remove_metering_label", label["project_id"], label["shared"])
@@ -55,9 +51,6 @@ class MeteringPlugin(service_base.ServicePlugin):
         rule = self.service.create_rule(context, body[const.METERING_LABEL_RULE])
         self._notify_rule(context, "add_metering_label_rule", rule)
         return rule
-
-    def update_metering_label_rule(self, context, rule_id, body):
-        return self.service.get_rule(context, rule_id)
 
     def delete_metering_label_rule(self, context, rule_id):
         rule = self.service.delete_rule(context, rule_id)

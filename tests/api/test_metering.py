@@ -168,9 +168,11 @@ def test_rule_attribute_checks(api, label):
                                                  "Metering label rule '%s' does not exist." % missing)
     error = api.error("DELETE", "/metering/metering-labels/" + missing, status=404)
     assert error["type"] == "MeteringLabelNotFound"
-    # Nothing is updatable.
-    error = api.error("PUT", "/metering/metering-labels/" + label["id"], {"metering_label": {"name": "x"}})
-    assert "Cannot update read-only attribute name" in error["message"]
+    # Nothing is updatable, so neither collection serves PUT (as the OpenAPI description says).
+    for path, member in (("/metering/metering-labels/" + label["id"], "metering_label"),
+                         ("/metering/metering-label-rules/" + missing, "metering_label_rule")):
+        error = api.error("PUT", path, {member: {"name": "x"}}, status=405)
+        assert error["message"] == "The method PUT is not allowed for this resource."
 
 
 def test_overlaps_are_judged_per_direction_and_excluded(api, label):
