@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import event, orm
 from sqlalchemy import exc as sa_exc
 
+from netweave.core.db import mysql
+
 LOG = logging.getLogger(__name__)
 
 MAX_RETRIES = 20
@@ -213,7 +215,13 @@ def create_engine(url, **kwargs):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         ping_idle = not kwargs.get("pool_pre_ping")
+        is_mysql = url_obj.get_backend_name() in mysql.BACKENDS
+        if is_mysql:
+            url = mysql.url_with_charset(url_obj)
+            kwargs.setdefault("isolation_level", mysql.ISOLATION_LEVEL)
         engine = sa.create_engine(url, **kwargs)
+        if is_mysql:
+            mysql.configure_engine(engine)
         if ping_idle:
             _ping_idle_connections(engine)
     return engine
