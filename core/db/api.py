@@ -295,9 +295,11 @@ def _is_retriable(error):
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
+        code = mysql.error_code(error)
+        if code is not None:
+            return code in mysql.RETRIABLE
         text = str(error.orig).lower()
-        markers = ("deadlock", "could not serialize", "serialization failure", "database is locked",
-                   "lock wait timeout", "1213", "1205")
+        markers = ("deadlock", "could not serialize", "serialization failure", "database is locked")
         return any(m in text for m in markers)
     return False
 
@@ -305,6 +307,9 @@ def _is_retriable(error):
 def is_duplicate(error):
     if not isinstance(error, sa_exc.IntegrityError):
         return False
+    code = mysql.error_code(error)
+    if code is not None:
+        return code in mysql.DUPLICATE_KEY
     text = str(error.orig).lower()
     return "unique" in text or "duplicate" in text
 
@@ -312,6 +317,9 @@ def is_duplicate(error):
 def is_foreign_key_violation(error):
     if not isinstance(error, sa_exc.IntegrityError):
         return False
+    code = mysql.error_code(error)
+    if code is not None:
+        return code in mysql.FOREIGN_KEY_VIOLATION
     return "foreign key" in str(error.orig).lower()
 
 

@@ -29,6 +29,29 @@ SQL_MODE = "TRADITIONAL"
 _OPTIONS_SET_HERE = "netweave_mysql_defaults"  # Table.info key: the options filled in below
 
 
+# Server error numbers, shared by MySQL and MariaDB.
+DUPLICATE_KEY = frozenset({1022, 1062, 1586})
+FOREIGN_KEY_VIOLATION = frozenset({1216, 1217, 1451, 1452})
+# Too long, out of range, not of the column's type (strict mode raises these as errors).
+BAD_VALUE = frozenset({1264, 1265, 1292, 1366, 1367, 1406, 1690})
+# NOT NULL without a value, and CHECK constraints (MariaDB's, MySQL's).
+CONSTRAINT_VIOLATION = frozenset({1048, 1364, 3819, 4025})
+# Lock wait timeout and deadlock: the transaction lost a race, its unit of work may run again.
+RETRIABLE = frozenset({1205, 1213})
+
+_DRIVER_MODULES = ("pymysql", "MySQLdb")
+
+
+def error_code(error):
+    """The MySQL/MariaDB error number of an error raised through SQLAlchemy by a MySQL driver
+    (PyMySQL or mysqlclient), else None."""
+    orig = getattr(error, "orig", None)
+    if orig is None or not type(orig).__module__.startswith(_DRIVER_MODULES):
+        return None
+    args = getattr(orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
 def is_mysql(dialect):
     return dialect.name in BACKENDS
 
