@@ -122,6 +122,25 @@ def test_every_branch_downgrades_to_base(url):
     assert _tables(url) <= {"alembic_version"}
 
 
+def test_every_table_on_mariadb_is_utf8mb4_with_an_exact_collation(mariadb_url):
+    # The private server's defaults are latin1 and a case-insensitive collation: netweave sets its own.
+    db_setup.upgrade(mariadb_url)
+    engine = db_api.create_engine(mariadb_url)
+    try:
+        with engine.connect() as connection:
+            tables = connection.execute(sa.text(
+                "SELECT table_name, table_collation, engine FROM information_schema.tables "
+                "WHERE table_schema = DATABASE()")).all()
+            collations = set(connection.execute(sa.text(
+                "SELECT DISTINCT collation_name FROM information_schema.columns "
+                "WHERE table_schema = DATABASE() AND collation_name IS NOT NULL")).scalars())
+    finally:
+        engine.dispose()
+    assert PORT_SECURITY_TABLES | {"ports", "networks", "routers", "alembic_version"} <= {t[0] for t in tables}
+    assert {(collation, kind) for _name, collation, kind in tables} == {("utf8mb4_nopad_bin", "InnoDB")}
+    assert collations == {"utf8mb4_nopad_bin"}
+
+
 def test_port_security_branch_pulls_in_the_core_revision_it_depends_on(url):
     command.upgrade(db_setup.alembic_config(url), "port_security@head")
     assert {"ports", "networks"} | PORT_SECURITY_TABLES <= _tables(url)
