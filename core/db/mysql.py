@@ -8,8 +8,8 @@ off), so netweave does not depend on them:
   ``create_all``) is ``DEFAULT CHARSET utf8mb4`` with a binary, NO PAD
   collation. Names, tags and descriptions then hold any Unicode character,
   4-byte ones included, and compare, sort and collide exactly as on PostgreSQL
-  and SQLite: ``Web`` and ``web`` (or ``web``  and ``web ``) are two tags and
-  two security group names, not one. Neutron's API is case-sensitive
+  and SQLite: ``Web`` and ``web`` (or ``web`` and ``web ``) are two tags,
+  not one, and a name filter finds only its own name. Neutron's API is case-sensitive
   everywhere and the API lower-cases what it treats as case-insensitive (MAC
   addresses) before storing it, so no column wants a case-insensitive
   collation.
@@ -18,6 +18,10 @@ off), so netweave does not depend on them:
   READ's snapshot would hide from a retried statement of the same transaction.
 * the session's sql_mode is TRADITIONAL (strict), so a value a column cannot
   hold is refused (and answered 400) instead of being cut or zeroed silently.
+
+Timestamps need no fractional DATETIME(6): netweave stores them at whole
+seconds on every database (model_base.utcnow), as Neutron shows them, so
+what sorts or filters by time sees the same values (and ties) everywhere.
 """
 import sqlalchemy as sa
 from sqlalchemy import event
