@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import event, orm
 from sqlalchemy import exc as sa_exc
 
+from netweave.core.db import mysql
+
 LOG = logging.getLogger(__name__)
 
 MAX_RETRIES = 20
@@ -213,7 +215,13 @@ def create_engine(url, **kwargs):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         ping_idle = not kwargs.get("pool_pre_ping")
+        is_mysql = url_obj.get_backend_name() in mysql.BACKENDS
+        if is_mysql:
+            url = mysql.url_with_charset(url_obj)
+            kwargs.setdefault("isolation_level", mysql.ISOLATION_LEVEL)
         engine = sa.create_engine(url, **kwargs)
+        if is_mysql:
+            mysql.configure_engine(engine)
         if ping_idle:
             _ping_idle_connections(engine)
     return engine
@@ -287,9 +295,11 @@ def _is_retriable(error):
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
+        code = mysql.error_code(error)
+        if code is not None:
+            return code in mysql.RETRIABLE
         text = str(error.orig).lower()
-        markers = ("deadlock", "could not serialize", "serialization failure", "database is locked",
-                   "lock wait timeout", "1213", "1205")
+        markers = ("deadlock", "could not serialize", "serialization failure", "database is locked")
         return any(m in text for m in markers)
     return False
 
@@ -297,6 +307,9 @@ def _is_retriable(error):
 def is_duplicate(error):
     if not isinstance(error, sa_exc.IntegrityError):
         return False
+    code = mysql.error_code(error)
+    if code is not None:
+        return code in mysql.DUPLICATE_KEY
     text = str(error.orig).lower()
     return "unique" in text or "duplicate" in text
 
@@ -304,6 +317,9 @@ def is_duplicate(error):
 def is_foreign_key_violation(error):
     if not isinstance(error, sa_exc.IntegrityError):
         return False
+    code = mysql.error_code(error)
+    if code is not None:
+        return code in mysql.FOREIGN_KEY_VIOLATION
     return "foreign key" in str(error.orig).lower()
 
 

@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 
 from netweave.core import exceptions as exc
+from netweave.core.db import mysql
 from netweave.core.db.models import quota as quota_model
 
 
@@ -13,10 +14,13 @@ class QuotaService:
         self.countable = {}  # resource name -> ORM model with project_id
         # resource name -> one statement reading the project's stored limit and usage
         self._limit_and_usage = {}
+        # resource name -> (stored limit, capped usage): the same in two statements, for MySQL
+        self._limit_then_usage = {}
 
     def register(self, name, model):
         self.countable[name] = model
         self._limit_and_usage[name] = _limit_and_usage_statement(name, model)
+        self._limit_then_usage[name] = (_stored_limit_statement(name), _capped_usage_statement(model))
 
     def default_limit(self, name):
         return getattr(self.conf.quotas, "quota_%s" % name, self.conf.quotas.default_quota)
@@ -65,9 +69,16 @@ class QuotaService:
         limit in force when None) of the project."""
         # A plain table statement does not autoflush: rows added in this session count too.
         session.flush()
-        return tuple(session.execute(self._limit_and_usage[name],
-                                     {"project_id": project_id, "known_limit": limit,
-                                      "default_limit": self.default_limit(name)}).one())
+        default = self.default_limit(name)
+        if not mysql.is_mysql(session.get_bind().dialect):
+            return tuple(session.execute(self._limit_and_usage[name],
+                                         {"project_id": project_id, "known_limit": limit,
+                                          "default_limit": default}).one())
+        # MySQL and MariaDB take a number in LIMIT, no expression: the limit first, then the count.
+        stored_statement, usage_statement = self._limit_then_usage[name]
+        stored = session.scalar(stored_statement, {"project_id": project_id})
+        in_force = next(value for value in (limit, stored, default) if value is not None)
+        return stored, session.scalar(usage_statement, {"project_id": project_id, "cap": _cap(in_force)})
 
     def first_below_usage(self, session, project_id, values):
         """(name, limit, used) of the first new limit below the project's usage, else None.
@@ -99,6 +110,26 @@ class QuotaService:
 
     def projects_with_overrides(self, session):
         return sorted(set(session.scalars(sa.select(quota_model.Quota.project_id))))
+
+
+def _cap(limit):
+    """How far to count for ``limit``: one past it, nothing at all when unlimited."""
+    return 0 if limit < 0 else limit + 1
+
+
+def _stored_limit_statement(name):
+    quotas = quota_model.Quota.__table__
+    return sa.select(quotas.c.limit).where(quotas.c.project_id == sa.bindparam("project_id"),
+                                           quotas.c.resource == name)
+
+
+def _capped_usage_statement(model):
+    """The project's count of ``model`` rows, up to ``cap``."""
+    table = model.__table__
+    rows = (sa.select(sa.literal(1).label("one")).select_from(table)
+            .where(table.c.project_id == sa.bindparam("project_id"))
+            .limit(sa.bindparam("cap", type_=sa.Integer, literal_execute=True)))
+    return sa.select(sa.func.count()).select_from(rows.subquery())
 
 
 def _limit_and_usage_statement(name, model):

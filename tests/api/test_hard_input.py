@@ -1,16 +1,18 @@
-"""Hostile input against netweave-server on SQLite and on PostgreSQL: never a 5xx.
+"""Hostile input against netweave-server on SQLite, PostgreSQL and MariaDB: never a 5xx.
 
 Each value in a query string, a path or a body is checked against its
 attribute before any query, and what a database still refuses (a value too
 long or out of range, a NUL, a row removed concurrently) is answered as a 4xx
 in Neutron's error shape. The same requests go to a server on each database:
-PostgreSQL refuses much that SQLite stores, and the answers must not differ.
+PostgreSQL and MariaDB refuse much that SQLite stores, MariaDB compares
+strings by its tables' collation, and the answers must not differ.
 """
 import json
 import re
 import socket
 import threading
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -61,9 +63,24 @@ def postgres_api_server(postgres_server, tmp_path_factory):
     postgres_server.drop_database(name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module")
+def mariadb_api_server(mariadb_server, tmp_path_factory):
+    name = mariadb_server.create_database()
+    url = mariadb_server.url_for(name)
+    running = start_server(str(tmp_path_factory.mktemp("mariadb")), database_url=url, extra=BIG_HEADS)
+    yield Server(running, url)
+    running.stop()
+    mariadb_server.drop_database(name)
+
+
+SERVERS = {"sqlite": "sqlite_server", "postgresql": "postgres_api_server", "mariadb": "mariadb_api_server"}
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+             pytest.param("mariadb", marks=pytest.mark.mariadb)]
+
+
+@pytest.fixture(params=DATABASES)
 def server(request):
-    server = request.getfixturevalue("sqlite_server" if request.param == "sqlite" else "postgres_api_server")
+    server = request.getfixturevalue(SERVERS[request.param])
     if not server.rows:
         network = server.create("networks", "network", name="hard-input")
         subnet = server.create("subnets", "subnet", network_id=network["id"], ip_version=4,
@@ -183,6 +200,32 @@ def test_valid_values_still_served(server):
         server.call("DELETE", "/networks/%s/tags" % network)
 
 
+def test_names_and_tags_are_stored_and_compared_exactly(server):
+    """Case, trailing spaces and 4-byte characters count on every database: MariaDB's default
+    collations would fold case and ignore trailing spaces, and its utf8 holds 3 bytes a character."""
+    names = ["Exact", "exact", "exact ", "\U0001d518nicode \U0001f40d"]
+    ids = [server.create("networks", "network", name=name)["id"] for name in names]
+    try:
+        for network_id, name in zip(ids, names):
+            assert server.call("GET", "/networks/" + network_id).json()["network"]["name"] == name
+            found = server.call("GET", "/networks?name=" + urllib.parse.quote(name)).json()["networks"]
+            assert [n["id"] for n in found] == [network_id], name
+        query = "&".join("name=" + urllib.parse.quote(name) for name in names)
+        ordered = server.call("GET", "/networks?sort_key=name&sort_dir=asc&" + query).json()["networks"]
+        assert [n["name"] for n in ordered] == sorted(names)  # code point order
+        tags = ["Web", "web", "web ", "\U0001f40d"]
+        response = server.call("PUT", "/networks/%s/tags" % ids[0], {"tags": tags})
+        assert response.status_code == 200, response.text
+        assert sorted(server.call("GET", "/networks/%s/tags" % ids[0]).json()["tags"]) == sorted(tags)
+        for tag in tags:
+            found = server.call("GET", "/networks?tags=" + urllib.parse.quote(tag)).json()["networks"]
+            assert [n["id"] for n in found] == [ids[0]], tag
+        assert server.call("GET", "/networks/%s/tags/WEB" % ids[0]).status_code == 404
+    finally:
+        for network_id in ids:
+            server.call("DELETE", "/networks/" + network_id)
+
+
 def test_repeated_sort_keys_are_served(server):
     """3,000 sort keys (SQLite takes at most 2,000 ORDER BY terms): repeats order nothing more."""
     query = "&".join(["sort_key=name"] * 1500 + ["sort_key=id"] * 1500)
@@ -201,10 +244,11 @@ def test_hundred_and_two_ids_are_served(server):
     assert [n["id"] for n in response.json()["networks"]] == [server.rows["network"]]
 
 
-def test_port_deleted_while_its_fixed_ips_change(postgres_api_server):
+@pytest.mark.parametrize("database", DATABASES[1:])
+def test_port_deleted_while_its_fixed_ips_change(request, database):
     """The port goes away between the update's read and its write of the new address:
     the update answers 404 (its retry finds no port), never a foreign key violation as a 500."""
-    server = postgres_api_server
+    server = request.getfixturevalue(SERVERS[database])
     network = server.create("networks", "network", name="race")
     subnet = server.create("subnets", "subnet", network_id=network["id"], ip_version=4, cidr="10.78.0.0/24")
     engine = sa.create_engine(server.database_url)

@@ -2,7 +2,7 @@
 
 Every test starts a real server (``netweave-db-manage upgrade heads`` then
 ``netweave-server``) on a SQLite file shared by the workers, and again on a
-fresh database of the private PostgreSQL server. Client threads, each with
+fresh database of the private PostgreSQL and MariaDB servers. Client threads, each with
 its own keep-alive HTTP session, race for addresses, MACs, VXLAN ids and
 subnet pool prefixes; the tests check that nothing is handed out twice and
 that losing a race never shows up as a server error.
@@ -14,6 +14,7 @@ import netaddr
 import pytest
 import requests
 
+from harness import ml2_plugin
 from harness import server as server_harness
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 PROJECT = "concurrency-project"
 HEADERS = {"X-Project-Id": PROJECT, "Content-Type": "application/json"}
 
-DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+DATABASES = ml2_plugin.ALL_BACKENDS
 
 # A /24 with Neutron's default pool: .1 is the gateway, .0 and .255 are not usable.
 PORT_CIDR = "10.20.30.0/24"
@@ -41,11 +42,11 @@ POOL_PREFIXLEN = 26  # 16 subnets fit
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request):
-    """None for the server's own SQLite file, else a fresh PostgreSQL database."""
+def database_url(request, tmp_path):
+    """None for the server's own SQLite file, else a fresh PostgreSQL or MariaDB database."""
     if request.param == "sqlite":
         return None
-    return request.getfixturevalue("postgres_url")
+    return ml2_plugin.database_url(request, tmp_path)
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def start(database_url, tmp_path):
         return server
 
     yield run
-    # Before postgres_url drops the database.
+    # Before postgres_url or mariadb_url drops the database.
     for server in reversed(started):
         server.stop()
 
@@ -134,7 +135,14 @@ def admin_session():
 # --- ports ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("workers", [2, 4])
+# Two and four workers; on MariaDB the harder race, four, only (it is the slowest test there).
+PORT_RACES = [pytest.param("sqlite", 2, id="sqlite-2"), pytest.param("sqlite", 4, id="sqlite-4"),
+              pytest.param("postgresql", 2, marks=pytest.mark.postgres, id="postgresql-2"),
+              pytest.param("postgresql", 4, marks=pytest.mark.postgres, id="postgresql-4"),
+              pytest.param("mariadb", 4, marks=pytest.mark.mariadb, id="mariadb-4")]
+
+
+@pytest.mark.parametrize("database_url, workers", PORT_RACES, indirect=["database_url"])
 def test_ports_exhaust_a_subnet_without_duplicates(start, workers):
     server = start(workers)
     with admin_session() as session:

@@ -10,6 +10,7 @@ import threading
 import pytest
 import requests
 
+from harness import ml2_plugin
 from harness import server as server_harness
 
 pytestmark = pytest.mark.slow
@@ -20,9 +21,9 @@ CLIENTS = 8
 ROUNDS = 3
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ml2_plugin.ALL_BACKENDS)
 def server(request, tmp_path):
-    database_url = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    database_url = None if request.param == "sqlite" else ml2_plugin.database_url(request, tmp_path)
     running = server_harness.start_server(str(tmp_path / "server"), database_url=database_url, workers=4,
                                           ml2={"extension_drivers": "port_security"},
                                           extra="\n[DEFAULT]\nservice_plugins = port_security\n")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import exc as orm_exc
 
+from harness import ml2_plugin
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
@@ -36,13 +37,10 @@ def sqlite_db(tmp_path):
     engine.dispose()
 
 
-# The postgres marker lets -m "not postgres" drop the PostgreSQL runs.
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+# The postgres and mariadb markers let -m "not postgres" (or "not mariadb") drop those runs.
+@pytest.fixture(params=ml2_plugin.ALL_BACKENDS)
 def any_db(request, tmp_path):
-    if request.param == "sqlite":
-        url = "sqlite:///%s" % (tmp_path / "ipam.db")
-    else:
-        url = request.getfixturevalue("postgres_url")
+    url = ml2_plugin.database_url(request, tmp_path)
     engine = _configure(url)
     yield engine
     engine.dispose()

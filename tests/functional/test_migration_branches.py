@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from harness.ml2_plugin import BACKENDS, database_url
+from harness.ml2_plugin import ALL_BACKENDS, database_url
 from netweave.core.cmd import common
 from netweave.core.db import all_models, plugin_schema
 from netweave.core.db import api as db_api
@@ -78,7 +78,7 @@ def test_models_come_from_the_entry_points():
     assert PORT_SECURITY_TABLES <= set(all_models.metadata.tables)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=ALL_BACKENDS)
 def url(request, tmp_path):
     return database_url(request, tmp_path)
 
@@ -111,6 +111,34 @@ def test_branches_upgrade_and_downgrade_on_their_own(url):
     assert db_setup.current_heads(url) == {"0006_port_list_index"}
     assert not PORT_SECURITY_TABLES & _tables(url)
     assert "ports" in _tables(url)
+
+
+def test_every_branch_downgrades_to_base(url):
+    # Dropping a table drops its indexes: a downgrade that dropped them first would fail
+    # on MySQL/MariaDB, where an index a foreign key uses cannot be dropped.
+    db_setup.upgrade(url)
+    command.downgrade(db_setup.alembic_config(url), "base")
+    assert db_setup.current_heads(url) == set()
+    assert _tables(url) <= {"alembic_version"}
+
+
+def test_every_table_on_mariadb_is_utf8mb4_with_an_exact_collation(mariadb_url):
+    # The private server's defaults are latin1 and a case-insensitive collation: netweave sets its own.
+    db_setup.upgrade(mariadb_url)
+    engine = db_api.create_engine(mariadb_url)
+    try:
+        with engine.connect() as connection:
+            tables = connection.execute(sa.text(
+                "SELECT table_name, table_collation, engine FROM information_schema.tables "
+                "WHERE table_schema = DATABASE()")).all()
+            collations = set(connection.execute(sa.text(
+                "SELECT DISTINCT collation_name FROM information_schema.columns "
+                "WHERE table_schema = DATABASE() AND collation_name IS NOT NULL")).scalars())
+    finally:
+        engine.dispose()
+    assert PORT_SECURITY_TABLES | {"ports", "networks", "routers", "alembic_version"} <= {t[0] for t in tables}
+    assert {(collation, kind) for _name, collation, kind in tables} == {("utf8mb4_nopad_bin", "InnoDB")}
+    assert collations == {"utf8mb4_nopad_bin"}
 
 
 def test_port_security_branch_pulls_in_the_core_revision_it_depends_on(url):

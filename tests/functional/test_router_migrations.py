@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from harness.ml2_plugin import BACKENDS, database_url
+from harness.ml2_plugin import ALL_BACKENDS, database_url
 from netweave.core.db import all_models, plugin_schema
 from netweave.core.db import api as db_api
 from netweave.core.db import setup as db_setup
@@ -16,7 +16,7 @@ ROUTER_TABLES = {"routers", "routerports", "routerroutes", "floatingips", "route
 HEAD = "router_0002"
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=ALL_BACKENDS)
 def url(request, tmp_path):
     return database_url(request, tmp_path)
 

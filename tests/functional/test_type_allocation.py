@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from harness import ml2_plugin
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
@@ -44,16 +45,13 @@ def _use_database(url):
     db_api.DATABASE.configure(url)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ml2_plugin.ALL_BACKENDS)
 def database(request, tmp_path):
-    """The SQLite file database, then a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        url = "sqlite:///%s" % (tmp_path / "netweave.sqlite")
-    else:
-        url = request.getfixturevalue("postgres_url")
+    """The SQLite file database, then a fresh PostgreSQL database, then a fresh MariaDB one."""
+    url = ml2_plugin.database_url(request, tmp_path)
     _use_database(url)
     yield url
-    # Before postgres_url drops the database.
+    # Before postgres_url or mariadb_url drops the database.
     db_api.DATABASE.engine.dispose()
 
 

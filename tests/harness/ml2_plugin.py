@@ -56,12 +56,20 @@ def plugin_overrides():
 
 # The database backends of the functional tests, as fixture params.
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+# MariaDB too, for the tests of database behaviour (migrations, races, errors a
+# database raises): the others cover logic that does not differ between databases.
+MARIADB = pytest.param("mariadb", marks=pytest.mark.mariadb)
+ALL_BACKENDS = BACKENDS + [MARIADB]
 
 
 def database_url(request, tmp_path, backend=None):
-    """A file database in ``tmp_path`` for "sqlite", the session's PostgreSQL otherwise."""
-    if (backend or request.param) == "sqlite":
+    """A file database in ``tmp_path`` for "sqlite", else a fresh database of the
+    session's PostgreSQL ("postgresql") or MariaDB ("mariadb") server."""
+    backend = backend or request.param
+    if backend == "sqlite":
         return "sqlite:///%s" % (tmp_path / "plugin.db")
+    if backend == "mariadb":
+        return request.getfixturevalue("mariadb_url")
     return request.getfixturevalue("postgres_url")
 
 

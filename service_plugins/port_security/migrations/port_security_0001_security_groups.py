@@ -99,15 +99,7 @@ def downgrade():
     op.drop_table('allowedaddresspairs')
     op.drop_table('networksecuritybindings')
     op.drop_table('portsecuritybindings')
-    with op.batch_alter_table('securitygroupportbindings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_securitygroupportbindings_security_group_id'))
     op.drop_table('securitygroupportbindings')
     op.drop_table('default_security_group')
-    with op.batch_alter_table('securitygrouprules', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_securitygrouprules_security_group_id'))
-        batch_op.drop_index(batch_op.f('ix_securitygrouprules_remote_group_id'))
-        batch_op.drop_index(batch_op.f('ix_securitygrouprules_project_id'))
     op.drop_table('securitygrouprules')
-    with op.batch_alter_table('securitygroups', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_securitygroups_project_id'))
     op.drop_table('securitygroups')

@@ -32,8 +32,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('securitygrouprbacs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_securitygrouprbacs_target_tenant'))
-        batch_op.drop_index(batch_op.f('ix_securitygrouprbacs_project_id'))
-        batch_op.drop_index(batch_op.f('ix_securitygrouprbacs_object_id'))
     op.drop_table('securitygrouprbacs')

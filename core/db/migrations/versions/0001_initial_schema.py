@@ -285,77 +285,25 @@ def upgrade():
 def downgrade():
     op.drop_table('subnetroutes')
     op.drop_table('subnet_service_types')
-    with op.batch_alter_table('ml2_port_bindings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ml2_port_bindings_host'))
-
     op.drop_table('ml2_port_bindings')
-    with op.batch_alter_table('ipallocations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ipallocations_port_id'))
-        batch_op.drop_index(batch_op.f('ix_ipallocations_network_id'))
-
     op.drop_table('ipallocations')
-    with op.batch_alter_table('ipallocationpools', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ipallocationpools_subnet_id'))
-
     op.drop_table('ipallocationpools')
     op.drop_table('dnsnameservers')
-    with op.batch_alter_table('subnets', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_subnets_subnetpool_id'))
-        batch_op.drop_index(batch_op.f('ix_subnets_project_id'))
-        batch_op.drop_index(batch_op.f('ix_subnets_network_id'))
-
     op.drop_table('subnets')
     op.drop_table('subnetpoolprefixes')
-    with op.batch_alter_table('ports', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ports_project_id'))
-        batch_op.drop_index('ix_ports_network_id_device_owner')
-        batch_op.drop_index('ix_ports_device_id')
-
     op.drop_table('ports')
-    with op.batch_alter_table('networksegments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_networksegments_network_id'))
-
     op.drop_table('networksegments')
-    with op.batch_alter_table('networkrbacs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_networkrbacs_target_tenant'))
-        batch_op.drop_index(batch_op.f('ix_networkrbacs_project_id'))
-        batch_op.drop_index(batch_op.f('ix_networkrbacs_object_id'))
-
     op.drop_table('networkrbacs')
     op.drop_table('externalnetworks')
-    with op.batch_alter_table('tags', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_tags_resource_type'))
-
     op.drop_table('tags')
-    with op.batch_alter_table('subnetpools', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_subnetpools_project_id'))
-
     op.drop_table('subnetpools')
-    with op.batch_alter_table('quotas', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_quotas_project_id'))
-
     op.drop_table('quotas')
-    with op.batch_alter_table('networks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_networks_project_id'))
-
     op.drop_table('networks')
     op.drop_table('ml2_vxlan_endpoints')
-    with op.batch_alter_table('ml2_vxlan_allocations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ml2_vxlan_allocations_allocated'))
-
     op.drop_table('ml2_vxlan_allocations')
-    with op.batch_alter_table('ml2_vlan_allocations', schema=None) as batch_op:
-        batch_op.drop_index('ix_ml2_vlan_allocations_physical_network_allocated')
-
     op.drop_table('ml2_vlan_allocations')
     op.drop_table('ml2_gre_endpoints')
-    with op.batch_alter_table('ml2_gre_allocations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ml2_gre_allocations_allocated'))
-
     op.drop_table('ml2_gre_allocations')
     op.drop_table('ml2_geneve_endpoints')
-    with op.batch_alter_table('ml2_geneve_allocations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ml2_geneve_allocations_allocated'))
-
     op.drop_table('ml2_geneve_allocations')
     op.drop_table('ml2_flat_allocations')

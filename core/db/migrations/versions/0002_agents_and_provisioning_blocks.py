@@ -45,6 +45,4 @@ def upgrade():
 
 def downgrade():
     op.drop_table('provisioningblocks')
-    with op.batch_alter_table('agents', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_agents_host'))
     op.drop_table('agents')

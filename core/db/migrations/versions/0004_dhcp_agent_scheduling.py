@@ -42,6 +42,4 @@ def upgrade():
 
 def downgrade():
     op.drop_table('extradhcpopts')
-    with op.batch_alter_table('networkdhcpagentbindings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_networkdhcpagentbindings_dhcp_agent_id'))
     op.drop_table('networkdhcpagentbindings')

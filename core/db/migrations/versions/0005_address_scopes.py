@@ -57,16 +57,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('subnetpoolrbacs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_subnetpoolrbacs_target_tenant'))
-        batch_op.drop_index(batch_op.f('ix_subnetpoolrbacs_project_id'))
-        batch_op.drop_index(batch_op.f('ix_subnetpoolrbacs_object_id'))
     op.drop_table('subnetpoolrbacs')
-    with op.batch_alter_table('addressscoperbacs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_addressscoperbacs_target_tenant'))
-        batch_op.drop_index(batch_op.f('ix_addressscoperbacs_project_id'))
-        batch_op.drop_index(batch_op.f('ix_addressscoperbacs_object_id'))
     op.drop_table('addressscoperbacs')
-    with op.batch_alter_table('address_scopes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_address_scopes_project_id'))
     op.drop_table('address_scopes')

@@ -1,0 +1,101 @@
+"""What netweave relies on from a MySQL or MariaDB server, set by netweave itself.
+
+A server's defaults vary (MariaDB's built-in ones are latin1 and REPEATABLE
+READ, Debian's configuration says utf8mb4, an operator's may turn strict mode
+off), so netweave does not depend on them:
+
+* connections speak utf8mb4, and every table netweave creates (by migration or
+  ``create_all``) is ``DEFAULT CHARSET utf8mb4`` with a binary, NO PAD
+  collation. Names, tags and descriptions then hold any Unicode character,
+  4-byte ones included, and compare, sort and collide exactly as on PostgreSQL
+  and SQLite: ``Web`` and ``web`` (or ``web`` and ``web ``) are two tags,
+  not one, and a name filter finds only its own name. Neutron's API is case-sensitive
+  everywhere and the API lower-cases what it treats as case-insensitive (MAC
+  addresses) before storing it, so no column wants a case-insensitive
+  collation.
+* transactions are READ COMMITTED, PostgreSQL's default: the allocators retry
+  on conflicts and need to see rows that committed meanwhile, which REPEATABLE
+  READ's snapshot would hide from a retried statement of the same transaction.
+* the session's sql_mode is TRADITIONAL (strict), so a value a column cannot
+  hold is refused (and answered 400) instead of being cut or zeroed silently.
+
+Timestamps need no fractional DATETIME(6): netweave stores them at whole
+seconds on every database (model_base.utcnow), as Neutron shows them, so
+what sorts or filters by time sees the same values (and ties) everywhere.
+"""
+import sqlalchemy as sa
+from sqlalchemy import event
+
+BACKENDS = ("mysql", "mariadb")  # SQLAlchemy's dialect names for either server
+CHARSET = "utf8mb4"
+ISOLATION_LEVEL = "READ COMMITTED"
+SQL_MODE = "TRADITIONAL"
+_OPTIONS_SET_HERE = "netweave_mysql_defaults"  # Table.info key: the options filled in below
+
+
+# Server error numbers, shared by MySQL and MariaDB.
+DUPLICATE_KEY = frozenset({1022, 1062, 1586})
+FOREIGN_KEY_VIOLATION = frozenset({1216, 1217, 1451, 1452})
+# Too long, out of range, not of the column's type (strict mode raises these as errors).
+BAD_VALUE = frozenset({1264, 1265, 1292, 1366, 1367, 1406, 1690})
+# NOT NULL without a value, and CHECK constraints (MariaDB's, MySQL's).
+CONSTRAINT_VIOLATION = frozenset({1048, 1364, 3819, 4025})
+# Lock wait timeout and deadlock: the transaction lost a race, its unit of work may run again.
+RETRIABLE = frozenset({1205, 1213})
+
+_DRIVER_MODULES = ("pymysql", "MySQLdb")
+
+
+def error_code(error):
+    """The MySQL/MariaDB error number of an error raised through SQLAlchemy by a MySQL driver
+    (PyMySQL or mysqlclient), else None."""
+    orig = getattr(error, "orig", None)
+    if orig is None or not type(orig).__module__.startswith(_DRIVER_MODULES):
+        return None
+    args = getattr(orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def is_mysql(dialect):
+    return dialect.name in BACKENDS
+
+
+def table_collation(dialect):
+    """An exact (binary) collation that also counts trailing spaces (NO PAD)."""
+    if dialect.is_mariadb:
+        return "utf8mb4_nopad_bin"
+    if dialect.server_version_info and dialect.server_version_info >= (8, 0, 17):
+        return "utf8mb4_0900_bin"
+    return "utf8mb4_bin"  # older MySQL has no binary NO PAD collation
+
+
+def url_with_charset(url_obj):
+    """``url_obj`` asking the driver for utf8mb4 unless it names a charset itself."""
+    if "charset" in url_obj.query:
+        return url_obj
+    return url_obj.update_query_dict({"charset": CHARSET})
+
+
+def configure_engine(engine):
+    """Per-connection settings; the isolation level is passed to create_engine."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = '%s'" % SQL_MODE)
+
+
+@event.listens_for(sa.Table, "before_create")
+def _table_options(table, connection, **_kw):
+    # Every table, whoever declares it: plugins' models and migrations need not
+    # remember it. Options a table sets itself win.
+    dialect = connection.dialect if connection is not None else None
+    if dialect is None or not is_mysql(dialect):
+        return
+    ours = table.info.setdefault(_OPTIONS_SET_HERE, set())
+    defaults = {"engine": "InnoDB", "charset": CHARSET, "collate": table_collation(dialect)}
+    for option, value in defaults.items():
+        key = "%s_%s" % (dialect.name, option)
+        if key not in table.kwargs or key in ours:
+            table.dialect_kwargs[key] = value
+            ours.add(key)
