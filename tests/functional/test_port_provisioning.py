@@ -13,7 +13,7 @@ from netweave.core import context as context_mod
 from netweave.core import exceptions as exc
 from netweave.core import naming
 from netweave.core.db import api as db_api
-from netweave.core.rpc import topics
+from netweave.core.rpc import outbox, topics
 from netweave.core.services import provisioning
 
 CTX = context_mod.get_admin_context()
@@ -164,8 +164,10 @@ def test_changes_are_notified_after_commit(plugin):
     network, port = make_port(plugin)
     assert notifier.sent == []  # a new port is found by its agent, as in Neutron
     plugin.update_port(CTX, port["id"], {"port": {"name": "renamed"}})
-    assert notifier.sent == []  # nothing an agent wires
+    assert outbox.OUTBOX.flush(10) and notifier.sent == []  # nothing an agent wires
     plugin.update_port(CTX, port["id"], {"port": {"admin_state_up": False}})
+    # Sent by the outbox's thread (the bound segment read there too).
+    assert outbox.OUTBOX.flush(10)
     (name, args), = notifier.sent
     assert name == "port_update" and args[0]["id"] == port["id"] and args[0]["admin_state_up"] is False
     assert args[1:] == ("vxlan", network["provider:segmentation_id"], None)
