@@ -192,7 +192,8 @@ def run(api, statements, args, profiled):
     phase("network create", [("POST", "/v2.0/networks", {"network": {"name": "gone"}}, 201)] * networks)
     gone = [n["id"] for n in api.call("GET", "/v2.0/networks?name=gone&fields=id")["networks"]]
     phase("network delete", [("DELETE", "/v2.0/networks/%s" % n, None, 204) for n in gone])
-    routers(api, args, phase)
+    if args.routers:
+        routers(api, args, phase)
 
 
 def routers(api, args, phase):
