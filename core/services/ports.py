@@ -761,9 +761,9 @@ class PortService:
                 self._check_mac_change(session, original, data["mac_address"])
             # The compare-and-swap: the port is written only if still at the revision read.
             now = model_base.utcnow()
-            written = session.execute(sa.update(_PORTS).where(
-                _PORTS.c.id == port_id, _PORTS.c.revision_number == original["revision_number"]).values(
-                revision_number=original["revision_number"] + 1, updated_at=now, **values))
+            written = session.execute(_port_update(tuple(sorted(values))), dict(
+                {"v_" + key: value for key, value in values.items()}, port_id=port_id,
+                revision=original["revision_number"], new_revision=original["revision_number"] + 1, now=now))
             if written.rowcount != 1:
                 # Changed or deleted since it was read: the retry reads it again.
                 raise db_api.RetryRequest()
@@ -847,6 +847,17 @@ class PortService:
 
 # What a port update writes of the port's own columns as the request gives them.
 _PORT_UPDATABLE = ("name", "description", "admin_state_up", "device_id", "device_owner", "mac_address")
+@functools.lru_cache(maxsize=64)
+def _port_update(columns):
+    """The compare-and-swap UPDATE of a port writing ``columns`` (bound as v_<column>), its
+    revision and timestamp; built once per set of columns (building it per request cost
+    more than running it)."""
+    return sa.update(_PORTS).where(
+        _PORTS.c.id == sa.bindparam("port_id"), _PORTS.c.revision_number == sa.bindparam("revision")).values(
+        revision_number=sa.bindparam("new_revision"), updated_at=sa.bindparam("now"),
+        **{column: sa.bindparam("v_" + column) for column in columns})
+
+
 # A binding given a new host is unbound until the drivers bind it there.
 _UNBOUND = {"vif_type": VIF_TYPE_UNBOUND, "vif_details": "{}", "driver": None, "segment_id": None}
 
