@@ -284,3 +284,14 @@ def test_port_delete_reads_once_and_deletes_one_row(api):
     statements = [s for s in log.statements if not s.startswith("BEGIN")]
     assert [w.split(" WHERE")[0] for w in _writes(statements)] == ["DELETE FROM ports"], statements
     assert len(statements) == 5, statements
+
+
+def test_network_create_writes_its_row_once(api):
+    app, log = api
+    _, created = log.record(app.call, "POST", "/v2.0/networks", {"network": {"name": "once"}}, PROJECT, None,
+                            201)
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    # Its segment is allocated first: the row is inserted with its MTU, never updated.
+    writes = [w.split(" (")[0].split(" SET")[0] for w in _writes(statements) if "networks" in w.split(" WHERE")[0]]
+    assert writes == ["INSERT INTO networks", "INSERT INTO networksegments"], statements
+    assert created["network"]["mtu"] == 1450 and created["network"]["revision_number"] == 0
