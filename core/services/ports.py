@@ -625,10 +625,6 @@ class PortService:
             session.refresh(row)
             return self._dict(session, row, common.load_tags(session, [row.id])[row.id])
 
-    def _unbind(self, binding):
-        binding.vif_type, binding.vif_details, binding.driver, binding.segment_id = (
-            VIF_TYPE_UNBOUND, "{}", None, None)
-
     def _agents_lookup(self, session):
         """PortContext.host_agents' source, reading in the binding's own transaction."""
         if self.agents is None:
@@ -847,6 +843,8 @@ class PortService:
 
 # What a port update writes of the port's own columns as the request gives them.
 _PORT_UPDATABLE = ("name", "description", "admin_state_up", "device_id", "device_owner", "mac_address")
+
+
 @functools.lru_cache(maxsize=64)
 def _port_update(columns):
     """The compare-and-swap UPDATE of a port writing ``columns`` (bound as v_<column>), its
