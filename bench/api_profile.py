@@ -188,7 +188,12 @@ def run(api, statements, args, profiled):
     phase("port update (name)", [("PUT", "/v2.0/ports/%s" % p, {"port": {"name": "renamed"}}, 200) for p in sample])
     phase("port delete", [("DELETE", "/v2.0/ports/%s" % p, None, 204) for p in sample])
     phase("port create", [("POST", "/v2.0/ports", {"port": {"network_id": net["id"]}}, 201)] * repeat)
-    routers(api, args, phase)
+    networks = min(repeat, 100)
+    phase("network create", [("POST", "/v2.0/networks", {"network": {"name": "gone"}}, 201)] * networks)
+    gone = [n["id"] for n in api.call("GET", "/v2.0/networks?name=gone&fields=id")["networks"]]
+    phase("network delete", [("DELETE", "/v2.0/networks/%s" % n, None, 204) for n in gone])
+    if args.routers:
+        routers(api, args, phase)
 
 
 def routers(api, args, phase):

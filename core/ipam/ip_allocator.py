@@ -547,20 +547,26 @@ def release_ips(session, port_id, fixed_ips=None):
     return released
 
 
+# What update_port_ips needs of the port: its id, network, device owner (as it is after
+# the update) and current fixed_ips ({"subnet_id", "ip_address"} dicts, in order).
+PortAddresses = collections.namedtuple("PortAddresses", ["id", "network_id", "device_owner", "fixed_ips"])
+
+
 def update_port_ips(session, port, new_fixed_ips, subnets):
-    """Apply a fixed_ips update to ``port`` (a Port row), Neutron style.
+    """Apply a fixed_ips update to ``port`` (a PortAddresses), Neutron style.
 
     Addresses still requested stay, a subnet-only entry keeps the port's
     current address on that subnet, new entries are allocated, and the rest is
     released (first, so an address can move between entries). Automatic IPv6
     addresses stay. Returns PortIpChanges(fixed_ips, added, removed) with
     {"subnet_id", "ip_address"} dicts; raises as plan_ips, and RetryRequest
-    as insert_planned.
+    as insert_planned. A Port row loaded in ``session`` does not see the change
+    until its ``fixed_ips`` are expired.
     """
     _check_count(new_fixed_ips)
     device_owner = port.device_owner or ""
     subnets = _service_subnets_or_raise(port.network_id, subnets, device_owner, new_fixed_ips)
-    original = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]
+    original = [{"subnet_id": a["subnet_id"], "ip_address": a["ip_address"]} for a in port.fixed_ips]
     keep_ids = {s.id for s in subnets if _needs_auto_address(s, device_owner)}
     keep, add, remove = plan_ip_changes(original, new_fixed_ips, keep_ids)
 
@@ -571,7 +577,6 @@ def update_port_ips(session, port, new_fixed_ips, subnets):
     added = _plan_wanted(session, port.network_id, wanted, device_owner, {})
     insert_planned(session, port.network_id, port.id, added, first_position=len(keep))
     _renumber(session, port.id, keep)
-    session.expire(port, ["fixed_ips"])
     return PortIpChanges(keep + added, added, remove)
 
 

@@ -4,10 +4,14 @@ A notification is sent after its change is committed; losing one (no broker,
 a full queue) must not fail the API call: agents resynchronise on start, after
 a reconnection and periodically, which repairs it. So a cast is retried a
 couple of times, then logged and dropped.
-"""
-import logging
 
-LOG = logging.getLogger(__name__)
+Casts are handed to the process's outbox (outbox.py) and sent by its thread, in
+the order they were made: the request that made a change does not wait for
+the broker.
+"""
+import functools
+
+from netweave.core.rpc import outbox
 
 VERSION = "1.0"
 # Connection attempts per cast before giving up on it (oslo.messaging's retry).
@@ -17,8 +21,10 @@ SEND_RETRIES = 2
 class CastClient:
     """Casts nothing until ``connect`` gives it a transport."""
 
-    def __init__(self, topic, version=VERSION, transport=None):
+    def __init__(self, topic, version=VERSION, transport=None, sender=None):
         self._topic = topic
+        # Where casts go to be sent (an outbox.Outbox); the process's by default.
+        self._sender = sender or outbox.OUTBOX
         self._version = version
         self._client = None
         if transport is not None:
@@ -49,8 +55,9 @@ class CastClient:
             options["server"] = server
         elif fanout:
             options["fanout"] = True
-        try:
-            self._client.prepare(**options).cast(context, method, **kwargs)
-        except Exception:  # noqa: BLE001 - the change is committed; agents resync later
-            LOG.exception("Could not send %s to the agents on %s%s", method, topic or self._topic,
-                          " (%s)" % server if server else "")
+        self._sender.submit(functools.partial(self._send, self._client, context, method, options, kwargs),
+                            "%s on %s%s" % (method, topic or self._topic, " (%s)" % server if server else ""))
+
+    @staticmethod
+    def _send(client, context, method, options, kwargs):
+        client.prepare(**options).cast(context, method, **kwargs)

@@ -10,7 +10,8 @@ that go with their network.
   provisioning block, added in the port's own transaction so the agent can
   never confirm it before the block exists);
 - a DHCP-enabled subnet schedules its network to DHCP agents;
-- the agents hosting a network are told about its changes (dhcp_notifier);
+- the agents hosting a network are told about its changes (dhcp_notifier); who
+  hosts it is read by the outbox's thread (core/rpc/outbox.py), off the request;
 - a DHCP agent's state report lets it take networks lacking agents and moves
   networks off dead agents.
 """
@@ -22,7 +23,7 @@ from netweave.core import context as context_mod
 from netweave.core import events
 from netweave.core.db import api as db_api
 from netweave.core.db.models import port as port_models
-from netweave.core.rpc import topics
+from netweave.core.rpc import outbox, topics
 from netweave.core.services import dhcp_agents, dhcp_network_info, provisioning
 
 LOG = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ class DhcpHooks:
         with db_api.reader_scope() as session:
             return self.scheduler.hosting_hosts(session, network_id)
 
+    def _tell_hosting_agents(self, network_id, send, what):
+        """``send(hosts)`` with the hosts of the network's agents, both read and sent by the
+        outbox's thread after the change committed, in order with the other notifications."""
+        outbox.OUTBOX.submit(lambda: send(self._hosts(network_id)), what)
+
     def _schedule_and_notify(self, context, network_id):
         """Schedule the network if it lacks agents; the new agents hear network_create_end.
 
@@ -116,21 +122,23 @@ class DhcpHooks:
     def port_created(self, resource, event, payload):
         if self._notifying():
             port = payload.current
-            self.notifier.port_event(payload.context, self._hosts(port["network_id"]), "create",
-                                     dhcp_network_info.agent_port(port, self.extension_keys))
+            agent_port = dhcp_network_info.agent_port(port, self.extension_keys)
+            self._tell_hosting_agents(port["network_id"], lambda hosts: self.notifier.port_event(
+                payload.context, hosts, "create", agent_port), "port_create_end")
 
     def port_updated(self, resource, event, payload):
         original, port = payload.original, payload.current
         if not self._notifying() or all(original.get(k) == port.get(k) for k in self.served_attributes):
             return
-        self.notifier.port_event(payload.context, self._hosts(port["network_id"]), "update",
-                                 dhcp_network_info.agent_port(port, self.extension_keys))
+        agent_port = dhcp_network_info.agent_port(port, self.extension_keys)
+        self._tell_hosting_agents(port["network_id"], lambda hosts: self.notifier.port_event(
+            payload.context, hosts, "update", agent_port), "port_update_end")
 
     def port_deleted(self, resource, event, payload):
         if self._notifying():
-            port = payload.original
-            self.notifier.port_delete(payload.context, self._hosts(port["network_id"]), port["id"],
-                                      port["network_id"])
+            port_id, network_id = payload.original["id"], payload.original["network_id"]
+            self._tell_hosting_agents(network_id, lambda hosts: self.notifier.port_delete(
+                payload.context, hosts, port_id, network_id), "port_delete_end")
 
     # --- subnets -------------------------------------------------------------------
 
@@ -149,18 +157,19 @@ class DhcpHooks:
 
     def subnet_deleted(self, resource, event, payload):
         if self._notifying():
-            subnet = payload.original
-            self.notifier.subnet_delete(payload.context, self._hosts(subnet["network_id"]), subnet["id"],
-                                        subnet["network_id"])
+            subnet_id, network_id = payload.original["id"], payload.original["network_id"]
+            self._tell_hosting_agents(network_id, lambda hosts: self.notifier.subnet_delete(
+                payload.context, hosts, subnet_id, network_id), "subnet_delete_end")
 
     # --- networks ---------------------------------------------------------------------
 
     def network_updated(self, resource, event, payload):
         if self._notifying():
             network = payload.current
-            self.notifier.network_update(payload.context, self._hosts(network["id"]),
-                                         {"id": network["id"], "admin_state_up": network["admin_state_up"],
-                                          "name": network.get("name"), "mtu": network.get("mtu")})
+            agent_network = {"id": network["id"], "admin_state_up": network["admin_state_up"],
+                             "name": network.get("name"), "mtu": network.get("mtu")}
+            self._tell_hosting_agents(network["id"], lambda hosts: self.notifier.network_update(
+                payload.context, hosts, agent_network), "network_update_end")
 
     def network_deleting_in_transaction(self, resource, event, payload):
         # The bindings go with the network: read whom to tell while they still exist.

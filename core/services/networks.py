@@ -220,19 +220,20 @@ class NetworkService:
         from netweave.core.plugins.ml2 import driver_context
         with db_api.session_scope() as session:
             self.quotas.check(session, data["project_id"], "network")
+            # Segments first: the network's row is then inserted with its MTU, not updated for it.
+            segments = self.types.create_network_segments(session, data, data["project_id"])
             row = Network(project_id=data["project_id"], name=data.get("name", ""),
                           description=data.get("description", ""),
                           admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
+                          mtu=self._mtu(segments, data.get("mtu")),
                           availability_zone_hints=json.dumps(data.get("availability_zone_hints") or []))
             session.add(row)
             session.flush()
-            segments = self.types.create_network_segments(session, data, data["project_id"])
             for index, segment in enumerate(segments):
                 session.add(net_models.NetworkSegment(
                     network_id=row.id, network_type=segment["network_type"],
                     physical_network=segment.get("physical_network"),
                     segmentation_id=segment.get("segmentation_id"), segment_index=index))
-            row.mtu = self._mtu(segments, data.get("mtu"))
             if data.get("shared"):
                 self.rbac.add_wildcard(session, row, visibility.SHARED)
             if data.get("router:external"):

@@ -17,6 +17,7 @@ from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import tag as tag_model
 from netweave.core.ipam import ip_allocator, mac_generator
+from netweave.core.rpc import outbox
 from netweave.core.services import common, extra_dhcp_opts, networks, query, visibility
 from netweave.core.services import page as page_mod
 from netweave.core.services import tags as tagging
@@ -95,14 +96,22 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         "device_id": row.device_id,
         "device_owner": row.device_owner,
         "fixed_ips": fixed_ips,
+    })
+    result.update(_binding_dict(binding))
+    return result
+
+
+def _binding_dict(binding):
+    """The binding's attributes of a port dict (``binding``: a binding row or None)."""
+    profile = _json_dict(binding.profile) if binding else {}
+    return {
         "binding:host_id": binding.host if binding else "",
         "binding:vnic_type": binding.vnic_type if binding else "normal",
-        "binding:profile": _json_dict(binding.profile) if binding else {},
+        "binding:profile": profile,
         "binding:vif_type": binding.vif_type if binding else VIF_TYPE_UNBOUND,
         "binding:vif_details": _json_dict(binding.vif_details) if binding else {},
-    })
-    result[TRUSTED] = result["binding:profile"].get(TRUSTED)
-    return result
+        TRUSTED: profile.get(TRUSTED),
+    }
 
 
 def _profile_json(profile, data):
@@ -616,10 +625,6 @@ class PortService:
             session.refresh(row)
             return self._dict(session, row, common.load_tags(session, [row.id])[row.id])
 
-    def _unbind(self, binding):
-        binding.vif_type, binding.vif_details, binding.driver, binding.segment_id = (
-            VIF_TYPE_UNBOUND, "{}", None, None)
-
     def _agents_lookup(self, session):
         """PortContext.host_agents' source, reading in the binding's own transaction."""
         if self.agents is None:
@@ -660,6 +665,10 @@ class PortService:
     # --- agent notifications ---------------------------------------------------
 
     def _notify_update(self, context, port):
+        # The bound segment is read by the outbox's thread, after the response.
+        outbox.OUTBOX.submit(functools.partial(self._send_port_update, context, port), "port_update")
+
+    def _send_port_update(self, context, port):
         segment = self._bound_segment(port["id"])
         if segment is None:
             # Agents wire bound ports only; Neutron does not tell them about the others.
@@ -682,26 +691,25 @@ class PortService:
         if rebind:
             result = self._bind(context, port_id)
         wiring = WIRING_ATTRIBUTES | self.extensions.wiring_attributes()
-        if self.notifier is not None and (rebind or wiring.intersection(data)):
+        if self.notifier is not None and self.notifier.connected and (rebind or wiring.intersection(data)):
             self._notify_update(context, result)
         return result
 
     def _read_for_change(self, context, port_id):
-        """The port as the caller sees it, and its network (for the driver contexts): read
-        before the write transaction, which then holds the port to this revision."""
+        """The port as the caller sees it, read before the write transaction, which then
+        holds the port to this revision (one lean read, outside the write lock on SQLite)."""
         with db_api.reader_scope() as session:
-            original = self.read_one(session, context, port_id)
-            network = _network_snapshot(session, context, original["network_id"], check_access=False)
-        return original, network
+            return self.read_one(session, context, port_id)
 
-    @staticmethod
-    def _row_at(session, original):
-        """The Port row of ``original`` for writing, relationships loaded only if touched;
-        RetryRequest when it changed (or went) since ``original`` was read."""
-        row = session.get(Port, original["id"], options=[orm.lazyload("*")])
-        if row is None or row.revision_number != original["revision_number"]:
-            raise db_api.RetryRequest()
-        return row
+    def _deferred_network_context(self, context, session, network_id):
+        """The port's network for the driver contexts, read only if a driver looks at it."""
+        from netweave.core.plugins.ml2 import driver_context
+
+        def load(reading):
+            network = _network_snapshot(reading, context, network_id, check_access=False)
+            return (self.networks.make_dict(context, network), [networks.segment_dict(s) for s in network.segments],
+                    _dhcp_enabled(network.subnets))
+        return driver_context.DeferredNetworkContext(context, session, load)
 
     @db_api.retry_db_errors
     def _update_committed(self, context, port_id, data, via_api=False):
@@ -719,57 +727,64 @@ class PortService:
 
     def _update_once(self, context, port_id, data, via_api):
         from netweave.core.plugins.ml2 import driver_context
-        original, network = self._read_for_change(context, port_id)
+        original = self._read_for_change(context, port_id)
         if self.events.has_subscribers(events.PORT, events.Event.BEFORE_UPDATE):
             self.events.publish(events.PORT, events.Event.BEFORE_UPDATE, events.Payload(
                 context, port_id, original=original, request=data, via_api=via_api))
-        fixed_ips = original["fixed_ips"]
+        values = {key: data[key] for key in _PORT_UPDATABLE if key in data}
         binding = _binding_of(original)
+        binding_values = {}
+        rebind = False
+        if "binding:host_id" in data and (data["binding:host_id"] or "") != binding.host:
+            binding_values = {"host": data["binding:host_id"] or "", **_UNBOUND}
+            rebind = bool(binding_values["host"])
+            if not rebind:
+                # An unbound port is wired nowhere.
+                values["status"] = STATUS_DOWN
+        for key, column in (("binding:vnic_type", "vnic_type"), ("binding:profile", "profile")):
+            if key in data or (column == "profile" and TRUSTED in data):
+                if column == "profile":
+                    value = _profile_json(data.get(key, _json_dict(binding.profile)), data)
+                else:
+                    value = data[key]
+                if getattr(binding, column) != value:
+                    binding_values[column] = value
+                    rebind = bool(binding_values.get("host", binding.host))
+        binding = binding._replace(**{k: v for k, v in binding_values.items() if k in _BindingRow._fields})
         with db_api.session_scope() as session:
-            row = self._row_at(session, original)
-            for key in ("name", "description", "admin_state_up", "device_id", "device_owner"):
-                if key in data:
-                    setattr(row, key, data[key])
-            if "mac_address" in data and data["mac_address"] != row.mac_address:
-                self._change_mac(session, row, original, data["mac_address"])
+            common.check_revision_precondition(session, port_id, original["revision_number"])
+            if "mac_address" in data and data["mac_address"] != original["mac_address"]:
+                self._check_mac_change(session, original, data["mac_address"])
+            # The compare-and-swap: the port is written only if still at the revision read.
+            now = model_base.utcnow()
+            written = session.execute(_port_update(tuple(sorted(values))), dict(
+                {"v_" + key: value for key, value in values.items()}, port_id=port_id,
+                revision=original["revision_number"], new_revision=original["revision_number"] + 1, now=now))
+            if written.rowcount != 1:
+                # Changed or deleted since it was read: the retry reads it again.
+                raise db_api.RetryRequest()
+            fixed_ips = original["fixed_ips"]
             if data.get("fixed_ips") is not None:
                 subnets = session.scalars(sa.select(subnet_models.Subnet).where(
-                    subnet_models.Subnet.network_id == row.network_id)).all()
-                fixed_ips = ip_allocator.update_port_ips(session, row, data["fixed_ips"], subnets).fixed_ips
+                    subnet_models.Subnet.network_id == original["network_id"])).all()
+                port = ip_allocator.PortAddresses(port_id, original["network_id"],
+                                                  values.get("device_owner", original["device_owner"]), fixed_ips)
+                fixed_ips = ip_allocator.update_port_ips(session, port, data["fixed_ips"], subnets).fixed_ips
             options = None
             if data.get("extra_dhcp_opts") is not None:
-                options = extra_dhcp_opts.update(session, row.id, data["extra_dhcp_opts"])
-            rebind = False
-            if "binding:host_id" in data and (data["binding:host_id"] or "") != binding.host:
-                binding = row.binding
-                binding.host = data["binding:host_id"] or ""
-                self._unbind(binding)
-                rebind = bool(binding.host)
-                if not rebind:
-                    # An unbound port is wired nowhere.
-                    row.status = STATUS_DOWN
-                    if self.provisioning is not None:
-                        self.provisioning.clear(session, row.id)
-            for key, column in (("binding:vnic_type", "vnic_type"), ("binding:profile", "profile")):
-                if key in data or (column == "profile" and TRUSTED in data):
-                    if column == "profile":
-                        value = _profile_json(data.get(key, _json_dict(binding.profile)), data)
-                    else:
-                        value = data[key]
-                    if getattr(binding, column) != value:
-                        binding = row.binding
-                        setattr(binding, column, value)
-                        rebind = bool(binding.host)
-            common.bump_revision(row)
-            # The flush writes the row (compare-and-swap on its revision) and brings its
-            # new revision and timestamp back into it.
-            session.flush()
+                options = extra_dhcp_opts.update(session, port_id, data["extra_dhcp_opts"])
+            if binding_values:
+                session.execute(sa.update(_BINDINGS).where(_BINDINGS.c.port_id == port_id).values(**binding_values))
+            if values.get("status") == STATUS_DOWN and self.provisioning is not None:
+                self.provisioning.clear(session, port_id)
             result = dict(original)
-            result.update(make_dict(row, original["tags"], [dict(ip) for ip in fixed_ips], binding))
+            result.update(values)
+            result.update(_binding_dict(binding), fixed_ips=[dict(ip) for ip in fixed_ips],
+                          updated_at=common.format_time(now), revision_number=original["revision_number"] + 1)
             if options is not None:
                 result["extra_dhcp_opts"] = options
             self.extensions.process_update_port(context, session, data, result)
-            net_ctx = self._network_context(context, session, network)
+            net_ctx = self._deferred_network_context(context, session, original["network_id"])
             mech_context = driver_context.PortContext(context, session, result, net_ctx, original=original)
             self.mechanisms.update_port_precommit(mech_context)
             self.events.publish(events.PORT, events.Event.PRECOMMIT_UPDATE, events.Payload(
@@ -782,12 +797,12 @@ class PortService:
         return result, rebind
 
     @staticmethod
-    def _change_mac(session, row, original, mac):
+    def _check_mac_change(session, original, mac):
         vif_type = original["binding:vif_type"]
         if vif_type not in (VIF_TYPE_UNBOUND, VIF_TYPE_BINDING_FAILED):
-            raise exc.PortBound(port_id=row.id, vif_type=vif_type, old_mac=row.mac_address, new_mac=mac)
-        _check_mac_free(session, row.network_id, mac)
-        row.mac_address = mac
+            raise exc.PortBound(port_id=original["id"], vif_type=vif_type, old_mac=original["mac_address"],
+                                new_mac=mac)
+        _check_mac_free(session, original["network_id"], mac)
 
     def delete(self, context, port_id, *, via_api=False):
         mech_context = self._delete_committed(context, port_id, via_api)
@@ -803,7 +818,7 @@ class PortService:
         with one statement that matches only the revision read; the database
         removes its binding, addresses and side rows (ON DELETE CASCADE)."""
         from netweave.core.plugins.ml2 import driver_context
-        original, network = self._read_for_change(context, port_id)
+        original = self._read_for_change(context, port_id)
         if self.events.has_subscribers(events.PORT, events.Event.BEFORE_DELETE):
             # The port as the caller sees it: subscribers veto by its owner (a router's
             # interface is deleted through the router, not the port API).
@@ -811,18 +826,38 @@ class PortService:
                 context, port_id, original=original, via_api=via_api))
         with db_api.session_scope() as session:
             common.check_revision_precondition(session, port_id, original["revision_number"])
-            net_ctx = self._network_context(context, session, network)
+            net_ctx = self._deferred_network_context(context, session, original["network_id"])
             mech_context = driver_context.PortContext(context, session, original, net_ctx)
             self.mechanisms.delete_port_precommit(mech_context)
             self.events.publish(events.PORT, events.Event.PRECOMMIT_DELETE, events.Payload(
                 context, port_id, original=original, session=session, via_api=via_api))
-            common.delete_tags(session, port_id)
+            if original["tags"]:
+                # Tags name their resource without a foreign key: nothing cascades to them.
+                common.delete_tags(session, port_id)
             deleted = session.execute(_DELETE_PORT, {"port_id": port_id, "revision": original["revision_number"]})
             if deleted.rowcount != 1:
                 # Changed or deleted since it was read: the retry reads it again.
                 raise db_api.RetryRequest()
         return mech_context
 
+
+# What a port update writes of the port's own columns as the request gives them.
+_PORT_UPDATABLE = ("name", "description", "admin_state_up", "device_id", "device_owner", "mac_address")
+
+
+@functools.lru_cache(maxsize=64)
+def _port_update(columns):
+    """The compare-and-swap UPDATE of a port writing ``columns`` (bound as v_<column>), its
+    revision and timestamp; built once per set of columns (building it per request cost
+    more than running it)."""
+    return sa.update(_PORTS).where(
+        _PORTS.c.id == sa.bindparam("port_id"), _PORTS.c.revision_number == sa.bindparam("revision")).values(
+        revision_number=sa.bindparam("new_revision"), updated_at=sa.bindparam("now"),
+        **{column: sa.bindparam("v_" + column) for column in columns})
+
+
+# A binding given a new host is unbound until the drivers bind it there.
+_UNBOUND = {"vif_type": VIF_TYPE_UNBOUND, "vif_details": "{}", "driver": None, "segment_id": None}
 
 _DELETE_PORT = sa.delete(_PORTS).where(_PORTS.c.id == sa.bindparam("port_id"),
                                        _PORTS.c.revision_number == sa.bindparam("revision"))

@@ -7,7 +7,7 @@ from oslo_config import cfg
 from harness import ml2_plugin
 from netweave.core import context as context_mod
 from netweave.core.db import api as db_api
-from netweave.core.rpc import dhcp_endpoints
+from netweave.core.rpc import dhcp_endpoints, outbox
 
 CTX = context_mod.get_admin_context()
 
@@ -75,15 +75,19 @@ def test_a_rename_is_notified_to_the_dhcp_agents(plugin):
                                               "cidr": "10.75.0.0/24"}})
         port = plugin.create_port(CTX, {"port": {"network_id": network["id"], "project_id": "p1",
                                                  "dns_name": "web-1"}})
+        # Sent by the outbox's thread after the change committed.
+        assert outbox.OUTBOX.flush(10)
         assert notifier.port_events[-1][0] == "create"
         assert notifier.port_events[-1][1]["dns_assignment"][0]["hostname"] == "web-1"
         plugin.update_port(CTX, port["id"], {"port": {"dns_name": "web-2"}})
+        assert outbox.OUTBOX.flush(10)
         event, sent = notifier.port_events[-1]
         assert event == "update" and sent["dns_assignment"][0]["fqdn"] == "web-2.example.org."
         assert "dns_name" not in sent
         # A change the agents do not serve is not sent.
         count = len(notifier.port_events)
         plugin.update_port(CTX, port["id"], {"port": {"dns_domain": "x.org."}})
+        assert outbox.OUTBOX.flush(10)
         assert len(notifier.port_events) == count
     finally:
         cfg.CONF.clear_override("dhcp_agent_notification")

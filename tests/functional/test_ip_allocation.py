@@ -275,15 +275,21 @@ def test_default_on_dual_stack_with_slaac(sqlite_db):
     assert router_ips[0]["subnet_id"] == slaac and router_ips[0]["ip_address"] != ips[2]["ip_address"]
 
 
+def addresses_of(port):
+    return ip_allocator.PortAddresses(port.id, port.network_id, port.device_owner, [
+        {"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips])
+
+
 def test_release_and_update_port_ips(small_net):
     network_id, subnet_id = small_net
     port_id, ips = create_port(network_id, [{"subnet_id": subnet_id, "ip_address": "10.0.0.5"},
                                             {"subnet_id": subnet_id, "ip_address": "10.0.0.6"}])
     with db_api.session_scope() as session:
         port = session.get(port_models.Port, port_id)
-        changes = ip_allocator.update_port_ips(session, port, [{"ip_address": "10.0.0.6"},
-                                                               {"subnet_id": subnet_id, "ip_address": "10.0.0.9"}],
-                                               network_subnets(session, network_id))
+        changes = ip_allocator.update_port_ips(session, addresses_of(port), [
+            {"ip_address": "10.0.0.6"}, {"subnet_id": subnet_id, "ip_address": "10.0.0.9"}],
+            network_subnets(session, network_id))
+        session.expire(port, ["fixed_ips"])
         assert changes.removed == [{"subnet_id": subnet_id, "ip_address": "10.0.0.5"}]
         assert changes.added == [{"subnet_id": subnet_id, "ip_address": "10.0.0.9"}]
         assert [ip["ip_address"] for ip in changes.fixed_ips] == ["10.0.0.6", "10.0.0.9"]
@@ -293,13 +299,13 @@ def test_release_and_update_port_ips(small_net):
     with db_api.session_scope() as session:
         # A subnet-only entry keeps the address the port already has there.
         port = session.get(port_models.Port, port_id)
-        changes = ip_allocator.update_port_ips(session, port, [{"subnet_id": subnet_id}],
+        changes = ip_allocator.update_port_ips(session, addresses_of(port), [{"subnet_id": subnet_id}],
                                                network_subnets(session, network_id))
         assert changes.fixed_ips == [{"subnet_id": subnet_id, "ip_address": "10.0.0.6"}]
         assert changes.removed == [{"subnet_id": subnet_id, "ip_address": "10.0.0.9"}]
     with pytest.raises(exc.IpAddressAlreadyAllocated):
         with db_api.session_scope() as session:
-            ip_allocator.update_port_ips(session, session.get(port_models.Port, port_id),
+            ip_allocator.update_port_ips(session, addresses_of(session.get(port_models.Port, port_id)),
                                          [{"ip_address": "10.0.0.5"}], network_subnets(session, network_id))
     with db_api.session_scope() as session:
         assert ip_allocator.release_ips(session, port_id) == [{"subnet_id": subnet_id, "ip_address": "10.0.0.6"}]

@@ -13,7 +13,8 @@ from netweave.core import context as context_mod
 from netweave.core import exceptions as exc
 from netweave.core import naming
 from netweave.core.db import api as db_api
-from netweave.core.rpc import topics
+from netweave.core.plugins.ml2 import driver_api
+from netweave.core.rpc import outbox, topics
 from netweave.core.services import provisioning
 
 CTX = context_mod.get_admin_context()
@@ -164,8 +165,10 @@ def test_changes_are_notified_after_commit(plugin):
     network, port = make_port(plugin)
     assert notifier.sent == []  # a new port is found by its agent, as in Neutron
     plugin.update_port(CTX, port["id"], {"port": {"name": "renamed"}})
-    assert notifier.sent == []  # nothing an agent wires
+    assert outbox.OUTBOX.flush(10) and notifier.sent == []  # nothing an agent wires
     plugin.update_port(CTX, port["id"], {"port": {"admin_state_up": False}})
+    # Sent by the outbox's thread (the bound segment read there too).
+    assert outbox.OUTBOX.flush(10)
     (name, args), = notifier.sent
     assert name == "port_update" and args[0]["id"] == port["id"] and args[0]["admin_state_up"] is False
     assert args[1:] == ("vxlan", network["provider:segmentation_id"], None)
@@ -197,3 +200,43 @@ def test_tunnel_sync_registers_endpoints_and_moves_them(plugin):
         endpoint.tunnel_sync(CTX, tunnel_ip="192.0.2.9", tunnel_type="vlan", host="compute1")
     with pytest.raises(exc.InvalidInput):
         endpoint.tunnel_sync(CTX, tunnel_ip=None, tunnel_type="vxlan", host="compute1")
+
+
+class NetworkReader(driver_api.MechanismDriver):
+    """Records what the port's network context shows a driver in each update/delete hook."""
+
+    def __init__(self):
+        self.seen = []
+
+    def _record(self, hook, context):
+        network = context.network
+        self.seen.append((hook, network.current["id"], network.current["provider:segmentation_id"],
+                          [s["segmentation_id"] for s in network.network_segments],
+                          sorted(network.dhcp_enabled_subnet_ids)))
+
+    def update_port_precommit(self, context):
+        self._record("update_port_precommit", context)
+
+    def update_port_postcommit(self, context):
+        self._record("update_port_postcommit", context)
+
+    def delete_port_precommit(self, context):
+        self._record("delete_port_precommit", context)
+
+    def delete_port_postcommit(self, context):
+        self._record("delete_port_postcommit", context)
+
+
+def test_drivers_read_the_network_of_a_changed_port_when_they_look(plugin):
+    reader = NetworkReader()
+    plugin.mechanism_manager.drivers.append(("network_reader", reader))
+    network = plugin.create_network(CTX, {"network": {"project_id": "p1", "name": "net"}})
+    subnet = plugin.create_subnet(CTX, {"subnet": {"project_id": "p1", "network_id": network["id"],
+                                                   "ip_version": 4, "cidr": "10.91.0.0/24"}})
+    port = plugin.create_port(CTX, {"port": {"project_id": "p1", "network_id": network["id"]}})
+    subnet_ids = [subnet["id"]]
+    plugin.update_port(CTX, port["id"], {"port": {"name": "renamed"}})
+    plugin.delete_port(CTX, port["id"])
+    vni = network["provider:segmentation_id"]
+    assert reader.seen == [(hook, network["id"], vni, [vni], subnet_ids) for hook in (
+        "update_port_precommit", "update_port_postcommit", "delete_port_precommit", "delete_port_postcommit")]

@@ -11,6 +11,7 @@ from oslo_config import cfg
 from harness import ml2_plugin
 from netweave.core import context as context_mod
 from netweave.core import naming
+from netweave.core.rpc import outbox
 
 CTX = context_mod.get_admin_context()
 HOST = "compute1"
@@ -18,6 +19,8 @@ AGENT_ID = "lb0000000001"
 
 
 class RecordingNotifier:
+    connected = True
+
     def __init__(self):
         self.updates = []
 
@@ -65,8 +68,9 @@ def test_changing_an_extension_wiring_attribute_tells_the_agents(plugin):
     port = _bound_port(plugin)
     notifier = plugin.ports.notifier
     plugin.update_port(CTX, port["id"], {"port": {"name": "renamed"}})
-    assert notifier.updates == []  # not something an agent wires
+    assert outbox.OUTBOX.flush(10) and notifier.updates == []  # not something an agent wires
     plugin.update_port(CTX, port["id"], {"port": {"allowed_address_pairs": [{"ip_address": "10.0.0.9"}]}})
-    assert notifier.updates == [port["id"]]
+    # Sent by the outbox's thread, after the update answered.
+    assert outbox.OUTBOX.flush(10) and notifier.updates == [port["id"]]
     assert plugin.extension_manager.wiring_attributes() == {"security_groups", "allowed_address_pairs",
                                                             "port_security_enabled"}

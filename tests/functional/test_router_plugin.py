@@ -338,6 +338,7 @@ def test_deleting_the_fixed_port_disassociates_its_floating_ip(cloud):
     cloud.core.delete_port(ADMIN, vm["id"])
     after = cloud.l3.get_floatingip(ADMIN, fip["id"])
     assert (after["port_id"], after["fixed_ip_address"], after["router_id"]) == (None, None, None)
+    assert after["revision_number"] == fip["revision_number"] + 1
 
 
 # --- floating IPs (T7-T9) ---------------------------------------------------------

@@ -33,6 +33,48 @@ class NetworkContext(_ResourceContext):
         self.dhcp_enabled_subnet_ids = dhcp_enabled_subnet_ids
 
 
+class DeferredNetworkContext(NetworkContext):
+    """The network of a port being updated or deleted, read on first use.
+
+    ``load(session)`` returns (network dict, segments, dhcp_enabled_subnet_ids).
+    Most port changes concern no driver that looks at the network: then it
+    costs no query. Read in the change's transaction while it is open (a
+    precommit), else in a transaction of its own (a postcommit).
+    """
+
+    def __init__(self, plugin_context, session, load):
+        # Not NetworkContext.__init__: its attributes are the properties below.
+        self._plugin_context = plugin_context
+        self._session = session
+        self.original = None
+        self._load = load
+        self._loaded = None
+
+    def _values(self):
+        if self._loaded is None:
+            if self._session is not None and self._session.in_transaction():
+                self._loaded = self._load(self._session)
+            else:
+                # Here, not at the top: the contexts themselves need no database layer.
+                from netweave.core.db import api as db_api
+
+                with db_api.reader_scope() as session:
+                    self._loaded = self._load(session)
+        return self._loaded
+
+    @property
+    def current(self):
+        return self._values()[0]
+
+    @property
+    def network_segments(self):
+        return self._values()[1]
+
+    @property
+    def dhcp_enabled_subnet_ids(self):
+        return self._values()[2]
+
+
 class SubnetContext(_ResourceContext):
     def __init__(self, plugin_context, session, subnet, network, original=None):
         super().__init__(plugin_context, session, subnet, original)
@@ -57,13 +99,20 @@ class PortContext(_ResourceContext):
         self.network = network
         self.host = host if host is not None else port.get("binding:host_id", "")
         self.vnic_type = port.get("binding:vnic_type", "normal")
-        self.segments_to_bind = list(network.network_segments)
+        self._segments_to_bind = None
         self._agents_lookup = agents_lookup
         self.bound_segment = None
         self.vif_type = None
         self.vif_details = None
         self.status = None
         self.status_batch = None
+
+    @property
+    def segments_to_bind(self):
+        # Taken from the network on first use (a DeferredNetworkContext reads it then).
+        if self._segments_to_bind is None:
+            self._segments_to_bind = list(self.network.network_segments)
+        return self._segments_to_bind
 
     @property
     def original_host(self):
