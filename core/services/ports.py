@@ -302,13 +302,15 @@ def _dhcp_enabled(subnets):
 class _BatchPlanning:
     """What the ports of one create request planned so far, for the next to respect:
     the networks read (by id), the MACs per network and addresses per subnet
-    taken, and the ports counted against each project's quota."""
+    taken (ip_allocator.RequestPicks), and each project's quota limit, checked
+    once for all the request's ports of that project."""
 
-    def __init__(self):
+    def __init__(self, items):
         self.networks = {}
         self.macs = collections.defaultdict(set)
-        self.addresses = {}
-        self.ports_of = collections.Counter()
+        self.addresses = ip_allocator.RequestPicks(len(items))
+        self.ports_of = collections.Counter(data["project_id"] for data in items)
+        self.quota_limits = {}
 
 
 def _check_mac_free(session, network_id, mac, planned=()):
@@ -490,19 +492,17 @@ class PortService:
             with db_api.reader_scope() as session:
                 plans = self._plan_ports(session, context, items)
             with db_api.session_scope() as session:
-                created = [self._write_port(session, context, data, plan, True, via_api)
-                           for data, plan in zip(items, plans)]
+                created = self._write_ports(session, context, items, plans, True, via_api)
         else:
             with db_api.session_scope() as session:
                 plans = self._plan_ports(session, context, items)
-                created = [self._write_port(session, context, data, plan, False, via_api)
-                           for data, plan in zip(items, plans)]
+                created = self._write_ports(session, context, items, plans, False, via_api)
         for mech_context in created:
             self.mechanisms.create_port_postcommit(mech_context)
         return [c.current for c in created]
 
     def _plan_ports(self, session, context, items):
-        batch = _BatchPlanning()
+        batch = _BatchPlanning(items)
         return [self._plan_port(session, context, data, batch) for data in items]
 
     def _plan_port(self, session, context, data, batch):
@@ -512,8 +512,11 @@ class PortService:
         if network is None:
             network = batch.networks[data["network_id"]] = _network_snapshot(session, context, data["network_id"])
         project_id = data["project_id"]
-        quota_limit = self.quotas.check(session, project_id, "port", adding=batch.ports_of[project_id] + 1)
-        batch.ports_of[project_id] += 1
+        if project_id not in batch.quota_limits:
+            # Every port of the request in this project at once: one count, not one per port.
+            batch.quota_limits[project_id] = self.quotas.check(session, project_id, "port",
+                                                               adding=batch.ports_of[project_id])
+        quota_limit = batch.quota_limits[project_id]
         macs = batch.macs[network.id]
         mac = data.get("mac_address")
         if mac:
@@ -524,18 +527,41 @@ class PortService:
         macs.add(mac)
         fixed_ips = ip_allocator.plan_ips(session, network.id, list(network.subnets), data.get("fixed_ips"),
                                           device_owner=_or_default(data.get("device_owner"), ""),
-                                          mac_address=mac, taken=batch.addresses)
+                                          mac_address=mac, picks=batch.addresses)
         return _PortPlan(network.id, mac, fixed_ips, quota_limit, self.networks.make_dict(context, network),
                          [networks.segment_dict(s) for s in network.segments], _dhcp_enabled(network.subnets))
 
-    def _write_port(self, session, context, data, plan, recount, via_api):
-        """Insert one planned port; ``recount``: check the quota again (the plan was
-        read before this transaction)."""
-        from netweave.core.plugins.ml2 import driver_context
-        if recount and plan.quota_limit is not None:
-            # The count read before the transaction may be stale: only this one is exact
-            # (it includes the ports of this request written before this one).
-            self.quotas.check_usage(session, data["project_id"], "port", plan.quota_limit)
+    def _write_ports(self, session, context, items, plans, recount, via_api):
+        """Insert the planned ports: their rows, bindings and addresses in one statement
+        per table for the whole request, then each port's own writes and driver hooks.
+        ``recount``: check the quotas again (the plans were read before this transaction).
+        """
+        if recount:
+            # The counts read before the transaction may be stale: only these are exact.
+            adding = collections.Counter(data["project_id"] for data in items)
+            limits = {data["project_id"]: plan.quota_limit for data, plan in zip(items, plans)}
+            for project_id, count in adding.items():
+                if limits[project_id] is not None:
+                    self.quotas.check_usage(session, project_id, "port", limits[project_id], adding=count)
+        rows = [self._port_rows(data, plan) for data, plan in zip(items, plans)]
+        try:
+            session.execute(sa.insert(Port.__table__), [values for values, _binding in rows])
+            session.execute(sa.insert(Binding.__table__), [
+                dict(binding._asdict(), port_id=values["id"], segment_id=None, driver=None)
+                for values, binding in rows])
+            ip_allocator.insert_planned_ports(session, [(plan.network_id, values["id"], plan.fixed_ips)
+                                                        for (values, _binding), plan in zip(rows, plans)])
+        except sa.exc.IntegrityError as error:
+            if db_api.is_foreign_key_violation(error):
+                # The network or a subnet went away since it was read: the retry says so.
+                raise db_api.RetryRequest() from error
+            raise
+        return [self._write_port_extras(session, context, data, plan, values, binding, via_api)
+                for data, plan, (values, binding) in zip(items, plans, rows)]
+
+    @staticmethod
+    def _port_rows(data, plan):
+        """The values of a planned port's row and its binding row."""
         now = model_base.utcnow()
         # What the ORM would store: a None value gets the column's default.
         values = {
@@ -549,16 +575,12 @@ class PortService:
         }
         binding = _BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
                               _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
-        try:
-            session.execute(sa.insert(Port.__table__), values)
-            session.execute(sa.insert(Binding.__table__), dict(binding._asdict(), port_id=values["id"],
-                                                               segment_id=None, driver=None))
-            ip_allocator.insert_planned(session, plan.network_id, values["id"], plan.fixed_ips)
-        except sa.exc.IntegrityError as error:
-            if db_api.is_foreign_key_violation(error):
-                # The network or a subnet went away since it was read: the retry says so.
-                raise db_api.RetryRequest() from error
-            raise
+        return values, binding
+
+    def _write_port_extras(self, session, context, data, plan, values, binding, via_api):
+        """A written port's tags and DHCP options, its extension and mechanism drivers'
+        precommit work and its PRECOMMIT_CREATE event; returns its PortContext."""
+        from netweave.core.plugins.ml2 import driver_context
         port_tags = tagging.write_on_create(session, "port", values["id"], data.get("tags"))
         result = make_dict(_PortValues(values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))

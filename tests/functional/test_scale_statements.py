@@ -141,6 +141,29 @@ def test_port_pages_show_and_create_cost_the_same_with_more_ports(cloud):
         assert "TEMP B-TREE" not in plan, plan
 
 
+def test_a_bulk_create_costs_the_same_with_more_ports_and_writes_each_table_once(cloud):
+    core, _security, log, _backend = cloud
+    project = _project(core)
+    net = _network(core, project, "10.96.0.0/16")
+    bulk = {"ports": [{"port": {"project_id": project, "network_id": net["id"]}} for _ in range(30)]}
+    costs = {}
+    for total in (FEW, MANY):
+        _grow_ports(core, project, net, total)
+        created = log.record(core.create_port_bulk, ADMIN, bulk)
+        assert len({p["fixed_ips"][0]["ip_address"] for p in created}) == 30
+        costs[total] = log.texts()
+    _same_shape(costs[FEW], costs[MANY])
+    texts = costs[MANY]
+    # One quota count, one candidate check for every automatic address of the request,
+    # one insert each of the ports, their bindings and their addresses.
+    assert sum("stored_limit" in t for t in texts) == 1, texts
+    assert sum(t.startswith("SELECT ipallocations.ip_address") for t in texts) == 1, texts
+    for table in ("ports", "ml2_port_bindings", "ipallocations"):
+        assert sum(t.startswith("INSERT INTO %s " % table) for t in texts) == 1, (table, texts)
+    # What is left per port: the port_security rows and the DHCP provisioning check.
+    assert len(texts) <= 20 + 3 * 30, texts
+
+
 def test_network_and_subnet_pages_cost_the_same_with_more_rows(cloud):
     core, _security, log, _backend = cloud
     project = _project(core)
