@@ -130,15 +130,31 @@ def test_port_pages_show_and_create_cost_the_same_with_more_ports(cloud):
         costs[total] = (listed, shown, created)
     for few, many in zip(costs[FEW], costs[MANY]):
         _same_shape(few, many)
-    if backend == "sqlite":
-        # The network's ports in id order come from the index past the marker: no sort of the network.
-        with db_api.DATABASE.engine.connect() as conn:
-            log.record(core.get_ports, ADMIN, filters={"network_id": [net["id"]]}, limit=5, sorts=[("id", True)],
-                       marker=core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]["id"])
-            text, params = next((t, p) for t, p in log.statements if t.startswith("SELECT ports.network_id"))
+    # The network's ports in id order come from the index past the marker: no sort of the network.
+    log.record(core.get_ports, ADMIN, filters={"network_id": [net["id"]]}, limit=5, sorts=[("id", True)],
+               marker=core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]["id"])
+    _assert_seeks(log, backend, "SELECT ports.network_id", "ix_ports_network_id_id", "ports.network_id")
+
+
+def _assert_seeks(log, backend, starts, index, equal_column):
+    """The page statement of ``log`` starting with ``starts`` reads ``index`` from the marker on,
+    in its order: a seek, no sort of what the filter matches (SQLite's plan, or PostgreSQL's
+    with sequential scans and sorts priced out, as on a large table)."""
+    text, params = next((t, p) for t, p in log.statements if t.startswith(starts) and " ORDER BY " in t)
+    column = equal_column.split(".")[1]
+    with db_api.DATABASE.engine.connect() as conn:
+        if backend == "sqlite":
             plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + text, params))
-        assert "ix_ports_network_id_id (network_id=? AND id>?)" in plan, plan
-        assert "TEMP B-TREE" not in plan, plan
+            assert "%s (%s=? AND id>?)" % (index, column) in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            conn.exec_driver_sql("SET enable_sort = off")
+            plan = " | ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + text, params))
+            seek = r"Index Scan using %s on \w+ .*? \| +Index Cond: \(\(\(%s\)(::\w+)? = .*\(id\)(::\w+)? > " % (
+                index, column)
+            assert re.search(seek, plan), plan
+            assert "Sort" not in plan, plan
 
 
 def test_a_bulk_create_costs_the_same_with_more_ports_and_writes_each_table_once(cloud):
@@ -166,7 +182,7 @@ def test_a_bulk_create_costs_the_same_with_more_ports_and_writes_each_table_once
     assert len(texts) <= 20 + 2 * 30, texts
 
 
-def test_network_and_subnet_pages_cost_the_same_with_more_rows(cloud):
+def test_network_and_subnet_pages_network_show_and_create_cost_the_same_with_more_rows(cloud):
     core, _security, log, _backend = cloud
     project = _project(core)
     costs = {}
@@ -175,13 +191,17 @@ def test_network_and_subnet_pages_cost_the_same_with_more_rows(cloud):
         while made < total:
             _network(core, project, "10.%d.%d.0/24" % (90 + made // 250, made % 250))
             made += 1
-        costs[total] = (_page_at_depth(core.get_networks, log), _page_at_depth(core.get_subnets, log))
+        log.record(core.get_network, ADMIN, core.get_networks(ADMIN, limit=1)[0]["id"])
+        shown = log.texts()
+        log.record(core.create_network, ADMIN, {"network": {"project_id": project, "name": "late"}})
+        costs[total] = (_page_at_depth(core.get_networks, log), _page_at_depth(core.get_subnets, log), shown,
+                        log.texts())
     for few, many in zip(costs[FEW], costs[MANY]):
         _same_shape(few, many)
 
 
-def test_rule_pages_and_creates_cost_the_same_with_more_rules(cloud):
-    core, security, log, _backend = cloud
+def test_rule_pages_creates_group_show_and_agent_info_cost_the_same_with_more_rules(cloud):
+    core, security, log, backend = cloud
     project = _project(core)
     group = security.create_security_group(ADMIN, {"security_group": {
         "project_id": project, "name": "scale", "description": ""}})
@@ -191,6 +211,10 @@ def test_rule_pages_and_creates_cost_the_same_with_more_rules(cloud):
             "project_id": project, "security_group_id": group["id"], "direction": "ingress",
             "ethertype": "IPv4", "protocol": "tcp", "port_range_min": port, "port_range_max": port}}
 
+    net = _network(core, project)
+    member = core.create_port(ADMIN, {"port": {"project_id": project, "network_id": net["id"],
+                                               "security_groups": [group["id"]]}})
+    agent_rpc = security.rpc_endpoints()["q-plugin"][0]
     costs = {}
     made = 0
     for total in (FEW, MANY):
@@ -201,9 +225,22 @@ def test_rule_pages_and_creates_cost_the_same_with_more_rules(cloud):
                                 filters={"security_group_id": [group["id"]]})
         log.record(security.create_security_group_rule, ADMIN, rule(5000 + total))
         made += 1
-        costs[total] = (listed, log.texts())
+        created = log.texts()
+        shown = log.record(security.get_security_group, ADMIN, group["id"])
+        assert len(shown["security_group_rules"]) >= made
+        shown = log.texts()
+        log.record(core.create_port, ADMIN, {"port": {"project_id": project, "network_id": net["id"],
+                                                      "security_groups": [group["id"]]}})
+        port_created = log.texts()
+        info = log.record(agent_rpc.security_group_info_for_devices, ADMIN, devices=[member["id"]])
+        assert len(info["security_groups"][group["id"]]) >= made
+        costs[total] = (listed, created, shown, port_created, log.texts())
     for few, many in zip(costs[FEW], costs[MANY]):
         _same_shape(few, many)
+    # A page of the group's rules seeks (security_group_id, id): no sort of the group's rules.
+    _page_at_depth(security.get_security_group_rules, log, filters={"security_group_id": [group["id"]]})
+    _assert_seeks(log, backend, "SELECT securitygrouprules.", "ix_securitygrouprules_security_group_id_id",
+                  "securitygrouprules.security_group_id")
 
 
 def test_the_quota_check_counts_no_further_than_the_limit(cloud):
