@@ -181,6 +181,18 @@ _PORTS = Port.__table__
 _PORT_ROWS = sa.select(*_PORTS.columns, *_BINDING_COLUMNS).outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id)
 
 
+def _port_rows_past(marker):
+    """_PORT_ROWS for a page in ascending id order after ``marker``: the bindings joined
+    from the marker on too. PostgreSQL merges the join and does not carry ``ports.id >
+    marker`` over to the bindings, so it read them from the first up to the marker: a
+    deep page cost as much as the pages before it. (An unknown marker bounds nothing,
+    as the page then starts at the first port.)"""
+    markers = _PORTS.alias("marker_port")
+    known = sa.select(markers.c.id).where(markers.c.id == marker).scalar_subquery()
+    return sa.select(*_PORTS.columns, *_BINDING_COLUMNS).outerjoin(_BINDINGS, sa.and_(
+        _BINDINGS.c.port_id == _PORTS.c.id, _BINDINGS.c.port_id > sa.func.coalesce(known, "")))
+
+
 def _visible_to(project_id):
     """Which ports a project sees: its own and, as in Neutron, every port on its networks.
     ``project_id`` is a value or a bound parameter."""
@@ -420,7 +432,8 @@ class PortService:
              page_reverse=False, tag_filters=None):
         filters = dict(filters or {})
         with db_api.reader_scope() as session:
-            stmt = self._visible(context, _PORT_ROWS)
+            in_id_order = not page_reverse and all(name == "id" and asc for name, asc in (sorts or []))
+            stmt = self._visible(context, _port_rows_past(marker) if marker and in_id_order else _PORT_ROWS)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
                 stmt = self._filter_fixed_ips(stmt, fixed_ips)
