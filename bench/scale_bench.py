@@ -18,8 +18,11 @@ network of one project. At each port count it reports:
   * ``limit=100`` pages at depth 1, 50 and 400 (markers of known ids);
 
 then, with the ports still present, a security group of ``--rules`` rules
-(rule list page, a rule list filtered by the group, rule create) and
-``--networks`` networks (network list page and the whole list).
+(rule list page, a rule list filtered by the group, group show, rule create,
+port create with that group, and the L2 agents' ``security_group_info_for_devices``
+for one port of it, called in this process on the server's own database) and
+``--networks`` networks (network create, show, ``limit=100`` pages at depth 1
+and 20, the whole list, and port create on one of them).
 
 Every figure should be flat in the database size; list times should follow
 the page returned. See bench/README.md for results.
@@ -134,13 +137,37 @@ def measure_ports(cloud, network_id, quick, repeats):
     return rows
 
 
-def measure_rules(cloud, quick, repeats):
+class InProcess:
+    """The server's plugins loaded in this process on its database (same configuration
+    files), for what the API does not serve: the L2 agents' RPC calls."""
+
+    def __init__(self, config_files):
+        import logging
+
+        from netweave.core.cmd import common
+        from netweave.core.cmd import server as server_cmd
+
+        args = []
+        for path in config_files:
+            args += ["--config-file", path]
+        conf = common.parse_config(args)
+        logging.getLogger("netweave").setLevel(logging.ERROR)
+        self.core, self.services = server_cmd.load_plugins(conf, sync=False)
+
+    def security_group_rpc(self):
+        from netweave.service_plugins.port_security import plugin as port_security
+
+        plugin, = [p for p in self.services if isinstance(p, port_security.PortSecurityPlugin)]
+        return plugin.rpc_endpoints()["q-plugin"][0]
+
+
+def measure_rules(cloud, quick, repeats, network_id, in_process):
     group = cloud.request("POST", "/v2.0/security-groups", {"security_group": {"name": "scale"}},
                           expect=(201,))["security_group"]
     count = size("rules", quick)
     start = time.perf_counter()
     # Distinct rules: one TCP port each (the API refuses duplicates).
-    cloud.bulk("security-group-rules", "security_group_rule", [
+    rules = cloud.bulk("security-group-rules", "security_group_rule", [
         {"security_group_id": group["id"], "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
          "port_range_min": 1 + i, "port_range_max": 1 + i} for i in range(count)])
     built = count / (time.perf_counter() - start)
@@ -149,9 +176,38 @@ def measure_rules(cloud, quick, repeats):
         lambda: cloud.request("GET", "/v2.0/security-group-rules?limit=100"), repeats)
     rows["rule list of the group ms"] = median_ms(
         lambda: cloud.request("GET", "/v2.0/security-group-rules?security_group_id=%s" % group["id"]), repeats)
+    # A page of the group's rules past a marker (the rules in id order, as for ports).
+    ordered = sorted(r["id"] for r in rules)
+    deep = min(20, len(ordered) // 100)
+    if deep >= 2:
+        page_path = "/v2.0/security-group-rules?security_group_id=%s&limit=100&marker=%s" % (
+            group["id"], ordered[100 * (deep - 1) - 1])
+
+        def group_page():
+            got = cloud.request("GET", page_path)["security_group_rules"]
+            assert got and got[0]["id"] == ordered[100 * (deep - 1)], got[:1]
+        rows["group's rules page %d (limit=100) ms" % deep] = median_ms(group_page, repeats)
     rows["group show ms"] = median_ms(
         lambda: cloud.request("GET", "/v2.0/security-groups/%s" % group["id"]), repeats)
     rows["rule create /s"] = _rule_creates(cloud, group["id"], count, size("creates", quick))
+    members = []
+
+    def port_in_group(index):
+        members.append(cloud.request("POST", "/v2.0/ports", {"port": {
+            "network_id": network_id, "name": "g%d" % index, "security_groups": [group["id"]]}},
+            expect=(201,))["port"]["id"])
+    rows["port create in the group /s"] = rate(port_in_group, range(size("creates", quick)))
+    cloud.port_ids.extend(members)
+    if in_process is not None:
+        from netweave.core import context as context_mod
+
+        endpoint = in_process.security_group_rpc()
+        admin = context_mod.get_admin_context()
+
+        def info():
+            got = endpoint.security_group_info_for_devices(admin, devices=[members[0]])
+            assert len(got["security_groups"][group["id"]]) >= count, "the group's rules are missing"
+        rows["agent SG info (1 port) ms"] = median_ms(info, repeats)
     return rows
 
 
@@ -166,14 +222,33 @@ def _rule_creates(cloud, group_id, offset, count):
 def measure_networks(cloud, quick, repeats):
     count = size("networks", quick)
     start = time.perf_counter()
-    cloud.bulk("networks", "network", [{"name": "scale-%d" % i} for i in range(count)])
+    made = cloud.bulk("networks", "network", [{"name": "scale-%d" % i} for i in range(count)])
     built = count / (time.perf_counter() - start)
     rows = {"networks present": count + 1, "network bulk build /s": built}
-    rows["network list limit=100 ms"] = median_ms(lambda: cloud.request("GET", "/v2.0/networks?limit=100"),
-                                                  repeats)
+    ordered = sorted(n["id"] for n in cloud.request("GET", "/v2.0/networks?fields=id")["networks"])
+    for depth in (1, 20):
+        if 100 * depth > len(ordered):
+            continue
+        path = "/v2.0/networks?limit=100"
+        if depth > 1:
+            path += "&marker=%s" % ordered[100 * (depth - 1) - 1]
+        expected = ordered[100 * (depth - 1)]
+
+        def page(path=path, expected=expected):
+            got = cloud.request("GET", path)["networks"]
+            assert got and got[0]["id"] == expected, (path, got[:1])
+        rows["network page %d (limit=100) ms" % depth] = median_ms(page, repeats)
     rows["network list (all) ms"] = median_ms(lambda: cloud.request("GET", "/v2.0/networks"), repeats)
+    sample = random.Random(11).sample([n["id"] for n in made], size("shows", quick))
+    rows["network show /s"] = rate(lambda nid: cloud.request("GET", "/v2.0/networks/%s" % nid), sample)
     rows["network create /s"] = rate(lambda i: cloud.request(
         "POST", "/v2.0/networks", {"network": {"name": "late-%d" % i}}, expect=(201,)),
+        range(size("creates", quick)))
+    target = made[len(made) // 2]["id"]
+    cloud.request("POST", "/v2.0/subnets", {"subnet": {
+        "network_id": target, "ip_version": 4, "cidr": "10.64.0.0/16", "enable_dhcp": False}}, expect=(201,))
+    rows["port create (new network) /s"] = rate(lambda i: cloud.request(
+        "POST", "/v2.0/ports", {"port": {"network_id": target, "name": "n%d" % i}}, expect=(201,)),
         range(size("creates", quick)))
     return rows
 
@@ -182,10 +257,10 @@ def print_rows(title, rows):
     print()
     print(title)
     for name, value in rows.items():
-        print("  %-28s %10.1f" % (name, value))
+        print("  %-36s %10.1f" % (name, value))
 
 
-def run(args, url):
+def run(args, url, config_files):
     quick = args.quick
     repeats = size("repeats", quick)
     project = "scale-%s" % uuid.uuid4().hex[:10]
@@ -200,13 +275,20 @@ def run(args, url):
     table = {}
     for target in size("port_counts", quick):
         built = cloud.grow_ports(network["id"], target)
-        rows = {"ports present": len(cloud.port_ids), "port bulk build /s": built}
+        rows = {"ports present": len(cloud.port_ids), "port bulk build /s": built,
+                "load average at start": os.getloadavg()[0]}
         rows.update(measure_ports(cloud, network["id"], quick, repeats))
+        rows["load average at end"] = os.getloadavg()[0]
         print_rows("%d ports in the network" % target, rows)
         table[target] = rows
-    rules = measure_rules(cloud, quick, repeats)
+    in_process = InProcess(config_files) if config_files else None
+    load = os.getloadavg()[0]
+    rules = measure_rules(cloud, quick, repeats, network["id"], in_process)
+    rules["load average at start"], rules["load average at end"] = load, os.getloadavg()[0]
     print_rows("security group rules", rules)
+    load = os.getloadavg()[0]
     networks = measure_networks(cloud, quick, repeats)
+    networks["load average at start"], networks["load average at end"] = load, os.getloadavg()[0]
     print_rows("networks", networks)
     print()
     print("| measure | " + " | ".join("%d ports" % t for t in table) + " |")
@@ -233,7 +315,7 @@ def main(argv=None):
         url = started.start()
         print("scale curve against %s, %d worker(s), bulk chunks of %d" % (
             args.start, args.workers, args.chunk))
-        run(args, url)
+        run(args, url, started.server.config_files)
     finally:
         started.stop()
     print()

@@ -15,6 +15,8 @@ pools (Neutron's strategy: concurrent requests rarely pick the same one). A
 few random candidates are checked in one indexed query instead of reading
 every allocation of the subnet; only small or nearly full pools, where the
 candidates would miss, are read whole. DHCP ports take the lowest free address.
+The ports of one bulk create share a ``RequestPicks``: their automatic picks on
+a subnet come from candidates drawn and checked once for the whole request.
 """
 import bisect
 import collections
@@ -208,6 +210,34 @@ def first_free_candidate(tiers, taken, window=FREE_WINDOW):
         if last or len(free) * tier.span >= len(tier.candidates) * window / 2:
             return free[0]
     return None
+
+
+class CandidateStock:
+    """Checked candidates of one subnet, handed out one automatic pick at a time (pure).
+
+    Built from ``sample_tiers`` tiers and the candidates found taken; each pick
+    is what ``first_free_candidate`` would choose with the earlier picks counted
+    as taken: a free candidate of the lowest tier that still looks roomy.
+    """
+
+    def __init__(self, tiers, taken, window=FREE_WINDOW):
+        self.window = window
+        # [span, candidates drawn, free candidates left (popped from the end: random order)]
+        self.tiers = [[tier.span, len(tier.candidates), [a for a in tier.candidates if a not in taken]]
+                      for tier in tiers]
+
+    def pick(self, avoid=()):
+        """A free candidate not in ``avoid`` (taken meanwhile by this request), or None
+        when no tier looks roomy any more (then the caller reads the allocations)."""
+        for index, (span, drawn, free) in enumerate(self.tiers):
+            while free and free[-1] in avoid:
+                free.pop()
+            if not free:
+                continue
+            last = index == len(self.tiers) - 1
+            if last or len(free) * span >= drawn * self.window / 2:
+                return free.pop()
+        return None
 
 
 def _auto_address(subnet):
@@ -418,6 +448,63 @@ def _sampled_free_ip(session, subnet, pool_ranges, avoid, rng=random):
     return None if chosen is None else texts[chosen]
 
 
+# Candidates drawn per tier and expected pick of a bulk create: enough to hand
+# out every pick of the request and still judge each tier's room.
+BULK_SAMPLES_PER_PICK = 2
+BULK_MAX_PICKS = 1000
+_CHECK_CHUNK = 2000  # candidates per query: within every database's parameter limit
+
+
+class RequestPicks:
+    """The addresses one create request planned so far, and its candidate stocks.
+
+    ``addresses``: {subnet_id: set of address texts} planned but not stored yet;
+    later ports avoid them. ``ports``: how many ports the request creates; with
+    more than one, the first automatic pick on a subnet draws candidates for all
+    of them and checks them in one query (``CandidateStock``), instead of a query
+    per port.
+    """
+
+    def __init__(self, ports=1):
+        self.ports = ports
+        self.addresses = {}
+        self._ints = {}
+        self._stocks = {}
+
+    def add(self, subnet_id, ip_address):
+        self.addresses.setdefault(subnet_id, set()).add(ip_address)
+        self._ints.setdefault(subnet_id, set()).add(_address_int(ip_address))
+
+    def ints(self, subnet_id):
+        return self._ints.get(subnet_id, set())
+
+    def sampled(self, session, subnet, pool_ranges, skip, rng=random):
+        """A free address by sampling, or None (the caller then reads the allocations)."""
+        if self.ports <= 1:
+            return _sampled_free_ip(session, subnet, pool_ranges, skip | self.ints(subnet.id), rng)
+        if subnet.id not in self._stocks:
+            per_tier = SAMPLE_PER_TIER + BULK_SAMPLES_PER_PICK * min(self.ports, BULK_MAX_PICKS)
+            tiers = sample_tiers(pool_ranges, skip | self.ints(subnet.id), rng, per_tier=per_tier)
+            self._stocks[subnet.id] = None if tiers is None else _checked_stock(session, subnet, tiers)
+        stock = self._stocks[subnet.id]
+        # The candidates avoid the gateway and what was taken before they were drawn;
+        # what this request took since (specific addresses of later ports) is skipped here.
+        chosen = None if stock is None else stock.pick(self.ints(subnet.id))
+        return None if chosen is None else _address_text(chosen, subnet.ip_version)
+
+
+def _checked_stock(session, subnet, tiers):
+    texts = {address: _address_text(address, subnet.ip_version) for tier in tiers for address in tier.candidates}
+    session.flush()
+    values = list(texts.values())
+    taken_texts = set()
+    for start in range(0, len(values), _CHECK_CHUNK):
+        rows = session.connection().execute(_TAKEN_AMONG, {"subnet_id": subnet.id,
+                                                           "addresses": values[start:start + _CHECK_CHUNK]})
+        taken_texts.update(rows.scalars().all())
+    return CandidateStock(tiers, {address for address, text in texts.items() if text in taken_texts})
+
+
 def _gateway_int(subnet):
     return {int(netaddr.IPAddress(subnet.gateway_ip))} if subnet.gateway_ip else set()
 
@@ -428,13 +515,13 @@ def _pool_ranges(subnet):
     return sorted(ranges)
 
 
-def _plan_wanted(session, network_id, wanted, device_owner, taken):
+def _plan_wanted(session, network_id, wanted, device_owner, picks):
     """Addresses for ``wanted`` (a list of _Wanted), read but not inserted, in its order.
 
-    ``taken``: {subnet_id: set of addresses} planned for this request but not
-    stored yet (earlier ports of a bulk create); the plan avoids them and adds
-    its own picks to it.
+    ``picks``: the RequestPicks of this request (earlier ports of a bulk create
+    planned addresses not stored yet); the plan avoids them and adds its own.
     """
+    taken = picks.addresses
     prefer_lowest = device_owner == DEVICE_OWNER_DHCP
     # Sorted stored allocations per subnet, with ``taken`` merged in, once read.
     allocated = {}
@@ -448,7 +535,7 @@ def _plan_wanted(session, network_id, wanted, device_owner, taken):
         return allocated[subnet_id]
 
     def take(subnet, ip_address):
-        taken.setdefault(subnet.id, set()).add(ip_address)
+        picks.add(subnet.id, ip_address)
         if subnet.id in allocated:
             bisect.insort(allocated[subnet.id], _address_int(ip_address))
         return {"subnet_id": subnet.id, "ip_address": ip_address}
@@ -463,8 +550,7 @@ def _plan_wanted(session, network_id, wanted, device_owner, taken):
             skip = _gateway_int(subnet)
             ranges = _pool_ranges(subnet)
             if not prefer_lowest and subnet.id not in allocated:
-                avoid = skip | {_address_int(ip) for ip in taken.get(subnet.id, ())}
-                sampled = _sampled_free_ip(session, subnet, ranges, avoid)
+                sampled = picks.sampled(session, subnet, ranges, skip)
                 if sampled is not None:
                     return take(subnet, sampled)
             chosen = pick_free_address(ranges, allocated_on(subnet.id),
@@ -483,7 +569,7 @@ def _plan_wanted(session, network_id, wanted, device_owner, taken):
 
 # --- public API ---------------------------------------------------------------------
 
-def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None, device_owner="", taken=None):
+def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None, device_owner="", picks=None):
     """The fixed IPs of a new port, read but not inserted: [{"subnet_id", "ip_address"}].
 
     ``subnets``: the network's subnets (with their allocation_pools), in creation
@@ -491,8 +577,8 @@ def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None
     or None for Neutron's default: one address from the first IPv4 subnet with
     room, one from the first stateful IPv6 subnet with room, plus the EUI-64
     address (from ``mac_address``) on every SLAAC/DHCPv6-stateless subnet.
-    ``taken``: {subnet_id: set of addresses} already planned for other ports of
-    the same request; the plan avoids them and records its own there.
+    ``picks``: the RequestPicks shared by the ports of one request (a bulk
+    create); the plan avoids what earlier ports took and records its own there.
 
     Only reads: it may run before the writing transaction (SQLite) or inside
     it; ``insert_planned`` then stores the result, and an address taken in
@@ -511,7 +597,7 @@ def plan_ips(session, network_id, subnets, requested_fixed_ips, mac_address=None
         _check_count(requested_fixed_ips)
         wanted = _wanted_from_request(session, requested_fixed_ips, subnets, device_owner)
     wanted += _wanted_auto_addresses(subnets, device_owner, mac_address)
-    return _plan_wanted(session, network_id, wanted, device_owner, {} if taken is None else taken)
+    return _plan_wanted(session, network_id, wanted, device_owner, RequestPicks() if picks is None else picks)
 
 
 def insert_planned(session, network_id, port_id, fixed_ips, first_position=0):
@@ -521,11 +607,24 @@ def insert_planned(session, network_id, port_id, fixed_ips, first_position=0):
     A duplicate key means a concurrent request won an address since the plan
     was read: RetryRequest, and the request runs again.
     """
-    if not fixed_ips:
-        return
+    if fixed_ips:
+        _insert_allocations(session, [
+            {"ip_address": ip["ip_address"], "subnet_id": ip["subnet_id"], "network_id": network_id,
+             "port_id": port_id, "position": position}
+            for position, ip in enumerate(fixed_ips, start=first_position)])
+
+
+def insert_planned_ports(session, planned):
+    """``insert_planned`` for several new ports in one statement: ``planned`` holds
+    (network_id, port_id, fixed_ips) per port."""
     rows = [{"ip_address": ip["ip_address"], "subnet_id": ip["subnet_id"], "network_id": network_id,
              "port_id": port_id, "position": position}
-            for position, ip in enumerate(fixed_ips, start=first_position)]
+            for network_id, port_id, fixed_ips in planned for position, ip in enumerate(fixed_ips)]
+    if rows:
+        _insert_allocations(session, rows)
+
+
+def _insert_allocations(session, rows):
     try:
         session.execute(insert(port_models.IPAllocation.__table__), rows)
     except sa_exc.IntegrityError as error:
@@ -574,7 +673,7 @@ def update_port_ips(session, port, new_fixed_ips, subnets):
     if remove:
         release_ips(session, port.id, remove)
     # The kept addresses are stored already: the plan reads them like any other.
-    added = _plan_wanted(session, port.network_id, wanted, device_owner, {})
+    added = _plan_wanted(session, port.network_id, wanted, device_owner, RequestPicks())
     insert_planned(session, port.network_id, port.id, added, first_position=len(keep))
     _renumber(session, port.id, keep)
     return PortIpChanges(keep + added, added, remove)

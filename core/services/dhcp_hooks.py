@@ -108,7 +108,14 @@ class DhcpHooks:
         return self.scheduler.serves_dhcp_for(session, port["network_id"], subnet_ids)
 
     def port_created_in_transaction(self, resource, event, payload):
-        if self._needs_dhcp_block(payload.session, payload.current):
+        port = payload.current
+        # Once per transaction and network: the ports of a bulk create share the answer.
+        known = payload.session.info.setdefault("dhcp_hooks.needs_block", {})
+        key = (port["network_id"], port.get("device_owner"),
+               frozenset(ip["subnet_id"] for ip in port.get("fixed_ips") or ()))
+        if key not in known:
+            known[key] = self._needs_dhcp_block(payload.session, port)
+        if known[key]:
             # A port being created has no block yet: one insert, no read of its blocks first.
             payload.session.execute(_INSERT_BLOCK, {"port_id": payload.resource_id,
                                                     "entity": provisioning.DHCP_ENTITY})

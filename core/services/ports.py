@@ -190,6 +190,18 @@ _PORTS = Port.__table__
 _PORT_ROWS = sa.select(*_PORTS.columns, *_BINDING_COLUMNS).outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id)
 
 
+def _port_rows_past(marker):
+    """_PORT_ROWS for a page in ascending id order after ``marker``: the bindings joined
+    from the marker on too. PostgreSQL merges the join and does not carry ``ports.id >
+    marker`` over to the bindings, so it read them from the first up to the marker: a
+    deep page cost as much as the pages before it. (An unknown marker bounds nothing,
+    as the page then starts at the first port.)"""
+    markers = _PORTS.alias("marker_port")
+    known = sa.select(markers.c.id).where(markers.c.id == marker).scalar_subquery()
+    return sa.select(*_PORTS.columns, *_BINDING_COLUMNS).outerjoin(_BINDINGS, sa.and_(
+        _BINDINGS.c.port_id == _PORTS.c.id, _BINDINGS.c.port_id > sa.func.coalesce(known, "")))
+
+
 def _visible_to(project_id):
     """Which ports a project sees: its own and, as in Neutron, every port on its networks.
     ``project_id`` is a value or a bound parameter."""
@@ -311,13 +323,17 @@ def _dhcp_enabled(subnets):
 class _BatchPlanning:
     """What the ports of one create request planned so far, for the next to respect:
     the networks read (by id), the MACs per network and addresses per subnet
-    taken, and the ports counted against each project's quota."""
+    taken (ip_allocator.RequestPicks), and each project's quota limit, checked
+    once for all the request's ports of that project."""
 
-    def __init__(self):
+    def __init__(self, items):
         self.networks = {}
         self.macs = collections.defaultdict(set)
-        self.addresses = {}
-        self.ports_of = collections.Counter()
+        # Generated MACs of the request's ports that asked for none, by position (bulk creates).
+        self.generated_macs = {}
+        self.addresses = ip_allocator.RequestPicks(len(items))
+        self.ports_of = collections.Counter(data["project_id"] for data in items)
+        self.quota_limits = {}
 
 
 def _check_mac_free(session, network_id, mac, planned=()):
@@ -425,7 +441,8 @@ class PortService:
              page_reverse=False, tag_filters=None):
         filters = dict(filters or {})
         with db_api.reader_scope() as session:
-            stmt = self._visible(context, _PORT_ROWS)
+            in_id_order = not page_reverse and all(name == "id" and asc for name, asc in (sorts or []))
+            stmt = self._visible(context, _port_rows_past(marker) if marker and in_id_order else _PORT_ROWS)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
                 stmt = self._filter_fixed_ips(stmt, fixed_ips)
@@ -499,52 +516,109 @@ class PortService:
             with db_api.reader_scope() as session:
                 plans = self._plan_ports(session, context, items)
             with db_api.session_scope() as session:
-                created = [self._write_port(session, context, data, plan, True, via_api)
-                           for data, plan in zip(items, plans)]
+                created = self._write_ports(session, context, items, plans, True, via_api)
         else:
             with db_api.session_scope() as session:
                 plans = self._plan_ports(session, context, items)
-                created = [self._write_port(session, context, data, plan, False, via_api)
-                           for data, plan in zip(items, plans)]
+                created = self._write_ports(session, context, items, plans, False, via_api)
         for mech_context in created:
             self.mechanisms.create_port_postcommit(mech_context)
         return [c.current for c in created]
 
     def _plan_ports(self, session, context, items):
-        batch = _BatchPlanning()
-        return [self._plan_port(session, context, data, batch) for data in items]
+        batch = _BatchPlanning(items)
+        if len(items) > 1:
+            batch.generated_macs = self._fresh_macs(session, items)
+        return [self._plan_port(session, context, data, batch, batch.generated_macs.get(index))
+                for index, data in enumerate(items)]
 
-    def _plan_port(self, session, context, data, batch):
+    def _fresh_macs(self, session, items, attempts=5):
+        """Random MACs for the ports of a bulk create that ask for none, checked against
+        the ports of their networks in one query per network and attempt.
+
+        A clash fails the whole request's insert and retries it, and the chance of one
+        grows with the network: 500 random MACs (24 random bits) meet one of 50,000
+        ports about 1.5 times on average. A clash left after ``attempts`` (or one with
+        a concurrent request) is still caught by the unique key and retried.
+        """
+        wanted = {index: data["network_id"] for index, data in enumerate(items) if not data.get("mac_address")}
+        macs = {index: mac_generator.generate_mac(self.conf.base_mac) for index in wanted}
+        for _ in range(attempts):
+            clashes = set()
+            for network_id in set(wanted.values()):
+                mine = [macs[index] for index, net in wanted.items() if net == network_id]
+                for start in range(0, len(mine), 1000):
+                    clashes.update((network_id, mac) for mac in session.scalars(
+                        sa.select(Port.mac_address).where(Port.network_id == network_id,
+                                                          Port.mac_address.in_(mine[start:start + 1000]))))
+            seen = set()
+            for index, network_id in wanted.items():
+                if (network_id, macs[index]) in clashes or (network_id, macs[index]) in seen:
+                    macs[index] = mac_generator.generate_mac(self.conf.base_mac)
+                    clashes.add(None)
+                seen.add((network_id, macs[index]))
+            if not clashes:
+                break
+        return macs
+
+    def _plan_port(self, session, context, data, batch, generated_mac=None):
         """The reads and checks of one port of a create; ``batch`` holds what the
-        request's earlier ports took and updates it with this one's."""
+        request's earlier ports took and updates it with this one's. ``generated_mac``:
+        the MAC chosen for it beforehand, when it asks for none."""
         network = batch.networks.get(data["network_id"])
         if network is None:
             network = batch.networks[data["network_id"]] = _network_snapshot(session, context, data["network_id"])
         project_id = data["project_id"]
-        quota_limit = self.quotas.check(session, project_id, "port", adding=batch.ports_of[project_id] + 1)
-        batch.ports_of[project_id] += 1
+        if project_id not in batch.quota_limits:
+            # Every port of the request in this project at once: one count, not one per port.
+            batch.quota_limits[project_id] = self.quotas.check(session, project_id, "port",
+                                                               adding=batch.ports_of[project_id])
+        quota_limit = batch.quota_limits[project_id]
         macs = batch.macs[network.id]
         mac = data.get("mac_address")
         if mac:
             _check_mac_free(session, network.id, mac, macs)
         else:
             # A clash with a concurrent port is caught by the unique key and retried.
-            mac = mac_generator.generate_mac(self.conf.base_mac)
+            mac = generated_mac or mac_generator.generate_mac(self.conf.base_mac)
         macs.add(mac)
         fixed_ips = ip_allocator.plan_ips(session, network.id, list(network.subnets), data.get("fixed_ips"),
                                           device_owner=_or_default(data.get("device_owner"), ""),
-                                          mac_address=mac, taken=batch.addresses)
+                                          mac_address=mac, picks=batch.addresses)
         return _PortPlan(network.id, mac, fixed_ips, quota_limit, self.networks.make_dict(context, network),
                          [networks.segment_dict(s) for s in network.segments], _dhcp_enabled(network.subnets))
 
-    def _write_port(self, session, context, data, plan, recount, via_api):
-        """Insert one planned port; ``recount``: check the quota again (the plan was
-        read before this transaction)."""
-        from netweave.core.plugins.ml2 import driver_context
-        if recount and plan.quota_limit is not None:
-            # The count read before the transaction may be stale: only this one is exact
-            # (it includes the ports of this request written before this one).
-            self.quotas.check_usage(session, data["project_id"], "port", plan.quota_limit)
+    def _write_ports(self, session, context, items, plans, recount, via_api):
+        """Insert the planned ports: their rows, bindings and addresses in one statement
+        per table for the whole request, then each port's own writes and driver hooks.
+        ``recount``: check the quotas again (the plans were read before this transaction).
+        """
+        if recount:
+            # The counts read before the transaction may be stale: only these are exact.
+            adding = collections.Counter(data["project_id"] for data in items)
+            limits = {data["project_id"]: plan.quota_limit for data, plan in zip(items, plans)}
+            for project_id, count in adding.items():
+                if limits[project_id] is not None:
+                    self.quotas.check_usage(session, project_id, "port", limits[project_id], adding=count)
+        rows = [self._port_rows(data, plan) for data, plan in zip(items, plans)]
+        try:
+            session.execute(sa.insert(Port.__table__), [values for values, _binding in rows])
+            session.execute(sa.insert(Binding.__table__), [
+                dict(binding._asdict(), port_id=values["id"], segment_id=None, driver=None)
+                for values, binding in rows])
+            ip_allocator.insert_planned_ports(session, [(plan.network_id, values["id"], plan.fixed_ips)
+                                                        for (values, _binding), plan in zip(rows, plans)])
+        except sa.exc.IntegrityError as error:
+            if db_api.is_foreign_key_violation(error):
+                # The network or a subnet went away since it was read: the retry says so.
+                raise db_api.RetryRequest() from error
+            raise
+        return [self._write_port_extras(session, context, data, plan, values, binding, via_api)
+                for data, plan, (values, binding) in zip(items, plans, rows)]
+
+    @staticmethod
+    def _port_rows(data, plan):
+        """The values of a planned port's row and its binding row."""
         now = model_base.utcnow()
         # What the ORM would store: a None value gets the column's default.
         values = {
@@ -558,16 +632,12 @@ class PortService:
         }
         binding = _BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
                               _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
-        try:
-            session.execute(sa.insert(Port.__table__), values)
-            session.execute(sa.insert(Binding.__table__), dict(binding._asdict(), port_id=values["id"],
-                                                               segment_id=None, driver=None))
-            ip_allocator.insert_planned(session, plan.network_id, values["id"], plan.fixed_ips)
-        except sa.exc.IntegrityError as error:
-            if db_api.is_foreign_key_violation(error):
-                # The network or a subnet went away since it was read: the retry says so.
-                raise db_api.RetryRequest() from error
-            raise
+        return values, binding
+
+    def _write_port_extras(self, session, context, data, plan, values, binding, via_api):
+        """A written port's tags and DHCP options, its extension and mechanism drivers'
+        precommit work and its PRECOMMIT_CREATE event; returns its PortContext."""
+        from netweave.core.plugins.ml2 import driver_context
         port_tags = tagging.write_on_create(session, "port", values["id"], data.get("tags"))
         result = make_dict(_PortValues(values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))

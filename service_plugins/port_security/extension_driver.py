@@ -46,6 +46,7 @@ def complete_pairs(pairs, port_mac):
 _FLAGS_T = models.PortSecurityBinding.__table__
 _GROUPS_T = models.SecurityGroupPortBinding.__table__
 _PAIRS_T = models.AllowedAddressPair.__table__
+_NETWORK_FLAGS_T = models.NetworkSecurityBinding.__table__
 _PORT_FLAGS = sa.select(_FLAGS_T.c.port_id, _FLAGS_T.c.port_security_enabled)
 _PORT_GROUPS = sa.select(_GROUPS_T.c.port_id, _GROUPS_T.c.security_group_id)
 _PORT_PAIRS = sa.select(_PAIRS_T.c.port_id, _PAIRS_T.c.ip_address, _PAIRS_T.c.mac_address)
@@ -70,6 +71,21 @@ def _page_rows(session, stmt, port_ids, page, chunk=500):
     for start in range(0, len(port_ids), chunk):
         rows.extend(session.execute(stmt.where(port_id.in_(port_ids[start:start + chunk]))).all())
     return rows
+
+
+def _in_transaction(session, kind, key, read):
+    """``read()``, once per transaction and key: the ports of a bulk create share one
+    network and project, and what was read (or made) stays so until the transaction ends."""
+    known = session.info.setdefault("port_security." + kind, {})
+    if key not in known:
+        known[key] = read()
+    return known[key]
+
+
+def _network_port_security(session, network_id):
+    flag = session.scalar(sa.select(_NETWORK_FLAGS_T.c.port_security_enabled)
+                          .where(_NETWORK_FLAGS_T.c.network_id == network_id))
+    return True if flag is None else flag
 
 
 class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
@@ -126,8 +142,8 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
         session = plugin_context.session
         enabled = data.get(PORT_SECURITY)
         if enabled is None:
-            network = session.get(models.NetworkSecurityBinding, result["network_id"])
-            enabled = True if network is None else network.port_security_enabled
+            enabled = _in_transaction(session, "network_port_security", result["network_id"],
+                                      lambda: _network_port_security(session, result["network_id"]))
         pairs = complete_pairs(data.get(ADDRESS_PAIRS) or [], result["mac_address"])
         if pairs and not enabled:
             raise sg_exc.AddressPairAndPortSecurityRequired()
@@ -141,7 +157,9 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
                 if requested is None:
                     # The project's own default group needs no visibility check.
                     if not (result.get("device_owner") or "").startswith(NETWORK_OWNER_PREFIX):
-                        group_ids = [self.groups.ensure_default(session, result["project_id"])]
+                        project_id = result["project_id"]
+                        group_ids = [_in_transaction(session, "default_group", project_id,
+                                                     lambda: self.groups.ensure_default(session, project_id))]
                 else:
                     group_ids = self.groups.check_port_groups(session, plugin_context, result["project_id"],
                                                               requested)

@@ -26,6 +26,8 @@ class SecurityGroup(mb.StandardAttributes, mb.Base):
 
 class SecurityGroupRule(mb.StandardAttributes, mb.Base):
     __tablename__ = "securitygrouprules"
+    # A page of one group's rules (?security_group_id=, in id order past a marker) seeks it.
+    __table_args__ = (sa.Index("ix_securitygrouprules_security_group_id_id", "security_group_id", "id"),)
 
     security_group_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=False,

@@ -86,7 +86,7 @@ def url(request, tmp_path):
 def test_upgrade_heads_gives_the_models_schema(url):
     db_setup.upgrade(url)
     assert db_setup.current_heads(url) == db_setup.expected_heads(url)
-    assert {"0006_port_list_index", "port_security_0004"} <= db_setup.current_heads(url)
+    assert {"0006_port_list_index", "port_security_0005"} <= db_setup.current_heads(url)
     assert PORT_SECURITY_TABLES <= _tables(url)
     assert _schema_diff(url) == []
 
@@ -158,7 +158,7 @@ def test_schema_currency_check_compares_every_head(url):
     command.upgrade(db_setup.alembic_config(url), "core@head")
     with pytest.raises(common.SchemaOutOfDate) as raised:
         common.require_current_schema(_conf(url))
-    assert "port_security_0004" in str(raised.value) and "upgrade heads" in str(raised.value)
+    assert "port_security_0005" in str(raised.value) and "upgrade heads" in str(raised.value)
     db_setup.upgrade(url)
     common.require_current_schema(_conf(url))
 

@@ -41,6 +41,7 @@ MIGRATION_FILES = ("netweave/core/db/migrations/env.py", "netweave/core/db/migra
                    "netweave/service_plugins/port_security/migrations/port_security_0002_security_group_rbac.py",
                    "netweave/service_plugins/port_security/migrations/port_security_0003_stateful_security_group.py",
                    "netweave/service_plugins/port_security/migrations/port_security_0004_default_security_group_rules.py",
+                   "netweave/service_plugins/port_security/migrations/port_security_0005_rule_list_index.py",
                    "netweave/service_plugins/router/migrations/router_0001_initial.py",
                    "netweave/service_plugins/lbaasv2/migrations/lbaasv2_0001_initial.py",
                    "netweave/service_plugins/trunk/migrations/trunk_0001_initial.py",
@@ -228,8 +229,8 @@ def test_installed_db_manage_runs_the_packaged_migrations(installed, tmp_path):
     assert "Database upgraded to heads" in upgraded.stdout
     current = _run([db_manage, "--config-file", conf, "current"], cwd=installed["cwd"], env=installed["env"])
     revisions = {line for line in current.stdout.splitlines() if line and " " not in line}  # not the log lines
-    assert revisions == {"0006_port_list_index", "port_security_0004", "router_0002", "lbaasv2_0001", "trunk_0001",
+    assert revisions == {"0006_port_list_index", "port_security_0005", "router_0002", "lbaasv2_0001", "trunk_0001",
                          "dns_0001", "az_0002", "metering_0001"}
     history = _run([db_manage, "--config-file", conf, "history"], cwd=installed["cwd"], env=installed["env"])
-    assert "port_security_0004 (port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
+    assert "port_security_0005 (port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
     assert (state / "netweave.sqlite").exists()

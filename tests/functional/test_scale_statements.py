@@ -130,18 +130,96 @@ def test_port_pages_show_and_create_cost_the_same_with_more_ports(cloud):
         costs[total] = (listed, shown, created)
     for few, many in zip(costs[FEW], costs[MANY]):
         _same_shape(few, many)
-    if backend == "sqlite":
-        # The network's ports in id order come from the index past the marker: no sort of the network.
-        with db_api.DATABASE.engine.connect() as conn:
-            log.record(core.get_ports, ADMIN, filters={"network_id": [net["id"]]}, limit=5, sorts=[("id", True)],
-                       marker=core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]["id"])
-            text, params = next((t, p) for t, p in log.statements if t.startswith("SELECT ports.network_id"))
+    # The network's ports in id order come from the index past the marker: no sort of the network.
+    log.record(core.get_ports, ADMIN, filters={"network_id": [net["id"]]}, limit=5, sorts=[("id", True)],
+               marker=core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]["id"])
+    _assert_seeks(log, backend, "SELECT ports.network_id", "ix_ports_network_id_id", "ports.network_id")
+    if backend != "sqlite":
+        # Joined by merging, as PostgreSQL joins the bindings on a large table: they too are
+        # read from the marker on, not from the first binding of the table.
+        plan = _postgresql_plan(log, "SELECT ports.network_id", "enable_nestloop", "enable_hashjoin")
+        assert re.search(r"Merge Left Join .*Index Scan using ml2_port_bindings_pkey on ml2_port_bindings "
+                         r"[^|]*\| +Index Cond: \(\(port_id\)(::\w+)? > ", plan), plan
+
+
+def _postgresql_plan(log, starts, *disabled):
+    """PostgreSQL's plan of the page statement of ``log`` starting with ``starts``, with
+    sequential scans, sorts and the ``disabled`` plan types priced out."""
+    text, params = next((t, p) for t, p in log.statements if t.startswith(starts) and " ORDER BY " in t)
+    with db_api.DATABASE.engine.connect() as conn:
+        for setting in ("enable_seqscan", "enable_sort") + disabled:
+            conn.exec_driver_sql("SET %s = off" % setting)
+        return " | ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + text, params))
+
+
+def test_a_page_past_a_marker_carries_each_ports_binding(cloud):
+    core, _security, _log, _backend = cloud
+    project = _project(core)
+    net = _network(core, project)
+    hosts = {}
+    for index in range(8):
+        port = core.create_port(ADMIN, {"port": {"project_id": project, "network_id": net["id"],
+                                                 "binding:host_id": "host-%d" % index}})
+        hosts[port["id"]] = port["binding:host_id"]
+    ordered = sorted(hosts)
+    filters = {"network_id": [net["id"]]}
+    page = core.get_ports(ADMIN, filters=filters, limit=3, marker=ordered[2], sorts=[("id", True)])
+    assert [(p["id"], p["binding:host_id"]) for p in page] == [(i, hosts[i]) for i in ordered[3:6]]
+    # In reverse, and past a marker no port has (the page starts at the first port): bindings all there.
+    page = core.get_ports(ADMIN, filters=filters, limit=3, marker=ordered[5], page_reverse=True)
+    assert {p["binding:host_id"] for p in page} == {hosts[i] for i in ordered[2:5]}
+    page = core.get_ports(ADMIN, filters=filters, limit=3, marker="0" * 8 + "-0000-0000-0000-" + "f" * 12,
+                          sorts=[("id", True)])
+    assert [p["binding:host_id"] for p in page] and all(p["binding:host_id"] == hosts[p["id"]] for p in page)
+
+
+def _assert_seeks(log, backend, starts, index, equal_column):
+    """The page statement of ``log`` starting with ``starts`` reads ``index`` from the marker on,
+    in its order: a seek, no sort of what the filter matches (SQLite's plan, or PostgreSQL's
+    with sequential scans and sorts priced out, as on a large table)."""
+    text, params = next((t, p) for t, p in log.statements if t.startswith(starts) and " ORDER BY " in t)
+    column = equal_column.split(".")[1]
+    with db_api.DATABASE.engine.connect() as conn:
+        if backend == "sqlite":
             plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + text, params))
-        assert "ix_ports_network_id_id (network_id=? AND id>?)" in plan, plan
-        assert "TEMP B-TREE" not in plan, plan
+            assert "%s (%s=? AND id>?)" % (index, column) in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            conn.exec_driver_sql("SET enable_sort = off")
+            plan = " | ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + text, params))
+            seek = r"Index Scan using %s on \w+ .*? \| +Index Cond: \(\(\(%s\)(::\w+)? = .*\(id\)(::\w+)? > " % (
+                index, column)
+            assert re.search(seek, plan), plan
+            assert "Sort" not in plan, plan
 
 
-def test_network_and_subnet_pages_cost_the_same_with_more_rows(cloud):
+def test_a_bulk_create_costs_the_same_with_more_ports_and_writes_each_table_once(cloud):
+    core, _security, log, _backend = cloud
+    project = _project(core)
+    net = _network(core, project, "10.96.0.0/16")
+    bulk = {"ports": [{"port": {"project_id": project, "network_id": net["id"]}} for _ in range(30)]}
+    costs = {}
+    for total in (FEW, MANY):
+        _grow_ports(core, project, net, total)
+        created = log.record(core.create_port_bulk, ADMIN, bulk)
+        assert len({p["fixed_ips"][0]["ip_address"] for p in created}) == 30
+        costs[total] = log.texts()
+    _same_shape(costs[FEW], costs[MANY])
+    texts = costs[MANY]
+    # One quota count, one candidate check for every automatic address of the request,
+    # one insert each of the ports, their bindings and their addresses.
+    assert sum("stored_limit" in t for t in texts) == 1, texts
+    assert sum(t.startswith("SELECT ipallocations.ip_address") for t in texts) == 1, texts
+    for table in ("ports", "ml2_port_bindings", "ipallocations"):
+        assert sum(t.startswith("INSERT INTO %s " % table) for t in texts) == 1, (table, texts)
+    # One check of the generated MACs against the network, not a retry per clash.
+    assert sum(t.startswith("SELECT ports.mac_address") for t in texts) == 1, texts
+    # What is left per port: the two port_security rows.
+    assert len(texts) <= 20 + 2 * 30, texts
+
+
+def test_network_and_subnet_pages_network_show_and_create_cost_the_same_with_more_rows(cloud):
     core, _security, log, _backend = cloud
     project = _project(core)
     costs = {}
@@ -150,13 +228,17 @@ def test_network_and_subnet_pages_cost_the_same_with_more_rows(cloud):
         while made < total:
             _network(core, project, "10.%d.%d.0/24" % (90 + made // 250, made % 250))
             made += 1
-        costs[total] = (_page_at_depth(core.get_networks, log), _page_at_depth(core.get_subnets, log))
+        log.record(core.get_network, ADMIN, core.get_networks(ADMIN, limit=1)[0]["id"])
+        shown = log.texts()
+        log.record(core.create_network, ADMIN, {"network": {"project_id": project, "name": "late"}})
+        costs[total] = (_page_at_depth(core.get_networks, log), _page_at_depth(core.get_subnets, log), shown,
+                        log.texts())
     for few, many in zip(costs[FEW], costs[MANY]):
         _same_shape(few, many)
 
 
-def test_rule_pages_and_creates_cost_the_same_with_more_rules(cloud):
-    core, security, log, _backend = cloud
+def test_rule_pages_creates_group_show_and_agent_info_cost_the_same_with_more_rules(cloud):
+    core, security, log, backend = cloud
     project = _project(core)
     group = security.create_security_group(ADMIN, {"security_group": {
         "project_id": project, "name": "scale", "description": ""}})
@@ -166,6 +248,10 @@ def test_rule_pages_and_creates_cost_the_same_with_more_rules(cloud):
             "project_id": project, "security_group_id": group["id"], "direction": "ingress",
             "ethertype": "IPv4", "protocol": "tcp", "port_range_min": port, "port_range_max": port}}
 
+    net = _network(core, project)
+    member = core.create_port(ADMIN, {"port": {"project_id": project, "network_id": net["id"],
+                                               "security_groups": [group["id"]]}})
+    agent_rpc = security.rpc_endpoints()["q-plugin"][0]
     costs = {}
     made = 0
     for total in (FEW, MANY):
@@ -176,9 +262,22 @@ def test_rule_pages_and_creates_cost_the_same_with_more_rules(cloud):
                                 filters={"security_group_id": [group["id"]]})
         log.record(security.create_security_group_rule, ADMIN, rule(5000 + total))
         made += 1
-        costs[total] = (listed, log.texts())
+        created = log.texts()
+        shown = log.record(security.get_security_group, ADMIN, group["id"])
+        assert len(shown["security_group_rules"]) >= made
+        shown = log.texts()
+        log.record(core.create_port, ADMIN, {"port": {"project_id": project, "network_id": net["id"],
+                                                      "security_groups": [group["id"]]}})
+        port_created = log.texts()
+        info = log.record(agent_rpc.security_group_info_for_devices, ADMIN, devices=[member["id"]])
+        assert len(info["security_groups"][group["id"]]) >= made
+        costs[total] = (listed, created, shown, port_created, log.texts())
     for few, many in zip(costs[FEW], costs[MANY]):
         _same_shape(few, many)
+    # A page of the group's rules seeks (security_group_id, id): no sort of the group's rules.
+    _page_at_depth(security.get_security_group_rules, log, filters={"security_group_id": [group["id"]]})
+    _assert_seeks(log, backend, "SELECT securitygrouprules.", "ix_securitygrouprules_security_group_id_id",
+                  "securitygrouprules.security_group_id")
 
 
 def test_the_quota_check_counts_no_further_than_the_limit(cloud):

@@ -109,3 +109,35 @@ def test_sampling_spreads_over_the_first_window_of_a_slash20():
 def test_address_text_matches_the_stored_form():
     assert ip_allocator._address_text(0x0A600001, 4) == "10.96.0.1"
     assert ip_allocator._address_text(0x20010DB8000000000000000000000010, 6) == "2001:db8::10"
+
+
+def test_a_candidate_stock_picks_from_the_tier_first_free_candidate_would_use():
+    Tier = ip_allocator.Tier
+    tiers = [Tier(1000, [5, 6, 7, 8]), Tier(4000, [900, 1500, 2500, 3500]), Tier(9000, [4000, 8000])]
+
+    def tier_of(address):
+        return next(i for i, tier in enumerate(tiers) if address in tier.candidates)
+
+    stock = ip_allocator.CandidateStock(tiers, taken={6})
+    taken = {6}
+    picks = []
+    while True:
+        expected = ip_allocator.first_free_candidate(tiers, taken)
+        chosen = stock.pick()
+        if expected is None:
+            assert chosen is None
+            break
+        # The earlier picks count as taken: the same tier as a fresh check would choose.
+        assert chosen not in taken and tier_of(chosen) == tier_of(expected)
+        taken.add(chosen)
+        picks.append(chosen)
+    # Two picks in tier 0 (roomy while half its candidates are free), then the wider tiers.
+    assert [tier_of(p) for p in picks[:2]] == [0, 0] and tier_of(picks[2]) == 1
+    assert {4000, 8000} <= set(picks) and len(picks) == len(set(picks))
+
+
+def test_a_candidate_stock_skips_what_the_request_took_meanwhile():
+    Tier = ip_allocator.Tier
+    stock = ip_allocator.CandidateStock([Tier(100000, [11, 12, 13])], taken=set())
+    assert stock.pick(avoid={13}) == 12
+    assert stock.pick(avoid={13, 11}) is None
