@@ -7,8 +7,6 @@ sending report_state over that transport, as netweave-dhcp-agent does.
 import json
 import os
 import socketserver
-import subprocess
-import sys
 import threading
 import wsgiref.simple_server
 
@@ -18,6 +16,7 @@ import pytest
 from oslo_config import cfg
 
 from harness import ml2_plugin, sdk
+from harness.cli import run_openstack
 from netweave.core import context as context_mod
 from netweave.core.agent import rpc as agent_rpc
 from netweave.core.api import builder
@@ -26,7 +25,6 @@ from netweave.core.rpc import servers as rpc_servers
 from netweave.core.rpc import topics
 
 CTX = context_mod.get_admin_context()
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
 
 
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
@@ -58,8 +56,7 @@ class Cloud:
         return agent["id"]
 
     def cli(self, *args, check=True):
-        command = [OPENSTACK, "--os-auth-type", "none", "--os-endpoint", self.url] + list(args)
-        done = subprocess.run(command, capture_output=True, text=True, env=self.env, timeout=120)
+        done = run_openstack(["--os-auth-type", "none", "--os-endpoint", self.url] + list(args), self.env)
         if check:
             assert done.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(args), done.stdout, done.stderr)
         return done

@@ -12,7 +12,6 @@ script stops and deletes it.
 import json
 import os
 import queue
-import subprocess
 import sys
 import textwrap
 import time
@@ -23,6 +22,7 @@ from oslo_config import cfg
 
 from harness import ml2_plugin, processes
 from harness import server as server_fixtures
+from harness.cli import run_openstack
 from netweave.core import context as context_mod
 from netweave.core import naming
 from netweave.core.agent import notifications, state_reporter
@@ -36,7 +36,6 @@ pytestmark = pytest.mark.slow
 CTX = context_mod.get_admin_context()
 HOST = "compute1"
 AGENT_ID = "lb0000000001"
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
 
 
 def wait_for(predicate, timeout=20.0, what="the condition"):
@@ -199,8 +198,7 @@ class Cli:
         self.env.update(OS_CLIENT_CONFIG_FILE=os.devnull, OS_AUTH_TYPE="none", OS_ENDPOINT=url)
 
     def run(self, *args):
-        done = subprocess.run([OPENSTACK] + list(args), capture_output=True, text=True, env=self.env,
-                              timeout=120)
+        done = run_openstack(args, self.env)
         assert done.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(args), done.stdout, done.stderr)
         return done.stdout
 

@@ -8,7 +8,6 @@ two; when a host dies (its agent killed, its namespaces and dnsmasq gone), failo
 hosted to the other agent of its zone. An agent has what the server gave it when its own state
 report counts it (``networks`` / ``routers``).
 """
-import contextlib
 import os
 import shutil
 import signal
@@ -83,9 +82,7 @@ class ZonedCloud(multihost.Cloud):
             multihost.run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
 
     def close(self):
-        for process in self.zoned.values():
-            with contextlib.suppress(Exception):
-                process.stop()
+        self.stop_processes(*self.zoned.values())
         for state_path in self.state_paths.values():
             dh.stop_served_networks(state_path)
         for router_id in self.router_ids:

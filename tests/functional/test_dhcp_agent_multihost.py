@@ -41,8 +41,7 @@ def cloud(rabbitmq_server, tmp_path_factory):
     finally:
         for client in clients:
             client.stop()
-        if created.dhcp_agent is not None:
-            created.dhcp_agent.stop()
+        created.stop_processes(created.dhcp_agent)
         dh.stop_served_networks(state_path)
         created.close()
         shutil.rmtree(state_path, ignore_errors=True)

@@ -11,12 +11,12 @@ packet arrived from after NAT.
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pytest
 
 from harness import l3, multihost, system
+from harness.cli import run_openstack
 from harness.ovs import ovs_switch  # noqa: F401 - pytest fixture
 from netweave.core import naming
 
@@ -205,10 +205,10 @@ def openstack(cloud, *args, expect_failure=False):
     for key in list(env):
         if key.startswith("OS_") and key not in ("OS_AUTH_TYPE", "OS_ENDPOINT"):
             env.pop(key)
-    argv = [os.path.join(multihost.BIN, "openstack"), *args]
+    argv = list(args)
     if {"create", "show", "list"} & set(args):
         argv += ["-f", "json"]
-    result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    result = run_openstack(argv, env)
     if expect_failure:
         assert result.returncode != 0, result.stdout
         return result.stderr

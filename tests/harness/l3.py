@@ -6,7 +6,6 @@ interface 192.168.200.1 on PROJECT_NET, optionally the floating IP
 10.30.0.101 of MyInstance1 (192.168.200.6) or MyInstance2 (192.168.200.10).
 The builders take other addresses so functional tests can make their own.
 """
-import contextlib
 import copy
 import os
 import subprocess
@@ -398,9 +397,7 @@ class RoutedCloud(multihost.Cloud):
         return any(a["alive"] for a in self.l3_agent_rows())
 
     def close(self):
-        if self.l3_agent is not None:
-            with contextlib.suppress(Exception):
-                self.l3_agent.stop()
+        self.stop_processes(self.l3_agent)
         super().close()
         for router_id in self.router_ids:
             run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
@@ -454,9 +451,7 @@ class RoutedOvsCloud(multihost.OvsCloud):
     l3_agent_alive = RoutedCloud.l3_agent_alive
 
     def close(self):
-        if self.l3_agent is not None:
-            with contextlib.suppress(Exception):
-                self.l3_agent.stop()
+        self.stop_processes(self.l3_agent)
         for router_id in self.router_ids:
             run("ip", "netns", "del", naming.router_namespace(router_id), check=False)
         super().close()

@@ -10,7 +10,6 @@ web1..webN, a pool and a listener on 80.
 ``LbaasCloud``: netweave-server and netweave-rpc-server (lbaasv2) on a broker, and in
 host namespace h1 a Linux bridge agent and a netweave-lbaas-agent.
 """
-import contextlib
 import os
 import shutil
 import subprocess
@@ -252,8 +251,7 @@ class LbaasCloud(Cloud):
         for process, _instance in self.servers.values():
             process.kill()
             process.wait()
-        if self.lbaas_agent is not None:
-            self.lbaas_agent.stop()
+        self.stop_processes(self.lbaas_agent)
         end_haproxies(self.lbaas_path)
         super().close()
 
@@ -287,8 +285,6 @@ class RoutedLbaasCloud(l3.RoutedCloud):
         for process in self.web_servers:
             process.kill()
             process.wait()
-        if self.lbaas_agent is not None:
-            with contextlib.suppress(Exception):
-                self.lbaas_agent.stop()
+        self.stop_processes(self.lbaas_agent, self.l3_agent)
         end_haproxies(self.lbaas_path)
         super().close()

@@ -1,6 +1,7 @@
 """The real ML2 plugin in the test process, with an agent-based mechanism driver.
 
-``in_process_plugin(url)`` creates the schema at ``url``, points the process's
+``in_process_plugin(url)`` creates the schema at ``url`` (a new, empty database
+gets a copy of one made once, see harness/db_templates.py), points the process's
 database at it and returns an initialised Ml2Plugin using project networks
 of type vxlan (VNIs 100-199). Its mechanism drivers are the configured ones
 (none) plus ``AgentBasedDriver``, reachable as ``plugin.driver``: it binds a
@@ -10,11 +11,13 @@ Linux bridge and Open vSwitch drivers do through PortContext.host_agents.
 ``plugin_overrides()`` is a context manager holding the [ml2] overrides; the
 type drivers read cfg.CONF, so they must stay in force while the plugin is used.
 """
+import atexit
 import contextlib
 
 import pytest
 from oslo_config import cfg
 
+from harness import db_templates
 from netweave.core.db import all_models
 from netweave.core.db import api as db_api
 from netweave.core.plugins.ml2 import driver_api
@@ -84,7 +87,22 @@ def running_plugin(url):
             db_api.DATABASE.engine.dispose()
 
 
+def _create_all(url):
+    engine = db_api.create_engine(url)
+    try:
+        all_models.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+# Schemas made by create_all, keyed by the tables the models declare (a test may import more).
+MODELS = db_templates.SchemaTemplates(_create_all, lambda: tuple(sorted(all_models.metadata.tables)))
+atexit.register(MODELS.remove)
+
+
 def in_process_plugin(url):
+    # A new, empty database gets a copy of the schema; create_all then finds every table there.
+    MODELS.fill(url)
     engine = db_api.DATABASE.configure(url)
     all_models.metadata.create_all(engine)
     plugin = plugin_mod.Ml2Plugin(cfg.CONF)

@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import textwrap
@@ -288,11 +287,15 @@ class Cloud:
         self.agents[host] = processes.start_process(argv, os.path.join(self.workdir, "agent-%s.log" % host))
         return self.agents[host]
 
+    def stop_processes(self, *more):
+        """Stop ``more`` (a subclass's agents), the L2 agents, the RPC server and the API server side
+        by side; close does it too, so a subclass stopping its own agents first passes them here."""
+        server = self.server.process if self.server is not None else None
+        with contextlib.suppress(Exception):
+            processes.stop_together(list(more) + list(self.agents.values()) + [self.rpc, server])
+
     def close(self):
-        for process in list(self.agents.values()) + [self.rpc, self.server]:
-            if process is not None:
-                with contextlib.suppress(Exception):
-                    process.stop()
+        self.stop_processes()
         self.session.close()
         self.lab.close()
 
@@ -574,16 +577,8 @@ class OvsCloud(Cloud):
 
     def close(self):
         errors = []
-        server = self.server.process if self.server is not None else None
-        processes_ = [p for p in list(self.agents.values()) + [self.rpc, server] if p is not None]
         # Each takes seconds to close its broker connections: let them all do it at once.
-        for process in processes_:
-            if process.alive():
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for process in processes_:
-            with contextlib.suppress(Exception):
-                process.stop()
+        self.stop_processes()
         self.session.close()
         try:
             self.sandbox.cleanup()
