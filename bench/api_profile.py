@@ -40,8 +40,13 @@ PROJECT = "profile"
 
 
 class Api:
-    def __init__(self, app):
+    """``heartbeat``: refreshes the stand-in L3 agent's liveness; ``settle``: waits until the
+    notifications queued by the calls so far were sent (None: nothing to do)."""
+
+    def __init__(self, app, heartbeat=None, settle=None):
         self.app = app
+        self.heartbeat = heartbeat or (lambda: None)
+        self.settle = settle or (lambda: None)
 
     def call(self, method, path, body=None, expect=200):
         request = webob.Request.blank(path, method=method, headers={"X-Project-Id": PROJECT,
@@ -55,8 +60,11 @@ class Api:
 
 
 class Statements:
-    def __init__(self, engine):
+    """Statements sent (and, with ``casts``, agent notifications cast)."""
+
+    def __init__(self, engine, casts=None):
         self.count = 0
+        self.casts = casts
         self.log = None  # a list while the SQL text is wanted
         sa.event.listen(engine, "before_cursor_execute", self._seen)
 
@@ -66,23 +74,71 @@ class Statements:
             self.log.append(" ".join(statement.split()))
 
 
-def build_app(directory, database_url):
+class CountingCasts:
+    """Counts the casts oslo.messaging's client is asked for (wraps RPCClient.cast)."""
+
+    def __init__(self):
+        import oslo_messaging
+
+        self.count = 0
+        original = oslo_messaging.RPCClient.cast
+        counter = self
+
+        def cast(client, *args, **kwargs):
+            counter.count += 1
+            return original(client, *args, **kwargs)
+        oslo_messaging.RPCClient.cast = cast
+        # prepare() makes a _CallContext whose cast is its own.
+        from oslo_messaging.rpc import client as rpc_client
+        original_prepared = rpc_client._CallContext.cast
+
+        def prepared_cast(call_context, *args, **kwargs):
+            counter.count += 1
+            return original_prepared(call_context, *args, **kwargs)
+        rpc_client._CallContext.cast = prepared_cast
+
+
+def build_app(directory, database_url, agents=True):
+    """``agents``: as in a deployment with an L3 agent: transport_url set (oslo.messaging's
+    in-memory fake driver: casts are built and serialised, nothing leaves the process) and
+    an alive L3 agent, so router changes are scheduled and notified as they are there."""
     from harness import server as server_helpers
+    from netweave.core import context
+    from netweave.core.api import builder
     from netweave.core.cmd import common
     from netweave.core.cmd import server as server_cmd
     from netweave.core.db import api as db_api
+    from netweave.service_plugins.router import plugin as router_plugin
 
+    extra = "\n[DEFAULT]\nservice_plugins = port_security,router\n"
+    if agents:
+        extra += "transport_url = fake://\n"
     paths, _state = server_helpers.write_config(
-        directory, 0, database_url=database_url, ml2={"extension_drivers": "port_security"},
-        extra="\n[DEFAULT]\nservice_plugins = port_security,router\n")
+        directory, 0, database_url=database_url, ml2={"extension_drivers": "port_security"}, extra=extra)
     manage = os.path.join(os.path.dirname(sys.executable), "netweave-db-manage")
     subprocess.run([manage, "--config-file", paths[0], "--config-file", paths[1], "upgrade", "heads"],
                    check=True, stdout=subprocess.DEVNULL)
     conf = common.parse_config(["--config-file", paths[0], "--config-file", paths[1]])
-    app = server_cmd.make_app(conf, sync=True)
+    casts = CountingCasts() if agents else None
+    core_plugin, service_plugins = server_cmd.load_plugins(conf, sync=True)
+    app = builder.build_wsgi_app(conf, core_plugin, service_plugins)
+    heartbeat = None
+    notifiers = [p.notifier for p in service_plugins if isinstance(p, router_plugin.RouterPlugin)]
+
+    def settle():
+        for notifier in notifiers:
+            # A checkout from before the notifier sent in the background sends in the request.
+            if hasattr(notifier, "wait_sent"):
+                notifier.wait_sent(timeout=60)
+    if agents:
+        def heartbeat():
+            core_plugin.agents.report_state(context.get_admin_context(), {
+                "agent_type": "L3 agent", "binary": "netweave-l3-agent", "host": "network1", "topic": "l3_agent",
+                "configurations": {"agent_mode": "legacy"}})
+        heartbeat()
     # Warnings such as "no alive L3 agent" would bury the figures (there is no agent here).
     logging.getLogger("netweave").setLevel(logging.ERROR)
-    return Api(app), Statements(db_api.DATABASE.engine)
+    return Api(app, heartbeat, settle), Statements(db_api.DATABASE.engine, casts)
 
 
 class Phase:
@@ -102,20 +158,25 @@ def run_phase(api, statements, phase, profile, top, show_sql=False):
             print("      " + (text if len(text) < 300 else text[:297] + "..."))
         statements.log = None
         phase.calls = phase.calls[1:]
+    api.heartbeat()
     before_statements = statements.count
+    before_casts = statements.casts.count if statements.casts else 0
     profiler = cProfile.Profile() if profile else None
     start_cpu, start_wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     for method, path, body, expect in phase.calls:
         api.call(method, path, body, expect)
+    # Notifications sent in the background count with the calls that queued them.
+    api.settle()
     if profiler:
         profiler.disable()
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     count = len(phase.calls)
-    print("%-26s %6d %12.3f %12.3f %12.1f%s" % (
+    casts = "%12.2f" % ((statements.casts.count - before_casts) / count) if statements.casts else "%12s" % "-"
+    print("%-26s %6d %12.3f %12.3f %12.1f%s%s" % (
         phase.name, count, cpu * 1000 / count, wall * 1000 / count, (statements.count - before_statements) / count,
-        "  (under cProfile)" if profiler else ""))
+        casts, "  (under cProfile)" if profiler else ""))
     if profiler:
         for order in ("tottime", "cumulative"):
             out = io.StringIO()
@@ -137,6 +198,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=200, help="requests per port phase (default 200)")
     parser.add_argument("--profile", default="", help="phases to profile, comma separated, or 'all'")
     parser.add_argument("--sql", default="", help="phases whose statements to print, comma separated, or 'all'")
+    parser.add_argument("--no-agents", action="store_true",
+                        help="no transport_url and no L3 agent: router changes are neither scheduled nor cast")
     parser.add_argument("--top", type=int, default=15, help="frames printed per profile order (default 15)")
     args = parser.parse_args(argv)
     directory = tempfile.mkdtemp(prefix="netweave-profile-")
@@ -147,7 +210,7 @@ def main(argv=None):
             from harness import postgres as postgres_helpers
             postgres = postgres_helpers.start_private_postgres()
             url = postgres.url_for(postgres.create_database("profile"))
-        api, statements = build_app(directory, url)
+        api, statements = build_app(directory, url, agents=not args.no_agents)
         profiled = set(args.profile.split(",")) if args.profile else set()
         run(api, statements, args, profiled)
     finally:
@@ -172,7 +235,8 @@ def run(api, statements, args, profiled):
     port_ids = [api.call("POST", "/v2.0/ports", {"port": {"network_id": net["id"], "name": "p%d" % i}},
                          expect=201)["port"]["id"] for i in range(args.ports)]
     print()
-    print("%-26s %6s %12s %12s %12s" % ("phase", "calls", "cpu ms/call", "wall ms/call", "stmts/call"))
+    print("%-26s %6s %12s %12s %12s %11s" % ("phase", "calls", "cpu ms/call", "wall ms/call", "stmts/call",
+                                             "casts/call"))
 
     def phase(name, calls):
         run_phase(api, statements, Phase(name, calls), wanted(name, profiled), args.top,
@@ -211,6 +275,10 @@ def routers(api, args, phase):
         nets.append((net, subnet))
     phase("router create", [("POST", "/v2.0/routers", {"router": {"name": "r%d" % i}}, 201) for i in range(count)])
     router_ids = [r["id"] for r in api.call("GET", "/v2.0/routers?fields=id")["routers"]]
+    # As l3_agent_bench.py makes them: the gateway in the create.
+    phase("router create (gateway)", [("POST", "/v2.0/routers", {"router": {
+        "name": "g%d" % i, "external_gateway_info": {"network_id": external["id"]}}}, 201) for i in range(count)])
+    phase("router show", [("GET", "/v2.0/routers/%s" % r, None, 200) for r in router_ids])
     phase("router interface add", [("PUT", "/v2.0/routers/%s/add_router_interface" % r,
                                     {"subnet_id": subnet["id"]}, 200)
                                    for r, (_net, subnet) in zip(router_ids, nets)])

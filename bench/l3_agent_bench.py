@@ -107,6 +107,66 @@ def cpu_since(clock, before):
     return now[0] - before[0], now[1] - before[1]
 
 
+def _proc_cpu(pid, ticks):
+    """CPU seconds of ``pid`` (user + system, with its waited-for children), 0 once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / ticks
+
+
+def _descendants(pid):
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir("/proc/%d/task" % current)
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open("/proc/%d/task/%s/children" % (current, task)) as handle:
+                    todo += [int(child) for child in handle.read().split()]
+            except OSError:
+                pass
+    return found
+
+
+class CpuTable:
+    """CPU seconds each part of the cloud used between ``start`` and ``stop``: the API server
+    (gunicorn master and workers), the RPC server, each agent, the broker (its whole process
+    tree) and this bench process (the API clients)."""
+
+    def __init__(self, cloud, broker):
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.parts = [("netweave-server (%d workers)" % cloud.api_workers, cloud.server.process.pid),
+                      ("netweave-rpc-server", cloud.rpc.pid)]
+        self.parts += [("linuxbridge agent %s" % host, process.pid) for host, process in sorted(cloud.agents.items())]
+        self.parts += [("netweave-l3-agent", cloud.l3_agent.pid), ("rabbitmq", broker.process.pid)]
+        self.before = None
+
+    def _read(self):
+        values = {name: sum(_proc_cpu(pid, self.ticks) for pid in _descendants(root)) for name, root in self.parts}
+        times = os.times()
+        values["bench (API clients)"] = times.user + times.system
+        return values
+
+    def start(self):
+        self.before = self._read()
+
+    def stop(self, seconds):
+        after = self._read()
+        used = {name: after[name] - self.before.get(name, 0.0) for name in after}
+        total = sum(used.values())
+        for name, value in used.items():
+            print("cpu                %-34s %6.1f s" % (name, value))
+        print("cpu                %-34s %6.1f s of %.1f s x %d cores" % ("all of the above", total, seconds,
+                                                                         os.cpu_count()))
+
+
 def make_state(cloud, routers, fips, clients):
     """The routers, their networks and floating IPs, through the API as a cloud would: Neutron's
     bulk POST where it has one (networks, subnets, ports), single calls from ``clients`` threads
@@ -162,9 +222,10 @@ def count_active(cloud):
             sum(1 for f in fips if f["status"] == "ACTIVE"), len(fips))
 
 
-def wiring(cloud, routers, fips, clients):
+def wiring(cloud, routers, fips, clients, cpu):
     clock = AgentClock(cloud.l3_agent)
     before = clock.read()
+    cpu.start()
     started = time.monotonic()
     built, phases = make_state(cloud, routers, fips, clients)
     api_done = time.monotonic() - started
@@ -182,6 +243,7 @@ def wiring(cloud, routers, fips, clients):
         raise
     total = time.monotonic() - started
     own, children = cpu_since(clock, before)
+    cpu.stop(total)
     for name, seconds in phases.items():
         print("wiring API         %-34s %.1f s" % (name, seconds))
     print("wiring             %d routers (gateway + 1 interface), %d floating IPs: API calls %.1f s, "
@@ -259,6 +321,7 @@ def main(argv=None):
     parser.add_argument("--routers", type=int, default=100)
     parser.add_argument("--fips", type=int, default=1000, help="floating IPs, spread over the routers")
     parser.add_argument("--clients", type=int, default=8, help="API client threads")
+    parser.add_argument("--workers", type=int, default=2, help="netweave-server API worker processes")
     parser.add_argument("--quick", action="store_true", help="5 routers, 20 floating IPs: a smoke run")
     parser.add_argument("--profile-restart", metavar="FILE",
                         help="run the restarted L3 agent under cProfile, statistics to FILE (pstats)")
@@ -267,16 +330,17 @@ def main(argv=None):
         args.routers, args.fips = 5, 20
     if os.geteuid() != 0:
         sys.exit("l3_agent_bench.py needs root (namespaces, bridges, iptables)")
-    print("l3 agent bench     %d routers, %d floating IPs, %d API clients; %s, %d cores, load average %s" % (
-        args.routers, args.fips, args.clients, platform.python_version(), os.cpu_count(),
-        " ".join("%.2f" % v for v in os.getloadavg())))
+    print("l3 agent bench     %d routers, %d floating IPs, %d API clients, %d API workers; %s, %d cores, "
+          "load average %s" % (args.routers, args.fips, args.clients, args.workers, platform.python_version(),
+                               os.cpu_count(), " ".join("%.2f" % v for v in os.getloadavg())))
     workdir = tempfile.mkdtemp(prefix="nwl3bench-")
     broker = rabbitmq.start_private_rabbitmq()
     cloud = l3.RoutedCloud(workdir, broker.transport_url)
+    cloud.api_workers = args.workers
     try:
         cloud.start()
         cloud.external, cloud.external_subnet = cloud.external_network()
-        built, wired, _api = wiring(cloud, args.routers, args.fips, args.clients)
+        built, wired, _api = wiring(cloud, args.routers, args.fips, args.clients, CpuTable(cloud, broker))
         resync, changed = restart(cloud, args.routers, args.profile_restart)
         associated = association(cloud, built[0], workdir)
     finally:

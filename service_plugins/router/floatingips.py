@@ -60,6 +60,13 @@ _GATEWAY_NETWORKS = (
     .join(_PORTS_T, _PORTS_T.c.id == _ROUTERS_T.c.gw_port_id)
     .where(_ROUTERS_T.c.id.in_(sa.bindparam("router_ids", expanding=True))))
 
+_FLOATINGIPS_T = FloatingIP.__table__
+# The floating IP already associated with a fixed address, built once.
+_ASSOCIATED_WITH = sa.select(_FLOATINGIPS_T.c.id, _FLOATINGIPS_T.c.floating_ip_address).where(
+    _FLOATINGIPS_T.c.floating_network_id == sa.bindparam("network_id"),
+    _FLOATINGIPS_T.c.fixed_port_id == sa.bindparam("port_id"),
+    _FLOATINGIPS_T.c.fixed_ip_address == sa.bindparam("address"))
+
 PORT_DETAILS = ("name", "network_id", "mac_address", "admin_state_up", "status", "device_id", "device_owner")
 
 
@@ -79,13 +86,22 @@ def make_dict(row, tags, port_row=None):
     return result
 
 
-class Association:
-    """What a floating IP points at: a fixed port and address, through a router (all None: nothing)."""
+def _shown(row, tags, port_details):
+    """make_dict from a row just written and the port_details dict (or None) known for it."""
+    result = make_dict(row, tags)
+    result["port_details"] = dict(port_details) if port_details is not None else None
+    return result
 
-    def __init__(self, port_id=None, fixed_ip_address=None, router_id=None):
+
+class Association:
+    """What a floating IP points at: a fixed port and address, through a router (all None: nothing).
+    ``port_details``: the fixed port's port_details as read for the check (None without a port)."""
+
+    def __init__(self, port_id=None, fixed_ip_address=None, router_id=None, port_details=None):
         self.port_id = port_id
         self.fixed_ip_address = fixed_ip_address
         self.router_id = router_id
+        self.port_details = port_details
 
 
 NONE = Association()
@@ -146,23 +162,41 @@ class FloatingIPService:
 
     def _associate(self, context, project_id, network_id, port_id, fixed_ip_address, fip_id=None):
         """The Association for port_id / fixed_ip_address, or the Neutron error why there is none."""
+        fixed = self._fixed_port(context, project_id, port_id, fixed_ip_address)
+        if fixed is None:
+            return NONE
+        with db_api.reader_scope() as session:
+            return self._association(session, network_id, fixed, fip_id)
+
+    def _fixed_port(self, context, project_id, port_id, fixed_ip_address):
+        """(port, subnet id, address) a floating IP would point at; None without a port_id."""
         if not port_id:
             if fixed_ip_address:
                 raise rexc.bad_floatingip_request("fixed_ip_address cannot be specified without a port_id")
-            return NONE
+            return None
         port = self.ports.get(context, port_id)
         if port["tenant_id"] != project_id and not context.is_admin:
             raise rexc.bad_floatingip_request(
                 "Cannot process floating IP association with Port %s, since that port is owned by a "
                 "different tenant" % port_id)
         subnet_id, address = rules.choose_fixed_ip(port, fixed_ip_address)
-        with db_api.reader_scope() as session:
-            router_id = self._router_for(session, network_id, subnet_id)
-            if router_id is None:
-                raise rexc.ExternalGatewayForFloatingIPNotFound(external_network_id=network_id,
-                                                                subnet_id=subnet_id, port_id=port_id)
-            self._check_free(session, network_id, port_id, address, fip_id)
-        return Association(port_id, address, router_id)
+        return port, subnet_id, address
+
+    def _association(self, session, network_id, fixed, fip_id=None):
+        """The Association of a _fixed_port result (or NONE for None), read in ``session``."""
+        if fixed is None:
+            return NONE
+        port, subnet_id, address = fixed
+        router_id = self._checked_router(session, network_id, port["id"], subnet_id, address, fip_id)
+        return Association(port["id"], address, router_id, {key: port[key] for key in PORT_DETAILS})
+
+    def _checked_router(self, session, network_id, port_id, subnet_id, address, fip_id):
+        router_id = self._router_for(session, network_id, subnet_id)
+        if router_id is None:
+            raise rexc.ExternalGatewayForFloatingIPNotFound(external_network_id=network_id,
+                                                            subnet_id=subnet_id, port_id=port_id)
+        self._check_free(session, network_id, port_id, address, fip_id)
+        return router_id
 
     @staticmethod
     def _router_for(session, network_id, subnet_id):
@@ -184,9 +218,8 @@ class FloatingIPService:
 
     @staticmethod
     def _check_free(session, network_id, port_id, address, fip_id):
-        other = session.scalar(sa.select(FloatingIP).where(
-            FloatingIP.floating_network_id == network_id, FloatingIP.fixed_port_id == port_id,
-            FloatingIP.fixed_ip_address == address))
+        other = session.execute(_ASSOCIATED_WITH, {"network_id": network_id, "port_id": port_id,
+                                                   "address": address}).first()
         if other is not None and other.id != fip_id:
             raise rexc.FloatingIPPortAlreadyAssociated(
                 floating_ip_address=other.floating_ip_address, fip_id=other.id, port_id=port_id,
@@ -209,19 +242,19 @@ class FloatingIPService:
         if not context.is_admin:
             # As the caller sees it: a network made external to other projects only is not found.
             self.networks.get(context, network_id)
+        fixed = self._fixed_port(context, data["project_id"], data.get("port_id"), data.get("fixed_ip_address"))
+        # One read for the checks: the network, the association, the quota.
         with db_api.reader_scope() as session:
             subnets = db_reads.external_network_subnets(session, network_id)
-        if subnets is None:
-            raise rexc.bad_floatingip_request("Network %s is not a valid external network" % network_id)
-        if not any(s["ip_version"] == 4 for s in subnets):
-            raise rexc.bad_floatingip_request("Network %s does not contain any IPv4 subnet" % network_id)
-        association = self._associate(context, data["project_id"], network_id, data.get("port_id"),
-                                      data.get("fixed_ip_address"))
-        self.events.publish(const.FLOATINGIP, events.Event.BEFORE_CREATE,
-                            events.Payload(context, current=data, request=data, via_api=True))
-        with db_api.reader_scope() as session:
+            if subnets is None:
+                raise rexc.bad_floatingip_request("Network %s is not a valid external network" % network_id)
+            if not any(s["ip_version"] == 4 for s in subnets):
+                raise rexc.bad_floatingip_request("Network %s does not contain any IPv4 subnet" % network_id)
+            association = self._association(session, network_id, fixed)
             # Before the port is made: an over-quota request leaves nothing to undo.
             self.quotas.check(session, data["project_id"], const.FLOATINGIP)
+        self.events.publish(const.FLOATINGIP, events.Event.BEFORE_CREATE,
+                            events.Payload(context, current=data, request=data, via_api=True))
         fip_id = model_base.new_uuid()
         port = self.ports.create(admin, {
             "project_id": "", "tenant_id": "", "name": "", "description": "", "network_id": network_id,
@@ -234,7 +267,7 @@ class FloatingIPService:
                 raise exc.IpAddressGenerationFailure(net_id=network_id)
             for attempt in range(WRITE_ATTEMPTS):
                 try:
-                    self._insert(context, fip_id, data, port["id"], address, association)
+                    result = self._insert(context, fip_id, data, port["id"], address, association)
                     break
                 except _AssociationGone:
                     if attempt == WRITE_ATTEMPTS - 1:
@@ -245,7 +278,6 @@ class FloatingIPService:
         except BaseException:
             self._delete_port(admin, port["id"])
             raise
-        result = self.get(admin, fip_id)
         self.events.publish(const.FLOATINGIP, events.Event.AFTER_CREATE,
                             events.Payload(context, fip_id, current=result, request=data, via_api=True))
         return result
@@ -275,6 +307,8 @@ class FloatingIPService:
                 self.events.publish(const.FLOATINGIP, events.Event.PRECOMMIT_CREATE,
                                     events.Payload(context, fip_id, current=data, request=data, session=session,
                                                    via_api=True))
+                # As written: a new floating IP has no tags yet, its fixed port was just read.
+                return _shown(row, [], association.port_details)
         except sa.exc.IntegrityError as error:
             if db_api.is_duplicate(error) and association.port_id:
                 raise self._duplicate_association(fip_id, data["floating_network_id"], association) from error
@@ -295,14 +329,13 @@ class FloatingIPService:
                             events.Payload(context, fip_id, original=original, request=data, via_api=True))
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                self._update_row(context, fip_id, data, association, original)
+                result = self._update_row(context, fip_id, data, association, original)
                 break
             except _AssociationGone:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise rexc.FloatingIPAssociationChanged(fip_id=fip_id)
                 association = self._associate(context, original["tenant_id"], original["floating_network_id"],
                                               data["port_id"], data.get("fixed_ip_address"), fip_id)
-        result = self.get(context, fip_id)
         self.events.publish(const.FLOATINGIP, events.Event.AFTER_UPDATE,
                             events.Payload(context, fip_id, original=original, current=result, request=data,
                                            via_api=True))
@@ -327,6 +360,12 @@ class FloatingIPService:
                 self.events.publish(const.FLOATINGIP, events.Event.PRECOMMIT_UPDATE,
                                     events.Payload(context, fip_id, original=original, request=data, session=session,
                                                    via_api=True))
+                # As written, without reading it again: the tags are the original's (an update
+                # does not change them), the port details the association's or the original's.
+                details = association.port_details if association is not None else original["port_details"]
+                if row.fixed_port_id is None:
+                    details = None
+                return _shown(row, original["tags"], details)
         except sa.exc.IntegrityError as error:
             if db_api.is_duplicate(error) and association is not None and association.port_id:
                 raise self._duplicate_association(fip_id, original["floating_network_id"], association) from error

@@ -67,29 +67,41 @@ class GatewayService:
         self.networks = networks  # the core's NetworkService
         self.ports = ports        # the core's PortService
 
-    def apply(self, context, router_id, info):
+    def apply(self, context, router_id, info, new_router=False):
         """Make the router's gateway what ``info`` asks: {} clears it, else a network
-        (with enable_snat and external_fixed_ips when given)."""
+        (with enable_snat and external_fixed_ips when given). ``new_router``: the router
+        was just made, so it has no gateway, interface or floating IP to read yet."""
         for attempt in range(ATTEMPTS):
             try:
-                return self._apply_once(context, router_id, info)
+                return self._apply_once(context, router_id, info, new_router and attempt == 0)
             except _GatewayChanged:
                 if attempt == ATTEMPTS - 1:
                     raise db_api.RetryRequest()
         return None
 
-    def _apply_once(self, context, router_id, info):
+    @staticmethod
+    def _current(session, router_id):
+        """(Gateway or None, enable_snat, floating IPs, [(subnet_id, cidr)] of interfaces) of a router."""
+        router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
+        if router is None:
+            raise rexc.RouterNotFound(router_id=router_id)
+        current = current_gateways(session, [router]).get(router_id)
+        fip_count = session.scalar(sa.select(sa.func.count()).select_from(models.FloatingIP)
+                                   .where(models.FloatingIP.router_id == router_id))
+        interfaces = [(a.subnet_id, a.cidr) for a in db_reads.router_addresses(
+            session, [router_id], const.ROUTER_INTERFACE_OWNERS) if a.subnet_id]
+        return current, router.enable_snat, fip_count, interfaces
+
+    def _apply_once(self, context, router_id, info, new_router=False):
         admin = context.elevated()
+        # One read: the router's gateway, interfaces and floating IPs (none yet for a new
+        # router), and the subnets of the external network asked for.
         with db_api.reader_scope() as session:
-            router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
-            if router is None:
-                raise rexc.RouterNotFound(router_id=router_id)
-            current = current_gateways(session, [router]).get(router_id)
-            enable_snat_now = router.enable_snat
-            fip_count = session.scalar(sa.select(sa.func.count()).select_from(models.FloatingIP)
-                                       .where(models.FloatingIP.router_id == router_id))
-            interfaces = [(a.subnet_id, a.cidr) for a in db_reads.router_addresses(
-                session, [router_id], const.ROUTER_INTERFACE_OWNERS) if a.subnet_id]
+            if new_router:
+                current, enable_snat_now, fip_count, interfaces = None, self.conf.enable_snat_by_default, 0, []
+            else:
+                current, enable_snat_now, fip_count, interfaces = self._current(session, router_id)
+            subnets = db_reads.external_network_subnets(session, info["network_id"]) if info else None
         expected = current.port_id if current else None
         if not info:
             if current is None:
@@ -100,8 +112,6 @@ class GatewayService:
             self._delete_port(admin, current.port_id)
             return
         network_id = info["network_id"]
-        with db_api.reader_scope() as session:
-            subnets = db_reads.external_network_subnets(session, network_id)
         if subnets is None:
             raise rexc.bad_router_request("Network %s is not an external network" % network_id)
         enable_snat = info.get("enable_snat", self.conf.enable_snat_by_default)

@@ -41,20 +41,24 @@ class InterfaceService:
 
     def add(self, context, router_id, body):
         port_id, subnet_id = rules.check_interface_request(body, for_removal=False)
-        router = self.routers.get(context, router_id)
+        # What the add needs of the router: its owner (for the reply) and the subnets it is on.
+        with db_api.reader_scope() as session:
+            project_id = self.routers.owner(session, context, router_id)
+            connected = self._subnets_of(session, router_id)
+        router = {"id": router_id, "tenant_id": project_id, "project_id": project_id}
         if port_id:
-            info = self._add_port(context, router, port_id)
+            info = self._add_port(context, router, port_id, connected)
         else:
-            info = self._add_subnet(context, router, subnet_id)
+            info = self._add_subnet(context, router, subnet_id, connected)
         self.events.publish(const.ROUTER_INTERFACE, events.Event.AFTER_CREATE,
                             events.Payload(context, router_id, current=info, via_api=True))
         return info
 
-    def _router_subnets(self, router_id):
-        with db_api.reader_scope() as session:
-            return [(a.subnet_id, a.cidr) for a in db_reads.router_addresses(session, [router_id]) if a.subnet_id]
+    @staticmethod
+    def _subnets_of(session, router_id):
+        return [(a.subnet_id, a.cidr) for a in db_reads.router_addresses(session, [router_id]) if a.subnet_id]
 
-    def _add_subnet(self, context, router, subnet_id):
+    def _add_subnet(self, context, router, subnet_id, connected):
         subnet = self.subnets.get(context, subnet_id)
         if not subnet["gateway_ip"]:
             raise rexc.bad_router_request("Subnet for router interface must have a gateway IP")
@@ -62,7 +66,8 @@ class InterfaceService:
             raise rexc.bad_router_request("IPv6 subnet %s configured to receive RAs from an external router cannot "
                                           "be added to Neutron Router." % subnet["id"])
         wanted = [(subnet["id"], subnet["cidr"])]
-        rules.check_no_overlap(wanted, self._router_subnets(router["id"]))
+        # Checked again when the interface is written (_attach): another may come meanwhile.
+        rules.check_no_overlap(wanted, connected)
         admin = context.elevated()
         port = self.ports.create(admin, {
             # The subnet's project owns the port, as in Neutron.
@@ -77,7 +82,7 @@ class InterfaceService:
             raise
         return interface_info(router, port["id"], subnet["network_id"], [subnet["id"]])
 
-    def _add_port(self, context, router, port_id):
+    def _add_port(self, context, router, port_id, connected):
         port = self.ports.get(context, port_id)
         rules.check_interface_port(port)
         with db_api.reader_scope() as session:
@@ -85,7 +90,7 @@ class InterfaceService:
         subnet_ids = list(dict.fromkeys(ip["subnet_id"] for ip in port["fixed_ips"]))
         subnets = [by_id[s] for s in subnet_ids]
         wanted = [(s["id"], s["cidr"]) for s in subnets]
-        rules.check_no_overlap(wanted, self._router_subnets(router["id"]))
+        rules.check_no_overlap(wanted, connected)
         rules.check_single_ipv4_subnet(subnets)
         self._attach(router["id"], port["id"], wanted, expect_free=True)
         try:

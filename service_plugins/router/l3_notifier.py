@@ -14,14 +14,20 @@ agent.
 
 A deleted instance port loses its floating IPs inside its own transaction; the routers with an
 interface on its subnets are told afterwards.
+
+Once ``send_in_background`` was called (the server does, when connected), changed
+routers are told from a thread of the process, coalesced (update_batches.py): the
+request only schedules a router its change made routable (so it has its agent when
+the call returns) and queues the id.
 """
 import sqlalchemy as sa
 
+from netweave.core import context as context_mod
 from netweave.core import events
 from netweave.core.db import api as db_api
 from netweave.core.rpc import casts, topics
 from netweave.service_plugins.router import constants as const
-from netweave.service_plugins.router import db_reads, models
+from netweave.service_plugins.router import db_reads, models, update_batches
 
 
 class L3AgentNotifier:
@@ -35,6 +41,8 @@ class L3AgentNotifier:
         # {router_id: hosts to tell}, read inside a router delete's transaction (the
         # bindings go with the router) and taken once it committed.
         self._deleted_router_hosts = {}
+        # update_batches.UpdateBatches once send_in_background was called; None: sent in the request.
+        self._batches = None
 
     @property
     def connected(self):
@@ -43,9 +51,29 @@ class L3AgentNotifier:
     def connect(self, transport):
         self._casts.connect(transport)
 
-    def routers_updated(self, context, router_ids):
+    def send_in_background(self):
+        """From now on tell changed routers from a sender thread, coalesced."""
+        if self._batches is None:
+            self._batches = update_batches.UpdateBatches(self._send_batch)
+
+    def wait_sent(self, timeout=None):
+        """True once every change queued so far was sent (at once when not sending in background)."""
+        return self._batches is None or self._batches.wait_idle(timeout)
+
+    def _send_batch(self, router_ids):
+        self.routers_updated(context_mod.get_admin_context(), router_ids, now=True)
+
+    def routers_updated(self, context, router_ids, schedule=True, now=False):
+        """Tell the routers' agents, scheduling those that need one first (with
+        ``auto_schedule``). In background mode it only queues them, unless ``now``;
+        ``schedule`` then says whether to schedule them in the caller first."""
         ids = sorted({r for r in router_ids if r})
         if not ids:
+            return
+        if self._batches is not None and not now:
+            if schedule and self.scheduler is not None and self.auto_schedule:
+                self.scheduler.schedule_routers(ids)
+            self._batches.add(ids)
             return
         if self.scheduler is None:
             self._casts.cast(context, "routers_updated", fanout=True, routers=ids)
@@ -114,9 +142,10 @@ class L3AgentNotifier:
             self.router_deleted(payload.context, payload.resource_id, hosts)
 
     def _floatingip_changed(self, resource, event, payload):
-        # The router it left and the one it joined.
+        # The router it left and the one it joined. Their gateway and interface already
+        # made them routable: the sender schedules them if that has not happened yet.
         routers = [(state or {}).get("router_id") for state in (payload.original, payload.current)]
-        self.routers_updated(payload.context, routers)
+        self.routers_updated(payload.context, routers, schedule=False)
 
     def _port_gone(self, resource, event, payload):
         port = payload.original or {}
@@ -129,4 +158,4 @@ class L3AgentNotifier:
                 .join(db_reads.IPAllocation, db_reads.IPAllocation.port_id == models.RouterPort.port_id)
                 .where(models.RouterPort.port_type.in_(const.ROUTER_INTERFACE_OWNERS),
                        db_reads.IPAllocation.subnet_id.in_(subnet_ids))).all()
-        self.routers_updated(payload.context, router_ids)
+        self.routers_updated(payload.context, router_ids, schedule=False)

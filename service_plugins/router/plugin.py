@@ -74,6 +74,7 @@ class RouterPlugin(service_base.ServicePlugin):
 
     def connect_agents(self, transport):
         self.notifier.connect(transport)
+        self.notifier.send_in_background()
         if self.conf.allow_automatic_l3agent_failover:
             threading.Thread(target=self._failover_loop, name="l3-agent-failover", daemon=True).start()
 

@@ -17,6 +17,10 @@ COLUMNS = {
     "revision_number": Router.revision_number,
 }
 
+_ROUTERS_T = Router.__table__
+# A router's owner, built once (a caller that needs nothing else of the router).
+_OWNER = sa.select(_ROUTERS_T.c.project_id).where(_ROUTERS_T.c.id == sa.bindparam("router_id"))
+
 GATEWAY = "external_gateway_info"
 # What an update changes on the router's own row (the gateway has its own write, gateway.py).
 ROW_ATTRIBUTES = frozenset(("name", "description", "admin_state_up", "routes"))
@@ -59,6 +63,13 @@ class RouterService:
         if row is None:
             raise rexc.RouterNotFound(router_id=router_id)
         return row
+
+    def owner(self, session, context, router_id):
+        """The project of a router the caller may see (RouterNotFound otherwise), in one statement."""
+        project_id = session.execute(_OWNER, {"router_id": router_id}).scalar()
+        if project_id is None or not (context.is_admin or project_id == context.project_id):
+            raise rexc.RouterNotFound(router_id=router_id)
+        return project_id
 
     def _dicts(self, session, rows):
         gateways = gateway.current_gateways(session, rows)
@@ -107,7 +118,7 @@ class RouterService:
         info = data.get(GATEWAY)
         if info:
             try:
-                self.gateways.apply(context, router_id, info)
+                self.gateways.apply(context, router_id, info, new_router=True)
             except BaseException:
                 # No router is left behind without the gateway it was asked for.
                 self._delete_row(context, router_id)

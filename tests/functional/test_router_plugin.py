@@ -602,6 +602,41 @@ def test_l3_agents_are_told_after_each_change(cloud):
     assert recorder.sent == [("routers_updated", True, {"routers": [other["id"]]})]
 
 
+class HeldCasts(RecordingCasts):
+    """RecordingCasts whose first cast waits until ``release`` is set."""
+
+    def __init__(self):
+        super().__init__()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def cast(self, context, method, fanout=False, **kwargs):
+        if not self.sent and not self.release.is_set():
+            self.holding.set()
+            assert self.release.wait(10)
+        super().cast(context, method, fanout=fanout, **kwargs)
+
+
+def test_l3_agents_are_told_from_the_background_in_batches(cloud):
+    recorder = HeldCasts()
+    cloud.l3.notifier = l3_notifier.L3AgentNotifier(recorder)
+    cloud.l3.notifier.send_in_background()
+    cloud.l3.notifier.subscribe(cloud.core.events)
+    try:
+        router = cloud.connected_router()
+        assert recorder.holding.wait(10)
+        # The first cast is held: the calls meanwhile return without waiting for it.
+        fips = [cloud.fip(port_id=cloud.port(cloud.net)["id"]) for _ in range(3)]
+        assert {f["router_id"] for f in fips} == {router["id"]}
+        assert recorder.sent == []
+    finally:
+        recorder.release.set()
+    assert cloud.l3.notifier.wait_sent(10)
+    # The router's later changes went out together, in one cast.
+    updated = ("routers_updated", True, {"routers": [router["id"]]})
+    assert recorder.sent == [updated, updated]
+
+
 def _race(calls):
     """Run the calls together; returns their results or NeutronExceptions, in order."""
     results = [None] * len(calls)

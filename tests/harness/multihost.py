@@ -223,6 +223,8 @@ class Cloud:
         self.extra_mappings = {}
         # More lines for the server's [DEFAULT] section (and sections after it).
         self.server_defaults = ""
+        # netweave-server's API worker processes.
+        self.api_workers = 1
         self.session = requests.Session()
 
     # --- processes -----------------------------------------------------------------------
@@ -242,7 +244,7 @@ class Cloud:
     def start_control_plane(self, ml2, defaults=""):
         """netweave-server and netweave-rpc-server on the broker; ``defaults``: more [DEFAULT] lines."""
         self.server = server_harness.start_server(
-            os.path.join(self.workdir, "server"), ml2=ml2,
+            os.path.join(self.workdir, "server"), ml2=ml2, workers=self.api_workers,
             extra="\n[DEFAULT]\ntransport_url = %s\n%s" % (self.transport_url, defaults))
         args = []
         for path in self.server.config_files:
