@@ -119,7 +119,7 @@ class Page:
         fetched = {side: [] for side in sides}
         lists = [fetched[side] for side in sides]
         getters = union.getters
-        for row in _connection(session).execute(union.statement, self.params):
+        for row in _connection(session).execute(union.statement, self.params).all():
             index = row[0]
             lists[index].append(getters[index](row))
         self._fetched.update(fetched)

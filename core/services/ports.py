@@ -137,7 +137,7 @@ def _fixed_ips_of(session, page, port_ids, network_ids=None):
     """
     if network_ids:
         wanted = set(port_ids)
-        rows = session.connection().execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)})
+        rows = session.connection().execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)}).all()
     else:
         wanted = None
         rows = page.rows(session, _PAGE_ADDRESSES)
@@ -379,7 +379,7 @@ class PortService:
         result = page.execute(session)
         # Plain tuples with named fields: a Row's attribute lookup costs several times more.
         row_type = _named_row_type(tuple(result.keys()))
-        rows = [row_type._make(r) for r in result]
+        rows = [row_type._make(r) for r in result.all()]
         if not rows:
             return []
         sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
