@@ -81,6 +81,7 @@ class Page:
         # ``bind`` makes of one template.
         self._joins = {} if joins is None else joins
         self._fetched = {}  # Side -> its rows, read by ``fetch``
+        self._connection = None  # (session, its connection), asked for once
 
     def bind(self, **params):
         """This page with values for its bound parameters; it shares the joins built so far."""
@@ -109,7 +110,7 @@ class Page:
         if not sides:
             return
         if len(sides) == 1:
-            self._fetched[sides[0]] = _connection(session).execute(self.joined(sides[0]), self.params).all()
+            self._fetched[sides[0]] = self._connection_of(session).execute(self.joined(sides[0]), self.params).all()
             return
         union = self._joins.get(sides)
         if union is None:
@@ -119,28 +120,32 @@ class Page:
         fetched = {side: [] for side in sides}
         lists = [fetched[side] for side in sides]
         getters = union.getters
-        for row in _connection(session).execute(union.statement, self.params).all():
+        for row in self._connection_of(session).execute(union.statement, self.params).all():
             index = row[0]
             lists[index].append(getters[index](row))
         self._fetched.update(fetched)
+
+    def _connection_of(self, session):
+        """The session's connection: pages select table columns, never ORM entities, and
+        Core runs them without the ORM's result machinery (which fetched a row at a
+        time). Asked for once per page: the session's lookup costs as much as a small
+        statement's execution."""
+        if self._connection is None or self._connection[0] is not session:
+            self._connection = (session, session.connection())
+        return self._connection[1]
 
     def rows(self, session, side):
         """The rows of ``side`` (key first) that belong to the page's rows."""
         found = self._fetched.get(side)
         if found is None:
-            found = self._fetched[side] = _connection(session).execute(self.joined(side), self.params).all()
+            found = self._fetched[side] = self._connection_of(session).execute(self.joined(side), self.params).all()
         return found
 
     def execute(self, session):
         """The page's own rows (a Result)."""
-        return _connection(session).execute(self.statement, self.params)
+        return self._connection_of(session).execute(self.statement, self.params)
 
 
-def _connection(session):
-    """The session's connection: pages select table columns, never ORM entities, and
-    Core runs them without the ORM's result machinery, which fetched a row at a time
-    (a third of a 1,000-port list's cost)."""
-    return session.connection()
 
 
 def bound(name):
