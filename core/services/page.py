@@ -21,6 +21,8 @@ class Side:
     Build it once (a module constant): its joined forms are then built once too."""
 
     def __init__(self, key, *columns, order_by=()):
+        if not columns:
+            raise ValueError("a side selects at least one column besides its key")
         self.key = key
         self.columns = columns
         self.order_by = tuple(order_by)

@@ -84,3 +84,8 @@ def test_a_limited_page_reads_only_its_own_rows(session):
     # i5 and i4: only i5 has an address, neither has flags.
     assert page.rows(session, SIDES[0]) == [("i5", "other")]
     assert page.rows(session, SIDES[1]) == []
+
+
+def test_a_side_without_columns_is_refused():
+    with pytest.raises(ValueError):
+        page_mod.Side(FLAGS.c.item_id)
