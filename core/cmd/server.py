@@ -51,7 +51,7 @@ def make_app(conf, sync=False):
     return builder.build_wsgi_app(conf, core_plugin, service_plugins)
 
 
-def _freeze_startup_objects(_worker):
+def freeze_startup_objects(_worker):
     """Once a worker has built its app: keep what start-up made out of the garbage
     collector's full passes. Those objects live as long as the worker, yet every
     full collection walked them all (tens of ms with a loaded app), in the middle
@@ -96,7 +96,7 @@ class _Gunicorn(gunicorn_base.BaseApplication):
             "accesslog": None,
             "loglevel": "warning",
             "proc_name": "netweave-server",
-            "post_worker_init": _freeze_startup_objects,
+            "post_worker_init": freeze_startup_objects,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)

@@ -8,6 +8,7 @@ the option of the same name and version, a null value removes it.
 import sqlalchemy as sa
 
 from netweave.core.db.models import dhcp as dhcp_models
+from netweave.core.services import page as page_mod
 
 ExtraDhcpOpt = dhcp_models.ExtraDhcpOpt
 ATTRIBUTE = "extra_dhcp_opts"
@@ -70,13 +71,13 @@ def load(session, port_ids, page=None):
 
 _TABLE = ExtraDhcpOpt.__table__
 # A page's options, joined to it (core/services/page.py).
-_PAGE_OPTIONS = sa.select(_TABLE.c.port_id, _TABLE.c.opt_name, _TABLE.c.opt_value, _TABLE.c.ip_version).order_by(
-    _TABLE.c.port_id, _TABLE.c.ip_version, _TABLE.c.opt_name)
+PAGE_OPTIONS = page_mod.Side(_TABLE.c.port_id, _TABLE.c.opt_name, _TABLE.c.opt_value, _TABLE.c.ip_version,
+                             order_by=(_TABLE.c.port_id, _TABLE.c.ip_version, _TABLE.c.opt_name))
 
 
 def _query(session, port_ids, page=None):
     if page is not None:
-        batches = [page.rows(session, _PAGE_OPTIONS, _TABLE.c.port_id)]
+        batches = [page.rows(session, PAGE_OPTIONS)]
     else:
         batches = [session.execute(sa.select(*_COLUMNS).where(ExtraDhcpOpt.port_id.in_(chunk)).order_by(*_ORDER))
                    for chunk in _chunks(list(port_ids))]

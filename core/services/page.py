@@ -1,14 +1,74 @@
 """A page of rows, as the statement that selected them; side tables are read joined to it.
 
-A port list reads its ports with one statement, then each side table
-(addresses, tags, DHCP options, the extension drivers' tables) with one query
-joined to that statement's ids instead of sending the ids back as parameters.
-A single port is read the same way, as a page of one row whose statement is a
-module constant with a bound parameter (``bind`` gives it its value): the
-statements joined to it are then built once per process, and so are their
-SQL and cache keys, which cost more than running them when built per request.
+A port list reads its ports with one statement, then its side tables
+(addresses, tags, DHCP options, the extension drivers' tables) joined to that
+statement's ids instead of sending the ids back as parameters: all of them in
+one more statement (``fetch``: a UNION ALL of the side reads), whose rows
+``rows`` then hands out side by side. A single port is read the same way, as
+a page of one row whose statement is a module constant with a bound parameter
+(``bind`` gives it its value): the statements joined to it are then built once
+per process, and so are their SQL and cache keys, which cost more than running
+them when built per request.
 """
+import operator
+
 import sqlalchemy as sa
+
+
+class Side:
+    """What pages read of a side table: rows of (``key``, *``columns``), ``key`` being the
+    id of the page's row they belong to, in ascending ``order_by`` (columns of the table).
+    Build it once (a module constant): its joined forms are then built once too."""
+
+    def __init__(self, key, *columns, order_by=()):
+        if not columns:
+            raise ValueError("a side selects at least one column besides its key")
+        self.key = key
+        self.columns = columns
+        self.order_by = tuple(order_by)
+        self.statement = sa.select(key, *columns).order_by(*self.order_by)
+
+
+class _Union:
+    """Several sides joined to one page, read by one statement: each branch selects a
+    constant naming its side, the key, and its own columns in slots of its own (NULL in
+    the other branches, typed as the column so results convert alike everywhere)."""
+
+    def __init__(self, page_ids, sides):
+        slots = []  # per side: its columns followed by its order columns not among them
+        for side in sides:
+            # The key too, when the side orders by it: a slot of its own, so that no
+            # ordering term is shared by two sides.
+            extra = [c for c in side.order_by if not any(c is s for s in side.columns)]
+            slots.append(list(side.columns) + extra)
+        branches = []
+        for index, side in enumerate(sides):
+            selected = [sa.literal_column(str(index), sa.Integer).label("side"), side.key.label("key")]
+            for owner, columns in enumerate(slots):
+                for position, column in enumerate(columns):
+                    # Typed NULLs: PostgreSQL resolves a UNION's branches pairwise, and two
+                    # untyped NULLs would make a text column the next branch cannot join.
+                    value = column if owner == index else sa.cast(sa.null(), column.type)
+                    selected.append(value.label("s%d_%d" % (owner, position)))
+            branches.append(sa.select(*selected).select_from(
+                side.key.table.join(page_ids, list(page_ids.c)[0] == side.key)))
+        union = sa.union_all(*branches)
+        out = union.selected_columns
+        order = [out.side]
+        getters = []
+        start = 2
+        for index, side in enumerate(sides):
+            own = ["s%d_%d" % (index, position) for position in range(len(slots[index]))]
+            order.extend(out[own[_index_of(slots[index], column)]] for column in side.order_by)
+            # The key and the side's own columns, as its rows are handed out.
+            getters.append(operator.itemgetter(1, *range(start, start + len(side.columns))))
+            start += len(slots[index])
+        self.statement = union.order_by(*order)
+        self.getters = getters
+
+
+def _index_of(columns, column):
+    return next(i for i, c in enumerate(columns) if c is column)
 
 
 class Page:
@@ -19,9 +79,11 @@ class Page:
         self.statement = statement
         self.id_column = id_column
         self.params = params or {}
-        # (side statement, its key column) -> the side statement joined to this page.
-        # Shared by the pages ``bind`` makes of one template.
+        # (sides, ...) -> the statements joined to this page. Shared by the pages
+        # ``bind`` makes of one template.
         self._joins = {} if joins is None else joins
+        self._fetched = {}  # Side -> its rows, read by ``fetch``
+        self._connection = None  # (session, its connection), asked for once
 
     def bind(self, **params):
         """This page with values for its bound parameters; it shares the joins built so far."""
@@ -31,24 +93,61 @@ class Page:
         """A page of the rows of this one that meet ``conditions`` (joins not shared)."""
         return Page(self.statement.where(*conditions), self.id_column, self.params)
 
-    def joined(self, side, key):
-        """``side``, a statement on a side table (built once, a module constant), restricted
-        to the page's rows by its column ``key``."""
-        cache_key = (side, key)
-        found = self._joins.get(cache_key)
+    def _ids(self):
+        return self.statement.with_only_columns(self.id_column).subquery()
+
+    def joined(self, side):
+        """``side`` (a Side) restricted to the page's rows."""
+        found = self._joins.get(side)
         if found is None:
-            ids = self.statement.with_only_columns(self.id_column).subquery()
+            ids = self._ids()
             # Two threads may both build it: the same statement either way.
-            found = self._joins[cache_key] = side.join(ids, list(ids.c)[0] == key)
+            found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
         return found
 
-    def rows(self, session, side, key):
-        """The rows of ``side`` that belong to the page's rows."""
-        return session.execute(self.joined(side, key), self.params).all()
+    def fetch(self, session, sides):
+        """Read the rows of every side of ``sides`` in one statement; ``rows`` then
+        returns them without asking the database again."""
+        sides = tuple(side for side in dict.fromkeys(sides) if side not in self._fetched)
+        if not sides:
+            return
+        if len(sides) == 1:
+            self._fetched[sides[0]] = self._connection_of(session).execute(self.joined(sides[0]), self.params).all()
+            return
+        union = self._joins.get(sides)
+        if union is None:
+            # A CTE: the page's ids are selected once, not once per branch.
+            ids = self.statement.with_only_columns(self.id_column).cte("page_ids")
+            union = self._joins[sides] = _Union(ids, sides)
+        fetched = {side: [] for side in sides}
+        lists = [fetched[side] for side in sides]
+        getters = union.getters
+        for row in self._connection_of(session).execute(union.statement, self.params).all():
+            index = row[0]
+            lists[index].append(getters[index](row))
+        self._fetched.update(fetched)
+
+    def _connection_of(self, session):
+        """The session's connection: pages select table columns, never ORM entities, and
+        Core runs them without the ORM's result machinery (which fetched a row at a
+        time). Asked for once per page: the session's lookup costs as much as a small
+        statement's execution."""
+        if self._connection is None or self._connection[0] is not session:
+            self._connection = (session, session.connection())
+        return self._connection[1]
+
+    def rows(self, session, side):
+        """The rows of ``side`` (key first) that belong to the page's rows."""
+        found = self._fetched.get(side)
+        if found is None:
+            found = self._fetched[side] = self._connection_of(session).execute(self.joined(side), self.params).all()
+        return found
 
     def execute(self, session):
         """The page's own rows (a Result)."""
-        return session.execute(self.statement, self.params)
+        return self._connection_of(session).execute(self.statement, self.params)
+
+
 
 
 def bound(name):

@@ -128,12 +128,12 @@ def _profile_json(profile, data):
 
 _ALLOCATIONS = port_models.IPAllocation.__table__
 # A page's addresses (joined to it) and those of whole networks, each port's in its order.
-_PAGE_ADDRESSES = sa.select(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address).order_by(
-    _ALLOCATIONS.c.port_id, _ALLOCATIONS.c.position)
+_PAGE_ADDRESSES = page_mod.Side(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address,
+                                order_by=(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.position))
 _NETWORK_ADDRESSES = sa.select(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address).where(
     _ALLOCATIONS.c.network_id.in_(sa.bindparam("network_ids", expanding=True))).order_by(_ALLOCATIONS.c.position)
 _TAGS = tag_model.Tag.__table__
-_PAGE_TAGS = sa.select(_TAGS.c.resource_id, _TAGS.c.tag)
+_PAGE_TAGS = page_mod.Side(_TAGS.c.resource_id, _TAGS.c.tag)
 
 
 def _fixed_ips_of(session, page, port_ids, network_ids=None):
@@ -146,10 +146,10 @@ def _fixed_ips_of(session, page, port_ids, network_ids=None):
     """
     if network_ids:
         wanted = set(port_ids)
-        rows = session.execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)})
+        rows = session.connection().execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)}).all()
     else:
         wanted = None
-        rows = page.rows(session, _PAGE_ADDRESSES, _ALLOCATIONS.c.port_id)
+        rows = page.rows(session, _PAGE_ADDRESSES)
     result = {}
     for port_id, subnet_id, ip_address in rows:
         if wanted is not None and port_id not in wanted:
@@ -165,7 +165,7 @@ def _fixed_ips_of(session, page, port_ids, network_ids=None):
 def _tags_of_page(session, page):
     """{port_id: sorted tags} of the ports of ``page``, joined to it in one query."""
     result = collections.defaultdict(list)
-    for resource_id, tag in page.rows(session, _PAGE_TAGS, _TAGS.c.resource_id):
+    for resource_id, tag in page.rows(session, _PAGE_TAGS):
         result[resource_id].append(tag)
     # Sorted here, not by the database, whose collation may order differently.
     for values in result.values():
@@ -395,18 +395,20 @@ class PortService:
 
         One query reads the ports with their bindings (plain table rows: building
         Port objects and their collections was most of the cost of a read); one
-        each reads their tags, addresses and extra DHCP options, and the
-        extension drivers read theirs, all joined to the page rather than sent
-        its ids back. With ``by_network`` (every port is on one of those
-        networks) the addresses are read by network. A list and a single port
-        take this same path.
+        more reads their tags, addresses and extra DHCP options and the side
+        tables the extension drivers declare (``port_page_sides``), all joined to
+        the page rather than sent its ids back. With ``by_network`` (every port is
+        on one of those networks) the addresses are read by network instead. A
+        list and a single port take this same path.
         """
         result = page.execute(session)
         # Plain tuples with named fields: a Row's attribute lookup costs several times more.
         row_type = _named_row_type(tuple(result.keys()))
-        rows = [row_type._make(r) for r in result]
+        rows = [row_type._make(r) for r in result.all()]
         if not rows:
             return []
+        sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
+        page.fetch(session, sides + list(self.extensions.port_page_sides))
         tags = _tags_of_page(session, page)
         allocations = _fixed_ips_of(session, page, [r.id for r in rows], network_ids=by_network)
         items = []

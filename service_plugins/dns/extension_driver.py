@@ -17,11 +17,12 @@ from oslo_config import cfg
 from netweave.core.api import faults
 from netweave.core.db.models import network as net_models
 from netweave.core.plugins.ml2 import driver_api
+from netweave.core.services import page as page_mod
 from netweave.service_plugins.dns import api_definitions as api
 from netweave.service_plugins.dns import models, names
 
 _PORT_DNS_T = models.PortDns.__table__
-_PORT_ROWS = sa.select(_PORT_DNS_T.c.port_id, _PORT_DNS_T.c.dns_name, _PORT_DNS_T.c.dns_domain)
+_PORT_ROWS = page_mod.Side(_PORT_DNS_T.c.port_id, _PORT_DNS_T.c.dns_name, _PORT_DNS_T.c.dns_domain)
 _NO_ROW = ("", "")
 
 
@@ -41,11 +42,11 @@ def _port_rows(session, port_ids, page=None, chunk=500):
     Joined to ``page`` (core/services/page.py, the ports' page) when given: one query.
     """
     if page is not None:
-        rows = page.rows(session, _PORT_ROWS, _PORT_DNS_T.c.port_id)
+        rows = page.rows(session, _PORT_ROWS)
     else:
         rows = []
         for start in range(0, len(port_ids), chunk):
-            rows.extend(session.execute(_PORT_ROWS.where(
+            rows.extend(session.execute(_PORT_ROWS.statement.where(
                 _PORT_DNS_T.c.port_id.in_(port_ids[start:start + chunk]))).all())
     return {port_id: (dns_name, dns_domain) for port_id, dns_name, dns_domain in rows}
 
@@ -55,6 +56,7 @@ class DnsIntegrationDriver(driver_api.ExtensionDriver):
 
     extension_alias = "dns-integration"
     extends_port_pages = True
+    port_page_sides = (_PORT_ROWS,)
     dhcp_attributes = frozenset((api.DNS_ASSIGNMENT,))
     # Whether ports carry a dns_domain of their own (dns_domain_ports).
     port_domains = False

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.plugins.ml2 import driver_api
+from netweave.core.services import page as page_mod
 from netweave.service_plugins.port_security import exceptions as sg_exc
 from netweave.service_plugins.port_security import models
 from netweave.service_plugins.port_security.extensions import allowed_address_pairs as pairs_extension
@@ -47,9 +48,9 @@ _FLAGS_T = models.PortSecurityBinding.__table__
 _GROUPS_T = models.SecurityGroupPortBinding.__table__
 _PAIRS_T = models.AllowedAddressPair.__table__
 _NETWORK_FLAGS_T = models.NetworkSecurityBinding.__table__
-_PORT_FLAGS = sa.select(_FLAGS_T.c.port_id, _FLAGS_T.c.port_security_enabled)
-_PORT_GROUPS = sa.select(_GROUPS_T.c.port_id, _GROUPS_T.c.security_group_id)
-_PORT_PAIRS = sa.select(_PAIRS_T.c.port_id, _PAIRS_T.c.ip_address, _PAIRS_T.c.mac_address)
+_PORT_FLAGS = page_mod.Side(_FLAGS_T.c.port_id, _FLAGS_T.c.port_security_enabled)
+_PORT_GROUPS = page_mod.Side(_GROUPS_T.c.port_id, _GROUPS_T.c.security_group_id)
+_PORT_PAIRS = page_mod.Side(_PAIRS_T.c.port_id, _PAIRS_T.c.ip_address, _PAIRS_T.c.mac_address)
 
 
 _INSERT_FLAG = sa.insert(models.PortSecurityBinding.__table__)
@@ -57,19 +58,19 @@ _INSERT_PAIR = sa.insert(models.AllowedAddressPair.__table__)
 _INSERT_GROUP = sa.insert(models.SecurityGroupPortBinding.__table__)
 
 
-def _page_rows(session, stmt, port_ids, page, chunk=500):
-    """Rows of ``stmt`` (port_id first) for the ports of a page.
+def _page_rows(session, side, port_ids, page, chunk=500):
+    """Rows of ``side`` (a page_mod.Side, port_id first) for the ports of a page.
 
-    Joined to ``page`` (core/services/page.py), when there is one:
-    one query, no ids sent back as parameters. Otherwise by id, in chunks that
-    stay within every database's parameter limit.
+    Joined to ``page`` (core/services/page.py), when there is one: read with the
+    page's other side tables (``port_page_sides``), no ids sent back as
+    parameters. Otherwise by id, in chunks that stay within every database's
+    parameter limit.
     """
-    port_id = stmt.selected_columns[0]
     if page is not None:
-        return page.rows(session, stmt, port_id)
+        return page.rows(session, side)
     rows = []
     for start in range(0, len(port_ids), chunk):
-        rows.extend(session.execute(stmt.where(port_id.in_(port_ids[start:start + chunk]))).all())
+        rows.extend(session.execute(side.statement.where(side.key.in_(port_ids[start:start + chunk]))).all())
     return rows
 
 
@@ -91,9 +92,9 @@ def _network_port_security(session, network_id):
 class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     extension_alias = "port-security"
     extends_port_pages = True
+    port_page_sides = (_PORT_FLAGS, _PORT_GROUPS, _PORT_PAIRS)
     # The L2 agents filter by these, so a change must reach them.
     wiring_attributes = frozenset((SECURITY_GROUPS, ADDRESS_PAIRS, PORT_SECURITY))
-    extends_port_pages = True
 
     def __init__(self):
         self.groups = None

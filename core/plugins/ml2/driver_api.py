@@ -168,15 +168,21 @@ class ExtensionDriver(abc.ABC):
     extend_port_dicts(session, results, page) once per page when the driver
     declares ``extends_port_pages = True`` (and implements it), so a page costs a
     fixed number of queries: ``results`` is {port_id: port dict}, ``page`` a
-    ``core.services.page.Page`` (``page.rows(session, side_statement, key_column)``
-    reads a side table joined to the page; build ``side_statement`` once, at
+    ``core.services.page.Page`` (``page.rows(session, side)`` reads a side table
+    joined to the page, ``side`` a ``core.services.page.Side`` built once, at
     import, so its joined form is built once too) or None. Other drivers get
-    extend_port_dict once per port instead.
+    extend_port_dict once per port instead. The sides a driver lists in
+    ``port_page_sides`` are read before extend_port_dicts is called, together
+    with the port read's own side tables in one statement, so ``page.rows``
+    then costs no query.
     """
 
     #: Whether the driver implements extend_port_dicts (the batch form of
     #: extend_port_dict) and wants it called for port lists.
     extends_port_pages = False
+
+    #: The core.services.page.Side objects extend_port_dicts reads through page.rows.
+    port_page_sides = ()
 
     @property
     @abc.abstractmethod

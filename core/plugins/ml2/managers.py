@@ -118,6 +118,12 @@ class ExtensionManager:
     def extension_aliases(self):
         return list(dict.fromkeys(alias for _name, driver in self.drivers for alias in driver.extension_aliases))
 
+    @property
+    def port_page_sides(self):
+        """The side tables the batch drivers read of a page of ports (see ExtensionDriver)."""
+        return [side for _name, driver in self.drivers if driver.extends_port_pages
+                for side in driver.port_page_sides]
+
     # The process_* hooks run inside the transaction writing the resource: the
     # service names its session, and drivers find it as ``plugin_context.session``
     # (as in Neutron), so their rows commit or roll back with the resource.

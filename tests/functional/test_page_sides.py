@@ -1,0 +1,91 @@
+"""core/services/page.py on a real database (SQLite and PostgreSQL): several side tables
+read in one statement give each side the rows, values, types and order that reading it
+alone gives, for a page with a bound parameter, a LIMIT and an empty side."""
+import datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from harness import ml2_plugin
+from netweave.core.services import page as page_mod
+
+METADATA = sa.MetaData()
+ITEMS = sa.Table("pt_items", METADATA, sa.Column("id", sa.String(36), primary_key=True),
+                 sa.Column("owner", sa.String(36)))
+# Handed out in ``position`` order, a column the side does not select.
+ADDRESSES = sa.Table("pt_addresses", METADATA, sa.Column("item_id", sa.String(36)),
+                     sa.Column("address", sa.String(64)), sa.Column("position", sa.Integer))
+FLAGS = sa.Table("pt_flags", METADATA, sa.Column("item_id", sa.String(36)), sa.Column("enabled", sa.Boolean),
+                 sa.Column("weight", sa.Integer))
+STAMPS = sa.Table("pt_stamps", METADATA, sa.Column("item_id", sa.String(36)), sa.Column("at", sa.DateTime))
+EMPTY = sa.Table("pt_empty", METADATA, sa.Column("item_id", sa.String(36)), sa.Column("note", sa.Text))
+
+SIDES = (
+    page_mod.Side(ADDRESSES.c.item_id, ADDRESSES.c.address, order_by=(ADDRESSES.c.item_id, ADDRESSES.c.position)),
+    page_mod.Side(FLAGS.c.item_id, FLAGS.c.enabled, FLAGS.c.weight, order_by=(FLAGS.c.weight,)),
+    page_mod.Side(STAMPS.c.item_id, STAMPS.c.at),
+    page_mod.Side(EMPTY.c.item_id, EMPTY.c.note),
+)
+OWNED = page_mod.Page(sa.select(ITEMS).where(ITEMS.c.owner == page_mod.bound("owner")).order_by(ITEMS.c.id),
+                      ITEMS.c.id)
+
+
+@pytest.fixture(params=ml2_plugin.BACKENDS)
+def session(request, tmp_path):
+    engine = sa.create_engine(ml2_plugin.database_url(request, tmp_path))
+    METADATA.create_all(engine)
+    try:
+        with orm.Session(engine) as session:
+            yield session
+    finally:
+        METADATA.drop_all(engine)
+        engine.dispose()
+
+
+def _fill(session):
+    session.execute(sa.insert(ITEMS), [{"id": "i%d" % n, "owner": "a" if n < 4 else "b"} for n in range(6)])
+    # Positions inserted out of order, and addresses whose text order is not theirs.
+    session.execute(sa.insert(ADDRESSES), [
+        {"item_id": "i1", "address": "10.0.0.9", "position": 1}, {"item_id": "i1", "address": "10.0.0.10",
+                                                                  "position": 0},
+        {"item_id": "i0", "address": "z", "position": 0}, {"item_id": "i5", "address": "other", "position": 0}])
+    session.execute(sa.insert(FLAGS), [{"item_id": "i2", "enabled": True, "weight": 7},
+                                       {"item_id": "i3", "enabled": False, "weight": 3},
+                                       {"item_id": "i2", "enabled": False, "weight": -1}])
+    session.execute(sa.insert(STAMPS), [{"item_id": "i3", "at": datetime.datetime(2026, 12, 5, 14, 30, 1)}])
+    session.flush()
+
+
+def test_sides_read_together_are_those_read_alone(session):
+    _fill(session)
+    statements = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute",
+                    lambda *args: statements.append(args[2]))
+    together = OWNED.bind(owner="a")
+    together.fetch(session, SIDES)
+    assert len(statements) == 1
+    got = [list(together.rows(session, side)) for side in SIDES]
+    assert len(statements) == 1  # rows() of fetched sides asks nothing more
+    alone = OWNED.bind(owner="a")
+    expected = [[tuple(row) for row in alone.rows(session, side)] for side in SIDES]
+    assert [[tuple(row) for row in rows] for rows in got] == expected
+    assert got[0] == [("i0", "z"), ("i1", "10.0.0.10"), ("i1", "10.0.0.9")]
+    assert got[1] == [("i2", False, -1), ("i3", False, 3), ("i2", True, 7)]
+    assert all(isinstance(value, bool) for _id, value, _weight in got[1])
+    assert got[2][0][1].year == 2026 and got[2][0][1].second == 1
+    assert got[3] == []
+
+
+def test_a_limited_page_reads_only_its_own_rows(session):
+    _fill(session)
+    page = page_mod.Page(sa.select(ITEMS).order_by(ITEMS.c.id.desc()).limit(2), ITEMS.c.id)
+    page.fetch(session, SIDES)
+    # i5 and i4: only i5 has an address, neither has flags.
+    assert page.rows(session, SIDES[0]) == [("i5", "other")]
+    assert page.rows(session, SIDES[1]) == []
+
+
+def test_a_side_without_columns_is_refused():
+    with pytest.raises(ValueError):
+        page_mod.Side(FLAGS.c.item_id)
