@@ -31,7 +31,7 @@ OWNED = page_mod.Page(sa.select(ITEMS).where(ITEMS.c.owner == page_mod.bound("ow
                       ITEMS.c.id)
 
 
-@pytest.fixture(params=ml2_plugin.BACKENDS)
+@pytest.fixture(params=ml2_plugin.ALL_BACKENDS)
 def session(request, tmp_path):
     engine = sa.create_engine(ml2_plugin.database_url(request, tmp_path))
     METADATA.create_all(engine)
