@@ -252,6 +252,7 @@ def run(api, statements, args, profiled):
     repeat = args.repeat
     phase("GET /", [("GET", "/", None, 200)] * repeat)
     phase("network list limit=1", [("GET", "/v2.0/networks?limit=1", None, 200)] * repeat)
+    phase("network show", [("GET", "/v2.0/networks/%s" % net["id"], None, 200)] * repeat)
     phase("port show", [("GET", "/v2.0/ports/%s" % port_ids[i % len(port_ids)], None, 200)
                         for i in range(repeat)])
     phase("port list (%d)" % args.ports, [("GET", "/v2.0/ports?network_id=%s" % net["id"], None, 200)] * 10)

@@ -11,7 +11,9 @@ from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
 from netweave.core.db.models import subnetpool as pool_models
+from netweave.core.db.models import tag as tag_model
 from netweave.core.services import common, query, resource_extenders, visibility
+from netweave.core.services import page as page_mod
 from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
@@ -62,6 +64,71 @@ def add_address_scopes(session, items):
         by_id[network_id]["ipv%d_address_scope" % ip_version] = scope_id
     return items
 
+_NETWORKS = Network.__table__
+_EXTERNAL = net_models.ExternalNetwork.__table__
+# What every page read of networks selects: the network's row and whether it is external.
+_NETWORK_ROWS = sa.select(*_NETWORKS.columns, _EXTERNAL.c.network_id.label("external_id")).outerjoin(
+    _EXTERNAL, _EXTERNAL.c.network_id == _NETWORKS.c.id)
+# One network by id, as a page of one (bind network_id).
+_ONE_NETWORK = page_mod.Page(_NETWORK_ROWS.where(_NETWORKS.c.id == page_mod.bound("network_id")), _NETWORKS.c.id)
+
+
+def _visible_to(project_id):
+    """visibility.networks_visible_to with the project as a bound parameter (templates)."""
+    rbac = net_models.NetworkRBAC.__table__
+    return sa.or_(_NETWORKS.c.project_id == project_id, _NETWORKS.c.id.in_(
+        sa.select(rbac.c.object_id).where(rbac.c.target_tenant.in_((sa.literal("*"), project_id)),
+                                          rbac.c.action.in_((visibility.SHARED, visibility.EXTERNAL)))))
+
+
+# ... and bind project_id too for a caller who is not an admin.
+_ONE_VISIBLE_NETWORK = page_mod.Page(_ONE_NETWORK.statement.where(_visible_to(page_mod.bound("project_id"))),
+                                     _NETWORKS.c.id)
+
+_SEGMENTS_T = net_models.NetworkSegment.__table__
+_PAGE_SEGMENTS = page_mod.Side(_SEGMENTS_T.c.network_id, _SEGMENTS_T.c.id, _SEGMENTS_T.c.network_type,
+                               _SEGMENTS_T.c.physical_network, _SEGMENTS_T.c.segmentation_id,
+                               order_by=(_SEGMENTS_T.c.network_id, _SEGMENTS_T.c.segment_index))
+_RBAC_T = net_models.NetworkRBAC.__table__
+_PAGE_RBAC = page_mod.Side(_RBAC_T.c.object_id, _RBAC_T.c.action, _RBAC_T.c.target_tenant)
+_SUBNETS_T = subnet_models.Subnet.__table__
+_POOLS_T = pool_models.SubnetPool.__table__
+# Each subnet with the address scope of the pool it came from (NULL: none): the network's
+# ``subnets`` and its ``ipv4/ipv6_address_scope`` from one side.
+_SUBNET_SCOPE = sa.select(_POOLS_T.c.address_scope_id).where(
+    _POOLS_T.c.id == _SUBNETS_T.c.subnetpool_id).correlate(_SUBNETS_T).scalar_subquery().label("address_scope_id")
+_PAGE_SUBNETS = page_mod.Side(_SUBNETS_T.c.network_id, _SUBNETS_T.c.id, _SUBNETS_T.c.ip_version, _SUBNET_SCOPE,
+                              order_by=(_SUBNETS_T.c.network_id, _SUBNETS_T.c.created_at, _SUBNETS_T.c.id))
+_TAGS_T = tag_model.Tag.__table__
+_PAGE_TAGS = page_mod.Side(_TAGS_T.c.resource_id, _TAGS_T.c.tag)
+_SIDES = (_PAGE_SEGMENTS, _PAGE_RBAC, _PAGE_SUBNETS, _PAGE_TAGS)
+
+
+def _grouped(rows):
+    """{key: [the rest of each row, as a tuple]} of side rows (key first), in their order."""
+    result = {}
+    for row in rows:
+        result.setdefault(row[0], []).append(tuple(row[1:]))
+    return result
+
+
+def network_dict(context, row, tags, subnet_ids, rbac_entries, external):
+    """A network's API dict but for its provider attributes and the extension drivers'
+    and extenders' ones: ``rbac_entries`` are (action, target_tenant) pairs."""
+    result = common.standard_dict(row, tags)
+    targets = ("*", context.project_id) if context is not None else ("*",)
+    result.update({
+        "admin_state_up": row.admin_state_up,
+        "status": row.status,
+        "mtu": row.mtu,
+        "subnets": subnet_ids,
+        "shared": any(action == visibility.SHARED and target in targets for action, target in rbac_entries),
+        "router:external": external,
+        "availability_zone_hints": json.loads(row.availability_zone_hints or "[]"),
+    })
+    return result
+
+
 class NetworkService:
     """Networks, publishing every write to ``registry`` (events.NETWORK).
 
@@ -103,20 +170,10 @@ class NetworkService:
     # --- dicts -----------------------------------------------------------
 
     def make_dict(self, context, row, tags=None):
-        result = common.standard_dict(row, tags)
-        entries = row.rbac_entries
-        targets = ("*", context.project_id) if context is not None else ("*",)
-        result.update({
-            "admin_state_up": row.admin_state_up,
-            "status": row.status,
-            "mtu": row.mtu,
-            "subnets": [s.id for s in row.subnets],
-            "shared": any(e.action == visibility.SHARED and e.target_tenant in targets for e in entries),
-            "router:external": row.external is not None,
-            "availability_zone_hints": json.loads(row.availability_zone_hints or "[]"),
-        })
-        segments = [segment_dict(s) for s in row.segments]
-        self.types.extend_network_dict_provider(result, segments)
+        """The API dict of a Network object, or of a network snapshot (ports.py)."""
+        result = network_dict(context, row, tags, [s.id for s in row.subnets],
+                              [(e.action, e.target_tenant) for e in row.rbac_entries], row.external is not None)
+        self.types.extend_network_dict_provider(result, [segment_dict(s) for s in row.segments])
         if self.extensions is not None:
             self.extensions.extend_network_dict(None, row, result)
         return result
@@ -135,25 +192,70 @@ class NetworkService:
             raise exc.NetworkNotFound(net_id=network_id)
         return row
 
+    def _read(self, session, context, page, segments_out=None):
+        """The API dicts of the networks of ``page`` (a page_mod.Page of a _NETWORK_ROWS
+        statement): one statement reads the networks, one more every side table of
+        the page (segments, RBAC entries, subnets with their address scopes, tags and
+        the extension drivers' tables), however many networks the page holds.
+        ``segments_out``, when given, receives {network_id: its segment dicts}."""
+        rows = page.execute(session).all()
+        if not rows:
+            return []
+        sides = list(_SIDES)
+        if self.extensions is not None:
+            sides += self.extensions.network_page_sides
+        page.fetch(session, sides)
+        segments = _grouped(page.rows(session, _PAGE_SEGMENTS))
+        rbac = _grouped(page.rows(session, _PAGE_RBAC))
+        subnets = _grouped(page.rows(session, _PAGE_SUBNETS))
+        tags = _grouped(page.rows(session, _PAGE_TAGS))
+        items = []
+        for row in rows:
+            own_subnets = subnets.get(row.id, ())
+            # Sorted here, not by the database, whose collation may order differently.
+            result = network_dict(context, row, sorted(tag for (tag,) in tags.get(row.id, ())),
+                                  [subnet_id for subnet_id, _version, _scope in own_subnets],
+                                  rbac.get(row.id, ()), row.external_id is not None)
+            own_segments = [{"id": segment_id, "network_type": network_type, "physical_network": physnet,
+                             "segmentation_id": segmentation_id}
+                            for segment_id, network_type, physnet, segmentation_id in segments.get(row.id, ())]
+            self.types.extend_network_dict_provider(result, own_segments)
+            if segments_out is not None:
+                segments_out[row.id] = own_segments
+            result["ipv4_address_scope"] = result["ipv6_address_scope"] = None
+            for _subnet_id, version, scope in own_subnets:
+                if scope is not None:
+                    result["ipv%d_address_scope" % version] = scope
+            items.append(result)
+        if self.extensions is not None:
+            self.extensions.extend_network_dicts(session, {item["id"]: item for item in items}, page)
+        self.extenders.extend(events.NETWORK, session, items)
+        return items
+
+    def read_one(self, session, context, network_id, segments_out=None):
+        """The API dict of a network the caller may see (else NetworkNotFound), read in ``session``."""
+        if context.is_admin:
+            page = _ONE_NETWORK.bind(network_id=network_id)
+        else:
+            page = _ONE_VISIBLE_NETWORK.bind(network_id=network_id, project_id=context.project_id)
+        found = self._read(session, context, page, segments_out)
+        if not found:
+            raise exc.NetworkNotFound(net_id=network_id)
+        return found[0]
+
     def get(self, context, network_id, fields=None):
         with db_api.reader_scope() as session:
-            row = self.get_row(session, context, network_id)
-            tags = common.load_tags(session, [row.id])
-            result = add_address_scopes(session, [self.make_dict(context, row, tags[row.id])])[0]
-            self.extenders.extend(events.NETWORK, session, [result])
-            return query.select_fields(result, fields)
+            return query.select_fields(self.read_one(session, context, network_id), fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
         with db_api.reader_scope() as session:
-            stmt = self._visible(context, sa.select(Network))
+            stmt = self._visible(context, _NETWORK_ROWS)
             filters = dict(filters or {})
             stmt = self._filter_special(context, stmt, filters)
-            rows, leftover = query.fetch_page(session, stmt, Network, COLUMNS, filters, sorts, limit, marker,
-                                              page_reverse, tag_filters)
-            tags = common.load_tags(session, [r.id for r in rows])
-            items = add_address_scopes(session, [self.make_dict(context, r, tags[r.id]) for r in rows])
-            self.extenders.extend(events.NETWORK, session, items)
+            stmt, leftover = query.page_statement(session, stmt, Network, COLUMNS, filters, sorts, limit, marker,
+                                                  page_reverse, tag_filters)
+            items = self._read(session, context, page_mod.Page(stmt, _NETWORKS.c.id))
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def _filter_special(self, context, stmt, filters):
@@ -229,21 +331,26 @@ class NetworkService:
                           availability_zone_hints=json.dumps(data.get("availability_zone_hints") or []))
             session.add(row)
             session.flush()
-            for index, segment in enumerate(segments):
-                session.add(net_models.NetworkSegment(
-                    network_id=row.id, network_type=segment["network_type"],
-                    physical_network=segment.get("physical_network"),
-                    segmentation_id=segment.get("segmentation_id"), segment_index=index))
+            segment_rows = [net_models.NetworkSegment(
+                network_id=row.id, network_type=segment["network_type"],
+                physical_network=segment.get("physical_network"),
+                segmentation_id=segment.get("segmentation_id"), segment_index=index)
+                for index, segment in enumerate(segments)]
+            session.add_all(segment_rows)
+            entries = []
             if data.get("shared"):
                 self.rbac.add_wildcard(session, row, visibility.SHARED)
+                entries.append((visibility.SHARED, "*"))
             if data.get("router:external"):
                 session.add(net_models.ExternalNetwork(network_id=row.id))
                 self.rbac.add_wildcard(session, row, visibility.EXTERNAL)
             session.flush()
-            session.refresh(row)
-            result = self.make_dict(context, row, tagging.write_on_create(session, "network", row.id,
-                                                                          data.get("tags")))
-            add_address_scopes(session, [result])
+            # The answer is what was written (a new network has no subnets yet), not read back.
+            result = network_dict(context, row, tagging.write_on_create(session, "network", row.id,
+                                                                        data.get("tags")),
+                                  [], entries, bool(data.get("router:external")))
+            self.types.extend_network_dict_provider(result, [segment_dict(s) for s in segment_rows])
+            result["ipv4_address_scope"] = result["ipv6_address_scope"] = None
             self.extenders.extend(events.NETWORK, session, [result])
             if self.extensions is not None:
                 self.extensions.process_create_network(context, session, data, result)
@@ -322,9 +429,6 @@ class NetworkService:
                 raise exc.InvalidInput(error_message="Plugin does not support updating provider attributes")
 
     def delete(self, context, network_id, *, via_api=False):
-        if self.events.has_subscribers(events.NETWORK, events.Event.BEFORE_DELETE):
-            self.events.publish(events.NETWORK, events.Event.BEFORE_DELETE, events.Payload(
-                context, network_id, original=self.get(context, network_id), via_api=via_api))
         result, mech_context = self._delete_committed(context, network_id, via_api)
         self.mechanisms.delete_network_postcommit(mech_context)
         if self.notifier is not None:
@@ -334,30 +438,63 @@ class NetworkService:
 
     @db_api.retry_db_errors
     def _delete_committed(self, context, network_id, via_api):
+        """Read the network once (outside the write lock on SQLite) for the hooks and
+        the answer, then delete it with one statement matching the revision read: the
+        database removes its segments, subnets and side rows (ON DELETE CASCADE)."""
+        try:
+            return self._delete_once(context, network_id, via_api)
+        except sa.exc.IntegrityError as error:
+            if db_api.is_foreign_key_violation(error):
+                # A port arrived after the count: the retry counts again (NetworkInUse).
+                raise db_api.RetryRequest() from error
+            raise
+
+    def _delete_once(self, context, network_id, via_api):
         from netweave.core.plugins.ml2 import driver_context
+        segments = {}
+        with db_api.reader_scope() as session:
+            original = self.read_one(session, context, network_id, segments_out=segments)
+        segments = segments.get(network_id, [])
+        if self.events.has_subscribers(events.NETWORK, events.Event.BEFORE_DELETE):
+            self.events.publish(events.NETWORK, events.Event.BEFORE_DELETE, events.Payload(
+                context, network_id, original=original, via_api=via_api))
+        owners = list(self.auto_delete_port_owners)
         with db_api.session_scope() as session:
-            row = self.get_row(session, context, network_id)
-            ports = port_models.Port
-            in_use = session.scalar(sa.select(sa.func.count()).select_from(ports).where(
-                ports.network_id == network_id, ports.device_owner.not_in(self.auto_delete_port_owners)))
-            if in_use:
+            common.check_revision_precondition(session, network_id, original["revision_number"])
+            total, going = session.execute(_COUNT_PORTS, {"network_id": network_id, "owners": owners}).one()
+            if total != going:
                 raise exc.NetworkInUse(net_id=network_id)
-            # What is left are ports of the declared owners: they go with the network.
-            for port in session.scalars(sa.select(ports).where(ports.network_id == network_id)).all():
-                session.delete(port)
-            session.flush()
-            result = self.make_dict(context, row)
-            segments = [segment_dict(s) for s in row.segments]
-            mech_context = driver_context.NetworkContext(context, session, result, segments=segments)
+            if going:
+                # Ports of the declared owners go with the network (their bindings and
+                # addresses by cascade); ports themselves do not cascade from networks.
+                session.execute(_DELETE_OWNED_PORTS, {"network_id": network_id, "owners": owners})
+            mech_context = driver_context.NetworkContext(context, session, original, segments=segments)
             self.mechanisms.delete_network_precommit(mech_context)
             self.events.publish(events.NETWORK, events.Event.PRECOMMIT_DELETE, events.Payload(
-                context, network_id, original=result, session=session, via_api=via_api))
+                context, network_id, original=original, session=session, via_api=via_api))
             self.types.release_network_segments(session, segments)
-            common.delete_tags(session, network_id)
-            for subnet in row.subnets:
-                common.delete_tags(session, subnet.id)
-            session.delete(row)
-        return result, mech_context
+            if original["tags"] or original["subnets"]:
+                # Tags name their resource without a foreign key: nothing cascades to them.
+                # (A subnet made since the read moved the revision: the DELETE below misses.)
+                session.execute(sa.delete(_TAGS_T).where(_TAGS_T.c.resource_id.in_(
+                    [network_id] + original["subnets"])))
+            deleted = session.execute(_DELETE_NETWORK, {"network_id": network_id,
+                                                        "revision": original["revision_number"]})
+            if deleted.rowcount != 1:
+                # Changed or deleted since it was read: the retry reads it again.
+                raise db_api.RetryRequest()
+        return original, mech_context
+
+
+_PORTS_T = port_models.Port.__table__
+# A network's ports, and how many of them are of owners whose ports go with it.
+_COUNT_PORTS = sa.select(sa.func.count(), sa.func.count(sa.case(
+    (_PORTS_T.c.device_owner.in_(sa.bindparam("owners", expanding=True)), 1)))).where(
+    _PORTS_T.c.network_id == sa.bindparam("network_id"))
+_DELETE_OWNED_PORTS = sa.delete(_PORTS_T).where(_PORTS_T.c.network_id == sa.bindparam("network_id"),
+                                                _PORTS_T.c.device_owner.in_(sa.bindparam("owners", expanding=True)))
+_DELETE_NETWORK = sa.delete(_NETWORKS).where(_NETWORKS.c.id == sa.bindparam("network_id"),
+                                             _NETWORKS.c.revision_number == sa.bindparam("revision"))
 
 
 def segment_dict(segment):

@@ -23,6 +23,8 @@ from netweave.service_plugins.dns import models, names
 
 _PORT_DNS_T = models.PortDns.__table__
 _PORT_ROWS = page_mod.Side(_PORT_DNS_T.c.port_id, _PORT_DNS_T.c.dns_name, _PORT_DNS_T.c.dns_domain)
+_NETWORK_DOMAIN_T = models.NetworkDnsDomain.__table__
+_NETWORK_DOMAINS = page_mod.Side(_NETWORK_DOMAIN_T.c.network_id, _NETWORK_DOMAIN_T.c.dns_domain)
 _NO_ROW = ("", "")
 
 
@@ -57,6 +59,8 @@ class DnsIntegrationDriver(driver_api.ExtensionDriver):
     extension_alias = "dns-integration"
     extends_port_pages = True
     port_page_sides = (_PORT_ROWS,)
+    extends_network_pages = True
+    network_page_sides = (_NETWORK_DOMAINS,)
     dhcp_attributes = frozenset((api.DNS_ASSIGNMENT,))
     # Whether ports carry a dns_domain of their own (dns_domain_ports).
     port_domains = False
@@ -91,6 +95,11 @@ class DnsIntegrationDriver(driver_api.ExtensionDriver):
             return
         row = db_obj.dns_domain_row
         result[api.DNS_DOMAIN] = row.dns_domain if row is not None else ""
+
+    def extend_network_dicts(self, session, results, page):
+        domains = dict(page.rows(session, _NETWORK_DOMAINS))
+        for network_id, result in results.items():
+            result[api.DNS_DOMAIN] = domains.get(network_id) or ""
 
     # --- ports -----------------------------------------------------------------
 

@@ -48,6 +48,7 @@ _FLAGS_T = models.PortSecurityBinding.__table__
 _GROUPS_T = models.SecurityGroupPortBinding.__table__
 _PAIRS_T = models.AllowedAddressPair.__table__
 _NETWORK_FLAGS_T = models.NetworkSecurityBinding.__table__
+_NETWORK_FLAGS = page_mod.Side(_NETWORK_FLAGS_T.c.network_id, _NETWORK_FLAGS_T.c.port_security_enabled)
 _PORT_FLAGS = page_mod.Side(_FLAGS_T.c.port_id, _FLAGS_T.c.port_security_enabled)
 _PORT_GROUPS = page_mod.Side(_GROUPS_T.c.port_id, _GROUPS_T.c.security_group_id)
 _PORT_PAIRS = page_mod.Side(_PAIRS_T.c.port_id, _PAIRS_T.c.ip_address, _PAIRS_T.c.mac_address)
@@ -93,6 +94,8 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     extension_alias = "port-security"
     extends_port_pages = True
     port_page_sides = (_PORT_FLAGS, _PORT_GROUPS, _PORT_PAIRS)
+    extends_network_pages = True
+    network_page_sides = (_NETWORK_FLAGS,)
     # The L2 agents filter by these, so a change must reach them.
     wiring_attributes = frozenset((SECURITY_GROUPS, ADDRESS_PAIRS, PORT_SECURITY))
 
@@ -136,6 +139,12 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
             return
         binding = db_obj.port_security
         result[PORT_SECURITY] = True if binding is None else binding.port_security_enabled
+
+    def extend_network_dicts(self, session, results, page):
+        flags = dict(page.rows(session, _NETWORK_FLAGS))
+        for network_id, result in results.items():
+            flag = flags.get(network_id)
+            result[PORT_SECURITY] = True if flag is None else flag
 
     # --- ports -----------------------------------------------------------------
 

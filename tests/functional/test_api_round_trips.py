@@ -298,3 +298,91 @@ def test_network_create_writes_its_row_once(api):
     writes = [w.split(" (")[0].split(" SET")[0] for w in _writes(statements) if "networks" in w.split(" WHERE")[0]]
     assert writes == ["INSERT INTO networks", "INSERT INTO networksegments"], statements
     assert created["network"]["mtu"] == 1450 and created["network"]["revision_number"] == 0
+
+
+def test_network_show_and_list_read_in_two_statements_whatever_the_page(api):
+    app, log = api
+    net_id, subnet_id = _network(app, "10.48.0.0/24")
+    app.call("PUT", "/v2.0/networks/%s/tags/blue" % net_id, expect=201)
+    for index in range(6):
+        _network(app, "10.48.%d.0/24" % (index + 1))
+    _, shown = log.record(app.call, "GET", "/v2.0/networks/%s" % net_id, None, PROJECT, None, 200)
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    # The network with its external flag, then every side table of it in one statement.
+    assert len(statements) == 2, statements
+    assert all(table in statements[1] for table in ("FROM networksegments", "FROM networkrbacs", "FROM subnets",
+                                                    "FROM tags"))
+    network = shown["network"]
+    assert network["subnets"] == [subnet_id] and network["tags"] == ["blue"]
+    assert network["provider:network_type"] == "vxlan" and network["shared"] is False
+    assert network["router:external"] is False and network["ipv4_address_scope"] is None
+    counts = {}
+    for limit in (1, 7):
+        _, listed = log.record(app.call, "GET", "/v2.0/networks?limit=%d" % limit, None, PROJECT, None, 200)
+        assert len(listed["networks"]) == limit
+        counts[limit] = len([s for s in log.statements if not s.startswith("BEGIN")])
+    assert counts == {1: 2, 7: 2}, counts
+    _, listed = app.call("GET", "/v2.0/networks?id=%s" % net_id, expect=200)
+    assert listed["networks"] == [network]
+    # A member: visibility is part of the network query, still two statements.
+    _, member = log.record(app.call, "GET", "/v2.0/networks/%s" % net_id, None, PROJECT, "member", 200)
+    # (A member is not shown the provider attributes.)
+    assert member["network"] == {k: v for k, v in network.items() if not k.startswith("provider:")}
+    assert len([s for s in log.statements if not s.startswith("BEGIN")]) == 2, log.statements
+    status, _ = app.call("GET", "/v2.0/networks/%s" % net_id, project="rt-stranger", roles="member")
+    assert status == 404
+
+
+def test_network_create_answers_from_what_it_wrote(api):
+    app, log = api
+    _, created = log.record(app.call, "POST", "/v2.0/networks", {"network": {"name": "lean", "tags": ["a"]}},
+                            PROJECT, None, 201)
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    # Quota, the segment's allocation (a read and a claim), the inserts: nothing read back.
+    assert not _reads_of("networks", statements) and not _reads_of("networksegments", statements), statements
+    assert len(statements) == 6, statements
+    _, shown = app.call("GET", "/v2.0/networks/%s" % created["network"]["id"], expect=200)
+    assert created["network"] == shown["network"]
+
+
+def _allocated_vnis(vni):
+    with db_api.session_scope() as session:
+        return session.execute(sa.text("SELECT allocated FROM ml2_vxlan_allocations WHERE vxlan_vni = :vni"),
+                               {"vni": vni}).scalar()
+
+
+def test_network_delete_reads_once_and_deletes_one_row(api):
+    app, log = api
+    net_id, subnet_id = _network(app, "10.49.0.0/24")
+    app.call("PUT", "/v2.0/networks/%s/tags/red" % net_id, expect=201)
+    app.call("PUT", "/v2.0/subnets/%s/tags/green" % subnet_id, expect=201)
+    _, dhcp = app.call("POST", "/v2.0/ports", {"port": {"network_id": net_id, "device_owner": "network:dhcp"}},
+                       expect=201)
+    _, used = app.call("POST", "/v2.0/ports", {"port": {"network_id": net_id, "device_owner": "compute:nova"}},
+                       expect=201)
+    _, shown = app.call("GET", "/v2.0/networks/%s" % net_id, expect=200)
+    vni = shown["network"]["provider:segmentation_id"]
+    assert _allocated_vnis(vni)
+    status, body = app.call("DELETE", "/v2.0/networks/%s" % net_id)
+    assert status == 409 and body["NeutronError"]["type"] == "NetworkInUse"
+    app.call("DELETE", "/v2.0/ports/%s" % used["port"]["id"], expect=204)
+    log.record(app.call, "DELETE", "/v2.0/networks/%s" % net_id, None, PROJECT, None, 204)
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    # One read of the network (its row, then its side tables), a count of its ports.
+    assert len(_reads_of("networks", statements)) == 1, statements
+    assert not _reads_of("ports", statements) and not _reads_of("subnets", statements), statements
+    writes = [w.split(" WHERE")[0].split(" SET")[0] for w in _writes(statements)]
+    assert writes == ["DELETE FROM ports", "UPDATE ml2_vxlan_allocations", "DELETE FROM tags",
+                      "DELETE FROM networks"], statements
+    assert len(statements) == 7, statements
+    assert not _allocated_vnis(vni)
+    with db_api.session_scope() as session:
+        for table, column, value in (("ports", "id", dhcp["port"]["id"]), ("ipallocations", "network_id", net_id),
+                                     ("ml2_port_bindings", "port_id", dhcp["port"]["id"]),
+                                     ("subnets", "network_id", net_id), ("networksegments", "network_id", net_id),
+                                     ("tags", "resource_id", net_id), ("tags", "resource_id", subnet_id)):
+            left = session.execute(sa.text("SELECT count(*) FROM %s WHERE %s = :v" % (table, column)),
+                                   {"v": value}).scalar()
+            assert left == 0, table
+    status, _ = app.call("DELETE", "/v2.0/networks/%s" % net_id)
+    assert status == 404

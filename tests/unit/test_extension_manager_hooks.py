@@ -168,3 +168,32 @@ def test_dhcp_attributes_come_from_the_drivers_declaring_them():
     ports = {"p1": {"id": "p1"}}
     _manager(batch, wide).extend_dhcp_ports(RecordingSession(), ports)
     assert ports == {"p1": {"id": "p1", "served_by_dhcp": "yes"}} and batch.calls == []
+
+
+class NetworkPageDriver(driver_api.ExtensionDriver):
+    extension_alias = "network-page"
+    extends_network_pages = True
+    network_page_sides = ("side",)
+
+    def __init__(self):
+        self.calls = []
+
+    def extend_network_dicts(self, session, results, page):
+        self.calls.append((session, sorted(results), page))
+        for result in results.values():
+            result["paged"] = True
+
+
+def test_network_pages_reach_the_batch_drivers_and_skip_those_adding_nothing():
+    paged = NetworkPageDriver()
+    # PerPortDriver adds nothing to networks: no Network objects are loaded for it (the
+    # session here could not load any).
+    manager = _manager(paged, PerPortDriver())
+    assert manager.network_page_sides == ["side"]
+    session, page = RecordingSession(), object()
+    results = {"n2": {}, "n1": {}}
+    manager.extend_network_dicts(session, results, page)
+    assert paged.calls == [(session, ["n1", "n2"], page)]
+    assert results == {"n1": {"paged": True}, "n2": {"paged": True}}
+    manager.extend_network_dicts(session, {}, page)
+    assert len(paged.calls) == 1

@@ -184,6 +184,12 @@ class ExtensionDriver(abc.ABC):
     #: The core.services.page.Side objects extend_port_dicts reads through page.rows.
     port_page_sides = ()
 
+    #: Networks likewise: whether the driver implements extend_network_dicts (read
+    #: lists and single networks as pages), and the sides it reads through page.rows
+    #: (keyed by network id, read with the network read's own side tables).
+    extends_network_pages = False
+    network_page_sides = ()
+
     @property
     @abc.abstractmethod
     def extension_alias(self):
@@ -227,6 +233,11 @@ class ExtensionDriver(abc.ABC):
 
     def extend_port_dicts(self, session, results, page=None):
         """Batch form of extend_port_dict, called only when ``extends_port_pages`` is true."""
+        raise NotImplementedError
+
+    def extend_network_dicts(self, session, results, page):
+        """Batch form of extend_network_dict, called only when ``extends_network_pages`` is
+        true: ``results`` is {network_id: network dict}, ``page`` the networks' page."""
         raise NotImplementedError
 
     # Port attributes of this driver whose change the L2 agents wiring the port must hear about.

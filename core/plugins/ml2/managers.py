@@ -3,6 +3,7 @@ import logging
 
 import sqlalchemy as sa
 
+from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.plugins.ml2 import driver_api, loading
 
@@ -124,6 +125,12 @@ class ExtensionManager:
         return [side for _name, driver in self.drivers if driver.extends_port_pages
                 for side in driver.port_page_sides]
 
+    @property
+    def network_page_sides(self):
+        """The side tables the batch drivers read of a page of networks."""
+        return [side for _name, driver in self.drivers if driver.extends_network_pages
+                for side in driver.network_page_sides]
+
     # The process_* hooks run inside the transaction writing the resource: the
     # service names its session, and drivers find it as ``plugin_context.session``
     # (as in Neutron), so their rows commit or roll back with the resource.
@@ -156,6 +163,25 @@ class ExtensionManager:
     def extend_network_dict(self, session, row, result):
         for _name, driver in self.drivers:
             driver.extend_network_dict(session, row, result)
+
+    def extend_network_dicts(self, session, results, page):
+        """extend_network_dict for a page of networks (``results``: {network_id: dict});
+        drivers without the batch form get each Network object, loaded once for all."""
+        if not results:
+            return
+        objects = None
+        for _name, driver in self.drivers:
+            if driver.extends_network_pages:
+                driver.extend_network_dicts(session, results, page)
+                continue
+            if type(driver).extend_network_dict is driver_api.ExtensionDriver.extend_network_dict:
+                continue  # adds nothing to networks
+            if objects is None:
+                network = net_models.Network
+                objects = {row.id: row for row in session.scalars(
+                    sa.select(network).where(network.id.in_(list(results))))}
+            for network_id, result in results.items():
+                driver.extend_network_dict(session, objects[network_id], result)
 
     def extend_subnet_dict(self, session, row, result):
         for _name, driver in self.drivers:
