@@ -61,12 +61,14 @@ class ResourceController:
         else:
             owners = self._network_owners(context, items)
             guards = self._show_guards()
+            # The rules read a row's owner and its network's: answered once per kind of row.
+            decisions = self.policy.decisions(context)
             allowed, visible = [], []
             for item in items:
                 target = self._target(item, owners)
-                if self._allowed(context, self._show, target):
+                if decisions.check(self._show, target):
                     allowed.append(item)
-                    visible.append(self._shape(context, item, target, q.fields, guards, kept))
+                    visible.append(self._shape(context, item, target, q.fields, guards, kept, decisions))
             items = allowed
         result = {self.resource.collection: visible}
         if q.limit:
@@ -331,10 +333,11 @@ class ResourceController:
         return [key for key in keys
                 if key not in hidden and not key.startswith("_") and (not fields or key in fields)]
 
-    def _shape(self, context, item, target, fields, guards=None, kept=None):
+    def _shape(self, context, item, target, fields, guards=None, kept=None, decisions=None):
         """The item as the caller may see it. For many items of one request pass
-        ``guards`` (what _show_guards() returns) and ``kept``, a dict remembering
-        which keys stay for each set of item keys."""
+        ``guards`` (what _show_guards() returns), ``kept``, a dict remembering
+        which keys stay for each set of item keys, and ``decisions`` (the request's
+        policy.decisions)."""
         if kept is None:
             names = self._kept_keys(item, fields)
         else:
@@ -346,8 +349,10 @@ class ResourceController:
             # Admins pass every show rule; an item keeping all its keys needs no copy.
             return item if len(names) == len(item) else {key: item[key] for key in names}
         shaped = {key: item[key] for key in names}
+        if decisions is None:
+            decisions = self.policy.decisions(context)
         for name, rule in self._show_guards() if guards is None else guards:
-            if name in shaped and not self.policy.check(context, rule, target):
+            if name in shaped and not decisions.check(rule, target):
                 del shaped[name]
         return shaped
 
