@@ -210,6 +210,23 @@ def _visible_to(project_id):
         sa.select(networks_t.c.id).where(networks_t.c.project_id == project_id)))
 
 
+# A member's page in id order reads its project's ports and those on each network it owns
+# as separate seeks, each limited to the page: past this many networks, the networks'
+# ports are read as one branch (sorted past the marker).
+_SEEK_NETWORKS = 16
+_NETWORKS = net_models.Network.__table__
+_OWN_NETWORK_IDS = sa.select(_NETWORKS.c.id).where(_NETWORKS.c.project_id == sa.bindparam("project_id")).limit(
+    _SEEK_NETWORKS + 1)
+
+
+def _past_marker(marker):
+    """``ports.id > marker`` as a seek bound; an unknown marker bounds nothing (the page
+    then starts at the first port, as query.apply_sorting does)."""
+    markers = _PORTS.alias("marker_port")
+    known = sa.select(markers.c.id).where(markers.c.id == marker).scalar_subquery()
+    return _PORTS.c.id > sa.func.coalesce(known, "")
+
+
 # One port by id, read as a page of one (templates built once; bind port_id, and
 # project_id for a caller who is not an admin).
 _ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id)
@@ -444,6 +461,10 @@ class PortService:
         filters = dict(filters or {})
         with db_api.reader_scope() as session:
             in_id_order = not page_reverse and all(name == "id" and asc for name, asc in (sorts or []))
+            if limit and in_id_order and not context.is_admin:
+                stmt, leftover = self._member_page(session, context, filters, limit, marker, tag_filters)
+                items = self._read(session, page_mod.Page(stmt, _PORTS.c.id))
+                return query.finish_page(items, leftover, page_reverse, fields)
             stmt = self._visible(context, _port_rows_past(marker) if marker and in_id_order else _PORT_ROWS)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
@@ -454,6 +475,38 @@ class PortService:
             items = self._read(session, page_mod.Page(stmt, _PORTS.c.id),
                                by_network=filters.get("network_id") if not limit else None)
         return query.finish_page(items, leftover, page_reverse, fields)
+
+    def _member_page(self, session, context, filters, limit, marker, tag_filters):
+        """A page in id order of the ports a project sees (its own, and those on the
+        networks it owns), as a seek at any depth: the project's ports past the marker
+        (index on project_id, id) and those of each of its networks (network_id, id), each
+        limited to the page, merged. One statement reads the project's networks first."""
+        networks = session.connection().execute(_OWN_NETWORK_IDS, {"project_id": context.project_id}).scalars().all()
+        if len(networks) > _SEEK_NETWORKS:
+            owned = [_PORTS.c.network_id.in_(
+                sa.select(_NETWORKS.c.id).where(_NETWORKS.c.project_id == context.project_id))]
+        else:
+            owned = [_PORTS.c.network_id == network_id for network_id in networks]
+        fixed_ips = filters.pop("fixed_ips", None)
+        # A filter on a binding attribute needs the bindings in each branch.
+        source = _PORTS
+        if any(name.startswith("binding:") and name in COLUMNS for name in filters):
+            source = _PORTS.outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id)
+        branches, leftover = [], {}
+        for visible in [_PORTS.c.project_id == context.project_id] + owned:
+            branch = sa.select(_PORTS.c.id).select_from(source).where(visible)
+            if marker:
+                branch = branch.where(_past_marker(marker))
+            if fixed_ips:
+                branch = self._filter_fixed_ips(branch, fixed_ips)
+            branch, leftover = query.apply_filters(branch, COLUMNS, filters)
+            branch = query.apply_tag_filters(branch, Port.id, tag_filters)
+            # A subquery: SQLite takes no LIMIT in a compound select's own branches.
+            branches.append(sa.select(branch.order_by(_PORTS.c.id).limit(limit).subquery().c.id))
+        # UNION, not UNION ALL: a project's port on its own network is in two branches.
+        ids = sa.union(*branches) if len(branches) > 1 else branches[0]
+        stmt = _PORT_ROWS.where(_PORTS.c.id.in_(ids)).order_by(_PORTS.c.id).limit(limit)
+        return stmt, leftover
 
     @staticmethod
     def _filter_fixed_ips(stmt, values):
