@@ -181,6 +181,12 @@ def test_a_members_port_page_costs_the_same_with_more_ports_and_seeks(cloud):
                 break
             marker = page[-1]["id"]
         assert walked == seen
+        # Filtered pages (their own statements), a binding attribute's too.
+        on_theirs = sorted(p["id"] for p in everything if p["network_id"] == their_net["id"])
+        for filters in ({"network_id": [their_net["id"]]},
+                        {"network_id": [their_net["id"]], "binding:vnic_type": ["normal"]}):
+            page = core.get_ports(member, filters=filters, limit=2, marker=on_theirs[0], sorts=[("id", True)])
+            assert [p["id"] for p in page] == on_theirs[1:3]
     _same_shape(*costs)
     text, params = next((t, p) for t, p in log.statements if t.startswith("SELECT ports.") and " ORDER BY " in t)
     with db_api.DATABASE.engine.connect() as conn:
