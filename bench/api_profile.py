@@ -51,9 +51,12 @@ class Api:
         # request building and JSON decoding (a 1,000-port body takes the client ~20 ms).
         self.app_cpu = 0.0
 
-    def call(self, method, path, body=None, expect=200):
-        request = webob.Request.blank(path, method=method, headers={"X-Project-Id": PROJECT,
-                                                                    "Content-Type": "application/json"})
+    def call(self, method, path, body=None, expect=200, roles=None):
+        """``roles``: the X-Roles header (None: none, the caller is admin)."""
+        headers = {"X-Project-Id": PROJECT, "Content-Type": "application/json"}
+        if roles is not None:
+            headers["X-Roles"] = roles
+        request = webob.Request.blank(path, method=method, headers=headers)
         if body is not None:
             request.body = json.dumps(body).encode()
         start = time.process_time()
@@ -148,9 +151,10 @@ def build_app(directory, database_url, agents=True):
 
 
 class Phase:
-    def __init__(self, name, calls):
+    def __init__(self, name, calls, roles=None):
         self.name = name
         self.calls = calls  # [(method, path, body, expect)]
+        self.roles = roles  # the callers' X-Roles (None: admin)
 
 
 def run_phase(api, statements, phase, profile, top, show_sql=False):
@@ -158,7 +162,7 @@ def run_phase(api, statements, phase, profile, top, show_sql=False):
         # The first call once more, on its own, for its SQL (a show or an update can repeat).
         statements.log = []
         method, path, body, expect = phase.calls[0]
-        api.call(method, path, body, expect)
+        api.call(method, path, body, expect, phase.roles)
         print("    SQL of one %s:" % phase.name)
         for text in statements.log:
             print("      " + (text if len(text) < 300 else text[:297] + "..."))
@@ -172,7 +176,7 @@ def run_phase(api, statements, phase, profile, top, show_sql=False):
     if profiler:
         profiler.enable()
     for method, path, body, expect in phase.calls:
-        api.call(method, path, body, expect)
+        api.call(method, path, body, expect, phase.roles)
     # Notifications sent in the background count with the calls that queued them.
     api.settle()
     if profiler:
@@ -245,8 +249,8 @@ def run(api, statements, args, profiled):
     print("%-26s %6s %12s %12s %12s %12s %11s" % ("phase", "calls", "cpu ms/call", "app cpu ms", "wall ms/call",
                                                   "stmts/call", "casts/call"))
 
-    def phase(name, calls):
-        run_phase(api, statements, Phase(name, calls), wanted(name, profiled), args.top,
+    def phase(name, calls, roles=None):
+        run_phase(api, statements, Phase(name, calls, roles), wanted(name, profiled), args.top,
                   wanted(name, set(args.sql.split(",")) if args.sql else set()))
 
     repeat = args.repeat
@@ -256,6 +260,16 @@ def run(api, statements, args, profiled):
     phase("port show", [("GET", "/v2.0/ports/%s" % port_ids[i % len(port_ids)], None, 200)
                         for i in range(repeat)])
     phase("port list (%d)" % args.ports, [("GET", "/v2.0/ports?network_id=%s" % net["id"], None, 200)] * 10)
+    # Pages of 100 as `openstack port list` asks for them, by an admin and by a member of
+    # the project (X-Roles: member: the policy's rules and the visibility filter apply).
+    ordered = sorted(port_ids)
+    deep = ordered[len(ordered) // 2] if len(ordered) > 200 else None
+    pages = [("GET", "/v2.0/ports?limit=100", None, 200)]
+    if deep:
+        pages.append(("GET", "/v2.0/ports?limit=100&marker=%s" % deep, None, 200))
+    count = max(10, repeat // 10)
+    phase("port page (admin)", pages * count)
+    phase("port page (member)", pages * count, roles="member")
     sample = port_ids[:repeat]
     phase("port update (name)", [("PUT", "/v2.0/ports/%s" % p, {"port": {"name": "renamed"}}, 200) for p in sample])
     phase("port delete", [("DELETE", "/v2.0/ports/%s" % p, None, 204) for p in sample])

@@ -15,8 +15,8 @@ import sys
 
 from oslo_config import cfg
 from oslo_context import context as oslo_context
+from oslo_policy import _checks, policy
 from oslo_policy import opts as policy_opts
-from oslo_policy import policy
 from oslo_utils import strutils
 
 from netweave.core import entry_points, exceptions
@@ -253,6 +253,112 @@ def check(context, action, target, might_not_exist=False):
     if might_not_exist and action not in enforcer.rules:
         return True
     return bool(enforcer.enforce(action, _owner_keys(target), _credentials(context)))
+
+
+class _RecordingTarget(dict):
+    """Formats a check's match as oslo.policy does (``match % target``), noting the keys read."""
+
+    def __missing__(self, key):
+        self.setdefault("\0read", []).append(key)
+        return ""
+
+
+def _match_keys(match):
+    recorder = _RecordingTarget()
+    try:
+        match % recorder
+    except (TypeError, ValueError):
+        return None
+    return tuple(recorder.get("\0read", ()))
+
+
+def _target_keys(check, rules, seen=()):
+    """The target keys ``check`` (an oslo.policy check tree) can read, or None when that
+    is not known (a check type other than the ones below, a rule naming itself)."""
+    if isinstance(check, (_checks.TrueCheck, _checks.FalseCheck)):
+        return ()
+    if isinstance(check, (_checks.AndCheck, _checks.OrCheck)):
+        keys = ()
+        for rule in check.rules:
+            found = _target_keys(rule, rules, seen)
+            if found is None:
+                return None
+            keys += found
+        return keys
+    if type(check) is _checks.NotCheck:
+        return _target_keys(check.rule, rules, seen)
+    if type(check) is _checks.RuleCheck:
+        if check.match in seen:
+            return None
+        try:
+            named = rules[check.match]
+        except KeyError:
+            return ()  # oslo.policy fails a rule naming nothing, whatever the target
+        return _target_keys(named, rules, seen + (check.match,))
+    if type(check) in (_checks.GenericCheck, _checks.RoleCheck):
+        return _match_keys(check.match)
+    if type(check) is FieldCheck:
+        return (check.field, "network:" + check.field)
+    return None
+
+
+class Decisions:
+    """One request's answers to ``check`` over many targets (the rows of a list): a rule
+    is evaluated once per distinct value of the target keys it reads (for a port, its
+    owner and its network's owner), not once per row. The answers are those ``check``
+    gives; a rule whose inputs cannot be told (a check type not known here) is evaluated
+    for every target."""
+
+    def __init__(self, context):
+        self._context = context
+        self._admin = context.is_admin and _project_scoped(context)
+        self._enforcer = None if self._admin else init()
+        self._credentials = None
+        self._keys = {}  # action -> the target keys its rule reads (None: unknown)
+        self._answers = {}  # (action, values of those keys) -> answer
+
+    def check(self, action, target, might_not_exist=False):
+        if self._admin:
+            return True
+        enforcer = self._enforcer
+        if might_not_exist and action not in enforcer.rules:
+            return True
+        keys = self._keys.get(action, False)
+        if keys is False:
+            keys = self._keys[action] = self._rule_keys(action)
+        target = _owner_keys(target)
+        if keys is None:
+            return self._enforce(action, target)
+        answer_key = (action,) + tuple(target.get(key, _ABSENT) for key in keys)
+        try:
+            answer = self._answers.get(answer_key)
+        except TypeError:  # a value that cannot be a key (a list): no memory
+            return self._enforce(action, target)
+        if answer is None:
+            answer = self._answers[answer_key] = self._enforce(action, target)
+        return answer
+
+    def _rule_keys(self, action):
+        rules = self._enforcer.rules
+        try:
+            rule = rules[action]
+        except KeyError:
+            return ()
+        keys = _target_keys(rule, rules, (action,))
+        return None if keys is None else tuple(dict.fromkeys(keys))
+
+    def _enforce(self, action, target):
+        if self._credentials is None:
+            self._credentials = _credentials(self._context)
+        return bool(self._enforcer.enforce(action, target, self._credentials))
+
+
+_ABSENT = object()
+
+
+def decisions(context):
+    """A Decisions for one request of ``context``."""
+    return Decisions(context)
 
 
 def enforce(context, action, target, plugin=None):

@@ -8,7 +8,7 @@ from netweave.core.services import service_providers
 
 
 class PolicyEngine:
-    """The three questions the API asks the policy module."""
+    """The questions the API asks the policy module."""
 
     def __init__(self, policy_module):
         self._policy = policy_module
@@ -18,6 +18,11 @@ class PolicyEngine:
 
     def check(self, context, action, target):
         return self._policy.check(context, action, target)
+
+    def decisions(self, context):
+        """``check`` for many targets of one request (a list's rows), each rule evaluated
+        once per distinct value of what it reads of them."""
+        return self._policy.decisions(context)
 
     def rule_exists(self, action):
         return action in self._policy.init().rules

@@ -44,10 +44,13 @@ class ResourceController:
 
     def index(self, request, context):
         q = query_parser.parse(request.params, self.resource, self.conf)
-        self._ignore_hidden_terms(context, q)
+        # The request's policy answers, shared by its checks: the rows' owners repeat.
+        decisions = self.policy.decisions(context)
+        self._ignore_hidden_terms(context, q, decisions)
         if q.marker and q.limit:
             # Like Neutron: a marker naming nothing the caller can see is a 404, not page one.
-            self._fetch_visible(context, q.marker, self._fields_to_fetch([self.resource.id_attribute]))
+            self._fetch_visible(context, q.marker, self._fields_to_fetch([self.resource.id_attribute]),
+                                decisions=decisions)
         fetch_fields = self._fields_to_fetch(q.fields)
         kwargs = {"filters": q.filters, "fields": fetch_fields, "sorts": q.sorts, "limit": q.limit,
                   "marker": q.marker, "page_reverse": q.page_reverse}
@@ -64,9 +67,9 @@ class ResourceController:
             allowed, visible = [], []
             for item in items:
                 target = self._target(item, owners)
-                if self._allowed(context, self._show, target):
+                if decisions.check(self._show, target):
                     allowed.append(item)
-                    visible.append(self._shape(context, item, target, q.fields, guards, kept))
+                    visible.append(self._shape(context, item, target, q.fields, guards, kept, decisions))
             items = allowed
         result = {self.resource.collection: visible}
         if q.limit:
@@ -82,7 +85,7 @@ class ResourceController:
         target = self._target(item, self._network_owners(context, [item], owners))
         return {self.resource.member: self._shape(context, item, target, fields)}
 
-    def _ignore_hidden_terms(self, context, q):
+    def _ignore_hidden_terms(self, context, q, decisions):
         """Drop the filters and sort keys on attributes the policy hides from the caller.
 
         Matching or ordering on ``provider:segmentation_id`` or ``binding:host_id``
@@ -97,17 +100,20 @@ class ResourceController:
             return
         own = {"tenant_id": context.project_id, "project_id": context.project_id,
                "network:tenant_id": context.project_id}
-        hidden = {name for name, rule in guards if not self.policy.check(context, rule, own)}
+        hidden = {name for name, rule in guards if not decisions.check(rule, own)}
         if hidden:
             q.filters = {name: values for name, values in q.filters.items() if name not in hidden}
             q.sorts = [(name, ascending) for name, ascending in q.sorts if name not in hidden]
 
-    def _fetch_visible(self, context, item_id, fields=None, owners=None):
+    def _fetch_visible(self, context, item_id, fields=None, owners=None, decisions=None):
         """The item if the caller may see it. ``owners``, a dict, receives the network
-        owners looked up on the way, so the rest of the request need not ask again."""
+        owners looked up on the way, so the rest of the request need not ask again;
+        ``decisions``: the request's policy answers, when it has some."""
         item = getattr(self.plugin, self._show)(context, item_id, fields=fields)
         target = self._target(item, self._network_owners(context, [item], owners))
-        if not self._allowed(context, self._show, target):
+        allowed = self._allowed(context, self._show, target) if decisions is None else decisions.check(
+            self._show, target)
+        if not allowed:
             raise self._not_found(item_id)
         return item
 
@@ -331,10 +337,11 @@ class ResourceController:
         return [key for key in keys
                 if key not in hidden and not key.startswith("_") and (not fields or key in fields)]
 
-    def _shape(self, context, item, target, fields, guards=None, kept=None):
+    def _shape(self, context, item, target, fields, guards=None, kept=None, decisions=None):
         """The item as the caller may see it. For many items of one request pass
-        ``guards`` (what _show_guards() returns) and ``kept``, a dict remembering
-        which keys stay for each set of item keys."""
+        ``guards`` (what _show_guards() returns), ``kept``, a dict remembering
+        which keys stay for each set of item keys, and ``decisions`` (the request's
+        policy.decisions)."""
         if kept is None:
             names = self._kept_keys(item, fields)
         else:
@@ -346,8 +353,10 @@ class ResourceController:
             # Admins pass every show rule; an item keeping all its keys needs no copy.
             return item if len(names) == len(item) else {key: item[key] for key in names}
         shaped = {key: item[key] for key in names}
+        if decisions is None:
+            decisions = self.policy.decisions(context)
         for name, rule in self._show_guards() if guards is None else guards:
-            if name in shaped and not self.policy.check(context, rule, target):
+            if name in shaped and not decisions.check(rule, target):
                 del shaped[name]
         return shaped
 

@@ -210,6 +210,55 @@ def _visible_to(project_id):
         sa.select(networks_t.c.id).where(networks_t.c.project_id == project_id)))
 
 
+# A member's page in id order reads its project's ports and those on each network it owns
+# as separate seeks, each limited to the page: past this many networks, the networks'
+# ports are read as one branch (sorted past the marker).
+_SEEK_NETWORKS = 16
+_NETWORKS = net_models.Network.__table__
+_OWN_NETWORK_IDS = sa.select(_NETWORKS.c.id).where(_NETWORKS.c.project_id == sa.bindparam("project_id")).limit(
+    _SEEK_NETWORKS + 1)
+
+
+def _past_marker(marker):
+    """``ports.id > marker`` as a seek bound; an unknown marker bounds nothing (the page
+    then starts at the first port, as query.apply_sorting does)."""
+    markers = _PORTS.alias("marker_port")
+    known = sa.select(markers.c.id).where(markers.c.id == marker).scalar_subquery()
+    return _PORTS.c.id > sa.func.coalesce(known, "")
+
+
+def _member_statement(project_id, owned, marker, limit, refine=None, with_bindings=False):
+    """The page statement of _member_page: ``owned`` is a condition per network the project
+    owns (None: too many, one branch for them all); the values are values or bound
+    parameters; ``refine`` adds a list's filters to each branch."""
+    if owned is None:
+        owned = [_PORTS.c.network_id.in_(sa.select(_NETWORKS.c.id).where(_NETWORKS.c.project_id == project_id))]
+    source = _PORTS.outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id) if with_bindings else _PORTS
+    after = None if marker is None else _past_marker(marker)
+    branches = []
+    for visible in [_PORTS.c.project_id == project_id] + owned:
+        branch = sa.select(_PORTS.c.id).select_from(source).where(visible)
+        if after is not None:
+            branch = branch.where(after)
+        if refine is not None:
+            branch = refine(branch)
+        # A subquery: SQLite takes no LIMIT in a compound select's own branches.
+        branches.append(sa.select(branch.order_by(_PORTS.c.id).limit(limit).subquery().c.id))
+    # UNION, not UNION ALL: a project's port on its own network is in two branches.
+    ids = sa.union(*branches) if len(branches) > 1 else branches[0]
+    return _PORT_ROWS.where(_PORTS.c.id.in_(ids)).order_by(_PORTS.c.id).limit(limit)
+
+
+@functools.lru_cache(maxsize=2 * (_SEEK_NETWORKS + 1))
+def _member_page_template(networks, with_marker):
+    """The unfiltered _member_statement over ``networks`` networks as a template page (bind
+    project_id, network_0.., limit and, ``with_marker``, marker)."""
+    return page_mod.Page(_member_statement(
+        page_mod.bound("project_id"), [_PORTS.c.network_id == page_mod.bound("network_%d" % index)
+                                       for index in range(networks)],
+        page_mod.bound("marker") if with_marker else None, page_mod.bound("limit")), _PORTS.c.id)
+
+
 # One port by id, read as a page of one (templates built once; bind port_id, and
 # project_id for a caller who is not an admin).
 _ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id)
@@ -444,6 +493,10 @@ class PortService:
         filters = dict(filters or {})
         with db_api.reader_scope() as session:
             in_id_order = not page_reverse and all(name == "id" and asc for name, asc in (sorts or []))
+            if limit and in_id_order and not context.is_admin:
+                page, leftover = self._member_page(session, context, filters, limit, marker, tag_filters)
+                items = self._read(session, page)
+                return query.finish_page(items, leftover, page_reverse, fields)
             stmt = self._visible(context, _port_rows_past(marker) if marker and in_id_order else _PORT_ROWS)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
@@ -454,6 +507,39 @@ class PortService:
             items = self._read(session, page_mod.Page(stmt, _PORTS.c.id),
                                by_network=filters.get("network_id") if not limit else None)
         return query.finish_page(items, leftover, page_reverse, fields)
+
+    def _member_page(self, session, context, filters, limit, marker, tag_filters):
+        """A page in id order of the ports a project sees (its own, and those on the
+        networks it owns), as a seek at any depth: the project's ports past the marker
+        (index on project_id, id) and those of each of its networks (network_id, id), each
+        limited to the page, merged. One statement reads the project's networks first.
+        Returns (page, leftover filters)."""
+        networks = session.connection().execute(_OWN_NETWORK_IDS, {"project_id": context.project_id}).scalars().all()
+        fixed_ips = filters.pop("fixed_ips", None)
+        if not (filters or fixed_ips or tag_filters) and len(networks) <= _SEEK_NETWORKS:
+            # The common page: a template per number of networks, whose statements (the
+            # page's and its side reads') are built once.
+            params = {"network_%d" % index: network_id for index, network_id in enumerate(networks)}
+            params.update(project_id=context.project_id, limit=limit)
+            if marker:
+                params["marker"] = marker
+            return _member_page_template(len(networks), bool(marker)).bind(**params), {}
+        if len(networks) > _SEEK_NETWORKS:
+            owned = None
+        else:
+            owned = [_PORTS.c.network_id == network_id for network_id in networks]
+        leftover = {}
+
+        def refine(branch):
+            nonlocal leftover
+            if fixed_ips:
+                branch = self._filter_fixed_ips(branch, fixed_ips)
+            branch, leftover = query.apply_filters(branch, COLUMNS, filters)
+            return query.apply_tag_filters(branch, Port.id, tag_filters)
+        # A filter on a binding attribute needs the bindings in each branch.
+        with_bindings = any(name.startswith("binding:") and name in COLUMNS for name in filters)
+        stmt = _member_statement(context.project_id, owned, marker, limit, refine, with_bindings)
+        return page_mod.Page(stmt, _PORTS.c.id), leftover
 
     @staticmethod
     def _filter_fixed_ips(stmt, values):

@@ -144,6 +144,69 @@ def test_port_pages_show_and_create_cost_the_same_with_more_ports(cloud):
                          r"[^|]*\| +Index Cond: \(\(port_id\)(::\w+)? > ", plan), plan
 
 
+def _member(project):
+    return context_mod.Context(project_id=project, user_id="user-" + project, roles=["member"])
+
+
+def test_a_members_port_page_costs_the_same_with_more_ports_and_seeks(cloud):
+    """A member sees its project's ports and the ports on its networks: a page of them is
+    read as seeks of both, each limited to the page, whatever the depth."""
+    core, _security, log, backend = cloud
+    project, other = _project(core), _project(core)
+    own_net = _network(core, project)
+    their_net = _network(core, other, cidr="10.90.0.0/22")
+    member = _member(project)
+    costs = []
+    for total in (FEW, MANY):
+        _grow_ports(core, project, own_net, total)
+        # The project's ports on another's network, and another's ports on the project's network.
+        for net, owner in ((their_net, project), (own_net, other)):
+            core.create_port_bulk(ADMIN, {"ports": [{"port": {"project_id": owner, "network_id": net["id"]}}
+                                                    for _ in range(3)]})
+        seen = sorted(p["id"] for p in core.get_ports(member, fields=["id"]))
+        everything = core.get_ports(ADMIN, fields=["id", "project_id", "network_id"])
+        assert seen == sorted(p["id"] for p in everything
+                              if project in (p["project_id"], {own_net["id"]: project}.get(p["network_id"])))
+        assert len(seen) == total + 3 * len(costs) + 6
+        depth = len(seen) // 2
+        page = log.record(core.get_ports, member, limit=5, marker=seen[depth], sorts=[("id", True)])
+        assert [p["id"] for p in page] == seen[depth + 1:depth + 6]
+        costs.append(log.texts())
+        # The whole way through, page by page, and a page starting at the first port.
+        walked, marker = [], None
+        while True:
+            page = core.get_ports(member, limit=40, marker=marker, fields=["id"])
+            walked += [p["id"] for p in page]
+            if len(page) < 40:
+                break
+            marker = page[-1]["id"]
+        assert walked == seen
+        # Filtered pages (their own statements), a binding attribute's too.
+        on_theirs = sorted(p["id"] for p in everything if p["network_id"] == their_net["id"])
+        for filters in ({"network_id": [their_net["id"]]},
+                        {"network_id": [their_net["id"]], "binding:vnic_type": ["normal"]}):
+            page = core.get_ports(member, filters=filters, limit=2, marker=on_theirs[0], sorts=[("id", True)])
+            assert [p["id"] for p in page] == on_theirs[1:3]
+    _same_shape(*costs)
+    text, params = next((t, p) for t, p in log.statements if t.startswith("SELECT ports.") and " ORDER BY " in t)
+    with db_api.DATABASE.engine.connect() as conn:
+        if backend == "sqlite":
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + text, params))
+            assert "ix_ports_project_id_id (project_id=? AND id>?)" in plan, plan
+            assert "ix_ports_network_id_id (network_id=? AND id>?)" in plan, plan
+            # Each branch in its index's order, the merge through the UNION's own B-tree: no sort.
+            assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " | ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + text, params))
+            for index, column in (("ix_ports_project_id_id", "project_id"), ("ix_ports_network_id_id", "network_id")):
+                seek = r"Index Only Scan using %s on \w+ .*? \| +Index Cond: \(\(%s = [^|]* AND \(id > " % (
+                    index, column)
+                assert re.search(seek, plan), plan
+            # Each branch is limited to the page: only their merged rows are sorted (and made unique).
+            assert plan.count("Sort Key") <= 1, plan
+
+
 def _postgresql_plan(log, starts, *disabled):
     """PostgreSQL's plan of the page statement of ``log`` starting with ``starts``, with
     sequential scans, sorts and the ``disabled`` plan types priced out."""

@@ -12,7 +12,9 @@ class Port(mb.StandardAttributes, mb.Base):
                       sa.Index("ix_ports_network_id_device_owner", "network_id", "device_owner"),
                       sa.Index("ix_ports_device_id", "device_id"),
                       # A network's ports in id order (list pages, markers): a seek, not a sort.
-                      sa.Index("ix_ports_network_id_id", "network_id", "id"))
+                      sa.Index("ix_ports_network_id_id", "network_id", "id"),
+                      # A project's ports in id order (a member's list pages): a seek too.
+                      sa.Index("ix_ports_project_id_id", "project_id", "id"))
 
     network_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(mb.UUID_LEN), sa.ForeignKey("networks.id"), nullable=False)

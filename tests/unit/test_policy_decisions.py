@@ -1,0 +1,108 @@
+"""policy.Decisions: the answers policy.check gives, each rule evaluated once per kind of target."""
+import itertools
+
+import pytest
+from oslo_config import cfg
+from oslo_policy import policy as oslo_policy
+
+from netweave.core import context, policy
+
+CALLERS = [context.Context(project_id=p, user_id="u-" + p, roles=roles)
+           for p, roles in (("project-a", ["member"]), ("project-b", ["member"]), ("project-a", ["reader"]),
+                            ("service", ["service"]), ("project-c", []))]
+RULES = ["get_port", "get_port:binding:host_id", "get_port:binding:profile", "update_port", "delete_port",
+         "get_network", "get_network:provider:segmentation_id", "no_such_rule"]
+
+
+def targets():
+    owners = ["project-a", "project-b", "project-c", None]
+    for port_owner, network_owner, shared in itertools.product(owners, owners, (True, False)):
+        target = {"id": "p", "network_id": "n", "network:shared": shared, "shared": shared}
+        if port_owner is not None:
+            target["tenant_id"] = target["project_id"] = port_owner
+        if network_owner is not None:
+            target["network:tenant_id"] = network_owner
+        yield target
+
+
+@pytest.fixture(autouse=True)
+def fresh_enforcer():
+    policy.reset()
+    yield
+    policy.reset()
+
+
+def _conf_with_policy(tmp_path, text):
+    (tmp_path / "policy.yaml").write_text(text)
+    conf_file = tmp_path / "netweave.conf"
+    conf_file.write_text("[DEFAULT]\n")
+    conf = cfg.ConfigOpts()
+    conf(["--config-file", str(conf_file)], project="netweave", default_config_files=[])
+    return conf
+
+
+def _same_answers():
+    for caller in CALLERS:
+        decisions = policy.decisions(caller)
+        for target, rule in itertools.product(list(targets()) * 2, RULES):
+            assert decisions.check(rule, target) == policy.check(caller, rule, target), (caller.roles, rule, target)
+
+
+def test_same_answers_as_check_with_the_defaults():
+    _same_answers()
+
+
+def test_same_answers_with_rules_reading_other_attributes(tmp_path):
+    # A field check, a generic check on the device, a negation and a rule naming a rule.
+    policy.init(_conf_with_policy(tmp_path, "\n".join([
+        '"get_port": "not field:ports:device_owner=~^network: and (rule:owner or rule:network_owner)"',
+        '"get_port:binding:host_id": "role:member and True:%(network:shared)s"',
+        '"delete_port": "rule:get_port or tenant_id:%(device_id)s"',
+        '"get_network": "field:networks:shared=True or rule:owner"',
+    ]) + "\n"))
+    _same_answers()
+    for caller in CALLERS:
+        decisions = policy.decisions(caller)
+        for device_owner, device_id in itertools.product(("network:dhcp", "compute:nova"), ("project-a", "x")):
+            target = {"tenant_id": "project-a", "network:tenant_id": "project-a", "device_owner": device_owner,
+                      "device_id": device_id}
+            for rule in ("get_port", "delete_port"):
+                assert decisions.check(rule, target) == policy.check(caller, rule, target)
+
+
+def test_a_rule_is_evaluated_once_per_kind_of_target(monkeypatch):
+    enforcer = policy.init()
+    calls = []
+    original = enforcer.enforce
+
+    def counting(rule, target, creds, *args, **kwargs):
+        calls.append(rule)
+        return original(rule, target, creds, *args, **kwargs)
+    monkeypatch.setattr(enforcer, "enforce", counting)
+    decisions = policy.decisions(CALLERS[0])
+    own = {"tenant_id": "project-a", "network:tenant_id": "project-a"}
+    theirs = {"tenant_id": "project-b", "network:tenant_id": "project-a"}
+    for index in range(50):
+        for target in (own, theirs):
+            row = dict(target, id="port-%d" % index, name="p%d" % index)
+            assert decisions.check("get_port", row)
+            assert not decisions.check("get_port:binding:host_id", row)
+    # get_port reads the owners: once per kind of row; the binding's rule reads nothing of the row.
+    assert sorted(calls) == ["get_port", "get_port", "get_port:binding:host_id"]
+
+
+def test_unknown_check_types_are_evaluated_every_time(monkeypatch):
+    enforcer = policy.init()
+    enforcer.set_rules(oslo_policy.Rules.from_dict({"get_port": "http://127.0.0.1:9/check"}), use_conf=False)
+    calls = []
+    monkeypatch.setattr(enforcer, "enforce", lambda rule, target, creds, *a, **k: calls.append(rule) or True)
+    decisions = policy.decisions(CALLERS[0])
+    for index in range(3):
+        assert decisions.check("get_port", {"tenant_id": "project-a", "id": str(index)})
+    assert calls == ["get_port"] * 3
+
+
+def test_admin_passes_without_evaluating():
+    admin = context.Context(project_id="x", user_id="admin", roles=["admin"])
+    assert admin.is_admin
+    assert policy.decisions(admin).check("get_port:binding:host_id", {"tenant_id": "other"})
