@@ -130,3 +130,22 @@ def test_a_port_that_is_no_trunk_parent_gets_no_patch_ports():
     switch.bridges[TBR] = ovs_plan.Vnic("tapother", "someone-else", "fa:16:3e:00:00:09")
     driver.sync(None)
     assert not switch.ports and not server.bound and not server.statuses
+
+
+def test_a_new_empty_trunk_bridge_waits_a_pass_for_its_vnic():
+    switch, server, driver = make()
+    switch.bridges[TBR] = None            # os-vif made the bridge; the vNIC comes next
+    driver.sync(None)
+    assert TBR in switch.bridges and not server.statuses
+    switch.bridges[TBR] = ovs_plan.Vnic("tapa6546d52-bc", PARENT, "fa:16:3e:1c:3d:d3")
+    driver.sync(None)
+    assert server.statuses == ["ACTIVE"] and names(switch, TBR)
+
+
+def test_a_bridge_left_empty_goes_after_one_pass():
+    switch, server, driver = make()
+    switch.bridges[TBR] = None            # left over from an instance gone while the agent was down
+    driver.sync(None)
+    assert TBR in switch.bridges
+    driver.sync(None)
+    assert TBR not in switch.bridges and not server.statuses

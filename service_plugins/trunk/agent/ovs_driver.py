@@ -44,6 +44,7 @@ class OvsTrunkDriver:
         self.switch = switch
         self.macs = {}       # subport id -> MAC, for the subports this agent bound
         self.trunks = {}     # trunk bridge -> trunk id, as the last pass wired them
+        self.empty = set()   # trunk bridges the last pass found without a vNIC and kept
 
     def before_pass(self, context):
         self.sync(context)
@@ -64,7 +65,11 @@ class OvsTrunkDriver:
                 continue   # not (or no more) a trunk's parent: its patch ports go
             statuses[trunk["id"]] = self._bind(context, trunk)
             wired[bridge] = (trunk, vnic)
-        gone = sorted(b for b, vnic in found.items() if vnic is None)
+        # Nova (os-vif) adds the trunk bridge and then, in a second transaction, the vNIC:
+        # an empty bridge goes once a vNIC we wired left it, or after a whole pass empty.
+        empty = {b for b, vnic in found.items() if vnic is None}
+        gone = sorted(b for b in empty if b in self.trunks or b in self.empty)
+        self.empty = empty - set(gone)
         vanished = {b: t for b, t in self.trunks.items() if b not in wired and b not in unknown}
         desired = {}
         for trunk, vnic in wired.values():
