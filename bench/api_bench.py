@@ -10,12 +10,14 @@ or let it start netweave-server itself on a throw-away database:
 
     python bench/api_bench.py --start sqlite --workers 2
     python bench/api_bench.py --start postgresql --workers 4
+    python bench/api_bench.py --start mariadb --workers 2
 
 Each phase prints operations per second and the 50th/99th percentile latency.
 Every client thread keeps its own HTTP/1.1 keep-alive connection. See
 bench/README.md.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -331,7 +333,7 @@ class Started:
         self.port_security = port_security
         self.routers = routers
         self.directory = tempfile.mkdtemp(prefix="netweave-bench-")
-        self.postgres = None
+        self.database = None  # the private PostgreSQL or MariaDB server, when the bench starts one
         self.server = None
         if TESTS_DIR not in sys.path:
             sys.path.insert(0, TESTS_DIR)
@@ -343,8 +345,13 @@ class Started:
         if self.kind == "postgresql":
             from harness import postgres
 
-            self.postgres = postgres.start_private_postgres()
-            url = self.postgres.url_for(self.postgres.create_database("bench"))
+            self.database = postgres.start_private_postgres()
+        elif self.kind == "mariadb":
+            from harness import mariadb
+
+            self.database = mariadb.start_private_mariadb()
+        if self.database is not None:
+            url = self.database.url_for(self.database.create_database("bench"))
         ml2, services = None, []
         if self.port_security:
             ml2 = {"extension_drivers": "port_security"}
@@ -357,15 +364,17 @@ class Started:
         return self.server.url
 
     def database_label(self):
-        if self.kind == "postgresql":
+        if self.database is not None:
             version = ""
             try:
-                with self.postgres.connect() as conn, conn.cursor() as cur:
-                    cur.execute("SHOW server_version")
-                    version = " " + cur.fetchone()[0]
+                with contextlib.closing(self.database.connect()) as conn, conn.cursor() as cur:
+                    cur.execute("SELECT version()")
+                    version = " " + cur.fetchone()[0].split(",")[0]
             except Exception:  # noqa: BLE001 - the label is informational
                 pass
-            return "PostgreSQL%s (private cluster, fsync off)" % version
+            if self.kind == "postgresql":
+                return "%s (private cluster, fsync off)" % version.strip()
+            return "MariaDB%s (private server, durability off)" % version
         return "SQLite file %s (WAL)" % os.path.join(self.server.state_path, "netweave.sqlite")
 
     def worker_memory(self):
@@ -380,9 +389,9 @@ class Started:
         """Processes whose CPU time the phases report: the server's, and PostgreSQL's."""
         master = self.server.process.pid
         groups = {"server": lambda: [master] + _children(master)}
-        if self.postgres is not None:
-            postmaster = self.postgres.process.pid
-            groups["database"] = lambda: _descendants(postmaster)
+        if self.database is not None:
+            database_pid = self.database.process.pid
+            groups["database"] = lambda: _descendants(database_pid)
         return groups
 
     def stop(self):
@@ -390,8 +399,8 @@ class Started:
             if self.server is not None:
                 self.server.stop()
         finally:
-            if self.postgres is not None:
-                self.postgres.stop()
+            if self.database is not None:
+                self.database.stop()
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -446,7 +455,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--url", help="endpoint of a running server (noauth), e.g. http://127.0.0.1:9696")
-    target.add_argument("--start", choices=("sqlite", "postgresql"),
+    target.add_argument("--start", choices=("sqlite", "postgresql", "mariadb"),
                         help="start netweave-server on a new database of this kind")
     parser.add_argument("--workers", type=int, default=2, help="API workers of the started server (default 2)")
     parser.add_argument("--no-port-security", dest="port_security", action="store_false",
