@@ -19,17 +19,16 @@ Outside pytest:
 import atexit
 import contextlib
 import os
-import pwd
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import uuid
 
 import pytest
 
-from harness.processes import LOCALHOST, ProcessDied, free_tcp_port, start_process
+from harness import private_daemon
+from harness.processes import LOCALHOST, start_process
 from harness.system import find_executable, start_or_require
 
 SUPERUSER = "root"
@@ -44,32 +43,6 @@ def find_mariadb():
     """(mariadb-install-db, mariadbd) paths, or None when either is missing."""
     install_db, server = find_executable("mariadb-install-db"), find_executable("mariadbd")
     return (install_db, server) if install_db and server else None
-
-
-def _run_as():
-    """The account to run MariaDB as: None for ourselves, 'mysql' as root."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(SYSTEM_USER)
-    except KeyError:
-        raise MariaDBUnavailable(
-            f"running as root but there is no '{SYSTEM_USER}' user to run the server "
-            "as (the Debian mariadb-server package creates it)") from None
-    return SYSTEM_USER
-
-
-def _check_reachable(path, user):
-    # The server account must be able to walk down to its data folder.
-    if user is None:
-        return
-    path = os.path.abspath(path)
-    while path != os.path.dirname(path):
-        path = os.path.dirname(path)
-        if not os.stat(path).st_mode & stat.S_IXOTH:
-            raise MariaDBUnavailable(
-                f"{path} is not searchable by others, so the '{user}' user "
-                "cannot reach a data folder below it; pick another tmpdir")
 
 
 # Test data is disposable: trade durability for speed, and keep the server small.
@@ -202,29 +175,14 @@ def start_private_mariadb(tmpdir=None, port=None, timeout=60):
     executables = find_mariadb()
     if executables is None:
         raise MariaDBUnavailable("mariadbd or mariadb-install-db not found (Debian package mariadb-server)")
-    user = _run_as()
+    user = private_daemon.service_account(SYSTEM_USER, "mariadb-server", MariaDBUnavailable)
     base_dir = tempfile.mkdtemp(prefix="netweave-mariadb-", dir=tmpdir or _default_tmpdir())
     server = PrivateMariaDB(base_dir, *executables, user)
     atexit.register(server.stop)
     try:
-        _check_reachable(base_dir, user)
-        os.mkdir(server.tmp_dir, 0o700)
-        if user is not None:
-            entry = pwd.getpwnam(user)
-            for folder in (base_dir, server.tmp_dir):
-                os.chown(folder, entry.pw_uid, entry.pw_gid)
+        private_daemon.prepare_folders(base_dir, user, [server.tmp_dir], MariaDBUnavailable)
         server._install_db()
-        # A port picked as free can be taken before the server binds it:
-        # retry a couple of times with fresh ports when that happens.
-        for attempt in range(3):
-            try:
-                server._start(port or free_tcp_port(), timeout)
-                break
-            except ProcessDied:
-                server.process.stop()
-                bind_failed = "Address already in use" in server.process.log_tail(20)
-                if port is not None or not bind_failed or attempt == 2:
-                    raise
+        private_daemon.start_on_a_free_port(server, port, timeout, "Address already in use")
     except BaseException:
         server.stop()
         raise
