@@ -136,9 +136,7 @@ def build_app(directory, database_url, agents=True):
 
     def settle():
         for notifier in notifiers:
-            # A checkout from before the notifier sent in the background sends in the request.
-            if hasattr(notifier, "wait_sent"):
-                notifier.wait_sent(timeout=60)
+            notifier.wait_sent(timeout=60)
     if agents:
         def heartbeat():
             core_plugin.agents.report_state(context.get_admin_context(), {
