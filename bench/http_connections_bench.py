@@ -24,7 +24,7 @@ Candidates (all one process, serving the same application):
 * cheroot-tuned: 64 threads, backlog 4096, 3 s socket timeout, keep_alive_conn_limit 12000;
 * gthread: gunicorn's gthread worker as netweave-server ran it (8 threads, keepalive 5);
 * gthread-tuned: 64 threads, worker_connections 12000, backlog 4096;
-* netweave: core/api/http_server.py (asyncio + h11 reads requests, a thread pool runs them).
+* netweave: core/api/http_server.py (uvloop + httptools read requests, a thread pool runs them).
 
 See bench/README.md.
 """

@@ -246,3 +246,90 @@ def test_all_in_one_sigterm_finishes_bulk_creates_in_flight(tmp_path):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
     finally:
         aio.stop()
+
+
+# --- framing: what a keep-alive connection may carry ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def helper_port(tmp_path_factory):
+    process, port = _start_helper(tmp_path_factory.mktemp("framing"))
+    yield port
+    process.stop()
+
+
+def _responses(sock, count):
+    """Read count responses off one connection; [(status line, headers, body)]."""
+    buffered = b""
+    answers = []
+    while len(answers) < count:
+        while b"\r\n\r\n" not in buffered:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed after %d answers" % len(answers)
+            buffered += chunk
+        head, _sep, buffered = buffered.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {name.strip().lower(): value.strip()
+                   for name, _colon, value in (line.partition(":") for line in lines[1:])}
+        length = int(headers.get("content-length", 0)) if not lines[0].startswith("HTTP/1.1 1") else 0
+        while len(buffered) < length:
+            buffered += sock.recv(65536)
+        answers.append((lines[0], headers, buffered[:length]))
+        buffered = buffered[length:]
+    return answers
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection(helper_port):
+    requests_bytes = b"".join(b"GET /p%d HTTP/1.1\r\nHost: x\r\n\r\n" % n for n in range(5))
+    requests_bytes += b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd"
+    with socket.create_connection(("127.0.0.1", helper_port), timeout=10) as sock:
+        sock.sendall(requests_bytes)
+        answers = _responses(sock, 6)
+    assert [json.loads(body)["path"] for _line, _headers, body in answers] == \
+        ["/p0", "/p1", "/p2", "/p3", "/p4", "/body"]
+    assert json.loads(answers[-1][2])["body_length"] == 4
+    assert all(line == "HTTP/1.1 200 OK" and "connection" not in headers for line, headers, _body in answers)
+
+
+def test_a_request_trickled_byte_by_byte_is_served(helper_port):
+    data = b"POST /slowly?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz"
+    with socket.create_connection(("127.0.0.1", helper_port), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for index in range(len(data)):
+            sock.sendall(data[index:index + 1])
+        (line, _headers, body), = _responses(sock, 1)
+    assert line == "HTTP/1.1 200 OK"
+    assert json.loads(body) == {"method": "POST", "path": "/slowly", "query_length": 3, "body_length": 3}
+
+
+def test_chunked_bodies_and_expect_100_continue(helper_port):
+    with socket.create_connection(("127.0.0.1", helper_port), timeout=10) as sock:
+        sock.sendall(b"PUT /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        (_line, _headers, body), = _responses(sock, 1)
+        assert json.loads(body)["body_length"] == 11
+        sock.sendall(b"POST /expect HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        (line, _headers, _body), = _responses(sock, 1)
+        assert line == "HTTP/1.1 100 Continue"
+        sock.sendall(b"{}")
+        (line, _headers, body), = _responses(sock, 1)
+        assert line == "HTTP/1.1 200 OK" and json.loads(body)["body_length"] == 2
+
+
+def test_http_1_0_and_connection_close_end_the_connection_after_the_answer(helper_port):
+    for request in (b"GET /old HTTP/1.0\r\n\r\n",
+                    b"GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\n\r\n"):
+        status, headers, body = _raw(helper_port, request)
+        assert status == 200 and headers["connection"] == "close"
+        assert json.loads(body)["path"] in ("/old", "/bye")  # one answer, then the server closed
+
+
+def test_head_answers_without_a_body_and_the_connection_stays_usable(helper_port):
+    with socket.create_connection(("127.0.0.1", helper_port), timeout=10) as sock:
+        sock.sendall(b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /after-head HTTP/1.1\r\nHost: x\r\n\r\n")
+        buffered = b""
+        while buffered.count(b"\r\n\r\n") < 2 or not buffered.endswith(b"}"):
+            buffered += sock.recv(65536)
+    head_answer, _sep, rest = buffered.partition(b"\r\n\r\n")
+    assert head_answer.startswith(b"HTTP/1.1 200 ") and b"Content-Length:" in head_answer
+    assert rest.startswith(b"HTTP/1.1 200 ") and b'"path": "/after-head"' in rest
