@@ -27,18 +27,26 @@ class SchemaOutOfDate(RuntimeError):
     pass
 
 
-def require_current_schema(conf):
-    """Refuse to serve an old schema: every installed branch must be at its head.
+def schema_problem(url):
+    """Why the database at url cannot be served (an old schema), or None when it can.
 
-    The operator runs ``netweave-db-manage upgrade heads``.
+    Every installed branch must be at its head; the operator runs
+    ``netweave-db-manage upgrade heads``.
     """
-    url = db_setup.database_url(conf)
     expected = db_setup.expected_heads(url)
     current = db_setup.current_heads(url)
-    if current != expected:
-        raise SchemaOutOfDate("Database schema is at %s, expected %s: run "
-                              "'netweave-db-manage --config-file ... upgrade heads'"
-                              % (", ".join(sorted(current)) or "no revision", ", ".join(sorted(expected))))
+    if current == expected:
+        return None
+    return ("Database schema is at %s, expected %s: run "
+            "'netweave-db-manage --config-file ... upgrade heads'"
+            % (", ".join(sorted(current)) or "no revision", ", ".join(sorted(expected))))
+
+
+def require_current_schema(conf):
+    """Refuse to serve an old schema."""
+    problem = schema_problem(db_setup.database_url(conf))
+    if problem is not None:
+        raise SchemaOutOfDate(problem)
 
 
 def fail(message):

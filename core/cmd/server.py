@@ -1,6 +1,6 @@
 """netweave-server: the API in ``api_workers`` processes.
 
-The master checks the schema and syncs allocation tables once; every worker
+The master checks the schema (in a child process) and syncs allocation tables once; every worker
 then builds its own plugins and engine after the fork (no shared connections).
 gunicorn's arbiter forks, watches and restarts the workers and passes SIGTERM
 on; each worker serves HTTP with netweave's own server (core/api/http_server.py,
@@ -10,6 +10,7 @@ Workers only send to the agents (notifications after commit, over
 ``transport_url``); what the agents send is served by netweave-rpc-server
 (see core/cmd/rpc_server.py). Without transport_url no agent is told anything.
 """
+import concurrent.futures
 import gc
 import logging
 import multiprocessing
@@ -105,11 +106,24 @@ class _Gunicorn(gunicorn_base.BaseApplication):
         return make_app(self.conf_)
 
 
+def require_current_schema(conf):
+    """Check the schema in a child process.
+
+    The check loads Alembic and Mako (about 10 MB); done in this process, every
+    worker forked from it would carry them for nothing.
+    """
+    fork = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=fork) as child:
+        problem = child.submit(common.schema_problem, db_setup.database_url(conf)).result()
+    if problem is not None:
+        raise common.SchemaOutOfDate(problem)
+
+
 def main(argv=None):
     http_server.register_opts(cfg.CONF)
     conf = common.parse_config(sys.argv[1:] if argv is None else argv)
     try:
-        common.require_current_schema(conf)
+        require_current_schema(conf)
         # A broken API extension or policy entry point stops the master, not each worker.
         api_extension.discover()
         policy.default_rules()

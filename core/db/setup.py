@@ -3,12 +3,12 @@
 The schema is one Alembic history with a branch per package: the core is the
 branch ``core`` and every ``netweave.db.migrations`` entry point adds its own.
 Upgrading means upgrading every branch to its head (``heads``).
+
+Alembic (with Mako, about 10 MB) is imported by the functions that migrate or
+inspect the schema, not by this module: the API server's processes configure
+their engine from here and never migrate.
 """
 import os
-
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from netweave.core.db import api as db_api
 from netweave.core.db import plugin_schema
@@ -43,6 +43,8 @@ def version_locations():
 
 
 def alembic_config(url):
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS_DIR)
     config.set_main_option("path_separator", "os")
@@ -57,17 +59,22 @@ def target_revision(revision):
 
 
 def upgrade(url, revision=ALL_HEADS):
+    from alembic import command
+
     command.upgrade(alembic_config(url), target_revision(revision))
 
 
 def expected_heads(url):
     """The head revision of every installed branch."""
+    from alembic.script import ScriptDirectory
+
     return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
 
 def current_heads(url):
     """The revisions the database is at, one per branch it has (empty when it has none)."""
     from alembic.runtime.migration import MigrationContext
+
     engine = db_api.create_engine(url)
     try:
         with engine.connect() as conn:
