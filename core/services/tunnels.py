@@ -27,7 +27,7 @@ class TunnelEndpoints:
 
     def _model(self, tunnel_type):
         driver = self.types.drivers.get(tunnel_type)
-        model = getattr(driver, "endpoint_model", None)
+        model = driver.endpoint_model if driver is not None else None
         if model is None:
             raise exc.InvalidInput(error_message="Network type value '%s' not supported" % tunnel_type)
         return model

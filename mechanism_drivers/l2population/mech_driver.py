@@ -101,7 +101,7 @@ class L2populationMechanismDriver(api.MechanismDriver):
     @staticmethod
     def _segment(context, session):
         """The tunnel segment the port is bound to, or None (not bound, or not a tunnel network)."""
-        segment = getattr(context, _SEGMENT_KEY, None)
+        segment = context.driver_notes.get(_SEGMENT_KEY)
         segments = context.network.network_segments if context.network is not None else []
         if segment is None and len(segments) == 1:
             # A network of one segment: a bound port is bound to that one; no query needed.
@@ -146,7 +146,7 @@ class L2populationMechanismDriver(api.MechanismDriver):
 
     def delete_port_precommit(self, context):
         # The binding goes with the port: keep its segment for the postcommit.
-        setattr(context, _SEGMENT_KEY, db.bound_segment(context.session, context.current["id"]))
+        context.driver_notes[_SEGMENT_KEY] = db.bound_segment(context.session, context.current["id"])
 
     def delete_port_postcommit(self, context):
         port = context.current

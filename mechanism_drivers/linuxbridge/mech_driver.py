@@ -62,7 +62,7 @@ class LinuxbridgeMechanismDriver(api.MechanismDriver):
         return {"port_filter": True}
 
     def bind_port(self, context):
-        if getattr(context, "vnic_type", "normal") not in self.supported_vnic_types:
+        if context.vnic_type not in self.supported_vnic_types:
             LOG.debug("Port %s has vnic_type %s; not binding", context.current.get("id"), context.vnic_type)
             return
         agents = [agent for agent in context.host_agents(self.agent_type) if agent.get("alive")]

@@ -27,7 +27,8 @@ class _ApplyOpsCommand(ovs_command.BaseCommand):
         bridges = {row.name: row for row in tables["Bridge"].rows.values()}
         ports = {row.name: row for row in tables["Port"].rows.values()}
         ifaces = {row.name: row for row in tables["Interface"].rows.values()}
-        expected = getattr(txn, "expected_ifaces", set())
+        # ovsdbapp's Open vSwitch transactions wait for these interfaces' ofport after commit.
+        expected = txn.expected_ifaces
 
         def new_port(name, iface_type, options):
             port = txn.insert(tables["Port"])

@@ -19,7 +19,12 @@ class TypeDriver(abc.ABC):
 
     Methods that touch allocations receive the caller's SQLAlchemy session, so
     allocation and the network row commit or roll back together.
+
+    ``endpoint_model``: for tunnel types, the model of the tunnel endpoints the
+    agents report (core/services/tunnels.py); None for every other type.
     """
+
+    endpoint_model = None
 
     @abc.abstractmethod
     def get_type(self):

@@ -2,11 +2,15 @@
 
 
 class _ResourceContext:
+    """``driver_notes``: what a mechanism driver keeps from its precommit for its
+    postcommit of the same change, under a key of its own."""
+
     def __init__(self, plugin_context, session, current, original=None):
         self._plugin_context = plugin_context
         self._session = session
         self.current = current
         self.original = original
+        self.driver_notes = {}
 
     @property
     def plugin_context(self):
@@ -49,6 +53,7 @@ class DeferredNetworkContext(NetworkContext):
         self.original = None
         self._load = load
         self._loaded = None
+        self.driver_notes = {}
 
     def _values(self):
         if self._loaded is None:
