@@ -34,9 +34,10 @@ class RpcServers:
         self._servers = []
         for topic, endpoints in sorted(endpoints_by_topic.items()):
             target = oslo_messaging.Target(topic=topic, server=host)
+            # oslo.messaging picks its threading executor in a process eventlet has not
+            # patched (naming it is deprecated).
             self._servers.append(oslo_messaging.get_rpc_server(
-                transport, target, endpoints, executor="threading",
-                serializer=serializer.ContextSerializer()))
+                transport, target, endpoints, serializer=serializer.ContextSerializer()))
         self.topics = sorted(endpoints_by_topic)
 
     def start(self):
