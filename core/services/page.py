@@ -83,7 +83,6 @@ class Page:
         # ``bind`` makes of one template.
         self._joins = {} if joins is None else joins
         self._fetched = {}  # Side -> its rows, read by ``fetch``
-        self._connection = None  # (session, its connection), asked for once
 
     def bind(self, **params):
         """This page with values for its bound parameters; it shares the joins built so far."""
@@ -105,14 +104,17 @@ class Page:
             found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
         return found
 
-    def fetch(self, session, sides):
+    def fetch(self, connection, sides):
         """Read the rows of every side of ``sides`` in one statement; ``rows`` then
-        returns them without asking the database again."""
+        returns them without asking the database again. ``connection``: a Core
+        Connection (db_api.reader_connection, or a session's ``connection()``): pages
+        select table columns, never ORM entities, and Core runs them without the ORM's
+        result machinery (which fetched a row at a time)."""
         sides = tuple(side for side in dict.fromkeys(sides) if side not in self._fetched)
         if not sides:
             return
         if len(sides) == 1:
-            self._fetched[sides[0]] = self._connection_of(session).execute(self.joined(sides[0]), self.params).all()
+            self._fetched[sides[0]] = connection.execute(self.joined(sides[0]), self.params).all()
             return
         union = self._joins.get(sides)
         if union is None:
@@ -122,30 +124,21 @@ class Page:
         fetched = {side: [] for side in sides}
         lists = [fetched[side] for side in sides]
         getters = union.getters
-        for row in self._connection_of(session).execute(union.statement, self.params).all():
+        for row in connection.execute(union.statement, self.params).all():
             index = row[0]
             lists[index].append(getters[index](row))
         self._fetched.update(fetched)
 
-    def _connection_of(self, session):
-        """The session's connection: pages select table columns, never ORM entities, and
-        Core runs them without the ORM's result machinery (which fetched a row at a
-        time). Asked for once per page: the session's lookup costs as much as a small
-        statement's execution."""
-        if self._connection is None or self._connection[0] is not session:
-            self._connection = (session, session.connection())
-        return self._connection[1]
-
-    def rows(self, session, side):
+    def rows(self, connection, side):
         """The rows of ``side`` (key first) that belong to the page's rows."""
         found = self._fetched.get(side)
         if found is None:
-            found = self._fetched[side] = self._connection_of(session).execute(self.joined(side), self.params).all()
+            found = self._fetched[side] = connection.execute(self.joined(side), self.params).all()
         return found
 
-    def execute(self, session):
+    def execute(self, connection):
         """The page's own rows (a Result)."""
-        return self._connection_of(session).execute(self.statement, self.params)
+        return connection.execute(self.statement, self.params)
 
 
 
