@@ -87,16 +87,18 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         binding = row.binding
     if fixed_ips is None:
         fixed_ips = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
-    # common.standard_dict's keys, then the port's: one dict built at once (lists build
-    # a thousand of them).
-    result = {
+    host, vnic_type, profile, vif_type, vif_details = _binding_values(binding)
+    created_at = common.format_time(row.created_at)
+    # common.standard_dict's keys, then the port's, in one dict built at once: a list
+    # builds a thousand of them. A port never updated shows its creation time twice.
+    return {
         "id": row.id,
         "name": row.name,
         "tenant_id": row.project_id,
         "project_id": row.project_id,
         "description": row.description,
-        "created_at": common.format_time(row.created_at),
-        "updated_at": common.format_time(row.updated_at),
+        "created_at": created_at,
+        "updated_at": created_at if row.updated_at == row.created_at else common.format_time(row.updated_at),
         "revision_number": row.revision_number,
         "tags": tags if tags is not None else [],
         "network_id": row.network_id,
@@ -106,20 +108,33 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         "device_id": row.device_id,
         "device_owner": row.device_owner,
         "fixed_ips": fixed_ips,
+        "binding:host_id": host,
+        "binding:vnic_type": vnic_type,
+        "binding:profile": profile,
+        "binding:vif_type": vif_type,
+        "binding:vif_details": vif_details,
+        TRUSTED: profile.get(TRUSTED),
     }
-    result.update(_binding_dict(binding))
-    return result
+
+
+def _binding_values(binding):
+    """(host, vnic_type, profile, vif_type, vif_details) a port shows of its binding (a
+    binding row, or None: the unbound defaults)."""
+    if binding is None:
+        return "", "normal", {}, VIF_TYPE_UNBOUND, {}
+    return (binding.host, binding.vnic_type, _json_dict(binding.profile), binding.vif_type,
+            _json_dict(binding.vif_details))
 
 
 def _binding_dict(binding):
     """The binding's attributes of a port dict (``binding``: a binding row or None)."""
-    profile = _json_dict(binding.profile) if binding else {}
+    host, vnic_type, profile, vif_type, vif_details = _binding_values(binding)
     return {
-        "binding:host_id": binding.host if binding else "",
-        "binding:vnic_type": binding.vnic_type if binding else "normal",
+        "binding:host_id": host,
+        "binding:vnic_type": vnic_type,
         "binding:profile": profile,
-        "binding:vif_type": binding.vif_type if binding else VIF_TYPE_UNBOUND,
-        "binding:vif_details": _json_dict(binding.vif_details) if binding else {},
+        "binding:vif_type": vif_type,
+        "binding:vif_details": vif_details,
         TRUSTED: profile.get(TRUSTED),
     }
 
@@ -491,7 +506,7 @@ class PortService:
             if r.binding_port_id is not None:
                 binding = _BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
                                       r.binding_vif_type, r.binding_vif_details)
-            items.append(make_dict(r, tags[r.id], allocations.get(r.id, []), binding))
+            items.append(make_dict(r, tags.get(r.id), allocations.get(r.id, []), binding))
         extra_dhcp_opts.extend(connection, items, page=page)
         if self.extensions.drivers:
             # The whole page at once: drivers with a batch hook read it in a few queries.

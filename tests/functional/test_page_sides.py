@@ -91,3 +91,33 @@ def test_a_limited_page_reads_only_its_own_rows(session):
 def test_a_side_without_columns_is_refused():
     with pytest.raises(ValueError):
         page_mod.Side(FLAGS.c.item_id)
+
+
+def test_pages_of_one_shape_share_a_union_and_read_their_own_rows(session):
+    """A list builds its page statement per request: the union is built once per shape
+    and run with each page's own values (literal ones, a LIMIT, an IN list)."""
+    _fill(session)
+    connection = session.connection()
+
+    def page_of(owners, limit):
+        return page_mod.Page(sa.select(ITEMS).where(ITEMS.c.owner.in_(owners)).order_by(ITEMS.c.id).limit(limit),
+                             ITEMS.c.id)
+
+    first = page_of(["a"], 2)
+    first.fetch(connection, SIDES)
+    built = len(page_mod._UNIONS)
+    second = page_of(["b", "c"], 3)
+    second.fetch(connection, SIDES)
+    assert len(page_mod._UNIONS) == built  # the same shape: no new union
+    assert second.rows(connection, SIDES[0]) == [("i5", "other")]
+    assert second.rows(connection, SIDES[1]) == []
+    # The first page's values did not leak into the second, nor the reverse.
+    assert [tuple(r) for r in first.rows(connection, SIDES[0])] == [("i0", "z"), ("i1", "10.0.0.10"),
+                                                                    ("i1", "10.0.0.9")]
+    third = page_of(["a"], 4)
+    third.fetch(connection, SIDES)
+    alone = page_of(["a"], 4)
+    assert [[tuple(r) for r in third.rows(connection, side)] for side in SIDES] == [
+        [tuple(r) for r in alone.rows(connection, side)] for side in SIDES]
+    assert [tuple(r) for r in third.rows(connection, SIDES[1])] == [("i2", False, -1), ("i3", False, 3),
+                                                                    ("i2", True, 7)]
