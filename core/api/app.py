@@ -5,7 +5,6 @@ import uuid
 
 import orjson
 import webob
-import webob.dec
 
 from netweave.core import exceptions as exc
 from netweave.core.api import faults, openapi
@@ -25,12 +24,14 @@ class ApiApplication:
         self.conf = conf
         self._openapi_document = None  # built on first request: the plugins' routes are in by then
 
-    @webob.dec.wsgify
-    def __call__(self, request):
+    def __call__(self, environ, start_response):
+        # Plain WSGI: webob.dec.wsgify also built a Response per request that nothing used.
+        request = webob.Request(environ)
         try:
-            return self._serve(request)
+            response = self._serve(request)
         except Exception as error:  # noqa: BLE001 - every error becomes a JSON fault
-            return faults.to_response(error)
+            response = faults.to_response(error)
+        return response(environ, start_response)
 
     def _serve(self, request):
         try:

@@ -87,6 +87,18 @@ def _serves_dhcp_statement(any_admin_state, check_subnets):
 AgentInfo = agent_placement.AgentInfo
 
 
+@functools.lru_cache(maxsize=2)
+def _hosting_hosts_statement(any_admin_state):
+    """The query of ``hosting_hosts``, built once per shape: every notification to a
+    network's DHCP agents asks it, and building it (and its cache key) cost several
+    times running it. Parameters: network_id, alive_since."""
+    hosted = [Binding.network_id == sa.bindparam("network_id"),
+              Agent.heartbeat_timestamp >= sa.bindparam("alive_since")]
+    if not any_admin_state:
+        hosted.append(Agent.admin_state_up.is_(True))
+    return sa.select(Agent.host).join(Binding, Binding.dhcp_agent_id == Agent.id).where(*hosted).order_by(Agent.host)
+
+
 class DhcpAgentScheduler:
     """Bindings of networks to DHCP agents: automatic, manual, and failover."""
 
@@ -99,12 +111,11 @@ class DhcpAgentScheduler:
     # --- reads -----------------------------------------------------------------
 
     def hosting_hosts(self, session, network_id):
-        """Hosts of the alive, serving DHCP agents of a network: the ones to notify."""
+        """Hosts of the alive, serving DHCP agents of a network: the ones to notify (read on
+        ``session``, a Session or a Core Connection)."""
         now = self.clock()
-        return list(session.scalars(
-            sa.select(Agent.host).join(Binding, Binding.dhcp_agent_id == Agent.id)
-            .where(Binding.network_id == network_id, Agent.heartbeat_timestamp >= self.liveness.alive_cutoff(now),
-                   self.liveness.serving_clause()).order_by(Agent.host)))
+        stmt = _hosting_hosts_statement(bool(self.conf.enable_services_on_agents_with_admin_state_down))
+        return list(session.scalars(stmt, {"network_id": network_id, "alive_since": self.liveness.alive_cutoff(now)}))
 
     def agent_ids_hosting(self, session, network_id):
         return list(session.scalars(sa.select(Binding.dhcp_agent_id).where(Binding.network_id == network_id)

@@ -77,8 +77,8 @@ class DhcpHooks:
         return self.notifier.connected and self.conf.dhcp_agent_notification
 
     def _hosts(self, network_id):
-        with db_api.reader_scope() as session:
-            return self.scheduler.hosting_hosts(session, network_id)
+        with db_api.reader_connection() as connection:
+            return self.scheduler.hosting_hosts(connection, network_id)
 
     def _tell_hosting_agents(self, network_id, send, what):
         """``send(hosts)`` with the hosts of the network's agents, both read and sent by the

@@ -109,7 +109,7 @@ def _add_ports(session, networks, ids, extensions=None):
         networks[p.network_id]["ports"].append(infos[p.id])
     extension_keys = extensions.dhcp_attributes() if extensions is not None else frozenset()
     if extension_keys and infos:
-        extensions.extend_dhcp_ports(session, infos)
+        extensions.extend_dhcp_ports(session.connection(), infos)
         # Only what the agents serve: drivers may have added attributes of theirs beside it.
         for info in infos.values():
             for key in [k for k in info if k not in PORT_KEYS and k not in extension_keys]:

@@ -85,6 +85,12 @@ def _visible_to(project_id):
 _ONE_VISIBLE_NETWORK = page_mod.Page(_ONE_NETWORK.statement.where(_visible_to(page_mod.bound("project_id"))),
                                      _NETWORKS.c.id)
 
+# The owners of some networks (bind network_ids), and of those a caller who is not an
+# admin sees (bind project_id too): every request of a project member on a port asks.
+_OWNERS = sa.select(_NETWORKS.c.id, _NETWORKS.c.project_id).where(
+    _NETWORKS.c.id.in_(sa.bindparam("network_ids", expanding=True)))
+_VISIBLE_OWNERS = _OWNERS.where(_visible_to(page_mod.bound("project_id")))
+
 _SEGMENTS_T = net_models.NetworkSegment.__table__
 _PAGE_SEGMENTS = page_mod.Side(_SEGMENTS_T.c.network_id, _SEGMENTS_T.c.id, _SEGMENTS_T.c.network_type,
                                _SEGMENTS_T.c.physical_network, _SEGMENTS_T.c.segmentation_id,
@@ -192,23 +198,24 @@ class NetworkService:
             raise exc.NetworkNotFound(net_id=network_id)
         return row
 
-    def _read(self, session, context, page, segments_out=None):
+    def _read(self, connection, context, page, segments_out=None):
         """The API dicts of the networks of ``page`` (a page_mod.Page of a _NETWORK_ROWS
-        statement): one statement reads the networks, one more every side table of
+        statement) read on ``connection`` (a Core Connection): one statement reads the
+        networks, one more every side table of
         the page (segments, RBAC entries, subnets with their address scopes, tags and
         the extension drivers' tables), however many networks the page holds.
         ``segments_out``, when given, receives {network_id: its segment dicts}."""
-        rows = page.execute(session).all()
+        rows = page.execute(connection).all()
         if not rows:
             return []
         sides = list(_SIDES)
         if self.extensions is not None:
             sides += self.extensions.network_page_sides
-        page.fetch(session, sides)
-        segments = _grouped(page.rows(session, _PAGE_SEGMENTS))
-        rbac = _grouped(page.rows(session, _PAGE_RBAC))
-        subnets = _grouped(page.rows(session, _PAGE_SUBNETS))
-        tags = _grouped(page.rows(session, _PAGE_TAGS))
+        page.fetch(connection, sides)
+        segments = _grouped(page.rows(connection, _PAGE_SEGMENTS))
+        rbac = _grouped(page.rows(connection, _PAGE_RBAC))
+        subnets = _grouped(page.rows(connection, _PAGE_SUBNETS))
+        tags = _grouped(page.rows(connection, _PAGE_TAGS))
         items = []
         for row in rows:
             own_subnets = subnets.get(row.id, ())
@@ -228,34 +235,35 @@ class NetworkService:
                     result["ipv%d_address_scope" % version] = scope
             items.append(result)
         if self.extensions is not None:
-            self.extensions.extend_network_dicts(session, {item["id"]: item for item in items}, page)
-        self.extenders.extend(events.NETWORK, session, items)
+            self.extensions.extend_network_dicts(connection, {item["id"]: item for item in items}, page)
+        self.extenders.extend(events.NETWORK, connection, items)
         return items
 
-    def read_one(self, session, context, network_id, segments_out=None):
-        """The API dict of a network the caller may see (else NetworkNotFound), read in ``session``."""
+    def read_one(self, connection, context, network_id, segments_out=None):
+        """The API dict of a network the caller may see (else NetworkNotFound), read on
+        ``connection`` (a Core Connection)."""
         if context.is_admin:
             page = _ONE_NETWORK.bind(network_id=network_id)
         else:
             page = _ONE_VISIBLE_NETWORK.bind(network_id=network_id, project_id=context.project_id)
-        found = self._read(session, context, page, segments_out)
+        found = self._read(connection, context, page, segments_out)
         if not found:
             raise exc.NetworkNotFound(net_id=network_id)
         return found[0]
 
     def get(self, context, network_id, fields=None):
-        with db_api.reader_scope() as session:
-            return query.select_fields(self.read_one(session, context, network_id), fields)
+        with db_api.reader_connection() as connection:
+            return query.select_fields(self.read_one(connection, context, network_id), fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
-        with db_api.reader_scope() as session:
+        with db_api.reader_connection() as connection:
             stmt = self._visible(context, _NETWORK_ROWS)
             filters = dict(filters or {})
             stmt = self._filter_special(context, stmt, filters)
-            stmt, leftover = query.page_statement(session, stmt, Network, COLUMNS, filters, sorts, limit, marker,
-                                                  page_reverse, tag_filters)
-            items = self._read(session, context, page_mod.Page(stmt, _NETWORKS.c.id))
+            stmt, leftover = query.page_statement(connection, stmt, Network, COLUMNS, filters, sorts, limit,
+                                                  marker, page_reverse, tag_filters)
+            items = self._read(connection, context, page_mod.Page(stmt, _NETWORKS.c.id))
         return query.finish_page(items, leftover, page_reverse, fields)
 
     def _filter_special(self, context, stmt, filters):
@@ -298,10 +306,14 @@ class NetworkService:
         """{network_id: owner project} for the networks the caller can see."""
         if not network_ids:
             return {}
-        with db_api.reader_scope() as session:
-            stmt = self._visible(context, sa.select(Network.id, Network.project_id)
-                                 .where(Network.id.in_(list(network_ids))))
-            return dict(session.execute(stmt).all())
+        params = {"network_ids": list(network_ids)}
+        if context.is_admin:
+            stmt = _OWNERS
+        else:
+            stmt = _VISIBLE_OWNERS
+            params["project_id"] = context.project_id
+        with db_api.reader_connection() as connection:
+            return dict(connection.execute(stmt, params).all())
 
     # --- writes ----------------------------------------------------------
     # Each write: BEFORE_<op> (a veto stops it), the transaction with the mechanism
@@ -452,8 +464,8 @@ class NetworkService:
     def _delete_once(self, context, network_id, via_api):
         from netweave.core.plugins.ml2 import driver_context
         segments = {}
-        with db_api.reader_scope() as session:
-            original = self.read_one(session, context, network_id, segments_out=segments)
+        with db_api.reader_connection() as connection:
+            original = self.read_one(connection, context, network_id, segments_out=segments)
         segments = segments.get(network_id, [])
         if self.events.has_subscribers(events.NETWORK, events.Event.BEFORE_DELETE):
             self.events.publish(events.NETWORK, events.Event.BEFORE_DELETE, events.Payload(

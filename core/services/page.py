@@ -71,6 +71,12 @@ def _index_of(columns, column):
     return next(i for i, c in enumerate(columns) if c is column)
 
 
+# (sides, page statement's cache key) -> (_Union, the bound parameters of the statement
+# it was built from, in cache key order): see Page._union.
+_UNIONS = {}
+_UNIONS_KEPT = 256
+
+
 class Page:
     """``statement`` selected the rows; ``id_column`` is their id among its columns;
     ``params`` are the values of its bound parameters."""
@@ -83,7 +89,6 @@ class Page:
         # ``bind`` makes of one template.
         self._joins = {} if joins is None else joins
         self._fetched = {}  # Side -> its rows, read by ``fetch``
-        self._connection = None  # (session, its connection), asked for once
 
     def bind(self, **params):
         """This page with values for its bound parameters; it shares the joins built so far."""
@@ -105,47 +110,73 @@ class Page:
             found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
         return found
 
-    def fetch(self, session, sides):
+    def fetch(self, connection, sides):
         """Read the rows of every side of ``sides`` in one statement; ``rows`` then
-        returns them without asking the database again."""
+        returns them without asking the database again. ``connection``: a Core
+        Connection (db_api.reader_connection, or a session's ``connection()``): pages
+        select table columns, never ORM entities, and Core runs them without the ORM's
+        result machinery (which fetched a row at a time)."""
         sides = tuple(side for side in dict.fromkeys(sides) if side not in self._fetched)
         if not sides:
             return
         if len(sides) == 1:
-            self._fetched[sides[0]] = self._connection_of(session).execute(self.joined(sides[0]), self.params).all()
+            self._fetched[sides[0]] = connection.execute(self.joined(sides[0]), self.params).all()
             return
-        union = self._joins.get(sides)
-        if union is None:
-            # A CTE: the page's ids are selected once, not once per branch.
-            ids = self.statement.with_only_columns(self.id_column).cte("page_ids")
-            union = self._joins[sides] = _Union(ids, sides)
+        union, params = self._union(sides)
         fetched = {side: [] for side in sides}
         lists = [fetched[side] for side in sides]
         getters = union.getters
-        for row in self._connection_of(session).execute(union.statement, self.params).all():
+        for row in connection.execute(union.statement, params).all():
             index = row[0]
             lists[index].append(getters[index](row))
         self._fetched.update(fetched)
 
-    def _connection_of(self, session):
-        """The session's connection: pages select table columns, never ORM entities, and
-        Core runs them without the ORM's result machinery (which fetched a row at a
-        time). Asked for once per page: the session's lookup costs as much as a small
-        statement's execution."""
-        if self._connection is None or self._connection[0] is not session:
-            self._connection = (session, session.connection())
-        return self._connection[1]
+    def _union(self, sides):
+        """The _Union reading ``sides`` for this page, and the parameters to run it with.
 
-    def rows(self, session, side):
+        A list builds a new statement per request, but the same few shapes recur (the
+        same filters, a limit, a marker): a union is built once per shape (SQLAlchemy's
+        cache key of the page statement) and run with this page's values, which the
+        cache key lists in the same order for every statement of that shape. Building
+        a union and its cache key cost a page of one more than reading it.
+        """
+        union = self._joins.get(sides)
+        if union is not None:
+            # Built for this very statement (a template's pages share it).
+            return union, self.params
+        key = self.statement._generate_cache_key()
+        if key is None:
+            # A statement SQLAlchemy cannot cache: a union of its own.
+            union = self._joins[sides] = _Union(self._ids_cte(), sides)
+            return union, self.params
+        shared = _UNIONS.get((sides, key.key))
+        if shared is None:
+            if len(_UNIONS) >= _UNIONS_KEPT:
+                _UNIONS.clear()  # an unusual variety of lists: start over rather than grow
+            # Two threads may both build it: equivalent unions either way.
+            shared = _UNIONS[(sides, key.key)] = (_Union(self._ids_cte(), sides), key.bindparams)
+        union, built_with = shared
+        if all(mine is theirs for mine, theirs in zip(key.bindparams, built_with)):
+            self._joins[sides] = union  # built from this statement: found first next time
+            return union, self.params
+        params = {theirs.key: mine.effective_value for mine, theirs in zip(key.bindparams, built_with)}
+        params.update(self.params)
+        return union, params
+
+    def _ids_cte(self):
+        # A CTE: the page's ids are selected once, not once per branch.
+        return self.statement.with_only_columns(self.id_column).cte("page_ids")
+
+    def rows(self, connection, side):
         """The rows of ``side`` (key first) that belong to the page's rows."""
         found = self._fetched.get(side)
         if found is None:
-            found = self._fetched[side] = self._connection_of(session).execute(self.joined(side), self.params).all()
+            found = self._fetched[side] = connection.execute(self.joined(side), self.params).all()
         return found
 
-    def execute(self, session):
+    def execute(self, connection):
         """The page's own rows (a Result)."""
-        return self._connection_of(session).execute(self.statement, self.params)
+        return connection.execute(self.statement, self.params)
 
 
 

@@ -83,12 +83,24 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
     caller also passes ``fixed_ips`` (the API's list of {"subnet_id", "ip_address"})
     and ``binding`` (a row of the bindings table, or None).
     """
-    result = common.standard_dict(row, tags)
     if binding is _FROM_ROW:
         binding = row.binding
     if fixed_ips is None:
         fixed_ips = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
-    result.update({
+    host, vnic_type, profile, vif_type, vif_details = _binding_values(binding)
+    created_at = common.format_time(row.created_at)
+    # common.standard_dict's keys, then the port's, in one dict built at once: a list
+    # builds a thousand of them. A port never updated shows its creation time twice.
+    return {
+        "id": row.id,
+        "name": row.name,
+        "tenant_id": row.project_id,
+        "project_id": row.project_id,
+        "description": row.description,
+        "created_at": created_at,
+        "updated_at": created_at if row.updated_at == row.created_at else common.format_time(row.updated_at),
+        "revision_number": row.revision_number,
+        "tags": tags if tags is not None else [],
         "network_id": row.network_id,
         "mac_address": row.mac_address,
         "admin_state_up": row.admin_state_up,
@@ -96,20 +108,33 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         "device_id": row.device_id,
         "device_owner": row.device_owner,
         "fixed_ips": fixed_ips,
-    })
-    result.update(_binding_dict(binding))
-    return result
+        "binding:host_id": host,
+        "binding:vnic_type": vnic_type,
+        "binding:profile": profile,
+        "binding:vif_type": vif_type,
+        "binding:vif_details": vif_details,
+        TRUSTED: profile.get(TRUSTED),
+    }
+
+
+def _binding_values(binding):
+    """(host, vnic_type, profile, vif_type, vif_details) a port shows of its binding (a
+    binding row, or None: the unbound defaults)."""
+    if binding is None:
+        return "", "normal", {}, VIF_TYPE_UNBOUND, {}
+    return (binding.host, binding.vnic_type, _json_dict(binding.profile), binding.vif_type,
+            _json_dict(binding.vif_details))
 
 
 def _binding_dict(binding):
     """The binding's attributes of a port dict (``binding``: a binding row or None)."""
-    profile = _json_dict(binding.profile) if binding else {}
+    host, vnic_type, profile, vif_type, vif_details = _binding_values(binding)
     return {
-        "binding:host_id": binding.host if binding else "",
-        "binding:vnic_type": binding.vnic_type if binding else "normal",
+        "binding:host_id": host,
+        "binding:vnic_type": vnic_type,
         "binding:profile": profile,
-        "binding:vif_type": binding.vif_type if binding else VIF_TYPE_UNBOUND,
-        "binding:vif_details": _json_dict(binding.vif_details) if binding else {},
+        "binding:vif_type": vif_type,
+        "binding:vif_details": vif_details,
         TRUSTED: profile.get(TRUSTED),
     }
 
@@ -136,7 +161,7 @@ _TAGS = tag_model.Tag.__table__
 _PAGE_TAGS = page_mod.Side(_TAGS.c.resource_id, _TAGS.c.tag)
 
 
-def _fixed_ips_of(session, page, port_ids, network_ids=None):
+def _fixed_ips_of(connection, page, port_ids, network_ids=None):
     """{port_id: the port's fixed_ips as the API shows them} for the ports of ``page``.
 
     The allocations are joined to the page in one query, instead of sending
@@ -146,10 +171,10 @@ def _fixed_ips_of(session, page, port_ids, network_ids=None):
     """
     if network_ids:
         wanted = set(port_ids)
-        rows = session.connection().execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)}).all()
+        rows = connection.execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)}).all()
     else:
         wanted = None
-        rows = page.rows(session, _PAGE_ADDRESSES)
+        rows = page.rows(connection, _PAGE_ADDRESSES)
     result = {}
     for port_id, subnet_id, ip_address in rows:
         if wanted is not None and port_id not in wanted:
@@ -162,10 +187,10 @@ def _fixed_ips_of(session, page, port_ids, network_ids=None):
     return result
 
 
-def _tags_of_page(session, page):
+def _tags_of_page(connection, page):
     """{port_id: sorted tags} of the ports of ``page``, joined to it in one query."""
     result = collections.defaultdict(list)
-    for resource_id, tag in page.rows(session, _PAGE_TAGS):
+    for resource_id, tag in page.rows(connection, _PAGE_TAGS):
         result[resource_id].append(tag)
     # Sorted here, not by the database, whose collation may order differently.
     for values in result.values():
@@ -264,6 +289,20 @@ def _member_page_template(networks, with_marker):
 _ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id)
 _ONE_VISIBLE_PORT = page_mod.Page(_ONE_PORT.statement.where(_visible_to(page_mod.bound("project_id"))),
                                   _PORTS.c.id)
+# A whole network's ports in id order (bind network_id, and project_id for a caller
+# who is not an admin): the list of ?network_id=<id> with nothing else asked.
+_NETWORK_PORTS = page_mod.Page(
+    _PORT_ROWS.where(_PORTS.c.network_id == page_mod.bound("network_id")).order_by(_PORTS.c.id), _PORTS.c.id)
+_VISIBLE_NETWORK_PORTS = page_mod.Page(
+    _NETWORK_PORTS.statement.where(_visible_to(page_mod.bound("project_id"))), _PORTS.c.id)
+
+
+def _one_network(filters):
+    """The network id of filters naming one network and nothing else, or None."""
+    if len(filters) != 1:
+        return None
+    values = filters.get("network_id")
+    return values[0] if values is not None and len(values) == 1 else None
 
 
 def _binding_of(port):
@@ -439,8 +478,9 @@ class PortService:
             raise exc.PortNotFound(port_id=port_id)
         return row
 
-    def _read(self, session, page, by_network=None):
-        """The API dicts of the ports of ``page`` (a page_mod.Page of a _PORT_ROWS statement).
+    def _read(self, connection, page, by_network=None):
+        """The API dicts of the ports of ``page`` (a page_mod.Page of a _PORT_ROWS statement),
+        read on ``connection`` (a Core Connection).
 
         One query reads the ports with their bindings (plain table rows: building
         Port objects and their collections was most of the cost of a read); one
@@ -450,71 +490,81 @@ class PortService:
         on one of those networks) the addresses are read by network instead. A
         list and a single port take this same path.
         """
-        result = page.execute(session)
+        result = page.execute(connection)
         # Plain tuples with named fields: a Row's attribute lookup costs several times more.
         row_type = _named_row_type(tuple(result.keys()))
         rows = [row_type._make(r) for r in result.all()]
         if not rows:
             return []
         sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
-        page.fetch(session, sides + list(self.extensions.port_page_sides))
-        tags = _tags_of_page(session, page)
-        allocations = _fixed_ips_of(session, page, [r.id for r in rows], network_ids=by_network)
+        page.fetch(connection, sides + list(self.extensions.port_page_sides))
+        tags = _tags_of_page(connection, page)
+        allocations = _fixed_ips_of(connection, page, [r.id for r in rows], network_ids=by_network)
         items = []
         for r in rows:
             binding = None
             if r.binding_port_id is not None:
                 binding = _BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
                                       r.binding_vif_type, r.binding_vif_details)
-            items.append(make_dict(r, tags[r.id], allocations.get(r.id, []), binding))
-        extra_dhcp_opts.extend(session, items, page=page)
+            items.append(make_dict(r, tags.get(r.id), allocations.get(r.id, []), binding))
+        extra_dhcp_opts.extend(connection, items, page=page)
         if self.extensions.drivers:
             # The whole page at once: drivers with a batch hook read it in a few queries.
-            self.extensions.extend_port_dicts(session, {item["id"]: item for item in items}, page=page)
+            self.extensions.extend_port_dicts(connection, {item["id"]: item for item in items}, page=page)
         return items
 
-    def read_one(self, session, context, port_id):
-        """The API dict of a port the caller may see (else PortNotFound), read in ``session``."""
+    def read_one(self, connection, context, port_id):
+        """The API dict of a port the caller may see (else PortNotFound), read on
+        ``connection`` (a Core Connection)."""
         if context.is_admin:
             page = _ONE_PORT.bind(port_id=port_id)
         else:
             page = _ONE_VISIBLE_PORT.bind(port_id=port_id, project_id=context.project_id)
-        found = self._read(session, page)
+        found = self._read(connection, page)
         if not found:
             raise exc.PortNotFound(port_id=port_id)
         return found[0]
 
     def get(self, context, port_id, fields=None):
-        with db_api.reader_scope() as session:
-            return query.select_fields(self.read_one(session, context, port_id), fields)
+        with db_api.reader_connection() as connection:
+            return query.select_fields(self.read_one(connection, context, port_id), fields)
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):
         filters = dict(filters or {})
-        with db_api.reader_scope() as session:
+        with db_api.reader_connection() as connection:
             in_id_order = not page_reverse and all(name == "id" and asc for name, asc in (sorts or []))
             if limit and in_id_order and not context.is_admin:
-                page, leftover = self._member_page(session, context, filters, limit, marker, tag_filters)
-                items = self._read(session, page)
+                page, leftover = self._member_page(connection, context, filters, limit, marker, tag_filters)
+                items = self._read(connection, page)
                 return query.finish_page(items, leftover, page_reverse, fields)
+            network_id = _one_network(filters) if in_id_order and not (limit or marker or tag_filters) else None
+            if network_id is not None:
+                # The common list, a whole network's ports: a template page, whose
+                # statements (the page's and its side reads') are built once, as a show's.
+                if context.is_admin:
+                    page = _NETWORK_PORTS.bind(network_id=network_id)
+                else:
+                    page = _VISIBLE_NETWORK_PORTS.bind(network_id=network_id, project_id=context.project_id)
+                return query.finish_page(self._read(connection, page, by_network=[network_id]), {}, False, fields)
             stmt = self._visible(context, _port_rows_past(marker) if marker and in_id_order else _PORT_ROWS)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
                 stmt = self._filter_fixed_ips(stmt, fixed_ips)
-            stmt, leftover = query.page_statement(session, stmt, Port, COLUMNS, filters, sorts, limit, marker,
+            stmt, leftover = query.page_statement(connection, stmt, Port, COLUMNS, filters, sorts, limit, marker,
                                                   page_reverse, tag_filters)
             # A whole network's ports (no page limit): its allocations by network id.
-            items = self._read(session, page_mod.Page(stmt, _PORTS.c.id),
+            items = self._read(connection, page_mod.Page(stmt, _PORTS.c.id),
                                by_network=filters.get("network_id") if not limit else None)
         return query.finish_page(items, leftover, page_reverse, fields)
 
-    def _member_page(self, session, context, filters, limit, marker, tag_filters):
+    def _member_page(self, connection, context, filters, limit, marker, tag_filters):
         """A page in id order of the ports a project sees (its own, and those on the
         networks it owns), as a seek at any depth: the project's ports past the marker
         (index on project_id, id) and those of each of its networks (network_id, id), each
         limited to the page, merged. One statement reads the project's networks first.
         Returns (page, leftover filters)."""
-        networks = session.connection().execute(_OWN_NETWORK_IDS, {"project_id": context.project_id}).scalars().all()
+        networks = connection.execute(_OWN_NETWORK_IDS, {"project_id": context.project_id}).scalars().all()
         fixed_ips = filters.pop("fixed_ips", None)
         if not (filters or fixed_ips or tag_filters) and len(networks) <= _SEEK_NETWORKS:
             # The common page: a template per number of networks, whose statements (the
@@ -856,8 +906,8 @@ class PortService:
     def _read_for_change(self, context, port_id):
         """The port as the caller sees it, read before the write transaction, which then
         holds the port to this revision (one lean read, outside the write lock on SQLite)."""
-        with db_api.reader_scope() as session:
-            return self.read_one(session, context, port_id)
+        with db_api.reader_connection() as connection:
+            return self.read_one(connection, context, port_id)
 
     def _deferred_network_context(self, context, session, network_id):
         """The port's network for the driver contexts, read only if a driver looks at it."""

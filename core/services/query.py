@@ -104,7 +104,8 @@ def select_fields(item, fields):
 
 def page_statement(session, stmt, model, column_map, filters=None, sorts=None, limit=None, marker=None,
                    page_reverse=False, tag_filters=None):
-    """``stmt`` with everything a list call may ask added; returns (statement, leftover filters)."""
+    """``stmt`` with everything a list call may ask added; returns (statement, leftover filters).
+    ``session``: a Session or a Core Connection (the marker's row is read with a Core statement)."""
     stmt, leftover = apply_filters(stmt, column_map, filters)
     stmt = apply_tag_filters(stmt, model.id, tag_filters)
     stmt = apply_sorting(session, stmt, model, column_map, sorts, limit, marker, page_reverse)

@@ -12,7 +12,9 @@ class ResourceExtenders:
         self._by_resource = {}
 
     def register(self, resource, extender):
-        """``extender(session, items)`` sets its attributes on each dict of ``items``."""
+        """``extender(session, items)`` sets its attributes on each dict of ``items``;
+        ``session`` is a Session, or the Core Connection of a read: run Core statements
+        (``execute``) on it."""
         self._by_resource.setdefault(resource, []).append(extender)
 
     def extend(self, resource, session, items):

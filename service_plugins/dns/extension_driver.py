@@ -96,8 +96,8 @@ class DnsIntegrationDriver(driver_api.ExtensionDriver):
         row = db_obj.dns_domain_row
         result[api.DNS_DOMAIN] = row.dns_domain if row is not None else ""
 
-    def extend_network_dicts(self, session, results, page):
-        domains = dict(page.rows(session, _NETWORK_DOMAINS))
+    def extend_network_dicts(self, connection, results, page):
+        domains = dict(page.rows(connection, _NETWORK_DOMAINS))
         for network_id, result in results.items():
             result[api.DNS_DOMAIN] = domains.get(network_id) or ""
 
@@ -138,8 +138,8 @@ class DnsIntegrationDriver(driver_api.ExtensionDriver):
     def extend_port_dict(self, session, db_obj, result):
         self._fill(result, _port_rows(session, [result["id"]]).get(result["id"], _NO_ROW))
 
-    def extend_port_dicts(self, session, results, page=None):
-        found = _port_rows(session, list(results), page)
+    def extend_port_dicts(self, connection, results, page=None):
+        found = _port_rows(connection, list(results), page)
         for port_id, result in results.items():
             self._fill(result, found.get(port_id, _NO_ROW))
 

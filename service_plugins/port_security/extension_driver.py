@@ -59,8 +59,9 @@ _INSERT_PAIR = sa.insert(models.AllowedAddressPair.__table__)
 _INSERT_GROUP = sa.insert(models.SecurityGroupPortBinding.__table__)
 
 
-def _page_rows(session, side, port_ids, page, chunk=500):
-    """Rows of ``side`` (a page_mod.Side, port_id first) for the ports of a page.
+def _page_rows(connection, side, port_ids, page, chunk=500):
+    """Rows of ``side`` (a page_mod.Side, port_id first) for the ports of a page, read on
+    ``connection`` (a Core Connection).
 
     Joined to ``page`` (core/services/page.py), when there is one: read with the
     page's other side tables (``port_page_sides``), no ids sent back as
@@ -68,10 +69,10 @@ def _page_rows(session, side, port_ids, page, chunk=500):
     parameter limit.
     """
     if page is not None:
-        return page.rows(session, side)
+        return page.rows(connection, side)
     rows = []
     for start in range(0, len(port_ids), chunk):
-        rows.extend(session.execute(side.statement.where(side.key.in_(port_ids[start:start + chunk]))).all())
+        rows.extend(connection.execute(side.statement.where(side.key.in_(port_ids[start:start + chunk]))).all())
     return rows
 
 
@@ -140,8 +141,8 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
         binding = db_obj.port_security
         result[PORT_SECURITY] = True if binding is None else binding.port_security_enabled
 
-    def extend_network_dicts(self, session, results, page):
-        flags = dict(page.rows(session, _NETWORK_FLAGS))
+    def extend_network_dicts(self, connection, results, page):
+        flags = dict(page.rows(connection, _NETWORK_FLAGS))
         for network_id, result in results.items():
             flag = flags.get(network_id)
             result[PORT_SECURITY] = True if flag is None else flag
@@ -220,24 +221,28 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
         enabled, group_ids, pairs = self._port_values(db_obj)
         self._fill(result, enabled, group_ids, pairs)
 
-    def extend_port_dicts(self, session, results, page=None):
+    def extend_port_dicts(self, connection, results, page=None):
         """The page's flags, groups and pairs in three queries, whatever its length."""
         ids = list(results)
-        enabled = {}
-        groups = {port_id: [] for port_id in ids}
-        pairs = {port_id: [] for port_id in ids}
-        for port_id, flag in _page_rows(session, _PORT_FLAGS, ids, page):
-            enabled[port_id] = flag
-        for port_id, group_id in _page_rows(session, _PORT_GROUPS, ids, page):
-            if port_id in groups:
-                groups[port_id].append(group_id)
-        for port_id, ip_address, mac_address in _page_rows(session, _PORT_PAIRS, ids, page):
-            if port_id in pairs:
-                pairs[port_id].append({"ip_address": ip_address, "mac_address": mac_address})
+        enabled = dict(_page_rows(connection, _PORT_FLAGS, ids, page))
+        groups = {}
+        for port_id, group_id in _page_rows(connection, _PORT_GROUPS, ids, page):
+            groups.setdefault(port_id, []).append(group_id)
+        pairs = {}
+        for port_id, ip_address, mac_address in _page_rows(connection, _PORT_PAIRS, ids, page):
+            pairs.setdefault(port_id, []).append((ip_address, mac_address))
+        # What _fill sets, written out: most ports have no pairs and one group, and a page
+        # holds up to thousands of them.
+        with_groups = self.groups is not None
         for port_id, result in results.items():
+            result[PORT_SECURITY] = enabled.get(port_id, True)
             # Sorted here as the relationships order them, whatever the database's collation.
-            self._fill(result, enabled.get(port_id, True), sorted(groups[port_id]),
-                       sorted(pairs[port_id], key=lambda p: (p["ip_address"], p["mac_address"])))
+            own = pairs.get(port_id)
+            result[ADDRESS_PAIRS] = [{"ip_address": ip_address, "mac_address": mac_address}
+                                     for ip_address, mac_address in sorted(own)] if own else []
+            if with_groups:
+                own = groups.get(port_id)
+                result[SECURITY_GROUPS] = sorted(own) if own else []
 
     def _port_values(self, port):
         binding = port.port_security

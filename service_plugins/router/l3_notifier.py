@@ -152,10 +152,15 @@ class L3AgentNotifier:
         subnet_ids = [ip["subnet_id"] for ip in port.get("fixed_ips") or ()]
         if not self.connected or not subnet_ids or port.get("device_owner") in const.SERVICE_PORT_OWNERS:
             return
-        with db_api.reader_scope() as session:
-            router_ids = session.scalars(
-                sa.select(models.RouterPort.router_id).distinct()
-                .join(db_reads.IPAllocation, db_reads.IPAllocation.port_id == models.RouterPort.port_id)
-                .where(models.RouterPort.port_type.in_(const.ROUTER_INTERFACE_OWNERS),
-                       db_reads.IPAllocation.subnet_id.in_(subnet_ids))).all()
+        with db_api.reader_connection() as connection:
+            router_ids = connection.scalars(_ROUTERS_ON_SUBNETS, {"subnet_ids": subnet_ids}).all()
         self.routers_updated(payload.context, router_ids, schedule=False)
+
+
+# The routers with an interface on any of some subnets (bind subnet_ids): built once,
+# as every port delete asks it.
+_ROUTERS_ON_SUBNETS = (
+    sa.select(models.RouterPort.router_id).distinct()
+    .join(db_reads.IPAllocation, db_reads.IPAllocation.port_id == models.RouterPort.port_id)
+    .where(models.RouterPort.port_type.in_(const.ROUTER_INTERFACE_OWNERS),
+           db_reads.IPAllocation.subnet_id.in_(sa.bindparam("subnet_ids", expanding=True))))

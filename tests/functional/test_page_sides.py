@@ -63,12 +63,13 @@ def test_sides_read_together_are_those_read_alone(session):
     sa.event.listen(session.get_bind(), "before_cursor_execute",
                     lambda *args: statements.append(args[2]))
     together = OWNED.bind(owner="a")
-    together.fetch(session, SIDES)
+    connection = session.connection()
+    together.fetch(connection, SIDES)
     assert len(statements) == 1
-    got = [list(together.rows(session, side)) for side in SIDES]
+    got = [list(together.rows(connection, side)) for side in SIDES]
     assert len(statements) == 1  # rows() of fetched sides asks nothing more
     alone = OWNED.bind(owner="a")
-    expected = [[tuple(row) for row in alone.rows(session, side)] for side in SIDES]
+    expected = [[tuple(row) for row in alone.rows(connection, side)] for side in SIDES]
     assert [[tuple(row) for row in rows] for rows in got] == expected
     assert got[0] == [("i0", "z"), ("i1", "10.0.0.10"), ("i1", "10.0.0.9")]
     assert got[1] == [("i2", False, -1), ("i3", False, 3), ("i2", True, 7)]
@@ -80,12 +81,43 @@ def test_sides_read_together_are_those_read_alone(session):
 def test_a_limited_page_reads_only_its_own_rows(session):
     _fill(session)
     page = page_mod.Page(sa.select(ITEMS).order_by(ITEMS.c.id.desc()).limit(2), ITEMS.c.id)
-    page.fetch(session, SIDES)
+    connection = session.connection()
+    page.fetch(connection, SIDES)
     # i5 and i4: only i5 has an address, neither has flags.
-    assert page.rows(session, SIDES[0]) == [("i5", "other")]
-    assert page.rows(session, SIDES[1]) == []
+    assert page.rows(connection, SIDES[0]) == [("i5", "other")]
+    assert page.rows(connection, SIDES[1]) == []
 
 
 def test_a_side_without_columns_is_refused():
     with pytest.raises(ValueError):
         page_mod.Side(FLAGS.c.item_id)
+
+
+def test_pages_of_one_shape_share_a_union_and_read_their_own_rows(session):
+    """A list builds its page statement per request: the union is built once per shape
+    and run with each page's own values (literal ones, a LIMIT, an IN list)."""
+    _fill(session)
+    connection = session.connection()
+
+    def page_of(owners, limit):
+        return page_mod.Page(sa.select(ITEMS).where(ITEMS.c.owner.in_(owners)).order_by(ITEMS.c.id).limit(limit),
+                             ITEMS.c.id)
+
+    first = page_of(["a"], 2)
+    first.fetch(connection, SIDES)
+    built = len(page_mod._UNIONS)
+    second = page_of(["b", "c"], 3)
+    second.fetch(connection, SIDES)
+    assert len(page_mod._UNIONS) == built  # the same shape: no new union
+    assert second.rows(connection, SIDES[0]) == [("i5", "other")]
+    assert second.rows(connection, SIDES[1]) == []
+    # The first page's values did not leak into the second, nor the reverse.
+    assert [tuple(r) for r in first.rows(connection, SIDES[0])] == [("i0", "z"), ("i1", "10.0.0.10"),
+                                                                    ("i1", "10.0.0.9")]
+    third = page_of(["a"], 4)
+    third.fetch(connection, SIDES)
+    alone = page_of(["a"], 4)
+    assert [[tuple(r) for r in third.rows(connection, side)] for side in SIDES] == [
+        [tuple(r) for r in alone.rows(connection, side)] for side in SIDES]
+    assert [tuple(r) for r in third.rows(connection, SIDES[1])] == [("i2", False, -1), ("i3", False, 3),
+                                                                    ("i2", True, 7)]

@@ -111,3 +111,33 @@ def test_a_thread_already_in_the_queue_does_not_wait_for_itself(tmp_path):
     finally:
         os.close(first)
         os.close(second)
+
+
+def test_a_reader_connection_neither_queues_nor_sees_a_write_midway(tmp_path):
+    engine = _engine(tmp_path)
+    db_api.DATABASE.configure("sqlite:///%s" % (tmp_path / "queue.sqlite"))
+    try:
+        with db_api.reader_connection() as reader:
+            first = reader.execute(sa.text("SELECT n FROM counter")).scalar()
+            done = threading.Event()
+
+            def write():
+                with db_api.session_scope() as writer:
+                    writer.execute(sa.text("UPDATE counter SET n = 5"))
+                done.set()
+
+            thread = threading.Thread(target=write)
+            thread.start()
+            thread.join(10)
+            # The writer did not wait for the open read; the read's second statement
+            # still sees the snapshot its first one saw.
+            assert done.is_set()
+            assert (first, reader.execute(sa.text("SELECT n FROM counter")).scalar()) == (0, 0)
+            dbapi_connection = reader.connection.dbapi_connection
+        # Back in the pool with its read transaction ended.
+        assert not dbapi_connection.in_transaction
+        with db_api.reader_connection() as reader:
+            assert reader.execute(sa.text("SELECT n FROM counter")).scalar() == 5
+    finally:
+        db_api.DATABASE.engine.dispose()
+        engine.dispose()

@@ -170,10 +170,12 @@ class ExtensionDriver(abc.ABC):
     a plain row, without relationships). ``session`` may be None for networks.
 
     Port reads (a list, and a single port, which is read as a page of one) call
-    extend_port_dicts(session, results, page) once per page when the driver
+    extend_port_dicts(connection, results, page) once per page when the driver
     declares ``extends_port_pages = True`` (and implements it), so a page costs a
-    fixed number of queries: ``results`` is {port_id: port dict}, ``page`` a
-    ``core.services.page.Page`` (``page.rows(session, side)`` reads a side table
+    fixed number of queries: ``connection`` is the read's Core Connection (run Core
+    statements on it: no ORM session comes with a read), ``results`` is {port_id:
+    port dict}, ``page`` a ``core.services.page.Page`` (``page.rows(connection,
+    side)`` reads a side table
     joined to the page, ``side`` a ``core.services.page.Side`` built once, at
     import, so its joined form is built once too) or None. Other drivers get
     extend_port_dict once per port instead. The sides a driver lists in
@@ -236,13 +238,15 @@ class ExtensionDriver(abc.ABC):
     def extend_port_dict(self, session, db_obj, result):
         pass
 
-    def extend_port_dicts(self, session, results, page=None):
-        """Batch form of extend_port_dict, called only when ``extends_port_pages`` is true."""
+    def extend_port_dicts(self, connection, results, page=None):
+        """Batch form of extend_port_dict, called only when ``extends_port_pages`` is true
+        (``connection``: a Core Connection)."""
         raise NotImplementedError
 
-    def extend_network_dicts(self, session, results, page):
+    def extend_network_dicts(self, connection, results, page):
         """Batch form of extend_network_dict, called only when ``extends_network_pages`` is
-        true: ``results`` is {network_id: network dict}, ``page`` the networks' page."""
+        true: ``results`` is {network_id: network dict}, ``page`` the networks' page,
+        ``connection`` the read's Core Connection."""
         raise NotImplementedError
 
     # Port attributes of this driver whose change the L2 agents wiring the port must hear about.

@@ -2,6 +2,7 @@
 import logging
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
@@ -164,24 +165,30 @@ class ExtensionManager:
         for _name, driver in self.drivers:
             driver.extend_network_dict(session, row, result)
 
-    def extend_network_dicts(self, session, results, page):
-        """extend_network_dict for a page of networks (``results``: {network_id: dict});
-        drivers without the batch form get each Network object, loaded once for all."""
+    def extend_network_dicts(self, connection, results, page):
+        """extend_network_dict for a page of networks (``results``: {network_id: dict},
+        read on ``connection``, a Core Connection); drivers without the batch form get
+        each Network object, loaded once for all in a session made on the connection."""
         if not results:
             return
-        objects = None
-        for _name, driver in self.drivers:
-            if driver.extends_network_pages:
-                driver.extend_network_dicts(session, results, page)
-                continue
-            if type(driver).extend_network_dict is driver_api.ExtensionDriver.extend_network_dict:
-                continue  # adds nothing to networks
-            if objects is None:
-                network = net_models.Network
-                objects = {row.id: row for row in session.scalars(
-                    sa.select(network).where(network.id.in_(list(results))))}
-            for network_id, result in results.items():
-                driver.extend_network_dict(session, objects[network_id], result)
+        session = None
+        try:
+            for _name, driver in self.drivers:
+                if driver.extends_network_pages:
+                    driver.extend_network_dicts(connection, results, page)
+                    continue
+                if type(driver).extend_network_dict is driver_api.ExtensionDriver.extend_network_dict:
+                    continue  # adds nothing to networks
+                if session is None:
+                    session = orm.Session(bind=connection)
+                    network = net_models.Network
+                    objects = {row.id: row for row in session.scalars(
+                        sa.select(network).where(network.id.in_(list(results))))}
+                for network_id, result in results.items():
+                    driver.extend_network_dict(session, objects[network_id], result)
+        finally:
+            if session is not None:
+                session.close()
 
     def extend_subnet_dict(self, session, row, result):
         for _name, driver in self.drivers:
@@ -203,31 +210,38 @@ class ExtensionManager:
         """Port attributes of the drivers that the DHCP agents serve."""
         return frozenset().union(*(driver.dhcp_attributes for _name, driver in self.drivers))
 
-    def extend_dhcp_ports(self, session, results):
+    def extend_dhcp_ports(self, connection, results):
         """Add the DHCP-served attributes to the port dicts of a DHCP network info
         ({port_id: dict with at least id, network_id and fixed_ips}): only the drivers
         declaring ``dhcp_attributes`` are asked."""
-        self.extend_port_dicts(session, results, drivers=[(n, d) for n, d in self.drivers if d.dhcp_attributes])
+        self.extend_port_dicts(connection, results, drivers=[(n, d) for n, d in self.drivers if d.dhcp_attributes])
 
-    def extend_port_dicts(self, session, results, page=None, drivers=None):
-        """extend_port_dict for a page of ports: ``results`` is {port_id: port dict}.
+    def extend_port_dicts(self, connection, results, page=None, drivers=None):
+        """extend_port_dict for a page of ports: ``results`` is {port_id: port dict},
+        read on ``connection`` (a Core Connection).
 
         Drivers declaring ``extends_port_pages`` get the page at once and read it in
-        a few queries; the others get each Port object, loaded once for all of them.
-        ``page``, when given, is the core.services.page.Page of the ports; ``drivers``
-        the drivers to ask (all by default).
+        a few queries; the others get each Port object, loaded once for all of them
+        in a session made on the connection. ``page``, when given, is the
+        core.services.page.Page of the ports; ``drivers`` the drivers to ask (all by
+        default).
         """
         if not results:
             return
-        objects = None
-        for _name, driver in self.drivers if drivers is None else drivers:
-            if driver.extends_port_pages:
-                driver.extend_port_dicts(session, results, page=page)
-                continue
-            if objects is None:
-                objects = _ports_by_id(session, list(results))
-            for port_id, result in results.items():
-                driver.extend_port_dict(session, objects[port_id], result)
+        session = None
+        try:
+            for _name, driver in self.drivers if drivers is None else drivers:
+                if driver.extends_port_pages:
+                    driver.extend_port_dicts(connection, results, page=page)
+                    continue
+                if session is None:
+                    session = orm.Session(bind=connection)
+                    objects = _ports_by_id(session, list(results))
+                for port_id, result in results.items():
+                    driver.extend_port_dict(session, objects[port_id], result)
+        finally:
+            if session is not None:
+                session.close()
 
 
 def _without_redundant(drivers):
