@@ -76,21 +76,55 @@ def subnets_by_id(session, subnet_ids):
 
 _NETWORKS = net_models.Network.__table__
 _EXTERNAL = net_models.ExternalNetwork.__table__
-# Whether a network exists and is external, in one statement built once.
-_NETWORK_IS_EXTERNAL = (sa.select(_NETWORKS.c.id, _EXTERNAL.c.network_id.label("external_id"))
-                        .outerjoin(_EXTERNAL, _EXTERNAL.c.network_id == _NETWORKS.c.id)
-                        .where(_NETWORKS.c.id == sa.bindparam("network_id")))
+_SUBNETS = Subnet.__table__
+# A network, whether it is external and its subnets (oldest first), in one statement built once:
+# one row per subnet, or one row with subnet columns of None.
+_EXTERNAL_NETWORK_SUBNETS = (
+    sa.select(_NETWORKS.c.id, _EXTERNAL.c.network_id.label("external_id"), _SUBNETS.c.id.label("subnet_id"),
+              _SUBNETS.c.cidr, _SUBNETS.c.ip_version, _SUBNETS.c.gateway_ip)
+    .select_from(_NETWORKS)
+    .outerjoin(_EXTERNAL, _EXTERNAL.c.network_id == _NETWORKS.c.id)
+    .outerjoin(_SUBNETS, _SUBNETS.c.network_id == _NETWORKS.c.id)
+    .where(_NETWORKS.c.id == sa.bindparam("network_id"))
+    .order_by(_SUBNETS.c.created_at, _SUBNETS.c.id))
 
 
 def external_network_subnets(session, network_id):
     """subnets_of_network of an external network; None when the network is not external.
 
-    Raises NetworkNotFound when there is no such network. Two statements, where
+    Raises NetworkNotFound when there is no such network. One statement, where
     reading the network as the API shows it took a dozen.
     """
-    found = session.execute(_NETWORK_IS_EXTERNAL, {"network_id": network_id}).first()
-    if found is None:
+    rows = session.execute(_EXTERNAL_NETWORK_SUBNETS, {"network_id": network_id}).all()
+    if not rows:
         raise exc.NetworkNotFound(net_id=network_id)
-    if found.external_id is None:
+    if rows[0].external_id is None:
         return None
-    return subnets_of_network(session, network_id)
+    return [{"id": r.subnet_id, "cidr": r.cidr, "ip_version": r.ip_version, "gateway_ip": r.gateway_ip}
+            for r in rows if r.subnet_id is not None]
+
+
+_PORTS = Port.__table__
+_ALLOCATIONS = IPAllocation.__table__
+# The columns of a port fixed_port reads besides its addresses (floating IPs' port_details among them).
+FIXED_PORT_COLUMNS = ("id", "project_id", "name", "network_id", "mac_address", "admin_state_up", "status",
+                      "device_id", "device_owner")
+_FIXED_PORT = (
+    sa.select(*[_PORTS.c[name] for name in FIXED_PORT_COLUMNS], _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address)
+    .select_from(_PORTS)
+    .outerjoin(_ALLOCATIONS, _ALLOCATIONS.c.port_id == _PORTS.c.id)
+    .where(_PORTS.c.id == sa.bindparam("port_id"))
+    .order_by(_ALLOCATIONS.c.position))
+
+
+def fixed_port(session, port_id):
+    """A port as a floating IP checks it, whoever may see it, in one statement: {FIXED_PORT_COLUMNS...,
+    "tenant_id", "fixed_ips": [{"subnet_id", "ip_address"}]}; None when there is no such port."""
+    rows = session.execute(_FIXED_PORT, {"port_id": port_id}).all()
+    if not rows:
+        return None
+    port = {name: rows[0]._mapping[name] for name in FIXED_PORT_COLUMNS}
+    port["tenant_id"] = port["project_id"]
+    port["fixed_ips"] = [{"subnet_id": r.subnet_id, "ip_address": r.ip_address} for r in rows
+                         if r.subnet_id is not None]
+    return port
