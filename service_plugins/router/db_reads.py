@@ -43,6 +43,21 @@ def fixed_ips_of(session, port_ids):
     return result
 
 
+def networks_and_fixed_ips_of(session, port_ids):
+    """({port_id: network_id}, fixed_ips_of) of the ports, one statement per 500 ports."""
+    networks, addresses = {}, collections.defaultdict(list)
+    for chunk in _chunks(port_ids):
+        rows = session.execute(sa.select(Port.id, Port.network_id, IPAllocation.subnet_id, IPAllocation.ip_address)
+                               .outerjoin(IPAllocation, IPAllocation.port_id == Port.id)
+                               .where(Port.id.in_(chunk))
+                               .order_by(Port.id, IPAllocation.position))
+        for port_id, network_id, subnet_id, ip_address in rows:
+            networks[port_id] = network_id
+            if subnet_id is not None:
+                addresses[port_id].append({"subnet_id": subnet_id, "ip_address": ip_address})
+    return networks, addresses
+
+
 def router_addresses(session, router_ids, port_types=None):
     """Every address of the routers' ports (interfaces and gateways), ordered by port then position.
 
@@ -66,6 +81,23 @@ def subnets_of_network(session, network_id):
     rows = session.execute(sa.select(Subnet.id, Subnet.cidr, Subnet.ip_version, Subnet.gateway_ip)
                            .where(Subnet.network_id == network_id).order_by(Subnet.created_at, Subnet.id))
     return [{"id": i, "cidr": c, "ip_version": v, "gateway_ip": g} for i, c, v, g in rows]
+
+
+_INTERFACE_SUBNET = sa.select(Subnet.id, Subnet.project_id, Subnet.network_id, Subnet.cidr, Subnet.ip_version,
+                              Subnet.gateway_ip, Subnet.ipv6_ra_mode, Subnet.ipv6_address_mode).where(
+    Subnet.id == sa.bindparam("subnet_id"))
+
+
+def interface_subnet(session, subnet_id):
+    """What a router interface needs of a subnet, whoever may see it, in one statement:
+    {"id", "project_id", "tenant_id", "network_id", "cidr", "ip_version", "gateway_ip",
+    "ipv6_ra_mode", "ipv6_address_mode"}; None when there is no such subnet."""
+    row = session.execute(_INTERFACE_SUBNET, {"subnet_id": subnet_id}).first()
+    if row is None:
+        return None
+    subnet = dict(row._mapping)
+    subnet["tenant_id"] = subnet["project_id"]
+    return subnet
 
 
 def subnets_by_id(session, subnet_ids):
