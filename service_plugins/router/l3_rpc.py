@@ -14,6 +14,8 @@ Asked, Neutron's L3RpcCallback names:
   update_floatingip_statuses(router_id, fip_statuses={fip_id: "ACTIVE"|"DOWN"|"ERROR"})
       -> None; floating IPs of other routers, unknown ids and unknown statuses are ignored.
 """
+import logging
+
 import oslo_messaging
 import sqlalchemy as sa
 
@@ -24,6 +26,8 @@ from netweave.core.db import model_base
 from netweave.core.db.models import port as port_models
 from netweave.service_plugins.router import agent_view, models, update_batches
 from netweave.service_plugins.router import constants as const
+
+LOG = logging.getLogger(__name__)
 
 L3_PLUGIN_TOPIC = "q-l3-plugin"
 
@@ -42,7 +46,7 @@ class L3RpcEndpoint:
         self.ports = ports
         self.auto_schedule = auto_schedule
         # (port id, host) pairs to bind, gathered while the thread binds; None: bound in the call.
-        self._bindings = update_batches.UpdateBatches(self._bind_pairs, name="l3-port-binding") \
+        self._bindings = update_batches.UpdateBatches(self._bind_each, name="l3-port-binding") \
             if bind_in_background else None
 
     def _hosted(self, session, host, router_ids=None):
@@ -88,6 +92,15 @@ class L3RpcEndpoint:
 
     def _bind_ports(self, port_ids, host):
         self._bind_pairs([(port_id, host) for port_id in port_ids])
+
+    def _bind_each(self, pairs):
+        """In the binding thread: one port's failure leaves the others to be bound (the agent's
+        next sync of its router asks again)."""
+        for pair in pairs:
+            try:
+                self._bind_pairs([pair])
+            except Exception:  # noqa: BLE001 - logged; the next sync_routers of the router retries
+                LOG.exception("Could not bind router port %s to host %s", *pair)
 
     def _bind_pairs(self, pairs):
         admin = context_mod.get_admin_context()
