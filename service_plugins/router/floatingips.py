@@ -43,22 +43,24 @@ _PORTS_T = Port.__table__
 _ROUTER_PORTS_T = models.RouterPort.__table__
 _ALLOCATIONS_T = db_reads.IPAllocation.__table__
 _ROUTERS_T = models.Router.__table__
-# _router_for's statements, built once.
-_SUBNET_OF_INTERFACE = sa.select(_SUBNETS_T.c.network_id, _SUBNETS_T.c.gateway_ip).where(
-    _SUBNETS_T.c.id == sa.bindparam("subnet_id"))
-_INTERFACES_ON_SUBNET = (
-    sa.select(_ROUTER_PORTS_T.c.router_id, _ALLOCATIONS_T.c.ip_address)
-    .select_from(_PORTS_T)
-    .join(_ROUTER_PORTS_T, _ROUTER_PORTS_T.c.port_id == _PORTS_T.c.id)
-    .join(_ALLOCATIONS_T, _ALLOCATIONS_T.c.port_id == _PORTS_T.c.id)
-    .where(_PORTS_T.c.network_id == sa.bindparam("network_id"),
-           _PORTS_T.c.device_owner.in_(const.ROUTER_INTERFACE_OWNERS),
-           _ROUTER_PORTS_T.c.port_type.in_(const.ROUTER_INTERFACE_OWNERS),
-           _ALLOCATIONS_T.c.subnet_id == sa.bindparam("subnet_id")))
-_GATEWAY_NETWORKS = (
-    sa.select(_ROUTERS_T.c.id, _PORTS_T.c.network_id)
-    .join(_PORTS_T, _PORTS_T.c.id == _ROUTERS_T.c.gw_port_id)
-    .where(_ROUTERS_T.c.id.in_(sa.bindparam("router_ids", expanding=True))))
+_GATEWAY_PORTS_T = _PORTS_T.alias("gateway_ports")
+# _router_for's statement, built once: the router interfaces holding an address on the
+# subnet, of routers whose gateway is on the external network, with the subnet's gateway
+# address. Indexed lookups only, from the subnet's side: starting from the external network
+# would scan its every port, floating IPs' included.
+_ROUTERS_FOR_SUBNET = (
+    sa.select(_ROUTER_PORTS_T.c.router_id, _ALLOCATIONS_T.c.ip_address, _SUBNETS_T.c.gateway_ip)
+    .select_from(_SUBNETS_T)
+    .join(_PORTS_T, sa.and_(_PORTS_T.c.network_id == _SUBNETS_T.c.network_id,
+                            _PORTS_T.c.device_owner.in_(const.ROUTER_INTERFACE_OWNERS)))
+    .join(_ROUTER_PORTS_T, sa.and_(_ROUTER_PORTS_T.c.port_id == _PORTS_T.c.id,
+                                   _ROUTER_PORTS_T.c.port_type.in_(const.ROUTER_INTERFACE_OWNERS)))
+    .join(_ALLOCATIONS_T, sa.and_(_ALLOCATIONS_T.c.port_id == _PORTS_T.c.id,
+                                  _ALLOCATIONS_T.c.subnet_id == _SUBNETS_T.c.id))
+    .join(_ROUTERS_T, _ROUTERS_T.c.id == _ROUTER_PORTS_T.c.router_id)
+    .join(_GATEWAY_PORTS_T, _GATEWAY_PORTS_T.c.id == _ROUTERS_T.c.gw_port_id)
+    .where(_SUBNETS_T.c.id == sa.bindparam("subnet_id"),
+           _GATEWAY_PORTS_T.c.network_id == sa.bindparam("network_id")))
 
 _FLOATINGIPS_T = FloatingIP.__table__
 # The floating IP already associated with a fixed address, built once.
@@ -162,19 +164,22 @@ class FloatingIPService:
 
     def _associate(self, context, project_id, network_id, port_id, fixed_ip_address, fip_id=None):
         """The Association for port_id / fixed_ip_address, or the Neutron error why there is none."""
-        fixed = self._fixed_port(context, project_id, port_id, fixed_ip_address)
-        if fixed is None:
-            return NONE
         with db_api.reader_scope() as session:
+            fixed = self._fixed_port(session, context, project_id, port_id, fixed_ip_address)
             return self._association(session, network_id, fixed, fip_id)
 
-    def _fixed_port(self, context, project_id, port_id, fixed_ip_address):
+    def _fixed_port(self, session, context, project_id, port_id, fixed_ip_address):
         """(port, subnet id, address) a floating IP would point at; None without a port_id."""
         if not port_id:
             if fixed_ip_address:
                 raise rexc.bad_floatingip_request("fixed_ip_address cannot be specified without a port_id")
             return None
-        port = self.ports.get(context, port_id)
+        port = db_reads.fixed_port(session, port_id)
+        if port is None:
+            raise exc.PortNotFound(port_id=port_id)
+        if not context.is_admin and port["project_id"] != context.project_id:
+            # Another project's port: whether the caller sees it (else 404) is the port service's to say.
+            self.ports.read_one(session, context, port_id)
         if port["tenant_id"] != project_id and not context.is_admin:
             raise rexc.bad_floatingip_request(
                 "Cannot process floating IP association with Port %s, since that port is owned by a "
@@ -200,21 +205,11 @@ class FloatingIPService:
 
     @staticmethod
     def _router_for(session, network_id, subnet_id):
-        """The router joining the subnet to the external network (Neutron's choice among several).
-
-        Read from the subnet's side, by indexed lookups only: the router interfaces on
-        the subnet's network, then their routers' gateway ports. Starting from the
-        external network scanned its every port, floating IPs' included.
-        """
-        subnet = session.execute(_SUBNET_OF_INTERFACE, {"subnet_id": subnet_id}).first()
-        if subnet is None:
+        """The router joining the subnet to the external network (Neutron's choice among several)."""
+        rows = session.execute(_ROUTERS_FOR_SUBNET, {"subnet_id": subnet_id, "network_id": network_id}).all()
+        if not rows:
             return None
-        rows = session.execute(_INTERFACES_ON_SUBNET, {"network_id": subnet.network_id,
-                                                       "subnet_id": subnet_id}).all()
-        if rows:
-            gateways = dict(session.execute(_GATEWAY_NETWORKS, {"router_ids": sorted({r[0] for r in rows})}).all())
-            rows = [tuple(r) for r in rows if gateways.get(r[0]) == network_id]
-        return rules.choose_router(rows, subnet.gateway_ip)
+        return rules.choose_router([(r.router_id, r.ip_address) for r in rows], rows[0].gateway_ip)
 
     @staticmethod
     def _check_free(session, network_id, port_id, address, fip_id):
@@ -242,9 +237,10 @@ class FloatingIPService:
         if not context.is_admin:
             # As the caller sees it: a network made external to other projects only is not found.
             self.networks.get(context, network_id)
-        fixed = self._fixed_port(context, data["project_id"], data.get("port_id"), data.get("fixed_ip_address"))
-        # One read for the checks: the network, the association, the quota.
+        # One read for the checks: the network, the fixed port, the association, the quota.
         with db_api.reader_scope() as session:
+            fixed = self._fixed_port(session, context, data["project_id"], data.get("port_id"),
+                                     data.get("fixed_ip_address"))
             subnets = db_reads.external_network_subnets(session, network_id)
             if subnets is None:
                 raise rexc.bad_floatingip_request("Network %s is not a valid external network" % network_id)

@@ -34,9 +34,7 @@ def current_gateways(session, routers):
     port_ids = {r.gw_port_id for r in routers if r.gw_port_id}
     if not port_ids:
         return {}
-    networks = dict(session.execute(sa.select(db_reads.Port.id, db_reads.Port.network_id)
-                                    .where(db_reads.Port.id.in_(list(port_ids)))).all())
-    addresses = db_reads.fixed_ips_of(session, port_ids)
+    networks, addresses = db_reads.networks_and_fixed_ips_of(session, port_ids)
     return {r.id: Gateway(r.gw_port_id, networks.get(r.gw_port_id), addresses.get(r.gw_port_id, []))
             for r in routers if r.gw_port_id}
 

@@ -41,15 +41,17 @@ class InterfaceService:
 
     def add(self, context, router_id, body):
         port_id, subnet_id = rules.check_interface_request(body, for_removal=False)
-        # What the add needs of the router: its owner (for the reply) and the subnets it is on.
+        # What the add needs of the router: its owner (for the reply) and the subnets it is on;
+        # and of the subnet asked for, what its interface needs.
         with db_api.reader_scope() as session:
             project_id = self.routers.owner(session, context, router_id)
             connected = self._subnets_of(session, router_id)
+            subnet = None if port_id else self._interface_subnet(session, context, subnet_id)
         router = {"id": router_id, "tenant_id": project_id, "project_id": project_id}
         if port_id:
             info = self._add_port(context, router, port_id, connected)
         else:
-            info = self._add_subnet(context, router, subnet_id, connected)
+            info = self._add_subnet(context, router, subnet, connected)
         self.events.publish(const.ROUTER_INTERFACE, events.Event.AFTER_CREATE,
                             events.Payload(context, router_id, current=info, via_api=True))
         return info
@@ -58,8 +60,16 @@ class InterfaceService:
     def _subnets_of(session, router_id):
         return [(a.subnet_id, a.cidr) for a in db_reads.router_addresses(session, [router_id]) if a.subnet_id]
 
-    def _add_subnet(self, context, router, subnet_id, connected):
-        subnet = self.subnets.get(context, subnet_id)
+    def _interface_subnet(self, session, context, subnet_id):
+        subnet = db_reads.interface_subnet(session, subnet_id)
+        if subnet is None:
+            raise exc.SubnetNotFound(subnet_id=subnet_id)
+        if not context.is_admin and subnet["project_id"] != context.project_id:
+            # Another project's subnet: whether the caller sees it (else 404) is the subnet service's to say.
+            self.subnets.get_row(session, context, subnet_id)
+        return subnet
+
+    def _add_subnet(self, context, router, subnet, connected):
         if not subnet["gateway_ip"]:
             raise rexc.bad_router_request("Subnet for router interface must have a gateway IP")
         if subnet["ip_version"] == 6 and subnet["ipv6_ra_mode"] is None and subnet["ipv6_address_mode"] is not None:
@@ -108,19 +118,14 @@ class InterfaceService:
                 router = session.get(models.Router, router_id, options=db_reads.ROW_ONLY)
                 if router is None:
                     raise rexc.RouterNotFound(router_id=router_id)
-                port = session.get(db_reads.Port, port_id, options=db_reads.ROW_ONLY)
-                if port is None:
-                    raise exc.PortNotFound(port_id=port_id)
-                if expect_free and port.device_id:
-                    raise rexc.PortInUse(port_id=port_id, net_id=port.network_id, device_id=port.device_id)
+                if expect_free:
+                    # A port handed over by the caller; a port made for this router (device_id set
+                    # to it) no other attach can take, and the foreign key says if it went.
+                    self._check_free(session, port_id)
                 # Again inside the transaction: another interface may have come meanwhile.
                 existing = [(a.subnet_id, a.cidr) for a in db_reads.router_addresses(session, [router_id])
                             if a.subnet_id and a.port_id != port_id]
                 rules.check_no_overlap(subnets, existing)
-                taken = session.scalar(sa.select(models.RouterPort.router_id)
-                                       .where(models.RouterPort.port_id == port_id))
-                if taken is not None:
-                    raise rexc.PortInUse(port_id=port_id, net_id=port.network_id, device_id=taken)
                 session.add(models.RouterPort(router_id=router_id, port_id=port_id,
                                               port_type=const.DEVICE_OWNER_ROUTER_INTF))
                 common.bump_revision(router)
@@ -129,6 +134,17 @@ class InterfaceService:
                 # The router or the port went away since they were read: the retry says which.
                 raise db_api.RetryRequest() from error
             raise
+
+    @staticmethod
+    def _check_free(session, port_id):
+        port = session.get(db_reads.Port, port_id, options=db_reads.ROW_ONLY)
+        if port is None:
+            raise exc.PortNotFound(port_id=port_id)
+        if port.device_id:
+            raise rexc.PortInUse(port_id=port_id, net_id=port.network_id, device_id=port.device_id)
+        taken = session.scalar(sa.select(models.RouterPort.router_id).where(models.RouterPort.port_id == port_id))
+        if taken is not None:
+            raise rexc.PortInUse(port_id=port_id, net_id=port.network_id, device_id=taken)
 
     @db_api.retry_db_errors
     def _detach(self, router_id, port_id):

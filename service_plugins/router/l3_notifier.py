@@ -78,12 +78,18 @@ class L3AgentNotifier:
         if self.scheduler is None:
             self._casts.cast(context, "routers_updated", fanout=True, routers=ids)
             return
-        if self.auto_schedule:
-            self.scheduler.schedule_routers(ids)
         if not self.connected:
+            if self.auto_schedule:
+                self.scheduler.schedule_routers(ids)
             return
+        # Whom to tell first: most changed routers have their agent already, and only the
+        # others need the scheduler's look (one read less for every change of a hosted router).
         with db_api.reader_scope() as session:
             hosts_of = self.scheduler.hosts_of(session, ids)
+        homeless = [router_id for router_id in ids if router_id not in hosts_of]
+        if homeless and self.auto_schedule:
+            for router_id, agent in self.scheduler.schedule_routers(homeless).items():
+                hosts_of.setdefault(router_id, []).append(agent.host)
         by_host = {}
         for router_id, hosts in hosts_of.items():
             for host in hosts:

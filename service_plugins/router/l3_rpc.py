@@ -5,12 +5,17 @@ Asked, Neutron's L3RpcCallback names:
   sync_routers(host, router_ids=None) -> [router description, ...] (agent_view.py) of the routers
       scheduled to the L3 agent of ``host`` (those of router_ids only, when given). With
       ``router_auto_schedule`` the agent first takes the routers no agent hosts. The routers'
-      ports (interfaces, gateway) are bound to ``host`` on the way (binding:host_id), so the
-      host's L2 agent wires them and they turn ACTIVE.
+      ports (interfaces, gateway) are bound to ``host`` (binding:host_id), so the host's L2
+      agent wires them and they turn ACTIVE: in the call, or, as the RPC server runs it, from
+      a thread of the process right after the answer (each binding is a port update and a
+      binding transaction; a first sync of many routers waited seconds for them before the
+      agent could apply anything). The L2 agent wires a port once told of its binding.
   get_router_ids(host) -> [router_id, ...] the agent hosts (after the same auto-scheduling).
   update_floatingip_statuses(router_id, fip_statuses={fip_id: "ACTIVE"|"DOWN"|"ERROR"})
       -> None; floating IPs of other routers, unknown ids and unknown statuses are ignored.
 """
+import logging
+
 import oslo_messaging
 import sqlalchemy as sa
 
@@ -19,8 +24,10 @@ from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
 from netweave.core.db.models import port as port_models
-from netweave.service_plugins.router import agent_view, models
+from netweave.service_plugins.router import agent_view, models, update_batches
 from netweave.service_plugins.router import constants as const
+
+LOG = logging.getLogger(__name__)
 
 L3_PLUGIN_TOPIC = "q-l3-plugin"
 
@@ -29,14 +36,18 @@ PortBinding = port_models.PortBinding
 
 class L3RpcEndpoint:
     """``scheduler``: l3_scheduler.L3AgentScheduler; ``ports``: the core's port service
-    (binds router ports to the agent's host); ``auto_schedule``: router_auto_schedule."""
+    (binds router ports to the agent's host); ``auto_schedule``: router_auto_schedule;
+    ``bind_in_background``: bind router ports from a thread after answering (see above)."""
 
     target = oslo_messaging.Target(version="1.10")
 
-    def __init__(self, scheduler, ports, auto_schedule=True):
+    def __init__(self, scheduler, ports, auto_schedule=True, bind_in_background=False):
         self.scheduler = scheduler
         self.ports = ports
         self.auto_schedule = auto_schedule
+        # (port id, host) pairs to bind, gathered while the thread binds; None: bound in the call.
+        self._bindings = update_batches.UpdateBatches(self._bind_each, name="l3-port-binding") \
+            if bind_in_background else None
 
     def _hosted(self, session, host, router_ids=None):
         return self.scheduler.router_ids_for_host(session, host, router_ids)
@@ -48,8 +59,15 @@ class L3RpcEndpoint:
             hosted = self._hosted(session, host, router_ids)
             described = agent_view.describe(agent_view.read(session, hosted)) if hosted else []
             unbound = self._ports_bound_elsewhere(session, described, host)
-        self._bind_ports(unbound, host)
+        if self._bindings is not None and unbound:
+            self._bindings.add((port_id, host) for port_id in unbound)
+        else:
+            self._bind_ports(unbound, host)
         return described
+
+    def wait_bound(self, timeout=None):
+        """True once every binding asked for so far was done (at once when bound in the call)."""
+        return self._bindings is None or self._bindings.wait_idle(timeout)
 
     def get_router_ids(self, context, host=None, **_kwargs):
         if self.auto_schedule and host:
@@ -73,8 +91,20 @@ class L3RpcEndpoint:
         return [port_id for port_id in port_ids if bound.get(port_id) != host]
 
     def _bind_ports(self, port_ids, host):
+        self._bind_pairs([(port_id, host) for port_id in port_ids])
+
+    def _bind_each(self, pairs):
+        """In the binding thread: one port's failure leaves the others to be bound (the agent's
+        next sync of its router asks again)."""
+        for pair in pairs:
+            try:
+                self._bind_pairs([pair])
+            except Exception:  # noqa: BLE001 - logged; the next sync_routers of the router retries
+                LOG.exception("Could not bind router port %s to host %s", *pair)
+
+    def _bind_pairs(self, pairs):
         admin = context_mod.get_admin_context()
-        for port_id in port_ids:
+        for port_id, host in pairs:
             try:
                 self.ports.update(admin, port_id, {"binding:host_id": host})
             except exc.NotFound:

@@ -161,11 +161,34 @@ class L3AgentScheduler:
             unscheduled = self._unscheduled(session, router_ids)
             if not unscheduled:
                 return {}
-            if not self._candidates(session, needs_gateway_handling=True):
+            if len(unscheduled) == 1:
+                # A request's one router: chosen in this read, then bound by a write that only inserts.
+                [(router_id, has_gateway)] = unscheduled.items()
+                agent = self._choose(session, router_id, has_gateway)
+                if agent is None:
+                    LOG.warning("No alive L3 agent can host router %s yet", router_id)
+                    return {}
+            elif not self._candidates(session, needs_gateway_handling=True):
                 for router_id in unscheduled:
                     LOG.warning("No alive L3 agent can host router %s yet", router_id)
                 return {}
+        if len(unscheduled) == 1:
+            try:
+                return self._bind(router_id, agent)
+            except sa.exc.DBAPIError:
+                # Bound meanwhile, the router gone, or a conflict: the full transaction settles it.
+                LOG.debug("Binding router %s to %s lost a race; scheduling it again", router_id, agent.host)
         return self._schedule_committed(router_ids)
+
+    @staticmethod
+    def _bind(router_id, agent):
+        """Bind a router to the agent chosen for it; the unique (router_id, binding_index) and the
+        foreign key fail the insert when another scheduler won or the router went."""
+        with db_api.session_scope() as session:
+            session.add(Binding(router_id=router_id, l3_agent_id=agent.id, binding_index=LEGACY_BINDING_INDEX))
+            session.flush()
+        LOG.info("Router %s scheduled to the L3 agent on %s", router_id, agent.host)
+        return {router_id: agent}
 
     @db_api.retry_db_errors
     def _schedule_committed(self, router_ids):

@@ -103,7 +103,8 @@ class RouterPlugin(service_base.ServicePlugin):
         from netweave.service_plugins.router import l3_rpc
 
         return {l3_rpc.L3_PLUGIN_TOPIC: [l3_rpc.L3RpcEndpoint(self.scheduler, self.ports,
-                                                              auto_schedule=self.conf.router_auto_schedule)]}
+                                                              auto_schedule=self.conf.router_auto_schedule,
+                                                              bind_in_background=True)]}
 
     def register_routes(self, router, policy):
         # The member actions (interfaces, extra routes) come from the API definitions.

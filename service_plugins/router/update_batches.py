@@ -20,7 +20,8 @@ LOG = logging.getLogger(__name__)
 
 
 class UpdateBatches:
-    """``send(router_ids)``: sends one batch (sorted ids); called in the sender thread only."""
+    """``send(items)``: sends one batch (sorted router ids, or any sortable items: the L3 RPC
+    endpoint binds (port id, host) pairs so); called in the sender thread only."""
 
     def __init__(self, send, name="l3-router-updates"):
         self._send = send
@@ -59,4 +60,4 @@ class UpdateBatches:
             try:
                 self._send(batch)
             except Exception:  # noqa: BLE001 - like a lost cast: the agents resync
-                LOG.exception("Could not tell the L3 agents of %d changed routers", len(batch))
+                LOG.exception("%s: a batch of %d failed", self._name, len(batch))

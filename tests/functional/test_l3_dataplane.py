@@ -453,6 +453,7 @@ def test_ipv6_interfaces_and_default_route_forward_without_nat(lab):
     assert "default via 2001:db8:30::1 dev %s proto static" % qg in in_router(router_id, "ip", "-6", "route")
     assert in_router(router_id, "sysctl", "-n", "net.ipv6.conf.all.forwarding").strip() == "1"
     assert in_router(router_id, "sysctl", "-n", "net.ipv6.conf.%s.accept_ra" % qg).strip() == "0"
+    assert in_router(router_id, "sysctl", "-n", "net.ipv4.neigh.%s.retrans_time_ms" % qr).strip() == "100"
     assert not lab.applier.apply(router_info.parse_router(l3.router(router_id, gateway=gateway,
                                                                     interfaces=[internal]))).changed
 

@@ -576,6 +576,23 @@ def test_sync_routers_describes_the_router_as_the_agent_contract_says(cloud):
     assert cloud.l3.get_floatingip(ADMIN, fip["id"])["status"] == "ACTIVE"
 
 
+def test_sync_routers_as_the_rpc_server_runs_it_binds_the_ports_after_answering(cloud):
+    from netweave.service_plugins.router import l3_rpc
+    cloud.core.agents.report_state(ADMIN, {"agent_type": "L3 agent", "binary": "netweave-l3-agent",
+                                           "host": "controller01", "topic": "l3_agent",
+                                           "configurations": {"agent_mode": "legacy"}})
+    router = cloud.connected_router()
+    [endpoint] = cloud.l3.rpc_endpoints()[l3_rpc.L3_PLUGIN_TOPIC]
+    [described] = endpoint.sync_routers(ADMIN, host="controller01")
+    assert described["id"] == router["id"] and described["gw_port"] and described["_interfaces"]
+    assert endpoint.wait_bound(30)
+    assert {p["binding:host_id"] for p in cloud.ports_of(router["id"])} == {"controller01"}
+    # Asked again, nothing is left to bind.
+    endpoint.sync_routers(ADMIN, host="controller01")
+    assert endpoint.wait_bound(30)
+    assert {p["binding:host_id"] for p in cloud.ports_of(router["id"])} == {"controller01"}
+
+
 def test_l3_agents_are_told_after_each_change(cloud):
     recorder = RecordingCasts()
     cloud.l3.notifier = l3_notifier.L3AgentNotifier(recorder)

@@ -1,7 +1,11 @@
 """The L3 agent's passes: what it asks the server, what it has the applier do, what it reports."""
+import threading
+import time
+
 from harness import l3
 from netweave.service_plugins.router.agent import agent as agent_mod
 from netweave.service_plugins.router.agent import rpc as l3_rpc
+from netweave.service_plugins.router.agent import status_reports
 from netweave.service_plugins.router.agent.applier import ApplyReport
 
 R1, R2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
@@ -142,3 +146,47 @@ def test_a_status_the_server_changed_is_reported_again():
     agent.routers_changed([R1])
     assert agent.run_once()
     assert len(plugin.statuses) == 2
+
+
+def test_statuses_reported_in_background_do_not_hold_up_the_pass():
+    agent, plugin, _applier = make([with_fip(R1), with_fip(R2)], report_in_background=True)
+    release = threading.Event()
+    sent = plugin.update_floatingip_statuses
+
+    def slow(context, router_id, fip_statuses):
+        assert release.wait(10)
+        sent(context, router_id, fip_statuses)
+    plugin.update_floatingip_statuses = slow
+    assert agent.run_once()                                   # returns while the reports wait
+    assert plugin.statuses == [] and not agent.wait_reported(0.05)
+    release.set()
+    assert agent.wait_reported(10)
+    assert sorted(plugin.statuses) == [(R1, {l3.FIP_ID: "ACTIVE"}), (R2, {l3.FIP_ID: "ACTIVE"})]
+
+
+def test_a_failed_background_report_asks_for_a_full_sync():
+    agent, plugin, applier = make([with_fip(R1)], report_in_background=True)
+
+    def broken(context, router_id, fip_statuses):
+        raise RuntimeError("server gone")
+    plugin.update_floatingip_statuses = broken
+    assert agent.run_once()
+    assert agent.wait_reported(10)
+    plugin.update_floatingip_statuses = FakePlugin.update_floatingip_statuses.__get__(plugin)
+    assert agent.run_once()                                   # the resync the failure asked for
+    assert applier.log[-1] == ("sync", (R1,), False)
+    assert agent.wait_reported(10)
+    assert plugin.statuses == [(R1, {l3.FIP_ID: "ACTIVE"})]
+
+
+def test_newer_statuses_of_a_router_replace_those_not_sent_yet():
+    sent, release = [], threading.Event()
+    reports = status_reports.StatusReports(lambda router_id, statuses: (release.wait(10), sent.append(
+        (router_id, statuses))))
+    reports.add(R1, {"f1": "DOWN"})                           # taken by the thread, waits
+    time.sleep(0.05)
+    reports.add(R2, {"f2": "DOWN"})
+    reports.add(R2, {"f2": "ACTIVE"})
+    release.set()
+    assert reports.wait_idle(10)
+    assert sent == [(R1, {"f1": "DOWN"}), (R2, {"f2": "ACTIVE"})]

@@ -38,6 +38,9 @@ def test_book_namespace_shape():
     assert spec.sysctls["net.ipv6.conf.all.forwarding"] == "1"
     assert spec.sysctls["net.ipv6.conf.%s.accept_ra" % QG] == "2"     # no IPv6 gateway: learn it by RA
     assert spec.sysctls["net.ipv6.conf.%s.accept_ra" % QR] == "0"
+    # An instance's address that did not answer is asked again soon (the kernel's default is 1 s).
+    assert spec.sysctls["net.ipv4.neigh.%s.retrans_time_ms" % QR] == "100"
+    assert "net.ipv4.neigh.%s.retrans_time_ms" % QG not in spec.sysctls
 
 
 def test_extra_routes_and_a_gateway_outside_its_subnet():

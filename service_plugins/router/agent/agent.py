@@ -17,7 +17,9 @@ After serving a router its floating IP statuses are reported
 (update_floatingip_statuses) when they differ from the ones the server holds:
 the statuses in the description just fetched. So a restarted agent whose
 routers are all in place reports nothing, and one that changed a floating IP
-reports it once.
+reports it once. With ``report_in_background`` (the agent process) the reports
+go from a thread (status_reports.py) and the next pass need not wait for them;
+otherwise the pass makes them.
 A pass in which a router could not be fully applied counts as failed.
 """
 import logging
@@ -25,6 +27,7 @@ import threading
 import time
 
 from netweave.core.rpc import topics
+from netweave.service_plugins.router.agent import status_reports
 
 LOG = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class L3Agent:
 
     def __init__(self, host, plugin_api, context, applier, configurations=None, handle_internal_only_routers=True,
                  resync_interval=300, error_resync_delay=5, availability_zone="nova", remove_stale_namespaces=True,
-                 clock=time.monotonic):
+                 clock=time.monotonic, report_in_background=False):
         self.host = host
         self.plugin_api = plugin_api
         self.context = context
@@ -64,6 +67,8 @@ class L3Agent:
         self._last_full = None
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        self._status_reports = status_reports.StatusReports(
+            self._report_statuses, on_failure=self.request_resync) if report_in_background else None
 
     # --- from other threads -----------------------------------------------------------------
 
@@ -184,8 +189,18 @@ class L3Agent:
                 continue
             statuses = report.floating_ip_statuses
             if statuses and statuses != held.get(router_id):
-                self.plugin_api.update_floatingip_statuses(self.context, router_id, statuses)
+                if self._status_reports is not None:
+                    self._status_reports.add(router_id, statuses)
+                else:
+                    self._report_statuses(router_id, statuses)
         return ok
+
+    def _report_statuses(self, router_id, statuses):
+        self.plugin_api.update_floatingip_statuses(self.context, router_id, statuses)
+
+    def wait_reported(self, timeout=5):
+        """True once every status report recorded so far was sent (at once when the pass sends them)."""
+        return self._status_reports is None or self._status_reports.wait_idle(timeout)
 
     # --- running ------------------------------------------------------------------------------
 

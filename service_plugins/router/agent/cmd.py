@@ -71,12 +71,13 @@ def build(conf, transport=None, remove_stale_namespaces=True, netns=None):
                         "gateway_external_network_id": ""},
         handle_internal_only_routers=conf.handle_internal_only_routers,
         resync_interval=conf.agent.resync_interval, error_resync_delay=conf.resync_interval,
-        availability_zone=conf.agent.availability_zone, remove_stale_namespaces=remove_stale_namespaces)
+        availability_zone=conf.agent.availability_zone, remove_stale_namespaces=remove_stale_namespaces,
+        report_in_background=True)
     consumers = servers.RpcServers(transport, {topics.L3_AGENT: [l3_rpc.L3Notifications(agent)]}, conf.host)
     reporter = state_reporter.StateReporter(agent_rpc.StateReportApi(transport), admin, agent.agent_state,
                                             conf.agent.report_interval, on_resync=agent.request_resync)
     starters = [consumers.start, reporter.start, monitor.start]
-    stoppers = [monitor.stop, reporter.stop, consumers.stop, applier.wait_for_helpers]
+    stoppers = [monitor.stop, reporter.stop, consumers.stop, applier.wait_for_helpers, agent.wait_reported]
     if own_transport:
         stoppers.append(rpc_transport.cleanup)
     return agent, starters, stoppers

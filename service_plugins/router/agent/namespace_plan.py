@@ -18,7 +18,8 @@ What the namespace holds (spec section 4, T4):
   addresses of the receiving device, source from the best address), IPv6
   forwarding, accept_ra=2 on qg- when no IPv6 gateway is known (learn the default
   route from router advertisements) and 0 otherwise, 0 on qr- (the router is
-  the one advertising there).
+  the one advertising there); on qr-, ARP asked again after 100 ms (see
+  INTERNAL_ARP_RETRANS_MS).
 Routes the agent adds carry ``proto static``; others (kernel, RA) are left alone.
 """
 import dataclasses
@@ -34,6 +35,18 @@ NAMESPACE_SYSCTLS = {IPV4_FORWARD: "1", "net.ipv4.conf.all.arp_ignore": "1",
                      "net.ipv4.conf.all.arp_announce": "2"}
 IPV6_FORWARDING = "net.ipv6.conf.all.forwarding"
 ACCEPT_RA_WITH_FORWARDING, ACCEPT_RA_DISABLED = "2", "0"
+
+
+# How soon a router asks again for an address on qr- that did not answer (the kernel's default
+# is 1 s). The first ARP for a new instance is lost when the network node's L2 agent has not
+# yet programmed the instance's l2population ARP responder entry (the VXLAN device drops the
+# request): a floating IP associated right after its instance came up then answered a second
+# late instead of some ten milliseconds.
+INTERNAL_ARP_RETRANS_MS = "100"
+
+
+def arp_retrans_key(device):
+    return "net.ipv4.neigh.%s.retrans_time_ms" % device
 
 
 def accept_ra_key(device):
@@ -92,6 +105,7 @@ def desired(router, settings):
         name = naming.router_interface_device(port.id)
         devices[name] = DeviceSpec(name=name, kind=INTERNAL, port_id=port.id, network_id=port.network_id,
                                    mac_address=port.mac_address, mtu=port.mtu, addresses=_addresses_of(port))
+        sysctls[arp_retrans_key(name)] = INTERNAL_ARP_RETRANS_MS
         if settings.use_ipv6:
             sysctls[accept_ra_key(name)] = ACCEPT_RA_DISABLED
     gateway = router.gateway
