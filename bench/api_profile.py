@@ -257,6 +257,9 @@ def run(api, statements, args, profiled):
     phase("network show", [("GET", "/v2.0/networks/%s" % net["id"], None, 200)] * repeat)
     phase("port show", [("GET", "/v2.0/ports/%s" % port_ids[i % len(port_ids)], None, 200)
                         for i in range(repeat)])
+    # The same shows by a member of the project: the policy's rules decide each attribute.
+    phase("port show (member)", [("GET", "/v2.0/ports/%s" % port_ids[i % len(port_ids)], None, 200)
+                                 for i in range(repeat)], roles="member")
     phase("port list (%d)" % args.ports, [("GET", "/v2.0/ports?network_id=%s" % net["id"], None, 200)] * 10)
     # Pages of 100 as `openstack port list` asks for them, by an admin and by a member of
     # the project (X-Roles: member: the policy's rules and the visibility filter apply).
