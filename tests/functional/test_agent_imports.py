@@ -73,9 +73,18 @@ def test_agent_loads_no_database_code(script):
 
 
 def test_the_probe_sees_database_code_when_it_is_loaded():
-    result = subprocess.run([sys.executable, "-W", "ignore", "-c", PROBE, "netweave.core.cmd.common", "parse_config"],
+    result = subprocess.run([sys.executable, "-W", "ignore", "-c", PROBE, "netweave.core.cmd.db_manage", "main"],
                             capture_output=True, text=True, timeout=120, cwd="/")
     assert _loaded(result.stdout) == "sqlalchemy,alembic"
+
+
+def test_the_api_server_loads_no_alembic():
+    """Its workers fork from a master that checked the schema in a child: they never migrate."""
+    result = subprocess.run([sys.executable, "-W", "ignore", "-c", PROBE, "netweave.core.cmd.server", "main",
+                             "netweave.core.db.setup", "netweave.core.api.builder", "netweave.core.service"],
+                            capture_output=True, text=True, timeout=120, cwd="/")
+    assert result.returncode == 0, result.stderr
+    assert _loaded(result.stdout) == "sqlalchemy"
 
 
 def _loaded(stdout):
