@@ -12,46 +12,41 @@ resyncs, which reports again whatever the server does not hold).
 import logging
 import threading
 
+from netweave.service_plugins.router import update_batches
+
 LOG = logging.getLogger(__name__)
 
 
 class StatusReports:
-    """``send(router_id, statuses)``: one report (the plugin API's call); ``on_failure(reason)``."""
+    """``send(router_id, statuses)``: one report (the plugin API's call); ``on_failure(reason)``.
+
+    The thread is an ``UpdateBatches`` of router ids; the statuses wait here, the
+    latest per router, and are taken when the router's turn comes.
+    """
 
     def __init__(self, send, on_failure=None, name="l3-fip-statuses"):
         self._send = send
         self._on_failure = on_failure
-        self._name = name
-        self._pending = {}
-        self._sending = False
-        self._thread = None
-        self._changed = threading.Condition()
+        self._latest = {}
+        self._lock = threading.Lock()
+        self._routers = update_batches.UpdateBatches(self._send_routers, name=name)
 
     def add(self, router_id, statuses):
-        with self._changed:
-            self._pending[router_id] = dict(statuses)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
-            self._changed.notify_all()
+        with self._lock:
+            self._latest[router_id] = dict(statuses)
+        self._routers.add([router_id])
 
     def wait_idle(self, timeout=None):
         """True once nothing is pending or being sent (False when ``timeout`` passed first)."""
-        with self._changed:
-            return self._changed.wait_for(lambda: not self._pending and not self._sending, timeout)
+        return self._routers.wait_idle(timeout)
 
-    def _take(self):
-        with self._changed:
-            self._sending = False
-            self._changed.notify_all()
-            self._changed.wait_for(lambda: self._pending)
-            router_id = next(iter(self._pending))     # oldest first
-            self._sending = True
-            return router_id, self._pending.pop(router_id)
-
-    def _run(self):
-        while True:
-            router_id, statuses = self._take()
+    def _send_routers(self, router_ids):
+        for router_id in router_ids:
+            with self._lock:
+                # None: a newer report of the router went with an earlier batch.
+                statuses = self._latest.pop(router_id, None)
+            if statuses is None:
+                continue
             try:
                 self._send(router_id, statuses)
             except Exception:  # noqa: BLE001 - a lost report: the resync reports again
