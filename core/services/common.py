@@ -23,14 +23,16 @@ def format_time(value):
 
 
 def standard_dict(row, tags=None):
+    created_at = format_time(row.created_at)
     return {
         "id": row.id,
         "name": row.name,
         "tenant_id": row.project_id,
         "project_id": row.project_id,
         "description": row.description,
-        "created_at": format_time(row.created_at),
-        "updated_at": format_time(row.updated_at),
+        "created_at": created_at,
+        # A row never updated shows its creation time twice: lists format thousands.
+        "updated_at": created_at if row.updated_at == row.created_at else format_time(row.updated_at),
         "revision_number": row.revision_number,
         "tags": tags if tags is not None else [],
     }

@@ -87,20 +87,8 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         binding = row.binding
     if fixed_ips is None:
         fixed_ips = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
-    host, vnic_type, profile, vif_type, vif_details = _binding_values(binding)
-    created_at = common.format_time(row.created_at)
-    # common.standard_dict's keys, then the port's, in one dict built at once: a list
-    # builds a thousand of them. A port never updated shows its creation time twice.
     return {
-        "id": row.id,
-        "name": row.name,
-        "tenant_id": row.project_id,
-        "project_id": row.project_id,
-        "description": row.description,
-        "created_at": created_at,
-        "updated_at": created_at if row.updated_at == row.created_at else common.format_time(row.updated_at),
-        "revision_number": row.revision_number,
-        "tags": tags if tags is not None else [],
+        **common.standard_dict(row, tags),
         "network_id": row.network_id,
         "mac_address": row.mac_address,
         "admin_state_up": row.admin_state_up,
@@ -108,27 +96,18 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         "device_id": row.device_id,
         "device_owner": row.device_owner,
         "fixed_ips": fixed_ips,
-        "binding:host_id": host,
-        "binding:vnic_type": vnic_type,
-        "binding:profile": profile,
-        "binding:vif_type": vif_type,
-        "binding:vif_details": vif_details,
-        TRUSTED: profile.get(TRUSTED),
+        **_binding_dict(binding),
     }
 
 
-def _binding_values(binding):
-    """(host, vnic_type, profile, vif_type, vif_details) a port shows of its binding (a
-    binding row, or None: the unbound defaults)."""
-    if binding is None:
-        return "", "normal", {}, VIF_TYPE_UNBOUND, {}
-    return (binding.host, binding.vnic_type, _json_dict(binding.profile), binding.vif_type,
-            _json_dict(binding.vif_details))
-
-
 def _binding_dict(binding):
-    """The binding's attributes of a port dict (``binding``: a binding row or None)."""
-    host, vnic_type, profile, vif_type, vif_details = _binding_values(binding)
+    """The binding's attributes of a port dict (``binding``: a binding row, or None: the
+    unbound defaults)."""
+    if binding is None:
+        host, vnic_type, profile, vif_type, vif_details = "", "normal", {}, VIF_TYPE_UNBOUND, {}
+    else:
+        host, vnic_type, vif_type = binding.host, binding.vnic_type, binding.vif_type
+        profile, vif_details = _json_dict(binding.profile), _json_dict(binding.vif_details)
     return {
         "binding:host_id": host,
         "binding:vnic_type": vnic_type,
