@@ -12,6 +12,7 @@ credentials fail them. Roles imply others as Keystone's default roles do
 """
 import re
 import sys
+import time
 
 from oslo_config import cfg
 from oslo_context import context as oslo_context
@@ -32,6 +33,12 @@ ADVSVC_CTX_POLICY = "context_is_advsvc"
 # headers or in code get them here, so one role name is enough everywhere.
 IMPLIED_ROLES = {"admin": ("manager", "member", "reader"), "manager": ("member", "reader"),
                  "member": ("reader",)}
+
+# How often enforce() looks at the policy files again. oslo.policy's own load_rules() does
+# on every call: it searches the configuration folders for a policy.yaml and a policy.d it
+# has not found, stats the files it has and walks every registered default, which was
+# most of a project member's read.
+POLICY_FILES_RECHECK_SECONDS = 1.0
 
 _ENFORCER = None
 
@@ -68,6 +75,27 @@ class FieldCheck(policy.Check):
         if isinstance(actual, bool):
             return actual == strutils.bool_from_string(self.value)
         return str(actual) == self.value
+
+
+class Enforcer(policy.Enforcer):
+    """oslo.policy's Enforcer whose enforce() looks at the policy files at most once every
+    POLICY_FILES_RECHECK_SECONDS rather than on every call: a new or changed policy.yaml
+    (or policy.d file) still takes effect, within that time. ``clock`` gives seconds
+    (time.monotonic); ``files_looked_at`` counts the looks (oslo.policy's load_rules)."""
+
+    def __init__(self, conf, policy_file=None, clock=time.monotonic):
+        super().__init__(conf, policy_file=policy_file)
+        self._clock = clock
+        self._looked_at = None  # the clock when the files were last looked at
+        self.files_looked_at = 0
+
+    def load_rules(self, force_reload=False):
+        now = self._clock()
+        if (force_reload or self._looked_at is None
+                or now - self._looked_at >= POLICY_FILES_RECHECK_SECONDS):
+            super().load_rules(force_reload)
+            self._looked_at = now
+            self.files_looked_at += 1
 
 
 class PolicyLoadError(RuntimeError):
@@ -114,7 +142,7 @@ def _is_parsed(conf):
     return True
 
 
-def init(conf=None, policy_file=None):
+def init(conf=None, policy_file=None, clock=time.monotonic):
     """Create the process-wide enforcer once, with the defaults in code registered.
 
     The defaults are those of every ``oslo.policy.policies`` entry point whose name
@@ -124,6 +152,7 @@ def init(conf=None, policy_file=None):
     directories of the parsed configuration files. Before the configuration is
     parsed there is nowhere to look, so only the defaults in code apply until
     reset() is called. Once created, the enforcer is returned whatever is passed.
+    ``clock``: when the enforcer looks at the policy files again (Enforcer).
     """
     global _ENFORCER
     if _ENFORCER is None:
@@ -131,7 +160,7 @@ def init(conf=None, policy_file=None):
         defaults = default_rules()
         # Neutron's new defaults are netweave's defaults whatever oslo.policy's own are.
         policy_opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE, enforce_new_defaults=True)
-        _ENFORCER = policy.Enforcer(conf, policy_file=policy_file)
+        _ENFORCER = Enforcer(conf, policy_file=policy_file, clock=clock)
         _ENFORCER.register_defaults(defaults)
         if _is_parsed(conf):
             _ENFORCER.load_rules()
@@ -303,19 +332,23 @@ def _target_keys(check, rules, seen=()):
 
 
 class Decisions:
-    """One request's answers to ``check`` over many targets (the rows of a list): a rule
-    is evaluated once per distinct value of the target keys it reads (for a port, its
-    owner and its network's owner), not once per row. The answers are those ``check``
-    gives; a rule whose inputs cannot be told (a check type not known here) is evaluated
-    for every target."""
+    """One request's answers to ``check``: a rule is evaluated once per distinct value
+    of the target keys it reads (for a port, its owner and its network's owner), not once
+    per row of a list, and actions whose rules are the same expression with the same
+    scope types (``get_port:binding:host_id`` and ``get_port:binding:profile``) share
+    their answers. The answers are those ``check`` gives; a rule whose inputs cannot be
+    told (a check type not known here) is evaluated for every target."""
 
     def __init__(self, context):
         self._context = context
         self._admin = context.is_admin and _project_scoped(context)
         self._enforcer = None if self._admin else init()
         self._credentials = None
-        self._keys = {}  # action -> the target keys its rule reads (None: unknown)
-        self._answers = {}  # (action, values of those keys) -> answer
+        # action -> (what its answers are remembered under, the target keys its rule
+        # reads or None when unknown)
+        self._rules = {}
+        self._answers = {}  # (remembered under, values of those keys) -> answer
+        self.evaluations = 0  # the rules handed to oslo.policy
 
     def check(self, action, target, might_not_exist=False):
         if self._admin:
@@ -323,13 +356,14 @@ class Decisions:
         enforcer = self._enforcer
         if might_not_exist and action not in enforcer.rules:
             return True
-        keys = self._keys.get(action, False)
-        if keys is False:
-            keys = self._keys[action] = self._rule_keys(action)
+        known = self._rules.get(action)
+        if known is None:
+            known = self._rules[action] = self._rule_of(action)
+        remembered_as, keys = known
         target = _owner_keys(target)
         if keys is None:
             return self._enforce(action, target)
-        answer_key = (action,) + tuple(target.get(key, _ABSENT) for key in keys)
+        answer_key = (remembered_as,) + tuple(target.get(key, _ABSENT) for key in keys)
         try:
             answer = self._answers.get(answer_key)
         except TypeError:  # a value that cannot be a key (a list): no memory
@@ -338,18 +372,23 @@ class Decisions:
             answer = self._answers[answer_key] = self._enforce(action, target)
         return answer
 
-    def _rule_keys(self, action):
-        rules = self._enforcer.rules
+    def _rule_of(self, action):
+        enforcer = self._enforcer
+        rules = enforcer.rules
         try:
             rule = rules[action]
         except KeyError:
-            return ()
+            return action, ()
         keys = _target_keys(rule, rules, (action,))
-        return None if keys is None else tuple(dict.fromkeys(keys))
+        # enforce() also checks the token's scope against the action's registered scope types.
+        registered = enforcer.registered_rules.get(action)
+        scope_types = tuple(registered.scope_types or ()) if registered is not None else ()
+        return (str(rule), scope_types), None if keys is None else tuple(dict.fromkeys(keys))
 
     def _enforce(self, action, target):
         if self._credentials is None:
             self._credentials = _credentials(self._context)
+        self.evaluations += 1
         return bool(self._enforcer.enforce(action, target, self._credentials))
 
 

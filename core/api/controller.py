@@ -81,9 +81,12 @@ class ResourceController:
     def show(self, request, context, item_id):
         fields = query_parser.parse_fields(request.params)
         owners = {}
-        item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields), owners=owners)
+        # The request's policy answers: the show rule's and the attribute rules' share them.
+        decisions = self.policy.decisions(context)
+        item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields), owners=owners,
+                                   decisions=decisions)
         target = self._target(item, self._network_owners(context, [item], owners))
-        return {self.resource.member: self._shape(context, item, target, fields)}
+        return {self.resource.member: self._shape(context, item, target, fields, decisions=decisions)}
 
     def _ignore_hidden_terms(self, context, q, decisions):
         """Drop the filters and sort keys on attributes the policy hides from the caller.
