@@ -13,6 +13,7 @@ credentials fail them. Roles imply others as Keystone's default roles do
 import re
 import sys
 import time
+from typing import NamedTuple
 
 from oslo_config import cfg
 from oslo_context import context as oslo_context
@@ -39,6 +40,10 @@ IMPLIED_ROLES = {"admin": ("manager", "member", "reader"), "manager": ("member",
 # has not found, stats the files it has and walks every registered default, which was
 # most of a project member's read.
 POLICY_FILES_RECHECK_SECONDS = 1.0
+
+# Answers of rules that read only the credentials, kept across requests: few role sets
+# make them, unless a policy file has a rule read the user or the project.
+CREDENTIAL_ANSWERS_KEPT = 1024
 
 _ENFORCER = None
 
@@ -84,6 +89,9 @@ class Enforcer(policy.Enforcer):
     (time.monotonic); ``files_looked_at`` counts the looks (oslo.policy's load_rules)."""
 
     def __init__(self, conf, policy_file=None, clock=time.monotonic):
+        self._facts = {}  # action -> RuleFacts, for the rules as they are now
+        self._credential_answers = {}  # (RuleFacts.answers_as, credential values) -> answer
+        self._rules_generation = 0  # how many times the rules were replaced
         super().__init__(conf, policy_file=policy_file)
         self._clock = clock
         self._looked_at = None  # the clock when the files were last looked at
@@ -93,9 +101,52 @@ class Enforcer(policy.Enforcer):
         now = self._clock()
         if (force_reload or self._looked_at is None
                 or now - self._looked_at >= POLICY_FILES_RECHECK_SECONDS):
+            generation = self._rules_generation
             super().load_rules(force_reload)
             self._looked_at = now
             self.files_looked_at += 1
+            if self._rules_generation != generation:
+                # Forgotten again: load_rules adds the defaults after its set_rules.
+                self._forget_rules()
+
+    def set_rules(self, rules, overwrite=True, use_conf=False):
+        super().set_rules(rules, overwrite=overwrite, use_conf=use_conf)
+        self._forget_rules()
+
+    def _forget_rules(self):
+        # Replaced rather than cleared: a request still holding the old dicts fills those.
+        self._facts = {}
+        self._credential_answers = {}
+        self._rules_generation += 1
+
+    def refresh(self):
+        """What enforce() does first: look at the policy files if it is time to. Callers
+        answering from facts() or answer_from_credentials() call it once per request."""
+        self.load_rules()
+
+    def facts(self, action):
+        """The RuleFacts of ``action`` under the rules as they are now."""
+        known = self._facts
+        found = known.get(action)
+        if found is None:
+            found = known[action] = _rule_facts(self, action)
+        return found
+
+    def answer_from_credentials(self, action, facts, credentials):
+        """enforce() of ``action``, whose rule reads only ``facts.credential_keys`` of the
+        credentials and nothing of the target: remembered per value of those keys until
+        the rules change (a member's attribute rules, context_is_admin)."""
+        answers = self._credential_answers
+        try:
+            key = (facts.answers_as,) + tuple(_frozen(credentials.get(name)) for name in facts.credential_keys)
+            answer = answers.get(key)
+        except TypeError:  # a value that cannot be a key
+            return bool(self.enforce(action, {}, credentials))
+        if answer is None:
+            if len(answers) >= CREDENTIAL_ANSWERS_KEPT:
+                answers.clear()
+            answer = answers[key] = bool(self.enforce(action, {}, credentials))
+        return answer
 
 
 class PolicyLoadError(RuntimeError):
@@ -258,6 +309,10 @@ def check_is_admin(context):
     if ADMIN_CTX_POLICY not in enforcer.rules or not _project_scoped(context):
         return False
     credentials = _credentials(context)
+    enforcer.refresh()
+    facts = enforcer.facts(ADMIN_CTX_POLICY)
+    if facts.reads_only_credentials:
+        return enforcer.answer_from_credentials(ADMIN_CTX_POLICY, facts, credentials)
     return bool(enforcer.enforce(ADMIN_CTX_POLICY, credentials, credentials))
 
 
@@ -301,54 +356,98 @@ def _match_keys(match):
     return tuple(recorder.get("\0read", ()))
 
 
-def _target_keys(check, rules, seen=()):
-    """The target keys ``check`` (an oslo.policy check tree) can read, or None when that
-    is not known (a check type other than the ones below, a rule naming itself)."""
+def _inputs(check, rules, seen=()):
+    """(target keys, credential keys) that ``check`` (an oslo.policy check tree) can read,
+    or None when that is not known (a check type other than the ones below, a rule naming
+    itself)."""
     if isinstance(check, (_checks.TrueCheck, _checks.FalseCheck)):
-        return ()
+        return (), ()
     if isinstance(check, (_checks.AndCheck, _checks.OrCheck)):
-        keys = ()
+        target_keys, credential_keys = (), ()
         for rule in check.rules:
-            found = _target_keys(rule, rules, seen)
+            found = _inputs(rule, rules, seen)
             if found is None:
                 return None
-            keys += found
-        return keys
+            target_keys += found[0]
+            credential_keys += found[1]
+        return target_keys, credential_keys
     if type(check) is _checks.NotCheck:
-        return _target_keys(check.rule, rules, seen)
+        return _inputs(check.rule, rules, seen)
     if type(check) is _checks.RuleCheck:
         if check.match in seen:
             return None
         try:
             named = rules[check.match]
         except KeyError:
-            return ()  # oslo.policy fails a rule naming nothing, whatever the target
-        return _target_keys(named, rules, seen + (check.match,))
+            return (), ()  # oslo.policy fails a rule naming nothing, whatever the target
+        return _inputs(named, rules, seen + (check.match,))
     if type(check) in (_checks.GenericCheck, _checks.RoleCheck):
-        return _match_keys(check.match)
+        target_keys = _match_keys(check.match)
+        if target_keys is None:
+            return None
+        # A generic check compares the credential its kind names (its first part for a path).
+        return target_keys, ("roles",) if type(check) is _checks.RoleCheck else (check.kind.split(".")[0],)
     if type(check) is FieldCheck:
-        return (check.field, "network:" + check.field)
+        return (check.field, "network:" + check.field), ()
     return None
+
+
+# What enforce() reads of the credentials to check a token's scope against a rule's.
+_SCOPE_CREDENTIALS = ("system", "system_scope", "domain_id")
+
+
+class RuleFacts(NamedTuple):
+    """What the answers of an action depend on. ``answers_as``: its rule's expression and
+    the action's scope types, the same for actions that always answer alike;
+    ``target_keys``, ``credential_keys``: what the rule reads (None: not known)."""
+    answers_as: object
+    target_keys: tuple | None
+    credential_keys: tuple | None
+
+    @property
+    def reads_only_credentials(self):
+        return self.target_keys == () and self.credential_keys is not None
+
+
+def _rule_facts(enforcer, action):
+    rules = enforcer.rules
+    try:
+        rule = rules[action]
+    except KeyError:
+        return RuleFacts(action, (), ())  # enforce() fails it whatever it is given
+    inputs = _inputs(rule, rules, (action,))
+    # enforce() also checks the token's scope against the action's registered scope types.
+    registered = enforcer.registered_rules.get(action)
+    scope_types = tuple(registered.scope_types or ()) if registered is not None else ()
+    if inputs is None:
+        return RuleFacts((str(rule), scope_types), None, None)
+    target_keys, credential_keys = inputs
+    return RuleFacts((str(rule), scope_types), tuple(dict.fromkeys(target_keys)),
+                     tuple(dict.fromkeys(credential_keys + _SCOPE_CREDENTIALS)))
+
+
+def _frozen(value):
+    """A credential value as a key (roles are a list)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 class Decisions:
     """One request's answers to ``check``: a rule is evaluated once per distinct value
     of the target keys it reads (for a port, its owner and its network's owner), not once
-    per row of a list, and actions whose rules are the same expression with the same
-    scope types (``get_port:binding:host_id`` and ``get_port:binding:profile``) share
-    their answers. The answers are those ``check`` gives; a rule whose inputs cannot be
-    told (a check type not known here) is evaluated for every target."""
+    per row of a list; actions whose rules are the same expression with the same scope
+    types (``get_port:binding:host_id`` and ``get_port:binding:profile``) share their
+    answers, and a rule reading only the credentials is answered from the Enforcer's
+    memory of earlier requests. The answers are those ``check`` gives; a rule whose inputs
+    cannot be told (a check type not known here) is evaluated for every target."""
 
     def __init__(self, context):
         self._context = context
         self._admin = context.is_admin and _project_scoped(context)
         self._enforcer = None if self._admin else init()
+        if self._enforcer is not None:
+            self._enforcer.refresh()
         self._credentials = None
-        # action -> (what its answers are remembered under, the target keys its rule
-        # reads or None when unknown)
-        self._rules = {}
-        self._answers = {}  # (remembered under, values of those keys) -> answer
-        self.evaluations = 0  # the rules handed to oslo.policy
+        self._answers = {}  # (RuleFacts.answers_as, values of its target keys) -> answer
 
     def check(self, action, target, might_not_exist=False):
         if self._admin:
@@ -356,14 +455,13 @@ class Decisions:
         enforcer = self._enforcer
         if might_not_exist and action not in enforcer.rules:
             return True
-        known = self._rules.get(action)
-        if known is None:
-            known = self._rules[action] = self._rule_of(action)
-        remembered_as, keys = known
+        facts = enforcer.facts(action)
+        if facts.reads_only_credentials:
+            return enforcer.answer_from_credentials(action, facts, self._credentials_dict())
         target = _owner_keys(target)
-        if keys is None:
+        if facts.target_keys is None:
             return self._enforce(action, target)
-        answer_key = (remembered_as,) + tuple(target.get(key, _ABSENT) for key in keys)
+        answer_key = (facts.answers_as,) + tuple(target.get(key, _ABSENT) for key in facts.target_keys)
         try:
             answer = self._answers.get(answer_key)
         except TypeError:  # a value that cannot be a key (a list): no memory
@@ -372,24 +470,13 @@ class Decisions:
             answer = self._answers[answer_key] = self._enforce(action, target)
         return answer
 
-    def _rule_of(self, action):
-        enforcer = self._enforcer
-        rules = enforcer.rules
-        try:
-            rule = rules[action]
-        except KeyError:
-            return action, ()
-        keys = _target_keys(rule, rules, (action,))
-        # enforce() also checks the token's scope against the action's registered scope types.
-        registered = enforcer.registered_rules.get(action)
-        scope_types = tuple(registered.scope_types or ()) if registered is not None else ()
-        return (str(rule), scope_types), None if keys is None else tuple(dict.fromkeys(keys))
-
-    def _enforce(self, action, target):
+    def _credentials_dict(self):
         if self._credentials is None:
             self._credentials = _credentials(self._context)
-        self.evaluations += 1
-        return bool(self._enforcer.enforce(action, target, self._credentials))
+        return self._credentials
+
+    def _enforce(self, action, target):
+        return bool(self._enforcer.enforce(action, target, self._credentials_dict()))
 
 
 _ABSENT = object()

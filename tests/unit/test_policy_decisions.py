@@ -131,28 +131,49 @@ def test_actions_with_the_same_rule_expression_share_one_evaluation(monkeypatch)
     member, service = CALLERS[0], CALLERS[3]
     decisions = policy.decisions(member)
     assert [decisions.check(rule, port) for rule in BINDING_RULES] == [False] * 4
-    assert calls == BINDING_RULES[:1] and decisions.evaluations == 1
+    assert calls == BINDING_RULES[:1]
     assert [policy.decisions(service).check(rule, port) for rule in BINDING_RULES] == [True] * 4
+    assert calls == BINDING_RULES[:1] * 2
+    # The next request of a member, whatever its project, is answered from that memory.
+    other_member = CALLERS[1]
+    assert [policy.decisions(other_member).check(rule, port) for rule in BINDING_RULES] == [False] * 4
+    assert calls == BINDING_RULES[:1] * 2
 
 
 def test_a_rule_the_policy_file_changes_is_evaluated_apart(tmp_path, monkeypatch):
-    policy.init(_conf_with_policy(tmp_path, '"get_port:binding:host_id": "role:member"\n'))
+    enforcer = policy.init(_conf_with_policy(tmp_path, '"get_port:binding:host_id": "role:member"\n'))
+    calls = _counting_enforce(monkeypatch, enforcer)
     decisions = policy.decisions(CALLERS[0])
     port = {"tenant_id": "project-a", "network:tenant_id": "project-a"}
     assert [decisions.check(rule, port) for rule in BINDING_RULES] == [False, False, True, False]
-    assert decisions.evaluations == 2
+    assert calls == [BINDING_RULES[0], "get_port:binding:host_id"]
 
 
-def test_the_same_expression_under_other_scope_types_is_evaluated_apart(tmp_path):
+def test_the_same_expression_under_other_scope_types_is_evaluated_apart(tmp_path, monkeypatch):
     # context_is_admin has no scope types, the API rules are project-scoped: a system-scoped
     # token passes the first and fails the second although both read "role:reader".
     policy.init(_conf_with_policy(tmp_path, '"context_is_admin": "role:reader"\n'
                                             '"get_port:binding:host_id": "role:reader"\n'))
+    calls = _counting_enforce(monkeypatch, policy.init())
     auditor = context.Context(user_id="auditor", roles=["reader"], system_scope="all", is_admin=False)
     decisions = policy.decisions(auditor)
     assert decisions.check("context_is_admin", {}) is True
     assert decisions.check("get_port:binding:host_id", {}) is False
-    assert decisions.evaluations == 2
+    assert calls == ["context_is_admin", "get_port:binding:host_id"]
+
+
+def test_credential_answers_are_forgotten_when_the_policy_file_changes(tmp_path):
+    clock = FakeClock()
+    conf = _conf_with_policy(tmp_path, "{}\n")
+    policy.init(conf, clock=clock)
+    member, port = CALLERS[0], {"tenant_id": "project-a", "network:tenant_id": "project-a"}
+    assert not policy.decisions(member).check("get_port:binding:host_id", port)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"get_port:binding:host_id": "role:member"\n')
+    mtime = policy_file.stat().st_mtime + 5
+    os.utime(policy_file, (mtime, mtime))
+    clock.now += policy.POLICY_FILES_RECHECK_SECONDS
+    assert policy.decisions(member).check("get_port:binding:host_id", port)
 
 
 class FakeClock:
