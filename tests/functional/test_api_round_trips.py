@@ -10,6 +10,7 @@ not pinged.
 """
 import json
 import re
+import time
 import uuid
 
 import pytest
@@ -18,6 +19,7 @@ import webob
 from oslo_config import cfg
 
 from harness import ml2_plugin
+from netweave.core import policy
 from netweave.core.api import builder
 from netweave.core.db import api as db_api
 
@@ -224,6 +226,32 @@ def test_port_show_reads_the_port_the_way_a_list_does(api):
     assert len([s for s in log.statements if not s.startswith("BEGIN")]) == 3, log.statements
     status, _ = app.call("GET", "/v2.0/ports/%s" % port["id"], project="rt-stranger", roles="member")
     assert status == 404
+
+
+def test_a_member_show_evaluates_only_its_show_rule_and_reads_no_policy_file(api, monkeypatch):
+    app, _log = api
+    net_id, _ = _network(app, "10.46.0.0/24")
+    ports = _create_ports(app, net_id, 12)
+    app.call("GET", "/v2.0/ports/%s" % ports[0]["id"], project=PROJECT, roles="member", expect=200)
+    enforcer = policy.init()
+    evaluated = []
+    original = enforcer.enforce
+
+    def counting(rule, target, creds, *args, **kwargs):
+        evaluated.append(rule)
+        return original(rule, target, creds, *args, **kwargs)
+    monkeypatch.setattr(enforcer, "enforce", counting)
+    looked_at, start = enforcer.files_looked_at, time.monotonic()
+    admin_only = {"binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details"}
+    for port in ports[1:]:
+        _, shown = app.call("GET", "/v2.0/ports/%s" % port["id"], project=PROJECT, roles="member", expect=200)
+        assert not admin_only & set(shown["port"])
+    # context_is_admin and the four get_port:binding:* rules read only the caller's roles:
+    # answered from the first show. get_port reads the port's owners, once per request.
+    assert evaluated == ["get_port"] * (len(ports) - 1)
+    # The policy files are looked at once a second at most, not on every check.
+    seconds = time.monotonic() - start
+    assert enforcer.files_looked_at - looked_at <= int(seconds / policy.POLICY_FILES_RECHECK_SECONDS) + 1
 
 
 def test_port_update_reads_once_and_writes_one_row(api):
