@@ -220,12 +220,21 @@ def test_port_show_reads_the_port_the_way_a_list_does(api):
     assert not _reads_of("networks", statements), statements
     assert len(statements) == 2, statements
     assert all(table in statements[1] for table in ("FROM tags", "FROM ipallocations", "FROM extradhcpopts"))
-    # A member: visibility is part of the port query; the policy's target adds the
-    # network's owner, one statement.
+    # A member: visibility is part of the port query, and so is the network's owner the
+    # policy's target needs: as many statements as an admin's show.
     _, shown = log.record(app.call, "GET", "/v2.0/ports/%s" % port["id"], None, PROJECT, "member", 200)
-    assert len([s for s in log.statements if not s.startswith("BEGIN")]) == 3, log.statements
+    member_statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    assert len(member_statements) == len(statements) and len(log.statements) <= len(statements) + 1, log.statements
+    assert not _reads_of("networks", member_statements), log.statements
     status, _ = app.call("GET", "/v2.0/ports/%s" % port["id"], project="rt-stranger", roles="member")
     assert status == 404
+    # Another project's port on the member's network: shown to the network's owner,
+    # which the policy's target learns from that same port query.
+    _, theirs = app.call("POST", "/v2.0/ports", {"port": {"network_id": net_id, "project_id": "rt-stranger"}},
+                         expect=201)
+    _, shown = log.record(app.call, "GET", "/v2.0/ports/%s" % theirs["port"]["id"], None, PROJECT, "member", 200)
+    assert shown["port"]["project_id"] == "rt-stranger"
+    assert len([s for s in log.statements if not s.startswith("BEGIN")]) == len(statements), log.statements
 
 
 def test_a_member_show_evaluates_only_its_show_rule_and_reads_no_policy_file(api, monkeypatch):
