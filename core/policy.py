@@ -41,9 +41,9 @@ IMPLIED_ROLES = {"admin": ("manager", "member", "reader"), "manager": ("member",
 # most of a project member's read.
 POLICY_FILES_RECHECK_SECONDS = 1.0
 
-# Answers of rules that read only the credentials, kept across requests: few role sets
-# make them, unless a policy file has a rule read the user or the project.
-CREDENTIAL_ANSWERS_KEPT = 1024
+# The answers an Enforcer keeps (per rule and value of what the rule reads, across
+# requests): past that many it starts over rather than grow.
+ANSWERS_KEPT = 4096
 
 _ENFORCER = None
 
@@ -90,7 +90,7 @@ class Enforcer(policy.Enforcer):
 
     def __init__(self, conf, policy_file=None, clock=time.monotonic):
         self._facts = {}  # action -> RuleFacts, for the rules as they are now
-        self._credential_answers = {}  # (RuleFacts.answers_as, credential values) -> answer
+        self._answers = {}  # (RuleFacts.answers_as, values of what the rule reads) -> answer
         self._rules_generation = 0  # how many times the rules were replaced
         super().__init__(conf, policy_file=policy_file)
         self._clock = clock
@@ -116,12 +116,12 @@ class Enforcer(policy.Enforcer):
     def _forget_rules(self):
         # Replaced rather than cleared: a request still holding the old dicts fills those.
         self._facts = {}
-        self._credential_answers = {}
+        self._answers = {}
         self._rules_generation += 1
 
     def refresh(self):
         """What enforce() does first: look at the policy files if it is time to. Callers
-        answering from facts() or answer_from_credentials() call it once per request."""
+        answering from remembered_answer() call it once per request."""
         self.load_rules()
 
     def facts(self, action):
@@ -132,20 +132,22 @@ class Enforcer(policy.Enforcer):
             found = known[action] = _rule_facts(self, action)
         return found
 
-    def answer_from_credentials(self, action, facts, credentials):
-        """enforce() of ``action``, whose rule reads only ``facts.credential_keys`` of the
-        credentials and nothing of the target: remembered per value of those keys until
-        the rules change (a member's attribute rules, context_is_admin)."""
-        answers = self._credential_answers
+    def remembered_answer(self, action, facts, target, credentials):
+        """enforce() of ``action``, whose RuleFacts ``facts`` name what its rule reads of
+        the target and of the credentials (known, not None): remembered per value of
+        those until the rules change, so requests of the same caller on the same kind of
+        item (and a member's attribute rules, context_is_admin) are answered once."""
+        answers = self._answers
         try:
-            key = (facts.answers_as,) + tuple(_frozen(credentials.get(name)) for name in facts.credential_keys)
+            key = ((facts.answers_as,) + tuple(_frozen(target.get(name, _ABSENT)) for name in facts.target_keys)
+                   + tuple(_frozen(credentials.get(name, _ABSENT)) for name in facts.credential_keys))
             answer = answers.get(key)
-        except TypeError:  # a value that cannot be a key
-            return bool(self.enforce(action, {}, credentials))
+        except TypeError:  # a value that cannot be a key (a dict)
+            return bool(self.enforce(action, target, credentials))
         if answer is None:
-            if len(answers) >= CREDENTIAL_ANSWERS_KEPT:
+            if len(answers) >= ANSWERS_KEPT:
                 answers.clear()
-            answer = answers[key] = bool(self.enforce(action, {}, credentials))
+            answer = answers[key] = bool(self.enforce(action, target, credentials))
         return answer
 
 
@@ -311,8 +313,8 @@ def check_is_admin(context):
     credentials = _credentials(context)
     enforcer.refresh()
     facts = enforcer.facts(ADMIN_CTX_POLICY)
-    if facts.reads_only_credentials:
-        return enforcer.answer_from_credentials(ADMIN_CTX_POLICY, facts, credentials)
+    if facts.known:
+        return enforcer.remembered_answer(ADMIN_CTX_POLICY, facts, credentials, credentials)
     return bool(enforcer.enforce(ADMIN_CTX_POLICY, credentials, credentials))
 
 
@@ -405,8 +407,8 @@ class RuleFacts(NamedTuple):
     credential_keys: tuple | None
 
     @property
-    def reads_only_credentials(self):
-        return self.target_keys == () and self.credential_keys is not None
+    def known(self):
+        return self.target_keys is not None
 
 
 def _rule_facts(enforcer, action):
@@ -427,18 +429,20 @@ def _rule_facts(enforcer, action):
 
 
 def _frozen(value):
-    """A credential value as a key (roles are a list)."""
-    return tuple(value) if isinstance(value, list) else value
+    """A value as a key: a list (the roles) as a tuple, told apart from a tuple."""
+    return (list, tuple(value)) if isinstance(value, list) else value
 
 
 class Decisions:
-    """One request's answers to ``check``: a rule is evaluated once per distinct value
-    of the target keys it reads (for a port, its owner and its network's owner), not once
-    per row of a list; actions whose rules are the same expression with the same scope
-    types (``get_port:binding:host_id`` and ``get_port:binding:profile``) share their
-    answers, and a rule reading only the credentials is answered from the Enforcer's
-    memory of earlier requests. The answers are those ``check`` gives; a rule whose inputs
-    cannot be told (a check type not known here) is evaluated for every target."""
+    """One request's answers to ``check``, those ``check`` gives. A rule is evaluated once
+    per distinct value of what it reads of the target and the credentials (a port's
+    owner and its network's owner, the caller's roles and project), and the Enforcer
+    remembers the answer across requests until its rules change: the rows of a list, a
+    member's attribute rules and the next show of the same kind of item cost a lookup.
+    Actions whose rules are the same expression with the same scope types
+    (``get_port:binding:host_id`` and ``get_port:binding:profile``) share their answers.
+    A rule whose inputs cannot be told (a check type not known here) is evaluated every
+    time."""
 
     def __init__(self, context):
         self._context = context
@@ -447,7 +451,6 @@ class Decisions:
         if self._enforcer is not None:
             self._enforcer.refresh()
         self._credentials = None
-        self._answers = {}  # (RuleFacts.answers_as, values of its target keys) -> answer
 
     def check(self, action, target, might_not_exist=False):
         if self._admin:
@@ -456,27 +459,12 @@ class Decisions:
         if might_not_exist and action not in enforcer.rules:
             return True
         facts = enforcer.facts(action)
-        if facts.reads_only_credentials:
-            return enforcer.answer_from_credentials(action, facts, self._credentials_dict())
         target = _owner_keys(target)
-        if facts.target_keys is None:
-            return self._enforce(action, target)
-        answer_key = (facts.answers_as,) + tuple(target.get(key, _ABSENT) for key in facts.target_keys)
-        try:
-            answer = self._answers.get(answer_key)
-        except TypeError:  # a value that cannot be a key (a list): no memory
-            return self._enforce(action, target)
-        if answer is None:
-            answer = self._answers[answer_key] = self._enforce(action, target)
-        return answer
-
-    def _credentials_dict(self):
         if self._credentials is None:
             self._credentials = _credentials(self._context)
-        return self._credentials
-
-    def _enforce(self, action, target):
-        return bool(self._enforcer.enforce(action, target, self._credentials_dict()))
+        if not facts.known:
+            return bool(enforcer.enforce(action, target, self._credentials))
+        return enforcer.remembered_answer(action, facts, target, self._credentials)
 
 
 _ABSENT = object()

@@ -162,7 +162,7 @@ def test_the_same_expression_under_other_scope_types_is_evaluated_apart(tmp_path
     assert calls == ["context_is_admin", "get_port:binding:host_id"]
 
 
-def test_credential_answers_are_forgotten_when_the_policy_file_changes(tmp_path):
+def test_remembered_answers_are_forgotten_when_the_policy_file_changes(tmp_path):
     clock = FakeClock()
     conf = _conf_with_policy(tmp_path, "{}\n")
     policy.init(conf, clock=clock)
@@ -174,6 +174,21 @@ def test_credential_answers_are_forgotten_when_the_policy_file_changes(tmp_path)
     os.utime(policy_file, (mtime, mtime))
     clock.now += policy.POLICY_FILES_RECHECK_SECONDS
     assert policy.decisions(member).check("get_port:binding:host_id", port)
+
+
+def test_the_next_request_on_the_same_kind_of_item_is_answered_from_memory(monkeypatch):
+    calls = _counting_enforce(monkeypatch, policy.init())
+    member_a, member_b, reader_a = CALLERS[0], CALLERS[1], CALLERS[2]
+    own = {"id": "port-1", "tenant_id": "project-a", "network:tenant_id": "project-a"}
+    assert policy.decisions(member_a).check("get_port", own)
+    assert policy.decisions(member_a).check("get_port", dict(own, id="port-2", name="other"))
+    assert calls == ["get_port"]
+    # Another caller, or the same caller on another kind of item, is evaluated.
+    assert not policy.decisions(member_b).check("get_port", own)
+    assert policy.decisions(reader_a).check("get_port", own)
+    assert not policy.decisions(reader_a).check("update_port", own)
+    assert policy.decisions(member_a).check("get_port", dict(own, tenant_id="project-b", project_id="project-b"))
+    assert calls == ["get_port", "get_port", "get_port", "update_port", "get_port"]
 
 
 class FakeClock:
