@@ -255,6 +255,7 @@ def run(api, statements, args, profiled):
     phase("GET /", [("GET", "/", None, 200)] * repeat)
     phase("network list limit=1", [("GET", "/v2.0/networks?limit=1", None, 200)] * repeat)
     phase("network show", [("GET", "/v2.0/networks/%s" % net["id"], None, 200)] * repeat)
+    phase("network show (member)", [("GET", "/v2.0/networks/%s" % net["id"], None, 200)] * repeat, roles="member")
     phase("port show", [("GET", "/v2.0/ports/%s" % port_ids[i % len(port_ids)], None, 200)
                         for i in range(repeat)])
     # The same shows by a member of the project: the policy's rules decide each attribute.

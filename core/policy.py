@@ -12,6 +12,8 @@ credentials fail them. Roles imply others as Keystone's default roles do
 """
 import re
 import sys
+import time
+from typing import NamedTuple
 
 from oslo_config import cfg
 from oslo_context import context as oslo_context
@@ -32,6 +34,16 @@ ADVSVC_CTX_POLICY = "context_is_advsvc"
 # headers or in code get them here, so one role name is enough everywhere.
 IMPLIED_ROLES = {"admin": ("manager", "member", "reader"), "manager": ("member", "reader"),
                  "member": ("reader",)}
+
+# How often enforce() looks at the policy files again. oslo.policy's own load_rules() does
+# on every call: it searches the configuration folders for a policy.yaml and a policy.d it
+# has not found, stats the files it has and walks every registered default, which was
+# most of a project member's read.
+POLICY_FILES_RECHECK_SECONDS = 1.0
+
+# The answers an Enforcer keeps (per rule and value of what the rule reads, across
+# requests): past that many it starts over rather than grow.
+ANSWERS_KEPT = 4096
 
 _ENFORCER = None
 
@@ -68,6 +80,75 @@ class FieldCheck(policy.Check):
         if isinstance(actual, bool):
             return actual == strutils.bool_from_string(self.value)
         return str(actual) == self.value
+
+
+class Enforcer(policy.Enforcer):
+    """oslo.policy's Enforcer whose enforce() looks at the policy files at most once every
+    POLICY_FILES_RECHECK_SECONDS rather than on every call: a new or changed policy.yaml
+    (or policy.d file) still takes effect, within that time. ``clock`` gives seconds
+    (time.monotonic); ``files_looked_at`` counts the looks (oslo.policy's load_rules)."""
+
+    def __init__(self, conf, policy_file=None, clock=time.monotonic):
+        self._facts = {}  # action -> RuleFacts, for the rules as they are now
+        self._answers = {}  # (RuleFacts.answers_as, values of what the rule reads) -> answer
+        self._rules_generation = 0  # how many times the rules were replaced
+        super().__init__(conf, policy_file=policy_file)
+        self._clock = clock
+        self._looked_at = None  # the clock when the files were last looked at
+        self.files_looked_at = 0
+
+    def load_rules(self, force_reload=False):
+        now = self._clock()
+        if (force_reload or self._looked_at is None
+                or now - self._looked_at >= POLICY_FILES_RECHECK_SECONDS):
+            generation = self._rules_generation
+            super().load_rules(force_reload)
+            self._looked_at = now
+            self.files_looked_at += 1
+            if self._rules_generation != generation:
+                # Forgotten again: load_rules adds the defaults after its set_rules.
+                self._forget_rules()
+
+    def set_rules(self, rules, overwrite=True, use_conf=False):
+        super().set_rules(rules, overwrite=overwrite, use_conf=use_conf)
+        self._forget_rules()
+
+    def _forget_rules(self):
+        # Replaced rather than cleared: a request still holding the old dicts fills those.
+        self._facts = {}
+        self._answers = {}
+        self._rules_generation += 1
+
+    def refresh(self):
+        """What enforce() does first: look at the policy files if it is time to. Callers
+        answering from remembered_answer() call it once per request."""
+        self.load_rules()
+
+    def facts(self, action):
+        """The RuleFacts of ``action`` under the rules as they are now."""
+        known = self._facts
+        found = known.get(action)
+        if found is None:
+            found = known[action] = _rule_facts(self, action)
+        return found
+
+    def remembered_answer(self, action, facts, target, credentials):
+        """enforce() of ``action``, whose RuleFacts ``facts`` name what its rule reads of
+        the target and of the credentials (known, not None): remembered per value of
+        those until the rules change, so requests of the same caller on the same kind of
+        item (and a member's attribute rules, context_is_admin) are answered once."""
+        answers = self._answers
+        try:
+            key = ((facts.answers_as,) + tuple(_frozen(target.get(name, _ABSENT)) for name in facts.target_keys)
+                   + tuple(_frozen(credentials.get(name, _ABSENT)) for name in facts.credential_keys))
+            answer = answers.get(key)
+        except TypeError:  # a value that cannot be a key (a dict)
+            return bool(self.enforce(action, target, credentials))
+        if answer is None:
+            if len(answers) >= ANSWERS_KEPT:
+                answers.clear()
+            answer = answers[key] = bool(self.enforce(action, target, credentials))
+        return answer
 
 
 class PolicyLoadError(RuntimeError):
@@ -114,7 +195,7 @@ def _is_parsed(conf):
     return True
 
 
-def init(conf=None, policy_file=None):
+def init(conf=None, policy_file=None, clock=time.monotonic):
     """Create the process-wide enforcer once, with the defaults in code registered.
 
     The defaults are those of every ``oslo.policy.policies`` entry point whose name
@@ -124,6 +205,7 @@ def init(conf=None, policy_file=None):
     directories of the parsed configuration files. Before the configuration is
     parsed there is nowhere to look, so only the defaults in code apply until
     reset() is called. Once created, the enforcer is returned whatever is passed.
+    ``clock``: when the enforcer looks at the policy files again (Enforcer).
     """
     global _ENFORCER
     if _ENFORCER is None:
@@ -131,7 +213,7 @@ def init(conf=None, policy_file=None):
         defaults = default_rules()
         # Neutron's new defaults are netweave's defaults whatever oslo.policy's own are.
         policy_opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE, enforce_new_defaults=True)
-        _ENFORCER = policy.Enforcer(conf, policy_file=policy_file)
+        _ENFORCER = Enforcer(conf, policy_file=policy_file, clock=clock)
         _ENFORCER.register_defaults(defaults)
         if _is_parsed(conf):
             _ENFORCER.load_rules()
@@ -229,6 +311,10 @@ def check_is_admin(context):
     if ADMIN_CTX_POLICY not in enforcer.rules or not _project_scoped(context):
         return False
     credentials = _credentials(context)
+    enforcer.refresh()
+    facts = enforcer.facts(ADMIN_CTX_POLICY)
+    if facts.known:
+        return enforcer.remembered_answer(ADMIN_CTX_POLICY, facts, credentials, credentials)
     return bool(enforcer.enforce(ADMIN_CTX_POLICY, credentials, credentials))
 
 
@@ -272,50 +358,99 @@ def _match_keys(match):
     return tuple(recorder.get("\0read", ()))
 
 
-def _target_keys(check, rules, seen=()):
-    """The target keys ``check`` (an oslo.policy check tree) can read, or None when that
-    is not known (a check type other than the ones below, a rule naming itself)."""
+def _inputs(check, rules, seen=()):
+    """(target keys, credential keys) that ``check`` (an oslo.policy check tree) can read,
+    or None when that is not known (a check type other than the ones below, a rule naming
+    itself)."""
     if isinstance(check, (_checks.TrueCheck, _checks.FalseCheck)):
-        return ()
+        return (), ()
     if isinstance(check, (_checks.AndCheck, _checks.OrCheck)):
-        keys = ()
+        target_keys, credential_keys = (), ()
         for rule in check.rules:
-            found = _target_keys(rule, rules, seen)
+            found = _inputs(rule, rules, seen)
             if found is None:
                 return None
-            keys += found
-        return keys
+            target_keys += found[0]
+            credential_keys += found[1]
+        return target_keys, credential_keys
     if type(check) is _checks.NotCheck:
-        return _target_keys(check.rule, rules, seen)
+        return _inputs(check.rule, rules, seen)
     if type(check) is _checks.RuleCheck:
         if check.match in seen:
             return None
         try:
             named = rules[check.match]
         except KeyError:
-            return ()  # oslo.policy fails a rule naming nothing, whatever the target
-        return _target_keys(named, rules, seen + (check.match,))
+            return (), ()  # oslo.policy fails a rule naming nothing, whatever the target
+        return _inputs(named, rules, seen + (check.match,))
     if type(check) in (_checks.GenericCheck, _checks.RoleCheck):
-        return _match_keys(check.match)
+        target_keys = _match_keys(check.match)
+        if target_keys is None:
+            return None
+        # A generic check compares the credential its kind names (its first part for a path).
+        return target_keys, ("roles",) if type(check) is _checks.RoleCheck else (check.kind.split(".")[0],)
     if type(check) is FieldCheck:
-        return (check.field, "network:" + check.field)
+        return (check.field, "network:" + check.field), ()
     return None
 
 
+# What enforce() reads of the credentials to check a token's scope against a rule's.
+_SCOPE_CREDENTIALS = ("system", "system_scope", "domain_id")
+
+
+class RuleFacts(NamedTuple):
+    """What the answers of an action depend on. ``answers_as``: its rule's expression and
+    the action's scope types, the same for actions that always answer alike;
+    ``target_keys``, ``credential_keys``: what the rule reads (None: not known)."""
+    answers_as: object
+    target_keys: tuple | None
+    credential_keys: tuple | None
+
+    @property
+    def known(self):
+        return self.target_keys is not None
+
+
+def _rule_facts(enforcer, action):
+    rules = enforcer.rules
+    try:
+        rule = rules[action]
+    except KeyError:
+        return RuleFacts(action, (), ())  # enforce() fails it whatever it is given
+    inputs = _inputs(rule, rules, (action,))
+    # enforce() also checks the token's scope against the action's registered scope types.
+    registered = enforcer.registered_rules.get(action)
+    scope_types = tuple(registered.scope_types or ()) if registered is not None else ()
+    if inputs is None:
+        return RuleFacts((str(rule), scope_types), None, None)
+    target_keys, credential_keys = inputs
+    return RuleFacts((str(rule), scope_types), tuple(dict.fromkeys(target_keys)),
+                     tuple(dict.fromkeys(credential_keys + _SCOPE_CREDENTIALS)))
+
+
+def _frozen(value):
+    """A value as a key: a list (the roles) as a tuple, told apart from a tuple."""
+    return (list, tuple(value)) if isinstance(value, list) else value
+
+
 class Decisions:
-    """One request's answers to ``check`` over many targets (the rows of a list): a rule
-    is evaluated once per distinct value of the target keys it reads (for a port, its
-    owner and its network's owner), not once per row. The answers are those ``check``
-    gives; a rule whose inputs cannot be told (a check type not known here) is evaluated
-    for every target."""
+    """One request's answers to ``check``, those ``check`` gives. A rule is evaluated once
+    per distinct value of what it reads of the target and the credentials (a port's
+    owner and its network's owner, the caller's roles and project), and the Enforcer
+    remembers the answer across requests until its rules change: the rows of a list, a
+    member's attribute rules and the next show of the same kind of item cost a lookup.
+    Actions whose rules are the same expression with the same scope types
+    (``get_port:binding:host_id`` and ``get_port:binding:profile``) share their answers.
+    A rule whose inputs cannot be told (a check type not known here) is evaluated every
+    time."""
 
     def __init__(self, context):
         self._context = context
         self._admin = context.is_admin and _project_scoped(context)
         self._enforcer = None if self._admin else init()
+        if self._enforcer is not None:
+            self._enforcer.refresh()
         self._credentials = None
-        self._keys = {}  # action -> the target keys its rule reads (None: unknown)
-        self._answers = {}  # (action, values of those keys) -> answer
 
     def check(self, action, target, might_not_exist=False):
         if self._admin:
@@ -323,34 +458,13 @@ class Decisions:
         enforcer = self._enforcer
         if might_not_exist and action not in enforcer.rules:
             return True
-        keys = self._keys.get(action, False)
-        if keys is False:
-            keys = self._keys[action] = self._rule_keys(action)
+        facts = enforcer.facts(action)
         target = _owner_keys(target)
-        if keys is None:
-            return self._enforce(action, target)
-        answer_key = (action,) + tuple(target.get(key, _ABSENT) for key in keys)
-        try:
-            answer = self._answers.get(answer_key)
-        except TypeError:  # a value that cannot be a key (a list): no memory
-            return self._enforce(action, target)
-        if answer is None:
-            answer = self._answers[answer_key] = self._enforce(action, target)
-        return answer
-
-    def _rule_keys(self, action):
-        rules = self._enforcer.rules
-        try:
-            rule = rules[action]
-        except KeyError:
-            return ()
-        keys = _target_keys(rule, rules, (action,))
-        return None if keys is None else tuple(dict.fromkeys(keys))
-
-    def _enforce(self, action, target):
         if self._credentials is None:
             self._credentials = _credentials(self._context)
-        return bool(self._enforcer.enforce(action, target, self._credentials))
+        if not facts.known:
+            return bool(enforcer.enforce(action, target, self._credentials))
+        return enforcer.remembered_answer(action, facts, target, self._credentials)
 
 
 _ABSENT = object()

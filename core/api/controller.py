@@ -33,6 +33,10 @@ class ResourceController:
         self._update = "update_%s" % name
         self._delete = "delete_%s" % name
         self._show = "get_%s" % name
+        # A plugin may read an item with the owner of its network (a member's policy target
+        # needs it): get_<resource>_with_network_owner(context, id, fields) -> (item, owner
+        # or None when the caller does not see the network).
+        self._show_with_network_owner = getattr(plugin, "get_%s_with_network_owner" % name, None)
         self._list = "get_%s" % resource.collection
         self._has_network = "network_id" in resource.attributes
         # Attributes whose visibility a policy rule may decide ("get_port:binding:host_id").
@@ -47,10 +51,11 @@ class ResourceController:
         # The request's policy answers, shared by its checks: the rows' owners repeat.
         decisions = self.policy.decisions(context)
         self._ignore_hidden_terms(context, q, decisions)
+        known_owners = {}  # the network owners the request has read
         if q.marker and q.limit:
             # Like Neutron: a marker naming nothing the caller can see is a 404, not page one.
             self._fetch_visible(context, q.marker, self._fields_to_fetch([self.resource.id_attribute]),
-                                decisions=decisions)
+                                owners=known_owners, decisions=decisions)
         fetch_fields = self._fields_to_fetch(q.fields)
         kwargs = {"filters": q.filters, "fields": fetch_fields, "sorts": q.sorts, "limit": q.limit,
                   "marker": q.marker, "page_reverse": q.page_reverse}
@@ -62,7 +67,7 @@ class ResourceController:
             # Admins see everything the plugin returned, every attribute the policy guards.
             visible = [self._shape(context, item, item, q.fields, (), kept) for item in items]
         else:
-            owners = self._network_owners(context, items)
+            owners = self._network_owners(context, items, known_owners)
             guards = self._show_guards()
             allowed, visible = [], []
             for item in items:
@@ -81,9 +86,12 @@ class ResourceController:
     def show(self, request, context, item_id):
         fields = query_parser.parse_fields(request.params)
         owners = {}
-        item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields), owners=owners)
+        # The request's policy answers: the show rule's and the attribute rules' share them.
+        decisions = self.policy.decisions(context)
+        item = self._fetch_visible(context, item_id, self._fields_to_fetch(fields), owners=owners,
+                                   decisions=decisions)
         target = self._target(item, self._network_owners(context, [item], owners))
-        return {self.resource.member: self._shape(context, item, target, fields)}
+        return {self.resource.member: self._shape(context, item, target, fields, decisions=decisions)}
 
     def _ignore_hidden_terms(self, context, q, decisions):
         """Drop the filters and sort keys on attributes the policy hides from the caller.
@@ -109,7 +117,12 @@ class ResourceController:
         """The item if the caller may see it. ``owners``, a dict, receives the network
         owners looked up on the way, so the rest of the request need not ask again;
         ``decisions``: the request's policy answers, when it has some."""
-        item = getattr(self.plugin, self._show)(context, item_id, fields=fields)
+        if owners is not None and self._show_with_network_owner is not None and not context.is_admin:
+            item, owner = self._show_with_network_owner(context, item_id, fields=fields)
+            if owner is not None:
+                owners[item.get("network_id")] = owner
+        else:
+            item = getattr(self.plugin, self._show)(context, item_id, fields=fields)
         target = self._target(item, self._network_owners(context, [item], owners))
         allowed = self._allowed(context, self._show, target) if decisions is None else decisions.check(
             self._show, target)

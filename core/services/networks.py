@@ -91,6 +91,16 @@ _OWNERS = sa.select(_NETWORKS.c.id, _NETWORKS.c.project_id).where(
     _NETWORKS.c.id.in_(sa.bindparam("network_ids", expanding=True)))
 _VISIBLE_OWNERS = _OWNERS.where(_visible_to(page_mod.bound("project_id")))
 
+
+def owner_of(network_id, visible_to=None):
+    """The owner of network ``network_id`` (a column of the enclosing statement), as a
+    scalar subquery of another read; with ``visible_to`` (a project id, a value or bound
+    parameter) NULL unless that project sees the network, as owners() answers."""
+    stmt = sa.select(_NETWORKS.c.project_id).where(_NETWORKS.c.id == network_id)
+    if visible_to is not None:
+        stmt = stmt.where(_visible_to(visible_to))
+    return stmt.scalar_subquery()
+
 _SEGMENTS_T = net_models.NetworkSegment.__table__
 _PAGE_SEGMENTS = page_mod.Side(_SEGMENTS_T.c.network_id, _SEGMENTS_T.c.id, _SEGMENTS_T.c.network_type,
                                _SEGMENTS_T.c.physical_network, _SEGMENTS_T.c.segmentation_id,

@@ -268,6 +268,13 @@ def _member_page_template(networks, with_marker):
 _ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id)
 _ONE_VISIBLE_PORT = page_mod.Page(_ONE_PORT.statement.where(_visible_to(page_mod.bound("project_id"))),
                                   _PORTS.c.id)
+# Both with the owner of the port's network, when the caller sees that network (NULL
+# otherwise): a show's policy target needs it, and no read of the network follows.
+_ONE_PORT_WITH_OWNER = page_mod.Page(_ONE_PORT.statement.add_columns(
+    networks.owner_of(_PORTS.c.network_id).label("network_owner")), _PORTS.c.id)
+_ONE_VISIBLE_PORT_WITH_OWNER = page_mod.Page(_ONE_VISIBLE_PORT.statement.add_columns(
+    networks.owner_of(_PORTS.c.network_id, visible_to=page_mod.bound("project_id")).label("network_owner")),
+    _PORTS.c.id)
 # A whole network's ports in id order (bind network_id, and project_id for a caller
 # who is not an admin): the list of ?network_id=<id> with nothing else asked.
 _NETWORK_PORTS = page_mod.Page(
@@ -457,7 +464,7 @@ class PortService:
             raise exc.PortNotFound(port_id=port_id)
         return row
 
-    def _read(self, connection, page, by_network=None):
+    def _read(self, connection, page, by_network=None, network_owners=None):
         """The API dicts of the ports of ``page`` (a page_mod.Page of a _PORT_ROWS statement),
         read on ``connection`` (a Core Connection).
 
@@ -467,7 +474,8 @@ class PortService:
         tables the extension drivers declare (``port_page_sides``), all joined to
         the page rather than sent its ids back. With ``by_network`` (every port is
         on one of those networks) the addresses are read by network instead. A
-        list and a single port take this same path.
+        list and a single port take this same path. ``network_owners``, a dict, receives
+        {network id: owner} from a page that selects ``network_owner`` (NULL: not given).
         """
         result = page.execute(connection)
         # Plain tuples with named fields: a Row's attribute lookup costs several times more.
@@ -475,6 +483,8 @@ class PortService:
         rows = [row_type._make(r) for r in result.all()]
         if not rows:
             return []
+        if network_owners is not None:
+            network_owners.update((r.network_id, r.network_owner) for r in rows if r.network_owner is not None)
         sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
         page.fetch(connection, sides + list(self.extensions.port_page_sides))
         tags = _tags_of_page(connection, page)
@@ -507,6 +517,21 @@ class PortService:
     def get(self, context, port_id, fields=None):
         with db_api.reader_connection() as connection:
             return query.select_fields(self.read_one(connection, context, port_id), fields)
+
+    def get_with_network_owner(self, context, port_id, fields=None):
+        """(get(), the owner of the port's network or None when the caller does not see
+        that network), in the statements of get(): a show's policy target needs both."""
+        if context.is_admin:
+            page = _ONE_PORT_WITH_OWNER.bind(port_id=port_id)
+        else:
+            page = _ONE_VISIBLE_PORT_WITH_OWNER.bind(port_id=port_id, project_id=context.project_id)
+        owners = {}
+        with db_api.reader_connection() as connection:
+            found = self._read(connection, page, network_owners=owners)
+        if not found:
+            raise exc.PortNotFound(port_id=port_id)
+        port = found[0]
+        return query.select_fields(port, fields), owners.get(port["network_id"])
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
              page_reverse=False, tag_filters=None):

@@ -10,6 +10,7 @@ not pinged.
 """
 import json
 import re
+import time
 import uuid
 
 import pytest
@@ -18,6 +19,7 @@ import webob
 from oslo_config import cfg
 
 from harness import ml2_plugin
+from netweave.core import policy
 from netweave.core.api import builder
 from netweave.core.db import api as db_api
 
@@ -218,12 +220,54 @@ def test_port_show_reads_the_port_the_way_a_list_does(api):
     assert not _reads_of("networks", statements), statements
     assert len(statements) == 2, statements
     assert all(table in statements[1] for table in ("FROM tags", "FROM ipallocations", "FROM extradhcpopts"))
-    # A member: visibility is part of the port query; the policy's target adds the
-    # network's owner, one statement.
+    # A member: visibility is part of the port query, and so is the network's owner the
+    # policy's target needs: as many statements as an admin's show.
     _, shown = log.record(app.call, "GET", "/v2.0/ports/%s" % port["id"], None, PROJECT, "member", 200)
-    assert len([s for s in log.statements if not s.startswith("BEGIN")]) == 3, log.statements
+    member_statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    assert len(member_statements) == len(statements) and len(log.statements) <= len(statements) + 1, log.statements
+    assert not _reads_of("networks", member_statements), log.statements
     status, _ = app.call("GET", "/v2.0/ports/%s" % port["id"], project="rt-stranger", roles="member")
     assert status == 404
+    # Another project's port on the member's network: shown to the network's owner,
+    # which the policy's target learns from that same port query.
+    _, theirs = app.call("POST", "/v2.0/ports", {"port": {"network_id": net_id, "project_id": "rt-stranger"}},
+                         expect=201)
+    _, shown = log.record(app.call, "GET", "/v2.0/ports/%s" % theirs["port"]["id"], None, PROJECT, "member", 200)
+    assert shown["port"]["project_id"] == "rt-stranger"
+    assert len([s for s in log.statements if not s.startswith("BEGIN")]) == len(statements), log.statements
+
+
+def test_a_member_show_evaluates_its_rules_once_per_kind_of_port_and_reads_no_policy_file(api, monkeypatch):
+    app, _log = api
+    net_id, _ = _network(app, "10.46.0.0/24")
+    ports = _create_ports(app, net_id, 12)
+    app.call("GET", "/v2.0/ports/%s" % ports[0]["id"], project=PROJECT, roles="member", expect=200)
+    enforcer = policy.init()
+    evaluated = []
+    original = enforcer.enforce
+
+    def counting(rule, target, creds, *args, **kwargs):
+        evaluated.append(rule)
+        return original(rule, target, creds, *args, **kwargs)
+    monkeypatch.setattr(enforcer, "enforce", counting)
+    looked_at, start = enforcer.files_looked_at, time.monotonic()
+    admin_only = {"binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details"}
+    for port in ports[1:]:
+        _, shown = app.call("GET", "/v2.0/ports/%s" % port["id"], project=PROJECT, roles="member", expect=200)
+        assert not admin_only & set(shown["port"])
+    # Every rule of these shows (context_is_admin, get_port, get_port:binding:*) reads the
+    # same of each: answered by the first show's evaluations.
+    assert evaluated == []
+    # Another project's port on the member's network is another kind of port: get_port
+    # is evaluated for it, once.
+    another = "rt-%s" % uuid.uuid4().hex[:8]
+    _, theirs = app.call("POST", "/v2.0/ports", {"port": {"network_id": net_id, "project_id": another}}, expect=201)
+    for _ in range(3):
+        app.call("GET", "/v2.0/ports/%s" % theirs["port"]["id"], project=PROJECT, roles="member", expect=200)
+    assert evaluated == ["get_port"]
+    # The policy files are looked at once a second at most, not on every check.
+    seconds = time.monotonic() - start
+    assert enforcer.files_looked_at - looked_at <= int(seconds / policy.POLICY_FILES_RECHECK_SECONDS) + 1
 
 
 def test_port_update_reads_once_and_writes_one_row(api):

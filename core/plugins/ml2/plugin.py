@@ -241,6 +241,9 @@ class Ml2Plugin:
     def get_port(self, context, port_id, fields=None):
         return self.ports.get(context, port_id, fields)
 
+    def get_port_with_network_owner(self, context, port_id, fields=None):
+        return self.ports.get_with_network_owner(context, port_id, fields)
+
     def get_ports(self, context, **kwargs):
         return self.ports.list(context, **kwargs)
 
