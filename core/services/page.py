@@ -52,30 +52,37 @@ class Side:
 class _Union:
     """Several sides joined to one page, read by one statement: each branch selects a
     constant naming its side, its key, then the other columns its side reads
-    (Side.selected) in slots of its own (NULL in the other branches, typed as the
-    column so results convert alike everywhere)."""
+    (Side.selected) in slots. Sides share slots by column type, so the union is as wide
+    as the widest mix of types rather than as all the sides' columns together; a slot
+    a branch does not use is NULL, typed as the slot's columns so that results convert
+    alike in every branch (PostgreSQL resolves a UNION's branches pairwise, and two
+    untyped NULLs would make a text column the next branch cannot join)."""
 
     def __init__(self, page_ids, sides):
+        slot_types = []  # per slot: the type of the columns it holds
+        layouts = []  # per side: the slot of each of its columns after the key
+        for side in sides:
+            layout = []
+            for column in side.selected[1:]:
+                kind = type(column.type)
+                slot = next((i for i, t in enumerate(slot_types) if type(t) is kind and i not in layout), None)
+                if slot is None:
+                    slot = len(slot_types)
+                    slot_types.append(column.type)
+                layout.append(slot)
+            layouts.append(layout)
         branches = []
         for index, side in enumerate(sides):
+            values = [sa.cast(sa.null(), slot_type) for slot_type in slot_types]
+            for column, slot in zip(side.selected[1:], layouts[index]):
+                values[slot] = column
             selected = [sa.literal_column(str(index), sa.Integer).label("side"), side.key.label("key")]
-            for owner, other in enumerate(sides):
-                for position, column in enumerate(other.selected[1:]):
-                    # Typed NULLs: PostgreSQL resolves a UNION's branches pairwise, and two
-                    # untyped NULLs would make a text column the next branch cannot join.
-                    value = column if owner == index else sa.cast(sa.null(), column.type)
-                    selected.append(value.label("s%d_%d" % (owner, position)))
+            selected.extend(value.label("s%d" % slot) for slot, value in enumerate(values))
             branches.append(sa.select(*selected).select_from(
                 side.key.table.join(page_ids, list(page_ids.c)[0] == side.key)))
         self.statement = sa.union_all(*branches)
-        getters = []
-        start = 2
-        for side in sides:
-            # A side's row as it reads it alone: the key, then its slots.
-            slots = len(side.selected) - 1
-            getters.append(operator.itemgetter(1, *range(start, start + slots)))
-            start += slots
-        self.getters = getters
+        # A side's row as it reads it alone: the key, then its columns out of their slots.
+        self.getters = [operator.itemgetter(1, *(2 + slot for slot in layout)) for layout in layouts]
 
 
 # (sides, page statement's cache key) -> (_Union, the bound parameters of the statement
@@ -100,10 +107,6 @@ class Page:
     def bind(self, **params):
         """This page with values for its bound parameters; it shares the joins built so far."""
         return Page(self.statement, self.id_column, params, self._joins)
-
-    def where(self, *conditions):
-        """A page of the rows of this one that meet ``conditions`` (joins not shared)."""
-        return Page(self.statement.where(*conditions), self.id_column, self.params)
 
     def _ids(self):
         return self.statement.with_only_columns(self.id_column).subquery()
