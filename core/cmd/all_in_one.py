@@ -115,6 +115,7 @@ def main(argv=None):
         common.fail(str(error))
     try:
         listener = http_server.listen(conf.bind_host, conf.bind_port, conf.backlog)
+        server.prepare_garbage_collector(None)
         print("netweave serving the Neutron v2.0 API on http://%s:%s/ (state in %s)"
               % (conf.bind_host, conf.bind_port, conf.state_path), flush=True)
         # SIGTERM or Ctrl-C: stop accepting, finish the requests in flight, then return.

@@ -17,8 +17,10 @@ def format_time(value):
     if value is None:
         return None
     if value.tzinfo is None and value.year >= 1000:
-        # What strftime(TIME_FORMAT) gives, several times faster (lists format thousands).
-        return value.isoformat(timespec="seconds") + "Z"
+        # What strftime(TIME_FORMAT) gives, several times faster (lists format thousands);
+        # isoformat's timespec argument alone cost half of it.
+        text = value.isoformat()
+        return (text[:19] if value.microsecond else text) + "Z"
     return value.strftime(TIME_FORMAT)
 
 

@@ -18,57 +18,71 @@ import sqlalchemy as sa
 class Side:
     """What pages read of a side table: rows of (``key``, *``columns``), ``key`` being the
     id of the page's row they belong to, in ascending ``order_by`` (columns of the table).
-    Build it once (a module constant): its joined forms are then built once too."""
+    Build it once (a module constant): its joined forms are then built once too.
+
+    The database reads the rows unordered and ``arrange`` orders them here: a page's
+    sides are few rows apiece, and an ORDER BY over a union of them made the
+    database sort every side's rows by every side's terms, which cost more than
+    reading them (values of one column compare alike in any database; text by code
+    point here, not by a database's collation)."""
 
     def __init__(self, key, *columns, order_by=()):
         if not columns:
             raise ValueError("a side selects at least one column besides its key")
         self.key = key
         self.columns = columns
-        self.order_by = tuple(order_by)
-        self.statement = sa.select(key, *columns).order_by(*self.order_by)
+        # Read after its own columns: those it is ordered by but does not hand out.
+        extra = [c for c in order_by if c is not key and not any(c is s for s in columns)]
+        self.selected = (key, *columns, *extra)
+        self.width = 1 + len(columns)
+        order = [next(i for i, s in enumerate(self.selected) if s is c) for c in order_by]
+        self._sort_key = operator.itemgetter(*order) if order else None
+        self.statement = sa.select(*self.selected)
+
+    def arrange(self, rows):
+        """``rows`` as read (laid out as ``selected``) in order, with the key and the
+        side's own columns."""
+        if self._sort_key is not None:
+            rows = sorted(rows, key=self._sort_key)
+        if len(self.selected) > self.width:
+            rows = [row[:self.width] for row in rows]
+        return rows
 
 
 class _Union:
     """Several sides joined to one page, read by one statement: each branch selects a
-    constant naming its side, the key, and its own columns in slots of its own (NULL in
-    the other branches, typed as the column so results convert alike everywhere)."""
+    constant naming its side, its key, then the other columns its side reads
+    (Side.selected) in slots. Sides share slots by column type, so the union is as wide
+    as the widest mix of types rather than as all the sides' columns together; a slot
+    a branch does not use is NULL, typed as the slot's columns so that results convert
+    alike in every branch (PostgreSQL resolves a UNION's branches pairwise, and two
+    untyped NULLs would make a text column the next branch cannot join)."""
 
     def __init__(self, page_ids, sides):
-        slots = []  # per side: its columns followed by its order columns not among them
+        slot_types = []  # per slot: the type of the columns it holds
+        layouts = []  # per side: the slot of each of its columns after the key
         for side in sides:
-            # The key too, when the side orders by it: a slot of its own, so that no
-            # ordering term is shared by two sides.
-            extra = [c for c in side.order_by if not any(c is s for s in side.columns)]
-            slots.append(list(side.columns) + extra)
+            layout = []
+            for column in side.selected[1:]:
+                kind = type(column.type)
+                slot = next((i for i, t in enumerate(slot_types) if type(t) is kind and i not in layout), None)
+                if slot is None:
+                    slot = len(slot_types)
+                    slot_types.append(column.type)
+                layout.append(slot)
+            layouts.append(layout)
         branches = []
         for index, side in enumerate(sides):
+            values = [sa.cast(sa.null(), slot_type) for slot_type in slot_types]
+            for column, slot in zip(side.selected[1:], layouts[index]):
+                values[slot] = column
             selected = [sa.literal_column(str(index), sa.Integer).label("side"), side.key.label("key")]
-            for owner, columns in enumerate(slots):
-                for position, column in enumerate(columns):
-                    # Typed NULLs: PostgreSQL resolves a UNION's branches pairwise, and two
-                    # untyped NULLs would make a text column the next branch cannot join.
-                    value = column if owner == index else sa.cast(sa.null(), column.type)
-                    selected.append(value.label("s%d_%d" % (owner, position)))
+            selected.extend(value.label("s%d" % slot) for slot, value in enumerate(values))
             branches.append(sa.select(*selected).select_from(
                 side.key.table.join(page_ids, list(page_ids.c)[0] == side.key)))
-        union = sa.union_all(*branches)
-        out = union.selected_columns
-        order = [out.side]
-        getters = []
-        start = 2
-        for index, side in enumerate(sides):
-            own = ["s%d_%d" % (index, position) for position in range(len(slots[index]))]
-            order.extend(out[own[_index_of(slots[index], column)]] for column in side.order_by)
-            # The key and the side's own columns, as its rows are handed out.
-            getters.append(operator.itemgetter(1, *range(start, start + len(side.columns))))
-            start += len(slots[index])
-        self.statement = union.order_by(*order)
-        self.getters = getters
-
-
-def _index_of(columns, column):
-    return next(i for i, c in enumerate(columns) if c is column)
+        self.statement = sa.union_all(*branches)
+        # A side's row as it reads it alone: the key, then its columns out of their slots.
+        self.getters = [operator.itemgetter(1, *(2 + slot for slot in layout)) for layout in layouts]
 
 
 # (sides, page statement's cache key) -> (_Union, the bound parameters of the statement
@@ -94,10 +108,6 @@ class Page:
         """This page with values for its bound parameters; it shares the joins built so far."""
         return Page(self.statement, self.id_column, params, self._joins)
 
-    def where(self, *conditions):
-        """A page of the rows of this one that meet ``conditions`` (joins not shared)."""
-        return Page(self.statement.where(*conditions), self.id_column, self.params)
-
     def _ids(self):
         return self.statement.with_only_columns(self.id_column).subquery()
 
@@ -120,16 +130,16 @@ class Page:
         if not sides:
             return
         if len(sides) == 1:
-            self._fetched[sides[0]] = connection.execute(self.joined(sides[0]), self.params).all()
+            self.rows(connection, sides[0])
             return
         union, params = self._union(sides)
-        fetched = {side: [] for side in sides}
-        lists = [fetched[side] for side in sides]
+        lists = [[] for _side in sides]
         getters = union.getters
         for row in connection.execute(union.statement, params).all():
             index = row[0]
             lists[index].append(getters[index](row))
-        self._fetched.update(fetched)
+        for side, rows in zip(sides, lists):
+            self._fetched[side] = side.arrange(rows)
 
     def _union(self, sides):
         """The _Union reading ``sides`` for this page, and the parameters to run it with.
@@ -171,7 +181,7 @@ class Page:
         """The rows of ``side`` (key first) that belong to the page's rows."""
         found = self._fetched.get(side)
         if found is None:
-            found = self._fetched[side] = connection.execute(self.joined(side), self.params).all()
+            found = self._fetched[side] = side.arrange(connection.execute(self.joined(side), self.params).all())
         return found
 
     def execute(self, connection):

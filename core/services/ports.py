@@ -87,35 +87,34 @@ def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
         binding = row.binding
     if fixed_ips is None:
         fixed_ips = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
-    return {
-        **common.standard_dict(row, tags),
-        "network_id": row.network_id,
-        "mac_address": row.mac_address,
-        "admin_state_up": row.admin_state_up,
-        "status": row.status,
-        "device_id": row.device_id,
-        "device_owner": row.device_owner,
-        "fixed_ips": fixed_ips,
-        **_binding_dict(binding),
-    }
+    # Keys set one by one into the standard attributes' dict: merging dicts built apart
+    # cost twice as much, and a list makes thousands of these.
+    result = common.standard_dict(row, tags)
+    result["network_id"] = row.network_id
+    result["mac_address"] = row.mac_address
+    result["admin_state_up"] = row.admin_state_up
+    result["status"] = row.status
+    result["device_id"] = row.device_id
+    result["device_owner"] = row.device_owner
+    result["fixed_ips"] = fixed_ips
+    _set_binding(result, binding)
+    return result
 
 
-def _binding_dict(binding):
-    """The binding's attributes of a port dict (``binding``: a binding row, or None: the
-    unbound defaults)."""
+def _set_binding(result, binding):
+    """Set the binding's attributes of port dict ``result`` (``binding``: a binding row, or
+    None: the unbound defaults)."""
     if binding is None:
         host, vnic_type, profile, vif_type, vif_details = "", "normal", {}, VIF_TYPE_UNBOUND, {}
     else:
         host, vnic_type, vif_type = binding.host, binding.vnic_type, binding.vif_type
         profile, vif_details = _json_dict(binding.profile), _json_dict(binding.vif_details)
-    return {
-        "binding:host_id": host,
-        "binding:vnic_type": vnic_type,
-        "binding:profile": profile,
-        "binding:vif_type": vif_type,
-        "binding:vif_details": vif_details,
-        TRUSTED: profile.get(TRUSTED),
-    }
+    result["binding:host_id"] = host
+    result["binding:vnic_type"] = vnic_type
+    result["binding:profile"] = profile
+    result["binding:vif_type"] = vif_type
+    result["binding:vif_details"] = vif_details
+    result[TRUSTED] = profile.get(TRUSTED)
 
 
 def _profile_json(profile, data):
@@ -991,8 +990,9 @@ class PortService:
                 self.provisioning.clear(session, port_id)
             result = dict(original)
             result.update(values)
-            result.update(_binding_dict(binding), fixed_ips=[dict(ip) for ip in fixed_ips],
-                          updated_at=common.format_time(now), revision_number=original["revision_number"] + 1)
+            _set_binding(result, binding)
+            result.update(fixed_ips=[dict(ip) for ip in fixed_ips], updated_at=common.format_time(now),
+                          revision_number=original["revision_number"] + 1)
             if options is not None:
                 result["extra_dhcp_opts"] = options
             self.extensions.process_update_port(context, session, data, result)

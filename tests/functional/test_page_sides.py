@@ -1,6 +1,7 @@
 """core/services/page.py on a real database (SQLite and PostgreSQL): several side tables
 read in one statement give each side the rows, values, types and order that reading it
-alone gives, for a page with a bound parameter, a LIMIT and an empty side."""
+alone gives, for a page with a bound parameter, a LIMIT and an empty side, with sides
+sharing the union's slots."""
 import datetime
 
 import pytest
@@ -20,12 +21,16 @@ FLAGS = sa.Table("pt_flags", METADATA, sa.Column("item_id", sa.String(36)), sa.C
                  sa.Column("weight", sa.Integer))
 STAMPS = sa.Table("pt_stamps", METADATA, sa.Column("item_id", sa.String(36)), sa.Column("at", sa.DateTime))
 EMPTY = sa.Table("pt_empty", METADATA, sa.Column("item_id", sa.String(36)), sa.Column("note", sa.Text))
+# Two text columns, sharing the union's slots with the addresses' text.
+LABELS = sa.Table("pt_labels", METADATA, sa.Column("item_id", sa.String(36)), sa.Column("label", sa.String(64)),
+                  sa.Column("value", sa.String(255)))
 
 SIDES = (
     page_mod.Side(ADDRESSES.c.item_id, ADDRESSES.c.address, order_by=(ADDRESSES.c.item_id, ADDRESSES.c.position)),
     page_mod.Side(FLAGS.c.item_id, FLAGS.c.enabled, FLAGS.c.weight, order_by=(FLAGS.c.weight,)),
     page_mod.Side(STAMPS.c.item_id, STAMPS.c.at),
     page_mod.Side(EMPTY.c.item_id, EMPTY.c.note),
+    page_mod.Side(LABELS.c.item_id, LABELS.c.label, LABELS.c.value, order_by=(LABELS.c.label,)),
 )
 OWNED = page_mod.Page(sa.select(ITEMS).where(ITEMS.c.owner == page_mod.bound("owner")).order_by(ITEMS.c.id),
                       ITEMS.c.id)
@@ -54,6 +59,8 @@ def _fill(session):
                                        {"item_id": "i3", "enabled": False, "weight": 3},
                                        {"item_id": "i2", "enabled": False, "weight": -1}])
     session.execute(sa.insert(STAMPS), [{"item_id": "i3", "at": datetime.datetime(2026, 12, 5, 14, 30, 1)}])
+    session.execute(sa.insert(LABELS), [{"item_id": "i1", "label": "zone", "value": "b" * 200},
+                                        {"item_id": "i0", "label": "rack", "value": "r1"}])
     session.flush()
 
 
@@ -76,6 +83,14 @@ def test_sides_read_together_are_those_read_alone(session):
     assert all(isinstance(value, bool) for _id, value, _weight in got[1])
     assert got[2][0][1].year == 2026 and got[2][0][1].second == 1
     assert got[3] == []
+    assert got[4] == [("i0", "rack", "r1"), ("i1", "zone", "b" * 200)]
+
+
+def test_sides_share_the_unions_slots_by_type():
+    """Side, key, then a slot per type as often as one side needs it: two strings (the
+    labels), an integer, a boolean, a timestamp, a text; not one per column (eight)."""
+    union, _params = OWNED.bind(owner="a")._union(SIDES)
+    assert len(union.statement.selected_columns) == 2 + 6
 
 
 def test_a_limited_page_reads_only_its_own_rows(session):
