@@ -26,11 +26,15 @@ class Side:
     reading them (values of one column compare alike in any database; text by code
     point here, not by a database's collation)."""
 
-    def __init__(self, key, *columns, order_by=()):
+    def __init__(self, key, *columns, order_by=(), where=None):
+        """``where``: a condition on the side's table; the side then holds only the rows that
+        meet it (a side whose readers take a missing row for a default value reads only
+        the rows that differ from it)."""
         if not columns:
             raise ValueError("a side selects at least one column besides its key")
         self.key = key
         self.columns = columns
+        self.where = where
         # Read after its own columns: those it is ordered by but does not hand out.
         extra = [c for c in order_by if c is not key and not any(c is s for s in columns)]
         self.selected = (key, *columns, *extra)
@@ -38,6 +42,8 @@ class Side:
         order = [next(i for i, s in enumerate(self.selected) if s is c) for c in order_by]
         self._sort_key = operator.itemgetter(*order) if order else None
         self.statement = sa.select(*self.selected)
+        if where is not None:
+            self.statement = self.statement.where(where)
 
     def arrange(self, rows):
         """``rows`` as read (laid out as ``selected``) in order, with the key and the
@@ -78,8 +84,8 @@ class _Union:
                 values[slot] = column
             selected = [sa.literal_column(str(index), sa.Integer).label("side"), side.key.label("key")]
             selected.extend(value.label("s%d" % slot) for slot, value in enumerate(values))
-            branches.append(sa.select(*selected).select_from(
-                side.key.table.join(page_ids, list(page_ids.c)[0] == side.key)))
+            branch = sa.select(*selected).select_from(side.key.table.join(page_ids, list(page_ids.c)[0] == side.key))
+            branches.append(branch if side.where is None else branch.where(side.where))
         self.statement = sa.union_all(*branches)
         # A side's row as it reads it alone: the key, then its columns out of their slots.
         self.getters = [operator.itemgetter(1, *(2 + slot for slot in layout)) for layout in layouts]

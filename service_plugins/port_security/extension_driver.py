@@ -48,8 +48,12 @@ _FLAGS_T = models.PortSecurityBinding.__table__
 _GROUPS_T = models.SecurityGroupPortBinding.__table__
 _PAIRS_T = models.AllowedAddressPair.__table__
 _NETWORK_FLAGS_T = models.NetworkSecurityBinding.__table__
-_NETWORK_FLAGS = page_mod.Side(_NETWORK_FLAGS_T.c.network_id, _NETWORK_FLAGS_T.c.port_security_enabled)
-_PORT_FLAGS = page_mod.Side(_FLAGS_T.c.port_id, _FLAGS_T.c.port_security_enabled)
+# Only the flags that are off: a missing one reads as on, as nearly every flag is, and a
+# 1,000-port page then reads no flag rows instead of 1,000.
+_NETWORK_FLAGS = page_mod.Side(_NETWORK_FLAGS_T.c.network_id, _NETWORK_FLAGS_T.c.port_security_enabled,
+                               where=_NETWORK_FLAGS_T.c.port_security_enabled == sa.false())
+_PORT_FLAGS = page_mod.Side(_FLAGS_T.c.port_id, _FLAGS_T.c.port_security_enabled,
+                            where=_FLAGS_T.c.port_security_enabled == sa.false())
 _PORT_GROUPS = page_mod.Side(_GROUPS_T.c.port_id, _GROUPS_T.c.security_group_id)
 _PORT_PAIRS = page_mod.Side(_PAIRS_T.c.port_id, _PAIRS_T.c.ip_address, _PAIRS_T.c.mac_address)
 

@@ -136,3 +136,18 @@ def test_pages_of_one_shape_share_a_union_and_read_their_own_rows(session):
         [tuple(r) for r in alone.rows(connection, side)] for side in SIDES]
     assert [tuple(r) for r in third.rows(connection, SIDES[1])] == [("i2", False, -1), ("i3", False, 3),
                                                                     ("i2", True, 7)]
+
+
+def test_a_side_with_a_condition_holds_only_its_rows_read_together_or_alone(session):
+    _fill(session)
+    enabled_only = page_mod.Side(FLAGS.c.item_id, FLAGS.c.weight, order_by=(FLAGS.c.weight,),
+                                 where=FLAGS.c.enabled == sa.true())
+    connection = session.connection()
+    together = OWNED.bind(owner="a")
+    together.fetch(connection, SIDES + (enabled_only,))
+    assert [tuple(r) for r in together.rows(connection, enabled_only)] == [("i2", 7)]
+    alone = OWNED.bind(owner="a")
+    assert [tuple(r) for r in alone.rows(connection, enabled_only)] == [("i2", 7)]
+    # The side without the condition still reads every row.
+    assert [tuple(r) for r in together.rows(connection, SIDES[1])] == [("i2", False, -1), ("i3", False, 3),
+                                                                       ("i2", True, 7)]
