@@ -64,7 +64,7 @@ def _text(value):
 
 
 def _mac(value):
-    return ":".join("%02x" % byte for byte in value)
+    return value.hex(":")
 
 
 def _u32(value):
@@ -180,22 +180,27 @@ def _raw_attributes(data, offset, end):
 
 
 def _attributes(data, offset, end, decoders):
+    # The loop a host's link dump spends most of its time in (some 50 attributes a link,
+    # a few decoded): names looked up once, ``data`` (bytes) sliced without a copy more.
     attrs = {}
-    while offset + _ATTR.size <= end:
-        length, attr_type = _ATTR.unpack_from(data, offset)
-        if length < _ATTR.size:
+    unpack, known_types, size = _ATTR.unpack_from, decoders.get, _ATTR.size
+    while offset + size <= end:
+        length, attr_type = unpack(data, offset)
+        if length < size:
             break
-        known = decoders.get(attr_type & 0x3FFF)          # without the nested/byte-order flags
+        known = known_types(attr_type & 0x3FFF)           # without the nested/byte-order flags
         if known is not None:
-            name, decode = known
-            attrs[name] = decode(bytes(data[offset + _ATTR.size:offset + length]))
+            attrs[known[0]] = known[1](data[offset + size:offset + length])
         offset += (length + 3) & ~3
     return attrs
 
 
-def parse(data):
-    """(messages, done) from the bytes of one or more netlink messages: the link, address and
-    route messages decoded, ``done`` once NLMSG_DONE was seen. NetlinkError for an error answer."""
+def parse(data, keep=None):
+    """(messages, done) from the bytes of one or more netlink messages: the link, address,
+    route and neighbour messages decoded, ``done`` once NLMSG_DONE was seen. NetlinkError for
+    an error answer. ``keep(fields)``: whether to decode and return a message, judged by its
+    fixed header's fields (None: every one)."""
+    data = bytes(data)          # decoders take bytes (a copy only when given another buffer)
     messages, offset, done = [], 0, False
     while offset + _HEADER.size <= len(data):
         length, message_type, _flags, _sequence, _port = _HEADER.unpack_from(data, offset)
@@ -211,6 +216,9 @@ def parse(data):
         elif message_type in _BODIES:
             layout, names = _BODIES[message_type]
             fields = dict(zip(names, layout.unpack_from(data, body)))
+            if keep is not None and not keep(fields):
+                offset += (length + 3) & ~3
+                continue
             attrs = _attributes(data, body + layout.size, offset + length,
                                 _decoders(message_type, fields["family"]))
             messages.append(Message(message_type, fields, attrs))
@@ -249,14 +257,14 @@ class Reader:
         self.socket.bind((0, 0))
         self._sequence = 0
 
-    def dump(self, message_type, family=socket.AF_UNSPEC):
+    def dump(self, message_type, family=socket.AF_UNSPEC, keep=None):
         """Every message a dump of ``message_type`` (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE,
-        RTM_GETNEIGH) returns."""
+        RTM_GETNEIGH) returns (those ``keep`` keeps: see parse)."""
         self._sequence += 1
         self.socket.send(request(message_type, self._sequence, family))
         found, done = [], False
         while not done:
-            messages, done = parse(self.socket.recv(self.BUFFER))
+            messages, done = parse(self.socket.recv(self.BUFFER), keep)
             found += messages
         return found
 
@@ -281,9 +289,12 @@ class Reader:
     def routes(self, family):
         return self.dump(RTM_GETROUTE, family)
 
-    def neighbours(self, family):
-        """Neighbour entries of ``family``: AF_BRIDGE gives the FDB, AF_INET/AF_INET6 ARP and NDP."""
-        return self.dump(RTM_GETNEIGH, family)
+    def neighbours(self, family, indexes=None):
+        """Neighbour entries of ``family``: AF_BRIDGE gives the FDB, AF_INET/AF_INET6 ARP and NDP;
+        with ``indexes``, only those of these devices are decoded (a host's FDB dump also
+        lists every bridge port's own and multicast addresses)."""
+        keep = None if indexes is None else (lambda fields: fields["ifindex"] in indexes)
+        return self.dump(RTM_GETNEIGH, family, keep)
 
     def close(self):
         self.socket.close()

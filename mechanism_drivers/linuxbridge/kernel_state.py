@@ -179,7 +179,7 @@ def read(reader):
     vxlan_names = {link.index: link.name for link in links.values() if link.kind == "vxlan"}
     fdb, neighbours = {}, {}
     if vxlan_names:
-        fdb = _fdb(reader.neighbours(socket.AF_BRIDGE), vxlan_names)
-        neighbours = _neighbours(reader.neighbours(socket.AF_INET) + reader.neighbours(socket.AF_INET6),
-                                 vxlan_names)
+        fdb = _fdb(reader.neighbours(socket.AF_BRIDGE, vxlan_names), vxlan_names)
+        neighbours = _neighbours(reader.neighbours(socket.AF_INET, vxlan_names)
+                                 + reader.neighbours(socket.AF_INET6, vxlan_names), vxlan_names)
     return KernelState(links=links, addresses=addresses, fdb=fdb, neighbours=neighbours)

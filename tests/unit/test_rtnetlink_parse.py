@@ -116,3 +116,14 @@ def test_neighbour_entries_of_either_family_are_decoded():
     request = rt.request(rt.RTM_GETNEIGH, 4, socket.AF_BRIDGE)
     assert struct.unpack_from("=IHH", request) == (len(request), rt.RTM_GETNEIGH, rt.NLM_F_REQUEST | rt.NLM_F_DUMP)
     assert request[16] == socket.AF_BRIDGE
+
+
+def test_messages_a_dump_does_not_keep_are_skipped_undecoded():
+    def neighbour(ifindex, mac):
+        return message(rt.RTM_NEWNEIGH, struct.pack("=BxxxiHBB", 7, ifindex, 0x80, 0, 1)
+                       + attr(rt.NDA_LLADDR, bytes.fromhex(mac)))
+    data = neighbour(5, "FA163E000001") + neighbour(9, "FA163E000002") + neighbour(5, "FA163E000003")
+    data += message(rt.NLMSG_DONE, struct.pack("=i", 0))
+    messages, done = rt.parse(data, keep=lambda fields: fields["ifindex"] == 5)
+    assert done
+    assert [m.get_attr("NDA_LLADDR") for m in messages] == ["fa:16:3e:00:00:01", "fa:16:3e:00:00:03"]
