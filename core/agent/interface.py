@@ -11,7 +11,10 @@ Each driver makes the device and hands the L2 agent what it needs to wire it:
   attached-mac, iface-status) are what Nova sets, so the OVS agent wires it.
 
 Kernel changes are planned as ``ip -batch`` lines by pure functions
-(``plug_lines``, ``address_lines``) and applied one batch per namespace.
+(``plug_lines``, ``address_lines``) and applied one batch per namespace. A
+device's state is read over a netlink socket the calling thread opens inside
+the namespace (core.agent.netns), and a namespace's existence from /run/netns:
+no ``ip`` process for either.
 ``host_namespace`` names the namespace standing for "the host" (the agents'
 ``--netns``); None is the process's own. ``device_namer`` (port id -> name)
 names the device inside the namespace for callers whose devices are not the
@@ -20,9 +23,10 @@ DHCP agent's (the L3 agent's qr-/qg-); the host side is always tap<port[:11]>.
 import ipaddress
 import json
 import logging
+import os
 
 from netweave.core import naming
-from netweave.core.agent import commands
+from netweave.core.agent import commands, netns, rtnetlink
 
 LOG = logging.getLogger(__name__)
 
@@ -49,8 +53,8 @@ def run_batch(namespace, lines):
 # --- namespaces -------------------------------------------------------------------------------
 
 def namespace_exists(namespace):
-    result = commands.run(["ip", "netns", "list"], timeout=30, check=False)
-    return any(line.split()[0] == namespace for line in result.stdout.splitlines() if line.strip())
+    """Whether ``ip netns`` has ``namespace`` (what ``ip netns list`` lists: /run/netns)."""
+    return os.path.exists(netns.path_of(namespace))
 
 
 def ensure_namespace(namespace):
@@ -68,14 +72,25 @@ def delete_namespace(namespace):
 
 # --- device state ------------------------------------------------------------------------------
 
+IFF_UP = 0x1
+
+
 def link_info(namespace, device):
-    """{"address", "mtu", "up"} of ``device`` in ``namespace``, or None when absent."""
-    result = run_ip(namespace, "-j", "link", "show", "dev", device, check=False)
-    if result.returncode or not result.stdout.strip():
+    """{"address", "mtu", "up"} of ``device`` in ``namespace`` (None: the process's own), or
+    None when either is absent."""
+    try:
+        with netns.entered(namespace):
+            reader = rtnetlink.Reader()
+    except FileNotFoundError:
         return None
-    entry = json.loads(result.stdout)[0]
-    return {"address": entry.get("address", "").lower(), "mtu": entry.get("mtu"),
-            "up": "UP" in (entry.get("flags") or ())}
+    try:
+        link = reader.link(device)
+    finally:
+        reader.close()
+    if link is None:
+        return None
+    return {"address": link.get_attr("IFLA_ADDRESS", "").lower(), "mtu": link.get_attr("IFLA_MTU"),
+            "up": bool(link["flags"] & IFF_UP)}
 
 
 def device_addresses(namespace, device):

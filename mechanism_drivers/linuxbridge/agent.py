@@ -4,7 +4,8 @@ The agent is driven by the reconciler loop of netweave.core.agent.loop, which
 owns the conversation with the server (device details, up/down reports) and
 calls, once per pass:
 
-  scan_devices()          one netlink snapshot of the host; returns its taps
+  scan_devices()          one netlink snapshot of the host (raw rtnetlink dumps,
+                          core.agent.rtnetlink); returns its taps
   plan(desired, actual)   pure with respect to the kernel: the desired layout
                           from the server's details, diffed against the
                           snapshot -> operations (none when all is right)
@@ -24,6 +25,8 @@ import os
 import threading
 
 from netweave.core.agent import loop as agent_loop
+from netweave.core.agent import netns as netns_mod
+from netweave.core.agent import rtnetlink
 from netweave.mechanism_drivers.linuxbridge import applier as applier_mod
 from netweave.mechanism_drivers.linuxbridge import arp_protect, constants, desired, fdb, kernel_state, planner
 from netweave.mechanism_drivers.linuxbridge import capabilities as caps_mod
@@ -74,8 +77,10 @@ class LinuxbridgeAgent:
 
     ``settings``: config.AgentSettings. ``capabilities``: what the kernel can do
     (capabilities.detect(), as start-up does; everything by default). ``ipr``: a
-    pyroute2 IPRoute to use, or ``netns`` to open one in that network
-    namespace; an IPRoute the agent opened, it closes. ``arp_protection``: an
+    pyroute2 IPRoute to write with, or ``netns`` to open one in that network
+    namespace; an IPRoute the agent opened, it closes. The kernel is read through
+    a raw rtnetlink socket the agent opens in ``netns`` (the process's own
+    namespace when None) and closes. ``arp_protection``: an
     arp_protect.ArpProtection (by default one for ``netns``).
     """
 
@@ -88,6 +93,8 @@ class LinuxbridgeAgent:
             from pyroute2 import IPRoute
             ipr = IPRoute(netns=netns, flags=0) if netns else IPRoute()
         self.ipr = ipr
+        with netns_mod.entered(netns):
+            self.reader = rtnetlink.Reader()
         self._lock = threading.RLock()
         self._scanned = None
         self._segments = {}         # network_id -> {"network_type", "segment_id"} of wired networks
@@ -103,14 +110,14 @@ class LinuxbridgeAgent:
     def scan_devices(self):
         """{tap name: kernel_state.Link} of the taps on the host; the whole snapshot is kept for plan()."""
         with self._lock:
-            state = kernel_state.read(self.ipr)
+            state = kernel_state.read(self.reader)
             self._scanned = state
             return {name: state.link(name) for name in state.taps()}
 
     def plan(self, desired_state, actual=None):
         """An AgentPlan for ``desired_state`` (core.agent.loop.DesiredState) on the scanned host."""
         with self._lock:
-            state = self._scanned if self._scanned is not None else kernel_state.read(self.ipr)
+            state = self._scanned if self._scanned is not None else kernel_state.read(self.reader)
             present = set(actual) if actual is not None else set(state.taps())
             details = [d for device, d in sorted(desired_state.devices.items())
                        if device in present and d.get("port_id")]
@@ -140,7 +147,7 @@ class LinuxbridgeAgent:
             fdb_wanted = self.settings.l2_population and (queued or len(self.fdb_table))
             if fdb_wanted and any(op.action in (ops.CREATE_VXLAN, ops.DELETE_LINK) for op in result.done):
                 # Devices came or went: plan the FDB against the kernel as it is now.
-                fresh = kernel_state.read(self.ipr)
+                fresh = kernel_state.read(self.reader)
                 fdb_operations = self._plan_fdb(fresh, queued, segments)
                 indexes = {link.name: link.index for link in fresh.links.values()}
             else:
@@ -175,6 +182,7 @@ class LinuxbridgeAgent:
         return agent_loop.Outcome(devices_up=up, devices_down=down, failed=failed)
 
     def close(self):
+        self.reader.close()
         if self._owns_ipr:
             self.ipr.close()
 
@@ -250,7 +258,7 @@ class LinuxbridgeAgent:
     def agent_id(self):
         """'lb' + the MAC (without colons) of the first mapped NIC, else of the VTEP's device."""
         with self._lock:
-            state = kernel_state.read(self.ipr)
+            state = kernel_state.read(self.reader)
             candidates = [nic for _physnet, nic in self.settings.interface_mappings]
             if self.settings.local_ip:
                 candidates.append(state.device_with_address(self.settings.local_ip))

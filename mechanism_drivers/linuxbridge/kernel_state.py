@@ -1,9 +1,10 @@
 """What the kernel has now: links, addresses and the vxlan devices' FDB and neighbour entries.
 
-``read(ipr)`` takes one snapshot over one netlink socket (a dump each of
-links, addresses, bridge FDB and neighbours) and returns a plain value the
-pure planners compare against. Unit tests build the same values by hand with
-``KernelState.of``.
+``read(reader)`` takes one snapshot over one raw rtnetlink socket
+(core.agent.rtnetlink.Reader: a dump each of links, addresses and, with vxlan
+devices, the bridge FDB and the IPv4 and IPv6 neighbours, decoded only as far
+as compared here) and returns a plain value the pure planners compare against.
+Unit tests build the same values by hand with ``KernelState.of``.
 """
 import dataclasses
 import socket
@@ -171,14 +172,14 @@ def _neighbours(messages, vxlan_names):
     return result
 
 
-def read(ipr):
-    """A KernelState of the namespace ``ipr`` (a pyroute2 IPRoute) talks to."""
-    link_messages = tuple(ipr.get_links())
-    links, names = _links(link_messages)
-    addresses = _addresses(tuple(ipr.get_addr()), names)
+def read(reader):
+    """A KernelState of the namespace ``reader`` (a core.agent.rtnetlink.Reader) was opened in."""
+    links, names = _links(reader.links())
+    addresses = _addresses(reader.addresses(), names)
     vxlan_names = {link.index: link.name for link in links.values() if link.kind == "vxlan"}
     fdb, neighbours = {}, {}
     if vxlan_names:
-        fdb = _fdb(tuple(ipr.fdb("dump")), vxlan_names)
-        neighbours = _neighbours(tuple(ipr.neigh("dump")), vxlan_names)
+        fdb = _fdb(reader.neighbours(socket.AF_BRIDGE, vxlan_names), vxlan_names)
+        neighbours = _neighbours(reader.neighbours(socket.AF_INET, vxlan_names)
+                                 + reader.neighbours(socket.AF_INET6, vxlan_names), vxlan_names)
     return KernelState(links=links, addresses=addresses, fdb=fdb, neighbours=neighbours)

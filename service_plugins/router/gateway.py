@@ -47,6 +47,15 @@ def gateway_info(gateway, enable_snat):
             "external_fixed_ips": [dict(ip) for ip in gateway.fixed_ips]}
 
 
+def attach(session, router, gateway, enable_snat):
+    """In the transaction writing a new router (row ``router``): its gateway port
+    (GatewayService.make_port), stored as _store_once stores a changed one."""
+    router.gw_port_id = gateway.port_id
+    router.enable_snat = enable_snat
+    session.add(models.RouterPort(router_id=router.id, port_id=gateway.port_id,
+                                  port_type=const.DEVICE_OWNER_ROUTER_GW))
+
+
 def _same_addresses(requested, fixed_ips):
     """Whether external_fixed_ips asks for what the port has (subnet ids alone match any address)."""
     if len(requested) != len(fixed_ips):
@@ -65,13 +74,27 @@ class GatewayService:
         self.networks = networks  # the core's NetworkService
         self.ports = ports        # the core's PortService
 
-    def apply(self, context, router_id, info, new_router=False):
+    def make_port(self, context, router_id, info, subnets):
+        """The gateway port of a router being made, before its row is written: the router has
+        no gateway, interface or floating IP to read yet. ``subnets``: those of the external
+        network asked for, as the caller read them (db_reads.external_network_subnets).
+        Returns (Gateway, enable_snat) for ``attach``; the caller removes the port
+        (delete_port_of) if the router cannot be written."""
+        network_id = info["network_id"]
+        if subnets is None:
+            raise rexc.bad_router_request("Network %s is not an external network" % network_id)
+        requested = info.get("external_fixed_ips")
+        rules.check_external_fixed_ips(requested, {s["id"]: s for s in subnets})
+        port = self._create_port(context.elevated(), router_id, network_id, requested)
+        fixed_ips = [{"subnet_id": ip["subnet_id"], "ip_address": ip["ip_address"]} for ip in port["fixed_ips"]]
+        return Gateway(port["id"], network_id, fixed_ips), info.get("enable_snat", self.conf.enable_snat_by_default)
+
+    def apply(self, context, router_id, info):
         """Make the router's gateway what ``info`` asks: {} clears it, else a network
-        (with enable_snat and external_fixed_ips when given). ``new_router``: the router
-        was just made, so it has no gateway, interface or floating IP to read yet."""
+        (with enable_snat and external_fixed_ips when given)."""
         for attempt in range(ATTEMPTS):
             try:
-                return self._apply_once(context, router_id, info, new_router and attempt == 0)
+                return self._apply_once(context, router_id, info)
             except _GatewayChanged:
                 if attempt == ATTEMPTS - 1:
                     raise db_api.RetryRequest()
@@ -90,15 +113,12 @@ class GatewayService:
             session, [router_id], const.ROUTER_INTERFACE_OWNERS) if a.subnet_id]
         return current, router.enable_snat, fip_count, interfaces
 
-    def _apply_once(self, context, router_id, info, new_router=False):
+    def _apply_once(self, context, router_id, info):
         admin = context.elevated()
-        # One read: the router's gateway, interfaces and floating IPs (none yet for a new
-        # router), and the subnets of the external network asked for.
+        # One read: the router's gateway, interfaces and floating IPs, and the subnets of the
+        # external network asked for.
         with db_api.reader_scope() as session:
-            if new_router:
-                current, enable_snat_now, fip_count, interfaces = None, self.conf.enable_snat_by_default, 0, []
-            else:
-                current, enable_snat_now, fip_count, interfaces = self._current(session, router_id)
+            current, enable_snat_now, fip_count, interfaces = self._current(session, router_id)
             subnets = db_reads.external_network_subnets(session, info["network_id"]) if info else None
         expected = current.port_id if current else None
         if not info:
@@ -123,10 +143,7 @@ class GatewayService:
         if current is not None and fip_count:
             raise rexc.RouterExternalGatewayInUseByFloatingIp(router_id=router_id, net_id=current.network_id)
         rules.check_no_overlap([(s["id"], s["cidr"]) for s in subnets], interfaces)
-        port = self.ports.create(admin, {
-            "project_id": "", "tenant_id": "", "name": "", "description": "", "network_id": network_id,
-            "admin_state_up": True, "mac_address": None, "fixed_ips": requested, "device_id": router_id,
-            "device_owner": const.DEVICE_OWNER_ROUTER_GW})
+        port = self._create_port(admin, router_id, network_id, requested)
         try:
             self._store(router_id, expected, port["id"], enable_snat)
         except BaseException:
@@ -134,6 +151,12 @@ class GatewayService:
             raise
         if current is not None:
             self._delete_port(admin, current.port_id)
+
+    def _create_port(self, admin, router_id, network_id, requested):
+        return self.ports.create(admin, {
+            "project_id": "", "tenant_id": "", "name": "", "description": "", "network_id": network_id,
+            "admin_state_up": True, "mac_address": None, "fixed_ips": requested, "device_id": router_id,
+            "device_owner": const.DEVICE_OWNER_ROUTER_GW})
 
     @db_api.retry_db_errors
     def _store(self, router_id, expected_port_id, port_id, enable_snat):

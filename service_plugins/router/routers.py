@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from netweave.core import events, policy
 from netweave.core.db import api as db_api
+from netweave.core.db import model_base
 from netweave.core.services import common, query, resource_extenders
 from netweave.service_plugins.router import constants as const
 from netweave.service_plugins.router import db_reads, gateway, models, rules
@@ -114,34 +115,49 @@ class RouterService:
         self._check_gateway_policy(context, "create_router", dict(data))
         self.events.publish(const.ROUTER, events.Event.BEFORE_CREATE,
                             events.Payload(context, current=data, request=data, via_api=True))
-        router_id = self._insert(context, data)
+        router_id = model_base.new_uuid()
         info = data.get(GATEWAY)
+        new_gateway = None
         if info:
-            try:
-                self.gateways.apply(context, router_id, info, new_router=True)
-            except BaseException:
-                # No router is left behind without the gateway it was asked for.
-                self._delete_row(context, router_id)
-                raise
-        result = self.get(context.elevated(), router_id)
+            # The gateway port first, so the router row is written once, with it, and the
+            # answer built from what was written: nothing is read back.
+            with db_api.reader_scope() as session:
+                # Before the port is made: an over-quota request leaves nothing to undo.
+                self.quotas.check(session, data["project_id"], const.ROUTER)
+                subnets = db_reads.external_network_subnets(session, info["network_id"])
+            new_gateway = self.gateways.make_port(context, router_id, info, subnets)
+        try:
+            result = self._insert(context, router_id, data, new_gateway)
+        except BaseException:
+            # No gateway port is left behind without its router.
+            if new_gateway is not None:
+                self.gateways.delete_port_of(context, new_gateway[0])
+            raise
         self.events.publish(const.ROUTER, events.Event.AFTER_CREATE,
                             events.Payload(context, router_id, current=result, request=data, via_api=True))
         return result
 
     @db_api.retry_db_errors
-    def _insert(self, context, data):
+    def _insert(self, context, router_id, data, new_gateway=None):
+        """Write the router (with ``new_gateway``: (Gateway, enable_snat) of its port made by
+        GatewayService.make_port) and return it as shown."""
         with db_api.session_scope() as session:
             self.quotas.check(session, data["project_id"], const.ROUTER)
-            row = Router(project_id=data["project_id"], name=data.get("name") or "",
+            # routes=[]: a new router has none, and the answer must not load them.
+            row = Router(id=router_id, project_id=data["project_id"], name=data.get("name") or "",
                          description=data.get("description") or "",
                          admin_state_up=data.get("admin_state_up", True), status=const.ROUTER_STATUS_ACTIVE,
-                         enable_snat=self.conf.enable_snat_by_default)
+                         enable_snat=self.conf.enable_snat_by_default, routes=[])
+            if new_gateway is not None:
+                gateway.attach(session, row, *new_gateway)
             session.add(row)
             session.flush()
             self.events.publish(const.ROUTER, events.Event.PRECOMMIT_CREATE,
                                 events.Payload(context, row.id, current=data, request=data, session=session,
                                                via_api=True))
-            return row.id
+            # As written: no tags yet; the gateway as its port was made.
+            shown = make_dict(row, new_gateway[0] if new_gateway is not None else None, [])
+            return self.extenders.extend(const.ROUTER, session, [shown])[0]
 
     def update(self, context, router_id, data):
         self._check_kind(data)

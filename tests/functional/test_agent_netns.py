@@ -130,3 +130,24 @@ def test_a_raw_rtnetlink_reader_opened_inside_sees_what_pyroute2_sees(namespace)
     finally:
         reader.close()
         ipr.close()
+
+
+def test_one_link_is_read_by_name_and_an_absent_one_is_none(namespace):
+    from netweave.core.agent import interface, rtnetlink
+    subprocess.run(["ip", "-n", namespace, "link", "set", "nwveth0", "address", "fa:16:3e:0a:0b:0c", "mtu", "1400",
+                    "up"], check=True)
+    with netns.entered(namespace):
+        reader = rtnetlink.Reader()
+    try:
+        link = reader.link("nwveth0")
+        assert (link.get_attr("IFLA_IFNAME"), link.get_attr("IFLA_ADDRESS"), link.get_attr("IFLA_MTU")) == (
+            "nwveth0", "fa:16:3e:0a:0b:0c", 1400)
+        assert reader.link("nwveth9") is None
+        assert reader.link("nwveth1").get_attr("IFLA_IFNAME") == "nwveth1"      # the socket still answers
+    finally:
+        reader.close()
+    assert interface.link_info(namespace, "nwveth0") == {"address": "fa:16:3e:0a:0b:0c", "mtu": 1400, "up": True}
+    assert interface.link_info(namespace, "nwveth1")["up"] is False
+    assert interface.link_info(namespace, "nwveth9") is None
+    assert interface.link_info("nwns-absent-namespace", "nwveth0") is None
+    assert interface.namespace_exists(namespace) and not interface.namespace_exists("nwns-absent-namespace")

@@ -103,7 +103,7 @@ def test_wire_200_taps_then_resync_plans_nothing(host, record_property, capsys):
         assert not agent.last_pass.errors
         assert len(outcome.devices_up) == TAPS and not outcome.failed
 
-        state = kernel_state.read(agent.ipr)
+        state = kernel_state.read(agent.reader)
         for device, details in server.ports.items():
             link = state.link(device)
             assert link.master == naming.network_bridge(details["network_id"]) and link.up

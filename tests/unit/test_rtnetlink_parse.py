@@ -69,3 +69,61 @@ def test_a_dump_request_asks_for_every_entry_of_a_family():
     assert (length, message_type, flags, sequence) == (len(data), rt.RTM_GETROUTE,
                                                        rt.NLM_F_REQUEST | rt.NLM_F_DUMP, 3)
     assert data[16] == socket.AF_INET6
+
+
+def test_a_links_kind_and_the_compared_info_data_are_decoded():
+    vxlan_data = (attr(1, struct.pack("=I", 7)) + attr(3, struct.pack("=I", 2))
+                  + attr(4, socket.inet_aton("192.0.2.5")) + attr(5, b"\3") + attr(7, b"\0") + attr(11, b"\1")
+                  + attr(10, struct.pack("!HH", 1000, 2000)) + attr(15, struct.pack("!H", 4789))
+                  + attr(20, b"\1" * 8))                               # not compared: skipped
+    linkinfo = attr(rt.IFLA_INFO_KIND, b"vxlan\0") + attr(rt.IFLA_INFO_DATA | 0x8000, vxlan_data)
+    body = struct.pack("=BxHiII", socket.AF_UNSPEC, 1, 5, 0x1043, 0)
+    body += attr(rt.IFLA_IFNAME, b"vxlan-7\0") + attr(rt.IFLA_MASTER, struct.pack("=I", 4))
+    body += attr(rt.IFLA_LINKINFO | 0x8000, linkinfo)
+    bridge_info = attr(rt.IFLA_INFO_KIND, b"bridge\0") + attr(rt.IFLA_INFO_DATA, attr(
+        1, struct.pack("=I", 1500)) + attr(5, struct.pack("=I", 0)) + attr(2, struct.pack("=I", 99)))
+    bridge = struct.pack("=BxHiII", socket.AF_UNSPEC, 1, 4, 0x1003, 0) + attr(rt.IFLA_IFNAME, b"brqx\0") + attr(
+        rt.IFLA_LINKINFO, bridge_info)
+    veth = struct.pack("=BxHiII", socket.AF_UNSPEC, 1, 6, 0, 0) + attr(rt.IFLA_IFNAME, b"tapx\0") + attr(
+        rt.IFLA_LINKINFO, attr(rt.IFLA_INFO_KIND, b"veth\0") + attr(rt.IFLA_INFO_DATA, attr(1, b"\0" * 8)))
+    messages, _done = rt.parse(message(rt.RTM_NEWLINK, body) + message(rt.RTM_NEWLINK, bridge)
+                               + message(rt.RTM_NEWLINK, veth))
+    vxlan, bridge, veth = messages
+    assert vxlan.get_attr("IFLA_MASTER") == 4
+    info = vxlan.get_attr("IFLA_LINKINFO")
+    assert info.get_attr("IFLA_INFO_KIND") == "vxlan"
+    assert info.get_attr("IFLA_INFO_DATA").attrs == {
+        "IFLA_VXLAN_ID": 7, "IFLA_VXLAN_LINK": 2, "IFLA_VXLAN_LOCAL": "192.0.2.5", "IFLA_VXLAN_TTL": 3,
+        "IFLA_VXLAN_LEARNING": 0, "IFLA_VXLAN_PROXY": 1, "IFLA_VXLAN_PORT_RANGE": {"low": 1000, "high": 2000},
+        "IFLA_VXLAN_PORT": 4789}
+    assert bridge.get_attr("IFLA_LINKINFO").get_attr("IFLA_INFO_DATA").attrs == {
+        "IFLA_BR_FORWARD_DELAY": 1500, "IFLA_BR_STP_STATE": 0}
+    assert veth.get_attr("IFLA_LINKINFO").attrs == {"IFLA_INFO_KIND": "veth"}     # its data is not looked at
+
+
+def test_neighbour_entries_of_either_family_are_decoded():
+    def neighbour(family, ifindex, state, *attrs):
+        return message(rt.RTM_NEWNEIGH, struct.pack("=BxxxiHBB", family, ifindex, state, 0, 1) + b"".join(attrs))
+    data = neighbour(7, 5, 0x80, attr(rt.NDA_LLADDR, bytes(6)), attr(rt.NDA_DST, socket.inet_aton("192.0.2.9")))
+    data += neighbour(7, 5, 0x80, attr(rt.NDA_LLADDR, bytes.fromhex("FA163E000001")),
+                      attr(rt.NDA_DST, socket.inet_pton(socket.AF_INET6, "2001:db8::9")))
+    data += neighbour(socket.AF_INET, 5, 0x01, attr(rt.NDA_DST, socket.inet_aton("10.0.0.5")))   # incomplete
+    messages, _done = rt.parse(data)
+    assert [(m["family"], m["ifindex"], m["state"], m.get_attr("NDA_DST"), m.get_attr("NDA_LLADDR"))
+            for m in messages] == [(7, 5, 0x80, "192.0.2.9", "00:00:00:00:00:00"),
+                                   (7, 5, 0x80, "2001:db8::9", "fa:16:3e:00:00:01"),
+                                   (socket.AF_INET, 5, 0x01, "10.0.0.5", None)]
+    request = rt.request(rt.RTM_GETNEIGH, 4, socket.AF_BRIDGE)
+    assert struct.unpack_from("=IHH", request) == (len(request), rt.RTM_GETNEIGH, rt.NLM_F_REQUEST | rt.NLM_F_DUMP)
+    assert request[16] == socket.AF_BRIDGE
+
+
+def test_messages_a_dump_does_not_keep_are_skipped_undecoded():
+    def neighbour(ifindex, mac):
+        return message(rt.RTM_NEWNEIGH, struct.pack("=BxxxiHBB", 7, ifindex, 0x80, 0, 1)
+                       + attr(rt.NDA_LLADDR, bytes.fromhex(mac)))
+    data = neighbour(5, "FA163E000001") + neighbour(9, "FA163E000002") + neighbour(5, "FA163E000003")
+    data += message(rt.NLMSG_DONE, struct.pack("=i", 0))
+    messages, done = rt.parse(data, keep=lambda fields: fields["ifindex"] == 5)
+    assert done
+    assert [m.get_attr("NDA_LLADDR") for m in messages] == ["fa:16:3e:00:00:01", "fa:16:3e:00:00:03"]
