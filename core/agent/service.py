@@ -30,6 +30,8 @@ import threading
 
 from oslo_config import cfg
 
+from netweave.core import garbage_collection
+
 LOG = logging.getLogger(__name__)
 
 
@@ -118,6 +120,7 @@ class Runner:
                 start()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda _signum, _frame: self.stop())
+            garbage_collection.prepare_for_serving()
             self.run()
             return 0
         finally:

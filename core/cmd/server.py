@@ -11,7 +11,6 @@ Workers only send to the agents (notifications after commit, over
 (see core/cmd/rpc_server.py). Without transport_url no agent is told anything.
 """
 import concurrent.futures
-import gc
 import logging
 import multiprocessing
 import os
@@ -22,7 +21,7 @@ from gunicorn.app import base as gunicorn_base
 from gunicorn.workers import base as gunicorn_worker
 from oslo_config import cfg
 
-from netweave.core import policy, service
+from netweave.core import garbage_collection, policy, service
 from netweave.core.api import builder, http_server
 from netweave.core.api import extension as api_extension
 from netweave.core.cmd import common
@@ -52,23 +51,9 @@ def make_app(conf, sync=False):
     return builder.build_wsgi_app(conf, core_plugin, service_plugins)
 
 
-# The youngest generation is collected once this many more container objects were made
-# than freed (Python's default: 700). A request frees what it made by reference counting,
-# but holds it while it builds its answer: a 1,000-port list holds about 10,000 at once and
-# set off 21 collections of them, 2 ms of its 15. At this threshold a request's own
-# objects are gone before a collection would look at them.
-YOUNG_GENERATION_THRESHOLD = 20000
-
-
 def prepare_garbage_collector(_worker):
-    """Once a worker has built its app: keep what start-up made out of the garbage
-    collector's full passes (those objects live as long as the worker, yet every full
-    collection walked them all, tens of ms with a loaded app, in the middle of whichever
-    request happened to trigger it), and collect young objects less often."""
-    gc.collect()
-    gc.freeze()
-    _young, middle, old = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)
+    """gunicorn's post_worker_init: once a worker has built its app."""
+    garbage_collection.prepare_for_serving()
 
 
 class ApiWorker(gunicorn_worker.Worker):
