@@ -58,7 +58,9 @@ def build_api(conf, core_plugin, service_plugins=()):
         router.add_collection(controller)
         url_name = resource.url_name
         for action, verb in resource.member_actions.items():
-            router.member_actions[(url_name, action)] = (verb, controller.member_action(action, verb))
+            # A member action's GET reads; its other verbs write the body (controller.member_action).
+            router.add_member_action(url_name, action, verb, controller.member_action(action, verb),
+                                     takes_body=verb != "GET")
     router.tags = tags_controller.TagController(controllers, core_plugin.tags, core_plugin.tag_touch)
     if "quotas" in definition.extensions:
         quotas_controller.QuotaController(core_plugin.quotas, policy).register(router)

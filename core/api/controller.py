@@ -12,7 +12,6 @@ from netweave.core.api import body as body_checks
 from netweave.core.api import faults
 from netweave.core.api import query as query_parser
 from netweave.core.api import validators as v
-from netweave.core.api.app import takes_body
 from netweave.core.services import common
 
 LOG = logging.getLogger(__name__)
@@ -132,7 +131,6 @@ class ResourceController:
 
     # --- write -----------------------------------------------------------
 
-    @takes_body
     def create(self, request, context, body):
         members, is_bulk = body_checks.members_of(self.resource, body, self.conf.allow_bulk)
         prepared = []
@@ -171,7 +169,6 @@ class ResourceController:
             raise
         return created
 
-    @takes_body
     def update(self, request, context, item_id, body):
         data = body_checks.update_member(self.resource, body)
         changes = body_checks.prepare_update(self.resource, data)
@@ -231,7 +228,6 @@ class ResourceController:
                 return method(context, item_id)
             return read
 
-        @takes_body
         def write(request, context, item_id, body):
             check(context, item_id)
             return method(context, item_id, body)
