@@ -20,7 +20,7 @@ _IF_MATCH_RE = re.compile(r"^revision_number=(\d+)$")
 
 
 class ResourceController:
-    def __init__(self, resource, plugin, core_plugin, policy, conf):
+    def __init__(self, resource, plugin, core_plugin, policy, conf, show_with_network_owner=None):
         self.resource = resource
         self.plugin = plugin
         self.core_plugin = core_plugin
@@ -32,10 +32,10 @@ class ResourceController:
         self._update = "update_%s" % name
         self._delete = "delete_%s" % name
         self._show = "get_%s" % name
-        # A plugin may read an item with the owner of its network (a member's policy target
-        # needs it): get_<resource>_with_network_owner(context, id, fields) -> (item, owner
-        # or None when the caller does not see the network).
-        self._show_with_network_owner = getattr(plugin, "get_%s_with_network_owner" % name, None)
+        # Reads an item with the owner of its network, which a member's policy target needs,
+        # in one query: (context, id, fields) -> (item, owner or None when the caller does
+        # not see the network). None: the owner is read apart.
+        self._show_with_network_owner = show_with_network_owner
         self._list = "get_%s" % resource.collection
         self._has_network = "network_id" in resource.attributes
         # Attributes whose visibility a policy rule may decide ("get_port:binding:host_id").
