@@ -67,7 +67,9 @@ class ServicePlugin:
         return {}
 
     def register_routes(self, router, policy):
-        """Add custom routes to the API router."""
+        """Add custom routes to the API router: ``router.add_route(pattern, {method: handler},
+        body_methods={...})``, where the handlers of ``body_methods`` receive the parsed JSON
+        request body as their ``body`` keyword (see core/api/router.py)."""
 
     def service_providers(self):
         """The ServiceProvider entries this plugin offers (read once, when the API is built)."""
