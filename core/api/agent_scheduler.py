@@ -18,7 +18,6 @@ from typing import Any, Callable
 
 from netweave.core import exceptions as exc
 from netweave.core.api import faults
-from netweave.core.api.app import takes_body
 from netweave.core.db import api as db_api
 
 ID = r"[^/]+"
@@ -68,7 +67,7 @@ class AgentSchedulerController:
     def register(self, router):
         hosting = self.hosting
         router.add_route(r"/v2\.0/agents/(?P<agent_id>%s)/%s" % (ID, hosting.by_agent),
-                         {"GET": self.list_hosted, "POST": self.add})
+                         {"GET": self.list_hosted, "POST": self.add}, body_methods={"POST"})
         router.add_route(r"/v2\.0/agents/(?P<agent_id>%s)/%s/(?P<resource_id>%s)" % (ID, hosting.by_agent, ID),
                          {"DELETE": self.remove})
         router.add_route(r"/v2\.0/%s/(?P<resource_id>%s)/%s" % (hosting.collection, ID, hosting.by_resource),
@@ -90,7 +89,6 @@ class AgentSchedulerController:
             ids = self.hosting.resource_ids_on_agent(session, agent_id)
         return {self.hosting.collection: self.hosting.list_resources(context, ids) if ids else []}
 
-    @takes_body
     def add(self, request, context, agent_id, body):
         self._enforce(context, "add")
         key = self.hosting.hosted + "_id"

@@ -64,10 +64,9 @@ class ApiApplication:
             return self._json(200, self._resource_index(request))
         if path.startswith("/v2.0/extensions"):
             return self._extensions(request, path)
-        handler, kwargs = self.router.dispatch(request.method, path)
-        if getattr(handler, "takes_body", False):
-            kwargs["body"] = self._body(request)
-        result = handler(request, context, **kwargs)
+        target = self.router.dispatch(request.method, path)
+        kwargs = dict(target.kwargs, body=self._body(request)) if target.takes_body else target.kwargs
+        result = target.handler(request, context, **kwargs)
         return self._result(request, result)
 
     def _result(self, request, result):
@@ -145,12 +144,6 @@ class ApiApplication:
                 raise exc.ExtensionNotFound(extension_alias=parts[3])
             return self._json(200, {"extension": ext.to_dict()})
         raise faults.HTTPError(404, "The resource could not be found.")
-
-
-def takes_body(func):
-    """Mark a handler that receives the parsed JSON body as its third argument."""
-    func.takes_body = True
-    return func
 
 
 class RequestIdMiddleware:

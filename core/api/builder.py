@@ -35,6 +35,14 @@ def _find_plugin(plugins, method):
     return None
 
 
+def _show_with_network_owner(resource, plugin, core_plugin):
+    """The core plugin reads a port with its network's owner in one query (a member's
+    show needs that owner for its policy target); other items read the owner apart."""
+    if resource.collection == "ports" and plugin is core_plugin:
+        return core_plugin.get_port_with_network_owner
+    return None
+
+
 def build_api(conf, core_plugin, service_plugins=()):
     """The bare API application (no middlewares) and its definition."""
     from netweave.core import policy as policy_module
@@ -53,12 +61,16 @@ def build_api(conf, core_plugin, service_plugins=()):
         plugin = _find_plugin(plugins + [catalog], "get_%s" % collection)
         if plugin is None:
             continue
-        controller = controller_mod.ResourceController(resource, plugin, core_plugin, policy, conf)
+        controller = controller_mod.ResourceController(
+            resource, plugin, core_plugin, policy, conf,
+            show_with_network_owner=_show_with_network_owner(resource, plugin, core_plugin))
         controllers[collection] = controller
         router.add_collection(controller)
         url_name = resource.url_name
         for action, verb in resource.member_actions.items():
-            router.member_actions[(url_name, action)] = (verb, controller.member_action(action, verb))
+            # A member action's GET reads; its other verbs write the body (controller.member_action).
+            router.add_member_action(url_name, action, verb, controller.member_action(action, verb),
+                                     takes_body=verb != "GET")
     router.tags = tags_controller.TagController(controllers, core_plugin.tags, core_plugin.tag_touch)
     if "quotas" in definition.extensions:
         quotas_controller.QuotaController(core_plugin.quotas, policy).register(router)

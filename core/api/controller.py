@@ -12,7 +12,6 @@ from netweave.core.api import body as body_checks
 from netweave.core.api import faults
 from netweave.core.api import query as query_parser
 from netweave.core.api import validators as v
-from netweave.core.api.app import takes_body
 from netweave.core.services import common
 
 LOG = logging.getLogger(__name__)
@@ -21,7 +20,7 @@ _IF_MATCH_RE = re.compile(r"^revision_number=(\d+)$")
 
 
 class ResourceController:
-    def __init__(self, resource, plugin, core_plugin, policy, conf):
+    def __init__(self, resource, plugin, core_plugin, policy, conf, show_with_network_owner=None):
         self.resource = resource
         self.plugin = plugin
         self.core_plugin = core_plugin
@@ -33,10 +32,10 @@ class ResourceController:
         self._update = "update_%s" % name
         self._delete = "delete_%s" % name
         self._show = "get_%s" % name
-        # A plugin may read an item with the owner of its network (a member's policy target
-        # needs it): get_<resource>_with_network_owner(context, id, fields) -> (item, owner
-        # or None when the caller does not see the network).
-        self._show_with_network_owner = getattr(plugin, "get_%s_with_network_owner" % name, None)
+        # Reads an item with the owner of its network, which a member's policy target needs,
+        # in one query: (context, id, fields) -> (item, owner or None when the caller does
+        # not see the network). None: the owner is read apart.
+        self._show_with_network_owner = show_with_network_owner
         self._list = "get_%s" % resource.collection
         self._has_network = "network_id" in resource.attributes
         # Attributes whose visibility a policy rule may decide ("get_port:binding:host_id").
@@ -132,7 +131,6 @@ class ResourceController:
 
     # --- write -----------------------------------------------------------
 
-    @takes_body
     def create(self, request, context, body):
         members, is_bulk = body_checks.members_of(self.resource, body, self.conf.allow_bulk)
         prepared = []
@@ -171,7 +169,6 @@ class ResourceController:
             raise
         return created
 
-    @takes_body
     def update(self, request, context, item_id, body):
         data = body_checks.update_member(self.resource, body)
         changes = body_checks.prepare_update(self.resource, data)
@@ -231,7 +228,6 @@ class ResourceController:
                 return method(context, item_id)
             return read
 
-        @takes_body
         def write(request, context, item_id, body):
             check(context, item_id)
             return method(context, item_id, body)

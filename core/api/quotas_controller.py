@@ -8,7 +8,6 @@ unless ``force`` is true.
 from netweave.core import exceptions as exc
 from netweave.core.api import faults
 from netweave.core.api import validators as v
-from netweave.core.api.app import takes_body
 from netweave.core.db import api as db_api
 
 PROJECT = r"(?P<project_id>[^/]+)"
@@ -26,7 +25,7 @@ class QuotaController:
         router.add_route(r"/v2\.0/quotas/%s/default" % PROJECT, {"GET": self.defaults})
         router.add_route(r"/v2\.0/quotas/%s/details" % PROJECT, {"GET": self.details})
         router.add_route(r"/v2\.0/quotas/%s" % PROJECT,
-                         {"GET": self.show, "PUT": self.update, "DELETE": self.delete})
+                         {"GET": self.show, "PUT": self.update, "DELETE": self.delete}, body_methods={"PUT"})
 
     def _check_read(self, context, project_id):
         target = {"tenant_id": project_id, "project_id": project_id}
@@ -68,7 +67,6 @@ class QuotaController:
                              "reserved": 0} for name, limit in limits.items()}
         return {"quota": detail}
 
-    @takes_body
     def update(self, request, context, project_id, body):
         self.policy.enforce(context, "update_quota", {"tenant_id": project_id})
         values = body.get("quota") if isinstance(body, dict) else None

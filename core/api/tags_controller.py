@@ -1,7 +1,4 @@
 """HTTP side of tags: the resource must be visible (and updatable to change tags)."""
-from netweave.core.api.app import takes_body
-
-
 class TagController:
     def __init__(self, controllers, tag_service, touch_factory):
         self.controllers = controllers  # collection -> ResourceController
@@ -9,6 +6,8 @@ class TagController:
         self.touch_factory = touch_factory  # (collection, id) -> callable(session) bumping the revision
 
     def handlers(self, resource, tag=None):
+        """({method: handler}, the methods whose handler takes the body) of a resource's
+        tags (``tag`` None) or of one tag."""
         controller = self.controllers[resource.collection]
         svc = self.service
         kind = resource.member
@@ -29,7 +28,6 @@ class TagController:
                 visible(context, item_id)
                 return {"tags": svc.get_all(item_id)}
 
-            @takes_body
             def put_all(request, context, item_id, body):
                 updatable(context, item_id)
                 tags = body.get("tags") if isinstance(body, dict) else None
@@ -39,7 +37,7 @@ class TagController:
                 updatable(context, item_id)
                 svc.remove_all(item_id, touch(item_id))
 
-            return {"GET": get_all, "PUT": put_all, "DELETE": delete_all}
+            return {"GET": get_all, "PUT": put_all, "DELETE": delete_all}, {"PUT"}
 
         def check_one(request, context, item_id):
             visible(context, item_id)
@@ -56,4 +54,4 @@ class TagController:
             updatable(context, item_id)
             svc.remove(item_id, tag, touch(item_id))
 
-        return {"GET": check_one, "PUT": put_one, "DELETE": delete_one}
+        return {"GET": check_one, "PUT": put_one, "DELETE": delete_one}, set()

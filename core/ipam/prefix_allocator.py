@@ -27,15 +27,11 @@ class PoolSpec:
     max_prefixlen: int
     default_prefixlen: int
 
-
-def as_pool_spec(pool):
-    """A PoolSpec from a SubnetPool row, a dict, or a PoolSpec."""
-    if isinstance(pool, PoolSpec):
-        return pool
-    get = pool.get if isinstance(pool, dict) else (lambda key: getattr(pool, key))
-    prefixes = tuple(getattr(p, "cidr", p) for p in get("prefixes"))
-    return PoolSpec(int(get("ip_version")), prefixes, int(get("min_prefixlen")),
-                    int(get("max_prefixlen")), int(get("default_prefixlen")))
+    @classmethod
+    def of_row(cls, row):
+        """The spec of a stored pool: a SubnetPool row, with its prefixes loaded."""
+        return cls(row.ip_version, tuple(p.cidr for p in row.prefixes), row.min_prefixlen,
+                   row.max_prefixlen, row.default_prefixlen)
 
 
 # --- pool create / update -----------------------------------------------------
@@ -119,13 +115,12 @@ def validate_prefix_update(current_prefixes, new_prefixes, used_cidrs=()):
     return compact_prefixes(nets)
 
 
-def validate_pool_update(current, changes, used_cidrs=()):
+def validate_pool_update(spec, changes, used_cidrs=()):
     """Check a subnet pool update against the stored pool; return the normalised changes.
 
-    ``current``: the stored pool (row or dict); ``changes``: the body, with any
+    ``spec``: the stored pool's PoolSpec; ``changes``: the body, with any
     of prefixes, min_prefixlen, max_prefixlen, default_prefixlen.
     """
-    spec = as_pool_spec(current)
     result = {}
     if "prefixes" in changes:
         new_prefixes = validate_prefix_update(spec.prefixes, changes["prefixes"], used_cidrs)
@@ -157,15 +152,14 @@ def free_space(spec, used_cidrs):
     return netaddr.IPSet(spec.prefixes) - netaddr.IPSet(used_cidrs)
 
 
-def allocate_prefix(pool, used_cidrs, prefixlen=None, cidr=None):
-    """Pick the CIDR of a new subnet from ``pool`` (pure).
+def allocate_prefix(spec, used_cidrs, prefixlen=None, cidr=None):
+    """Pick the CIDR of a new subnet from the pool ``spec`` (a PoolSpec; pure).
 
-    ``pool``: a SubnetPool row, dict or PoolSpec. ``used_cidrs``: CIDRs of the
+    ``used_cidrs``: CIDRs of the
     subnets already allocated from the pool. With ``cidr`` the request is for
     that block exactly; otherwise for the lowest free aligned block of
     ``prefixlen`` (default: the pool's default_prefixlen). Returns a CIDR string.
     """
-    spec = as_pool_spec(pool)
     available = free_space(spec, used_cidrs)
     if cidr is not None:
         wanted = netaddr.IPNetwork(cidr).cidr
@@ -211,4 +205,4 @@ def allocate_from_pool(session, pool_row, used_cidrs=None, prefixlen=None, cidr=
     session.flush()
     if used_cidrs is None:
         used_cidrs = used_cidrs_of_pool(session, pool_row.id)
-    return allocate_prefix(pool_row, used_cidrs, prefixlen=prefixlen, cidr=cidr)
+    return allocate_prefix(PoolSpec.of_row(pool_row), used_cidrs, prefixlen=prefixlen, cidr=cidr)

@@ -24,10 +24,10 @@ For each resource of its API extensions (declared through the
 ``supported_extension_aliases``) the plugin offers Neutron's method names:
 ``create_<member>``, ``update_<member>``, ``delete_<member>``,
 ``get_<member>`` and ``get_<collection>`` (optionally
-``create_<member>_bulk``, and for a resource with a ``network_id``
-``get_<member>_with_network_owner(context, id, fields)`` returning the item and
+``create_<member>_bulk``). The core plugin also offers
+``get_port_with_network_owner(context, id, fields)`` returning the port and
 the owner of its network, or None when the caller does not see that network:
-a member's show then needs no second read for its policy target).
+a member's show of a port then needs no second read for its policy target.
 
 A plugin whose service has providers (drivers an operator picks per resource,
 Neutron's ``[service_providers]``) returns them from ``service_providers()``;
@@ -67,7 +67,9 @@ class ServicePlugin:
         return {}
 
     def register_routes(self, router, policy):
-        """Add custom routes to the API router."""
+        """Add custom routes to the API router: ``router.add_route(pattern, {method: handler},
+        body_methods={...})``, where the handlers of ``body_methods`` receive the parsed JSON
+        request body as their ``body`` keyword (see core/api/router.py)."""
 
     def service_providers(self):
         """The ServiceProvider entries this plugin offers (read once, when the API is built)."""

@@ -119,8 +119,9 @@ class DhcpRpcEndpoint:
 
 
 class DhcpReportFollowUp:
-    """Stands in for the AgentService on the state-report endpoint: stores the report,
-    then lets the DHCP hooks act on it (failover, networks for the reporting agent)."""
+    """What the state-report endpoint stores reports with (its only call is report_state):
+    stores the report in the AgentService, then lets the DHCP hooks act on it (failover,
+    networks for the reporting agent)."""
 
     def __init__(self, agents, hooks):
         self.agents = agents
@@ -133,6 +134,3 @@ class DhcpReportFollowUp:
         except Exception:  # noqa: BLE001 - the heartbeat is stored; scheduling retries at the next one
             LOG.exception("DHCP scheduling after the report of %s failed", agent_state.get("host"))
         return status
-
-    def __getattr__(self, name):
-        return getattr(self.agents, name)

@@ -93,21 +93,23 @@ class StateReportEndpoint:
 
     target = oslo_messaging.Target(version="1.2", namespace=STATE_NAMESPACE)
 
-    def __init__(self, agents):
-        self.agents = agents
+    def __init__(self, reports):
+        # What stores a report: report_state(context, state, time) -> "new" | "alive" | "revived"
+        # (the AgentService, or the core plugin's DhcpReportFollowUp wrapping it).
+        self.reports = reports
 
     def report_state(self, context, agent_state=None, time=None, **_kwargs):
         # Neutron wraps the state once more: {"agent_state": {"agent_state": {...}}}.
         state = (agent_state or {}).get("agent_state", agent_state) or {}
-        return self.agents.report_state(context, state, time)
+        return self.reports.report_state(context, state, time)
 
     def has_alive_neutron_server(self, context, **_kwargs):
         return True
 
 
-def endpoints_by_topic(devices, tunnels, agents, notifier):
+def endpoints_by_topic(devices, tunnels, reports, notifier):
     """{topic: [endpoint, ...]} of the core plugin's RPC."""
     return {
         topics.PLUGIN: [DeviceEndpoint(devices), TunnelEndpoint(tunnels, notifier)],
-        topics.REPORTS: [StateReportEndpoint(agents)],
+        topics.REPORTS: [StateReportEndpoint(reports)],
     }

@@ -43,10 +43,11 @@ def url_configured(conf):
         return conf.get_location("transport_url").location != cfg.Locations.opt_default
     # Not registered yet (and so not overridden either): look for it in the same
     # files and environment, without loading oslo.messaging to register it.
+    # ``conf`` has parsed its command line, so it has config_file and config_dir.
     probe = cfg.ConfigOpts()
     probe.register_opt(cfg.StrOpt("transport_url"))
-    probe(args=[], project=conf.project, default_config_files=list(getattr(conf, "config_file", None) or []),
-          default_config_dirs=list(getattr(conf, "config_dir", None) or []), use_env=True)
+    probe(args=[], project=conf.project, default_config_files=list(conf.config_file or []),
+          default_config_dirs=list(conf.config_dir or []), use_env=True)
     try:
         location = probe.get_location("transport_url")
         return location is not None and location.location != cfg.Locations.opt_default

@@ -200,7 +200,7 @@ class SubnetPoolService:
             row = self.get_row(session, context, pool_id)
             original = make_dict(row, common.load_tags(session, [row.id])[row.id])
             used = prefix_allocator.used_cidrs_of_pool(session, row.id)
-            changes = prefix_allocator.validate_pool_update(row, data, used)
+            changes = prefix_allocator.validate_pool_update(prefix_allocator.PoolSpec.of_row(row), data, used)
             for key in ("name", "description", "default_quota", "address_scope_id"):
                 if key in data:
                     setattr(row, key, data[key])

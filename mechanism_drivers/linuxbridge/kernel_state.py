@@ -98,7 +98,10 @@ def _info_data(msg):
 def _vxlan_info(data, names):
     if data is None:
         return VxlanInfo(vni=0)
-    port_range = data.get_attr("IFLA_VXLAN_PORT_RANGE") or {}
+    # core.agent.rtnetlink decodes the range as {"low": n, "high": n} (both 0 when the
+    # kernel picks source ports itself); None only when the attribute is absent from the dump.
+    port_range = data.get_attr("IFLA_VXLAN_PORT_RANGE")
+    srcport_min, srcport_max = (0, 0) if port_range is None else (port_range["low"], port_range["high"])
     link = data.get_attr("IFLA_VXLAN_LINK")
     return VxlanInfo(
         vni=data.get_attr("IFLA_VXLAN_ID"),
@@ -110,8 +113,8 @@ def _vxlan_info(data, names):
         learning=bool(data.get_attr("IFLA_VXLAN_LEARNING")),
         proxy=bool(data.get_attr("IFLA_VXLAN_PROXY")),
         group=data.get_attr("IFLA_VXLAN_GROUP") or data.get_attr("IFLA_VXLAN_GROUP6"),
-        srcport_min=port_range.get("low", 0) if hasattr(port_range, "get") else 0,
-        srcport_max=port_range.get("high", 0) if hasattr(port_range, "get") else 0,
+        srcport_min=srcport_min,
+        srcport_max=srcport_max,
     )
 
 

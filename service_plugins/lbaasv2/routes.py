@@ -5,7 +5,6 @@ hidden resource is a 404 before any 403), parses the body with schemas.py and
 answers with Octavia's envelopes: ``{"loadbalancer": {...}}``,
 ``{"loadbalancers": [...], "loadbalancers_links": []}``.
 """
-from netweave.core.api.app import takes_body
 from netweave.service_plugins.lbaasv2 import models, schemas
 
 OCTAVIA_ROOT = "/v2"
@@ -46,18 +45,20 @@ class Routes:
             for collection, (member, model, schema) in _RESOURCES.items():
                 base = prefix + "/" + collection
                 router.add_route(base, {"GET": self._index(collection, member, model),
-                                        "POST": self._create(member, schema)})
+                                        "POST": self._create(member, schema)}, body_methods={"POST"})
                 router.add_route(base + "/" + _ID, {"GET": self._show(member, model),
                                                     "PUT": self._update(member, model, schema),
-                                                    "DELETE": self._delete(member, model)})
+                                                    "DELETE": self._delete(member, model)},
+                                 body_methods={"PUT"})
             lb = prefix + "/loadbalancers/" + _ID
             router.add_route(lb + "/(status|statuses)", {"GET": self._status})
             router.add_route(lb + "/loadbalancer-hosting-agent", {"GET": self._hosting_agent})
             router.add_route(lb + "/stats", {"GET": self._stats})
             members = prefix + "/pools/(?P<pool_id>[^/]+)/members"
-            router.add_route(members, {"GET": self._member_index, "POST": self._member_create})
+            router.add_route(members, {"GET": self._member_index, "POST": self._member_create},
+                             body_methods={"POST"})
             router.add_route(members + "/" + _ID, {"GET": self._member_show, "PUT": self._member_update,
-                                                   "DELETE": self._member_delete})
+                                                   "DELETE": self._member_delete}, body_methods={"PUT"})
 
     @staticmethod
     def _version(request, context):
@@ -74,7 +75,6 @@ class Routes:
         return handler
 
     def _create(self, member, schema):
-        @takes_body
         def handler(request, context, body):
             data = schemas.parse(schema, body, member, creating=True)
             target = dict(data, project_id=data.get("project_id") or data.get("tenant_id") or context.project_id)
@@ -91,7 +91,6 @@ class Routes:
         return handler
 
     def _update(self, member, model, schema):
-        @takes_body
         def handler(request, context, item_id, body):
             self.policy.enforce(context, "update_" + member, self.service.show(context, model, item_id))
             data = schemas.parse(schema, body, member, creating=False)
@@ -141,7 +140,6 @@ class Routes:
         items = [i for i in items if self.policy.check(context, "get_member", i)]
         return 200, {"members": items, "members_links": []}
 
-    @takes_body
     def _member_create(self, request, context, pool_id, body):
         data = schemas.parse(schemas.MEMBER, body, "member", creating=True)
         self.policy.enforce(context, "get_pool", self.service.show(context, models.Pool, pool_id))
@@ -154,7 +152,6 @@ class Routes:
         self.policy.enforce(context, "get_member", item)
         return 200, {"member": item}
 
-    @takes_body
     def _member_update(self, request, context, pool_id, item_id, body):
         self.policy.enforce(context, "update_member", self.service.show_member(context, pool_id, item_id))
         data = schemas.parse(schemas.MEMBER, body, "member", creating=False)

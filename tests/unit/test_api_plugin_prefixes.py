@@ -47,3 +47,21 @@ def test_a_prefix_route_answers_405_for_other_methods():
     request = webob.Request.blank("/v2/things", method="DELETE")
     request.environ["netweave.context"] = ctx.Context(project_id="p", is_admin=True)
     assert request.get_response(_app(router)).status_int == 405
+
+
+def test_only_the_methods_a_route_names_receive_the_body():
+    router = router_mod.Router()
+    router.add_prefix("/v2/things")
+    router.add_route("/v2/things", {"GET": lambda request, context: {"read": True},
+                                    "POST": lambda request, context, body: (201, {"got": body})},
+                     body_methods={"POST"})
+    app = _app(router)
+    posted = webob.Request.blank("/v2/things", method="POST", body=b'{"a": 1}')
+    posted.environ["netweave.context"] = ctx.Context(project_id="p", is_admin=True)
+    response = posted.get_response(app)
+    assert response.status_int == 201 and response.json == {"got": {"a": 1}}
+    read = webob.Request.blank("/v2/things", method="GET")
+    read.environ["netweave.context"] = ctx.Context(project_id="p", is_admin=True)
+    assert read.get_response(app).json == {"read": True}
+    assert router.dispatch("POST", "/v2/things").takes_body
+    assert not router.dispatch("GET", "/v2/things").takes_body

@@ -110,7 +110,7 @@ def test_the_router_answers_405_to_an_update_of_what_cannot_change():
 
     router = router_mod.Router()
     router.add_collection(Controller)
-    assert router.dispatch("DELETE", "/v2.0/stamps/x") == (Controller.delete, {"item_id": "x"})
+    assert router.dispatch("DELETE", "/v2.0/stamps/x") == (Controller.delete, {"item_id": "x"}, False)
     with pytest.raises(faults.HTTPError) as refused:
         router.dispatch("PUT", "/v2.0/stamps/x")
     assert refused.value.status == 405

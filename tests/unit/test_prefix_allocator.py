@@ -3,6 +3,7 @@ import netaddr
 import pytest
 
 from netweave.core import exceptions as exc
+from netweave.core.db.models import subnetpool as models
 from netweave.core.ipam import prefix_allocator as pa
 
 
@@ -90,8 +91,7 @@ def test_prefixes_may_not_shrink():
 
 
 def test_pool_update_checks_bounds_against_stored_values():
-    stored = {"ip_version": 4, "prefixes": ["10.0.0.0/8"], "min_prefixlen": 8, "max_prefixlen": 32,
-              "default_prefixlen": 8}
+    stored = pool(["10.0.0.0/8"], min_prefixlen=8, max_prefixlen=32, default_prefixlen=8)
     assert pa.validate_pool_update(stored, {"default_prefixlen": 28}) == {"default_prefixlen": 28}
     with pytest.raises(exc.IllegalSubnetPoolPrefixBounds):
         pa.validate_pool_update(stored, {"min_prefixlen": 24})
@@ -196,7 +196,10 @@ def test_ipv6_pool_carves_slash64():
     assert pa.allocate_prefix(spec, ["2001:db8::/64"]) == "2001:db8:0:1::/64"
 
 
-def test_pool_spec_from_dict():
-    spec = pa.as_pool_spec({"ip_version": 4, "prefixes": ["10.0.0.0/8"], "min_prefixlen": 8,
-                            "max_prefixlen": 32, "default_prefixlen": 24})
+def test_pool_spec_of_a_stored_pool():
+    row = models.SubnetPool(ip_version=4, min_prefixlen=8, max_prefixlen=32, default_prefixlen=24,
+                            prefixes=[models.SubnetPoolPrefix(cidr="10.0.0.0/8"),
+                                      models.SubnetPoolPrefix(cidr="192.168.0.0/16")])
+    spec = pa.PoolSpec.of_row(row)
+    assert spec == pa.PoolSpec(4, ("10.0.0.0/8", "192.168.0.0/16"), 8, 32, 24)
     assert pa.allocate_prefix(spec, []) == "10.0.0.0/24"

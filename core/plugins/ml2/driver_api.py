@@ -133,10 +133,11 @@ class MechanismDriver(abc.ABC):
 class PluginContext:
     """The request context of a write, with the session of its transaction.
 
-    Extension drivers' process_* hooks receive one as ``plugin_context``: the
-    caller's identity (``project_id``, ``is_admin``, ...) reads through to the
-    request context, and ``session`` is the open transaction writing the
-    network, subnet or port, where the driver writes its own rows.
+    Extension drivers' process_* hooks receive one as ``plugin_context``:
+    ``session`` is the open transaction writing the network, subnet or port,
+    where the driver writes its own rows; ``project_id`` and ``is_admin`` are
+    the caller's identity (what the drivers check visibility with), and
+    ``request_context`` is the whole request context for anything else.
     """
 
     def __init__(self, request_context, session):
@@ -147,11 +148,13 @@ class PluginContext:
     def request_context(self):
         return self._request_context
 
-    def __getattr__(self, name):
-        # Only reached for names this object lacks: everything of the request context.
-        if name == "_request_context":
-            raise AttributeError(name)
-        return getattr(self._request_context, name)
+    @property
+    def project_id(self):
+        return self._request_context.project_id
+
+    @property
+    def is_admin(self):
+        return self._request_context.is_admin
 
 
 class ExtensionDriver(abc.ABC):
