@@ -130,16 +130,21 @@ class L3RpcEndpoint:
 
     @db_api.retry_db_errors
     def update_floatingip_statuses(self, context, router_id=None, fip_statuses=None, **_kwargs):
+        # One statement per status, whatever the number of floating IPs reported.
+        by_status = {}
+        for fip_id, status in sorted((fip_statuses or {}).items()):
+            if status in const.FLOATINGIP_STATUSES:
+                by_status.setdefault(status, []).append(fip_id)
+        if not by_status:
+            return
+        fips = models.FloatingIP.__table__
         with db_api.session_scope() as session:
-            for fip_id, status in sorted((fip_statuses or {}).items()):
-                if status not in const.FLOATINGIP_STATUSES:
-                    continue
-                session.execute(sa.update(models.FloatingIP)
-                                .where(models.FloatingIP.id == fip_id, models.FloatingIP.router_id == router_id,
-                                       models.FloatingIP.status != status)
-                                .values(status=status, updated_at=model_base.utcnow(),
-                                        revision_number=models.FloatingIP.revision_number + 1)
-                                .execution_options(synchronize_session=False))
+            now = model_base.utcnow()
+            for status, fip_ids in sorted(by_status.items()):
+                session.execute(sa.update(fips)
+                                .where(fips.c.id.in_(fip_ids), fips.c.router_id == router_id,
+                                       fips.c.status != status)
+                                .values(status=status, updated_at=now, revision_number=fips.c.revision_number + 1))
 
 
 def _by_host(pairs):
