@@ -1218,3 +1218,7 @@ _BIND_PORT_WRITE = sa.update(_PORTS).where(
 _BIND_BINDING_WRITE = sa.update(_BINDINGS).where(_BINDINGS.c.port_id == sa.bindparam("b_port_id")).values(
     host=sa.bindparam("b_host"), vif_type=sa.bindparam("b_vif_type"), vif_details=sa.bindparam("b_vif_details"),
     driver=sa.bindparam("b_driver"), segment_id=sa.bindparam("b_segment_id"))
+
+# How port writes load a port's network (above), for the device service's batches: their
+# port contexts then find the networks in the session as loaded here.
+NETWORK_FOR_PORTS = _NETWORK_FOR_PORTS
