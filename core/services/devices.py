@@ -27,6 +27,7 @@ from netweave.core.services import ports as ports_mod
 LOG = logging.getLogger(__name__)
 
 Port = port_models.Port
+_BINDINGS = port_models.PortBinding.__table__
 
 # Interface names that carry a port id: instance taps, DHCP and router ports.
 DEVICE_PREFIXES = (naming.TAP_PREFIX, naming.DHCP_DEVICE_PREFIX, naming.ROUTER_INTERFACE_PREFIX,
@@ -61,6 +62,23 @@ def find_port(session, device):
 
 def find_ports(session, devices):
     """{device: port row} for the devices naming exactly one port, in one query per name length."""
+    return _match_devices(devices, lambda column, prefixes: session.scalars(
+        sa.select(Port).where(column.in_(prefixes))))
+
+
+def _find_bindings(connection, devices):
+    """{device: (port id, binding host, binding vif_type)} as find_ports matches them (host and
+    vif_type None for a port without a binding): plain rows, for the reads before a batch."""
+    def rows(column, prefixes):
+        return connection.execute(sa.select(Port.id, _BINDINGS.c.host, _BINDINGS.c.vif_type)
+                                  .outerjoin(_BINDINGS, _BINDINGS.c.port_id == Port.id)
+                                  .where(column.in_(prefixes))).all()
+    return _match_devices(devices, rows)
+
+
+def _match_devices(devices, read):
+    """{device: row} of the devices naming exactly one port; ``read(column, prefixes)`` returns
+    the rows (with ``id``) whose ``column`` (the id, or its first characters) is one of ``prefixes``."""
     wanted = {}
     for device in devices:
         prefix = port_id_prefix(str(device or ""))
@@ -72,7 +90,7 @@ def find_ports(session, devices):
     matches = {}
     for length, prefixes in by_length.items():
         column = Port.id if length == UUID_LEN else sa.func.substr(Port.id, 1, length)
-        for row in session.scalars(sa.select(Port).where(column.in_(prefixes))):
+        for row in read(column, prefixes):
             matches.setdefault(row.id[:length], []).append(row)
     found = {}
     for prefix, names in wanted.items():
@@ -92,8 +110,10 @@ def _keep_networks(session, rows):
     network_ids = sorted({row.network_id for row in rows})
     if not network_ids:
         return []
+    # Loaded as the port service loads a port's network (its subnets' DNS servers, routes
+    # and service types left unread): the port contexts find them in the identity map.
     return session.scalars(sa.select(net_models.Network).where(net_models.Network.id.in_(network_ids))
-                           ).unique().all()
+                           .options(*ports_mod.NETWORK_FOR_PORTS)).unique().all()
 
 
 def _chunked(items, size=BATCH_SIZE):
@@ -183,13 +203,12 @@ class DeviceService:
     @db_api.retry_db_errors
     def _ports_on_host(self, devices, host):
         """{device: (port id, whether it still needs binding)} of the devices whose port is bound to ``host``."""
-        with db_api.reader_scope() as session:
+        with db_api.reader_connection() as connection:
             result = {}
-            for device, row in find_ports(session, devices).items():
-                binding = row.binding
-                if binding is None or not binding.host or (host and binding.host != host):
+            for device, (port_id, bound_host, vif_type) in _find_bindings(connection, devices).items():
+                if not bound_host or (host and bound_host != host):
                     continue
-                result[device] = (row.id, binding.vif_type in _NOT_WIRED)
+                result[device] = (port_id, vif_type in _NOT_WIRED)
             return result
 
     @db_api.retry_db_errors

@@ -873,6 +873,138 @@ class PortService:
         """Try binding the port on its host again (after it failed for want of an agent)."""
         return self._bind(context, port_id)
 
+    def bind_to_host(self, context, port_ids, host):
+        """Give the ports of ``port_ids`` the binding host ``host`` and bind each there, all
+        in one write transaction: what ``update(context, port_id, {"binding:host_id": host})``
+        does for each (the update's driver hooks and events, then the binding), without a
+        transaction and a read-back per port (the routers' ports an L3 agent hosts).
+
+        The drivers decide each port; one no driver binds is binding_failed, as alone.
+        Ports gone meanwhile and ports already on ``host`` are left out. Returns the
+        ports' dicts as bound. An error fails the whole batch: the caller may then
+        bind the ports one by one.
+        """
+        data = {"binding:host_id": host}
+        bound = self._bind_to_host_committed(context, list(dict.fromkeys(port_ids)), host)
+        for original, mech_context in bound:
+            self.mechanisms.update_port_postcommit(mech_context)
+            self.events.publish(events.PORT, events.Event.AFTER_UPDATE, events.Payload(
+                context, original["id"], original=original, current=mech_context.current, request=data))
+        if self.notifier is not None and self.notifier.connected:
+            for _original, mech_context in bound:
+                self._notify_update(context, mech_context.current)
+        return [mech_context.current for _original, mech_context in bound]
+
+    @db_api.retry_db_errors
+    def _bind_to_host_committed(self, context, port_ids, host):
+        """[(original, PortContext of the bound port)] of bind_to_host's write transaction.
+
+        The ports and their networks are read before it (outside the write lock on
+        SQLite); the transaction writes each port only if still at the revision read,
+        else the whole batch is read again (the retry).
+        """
+        from netweave.core.plugins.ml2 import driver_context
+        if not port_ids:
+            return []
+        with db_api.reader_connection() as connection:
+            read = {p["id"]: p for p in self._read(connection, _PORTS_BY_ID.bind(port_ids=port_ids))}
+        originals = [read[port_id] for port_id in port_ids
+                     if port_id in read and read[port_id]["binding:host_id"] != host]
+        if not originals:
+            return []
+        data = {"binding:host_id": host}
+        if self.events.has_subscribers(events.PORT, events.Event.BEFORE_UPDATE):
+            for original in originals:
+                self.events.publish(events.PORT, events.Event.BEFORE_UPDATE, events.Payload(
+                    context, original["id"], original=original, request=data))
+        with db_api.reader_scope() as reading:
+            network_values = {network_id: self._network_values(reading, context, network_id)
+                              for network_id in dict.fromkeys(p["network_id"] for p in originals)}
+        bound = []
+        port_writes, binding_writes = [], []
+        waiting, settled = {}, []
+        now = model_base.utcnow()
+        with db_api.session_scope() as session:
+            agents_lookup = self._batch_agents_lookup(session)
+            for original in originals:
+                network, segments, dhcp_enabled = network_values[original["network_id"]]
+                net_ctx = driver_context.NetworkContext(context, session, network, segments=segments,
+                                                        dhcp_enabled_subnet_ids=dhcp_enabled)
+                result = dict(original)
+                _set_binding(result, _BindingRow(host, original["binding:vnic_type"],
+                                                 json.dumps(original["binding:profile"]), VIF_TYPE_UNBOUND, "{}"))
+                bind_context = driver_context.PortContext(context, session, dict(result), net_ctx,
+                                                          agents_lookup=agents_lookup)
+                driver = self.mechanisms.bind_port(bind_context)
+                binding = dict(_UNBOUND, host=host, port_id=original["id"])
+                status = original["status"]
+                if driver is None:
+                    LOG.warning("No mechanism driver could bind port %s on host %s", original["id"], host)
+                    binding["vif_type"] = VIF_TYPE_BINDING_FAILED
+                else:
+                    binding.update(vif_type=bind_context.vif_type, vif_details=json.dumps(bind_context.vif_details),
+                                   driver=driver, segment_id=(bind_context.bound_segment or {}).get("id"))
+                    status = bind_context.status or status
+                # As _block_until_wired: a port whose wiring is confirmed later is blocked until then.
+                if self.provisioning is not None:
+                    if driver is not None and not bind_context.status:
+                        if status != STATUS_ACTIVE:
+                            waiting[original["id"]] = result
+                    else:
+                        settled.append(original["id"])
+                        if driver is None:
+                            status = STATUS_DOWN
+                result.update(status=status, updated_at=common.format_time(now),
+                              revision_number=original["revision_number"] + 1)
+                _set_binding(result, _BindingRow(host, original["binding:vnic_type"],
+                                                 json.dumps(original["binding:profile"]), binding["vif_type"],
+                                                 binding["vif_details"]))
+                port_writes.append({"b_port_id": original["id"], "b_revision": original["revision_number"],
+                                    "b_new_revision": original["revision_number"] + 1, "b_status": status,
+                                    "b_now": now})
+                binding_writes.append({"b_" + key: value for key, value in binding.items()})
+                self.extensions.process_update_port(context, session, data, result)
+                bound.append((original, driver_context.PortContext(context, session, result, net_ctx,
+                                                                   original=original)))
+            if session.get_bind().dialect.supports_sane_multi_rowcount:
+                written = session.execute(_BIND_PORT_WRITE, port_writes).rowcount
+            else:
+                written = sum(session.execute(_BIND_PORT_WRITE, write).rowcount for write in port_writes)
+            if written != len(port_writes):
+                # A port changed or went away since it was read: the retry reads them again.
+                raise db_api.RetryRequest()
+            session.execute(_BIND_BINDING_WRITE, binding_writes)
+            if self.provisioning is not None:
+                self.provisioning.clear_many(session, settled)
+                self.provisioning.add_many(session, {
+                    port_id: self.provisioning.entities_for_binding(session, _PortValues(port), _binding_of(port))
+                    for port_id, port in waiting.items()})
+            for original, mech_context in bound:
+                self.mechanisms.update_port_precommit(mech_context)
+                self.events.publish(events.PORT, events.Event.PRECOMMIT_UPDATE, events.Payload(
+                    context, original["id"], original=original, current=mech_context.current, request=data,
+                    session=session))
+        return bound
+
+    def _network_values(self, reading, context, network_id):
+        """(network dict, segments, DHCP-enabled subnet ids) of a port's network for the
+        driver contexts, read on ``reading`` (a session)."""
+        network = _network_snapshot(reading, context, network_id, check_access=False)
+        return (self.networks.make_dict(context, network), [networks.segment_dict(s) for s in network.segments],
+                _dhcp_enabled(network.subnets))
+
+    def _batch_agents_lookup(self, session):
+        """_agents_lookup for many ports of one transaction: each (agent type, host) read once."""
+        if self.agents is None:
+            return None
+        found = {}
+
+        def lookup(agent_type, host):
+            if (agent_type, host) not in found:
+                found[agent_type, host] = self.agents.agents_on_host(agent_type, host, session=session)
+            return found[agent_type, host]
+        return lookup
+
     # --- agent notifications ---------------------------------------------------
 
     def _notify_update(self, context, port):
@@ -1073,3 +1205,20 @@ _UNBOUND = {"vif_type": VIF_TYPE_UNBOUND, "vif_details": "{}", "driver": None, "
 
 _DELETE_PORT = sa.delete(_PORTS).where(_PORTS.c.id == sa.bindparam("port_id"),
                                        _PORTS.c.revision_number == sa.bindparam("revision"))
+
+
+# The ports of a batch binding (bind_to_host), read as one page.
+_PORTS_BY_ID = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id.in_(sa.bindparam("port_ids", expanding=True))),
+                             _PORTS.c.id)
+# Its writes, one statement each for the whole batch (executemany): the port held to the
+# revision read, with its status, and its binding.
+_BIND_PORT_WRITE = sa.update(_PORTS).where(
+    _PORTS.c.id == sa.bindparam("b_port_id"), _PORTS.c.revision_number == sa.bindparam("b_revision")).values(
+    revision_number=sa.bindparam("b_new_revision"), updated_at=sa.bindparam("b_now"), status=sa.bindparam("b_status"))
+_BIND_BINDING_WRITE = sa.update(_BINDINGS).where(_BINDINGS.c.port_id == sa.bindparam("b_port_id")).values(
+    host=sa.bindparam("b_host"), vif_type=sa.bindparam("b_vif_type"), vif_details=sa.bindparam("b_vif_details"),
+    driver=sa.bindparam("b_driver"), segment_id=sa.bindparam("b_segment_id"))
+
+# How port writes load a port's network (above), for the device service's batches: their
+# port contexts then find the networks in the session as loaded here.
+NETWORK_FOR_PORTS = _NETWORK_FOR_PORTS

@@ -53,6 +53,23 @@ class ProvisioningBlocks:
                 session.add(Block(port_id=port_id, entity=entity))
         session.flush()
 
+    def add_many(self, session, entities_by_port):
+        """``add`` for many ports ({port id: entities}) in two statements at most."""
+        if not entities_by_port:
+            return
+        present = set(session.execute(sa.select(Block.port_id, Block.entity)
+                                      .where(Block.port_id.in_(list(entities_by_port)))).all())
+        rows = [{"port_id": port_id, "entity": entity} for port_id, entities in entities_by_port.items()
+                for entity in dict.fromkeys(entities) if (port_id, entity) not in present]
+        if rows:
+            session.execute(sa.insert(Block), rows)
+
+    def clear_many(self, session, port_ids):
+        """``clear`` for many ports in one statement."""
+        port_ids = list(port_ids)
+        if port_ids:
+            session.execute(sa.delete(Block).where(Block.port_id.in_(port_ids)))
+
     def entities(self, session, port_id):
         return list(session.scalars(sa.select(Block.entity).where(Block.port_id == port_id)
                                     .order_by(Block.entity)))

@@ -7,9 +7,10 @@ Asked, Neutron's L3RpcCallback names:
       ``router_auto_schedule`` the agent first takes the routers no agent hosts. The routers'
       ports (interfaces, gateway) are bound to ``host`` (binding:host_id), so the host's L2
       agent wires them and they turn ACTIVE: in the call, or, as the RPC server runs it, from
-      a thread of the process right after the answer (each binding is a port update and a
-      binding transaction; a first sync of many routers waited seconds for them before the
-      agent could apply anything). The L2 agent wires a port once told of its binding.
+      a thread of the process right after the answer (a first sync of many routers waited
+      seconds for them before the agent could apply anything). The ports of a host are bound
+      together in one transaction (PortService.bind_to_host); if that fails, one by one, each
+      a port update and a binding. The L2 agent wires a port once told of its binding.
   get_router_ids(host) -> [router_id, ...] the agent hosts (after the same auto-scheduling).
   update_floatingip_statuses(router_id, fip_statuses={fip_id: "ACTIVE"|"DOWN"|"ERROR"})
       -> None; floating IPs of other routers, unknown ids and unknown statuses are ignored.
@@ -96,29 +97,59 @@ class L3RpcEndpoint:
     def _bind_each(self, pairs):
         """In the binding thread: one port's failure leaves the others to be bound (the agent's
         next sync of its router asks again)."""
-        for pair in pairs:
-            try:
-                self._bind_pairs([pair])
-            except Exception:  # noqa: BLE001 - logged; the next sync_routers of the router retries
-                LOG.exception("Could not bind router port %s to host %s", *pair)
+        for host, port_ids in _by_host(pairs):
+            if self._bind_together(port_ids, host):
+                continue
+            for port_id in port_ids:
+                try:
+                    self._bind_one(port_id, host)
+                except Exception:  # noqa: BLE001 - logged; the next sync_routers of the router retries
+                    LOG.exception("Could not bind router port %s to host %s", port_id, host)
 
     def _bind_pairs(self, pairs):
-        admin = context_mod.get_admin_context()
-        for port_id, host in pairs:
-            try:
-                self.ports.update(admin, port_id, {"binding:host_id": host})
-            except exc.NotFound:
-                continue    # gone meanwhile: the router's next change tells the agent
+        for host, port_ids in _by_host(pairs):
+            if not self._bind_together(port_ids, host):
+                for port_id in port_ids:
+                    self._bind_one(port_id, host)
+
+    def _bind_together(self, port_ids, host):
+        """Bind the ports in one transaction; False when that failed (then one by one)."""
+        try:
+            self.ports.bind_to_host(context_mod.get_admin_context(), port_ids, host)
+        except Exception:  # noqa: BLE001 - each port is then bound alone, where its own error shows
+            LOG.warning("Could not bind %d router ports to host %s together; binding them one by one",
+                        len(port_ids), host, exc_info=True)
+            return False
+        return True
+
+    def _bind_one(self, port_id, host):
+        try:
+            self.ports.update(context_mod.get_admin_context(), port_id, {"binding:host_id": host})
+        except exc.NotFound:
+            pass    # gone meanwhile: the router's next change tells the agent
 
     @db_api.retry_db_errors
     def update_floatingip_statuses(self, context, router_id=None, fip_statuses=None, **_kwargs):
+        # One statement per status, whatever the number of floating IPs reported.
+        by_status = {}
+        for fip_id, status in sorted((fip_statuses or {}).items()):
+            if status in const.FLOATINGIP_STATUSES:
+                by_status.setdefault(status, []).append(fip_id)
+        if not by_status:
+            return
+        fips = models.FloatingIP.__table__
         with db_api.session_scope() as session:
-            for fip_id, status in sorted((fip_statuses or {}).items()):
-                if status not in const.FLOATINGIP_STATUSES:
-                    continue
-                session.execute(sa.update(models.FloatingIP)
-                                .where(models.FloatingIP.id == fip_id, models.FloatingIP.router_id == router_id,
-                                       models.FloatingIP.status != status)
-                                .values(status=status, updated_at=model_base.utcnow(),
-                                        revision_number=models.FloatingIP.revision_number + 1)
-                                .execution_options(synchronize_session=False))
+            now = model_base.utcnow()
+            for status, fip_ids in sorted(by_status.items()):
+                session.execute(sa.update(fips)
+                                .where(fips.c.id.in_(fip_ids), fips.c.router_id == router_id,
+                                       fips.c.status != status)
+                                .values(status=status, updated_at=now, revision_number=fips.c.revision_number + 1))
+
+
+def _by_host(pairs):
+    """(host, [port id, ...]) of (port id, host) pairs, in the order first met."""
+    hosts = {}
+    for port_id, host in pairs:
+        hosts.setdefault(host, []).append(port_id)
+    return list(hosts.items())

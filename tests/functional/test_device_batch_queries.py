@@ -107,3 +107,19 @@ def test_options_changed_in_the_same_transaction_are_read_fresh(plugin):
         extra_dhcp_opts.preload(session, [port["id"]])
         extra_dhcp_opts.load(session, [port["id"]])[port["id"]][0]["opt_value"] = "x"
         assert extra_dhcp_opts.load(session, [port["id"]])[port["id"]][0]["opt_value"] == "192.0.2.99"
+
+
+def test_a_small_batch_costs_few_statements(plugin):
+    """The fixed cost of an agent's call: the L2 agent reports a few devices at a time
+    while it wires a burst of ports, so each call's own statements add up."""
+    ports = wired_ports(plugin, 3)
+    details_statements, up_statements, _details = resync(plugin, ports)
+    # SQLite, BEGINs counted: the match of the devices (one plain query before the write
+    # transaction), the ports and their networks as the port service loads them, the
+    # options, the segments and one UPDATE per port.
+    assert len(details_statements) <= 20, details_statements
+    assert len(up_statements) <= 19, up_statements
+    unread = ("FROM dnsnameservers", "FROM subnetroutes", "FROM subnet_service_types")
+    assert not [s for s in details_statements + up_statements if any(table in s for table in unread)]
+    before_write = details_statements[:details_statements.index("BEGIN IMMEDIATE")]
+    assert len([s for s in before_write if s.lstrip().upper().startswith("SELECT")]) == 1, before_write

@@ -187,3 +187,27 @@ def test_router_calls_cost_the_same_with_more_routers_and_no_more_than_pinned(cl
     assert l3.notifier.wait_sent(30)
     assert casts.sent and all(method == "routers_updated" and server == "network1"
                               for method, server, _kwargs in casts.sent)
+
+
+def test_floating_ip_statuses_cost_one_statement_per_status(cloud):
+    from netweave.service_plugins.router import l3_rpc
+    core, l3, log, _casts = cloud
+    routers = Routers(core, l3)
+    routers.routed(1, fips_each=6)
+    [router] = l3.get_routers(ADMIN, filters={"project_id": [routers.project]})
+    fips = sorted(l3.get_floatingips(ADMIN, filters={"router_id": [router["id"]]}), key=lambda f: f["id"])
+    assert len(fips) == 6
+    endpoint = l3_rpc.L3RpcEndpoint(l3.scheduler, core.ports, auto_schedule=False)
+    statuses = {fip["id"]: "ACTIVE" if index % 3 else "ERROR" for index, fip in enumerate(fips)}
+    statuses["no-such-floating-ip"] = "ACTIVE"
+    statuses[fips[0]["id"] + "x"] = "BROKEN"
+    log.record(endpoint.update_floatingip_statuses, ADMIN, router_id=router["id"], fip_statuses=statuses)
+    assert len([t for t in log.statements if t.startswith("UPDATE floatingips")]) == 2
+    after = {f["id"]: f for f in l3.get_floatingips(ADMIN, filters={"router_id": [router["id"]]})}
+    for fip in fips:
+        assert after[fip["id"]]["status"] == statuses[fip["id"]]
+        assert after[fip["id"]]["revision_number"] == fip["revision_number"] + 1
+    # Reported again: nothing changes, no revision is bumped.
+    log.record(endpoint.update_floatingip_statuses, ADMIN, router_id=router["id"], fip_statuses=statuses)
+    again = {f["id"]: f for f in l3.get_floatingips(ADMIN, filters={"router_id": [router["id"]]})}
+    assert again == after
