@@ -216,15 +216,35 @@ def create_engine(url, **kwargs):
         kwargs.setdefault("max_overflow", 20)
         ping_idle = not kwargs.get("pool_pre_ping")
         is_mysql = url_obj.get_backend_name() in mysql.BACKENDS
+        lean = False
         if is_mysql:
             url = mysql.url_with_charset(url_obj)
-            kwargs.setdefault("isolation_level", mysql.ISOLATION_LEVEL)
+            lean = "isolation_level" not in kwargs and mysql.lean_transactions(url_obj)
+            kwargs.setdefault("isolation_level", "AUTOCOMMIT" if lean else mysql.ISOLATION_LEVEL)
         engine = sa.create_engine(url, **kwargs)
         if is_mysql:
-            mysql.configure_engine(engine)
+            mysql.configure_engine(engine, lean, READER_OPTION)
+        elif url_obj.get_backend_name() == "postgresql" and url_obj.get_driver_name() == "psycopg2":
+            _postgresql_reads_outside_transactions(engine)
         if ping_idle:
             _ping_idle_connections(engine)
     return engine
+
+
+def _postgresql_reads_outside_transactions(engine):
+    """Reads (READER_OPTION) run in autocommit mode: without the BEGIN psycopg2 sends
+    before a transaction's first statement and the ROLLBACK that ends it, two of a
+    single-port show's four round trips. In READ COMMITTED, PostgreSQL's level, each
+    statement of a transaction reads its own snapshot anyway, so a read sees what it
+    saw before. psycopg2 keeps the mode on the client (setting it sends nothing), and
+    skips the rollback of a connection with no transaction open."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        dbapi_conn = conn.connection.dbapi_connection
+        reader = bool(conn.get_execution_options().get(READER_OPTION))
+        if dbapi_conn.autocommit != reader:
+            dbapi_conn.autocommit = reader
 
 
 # A pooled connection unused for this long is pinged before it is handed out again.

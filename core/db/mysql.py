@@ -26,6 +26,12 @@ what sorts or filters by time sees the same values (and ties) everywhere.
 import sqlalchemy as sa
 from sqlalchemy import event
 
+try:
+    import pymysql
+    from pymysql.constants import SERVER_STATUS
+except ImportError:  # only the PyMySQL driver gets the lean transactions below
+    pymysql = None
+
 BACKENDS = ("mysql", "mariadb")  # SQLAlchemy's dialect names for either server
 CHARSET = "utf8mb4"
 ISOLATION_LEVEL = "READ COMMITTED"
@@ -76,13 +82,58 @@ def url_with_charset(url_obj):
     return url_obj.update_query_dict({"charset": CHARSET})
 
 
-def configure_engine(engine):
-    """Per-connection settings; the isolation level is passed to create_engine."""
+def lean_transactions(url_obj):
+    """Whether an engine for ``url_obj`` runs reads without a transaction (see
+    configure_engine): with PyMySQL, whose connections we can make skip an idle ROLLBACK."""
+    return pymysql is not None and url_obj.get_driver_name() == "pymysql"
+
+
+if pymysql is not None:
+    class _LeanConnection(pymysql.connections.Connection):
+        """A PyMySQL connection that sends ROLLBACK only when a transaction is open.
+
+        The server flags an open transaction in the status of every reply
+        (SERVER_STATUS_IN_TRANS, set by START TRANSACTION's, cleared by COMMIT's and
+        ROLLBACK's), so the flag of the last reply says whether there is anything to
+        roll back: a read in autocommit mode leaves none, and its ROLLBACK (the
+        pool's reset on return) would be a round trip for nothing."""
+
+        def rollback(self):
+            if self.server_status is None or self.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+                super().rollback()
+
+
+def configure_engine(engine, lean, reader_option):
+    """Per-connection settings. The isolation level is passed to create_engine:
+    READ COMMITTED, or with ``lean`` (lean_transactions) AUTOCOMMIT, and then:
+
+    A connection stays in autocommit mode and a unit of work that writes starts its
+    transaction itself (START TRANSACTION, in READ COMMITTED, the session's level),
+    while a read (``reader_option`` among the connection's execution options) runs
+    each statement on its own, in autocommit. Each statement of a READ COMMITTED
+    transaction reads its own snapshot anyway, so a read sees what it saw before;
+    it only no longer ends with a ROLLBACK (a round trip of its two or three). A
+    connection switched between the two modes would pay a SET per switch instead.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         with dbapi_conn.cursor() as cur:
             cur.execute("SET SESSION sql_mode = '%s'" % SQL_MODE)
+            if lean:
+                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL %s" % ISOLATION_LEVEL)
+
+    if not lean:
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _on_do_connect(_dialect, _record, cargs, cparams):
+        return _LeanConnection(*cargs, **dict(cparams, autocommit=True))
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if not conn.get_execution_options().get(reader_option):
+            conn.connection.dbapi_connection.begin()
 
 
 @event.listens_for(sa.Table, "before_create")
