@@ -69,8 +69,9 @@ _EXTERNAL = net_models.ExternalNetwork.__table__
 # What every page read of networks selects: the network's row and whether it is external.
 _NETWORK_ROWS = sa.select(*_NETWORKS.columns, _EXTERNAL.c.network_id.label("external_id")).outerjoin(
     _EXTERNAL, _EXTERNAL.c.network_id == _NETWORKS.c.id)
-# One network by id, as a page of one (bind network_id).
-_ONE_NETWORK = page_mod.Page(_NETWORK_ROWS.where(_NETWORKS.c.id == page_mod.bound("network_id")), _NETWORKS.c.id)
+# One network by id, as a page of one (bind network_id); its sides are read by network_id.
+_ONE_NETWORK = page_mod.Page(_NETWORK_ROWS.where(_NETWORKS.c.id == page_mod.bound("network_id")), _NETWORKS.c.id,
+                             key_param="network_id")
 
 
 def _visible_to(project_id):
@@ -83,7 +84,7 @@ def _visible_to(project_id):
 
 # ... and bind project_id too for a caller who is not an admin.
 _ONE_VISIBLE_NETWORK = page_mod.Page(_ONE_NETWORK.statement.where(_visible_to(page_mod.bound("project_id"))),
-                                     _NETWORKS.c.id)
+                                     _NETWORKS.c.id, key_param="network_id")
 
 # The owners of some networks (bind network_ids), and of those a caller who is not an
 # admin sees (bind project_id too): every request of a project member on a port asks.

@@ -58,7 +58,7 @@ class _Union:
     alike in every branch (PostgreSQL resolves a UNION's branches pairwise, and two
     untyped NULLs would make a text column the next branch cannot join)."""
 
-    def __init__(self, page_ids, sides):
+    def __init__(self, page_ids, sides, key_param=None):
         slot_types = []  # per slot: the type of the columns it holds
         layouts = []  # per side: the slot of each of its columns after the key
         for side in sides:
@@ -78,8 +78,12 @@ class _Union:
                 values[slot] = column
             selected = [sa.literal_column(str(index), sa.Integer).label("side"), side.key.label("key")]
             selected.extend(value.label("s%d" % slot) for slot, value in enumerate(values))
-            branches.append(sa.select(*selected).select_from(
-                side.key.table.join(page_ids, list(page_ids.c)[0] == side.key)))
+            if key_param is not None:
+                branches.append(sa.select(*selected).select_from(side.key.table).where(
+                    side.key == sa.bindparam(key_param)))
+            else:
+                branches.append(sa.select(*selected).select_from(
+                    side.key.table.join(page_ids, list(page_ids.c)[0] == side.key)))
         self.statement = sa.union_all(*branches)
         # A side's row as it reads it alone: the key, then its columns out of their slots.
         self.getters = [operator.itemgetter(1, *(2 + slot for slot in layout)) for layout in layouts]
@@ -93,12 +97,20 @@ _UNIONS_KEPT = 256
 
 class Page:
     """``statement`` selected the rows; ``id_column`` is their id among its columns;
-    ``params`` are the values of its bound parameters."""
+    ``params`` are the values of its bound parameters.
 
-    def __init__(self, statement, id_column, params=None, joins=None):
+    ``key_param`` names the bound parameter holding the id of the one row a page
+    may hold (a show's template): its sides are then read by that id rather
+    than joined to the statement, which spares the database planning a join of
+    every side to it on every call (on PostgreSQL that planning cost more than
+    running the read). Read them only once the page's own row was found: a
+    side's rows are not checked against the statement's other conditions."""
+
+    def __init__(self, statement, id_column, params=None, joins=None, key_param=None):
         self.statement = statement
         self.id_column = id_column
         self.params = params or {}
+        self.key_param = key_param
         # (sides, ...) -> the statements joined to this page. Shared by the pages
         # ``bind`` makes of one template.
         self._joins = {} if joins is None else joins
@@ -106,7 +118,7 @@ class Page:
 
     def bind(self, **params):
         """This page with values for its bound parameters; it shares the joins built so far."""
-        return Page(self.statement, self.id_column, params, self._joins)
+        return Page(self.statement, self.id_column, params, self._joins, self.key_param)
 
     def _ids(self):
         return self.statement.with_only_columns(self.id_column).subquery()
@@ -115,9 +127,12 @@ class Page:
         """``side`` (a Side) restricted to the page's rows."""
         found = self._joins.get(side)
         if found is None:
-            ids = self._ids()
             # Two threads may both build it: the same statement either way.
-            found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
+            if self.key_param is not None:
+                found = self._joins[side] = side.statement.where(side.key == sa.bindparam(self.key_param))
+            else:
+                ids = self._ids()
+                found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
         return found
 
     def fetch(self, connection, sides):
@@ -153,6 +168,9 @@ class Page:
         union = self._joins.get(sides)
         if union is not None:
             # Built for this very statement (a template's pages share it).
+            return union, self.params
+        if self.key_param is not None:
+            union = self._joins[sides] = _Union(None, sides, self.key_param)
             return union, self.params
         key = self.statement._generate_cache_key()
         if key is None:

@@ -136,3 +136,30 @@ def test_pages_of_one_shape_share_a_union_and_read_their_own_rows(session):
         [tuple(r) for r in alone.rows(connection, side)] for side in SIDES]
     assert [tuple(r) for r in third.rows(connection, SIDES[1])] == [("i2", False, -1), ("i3", False, 3),
                                                                     ("i2", True, 7)]
+
+
+ONE = page_mod.Page(sa.select(ITEMS).where(ITEMS.c.id == page_mod.bound("item_id")), ITEMS.c.id, key_param="item_id")
+
+
+def test_a_page_of_one_reads_its_sides_by_id_as_a_joined_page_does(session):
+    """A show's template page reads its sides by the id parameter, not joined to its
+    statement: the same rows, with no join for the database to plan."""
+    _fill(session)
+    connection = session.connection()
+    joined_template = page_mod.Page(ONE.statement, ITEMS.c.id)
+    for item_id in ("i0", "i1", "i2", "i3", "i5"):
+        by_id = ONE.bind(item_id=item_id)
+        by_id.fetch(connection, SIDES)
+        joined = joined_template.bind(item_id=item_id)
+        joined.fetch(connection, SIDES)
+        assert [[tuple(r) for r in by_id.rows(connection, side)] for side in SIDES] == [
+            [tuple(r) for r in joined.rows(connection, side)] for side in SIDES]
+        alone = ONE.bind(item_id=item_id)
+        assert [[tuple(r) for r in alone.rows(connection, side)] for side in SIDES] == [
+            [tuple(r) for r in joined.rows(connection, side)] for side in SIDES]
+    assert [tuple(r) for r in ONE.bind(item_id="i1").rows(connection, SIDES[0])] == [
+        ("i1", "10.0.0.10"), ("i1", "10.0.0.9")]
+    union, _params = ONE.bind(item_id="i1")._union(SIDES)
+    compiled = str(union.statement.compile(connection))
+    assert "JOIN" not in compiled and ITEMS.name not in compiled
+    assert ITEMS.name not in str(ONE.joined(SIDES[0]).compile(connection))
