@@ -1,4 +1,6 @@
 """Networks: rows, segments through the TypeManager, shared/external through RBAC."""
+import collections
+import functools
 import json
 import logging
 
@@ -121,6 +123,11 @@ _PAGE_TAGS = page_mod.Side(_TAGS_T.c.resource_id, _TAGS_T.c.tag)
 _SIDES = (_PAGE_SEGMENTS, _PAGE_RBAC, _PAGE_SUBNETS, _PAGE_TAGS)
 
 
+@functools.lru_cache(maxsize=16)
+def _named_row_type(keys):
+    return collections.namedtuple("NetworkRow", keys)
+
+
 def _grouped(rows):
     """{key: [the rest of each row, as a tuple]} of side rows (key first), in their order."""
     result = {}
@@ -216,13 +223,15 @@ class NetworkService:
         the page (segments, RBAC entries, subnets with their address scopes, tags and
         the extension drivers' tables), however many networks the page holds.
         ``segments_out``, when given, receives {network_id: its segment dicts}."""
-        rows = page.execute(connection).all()
-        if not rows:
-            return []
         sides = list(_SIDES)
         if self.extensions is not None:
             sides += self.extensions.network_page_sides
-        page.fetch(connection, sides)
+        # The networks, then their sides (a single network's in the same statement).
+        keys, found = page.read(connection, sides)
+        if not found:
+            return []
+        row_type = _named_row_type(keys)
+        rows = [row_type._make(r) for r in found]
         segments = _grouped(page.rows(connection, _PAGE_SEGMENTS))
         rbac = _grouped(page.rows(connection, _PAGE_RBAC))
         subnets = _grouped(page.rows(connection, _PAGE_SUBNETS))

@@ -477,16 +477,16 @@ class PortService:
         list and a single port take this same path. ``network_owners``, a dict, receives
         {network id: owner} from a page that selects ``network_owner`` (NULL: not given).
         """
-        result = page.execute(connection)
+        sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
+        # The ports, then their sides (a single port's in the same statement).
+        keys, found = page.read(connection, sides + list(self.extensions.port_page_sides))
         # Plain tuples with named fields: a Row's attribute lookup costs several times more.
-        row_type = _named_row_type(tuple(result.keys()))
-        rows = [row_type._make(r) for r in result.all()]
+        row_type = _named_row_type(keys)
+        rows = [row_type._make(r) for r in found]
         if not rows:
             return []
         if network_owners is not None:
             network_owners.update((r.network_id, r.network_owner) for r in rows if r.network_owner is not None)
-        sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
-        page.fetch(connection, sides + list(self.extensions.port_page_sides))
         tags = _tags_of_page(connection, page)
         allocations = _fixed_ips_of(connection, page, [r.id for r in rows], network_ids=by_network)
         items = []

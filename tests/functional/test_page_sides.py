@@ -163,3 +163,25 @@ def test_a_page_of_one_reads_its_sides_by_id_as_a_joined_page_does(session):
     compiled = str(union.statement.compile(connection))
     assert "JOIN" not in compiled and ITEMS.name not in compiled
     assert ITEMS.name not in str(ONE.joined(SIDES[0]).compile(connection))
+
+
+def test_a_page_of_one_reads_its_row_and_sides_in_one_statement(session):
+    _fill(session)
+    connection = session.connection()
+    statements = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    page = ONE.bind(item_id="i1")
+    keys, rows = page.read(connection, SIDES)
+    assert keys == ("id", "owner") and [tuple(r) for r in rows] == [("i1", "a")]
+    got = [[tuple(r) for r in page.rows(connection, side)] for side in SIDES]
+    assert len(statements) == 1  # the row and every side
+    joined = page_mod.Page(ONE.statement, ITEMS.c.id).bind(item_id="i1")
+    assert got == [[tuple(r) for r in joined.rows(connection, side)] for side in SIDES]
+    assert got[0] == [("i1", "10.0.0.10"), ("i1", "10.0.0.9")] and got[4] == [("i1", "zone", "b" * 200)]
+    # No row (none by that id, or one the statement's other conditions leave out): no sides.
+    hidden = page_mod.Page(ONE.statement.where(ITEMS.c.owner == page_mod.bound("owner")), ITEMS.c.id,
+                           key_param="item_id")
+    for empty in (ONE.bind(item_id="nope"), hidden.bind(item_id="i1", owner="b")):
+        assert empty.read(connection, SIDES) == (("id", "owner"), [])
+    keys, rows = hidden.bind(item_id="i2", owner="a").read(connection, SIDES)
+    assert [tuple(r) for r in rows] == [("i2", "a")]
