@@ -70,11 +70,12 @@ class Api:
 class Statements:
     """Statements sent (and, with ``casts``, agent notifications cast)."""
 
-    def __init__(self, engine, casts=None):
+    def __init__(self, engines, casts=None):
         self.count = 0
         self.casts = casts
         self.log = None  # a list while the SQL text is wanted
-        sa.event.listen(engine, "before_cursor_execute", self._seen)
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _conn, _cursor, statement, *_args):
         self.count += 1
@@ -145,7 +146,7 @@ def build_app(directory, database_url, agents=True):
         heartbeat()
     # Warnings such as "no alive L3 agent" would bury the figures (there is no agent here).
     logging.getLogger("netweave").setLevel(logging.ERROR)
-    return Api(app, heartbeat, settle), Statements(db_api.DATABASE.engine, casts)
+    return Api(app, heartbeat, settle), Statements(db_api.DATABASE.engines(), casts)
 
 
 class Phase:

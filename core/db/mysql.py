@@ -82,9 +82,9 @@ def url_with_charset(url_obj):
     return url_obj.update_query_dict({"charset": CHARSET})
 
 
-def lean_transactions(url_obj):
-    """Whether an engine for ``url_obj`` runs reads without a transaction (see
-    configure_engine): with PyMySQL, whose connections we can make skip an idle ROLLBACK."""
+def reads_apart(url_obj):
+    """Whether reads get an engine of their own (configure_engine's ``reads_only``): with
+    PyMySQL, whose connections we can make skip an idle ROLLBACK."""
     return pymysql is not None and url_obj.get_driver_name() == "pymysql"
 
 
@@ -93,47 +93,37 @@ if pymysql is not None:
         """A PyMySQL connection that sends ROLLBACK only when a transaction is open.
 
         The server flags an open transaction in the status of every reply
-        (SERVER_STATUS_IN_TRANS, set by START TRANSACTION's, cleared by COMMIT's and
-        ROLLBACK's), so the flag of the last reply says whether there is anything to
-        roll back: a read in autocommit mode leaves none, and its ROLLBACK (the
-        pool's reset on return) would be a round trip for nothing."""
+        (SERVER_STATUS_IN_TRANS), so the flag of the last reply says whether there
+        is anything to roll back: a read in autocommit mode leaves none, and its
+        ROLLBACK (the pool's reset on return) would be a round trip for nothing."""
 
         def rollback(self):
             if self.server_status is None or self.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
                 super().rollback()
 
 
-def configure_engine(engine, lean, reader_option):
-    """Per-connection settings. The isolation level is passed to create_engine:
-    READ COMMITTED, or with ``lean`` (lean_transactions) AUTOCOMMIT, and then:
+def configure_engine(engine, reads_only=False):
+    """Per-connection settings; the isolation level is passed to create_engine
+    (READ COMMITTED, or AUTOCOMMIT for ``reads_only``).
 
-    A connection stays in autocommit mode and a unit of work that writes starts its
-    transaction itself (START TRANSACTION, in READ COMMITTED, the session's level),
-    while a read (``reader_option`` among the connection's execution options) runs
-    each statement on its own, in autocommit. Each statement of a READ COMMITTED
-    transaction reads its own snapshot anyway, so a read sees what it saw before;
-    it only no longer ends with a ROLLBACK (a round trip of its two or three). A
-    connection switched between the two modes would pay a SET per switch instead.
+    ``reads_only``: the engine of reads (db_api.reader_connection, reader_scope),
+    whose connections stay in autocommit mode: each statement runs on its own, as
+    it reads its own snapshot in a READ COMMITTED transaction anyway, and a read no
+    longer ends with a ROLLBACK (a round trip of a show's two or three). Writers
+    keep connections of their own, in READ COMMITTED transactions the server opens
+    with their first statement: switching one connection between the two modes
+    would cost a SET per switch, and a writer in autocommit mode a START TRANSACTION.
     """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         with dbapi_conn.cursor() as cur:
             cur.execute("SET SESSION sql_mode = '%s'" % SQL_MODE)
-            if lean:
-                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL %s" % ISOLATION_LEVEL)
 
-    if not lean:
-        return
-
-    @event.listens_for(engine, "do_connect")
-    def _on_do_connect(_dialect, _record, cargs, cparams):
-        return _LeanConnection(*cargs, **dict(cparams, autocommit=True))
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        if not conn.get_execution_options().get(reader_option):
-            conn.connection.dbapi_connection.begin()
+    if reads_only:
+        @event.listens_for(engine, "do_connect")
+        def _on_do_connect(_dialect, _record, cargs, cparams):
+            return _LeanConnection(*cargs, **dict(cparams, autocommit=True))
 
 
 @event.listens_for(sa.Table, "before_create")

@@ -3,8 +3,8 @@
 A read (db_api.reader_connection, reader_scope) runs its statements in
 autocommit mode: no BEGIN before them, no ROLLBACK after. A unit of work
 that writes (session_scope) is still one transaction: all or nothing, unseen
-by others until it commits. Used one at a time, the pool's connection serves
-reads and writes in turn.
+by others until it commits. On PostgreSQL one pooled connection serves reads and
+writes in turn; MariaDB's reads have connections of their own.
 """
 import contextlib
 import threading
@@ -78,7 +78,7 @@ def test_a_read_sends_no_begin_and_no_rollback_to_mariadb(mariadb_engine):
         with db_api.reader_connection() as connection:
             connection.execute(sa.select(ITEMS.c.id)).all()
     with db_api.reader_connection() as connection:
-        # Used one at a time, the pool made one connection: its counters moved by none.
+        # Used one at a time, the readers' pool made one connection: its counters moved by none.
         assert _mariadb_counters(connection) == before
 
 
