@@ -266,6 +266,10 @@ def create_network(client, index):
                           expect=(201,))["network"]
 
 
+def delete_network(client, network_id):
+    return client.request("DELETE", "/v2.0/networks/%s" % network_id, expect=(204,))
+
+
 def list_networks(client, _index):
     networks = client.request("GET", "/v2.0/networks")["networks"]
     client.listed = len(networks)
@@ -618,6 +622,16 @@ def run(args, url, started):
         net_list = Phase("network list")
         run_serial(net_list, admin, range(size("list_repeats", quick)), list_networks)
         print_phase(net_list, "%d networks visible" % getattr(admin, "listed", 0))
+
+        clients = open_clients(url, project, args.clients, None)
+        net_delete = Phase("network delete", clients=args.clients)
+        made_here = [n["id"] for n in nets if n is not None]
+        run_parallel(net_delete, clients, made_here, delete_network)
+        print_phase(net_delete, "%d clients" % args.clients)
+        for client in clients:
+            client.close()
+        if not net_delete.errors:
+            created_networks = [n for n in created_networks if n not in set(made_here)]
 
         if args.routers and has_extension(admin, "router"):
             run_routers(url, project, args, quick, made)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What one API request costs the server, measured in process: CPU time, statements, profile.
 
-    python bench/api_profile.py [--db sqlite|postgresql] [--ports 1000] [--routers 20]
+    python bench/api_profile.py [--db sqlite|postgresql|mariadb] [--ports 1000] [--routers 20]
                                 [--repeat 200] [--profile PHASE[,PHASE]] [--top 15]
 
 It builds the application exactly as a netweave-server worker does (the
@@ -70,11 +70,12 @@ class Api:
 class Statements:
     """Statements sent (and, with ``casts``, agent notifications cast)."""
 
-    def __init__(self, engine, casts=None):
+    def __init__(self, engines, casts=None):
         self.count = 0
         self.casts = casts
         self.log = None  # a list while the SQL text is wanted
-        sa.event.listen(engine, "before_cursor_execute", self._seen)
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _conn, _cursor, statement, *_args):
         self.count += 1
@@ -145,7 +146,7 @@ def build_app(directory, database_url, agents=True):
         heartbeat()
     # Warnings such as "no alive L3 agent" would bury the figures (there is no agent here).
     logging.getLogger("netweave").setLevel(logging.ERROR)
-    return Api(app, heartbeat, settle), Statements(db_api.DATABASE.engine, casts)
+    return Api(app, heartbeat, settle), Statements(db_api.DATABASE.engines(), casts)
 
 
 class Phase:
@@ -201,7 +202,7 @@ def run_phase(api, statements, phase, profile, top, show_sql=False):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "mariadb"), default="sqlite")
     parser.add_argument("--ports", type=int, default=1000, help="ports on the listed network (default 1000)")
     parser.add_argument("--routers", type=int, default=20, help="routers, each with 5 floating IPs (default 20)")
     parser.add_argument("--repeat", type=int, default=200, help="requests per port phase (default 200)")
@@ -212,19 +213,23 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=15, help="frames printed per profile order (default 15)")
     args = parser.parse_args(argv)
     directory = tempfile.mkdtemp(prefix="netweave-profile-")
-    postgres = None
+    server = None  # the private database server, if any
     try:
         url = None
         if args.db == "postgresql":
             from harness import postgres as postgres_helpers
-            postgres = postgres_helpers.start_private_postgres()
-            url = postgres.url_for(postgres.create_database("profile"))
+            server = postgres_helpers.start_private_postgres()
+            url = server.url_for(server.create_database("profile"))
+        elif args.db == "mariadb":
+            from harness import mariadb as mariadb_helpers
+            server = mariadb_helpers.start_private_mariadb()
+            url = server.url_for(server.create_database("profile"))
         api, statements = build_app(directory, url, agents=not args.no_agents)
         profiled = set(args.profile.split(",")) if args.profile else set()
         run(api, statements, args, profiled)
     finally:
-        if postgres is not None:
-            postgres.stop()
+        if server is not None:
+            server.stop()
         shutil.rmtree(directory, ignore_errors=True)
     return 0
 

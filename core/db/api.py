@@ -41,16 +41,25 @@ class DBDuplicateEntry(Exception):
 class _Database:
     def __init__(self):
         self.engine = None
+        # The engine reads run on (reader_connection, reader_scope): ``engine`` itself
+        # but on MariaDB/MySQL, where reads have connections of their own (create_engine).
+        self.reader_engine = None
         self.sessionmaker = None
         self._lock = threading.Lock()
 
     def configure(self, url, **kwargs):
         with self._lock:
-            if self.engine is not None:
-                self.engine.dispose()
+            for engine in {self.engine, self.reader_engine} - {None}:
+                engine.dispose()
             self.engine = create_engine(url, **kwargs)
+            self.reader_engine = create_engine(url, reads_only=True, **kwargs) or self.engine
             self.sessionmaker = orm.sessionmaker(bind=self.engine, expire_on_commit=False)
         return self.engine
+
+    def engines(self):
+        """Every engine in use (one, or the writers' and the readers'): for whoever
+        listens to their events."""
+        return [self.engine] + ([self.reader_engine] if self.reader_engine is not self.engine else [])
 
 
 DATABASE = _Database()
@@ -199,8 +208,13 @@ def _sqlite_setup(engine, writer_queue=None):
             raise
 
 
-def create_engine(url, **kwargs):
+def create_engine(url, reads_only=False, **kwargs):
+    """An engine for ``url``. With ``reads_only``, an engine for reads alone when the
+    database needs one apart (MariaDB/MySQL through PyMySQL: mysql.configure_engine),
+    else None."""
     url_obj = sa.engine.make_url(url)
+    if reads_only and not (url_obj.get_backend_name() in mysql.BACKENDS and mysql.reads_apart(url_obj)):
+        return None
     if url_obj.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
         path = _sqlite_file(url_obj)
@@ -218,13 +232,33 @@ def create_engine(url, **kwargs):
         is_mysql = url_obj.get_backend_name() in mysql.BACKENDS
         if is_mysql:
             url = mysql.url_with_charset(url_obj)
+            if reads_only:
+                kwargs["isolation_level"] = "AUTOCOMMIT"
             kwargs.setdefault("isolation_level", mysql.ISOLATION_LEVEL)
         engine = sa.create_engine(url, **kwargs)
         if is_mysql:
-            mysql.configure_engine(engine)
+            mysql.configure_engine(engine, reads_only)
+        elif url_obj.get_backend_name() == "postgresql" and url_obj.get_driver_name() == "psycopg2":
+            _postgresql_reads_outside_transactions(engine)
         if ping_idle:
             _ping_idle_connections(engine)
     return engine
+
+
+def _postgresql_reads_outside_transactions(engine):
+    """Reads (READER_OPTION) run in autocommit mode: without the BEGIN psycopg2 sends
+    before a transaction's first statement and the ROLLBACK that ends it, two of a
+    single-port show's four round trips. In READ COMMITTED, PostgreSQL's level, each
+    statement of a transaction reads its own snapshot anyway, so a read sees what it
+    saw before. psycopg2 keeps the mode on the client (setting it sends nothing), and
+    skips the rollback of a connection with no transaction open."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        dbapi_conn = conn.connection.dbapi_connection
+        reader = bool(conn.get_execution_options().get(READER_OPTION))
+        if dbapi_conn.autocommit != reader:
+            dbapi_conn.autocommit = reader
 
 
 # A pooled connection unused for this long is pinged before it is handed out again.
@@ -266,6 +300,12 @@ def get_engine():
     return DATABASE.engine
 
 
+def get_reader_engine():
+    if DATABASE.reader_engine is None:
+        raise RuntimeError("database is not configured")
+    return DATABASE.reader_engine
+
+
 @contextlib.contextmanager
 def session_scope():
     """A session whose transaction commits on success and rolls back on error."""
@@ -281,7 +321,7 @@ def session_scope():
 def reader_scope():
     """A session for reads: no write lock is taken on SQLite. Reads made of Core
     statements only take reader_connection, which costs less."""
-    session = DATABASE.sessionmaker()
+    session = DATABASE.sessionmaker(bind=get_reader_engine())
     try:
         session.connection(execution_options={READER_OPTION: True})
         yield session
@@ -296,7 +336,7 @@ def reader_connection():
     after: for reads made of Core statements. An ORM session costs a read about as much
     again as its statements (its transaction's set-up, rollback and close); code that
     needs ORM objects on this connection makes a session on it (``orm.Session(bind=...)``)."""
-    with get_engine().connect() as connection:
+    with get_reader_engine().connect() as connection:
         connection.execution_options(**{READER_OPTION: True})
         # Closing the connection rolls this back, once: the pool then skips its own reset.
         connection.begin()

@@ -26,6 +26,12 @@ what sorts or filters by time sees the same values (and ties) everywhere.
 import sqlalchemy as sa
 from sqlalchemy import event
 
+try:
+    import pymysql
+    from pymysql.constants import SERVER_STATUS
+except ImportError:  # only the PyMySQL driver gets the lean transactions below
+    pymysql = None
+
 BACKENDS = ("mysql", "mariadb")  # SQLAlchemy's dialect names for either server
 CHARSET = "utf8mb4"
 ISOLATION_LEVEL = "READ COMMITTED"
@@ -76,13 +82,48 @@ def url_with_charset(url_obj):
     return url_obj.update_query_dict({"charset": CHARSET})
 
 
-def configure_engine(engine):
-    """Per-connection settings; the isolation level is passed to create_engine."""
+def reads_apart(url_obj):
+    """Whether reads get an engine of their own (configure_engine's ``reads_only``): with
+    PyMySQL, whose connections we can make skip an idle ROLLBACK."""
+    return pymysql is not None and url_obj.get_driver_name() == "pymysql"
+
+
+if pymysql is not None:
+    class _LeanConnection(pymysql.connections.Connection):
+        """A PyMySQL connection that sends ROLLBACK only when a transaction is open.
+
+        The server flags an open transaction in the status of every reply
+        (SERVER_STATUS_IN_TRANS), so the flag of the last reply says whether there
+        is anything to roll back: a read in autocommit mode leaves none, and its
+        ROLLBACK (the pool's reset on return) would be a round trip for nothing."""
+
+        def rollback(self):
+            if self.server_status is None or self.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+                super().rollback()
+
+
+def configure_engine(engine, reads_only=False):
+    """Per-connection settings; the isolation level is passed to create_engine
+    (READ COMMITTED, or AUTOCOMMIT for ``reads_only``).
+
+    ``reads_only``: the engine of reads (db_api.reader_connection, reader_scope),
+    whose connections stay in autocommit mode: each statement runs on its own, as
+    it reads its own snapshot in a READ COMMITTED transaction anyway, and a read no
+    longer ends with a ROLLBACK (a round trip of a show's two or three). Writers
+    keep connections of their own, in READ COMMITTED transactions the server opens
+    with their first statement: switching one connection between the two modes
+    would cost a SET per switch, and a writer in autocommit mode a START TRANSACTION.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         with dbapi_conn.cursor() as cur:
             cur.execute("SET SESSION sql_mode = '%s'" % SQL_MODE)
+
+    if reads_only:
+        @event.listens_for(engine, "do_connect")
+        def _on_do_connect(_dialect, _record, cargs, cparams):
+            return _LeanConnection(*cargs, **dict(cparams, autocommit=True))
 
 
 @event.listens_for(sa.Table, "before_create")

@@ -1,4 +1,6 @@
 """Networks: rows, segments through the TypeManager, shared/external through RBAC."""
+import collections
+import functools
 import json
 import logging
 
@@ -69,8 +71,9 @@ _EXTERNAL = net_models.ExternalNetwork.__table__
 # What every page read of networks selects: the network's row and whether it is external.
 _NETWORK_ROWS = sa.select(*_NETWORKS.columns, _EXTERNAL.c.network_id.label("external_id")).outerjoin(
     _EXTERNAL, _EXTERNAL.c.network_id == _NETWORKS.c.id)
-# One network by id, as a page of one (bind network_id).
-_ONE_NETWORK = page_mod.Page(_NETWORK_ROWS.where(_NETWORKS.c.id == page_mod.bound("network_id")), _NETWORKS.c.id)
+# One network by id, as a page of one (bind network_id); its sides are read by network_id.
+_ONE_NETWORK = page_mod.Page(_NETWORK_ROWS.where(_NETWORKS.c.id == page_mod.bound("network_id")), _NETWORKS.c.id,
+                             key_param="network_id")
 
 
 def _visible_to(project_id):
@@ -83,7 +86,7 @@ def _visible_to(project_id):
 
 # ... and bind project_id too for a caller who is not an admin.
 _ONE_VISIBLE_NETWORK = page_mod.Page(_ONE_NETWORK.statement.where(_visible_to(page_mod.bound("project_id"))),
-                                     _NETWORKS.c.id)
+                                     _NETWORKS.c.id, key_param="network_id")
 
 # The owners of some networks (bind network_ids), and of those a caller who is not an
 # admin sees (bind project_id too): every request of a project member on a port asks.
@@ -118,6 +121,11 @@ _PAGE_SUBNETS = page_mod.Side(_SUBNETS_T.c.network_id, _SUBNETS_T.c.id, _SUBNETS
 _TAGS_T = tag_model.Tag.__table__
 _PAGE_TAGS = page_mod.Side(_TAGS_T.c.resource_id, _TAGS_T.c.tag)
 _SIDES = (_PAGE_SEGMENTS, _PAGE_RBAC, _PAGE_SUBNETS, _PAGE_TAGS)
+
+
+@functools.lru_cache(maxsize=16)
+def _named_row_type(keys):
+    return collections.namedtuple("NetworkRow", keys)
 
 
 def _grouped(rows):
@@ -215,13 +223,15 @@ class NetworkService:
         the page (segments, RBAC entries, subnets with their address scopes, tags and
         the extension drivers' tables), however many networks the page holds.
         ``segments_out``, when given, receives {network_id: its segment dicts}."""
-        rows = page.execute(connection).all()
-        if not rows:
-            return []
         sides = list(_SIDES)
         if self.extensions is not None:
             sides += self.extensions.network_page_sides
-        page.fetch(connection, sides)
+        # The networks, then their sides (a single network's in the same statement).
+        keys, found = page.read(connection, sides)
+        if not found:
+            return []
+        row_type = _named_row_type(keys)
+        rows = [row_type._make(r) for r in found]
         segments = _grouped(page.rows(connection, _PAGE_SEGMENTS))
         rbac = _grouped(page.rows(connection, _PAGE_RBAC))
         subnets = _grouped(page.rows(connection, _PAGE_SUBNETS))

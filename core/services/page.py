@@ -64,12 +64,18 @@ class _Union:
     alike in every branch (PostgreSQL resolves a UNION's branches pairwise, and two
     untyped NULLs would make a text column the next branch cannot join)."""
 
-    def __init__(self, page_ids, sides):
+    def __init__(self, page_ids, sides, key_param=None, head=None):
+        """``key_param``: the sides select the rows whose key is that parameter (a page
+        of one row) instead of joining ``page_ids``. ``head``: (that page's statement,
+        its id column), whose own rows then come first, as branch number len(sides),
+        its columns in slots too (``head_getter`` gives them back in the statement's
+        order)."""
+        heads = [] if head is None else [list(head[0].selected_columns)]
         slot_types = []  # per slot: the type of the columns it holds
-        layouts = []  # per side: the slot of each of its columns after the key
-        for side in sides:
+        layouts = []  # per branch (the head's first): the slot of each column it reads after the key
+        for columns in heads + [list(side.selected[1:]) for side in sides]:
             layout = []
-            for column in side.selected[1:]:
+            for column in columns:
                 kind = type(column.type)
                 slot = next((i for i, t in enumerate(slot_types) if type(t) is kind and i not in layout), None)
                 if slot is None:
@@ -77,18 +83,41 @@ class _Union:
                     slot_types.append(column.type)
                 layout.append(slot)
             layouts.append(layout)
-        branches = []
-        for index, side in enumerate(sides):
-            values = [sa.cast(sa.null(), slot_type) for slot_type in slot_types]
-            for column, slot in zip(side.selected[1:], layouts[index]):
+
+        def slotted(index, key, columns, layout):
+            if head is not None and index != len(sides):
+                # After the head's branch, whose typed columns set each slot's type: a
+                # NULL needs no cast, which spares the database parsing one per slot.
+                values = [sa.null() for _slot_type in slot_types]
+            else:
+                values = [sa.cast(sa.null(), slot_type) for slot_type in slot_types]
+            for column, slot in zip(columns, layout):
                 values[slot] = column
-            selected = [sa.literal_column(str(index), sa.Integer).label("side"), side.key.label("key")]
+            selected = [sa.literal_column(str(index), sa.Integer).label("side"), key.label("key")]
             selected.extend(value.label("s%d" % slot) for slot, value in enumerate(values))
-            branch = sa.select(*selected).select_from(side.key.table.join(page_ids, list(page_ids.c)[0] == side.key))
+            return selected
+
+        branches = []
+        if head is not None:
+            # The head's rows first: a UNION's result converts values by its first branch's types.
+            branches.append(head[0].with_only_columns(*slotted(len(sides), head[1], heads[0], layouts[0])))
+        for index, side in enumerate(sides):
+            selected = slotted(index, side.key, side.selected[1:], layouts[len(heads) + index])
+            if key_param is not None:
+                branch = sa.select(*selected).select_from(side.key.table).where(side.key == sa.bindparam(key_param))
+            else:
+                branch = sa.select(*selected).select_from(
+                    side.key.table.join(page_ids, list(page_ids.c)[0] == side.key))
             branches.append(branch if side.where is None else branch.where(side.where))
         self.statement = sa.union_all(*branches)
         # A side's row as it reads it alone: the key, then its columns out of their slots.
-        self.getters = [operator.itemgetter(1, *(2 + slot for slot in layout)) for layout in layouts]
+        self.getters = [operator.itemgetter(1, *(2 + slot for slot in layout)) for layout in layouts[len(heads):]]
+        self.head_getter = None
+        if heads:
+            positions = [2 + slot for slot in layouts[0]]
+            getter = operator.itemgetter(*positions)
+            # (itemgetter of one position gives the value, not a tuple of it)
+            self.head_getter = getter if len(positions) > 1 else (lambda row: (getter(row),))
 
 
 # (sides, page statement's cache key) -> (_Union, the bound parameters of the statement
@@ -99,12 +128,20 @@ _UNIONS_KEPT = 256
 
 class Page:
     """``statement`` selected the rows; ``id_column`` is their id among its columns;
-    ``params`` are the values of its bound parameters."""
+    ``params`` are the values of its bound parameters.
 
-    def __init__(self, statement, id_column, params=None, joins=None):
+    ``key_param`` names the bound parameter holding the id of the one row a page
+    may hold (a show's template): its sides are then read by that id rather
+    than joined to the statement, which spares the database planning a join of
+    every side to it on every call (on PostgreSQL that planning cost more than
+    running the read). Read them only once the page's own row was found: a
+    side's rows are not checked against the statement's other conditions."""
+
+    def __init__(self, statement, id_column, params=None, joins=None, key_param=None):
         self.statement = statement
         self.id_column = id_column
         self.params = params or {}
+        self.key_param = key_param
         # (sides, ...) -> the statements joined to this page. Shared by the pages
         # ``bind`` makes of one template.
         self._joins = {} if joins is None else joins
@@ -112,7 +149,7 @@ class Page:
 
     def bind(self, **params):
         """This page with values for its bound parameters; it shares the joins built so far."""
-        return Page(self.statement, self.id_column, params, self._joins)
+        return Page(self.statement, self.id_column, params, self._joins, self.key_param)
 
     def _ids(self):
         return self.statement.with_only_columns(self.id_column).subquery()
@@ -121,9 +158,12 @@ class Page:
         """``side`` (a Side) restricted to the page's rows."""
         found = self._joins.get(side)
         if found is None:
-            ids = self._ids()
             # Two threads may both build it: the same statement either way.
-            found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
+            if self.key_param is not None:
+                found = self._joins[side] = side.statement.where(side.key == sa.bindparam(self.key_param))
+            else:
+                ids = self._ids()
+                found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
         return found
 
     def fetch(self, connection, sides):
@@ -147,6 +187,38 @@ class Page:
         for side, rows in zip(sides, lists):
             self._fetched[side] = side.arrange(rows)
 
+    def read(self, connection, sides):
+        """(the column keys of the page's statement, its rows), with ``sides`` read as
+        ``fetch`` reads them when there are rows (``rows`` then hands them out). A page
+        of one row (``key_param``) reads its row and its sides in one statement, a
+        UNION ALL whose first branch is the page's statement: one round trip, and one
+        result's column descriptions, fewer. Rows are tuples in the statement's order."""
+        sides = tuple(side for side in dict.fromkeys(sides) if side not in self._fetched)
+        if self.key_param is None or not sides:
+            result = self.execute(connection)
+            keys, rows = tuple(result.keys()), result.all()
+            if rows and sides:
+                self.fetch(connection, sides)
+            return keys, rows
+        found = self._joins.get(("head", sides))
+        if found is None:
+            # Two threads may both build it: equivalent unions either way.
+            union = _Union(None, sides, self.key_param, (self.statement, self.id_column))
+            found = self._joins[("head", sides)] = (tuple(self.statement.selected_columns.keys()), union)
+        keys, union = found
+        rows, lists = [], [[] for _side in sides]
+        getters, head, own = union.getters, len(sides), union.head_getter
+        for row in connection.execute(union.statement, self.params).all():
+            index = row[0]
+            if index == head:
+                rows.append(own(row))
+            else:
+                lists[index].append(getters[index](row))
+        if rows:
+            for side, side_rows in zip(sides, lists):
+                self._fetched[side] = side.arrange(side_rows)
+        return keys, rows
+
     def _union(self, sides):
         """The _Union reading ``sides`` for this page, and the parameters to run it with.
 
@@ -159,6 +231,9 @@ class Page:
         union = self._joins.get(sides)
         if union is not None:
             # Built for this very statement (a template's pages share it).
+            return union, self.params
+        if self.key_param is not None:
+            union = self._joins[sides] = _Union(None, sides, self.key_param)
             return union, self.params
         key = self.statement._generate_cache_key()
         if key is None:

@@ -263,17 +263,18 @@ def _member_page_template(networks, with_marker):
 
 
 # One port by id, read as a page of one (templates built once; bind port_id, and
-# project_id for a caller who is not an admin).
-_ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id)
+# project_id for a caller who is not an admin); its sides are read by port_id.
+_ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id,
+                          key_param="port_id")
 _ONE_VISIBLE_PORT = page_mod.Page(_ONE_PORT.statement.where(_visible_to(page_mod.bound("project_id"))),
-                                  _PORTS.c.id)
+                                  _PORTS.c.id, key_param="port_id")
 # Both with the owner of the port's network, when the caller sees that network (NULL
 # otherwise): a show's policy target needs it, and no read of the network follows.
 _ONE_PORT_WITH_OWNER = page_mod.Page(_ONE_PORT.statement.add_columns(
-    networks.owner_of(_PORTS.c.network_id).label("network_owner")), _PORTS.c.id)
+    networks.owner_of(_PORTS.c.network_id).label("network_owner")), _PORTS.c.id, key_param="port_id")
 _ONE_VISIBLE_PORT_WITH_OWNER = page_mod.Page(_ONE_VISIBLE_PORT.statement.add_columns(
     networks.owner_of(_PORTS.c.network_id, visible_to=page_mod.bound("project_id")).label("network_owner")),
-    _PORTS.c.id)
+    _PORTS.c.id, key_param="port_id")
 # A whole network's ports in id order (bind network_id, and project_id for a caller
 # who is not an admin): the list of ?network_id=<id> with nothing else asked.
 _NETWORK_PORTS = page_mod.Page(
@@ -476,16 +477,16 @@ class PortService:
         list and a single port take this same path. ``network_owners``, a dict, receives
         {network id: owner} from a page that selects ``network_owner`` (NULL: not given).
         """
-        result = page.execute(connection)
+        sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
+        # The ports, then their sides (a single port's in the same statement).
+        keys, found = page.read(connection, sides + list(self.extensions.port_page_sides))
         # Plain tuples with named fields: a Row's attribute lookup costs several times more.
-        row_type = _named_row_type(tuple(result.keys()))
-        rows = [row_type._make(r) for r in result.all()]
+        row_type = _named_row_type(keys)
+        rows = [row_type._make(r) for r in found]
         if not rows:
             return []
         if network_owners is not None:
             network_owners.update((r.network_id, r.network_owner) for r in rows if r.network_owner is not None)
-        sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
-        page.fetch(connection, sides + list(self.extensions.port_page_sides))
         tags = _tags_of_page(connection, page)
         allocations = _fixed_ips_of(connection, page, [r.id for r in rows], network_ids=by_network)
         items = []

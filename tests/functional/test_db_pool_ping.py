@@ -50,13 +50,12 @@ def database(request):
 def engine(database, monkeypatch):
     engine = db_api.DATABASE.configure(database.url, pool_size=2, max_overflow=0)
     pings = []
-    real_ping = engine.dialect.do_ping
+    for each in db_api.DATABASE.engines():  # (MariaDB's reads have an engine of their own)
+        def counted_ping(dbapi_conn, real_ping=each.dialect.do_ping):
+            pings.append(dbapi_conn)
+            return real_ping(dbapi_conn)
 
-    def counted_ping(dbapi_conn):
-        pings.append(dbapi_conn)
-        return real_ping(dbapi_conn)
-
-    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
+        monkeypatch.setattr(each.dialect, "do_ping", counted_ping)
     engine.pings = pings
     yield engine
     engine.dispose()

@@ -138,6 +138,55 @@ def test_pages_of_one_shape_share_a_union_and_read_their_own_rows(session):
                                                                     ("i2", True, 7)]
 
 
+ONE = page_mod.Page(sa.select(ITEMS).where(ITEMS.c.id == page_mod.bound("item_id")), ITEMS.c.id, key_param="item_id")
+
+
+def test_a_page_of_one_reads_its_sides_by_id_as_a_joined_page_does(session):
+    """A show's template page reads its sides by the id parameter, not joined to its
+    statement: the same rows, with no join for the database to plan."""
+    _fill(session)
+    connection = session.connection()
+    joined_template = page_mod.Page(ONE.statement, ITEMS.c.id)
+    for item_id in ("i0", "i1", "i2", "i3", "i5"):
+        by_id = ONE.bind(item_id=item_id)
+        by_id.fetch(connection, SIDES)
+        joined = joined_template.bind(item_id=item_id)
+        joined.fetch(connection, SIDES)
+        assert [[tuple(r) for r in by_id.rows(connection, side)] for side in SIDES] == [
+            [tuple(r) for r in joined.rows(connection, side)] for side in SIDES]
+        alone = ONE.bind(item_id=item_id)
+        assert [[tuple(r) for r in alone.rows(connection, side)] for side in SIDES] == [
+            [tuple(r) for r in joined.rows(connection, side)] for side in SIDES]
+    assert [tuple(r) for r in ONE.bind(item_id="i1").rows(connection, SIDES[0])] == [
+        ("i1", "10.0.0.10"), ("i1", "10.0.0.9")]
+    union, _params = ONE.bind(item_id="i1")._union(SIDES)
+    compiled = str(union.statement.compile(connection))
+    assert "JOIN" not in compiled and ITEMS.name not in compiled
+    assert ITEMS.name not in str(ONE.joined(SIDES[0]).compile(connection))
+
+
+def test_a_page_of_one_reads_its_row_and_sides_in_one_statement(session):
+    _fill(session)
+    connection = session.connection()
+    statements = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    page = ONE.bind(item_id="i1")
+    keys, rows = page.read(connection, SIDES)
+    assert keys == ("id", "owner") and [tuple(r) for r in rows] == [("i1", "a")]
+    got = [[tuple(r) for r in page.rows(connection, side)] for side in SIDES]
+    assert len(statements) == 1  # the row and every side
+    joined = page_mod.Page(ONE.statement, ITEMS.c.id).bind(item_id="i1")
+    assert got == [[tuple(r) for r in joined.rows(connection, side)] for side in SIDES]
+    assert got[0] == [("i1", "10.0.0.10"), ("i1", "10.0.0.9")] and got[4] == [("i1", "zone", "b" * 200)]
+    # No row (none by that id, or one the statement's other conditions leave out): no sides.
+    hidden = page_mod.Page(ONE.statement.where(ITEMS.c.owner == page_mod.bound("owner")), ITEMS.c.id,
+                           key_param="item_id")
+    for empty in (ONE.bind(item_id="nope"), hidden.bind(item_id="i1", owner="b")):
+        assert empty.read(connection, SIDES) == (("id", "owner"), [])
+    keys, rows = hidden.bind(item_id="i2", owner="a").read(connection, SIDES)
+    assert [tuple(r) for r in rows] == [("i2", "a")]
+
+
 def test_a_side_with_a_condition_holds_only_its_rows_read_together_or_alone(session):
     _fill(session)
     enabled_only = page_mod.Side(FLAGS.c.item_id, FLAGS.c.weight, order_by=(FLAGS.c.weight,),
@@ -151,3 +200,8 @@ def test_a_side_with_a_condition_holds_only_its_rows_read_together_or_alone(sess
     # The side without the condition still reads every row.
     assert [tuple(r) for r in together.rows(connection, SIDES[1])] == [("i2", False, -1), ("i3", False, 3),
                                                                        ("i2", True, 7)]
+    # A page of one reads it by the id, with its row in the same statement.
+    one = ONE.bind(item_id="i2")
+    one.read(connection, SIDES + (enabled_only,))
+    assert [tuple(r) for r in one.rows(connection, enabled_only)] == [("i2", 7)]
+    assert [tuple(r) for r in ONE.bind(item_id="i2").rows(connection, enabled_only)] == [("i2", 7)]
