@@ -45,6 +45,7 @@ import email.utils
 import io
 import json
 import logging
+import os
 import resource
 import signal
 import socket
@@ -87,6 +88,26 @@ _DRAIN_READ_GRACE = 5.0
 _SWEEP_INTERVAL = 1.0
 # File descriptors kept for everything else than client connections.
 _RESERVED_FDS = 256
+
+
+_FORK_GUARDED = set()  # the signals whose handlers forked children reset
+
+
+def _keep_forked_children_off_the_loops_signals(signals):
+    """Make children forked without exec (pyroute2 forks one to open a socket in a network
+    namespace, and stops it with SIGTERM) take ``signals`` as the default action does.
+    Otherwise the child inherits the loop's handler and its signal wakeup socket: a
+    SIGTERM to the child reaches this process's loop, which stops serving."""
+    wanted = set(signals) - _FORK_GUARDED
+    if not wanted:
+        return
+    _FORK_GUARDED.update(wanted)
+
+    def in_child():
+        signal.set_wakeup_fd(-1)
+        for signum in wanted:
+            signal.signal(signum, signal.SIG_DFL)
+    os.register_at_fork(after_in_child=in_child)
 
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Request Entity Too Large",
             414: "Request-URI Too Long", 431: "Request Header Fields Too Large",
@@ -628,6 +649,7 @@ class HttpServer:
         self.executor = concurrent.futures.ThreadPoolExecutor(self.limits.threads,
                                                               thread_name_prefix="api")
         self._stopped = self.loop.create_future()
+        _keep_forked_children_off_the_loops_signals(stop_signals)
         try:
             for sig in stop_signals:
                 self.loop.add_signal_handler(sig, self.shutdown)

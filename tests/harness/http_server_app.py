@@ -4,12 +4,15 @@
         [--graceful-timeout S] [--max-connections N]
 
 ``GET /sleep?seconds=S`` answers after S seconds (a request that stays in
-flight), any other path answers 200 with the method and path. Without
+flight); ``GET /fork`` forks a child that does not exec (as pyroute2 does to open a
+socket in a network namespace), sleeps 10 s and exits, and answers its pid; any
+other path answers 200 with the method and path. Without
 ``--gunicorn`` it runs like the all-in-one (HttpServer.serve in this process);
 with it, like netweave-server (gunicorn's arbiter and one ApiWorker).
 """
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -22,6 +25,19 @@ def app(environ, start_response):
     query = urllib.parse.parse_qs(environ["QUERY_STRING"])
     if environ["PATH_INFO"] == "/sleep":
         time.sleep(float(query.get("seconds", ["1"])[0]))
+    if environ["PATH_INFO"] == "/fork":
+        ready, started = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.write(started, b".")  # os.fork has returned here: the at-fork handlers ran
+            time.sleep(10)
+            os._exit(0)
+        os.close(started)
+        os.read(ready, 1)
+        os.close(ready)
+        body = json.dumps({"pid": child}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
     body = json.dumps({"method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"],
                        "query_length": len(environ["QUERY_STRING"]),
                        "body_length": len(environ["wsgi.input"].read())}).encode()
