@@ -241,7 +241,10 @@ def test_instances_read_their_own_metadata_through_proxy_and_agent(lab):
                                  local_ipv4=port["fixed_ips"][0]["ip_address"])
     qdhcp = lab.dhcp_namespace(net, dhcp_port)
     vms = [lab.instance(p["id"], p["mac_address"], p["fixed_ips"][0]["ip_address"], dhcp_ip) for p in ports]
-    stranger = lab.instance(str(uuid.uuid4()), multihost.random_mac(), "10.77.0.200", dhcp_ip)
+    # An address no port holds (addresses are allocated at random: .200 may be one of them).
+    held = {p["fixed_ips"][0]["ip_address"] for p in [dhcp_port] + ports}
+    stranger_ip = next("10.77.0.%d" % host for host in range(200, 210) if "10.77.0.%d" % host not in held)
+    stranger = lab.instance(str(uuid.uuid4()), multihost.random_mac(), stranger_ip, dhcp_ip)
 
     lab.spawn_proxy(qdhcp, net["id"])
     assert lab.proxy.active(net["id"])
