@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import webob
 from oslo_config import cfg
 
-from harness import ml2_plugin
+from harness import ml2_plugin, policy_probe
 from netweave.core import policy
 from netweave.core.api import builder
 from netweave.core.db import api as db_api
@@ -249,13 +249,7 @@ def test_a_member_show_evaluates_its_rules_once_per_kind_of_port_and_reads_no_po
     ports = _create_ports(app, net_id, 12)
     app.call("GET", "/v2.0/ports/%s" % ports[0]["id"], project=PROJECT, roles="member", expect=200)
     enforcer = policy.init()
-    evaluated = []
-    original = enforcer.enforce
-
-    def counting(rule, target, creds, *args, **kwargs):
-        evaluated.append(rule)
-        return original(rule, target, creds, *args, **kwargs)
-    monkeypatch.setattr(enforcer, "enforce", counting)
+    evaluated = policy_probe.count_enforce(monkeypatch, enforcer)
     looked_at, start = enforcer.files_looked_at, time.monotonic()
     admin_only = {"binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details"}
     for port in ports[1:]:

@@ -6,6 +6,7 @@ import pytest
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
+from harness import policy_probe
 from netweave.core import context, policy
 
 CALLERS = [context.Context(project_id=p, user_id="u-" + p, roles=roles)
@@ -73,14 +74,7 @@ def test_same_answers_with_rules_reading_other_attributes(tmp_path):
 
 
 def test_a_rule_is_evaluated_once_per_kind_of_target(monkeypatch):
-    enforcer = policy.init()
-    calls = []
-    original = enforcer.enforce
-
-    def counting(rule, target, creds, *args, **kwargs):
-        calls.append(rule)
-        return original(rule, target, creds, *args, **kwargs)
-    monkeypatch.setattr(enforcer, "enforce", counting)
+    calls = policy_probe.count_enforce(monkeypatch, policy.init())
     decisions = policy.decisions(CALLERS[0])
     own = {"tenant_id": "project-a", "network:tenant_id": "project-a"}
     theirs = {"tenant_id": "project-b", "network:tenant_id": "project-a"}
@@ -114,19 +108,8 @@ BINDING_RULES = ["get_port:binding:vif_type", "get_port:binding:vif_details", "g
                  "get_port:binding:profile"]
 
 
-def _counting_enforce(monkeypatch, enforcer):
-    calls = []
-    original = enforcer.enforce
-
-    def counting(rule, target, creds, *args, **kwargs):
-        calls.append(rule)
-        return original(rule, target, creds, *args, **kwargs)
-    monkeypatch.setattr(enforcer, "enforce", counting)
-    return calls
-
-
 def test_actions_with_the_same_rule_expression_share_one_evaluation(monkeypatch):
-    calls = _counting_enforce(monkeypatch, policy.init())
+    calls = policy_probe.count_enforce(monkeypatch, policy.init())
     port = {"tenant_id": "project-a", "network:tenant_id": "project-a"}
     member, service = CALLERS[0], CALLERS[3]
     decisions = policy.decisions(member)
@@ -142,7 +125,7 @@ def test_actions_with_the_same_rule_expression_share_one_evaluation(monkeypatch)
 
 def test_a_rule_the_policy_file_changes_is_evaluated_apart(tmp_path, monkeypatch):
     enforcer = policy.init(_conf_with_policy(tmp_path, '"get_port:binding:host_id": "role:member"\n'))
-    calls = _counting_enforce(monkeypatch, enforcer)
+    calls = policy_probe.count_enforce(monkeypatch, enforcer)
     decisions = policy.decisions(CALLERS[0])
     port = {"tenant_id": "project-a", "network:tenant_id": "project-a"}
     assert [decisions.check(rule, port) for rule in BINDING_RULES] == [False, False, True, False]
@@ -154,7 +137,7 @@ def test_the_same_expression_under_other_scope_types_is_evaluated_apart(tmp_path
     # token passes the first and fails the second although both read "role:reader".
     policy.init(_conf_with_policy(tmp_path, '"context_is_admin": "role:reader"\n'
                                             '"get_port:binding:host_id": "role:reader"\n'))
-    calls = _counting_enforce(monkeypatch, policy.init())
+    calls = policy_probe.count_enforce(monkeypatch, policy.init())
     auditor = context.Context(user_id="auditor", roles=["reader"], system_scope="all", is_admin=False)
     decisions = policy.decisions(auditor)
     assert decisions.check("context_is_admin", {}) is True
@@ -177,7 +160,7 @@ def test_remembered_answers_are_forgotten_when_the_policy_file_changes(tmp_path)
 
 
 def test_the_next_request_on_the_same_kind_of_item_is_answered_from_memory(monkeypatch):
-    calls = _counting_enforce(monkeypatch, policy.init())
+    calls = policy_probe.count_enforce(monkeypatch, policy.init())
     member_a, member_b, reader_a = CALLERS[0], CALLERS[1], CALLERS[2]
     own = {"id": "port-1", "tenant_id": "project-a", "network:tenant_id": "project-a"}
     assert policy.decisions(member_a).check("get_port", own)
