@@ -66,6 +66,11 @@ DATABASE = _Database()
 
 
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds
+# The driver of a postgresql:// URL that names none. Not SQLAlchemy's default
+# (psycopg2) but psycopg 3: it prepares a statement on the server once a connection
+# has sent it five times, so PostgreSQL stops planning each request's queries anew
+# (planning was most of a port show's database time).
+POSTGRESQL_DRIVER = "postgresql+psycopg"
 
 
 class _WriterQueue:
@@ -230,6 +235,8 @@ def create_engine(url, reads_only=False, **kwargs):
         kwargs.setdefault("max_overflow", 20)
         ping_idle = not kwargs.get("pool_pre_ping")
         is_mysql = url_obj.get_backend_name() in mysql.BACKENDS
+        if url_obj.drivername == "postgresql":
+            url = url_obj = url_obj.set(drivername=POSTGRESQL_DRIVER)
         if is_mysql:
             url = mysql.url_with_charset(url_obj)
             if reads_only:
@@ -238,7 +245,7 @@ def create_engine(url, reads_only=False, **kwargs):
         engine = sa.create_engine(url, **kwargs)
         if is_mysql:
             mysql.configure_engine(engine, reads_only)
-        elif url_obj.get_backend_name() == "postgresql" and url_obj.get_driver_name() == "psycopg2":
+        elif url_obj.get_backend_name() == "postgresql" and url_obj.get_driver_name() in ("psycopg", "psycopg2"):
             _postgresql_reads_outside_transactions(engine)
         if ping_idle:
             _ping_idle_connections(engine)
@@ -246,12 +253,12 @@ def create_engine(url, reads_only=False, **kwargs):
 
 
 def _postgresql_reads_outside_transactions(engine):
-    """Reads (READER_OPTION) run in autocommit mode: without the BEGIN psycopg2 sends
+    """Reads (READER_OPTION) run in autocommit mode: without the BEGIN the driver sends
     before a transaction's first statement and the ROLLBACK that ends it, two of a
     single-port show's four round trips. In READ COMMITTED, PostgreSQL's level, each
     statement of a transaction reads its own snapshot anyway, so a read sees what it
-    saw before. psycopg2 keeps the mode on the client (setting it sends nothing), and
-    skips the rollback of a connection with no transaction open."""
+    saw before. psycopg and psycopg2 keep the mode on the client (setting it sends
+    nothing), and skip the rollback of a connection with no transaction open."""
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

@@ -6,8 +6,9 @@ database still refuses into a 4xx instead of a 500, whatever raised it:
 * a value the column cannot hold (too long, out of range, not of its type):
   PostgreSQL's DataError, MySQL/MariaDB's errors 1264, 1265, 1292, 1366, 1367,
   1406 and 1690 (some raised as OperationalError) -> 400;
-* a NUL character in a string, which psycopg2 refuses with a plain ValueError
-  before sending the query -> 400;
+* a NUL character in a string, which the PostgreSQL drivers refuse before
+  sending the query (psycopg with a DataError, psycopg2 with a plain
+  ValueError) -> 400;
 * a row referring to one that a concurrent request removed (foreign key
   violation), or a unique or other constraint a concurrent request took first
   -> 409 once the retries in ``retry_db_errors`` gave up;
@@ -27,6 +28,7 @@ from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db import mysql
 
+# psycopg: "PostgreSQL text fields cannot contain NUL (0x00) bytes";
 # psycopg2: "A string literal cannot contain NUL (0x00) characters."
 _NUL_MARKER = "NUL (0x00)"
 
@@ -48,10 +50,10 @@ def as_client_error(error):
         return _does_not_fit()
     if code in mysql.CONSTRAINT_VIOLATION:
         return _breaks_a_constraint()
+    if isinstance(error, (ValueError, sa_exc.DataError)) and _NUL_MARKER in str(error):
+        return exc.InvalidInput(error_message="a string contains a NUL character")
     if isinstance(error, sa_exc.DataError):
         return _does_not_fit()
-    if isinstance(error, ValueError) and _NUL_MARKER in str(error):
-        return exc.InvalidInput(error_message="a string contains a NUL character")
     if isinstance(error, sa_exc.IntegrityError):
         if db_api.is_foreign_key_violation(error):
             return exc.ConcurrentlyRemoved()

@@ -101,7 +101,7 @@ def assert_refused(response, statuses=(400,)):
 
 # (id, method, path, body, headers, statuses); paths may name {network}, {subnet}, {port}.
 CASES = [
-    # NUL characters: psycopg2 refuses them before the query is even sent.
+    # NUL characters: psycopg refuses them before the query is even sent.
     ("tag-add-nul", "PUT", "/networks/{network}/tags/a%00b", None, None, (400,)),
     ("tags-replace-nul", "PUT", "/networks/{network}/tags", {"tags": ["a\u0000b"]}, None, (400,)),
     ("tag-check-nul", "GET", "/networks/{network}/tags/a%00b", None, None, (404,)),

@@ -1,7 +1,7 @@
 """core/db/errors.py on real databases: what the client caused is a 4xx, the rest stays a 500.
 
 The errors are the ones SQLite, PostgreSQL and MariaDB really raise through
-SQLAlchemy (and psycopg2's own refusal of NUL characters), not constructed ones.
+SQLAlchemy (and psycopg's own refusal of NUL characters), not constructed ones.
 """
 import threading
 
@@ -79,6 +79,8 @@ def test_postgresql_refusals_of_values_are_400s(postgres_url):
             error = _raised(engine, statement, params)
             status, body = _answer(error)
             assert (status, body["type"]) == (400, "InvalidInput"), (statement, error)
+        error = _raised(engine, "SELECT * FROM parents WHERE name = :name", {"name": "a\x00b"})
+        assert "a string contains a NUL character" in _answer(error)[1]["message"], error
     finally:
         engine.dispose()
 

@@ -49,8 +49,8 @@ def _in_transaction(connection):
     its last reply said."""
     dbapi_conn = connection.connection.dbapi_connection
     if connection.dialect.name == "postgresql":
-        import psycopg2.extensions as ext
-        return dbapi_conn.info.transaction_status != ext.TRANSACTION_STATUS_IDLE
+        import psycopg
+        return dbapi_conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
     from pymysql.constants import SERVER_STATUS
     return bool(dbapi_conn.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
 
@@ -119,3 +119,20 @@ def test_an_open_write_is_unseen_by_reads_until_it_commits(engine):
     assert seen == [[]]
     with db_api.reader_connection() as connection:
         assert connection.execute(sa.select(ITEMS.c.id)).scalars().all() == [7]
+
+
+@pytest.mark.postgres
+def test_postgresql_without_a_driver_named_prepares_repeated_statements(postgres_url):
+    """A plain postgresql:// URL gets psycopg, which prepares a statement on the server
+    once a connection has sent it often: PostgreSQL then stops planning it anew."""
+    engine = _configured(postgres_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    try:
+        assert engine.dialect.driver == "psycopg"
+        query = sa.select(ITEMS.c.name).where(ITEMS.c.id == sa.bindparam("id"))
+        with db_api.reader_connection() as connection:
+            for item in range(6):
+                assert connection.execute(query, {"id": item}).all() == []
+            prepared = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+        assert any("tx_items" in statement for statement in prepared), prepared
+    finally:
+        engine.dispose()

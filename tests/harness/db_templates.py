@@ -54,16 +54,15 @@ class SchemaTemplates:
         return True
 
     def _fill_postgres(self, url):
-        import psycopg2
+        import psycopg
         from sqlalchemy.engine import make_url
 
         parsed = make_url(url)
 
         def connect(dbname):
-            conn = psycopg2.connect(host=parsed.host, port=parsed.port, user=parsed.username,
-                                    password=parsed.password, dbname=dbname, connect_timeout=5)
-            conn.autocommit = True
-            return contextlib.closing(conn)
+            return contextlib.closing(psycopg.connect(
+                host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+                dbname=dbname, connect_timeout=5, autocommit=True))
 
         with connect(parsed.database) as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
