@@ -40,6 +40,28 @@ def standard_dict(row, tags=None):
     }
 
 
+def new_standard_values(data):
+    """A new row's standard attributes from a create's ``data``, as the ORM would store
+    them (a None value gets the column's default), for an insert without the ORM."""
+    now = model_base.utcnow()
+    return {"id": model_base.new_uuid(), "project_id": or_default(data["project_id"], ""),
+            "name": or_default(data.get("name"), ""), "description": or_default(data.get("description"), ""),
+            "created_at": now, "updated_at": now, "revision_number": 0}
+
+
+def or_default(value, default):
+    """``value``, or ``default`` when it is None (a column's default for a None value)."""
+    return default if value is None else value
+
+
+class Inserted:
+    """The values of a row inserted without the ORM, read by attribute as the API dict
+    builders read a row."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
 def load_tags(session, ids):
     """Tags of many resources in one query: {resource_id: [tag, ...]}."""
     result = collections.defaultdict(list)

@@ -377,10 +377,6 @@ def _network_snapshot(session, context, network_id, check_access=True):
     return network
 
 
-def _or_default(value, default):
-    return default if value is None else value
-
-
 # What _plan_port read and chose for a new port: its MAC and fixed IPs, the network's
 # dict and segments for the driver contexts, the limit its quota check applied (None:
 # unlimited).
@@ -415,13 +411,6 @@ def _check_mac_free(session, network_id, mac, planned=()):
     if mac in planned or session.scalar(
             sa.select(Port.id).where(Port.network_id == network_id, Port.mac_address == mac)) is not None:
         raise exc.MacAddressInUse(net_id=network_id, mac=mac)
-
-
-class _PortValues:
-    """The inserted values of a port, read by attribute as make_dict reads a row."""
-
-    def __init__(self, values):
-        self.__dict__.update(values)
 
 
 class PortService:
@@ -725,7 +714,7 @@ class PortService:
             mac = generated_mac or mac_generator.generate_mac(self.conf.base_mac)
         macs.add(mac)
         fixed_ips = ip_allocator.plan_ips(session, network.id, list(network.subnets), data.get("fixed_ips"),
-                                          device_owner=_or_default(data.get("device_owner"), ""),
+                                          device_owner=common.or_default(data.get("device_owner"), ""),
                                           mac_address=mac, picks=batch.addresses)
         return _PortPlan(network.id, mac, fixed_ips, quota_limit, self.networks.make_dict(context, network),
                          [networks.segment_dict(s) for s in network.segments], _dhcp_enabled(network.subnets))
@@ -761,17 +750,14 @@ class PortService:
     @staticmethod
     def _port_rows(data, plan):
         """The values of a planned port's row and its binding row."""
-        now = model_base.utcnow()
         # What the ORM would store: a None value gets the column's default.
-        values = {
-            "id": model_base.new_uuid(), "project_id": _or_default(data["project_id"], ""),
-            "name": _or_default(data.get("name"), ""), "description": _or_default(data.get("description"), ""),
+        values = common.new_standard_values(data)
+        values.update({
             "network_id": plan.network_id, "mac_address": plan.mac,
-            "admin_state_up": _or_default(data.get("admin_state_up"), True), "status": STATUS_DOWN,
-            "device_id": _or_default(data.get("device_id"), ""),
-            "device_owner": _or_default(data.get("device_owner"), ""),
-            "created_at": now, "updated_at": now, "revision_number": 0,
-        }
+            "admin_state_up": common.or_default(data.get("admin_state_up"), True), "status": STATUS_DOWN,
+            "device_id": common.or_default(data.get("device_id"), ""),
+            "device_owner": common.or_default(data.get("device_owner"), ""),
+        })
         binding = _BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
                               _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
         return values, binding
@@ -781,7 +767,7 @@ class PortService:
         precommit work and its PRECOMMIT_CREATE event; returns its PortContext."""
         from netweave.core.plugins.ml2 import driver_context
         port_tags = tagging.write_on_create(session, "port", values["id"], data.get("tags"))
-        result = make_dict(_PortValues(values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
+        result = make_dict(common.Inserted(values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))
         self.extensions.process_create_port(context, session, data, result)
         net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments,
@@ -978,7 +964,7 @@ class PortService:
             if self.provisioning is not None:
                 self.provisioning.clear_many(session, settled)
                 self.provisioning.add_many(session, {
-                    port_id: self.provisioning.entities_for_binding(session, _PortValues(port), _binding_of(port))
+                    port_id: self.provisioning.entities_for_binding(session, common.Inserted(port), _binding_of(port))
                     for port_id, port in waiting.items()})
             for original, mech_context in bound:
                 self.mechanisms.update_port_precommit(mech_context)

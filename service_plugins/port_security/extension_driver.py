@@ -120,9 +120,8 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
     def process_create_network(self, plugin_context, data, result):
         enabled = data.get(PORT_SECURITY)
         enabled = True if enabled is None else enabled
-        session = plugin_context.session
-        session.add(models.NetworkSecurityBinding(network_id=result["id"], port_security_enabled=enabled))
-        session.flush()
+        plugin_context.session.execute(sa.insert(models.NetworkSecurityBinding.__table__),
+                                       {"network_id": result["id"], "port_security_enabled": enabled})
         result[PORT_SECURITY] = enabled
 
     def process_update_network(self, plugin_context, data, result):
