@@ -26,22 +26,24 @@ class Side:
     reading them (values of one column compare alike in any database; text by code
     point here, not by a database's collation)."""
 
-    def __init__(self, key, *columns, order_by=(), where=None):
+    def __init__(self, key, *columns, order_by=(), where=None, joined=None):
         """``where``: a condition on the side's table; the side then holds only the rows that
         meet it (a side whose readers take a missing row for a default value reads only
-        the rows that differ from it)."""
+        the rows that differ from it). ``joined``: where the columns come from when they
+        span tables (a join that holds the key's table); else the key's table."""
         if not columns:
             raise ValueError("a side selects at least one column besides its key")
         self.key = key
         self.columns = columns
         self.where = where
+        self.source = key.table if joined is None else joined
         # Read after its own columns: those it is ordered by but does not hand out.
         extra = [c for c in order_by if c is not key and not any(c is s for s in columns)]
         self.selected = (key, *columns, *extra)
         self.width = 1 + len(columns)
         order = [next(i for i, s in enumerate(self.selected) if s is c) for c in order_by]
         self._sort_key = operator.itemgetter(*order) if order else None
-        self.statement = sa.select(*self.selected)
+        self.statement = sa.select(*self.selected).select_from(self.source)
         if where is not None:
             self.statement = self.statement.where(where)
 
@@ -104,10 +106,9 @@ class _Union:
         for index, side in enumerate(sides):
             selected = slotted(index, side.key, side.selected[1:], layouts[len(heads) + index])
             if key_param is not None:
-                branch = sa.select(*selected).select_from(side.key.table).where(side.key == sa.bindparam(key_param))
+                branch = sa.select(*selected).select_from(side.source).where(side.key == sa.bindparam(key_param))
             else:
-                branch = sa.select(*selected).select_from(
-                    side.key.table.join(page_ids, list(page_ids.c)[0] == side.key))
+                branch = sa.select(*selected).select_from(side.source.join(page_ids, list(page_ids.c)[0] == side.key))
             branches.append(branch if side.where is None else branch.where(side.where))
         self.statement = sa.union_all(*branches)
         # A side's row as it reads it alone: the key, then its columns out of their slots.

@@ -297,22 +297,9 @@ def _binding_of(port):
                        port["binding:vif_type"], json.dumps(port["binding:vif_details"]))
 
 
-class _Snapshot:
-    """A row read by a plain query, with the relationships a port create reads set
-    as attributes: stands in for the ORM object where only attributes are read."""
-
-    def __init__(self, row, **related):
-        self.__dict__.update(row._mapping)
-        self.__dict__.update(related)
-
-
-def _rows(session, stmt, network_id):
-    return session.execute(stmt, {"network_id": network_id}).all()
-
-
-# The statements of _network_snapshot, built once: building a statement and its cache
-# key on every call cost about as much as running it.
-def _snapshot_statements():
+def _snapshot_page():
+    """The page (a template, page_mod.Page) and the sides of _network_snapshot, built once
+    per process: a network and what a port create reads of it in one statement."""
     networks_t = net_models.Network.__table__
     external_t = net_models.ExternalNetwork.__table__
     rbac_t = net_models.NetworkRBAC.__table__
@@ -320,61 +307,71 @@ def _snapshot_statements():
     subnets_t = subnet_models.Subnet.__table__
     pools_t = subnet_models.IPAllocationPool.__table__
     types_t = subnet_models.SubnetServiceType.__table__
-    network_id = sa.bindparam("network_id")
-    return (
-        sa.select(networks_t, external_t.c.network_id.label("_external_id"),
-                  external_t.c.is_default.label("_external_default"))
-        .outerjoin(external_t, external_t.c.network_id == networks_t.c.id).where(networks_t.c.id == network_id),
-        sa.select(rbac_t).where(rbac_t.c.object_id == network_id),
-        sa.select(segments_t).where(segments_t.c.network_id == network_id).order_by(segments_t.c.segment_index),
-        # Each subnet with its pools, one row per pool (a subnet without pools: one row of NULLs).
-        sa.select(subnets_t, *[c.label("_pool_" + c.name) for c in pools_t.c])
-        .outerjoin(pools_t, pools_t.c.subnet_id == subnets_t.c.id)
-        .where(subnets_t.c.network_id == network_id).order_by(subnets_t.c.created_at, pools_t.c.position),
+    network = (sa.select(networks_t, external_t.c.network_id.label("_external_id"),
+                         external_t.c.is_default.label("_external_default"))
+               .outerjoin(external_t, external_t.c.network_id == networks_t.c.id)
+               .where(networks_t.c.id == page_mod.bound("network_id")))
+
+    def others(table, key):
+        return [c for c in table.c if c is not key]
+    of_subnets = subnets_t.c.network_id
+    sides = _SnapshotSides(
+        rbac=page_mod.Side(rbac_t.c.object_id, *others(rbac_t, rbac_t.c.object_id)),
+        segments=page_mod.Side(segments_t.c.network_id, *others(segments_t, segments_t.c.network_id),
+                               order_by=(segments_t.c.segment_index,)),
+        subnets=page_mod.Side(of_subnets, *others(subnets_t, of_subnets),
+                              order_by=(subnets_t.c.created_at, subnets_t.c.id)),
+        pools=page_mod.Side(of_subnets, *pools_t.c, order_by=(pools_t.c.subnet_id, pools_t.c.position),
+                            joined=pools_t.join(subnets_t, subnets_t.c.id == pools_t.c.subnet_id)),
         # The subnets' service types (the IPAM chooses subnets by them).
-        sa.select(types_t.c.subnet_id, types_t.c.service_type).join(subnets_t, subnets_t.c.id == types_t.c.subnet_id)
-        .where(subnets_t.c.network_id == network_id),
+        service_types=page_mod.Side(of_subnets, types_t.c.subnet_id, types_t.c.service_type,
+                                    joined=types_t.join(subnets_t, subnets_t.c.id == types_t.c.subnet_id)),
     )
+    return page_mod.Page(network, networks_t.c.id, key_param="network_id"), sides
 
 
-(_SNAPSHOT_NETWORK, _SNAPSHOT_RBAC, _SNAPSHOT_SEGMENTS, _SNAPSHOT_SUBNETS,
- _SNAPSHOT_SERVICE_TYPES) = _snapshot_statements()
-_POOL_PREFIX = "_pool_"
+_SnapshotSides = collections.namedtuple("_SnapshotSides", "rbac segments subnets pools service_types")
+_SNAPSHOT_PAGE, _SNAPSHOT_SIDES = _snapshot_page()
+
+
+def _side_rows(page, connection, side):
+    """The rows ``page`` read of ``side``, by attribute (the key is left out)."""
+    names = [c.name for c in side.columns]
+    return [types.SimpleNamespace(**dict(zip(names, row[1:]))) for row in page.rows(connection, side)]
 
 
 def _network_snapshot(session, context, network_id, check_access=True):
     """The network a port is created on, if the caller may use it (else NetworkNotFound):
-    with its segments, RBAC entries, external flag and subnets with their pools,
-    read with plain queries instead of the ORM, which cost a port create more
+    with its segments, RBAC entries, external flag and subnets with their pools, all
+    read by one statement instead of through the ORM, which cost a port create more
     than anything else. Without ``check_access`` (the network of a port being
     changed) the caller's access to the network is not checked."""
-    row = session.execute(_SNAPSHOT_NETWORK, {"network_id": network_id}).first()
-    if row is None:
+    connection = session.connection()
+    page = _SNAPSHOT_PAGE.bind(network_id=network_id)
+    keys, rows = page.read(connection, _SNAPSHOT_SIDES)
+    if not rows:
         raise exc.NetworkNotFound(net_id=network_id)
-    rbac_entries = [_Snapshot(r) for r in _rows(session, _SNAPSHOT_RBAC, network_id)]
-    if check_access and not (context.is_admin or row.project_id == context.project_id):
+    values = dict(zip(keys, rows[0]))
+    sides = _SnapshotSides(*(_side_rows(page, connection, side) for side in _SNAPSHOT_SIDES))
+    if check_access and not (context.is_admin or values["project_id"] == context.project_id):
         targets = visibility.rbac_targets(context)
-        if not any(e.action == visibility.SHARED and e.target_tenant in targets for e in rbac_entries):
+        if not any(e.action == visibility.SHARED and e.target_tenant in targets for e in sides.rbac):
             raise exc.NetworkNotFound(net_id=network_id)
-    segments = [_Snapshot(r) for r in _rows(session, _SNAPSHOT_SEGMENTS, network_id)]
     subnets = {}
-    for r in _rows(session, _SNAPSHOT_SUBNETS, network_id):
-        values = dict(r._mapping)
-        pool = {name[len(_POOL_PREFIX):]: values.pop(name) for name in list(values) if name.startswith(_POOL_PREFIX)}
-        subnet = subnets.get(values["id"])
-        if subnet is None:
-            subnet = subnets[values["id"]] = types.SimpleNamespace(allocation_pools=[], service_types=[], **values)
-        if pool["id"] is not None:
-            subnet.allocation_pools.append(types.SimpleNamespace(**pool))
-    for subnet_id, service_type in _rows(session, _SNAPSHOT_SERVICE_TYPES, network_id):
-        subnets[subnet_id].service_types.append(types.SimpleNamespace(service_type=service_type))
-    subnets = list(subnets.values())
+    for subnet in sides.subnets:
+        subnet.network_id = network_id
+        subnet.allocation_pools, subnet.service_types = [], []
+        subnets[subnet.id] = subnet
+    for pool in sides.pools:
+        subnets[pool.subnet_id].allocation_pools.append(pool)
+    for entry in sides.service_types:
+        subnets[entry.subnet_id].service_types.append(entry)
     external = None
-    if row._external_id is not None:
-        external = types.SimpleNamespace(network_id=row._external_id, is_default=row._external_default)
-    network = _Snapshot(row, segments=segments, subnets=subnets, rbac_entries=rbac_entries, external=external)
-    del network.__dict__["_external_id"], network.__dict__["_external_default"]
-    return network
+    external_id, external_default = values.pop("_external_id"), values.pop("_external_default")
+    if external_id is not None:
+        external = types.SimpleNamespace(network_id=external_id, is_default=external_default)
+    return types.SimpleNamespace(segments=sides.segments, subnets=list(subnets.values()),
+                                 rbac_entries=sides.rbac, external=external, **values)
 
 
 # What _plan_port read and chose for a new port: its MAC and fixed IPs, the network's

@@ -132,6 +132,12 @@ def test_port_pages_show_and_create_cost_the_same_with_more_ports(cloud):
         costs[total] = (listed, shown, created)
     for few, many in zip(costs[FEW], costs[MANY]):
         _same_shape(few, many)
+    # A create reads the network with its segments, RBAC entries, subnets, pools and
+    # service types in one statement.
+    network_reads = [t for t in costs[MANY][2] if re.search(r"\bnetworks\.id\b|\bnetworksegments\b", t)]
+    assert len(network_reads) == 1, network_reads
+    for table in ("networksegments", "networkrbacs", "subnets", "ipallocationpools", "subnet_service_types"):
+        assert table in network_reads[0], (table, network_reads[0])
     # The network's ports in id order come from the index past the marker: no sort of the network.
     log.record(core.get_ports, ADMIN, filters={"network_id": [net["id"]]}, limit=5, sorts=[("id", True)],
                marker=core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]["id"])
