@@ -283,6 +283,8 @@ def run(api, statements, args, profiled):
     phase("port create", [("POST", "/v2.0/ports", {"port": {"network_id": net["id"]}}, 201)] * repeat)
     networks = min(repeat, 100)
     phase("network create", [("POST", "/v2.0/networks", {"network": {"name": "gone"}}, 201)] * networks)
+    # Every network of the run, as bench/api_bench.py's network list reads them.
+    phase("network list (all)", [("GET", "/v2.0/networks", None, 200)] * 10)
     gone = [n["id"] for n in api.call("GET", "/v2.0/networks?name=gone&fields=id")["networks"]]
     phase("network delete", [("DELETE", "/v2.0/networks/%s" % n, None, 204) for n in gone])
     if args.routers:

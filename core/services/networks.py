@@ -149,9 +149,14 @@ def network_dict(context, row, tags, subnet_ids, rbac_entries, external):
         "subnets": subnet_ids,
         "shared": any(action == visibility.SHARED and target in targets for action, target in rbac_entries),
         "router:external": external,
-        "availability_zone_hints": json.loads(row.availability_zone_hints or "[]"),
+        "availability_zone_hints": _zone_hints(row.availability_zone_hints),
     })
     return result
+
+
+def _zone_hints(stored):
+    # Nearly every network has none: a list of them need not decode "[]" each time.
+    return [] if stored in (None, "", "[]") else json.loads(stored)
 
 
 class NetworkService:
