@@ -35,12 +35,14 @@ def _find_plugin(plugins, method):
     return None
 
 
-def _show_with_network_owner(resource, plugin, core_plugin):
-    """The core plugin reads a port with its network's owner in one query (a member's
-    show needs that owner for its policy target); other items read the owner apart."""
+def _reads_with_network_owners(resource, plugin, core_plugin):
+    """Keyword arguments of the controller: the core plugin reads ports with their
+    networks' owners in the same query (a member's show and page need those owners for
+    their policy targets); other items read the owners apart."""
     if resource.collection == "ports" and plugin is core_plugin:
-        return core_plugin.get_port_with_network_owner
-    return None
+        return {"show_with_network_owner": core_plugin.get_port_with_network_owner,
+                "list_with_network_owners": core_plugin.get_ports_with_network_owners}
+    return {}
 
 
 def build_api(conf, core_plugin, service_plugins=()):
@@ -62,8 +64,7 @@ def build_api(conf, core_plugin, service_plugins=()):
         if plugin is None:
             continue
         controller = controller_mod.ResourceController(
-            resource, plugin, core_plugin, policy, conf,
-            show_with_network_owner=_show_with_network_owner(resource, plugin, core_plugin))
+            resource, plugin, core_plugin, policy, conf, **_reads_with_network_owners(resource, plugin, core_plugin))
         controllers[collection] = controller
         router.add_collection(controller)
         url_name = resource.url_name

@@ -20,7 +20,8 @@ _IF_MATCH_RE = re.compile(r"^revision_number=(\d+)$")
 
 
 class ResourceController:
-    def __init__(self, resource, plugin, core_plugin, policy, conf, show_with_network_owner=None):
+    def __init__(self, resource, plugin, core_plugin, policy, conf, show_with_network_owner=None,
+                 list_with_network_owners=None):
         self.resource = resource
         self.plugin = plugin
         self.core_plugin = core_plugin
@@ -36,6 +37,9 @@ class ResourceController:
         # in one query: (context, id, fields) -> (item, owner or None when the caller does
         # not see the network). None: the owner is read apart.
         self._show_with_network_owner = show_with_network_owner
+        # Lists items with the owners of their networks where the read has them at hand:
+        # (context, **list arguments) -> (items, {network id: owner}). None: read apart.
+        self._list_with_network_owners = list_with_network_owners
         self._list = "get_%s" % resource.collection
         self._has_network = "network_id" in resource.attributes
         # Attributes whose visibility a policy rule may decide ("get_port:binding:host_id").
@@ -60,7 +64,11 @@ class ResourceController:
                   "marker": q.marker, "page_reverse": q.page_reverse}
         if q.tag_filters:
             kwargs["tag_filters"] = q.tag_filters
-        items = getattr(self.plugin, self._list)(context, **kwargs)
+        if self._list_with_network_owners is not None and not context.is_admin:
+            items, owners = self._list_with_network_owners(context, **kwargs)
+            known_owners.update(owners)
+        else:
+            items = getattr(self.plugin, self._list)(context, **kwargs)
         kept = {}
         if context.is_admin:
             # Admins see everything the plugin returned, every attribute the policy guards.

@@ -233,7 +233,9 @@ def _past_marker(marker):
 def _member_statement(project_id, owned, marker, limit, refine=None, with_bindings=False):
     """The page statement of _member_page: ``owned`` is a condition per network the project
     owns (None: too many, one branch for them all); the values are values or bound
-    parameters; ``refine`` adds a list's filters to each branch."""
+    parameters; ``refine`` adds a list's filters to each branch. Each port comes with its
+    network's owner (``network_owner``, NULL when the project does not see the network):
+    the page's policy targets need them, and no read of the networks follows."""
     if owned is None:
         owned = [_PORTS.c.network_id.in_(sa.select(_NETWORKS.c.id).where(_NETWORKS.c.project_id == project_id))]
     source = _PORTS.outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id) if with_bindings else _PORTS
@@ -249,7 +251,8 @@ def _member_statement(project_id, owned, marker, limit, refine=None, with_bindin
         branches.append(sa.select(branch.order_by(_PORTS.c.id).limit(limit).subquery().c.id))
     # UNION, not UNION ALL: a project's port on its own network is in two branches.
     ids = sa.union(*branches) if len(branches) > 1 else branches[0]
-    return _PORT_ROWS.where(_PORTS.c.id.in_(ids)).order_by(_PORTS.c.id).limit(limit)
+    owner = networks.owner_of(_PORTS.c.network_id, visible_to=project_id).label("network_owner")
+    return _PORT_ROWS.add_columns(owner).where(_PORTS.c.id.in_(ids)).order_by(_PORTS.c.id).limit(limit)
 
 
 @functools.lru_cache(maxsize=2 * (_SEEK_NETWORKS + 1))
@@ -520,13 +523,15 @@ class PortService:
         return query.select_fields(port, fields), owners.get(port["network_id"])
 
     def list(self, context, filters=None, fields=None, sorts=None, limit=None, marker=None,
-             page_reverse=False, tag_filters=None):
+             page_reverse=False, tag_filters=None, network_owners=None):
+        """``network_owners``, a dict, receives {network id: owner} of the networks of the
+        ports the caller sees, when the read had them at hand (a member's page)."""
         filters = dict(filters or {})
         with db_api.reader_connection() as connection:
             in_id_order = not page_reverse and all(name == "id" and asc for name, asc in (sorts or []))
             if limit and in_id_order and not context.is_admin:
                 page, leftover = self._member_page(connection, context, filters, limit, marker, tag_filters)
-                items = self._read(connection, page)
+                items = self._read(connection, page, network_owners=network_owners)
                 return query.finish_page(items, leftover, page_reverse, fields)
             network_id = _one_network(filters) if in_id_order and not (limit or marker or tag_filters) else None
             if network_id is not None:

@@ -243,6 +243,25 @@ def test_port_show_reads_the_port_the_way_a_list_does(api):
     assert len([s for s in log.statements if not s.startswith("BEGIN")]) == len(statements), log.statements
 
 
+def test_a_member_page_reads_its_network_owners_with_its_ports(api):
+    """A member's page (?limit=) gets each port's network owner, which its policy
+    targets need, in the page's own statement: no read of the networks follows."""
+    app, log = api
+    net_id, _ = _network(app, "10.49.0.0/24")
+    mine = _create_ports(app, net_id, 3)
+    _, theirs = app.call("POST", "/v2.0/ports", {"port": {"network_id": net_id, "project_id": "rt-stranger"}},
+                         expect=201)
+    _, page = log.record(app.call, "GET", "/v2.0/ports?limit=10", None, PROJECT, "member", 200)
+    assert sorted(p["id"] for p in page["ports"]) == sorted([p["id"] for p in mine] + [theirs["port"]["id"]])
+    statements = [s for s in log.statements if not s.startswith("BEGIN")]
+    assert not [s for s in statements if re.match(r"SELECT networks\.id, networks\.project_id FROM", s)], statements
+    # The project's networks (the page's seeks), the page, its side tables.
+    assert len(statements) == 3, statements
+    # The stranger sees its own port only: the owner of the network is not theirs.
+    _, page = app.call("GET", "/v2.0/ports?limit=10", project="rt-stranger", roles="member", expect=200)
+    assert [p["id"] for p in page["ports"]] == [theirs["port"]["id"]]
+
+
 def test_a_member_show_evaluates_its_rules_once_per_kind_of_port_and_reads_no_policy_file(api, monkeypatch):
     app, _log = api
     net_id, _ = _network(app, "10.46.0.0/24")

@@ -247,6 +247,11 @@ class Ml2Plugin:
     def get_ports(self, context, **kwargs):
         return self.ports.list(context, **kwargs)
 
+    def get_ports_with_network_owners(self, context, **kwargs):
+        """(get_ports(), {network id: owner} of the networks the read had at hand)."""
+        owners = {}
+        return self.ports.list(context, network_owners=owners, **kwargs), owners
+
     # --- rbac policies -----------------------------------------------------
     def create_rbac_policy(self, context, body):
         return self.rbac.create(context, body["rbac_policy"])
