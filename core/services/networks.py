@@ -385,6 +385,9 @@ class NetworkService:
             if data.get("router:external"):
                 session.add(net_models.ExternalNetwork(network_id=row.id))
                 self.rbac.add_wildcard(session, row, visibility.EXTERNAL)
+            # The RBAC and external rows above are ORM objects: written before the hooks
+            # below read (a flush with none pending returns at once).
+            session.flush()
             # The answer is what was written (a new network has no subnets yet), not read back.
             result = network_dict(context, row, tagging.write_on_create(session, "network", row.id,
                                                                         data.get("tags")),
