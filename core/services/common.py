@@ -54,14 +54,6 @@ def or_default(value, default):
     return default if value is None else value
 
 
-class Inserted:
-    """The values of a row inserted without the ORM, read by attribute as the API dict
-    builders read a row."""
-
-    def __init__(self, values):
-        self.__dict__.update(values)
-
-
 def load_tags(session, ids):
     """Tags of many resources in one query: {resource_id: [tag, ...]}."""
     result = collections.defaultdict(list)

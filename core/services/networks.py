@@ -3,6 +3,7 @@ import collections
 import functools
 import json
 import logging
+import types
 
 import sqlalchemy as sa
 
@@ -369,8 +370,8 @@ class NetworkService:
                           mtu=self._mtu(segments, data.get("mtu")), vlan_transparent=None,
                           availability_zone_hints=json.dumps(data.get("availability_zone_hints") or []))
             session.execute(sa.insert(Network.__table__), values)
-            row = common.Inserted(values)
-            segment_rows = [common.Inserted({
+            row = types.SimpleNamespace(**values)  # read by attribute, as a row
+            segment_rows = [types.SimpleNamespace(**{
                 "id": model_base.new_uuid(), "network_id": row.id, "network_type": segment["network_type"],
                 "physical_network": segment.get("physical_network"),
                 "segmentation_id": segment.get("segmentation_id"), "is_dynamic": False, "segment_index": index})

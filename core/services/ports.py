@@ -769,7 +769,7 @@ class PortService:
         precommit work and its PRECOMMIT_CREATE event; returns its PortContext."""
         from netweave.core.plugins.ml2 import driver_context
         port_tags = tagging.write_on_create(session, "port", values["id"], data.get("tags"))
-        result = make_dict(common.Inserted(values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
+        result = make_dict(types.SimpleNamespace(**values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))
         self.extensions.process_create_port(context, session, data, result)
         net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments,
@@ -966,7 +966,8 @@ class PortService:
             if self.provisioning is not None:
                 self.provisioning.clear_many(session, settled)
                 self.provisioning.add_many(session, {
-                    port_id: self.provisioning.entities_for_binding(session, common.Inserted(port), _binding_of(port))
+                    port_id: self.provisioning.entities_for_binding(session, types.SimpleNamespace(**port),
+                                                                    _binding_of(port))
                     for port_id, port in waiting.items()})
             for original, mech_context in bound:
                 self.mechanisms.update_port_precommit(mech_context)
