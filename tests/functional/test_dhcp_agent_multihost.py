@@ -15,7 +15,7 @@ import time
 import pytest
 
 from harness import dhcp as dh
-from harness import system
+from harness import processes, system
 from harness.multihost import BIN, Cloud
 from netweave.core import naming
 from netweave.core.agent import external_process
@@ -145,7 +145,7 @@ def test_instance_lease_activation_and_agent_restart(cloud):
     cloud.api("DELETE", "/networks/" + net["id"])
     dh.wait_for(lambda: namespace not in dh.run("ip", "netns", "list").stdout, "qdhcp- is removed", timeout=60)
     assert not _dnsmasq(cloud, net).active
-    assert dh.process_gone(pid)
+    assert processes.process_gone(pid)
 
 
 def test_isolated_metadata_through_proxy_and_metadata_agent(cloud):

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from harness import dhcp as dh
-from harness import system
+from harness import processes, system
 from harness.multihost import run
 from netweave.core import naming
 from netweave.core.agent import external_process, interface
@@ -289,7 +289,7 @@ def test_teardown_and_restart_survival(lab, served, state_path):
     assert run("ip", "-n", lab.host_ns, "link", "show", naming.tap_device(dhcp_port["id"]),
                check=False).returncode != 0
     assert not again.process(network["id"]).active
-    assert dh.process_gone(monitor_pid)
+    assert processes.process_gone(monitor_pid)
 
 
 def test_dhcpv6_stateful_lease(lab, served, tmp_path):

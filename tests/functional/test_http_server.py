@@ -171,20 +171,12 @@ def test_a_signal_to_a_forked_child_does_not_stop_the_server(tmp_path):
         child = requests.get("http://127.0.0.1:%d/fork" % port, timeout=10).json()["pid"]
         os.kill(child, signal.SIGTERM)
         # Dead at once (the default action), not left running until its sleep ends.
-        process.wait_until(lambda: _is_zombie_or_gone(child), timeout=5, what="the child died of SIGTERM")
+        process.wait_until(lambda: processes.process_gone(child), timeout=5, what="the child died of SIGTERM")
         time.sleep(1)  # what a stop would take: the server drains nothing and exits
         assert process.alive(), process.log_tail()
         assert requests.get("http://127.0.0.1:%d/still" % port, timeout=10).status_code == 200
     finally:
         process.stop()
-
-
-def _is_zombie_or_gone(pid):
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except OSError:
-        return True
 
 
 def test_past_max_connections_the_oldest_idle_ones_make_room(tmp_path):

@@ -266,15 +266,6 @@ def stop_served_networks(state_path):
         run("ip", "netns", "del", naming.dhcp_namespace(network_id), check=False)
 
 
-def process_gone(pid):
-    """True when ``pid`` no longer runs: gone, or a zombie its reaper has yet to collect."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except FileNotFoundError:
-        return True
-
-
 TX_CHECKSUM_OFF = r"""
 import sys
 from pyroute2.ethtool import Ethtool
