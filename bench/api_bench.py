@@ -614,10 +614,14 @@ def run(args, url, started):
         deleted = set(sample)
         ports = [p for p in ports if p["id"] not in deleted]
 
-        net_create = Phase("network create")
-        nets = run_serial(net_create, net_client, range(size("network_creates", quick)), create_network)
+        # As many clients at once as the other writes, all in the networks' own project.
+        clients = open_clients(url, net_client.headers["X-Project-Id"], args.clients, None)
+        net_create = Phase("network create", clients=args.clients)
+        nets = run_parallel(net_create, clients, list(range(size("network_creates", quick))), create_network)
         created_networks += [n["id"] for n in nets if n is not None]
-        print_phase(net_create)
+        print_phase(net_create, "%d clients" % args.clients)
+        for client in clients:
+            client.close()
 
         net_list = Phase("network list")
         run_serial(net_list, admin, range(size("list_repeats", quick)), list_networks)
