@@ -30,7 +30,7 @@ from sqlalchemy import event
 
 try:
     import pymysql
-    from pymysql.constants import SERVER_STATUS
+    from pymysql.constants import CR, SERVER_STATUS
 except ImportError:  # only the PyMySQL driver gets the lean transactions below
     pymysql = None
 
@@ -90,29 +90,21 @@ def reads_apart(url_obj):
     return pymysql is not None and url_obj.get_driver_name() == "pymysql"
 
 
-# Column descriptions parsed so far, by their packet's bytes: see _Connection.
-_DESCRIPTORS = {}
-_DESCRIPTORS_KEPT = 4096
-
-
-def _known_field_descriptor(data, encoding):
-    """The parsed column description ``data`` holds: parsed once per process, then shared
-    (nothing changes a description once parsed)."""
-    key = (data, encoding)
-    found = _DESCRIPTORS.get(key)
-    if found is None:
-        if len(_DESCRIPTORS) >= _DESCRIPTORS_KEPT:
-            _DESCRIPTORS.clear()  # an unusual variety of results: start over rather than grow
-        found = _DESCRIPTORS[key] = pymysql.protocol.FieldDescriptorPacket(data, encoding)
-    return found
-
+# A result's column descriptions as parsed, by the bytes of their packets: see _Result.
+_DESCRIPTIONS = {}
+_DESCRIPTIONS_KEPT = 2048
 
 # The first byte of a value in a text-protocol row: NULL, or the width of the length
 # that follows (the byte itself is the length below 0xFB).
 _NULL, _LENGTH_2, _LENGTH_3, _LENGTH_8 = 0xFB, 0xFC, 0xFD, 0xFE
+# The first byte of an EOF packet (shorter than 9 bytes: a row may start with 0xFE too),
+# and of an error packet.
+_EOF, _ERROR = 0xFE, 0xFF
 
 
 if pymysql is not None:
+    _MAX_PACKET = pymysql.connections.MAX_PACKET_LEN
+
     def _datetime(text):
         """A DATETIME or TIMESTAMP value read as text: the standard library parses it
         in C, several times faster than PyMySQL's regular expression (two per port of a
@@ -126,16 +118,72 @@ if pymysql is not None:
     _CONVERSIONS.update({pymysql.constants.FIELD_TYPE.DATETIME: _datetime,
                          pymysql.constants.FIELD_TYPE.TIMESTAMP: _datetime})
 
-    class _Result(pymysql.connections.MySQLResult):
-        """PyMySQL's result, its rows' values cut from each packet in one loop.
+    class _Replay:
+        """The column description packets of a result, read already, served to PyMySQL's
+        own parser (MySQLResult._get_descriptions) as if from the connection."""
 
-        PyMySQL reads each value through three method calls on the packet; in a
-        1,000-port list that was most of the server's time on MariaDB. The values
-        are the same: the bytes of a length-coded string, decoded and converted
-        as PyMySQL's column descriptions say (``converters``)."""
+        def __init__(self, connection, payloads):
+            self.use_unicode = connection.use_unicode
+            self.encoding = connection.encoding
+            self.decoders = connection.decoders
+            self._payloads = iter(payloads)
+
+        def _read_packet(self, packet_type=pymysql.protocol.MysqlPacket):
+            return packet_type(next(self._payloads), self.encoding)
+
+    class _Result(pymysql.connections.MySQLResult):
+        """PyMySQL's result, read as packets' bytes rather than packet objects.
+
+        * Column descriptions: the server describes every column of every result
+          anew, and PyMySQL parsed each description in Python: for a port show's
+          one-row union (22 columns) that cost more than the row. A statement's
+          descriptions are the same bytes every time, so the parsed set is kept by
+          those bytes and parsed once per process by PyMySQL's own code.
+        * Rows: PyMySQL reads each value through three method calls on a packet
+          object; in a 1,000-port list that was most of the server's time on
+          MariaDB. Here a row's length-coded values are cut from its bytes in one
+          loop, then decoded and converted as the descriptions say (``converters``):
+          the same values PyMySQL reads."""
+
+        def _get_descriptions(self):
+            connection = self.connection
+            read_payload = connection._read_payload
+            payloads = tuple([read_payload() for _ in range(self.field_count + 1)])  # and the EOF
+            key = (payloads, connection.encoding, connection.use_unicode)
+            found = _DESCRIPTIONS.get(key)
+            if found is None:
+                self.connection = _Replay(connection, payloads)
+                try:
+                    super()._get_descriptions()
+                finally:
+                    self.connection = connection
+                if len(_DESCRIPTIONS) >= _DESCRIPTIONS_KEPT:
+                    _DESCRIPTIONS.clear()  # an unusual variety of results: start over rather than grow
+                _DESCRIPTIONS[key] = (tuple(self.fields), tuple(self.converters), self.description)
+                return
+            fields, self.converters, self.description = found
+            self.fields = list(fields)
+
+        def _read_rowdata_packet(self):
+            connection = self.connection
+            read_payload = connection._read_payload
+            read_row = self._read_row
+            rows = []
+            while True:
+                data = read_payload()
+                if data[0] == _EOF and len(data) < 9:
+                    self._check_packet_is_eof(pymysql.protocol.MysqlPacket(data, connection.encoding))
+                    self.connection = None  # as PyMySQL: no cycle between result and connection
+                    break
+                rows.append(read_row(data))
+            self.affected_rows = len(rows)
+            self.rows = tuple(rows)
 
         def _read_row_from_packet(self, packet):
-            data = packet.get_all_data()  # a row's packet, nothing of it read yet
+            # An unbuffered result's rows still come as packets.
+            return self._read_row(packet.get_all_data())
+
+        def _read_row(self, data):
             end = len(data)
             position = 0
             row = []
@@ -167,18 +215,33 @@ if pymysql is not None:
             return tuple(row)
 
     class _Connection(pymysql.connections.Connection):
-        """A PyMySQL connection that parses each distinct column description once,
-        and reads rows through _Result.
+        """A PyMySQL connection whose results are read by _Result, from packets'
+        bytes (_read_payload)."""
 
-        The server describes every column of every result anew, and PyMySQL parsed
-        each description in Python: for a port show's one row that cost more than
-        the row (22 descriptions). A statement's descriptions are the same bytes
-        every time, so they are looked up by those bytes instead."""
+        def _read_payload(self):
+            """The next packet's payload, as ``_read_packet`` reads it (a payload of
+            16 MB or more joined with its continuation, an error packet raised) but
+            without making a packet object of it."""
+            payload = part = self._read_part()
+            while len(part) == _MAX_PACKET:
+                part = self._read_part()
+                payload += part
+            if payload and payload[0] == _ERROR:
+                pymysql.protocol.MysqlPacket(payload, self.encoding).raise_for_error()
+            return payload
 
-        def _read_packet(self, packet_type=pymysql.protocol.MysqlPacket):
-            if packet_type is pymysql.protocol.FieldDescriptorPacket:
-                packet_type = _known_field_descriptor
-            return super()._read_packet(packet_type)
+        def _read_part(self):
+            # One packet's bytes after its header, the header's sequence number checked.
+            header = self._read_bytes(4)
+            if header[3] != self._next_seq_id:
+                self._force_close()
+                if header[3] == 0:  # MariaDB's error packet when it shuts down
+                    raise pymysql.err.OperationalError(
+                        CR.CR_SERVER_LOST, "Lost connection to MySQL server during query")
+                raise pymysql.err.InternalError(
+                    "Packet sequence number wrong - got %d expected %d" % (header[3], self._next_seq_id))
+            self._next_seq_id = (self._next_seq_id + 1) % 256
+            return self._read_bytes(header[0] | header[1] << 8 | header[2] << 16)
 
         def _read_query_result(self, unbuffered=False):
             # PyMySQL's own, with _Result for its MySQLResult.

@@ -23,6 +23,11 @@ def database(mariadb_url):
             engine.dispose()
 
 
+def _described(marker):
+    """The parsed description sets kept for results whose columns start with ``marker``."""
+    return [kept for kept in mysql._DESCRIPTIONS.values() if kept[0][0].name.startswith(marker)]
+
+
 @pytest.mark.parametrize("reads", [True, False], ids=["reader", "writer"])
 def test_a_statements_column_descriptions_are_parsed_once(database, reads):
     scope = db_api.reader_connection if reads else db_api.DATABASE.engine.begin
@@ -32,14 +37,14 @@ def test_a_statements_column_descriptions_are_parsed_once(database, reads):
         result = connection.execute(query)
         assert list(result.keys()) == ["%s_a" % marker, "%s_b" % marker, "%s_c" % marker]
         assert result.all() == [(1, "x", None)]
-    parsed = [p for p in mysql._DESCRIPTORS.values() if p.name.startswith(marker)]
-    assert len(parsed) == 3
+    (kept,) = _described(marker)
     with scope() as connection:
         assert connection.execute(query).all() == [(1, "x", None)]
-        description = connection.connection.dbapi_connection._result.fields
-    # The same parsed descriptions served the second result: none was parsed again.
-    assert [p for p in mysql._DESCRIPTORS.values() if p.name.startswith(marker)] == parsed
-    assert all(any(field is p for p in parsed) for field in description)
+        described = connection.connection.dbapi_connection._result
+    # The same parsed set served the second result: nothing was parsed again.
+    assert _described(marker) == [kept]
+    assert all(field is parsed for field, parsed in zip(described.fields, kept[0], strict=True))
+    assert described.description is kept[2]
 
 
 # Values of every length coding: short, 2-byte (>= 251 bytes), 3-byte (>= 65,536 bytes),
@@ -64,9 +69,7 @@ def test_rows_read_as_pymysql_reads_them(database):
     with db_api.reader_connection() as connection:
         ours = [tuple(row) for row in connection.exec_driver_sql(query).all()]
         assert isinstance(connection.connection.dbapi_connection, mysql._Connection)
-    url = sa.engine.make_url(database)
-    plain = pymysql.connect(host=url.host, port=url.port, user=url.username, password=url.password or "",
-                            database=url.database, charset="utf8mb4")
+    plain = _plain_connection(database)
     try:
         with plain.cursor() as cursor:
             cursor.execute(query)
@@ -82,3 +85,52 @@ def test_rows_read_as_pymysql_reads_them(database):
 def test_datetimes_the_standard_library_refuses_go_to_pymysql():
     for text in ("0000-00-00 00:00:00", "2026-02-31 00:00:00", "2026-12-06 01:02:03"):
         assert mysql._datetime(text) == pymysql.converters.convert_datetime(text)
+
+
+def _plain_connection(url):
+    url = sa.engine.make_url(url)
+    return pymysql.connect(host=url.host, port=url.port, user=url.username, password=url.password or "",
+                           database=url.database, charset="utf8mb4")
+
+
+def test_an_error_after_the_descriptions_is_raised_and_the_connection_goes_on(database):
+    # The server describes the columns, then finds the subquery's second row and sends
+    # an error packet where the rows would be.
+    query = "SELECT 1 AS a, (SELECT 1 UNION ALL SELECT 2) AS b"
+    plain = _plain_connection(database)
+    try:
+        with plain.cursor() as cursor, pytest.raises(pymysql.err.MySQLError) as theirs:
+            cursor.execute(query)
+    finally:
+        plain.close()
+    with db_api.reader_connection() as connection:
+        with pytest.raises(sa.exc.DBAPIError) as ours:
+            connection.exec_driver_sql(query)
+        assert type(ours.value.orig) is type(theirs.value)
+        assert ours.value.orig.args == theirs.value.args == (1242, "Subquery returns more than 1 row")
+        assert connection.exec_driver_sql("SELECT 2").all() == [(2,)]
+
+
+@pytest.mark.parametrize("length", [2 ** 24 - 11, 2 ** 24 + 10], ids=["exactly-16MB-packet", "over-16MB"])
+def test_a_row_of_16_megabytes_or_more_spans_packets(database, mariadb_server, length):
+    # A payload of 2**24 - 1 bytes continues in the next packet, even an empty one: a
+    # value of 2**24 - 11 bytes with its 4-byte length, and 'after' with its 1-byte
+    # length, make exactly that.
+    admin = mariadb_server.connect()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT @@GLOBAL.max_allowed_packet")
+            (before,), = cursor.fetchall()
+            # For connections made from here on: the database fixture's pool has none yet.
+            cursor.execute("SET GLOBAL max_allowed_packet = %d" % (64 * 2 ** 20))
+        try:
+            with db_api.reader_connection() as connection:
+                (value, after), = connection.exec_driver_sql("SELECT REPEAT('x', %d), 'after'" % length).all()
+                assert isinstance(connection.connection.dbapi_connection, mysql._Connection)
+                assert (len(value), value.strip("x"), after) == (length, "", "after")
+                assert connection.exec_driver_sql("SELECT 3").all() == [(3,)]
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute("SET GLOBAL max_allowed_packet = %d" % before)
+    finally:
+        admin.close()
