@@ -36,8 +36,7 @@ RBAC = scope_models.AddressScopeRBAC
 
 def shared_with(context):
     """SELECT of the ids of scopes shared with the caller's project (or every project)."""
-    return sa.select(RBAC.object_id).where(RBAC.action == visibility.SHARED,
-                                           RBAC.target_tenant.in_(visibility.rbac_targets(context)))
+    return visibility.granted_ids(RBAC, context.project_id)
 
 
 def object_type():
@@ -51,14 +50,10 @@ def object_type():
 
 def _check_removable(session, scope, entry):
     """Refuse while pools of a project that only this policy lets in are in the scope."""
-    remaining = set(session.scalars(sa.select(RBAC.target_tenant).where(
-        RBAC.object_id == scope.id, RBAC.action == visibility.SHARED, RBAC.id != entry.id)))
-    if "*" in remaining or scope.shared:
+    lost = None if scope.shared else rbac.access_lost(session, RBAC, scope, entry)
+    if lost is None:
         return
-    stmt = sa.select(SubnetPool.id).where(SubnetPool.address_scope_id == scope.id,
-                                          SubnetPool.project_id.not_in(remaining | {scope.project_id}))
-    if entry.target_tenant != "*":
-        stmt = stmt.where(SubnetPool.project_id == entry.target_tenant)
+    stmt = sa.select(SubnetPool.id).where(SubnetPool.address_scope_id == scope.id, lost.of(SubnetPool.project_id))
     if session.scalar(stmt.limit(1)) is not None:
         raise exc.RbacPolicyInUse(object_id=scope.id, details="Subnet pools of projects that depend on this "
                                                               "policy for access are in the address scope.")

@@ -57,6 +57,34 @@ class RbacObjectType:
     plural: str = "objects"
 
 
+@dataclasses.dataclass(frozen=True)
+class AccessLost:
+    """The projects that lose access to an object when one of its policies goes (or
+    changes its target): any project but those ``keeping`` it (the owner and the other
+    policies' targets), and only ``target`` unless the policy was for every project."""
+    keeping: frozenset
+    target: str
+
+    def of(self, project_column):
+        """The SQL condition that ``project_column`` names a project losing access."""
+        condition = project_column.not_in(self.keeping)
+        if self.target != "*":
+            condition = sa.and_(condition, project_column == self.target)
+        return condition
+
+
+def access_lost(session, model, obj, entry):
+    """What removing the policy ``entry`` (a row of ``model``) on ``obj`` takes away: None
+    when no project loses access (another policy of its action grants it to every
+    project, or to the one project it names), else an AccessLost."""
+    remaining = set(session.scalars(sa.select(model.target_tenant).where(
+        model.object_id == obj.id, model.action == entry.action, model.id != entry.id)))
+    keeping = frozenset(remaining | {obj.project_id})
+    if "*" in remaining or entry.target_tenant in keeping:
+        return None
+    return AccessLost(keeping, entry.target_tenant)
+
+
 class RbacService:
     def __init__(self, quotas):
         self.quotas = quotas
@@ -264,41 +292,28 @@ def _check_network_removable(session, network, row):
 
 
 def _network_shared_users_left(session, network, entry):
-    """Projects other than the owner using the network that would lose access."""
-    rbac = net_models.NetworkRBAC
-    remaining = session.execute(sa.select(rbac.target_tenant).where(
-        rbac.object_id == network.id, rbac.action == visibility.SHARED, rbac.id != entry.id)).scalars().all()
-    if "*" in remaining:
+    """Whether ports or subnets of projects other than the owner would lose access."""
+    lost = access_lost(session, net_models.NetworkRBAC, network, entry)
+    if lost is None:
         return False
-    allowed = set(remaining) | {network.project_id}
-    if entry.target_tenant != "*":
-        affected = {entry.target_tenant} - allowed
-        if not affected:
-            return False
     ports = port_models.Port
-    stmt = sa.select(sa.func.count()).select_from(ports).where(
-        ports.network_id == network.id, ports.project_id.not_in(allowed),
-        sa.not_(ports.device_owner.startswith(_NETWORK_OWNED_PREFIX)))
     subnets = subnet_models.Subnet
-    sub_stmt = sa.select(sa.func.count()).select_from(subnets).where(
-        subnets.network_id == network.id, subnets.project_id.not_in(allowed))
-    if entry.target_tenant != "*":
-        stmt = stmt.where(ports.project_id == entry.target_tenant)
-        sub_stmt = sub_stmt.where(subnets.project_id == entry.target_tenant)
-    return bool(session.scalar(stmt) or session.scalar(sub_stmt))
+    return _any(session, sa.select(ports.id).where(
+        ports.network_id == network.id, lost.of(ports.project_id),
+        sa.not_(ports.device_owner.startswith(_NETWORK_OWNED_PREFIX)))) or _any(
+        session, sa.select(subnets.id).where(subnets.network_id == network.id, lost.of(subnets.project_id)))
 
 
 def _network_external_users_left(session, network, entry):
-    rbac = net_models.NetworkRBAC
-    remaining = session.execute(sa.select(rbac.target_tenant).where(
-        rbac.object_id == network.id, rbac.action == visibility.EXTERNAL, rbac.id != entry.id)).scalars().all()
-    if "*" in remaining:
+    """Whether routers of projects other than the owner have their gateway on the network."""
+    lost = access_lost(session, net_models.NetworkRBAC, network, entry)
+    if lost is None:
         return False
-    allowed = set(remaining) | {network.project_id}
     ports = port_models.Port
-    stmt = sa.select(sa.func.count()).select_from(ports).where(
+    return _any(session, sa.select(ports.id).where(
         ports.network_id == network.id, ports.device_owner == "network:router_gateway",
-        ports.project_id.not_in(allowed))
-    if entry.target_tenant != "*":
-        stmt = stmt.where(ports.project_id == entry.target_tenant)
-    return bool(session.scalar(stmt))
+        lost.of(ports.project_id)))
+
+
+def _any(session, select):
+    return session.scalar(select.limit(1)) is not None

@@ -53,8 +53,7 @@ RBAC = pool_models.SubnetPoolRBAC
 
 def shared_with(context):
     """SELECT of the ids of pools shared with the caller's project (or every project)."""
-    return sa.select(RBAC.object_id).where(RBAC.action == visibility.SHARED,
-                                           RBAC.target_tenant.in_(visibility.rbac_targets(context)))
+    return visibility.granted_ids(RBAC, context.project_id)
 
 
 def object_type():
@@ -68,15 +67,11 @@ def object_type():
 
 def _check_removable(session, pool, entry):
     """Refuse while subnets of a project that only this policy lets in were carved from the pool."""
-    remaining = set(session.scalars(sa.select(RBAC.target_tenant).where(
-        RBAC.object_id == pool.id, RBAC.action == visibility.SHARED, RBAC.id != entry.id)))
-    if "*" in remaining or pool.shared:
+    lost = None if pool.shared else rbac.access_lost(session, RBAC, pool, entry)
+    if lost is None:
         return
     subnets = subnet_models.Subnet
-    stmt = sa.select(subnets.id).where(subnets.subnetpool_id == pool.id,
-                                       subnets.project_id.not_in(remaining | {pool.project_id}))
-    if entry.target_tenant != "*":
-        stmt = stmt.where(subnets.project_id == entry.target_tenant)
+    stmt = sa.select(subnets.id).where(subnets.subnetpool_id == pool.id, lost.of(subnets.project_id))
     if session.scalar(stmt.limit(1)) is not None:
         raise exc.RbacPolicyInUse(object_id=pool.id, details="Subnets of projects that depend on this policy "
                                                              "for access were allocated from the pool.")

@@ -82,12 +82,10 @@ class SubnetService:
     @staticmethod
     def _networks_shared_with(session, context, network_ids):
         """Ids among ``network_ids`` shared with the caller (what get_subnet's policy needs)."""
-        rbac = visibility.net_models.NetworkRBAC
         if not network_ids:
             return set()
-        return set(session.scalars(sa.select(rbac.object_id).where(
-            rbac.object_id.in_(list(network_ids)), rbac.action == visibility.SHARED,
-            rbac.target_tenant.in_(visibility.rbac_targets(context)))))
+        shared = visibility.networks_shared_with(context)
+        return set(session.scalars(shared.where(visibility.net_models.NetworkRBAC.object_id.in_(list(network_ids)))))
 
     def get_row(self, session, context, subnet_id):
         row = session.scalar(self._visible(context, sa.select(Subnet).where(Subnet.id == subnet_id)))

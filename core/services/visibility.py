@@ -11,20 +11,23 @@ def rbac_targets(context):
     return ("*", context.project_id)
 
 
+def granted_ids(rbac_model, project_id, actions=(SHARED,)):
+    """SELECT of the ids of the objects whose policies (table ``rbac_model``) grant one of
+    ``actions`` to ``project_id`` or to every project."""
+    return sa.select(rbac_model.object_id).where(rbac_model.target_tenant.in_(("*", project_id)),
+                                                 rbac_model.action.in_(actions))
+
+
 def networks_visible_to(context):
     """Owned networks, plus those shared or made external to the project through RBAC."""
-    rbac = net_models.NetworkRBAC
-    shared_ids = sa.select(rbac.object_id).where(rbac.target_tenant.in_(rbac_targets(context)),
-                                                 rbac.action.in_((SHARED, EXTERNAL)))
     return sa.or_(net_models.Network.project_id == context.project_id,
-                  net_models.Network.id.in_(shared_ids))
+                  net_models.Network.id.in_(granted_ids(net_models.NetworkRBAC, context.project_id,
+                                                        (SHARED, EXTERNAL))))
 
 
 def networks_shared_with(context):
     """Network ids the project may put ports and subnets on without owning them."""
-    rbac = net_models.NetworkRBAC
-    return sa.select(rbac.object_id).where(rbac.target_tenant.in_(rbac_targets(context)),
-                                           rbac.action == SHARED)
+    return granted_ids(net_models.NetworkRBAC, context.project_id)
 
 
 def owned_network_ids(context):

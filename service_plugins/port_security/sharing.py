@@ -30,22 +30,18 @@ def object_type():
 
 def shared_with(project_id):
     """SELECT of the ids of groups shared with ``project_id`` (or with every project)."""
-    return sa.select(RBAC.object_id).where(RBAC.action == SHARED, RBAC.target_tenant.in_(("*", project_id)))
+    return visibility.granted_ids(RBAC, project_id)
 
 
 def _check_removable(session, group, entry):
     """Refuse when ports of a project that only this policy lets in use the group."""
-    remaining = set(session.scalars(sa.select(RBAC.target_tenant).where(
-        RBAC.object_id == group.id, RBAC.action == SHARED, RBAC.id != entry.id)))
-    if "*" in remaining:
+    lost = rbac.access_lost(session, RBAC, group, entry)
+    if lost is None:
         return
-    allowed = remaining | {group.project_id}
     bindings = models.SecurityGroupPortBinding
     ports = port_models.Port
     stmt = (sa.select(ports.project_id).join(bindings, bindings.port_id == ports.id)
-            .where(bindings.security_group_id == group.id, ports.project_id.not_in(allowed)))
-    if entry.target_tenant != "*":
-        stmt = stmt.where(ports.project_id == entry.target_tenant)
+            .where(bindings.security_group_id == group.id, lost.of(ports.project_id)))
     if session.scalar(stmt.limit(1)) is not None:
         raise exc.RbacPolicyInUse(object_id=group.id,
                                   details="Security group %s is in use by ports of projects that depend on "
