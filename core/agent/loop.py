@@ -13,9 +13,10 @@ The concrete agent (Linux bridge, Open vSwitch) supplies three methods:
       state up), which are down, and which failed.
 
 The loop runs passes. A *full* pass asks the server about every device on the
-host; it runs first, every ``resync_interval`` seconds, after a pass that
-raised, and whenever ``request_resync`` is called (the state reporter does
-when the server had given the agent up, or the broker connection was lost).
+host; it runs when core.agent.resync says: first, every ``resync_interval``
+seconds, after a pass that raised, and whenever ``request_resync`` is called
+(the state reporter does when the server had given the agent up, or the
+broker connection was lost).
 Between full passes an *incremental* pass asks only about devices that
 appeared since the last pass, devices named by ``mark_dirty`` (the agent's
 notification endpoints call it) and devices whose report failed. Devices that
@@ -50,7 +51,7 @@ import threading
 import time
 
 from netweave.core.agent import extensions as extensions_mod
-from netweave.core.agent import plugin_client
+from netweave.core.agent import plugin_client, resync
 
 LOG = logging.getLogger(__name__)
 
@@ -90,17 +91,14 @@ class ReconcileLoop:
         self.host = host
         self.extensions = extensions if extensions is not None else extensions_mod.ExtensionManager()
         self.polling_interval = polling_interval
-        self.resync_interval = resync_interval
-        self.clock = clock
+        # A pass every polling_interval, the one after a failure included.
+        self.schedule = resync.ResyncSchedule(resync_interval, error_resync_delay=polling_interval,
+                                              poll_interval=polling_interval, clock=clock)
         self.desired = {}          # device -> details, for devices present at the last pass
         self.present = set()       # devices scanned at the last pass
         self.passes = 0
         self._lock = threading.Lock()
         self._dirty = set()
-        self._resync_reason = "agent start"
-        self._last_full = None
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
 
     # --- called from other threads (notifications, state reporter) ---------------
 
@@ -108,16 +106,14 @@ class ReconcileLoop:
         """Ask the server about these devices again in the next pass."""
         with self._lock:
             self._dirty.update(d for d in devices if d)
-        self._wake.set()
+        self.schedule.wake()
 
     def wake(self):
         """Run the next pass now (the agent recorded something it must plan)."""
-        self._wake.set()
+        self.schedule.wake()
 
     def request_resync(self, reason="requested"):
-        with self._lock:
-            self._resync_reason = self._resync_reason or reason
-        self._wake.set()
+        self.schedule.request_resync(reason)
 
     def dirty_devices(self):
         """The devices the next pass will ask the server about again (a copy)."""
@@ -135,39 +131,36 @@ class ReconcileLoop:
             return next((d for d, details in self.desired.items() if details.get("port_id") == port_id), None)
 
     def stop(self):
-        self._stopped.set()
-        self._wake.set()
+        self.schedule.stop()
 
     # --- passes ---------------------------------------------------------------------
 
-    def _take_work(self):
+    def _take_dirty(self):
         with self._lock:
-            reason, self._resync_reason = self._resync_reason, None
             dirty, self._dirty = self._dirty, set()
-        if reason is None and self.resync_interval and self._last_full is not None \
-                and self.clock() - self._last_full >= self.resync_interval:
-            reason = "resync_interval elapsed"
-        return reason, dirty
+        return dirty
 
     def run_once(self, full=False):
         """One pass (full when asked, or when due); True when it completed, False when
         it failed (the next one is full)."""
-        reason, dirty = self._take_work()
+        reason = self.schedule.take_full_reason()
+        dirty = self._take_dirty()
         if full and reason is None:
             reason = "asked for"
         full = reason is not None
-        started = self.clock()
+        clock = self.schedule.clock
+        started = clock()
         try:
             self._pass(full, dirty)
         except Exception:  # noqa: BLE001 - whatever went wrong, a full pass sorts it out
             LOG.exception("Pass over the devices failed; resyncing fully next time")
+            self.schedule.failed()
             with self._lock:
-                self._resync_reason = self._resync_reason or "previous pass failed"
                 self._dirty.update(dirty)
             return False
         if full:
-            LOG.info("Full resync done (%s) in %.2fs", reason, self.clock() - started)
-            self._last_full = started
+            LOG.info("Full resync done (%s) in %.2fs", reason, clock() - started)
+            self.schedule.full_done(started)
         self.passes += 1
         return True
 
@@ -219,7 +212,4 @@ class ReconcileLoop:
 
     def run(self):
         """Run passes until ``stop()``."""
-        while not self._stopped.is_set():
-            self._wake.clear()
-            self.run_once()
-            self._wake.wait(self.polling_interval)
+        self.schedule.run(self.run_once)

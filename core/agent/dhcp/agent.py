@@ -5,8 +5,8 @@ One thread runs passes; everything else only queues work for it:
 * a *full* pass asks the server for every network of this host
   (get_active_networks_info), serves each (``num_sync_threads`` at a time),
   and tears down whatever is served here but no longer scheduled (dnsmasq,
-  port, namespace). It runs at start, every [agent] resync_interval seconds,
-  ``resync_interval`` seconds after a failed pass, and when the state
+  port, namespace). It runs when core.agent.resync says: at start, every
+  [agent] resync_interval seconds, after a failed pass, and when the state
   reporter says notifications may have been lost;
 * between them, the server's casts (``DhcpNotifications``) are applied: a
   port event edits the cached network and rewrites only its files (dnsmasq
@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 
+from netweave.core.agent import resync
 from netweave.core.agent.dhcp import dnsmasq
 from netweave.core.agent.dhcp import rpc as dhcp_rpc
 from netweave.core.rpc import topics
@@ -43,10 +44,8 @@ class DhcpAgent:
         self.context = context
         self.driver = driver
         self.num_sync_threads = max(1, num_sync_threads)
-        self.resync_interval = resync_interval
-        self.error_resync_delay = error_resync_delay
+        self.schedule = resync.ResyncSchedule(resync_interval, error_resync_delay, clock=clock)
         self.availability_zone = availability_zone
-        self.clock = clock
         self.networks = {}          # network id -> network info as served
         self.reported = {}          # port id -> addresses when reported ready
         self.pending_ready = set()
@@ -54,10 +53,6 @@ class DhcpAgent:
         self.last_error = None
         self._events = collections.deque()
         self._lock = threading.Lock()
-        self._resync_reason = "agent start"
-        self._last_full = None
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
 
     # --- from other threads -----------------------------------------------------------
 
@@ -66,16 +61,13 @@ class DhcpAgent:
             return
         with self._lock:
             self._events.append((kind, network_id, data))
-        self._wake.set()
+        self.schedule.wake()
 
     def request_resync(self, reason="requested"):
-        with self._lock:
-            self._resync_reason = self._resync_reason or reason
-        self._wake.set()
+        self.schedule.request_resync(reason)
 
     def stop(self):
-        self._stopped.set()
-        self._wake.set()
+        self.schedule.stop()
 
     def agent_state(self):
         """The heartbeat's agent_state, as the contract gives it."""
@@ -98,34 +90,31 @@ class DhcpAgent:
 
     # --- passes -----------------------------------------------------------------------------
 
-    def _take_work(self):
+    def _take_events(self):
         with self._lock:
-            reason, self._resync_reason = self._resync_reason, None
             events = list(self._events)
             self._events.clear()
-        if reason is None and self.resync_interval and self._last_full is not None \
-                and self.clock() - self._last_full >= self.resync_interval:
-            reason = "resync_interval elapsed"
-        return reason, events
+        return events
 
     def run_once(self):
         """One pass; True when it completed. A failed pass makes the next one full."""
-        reason, events = self._take_work()
-        started = self.clock()
+        reason = self.schedule.take_full_reason()
+        events = self._take_events()  # a full pass serves what they say too
+        clock = self.schedule.clock
+        started = clock()
         try:
             if reason is not None:
                 self.sync_all()
-                self._last_full = started
+                self.schedule.full_done(started)
                 LOG.info("Full sync (%s) of %d networks done in %.2fs", reason, len(self.networks),
-                         self.clock() - started)
+                         clock() - started)
             else:
                 self._apply_events(events)
             self._report_ready()
         except Exception as error:  # noqa: BLE001 - whatever failed, a full sync repairs it
             LOG.exception("DHCP agent pass failed; resyncing fully")
             self.last_error = error
-            with self._lock:
-                self._resync_reason = self._resync_reason or "previous pass failed"
+            self.schedule.failed()
             return False
         self.last_error = None
         self.passes += 1
@@ -264,18 +253,7 @@ class DhcpAgent:
     # --- running -----------------------------------------------------------------------------------
 
     def run(self):
-        while not self._stopped.is_set():
-            self._wake.clear()
-            ok = self.run_once()
-            if self._stopped.is_set():
-                break
-            if not ok:
-                self._stopped.wait(self.error_resync_delay)
-                continue
-            timeout = None
-            if self.resync_interval and self._last_full is not None:
-                timeout = max(0.0, self._last_full + self.resync_interval - self.clock())
-            self._wake.wait(timeout)
+        self.schedule.run(self.run_once)
 
 
 class DhcpNotifications:

@@ -6,9 +6,10 @@ work for it:
 * a *full* pass asks the server for every router of this host
   (sync_routers), serves each through the applier and removes the namespaces
   of routers no longer described. The first one also removes qrouter-
-  namespaces left on the host by an earlier run. It runs at start, every
-  [agent] resync_interval seconds, ``resync_interval`` seconds after a failed
-  pass, and when the state reporter says notifications may have been lost;
+  namespaces left on the host by an earlier run. It runs when
+  core.agent.resync says: at start, every [agent] resync_interval seconds,
+  after a failed pass, and when the state reporter says notifications may
+  have been lost;
 * between them, routers named by casts are fetched (sync_routers with their
   ids) and served; one the server no longer returns, or that was deleted or
   removed from this agent, is removed.
@@ -26,6 +27,7 @@ import logging
 import threading
 import time
 
+from netweave.core.agent import resync
 from netweave.core.rpc import topics
 from netweave.service_plugins.router.agent import status_reports
 
@@ -52,21 +54,15 @@ class L3Agent:
         self.applier = applier
         self.configurations = dict(configurations or {})
         self.handle_internal_only_routers = handle_internal_only_routers
-        self.resync_interval = resync_interval
-        self.error_resync_delay = error_resync_delay
+        self.schedule = resync.ResyncSchedule(resync_interval, error_resync_delay, clock=clock)
         self.availability_zone = availability_zone
-        self.clock = clock
         self.routers = {}           # router id -> description as last served
         self.passes = 0
         self.last_changed = 0       # routers the last full sync changed anything of
         self.last_error = None
         self._changed, self._gone = set(), set()
         self._lock = threading.Lock()
-        self._resync_reason = "agent start"
         self._scanned = not remove_stale_namespaces
-        self._last_full = None
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
         self._status_reports = status_reports.StatusReports(
             self._report_statuses, on_failure=self.request_resync) if report_in_background else None
 
@@ -77,22 +73,19 @@ class L3Agent:
             for router_id in router_ids:
                 self._changed.add(router_id)
                 self._gone.discard(router_id)
-        self._wake.set()
+        self.schedule.wake()
 
     def router_gone(self, router_id):
         with self._lock:
             self._gone.add(router_id)
             self._changed.discard(router_id)
-        self._wake.set()
+        self.schedule.wake()
 
     def request_resync(self, reason="requested"):
-        with self._lock:
-            self._resync_reason = self._resync_reason or reason
-        self._wake.set()
+        self.schedule.request_resync(reason)
 
     def stop(self):
-        self._stopped.set()
-        self._wake.set()
+        self.schedule.stop()
 
     def agent_state(self):
         """The heartbeat's agent_state (Neutron's L3 agent configurations)."""
@@ -111,35 +104,32 @@ class L3Agent:
 
     # --- passes -----------------------------------------------------------------------------
 
-    def _take_work(self):
+    def _take_events(self):
         with self._lock:
-            reason, self._resync_reason = self._resync_reason, None
             changed, gone = set(self._changed), set(self._gone)
             self._changed.clear()
             self._gone.clear()
-        if reason is None and self.resync_interval and self._last_full is not None \
-                and self.clock() - self._last_full >= self.resync_interval:
-            reason = "resync_interval elapsed"
-        return reason, changed, gone
+        return changed, gone
 
     def run_once(self):
         """One pass; True when every router was served without error."""
-        reason, changed, gone = self._take_work()
-        started = self.clock()
+        reason = self.schedule.take_full_reason()
+        changed, gone = self._take_events()  # a full pass serves what they say too
+        clock = self.schedule.clock
+        started = clock()
         try:
             if reason is not None:
                 ok = self.sync_all()
-                self._last_full = started
+                self.schedule.full_done(started)
                 LOG.info("Full sync (%s) of %d routers done in %.2fs, %d changed", reason, len(self.routers),
-                         self.clock() - started, self.last_changed)
+                         clock() - started, self.last_changed)
             else:
                 ok = self._apply_events(changed, gone)
         except Exception as error:  # noqa: BLE001 - whatever failed, a full sync repairs it
             LOG.exception("L3 agent pass failed; resyncing fully")
             ok, self.last_error = False, error
         if not ok:
-            with self._lock:
-                self._resync_reason = self._resync_reason or "previous pass failed"
+            self.schedule.failed()
             return False
         self.last_error = None
         self.passes += 1
@@ -205,15 +195,4 @@ class L3Agent:
     # --- running ------------------------------------------------------------------------------
 
     def run(self):
-        while not self._stopped.is_set():
-            self._wake.clear()
-            ok = self.run_once()
-            if self._stopped.is_set():
-                break
-            if not ok:
-                self._stopped.wait(self.error_resync_delay)
-                continue
-            timeout = None
-            if self.resync_interval and self._last_full is not None:
-                timeout = max(0.0, self._last_full + self.resync_interval - self.clock())
-            self._wake.wait(timeout)
+        self.schedule.run(self.run_once)
