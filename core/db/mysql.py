@@ -216,7 +216,12 @@ if pymysql is not None:
 
     class _Connection(pymysql.connections.Connection):
         """A PyMySQL connection whose results are read by _Result, from packets'
-        bytes (_read_payload)."""
+        bytes (_read_payload). It converts values with _CONVERSIONS, whatever the
+        caller passes: the parsed descriptions _Result shares between connections
+        carry those converters."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **dict(kwargs, conv=_CONVERSIONS))
 
         def _read_payload(self):
             """The next packet's payload, as ``_read_packet`` reads it (a payload of
@@ -292,11 +297,11 @@ def configure_engine(engine, reads_only=False):
     if reads_only:
         @event.listens_for(engine, "do_connect")
         def _on_do_connect(_dialect, _record, cargs, cparams):
-            return _LeanConnection(*cargs, **dict(cparams, autocommit=True, conv=_CONVERSIONS))
+            return _LeanConnection(*cargs, **dict(cparams, autocommit=True))
     else:
         @event.listens_for(engine, "do_connect")
         def _on_do_connect(_dialect, _record, cargs, cparams):
-            return _Connection(*cargs, **dict(cparams, conv=_CONVERSIONS))
+            return _Connection(*cargs, **cparams)
 
 
 @event.listens_for(sa.Table, "before_create")
