@@ -201,7 +201,7 @@ class NetworkService:
     # --- dicts -----------------------------------------------------------
 
     def make_dict(self, context, row, tags=None):
-        """The API dict of a Network object, or of a network snapshot (ports.py)."""
+        """The API dict of a Network object, or of a network snapshot (network_snapshot.py)."""
         result = network_dict(context, row, tags, [s.id for s in row.subnets],
                               [(e.action, e.target_tenant) for e in row.rbac_entries], row.external is not None)
         self.types.extend_network_dict_provider(result, [segment_dict(s) for s in row.segments])

@@ -1,4 +1,8 @@
-"""Ports: MAC and fixed IPs from the IPAM, bindings through the mechanism drivers."""
+"""Ports: MAC and fixed IPs from the IPAM, bindings through the mechanism drivers.
+
+What reads of ports select and how a port becomes its API dict are in port_reads.py;
+the network a port is created on is read by network_snapshot.py.
+"""
 import collections
 import functools
 import json
@@ -15,19 +19,21 @@ from netweave.core.db import model_base
 from netweave.core.db.models import network as net_models
 from netweave.core.db.models import port as port_models
 from netweave.core.db.models import subnet as subnet_models
-from netweave.core.db.models import tag as tag_model
 from netweave.core.ipam import ip_allocator, mac_generator
 from netweave.core.rpc import outbox
-from netweave.core.services import common, extra_dhcp_opts, networks, query, visibility
+from netweave.core.services import common, extra_dhcp_opts, network_snapshot, networks, query
 from netweave.core.services import page as page_mod
+from netweave.core.services import port_reads as reads
 from netweave.core.services import tags as tagging
 
 LOG = logging.getLogger(__name__)
 
 Port = port_models.Port
 Binding = port_models.PortBinding
+_PORTS = Port.__table__
+_BINDINGS = Binding.__table__
 
-VIF_TYPE_UNBOUND = "unbound"
+VIF_TYPE_UNBOUND = reads.VIF_TYPE_UNBOUND
 VIF_TYPE_BINDING_FAILED = "binding_failed"
 
 STATUS_ACTIVE = "ACTIVE"
@@ -40,8 +46,7 @@ WIRING_ATTRIBUTES = frozenset((
     "admin_state_up", "fixed_ips", "mac_address", "device_owner", "binding:host_id", "binding:profile",
     "binding:vnic_type"))
 
-# port-trusted-vif: whether the VIF is trusted, a key of binding:profile.
-TRUSTED = "trusted"
+TRUSTED = reads.TRUSTED
 
 COLUMNS = {
     "id": Port.id, "name": Port.name, "tenant_id": Port.project_id, "project_id": Port.project_id,
@@ -68,55 +73,6 @@ _NETWORK_FOR_PORTS = [
 ]
 
 
-_FROM_ROW = object()
-
-
-def _json_dict(text):
-    # Nearly every stored profile and vif_details is "{}": skip the parser for those.
-    return {} if text == "{}" else json.loads(text)
-
-
-def make_dict(row, tags=None, fixed_ips=None, binding=_FROM_ROW):
-    """The API dict of a port.
-
-    ``row`` is a Port, or a row of the ports table read by a list query; then the
-    caller also passes ``fixed_ips`` (the API's list of {"subnet_id", "ip_address"})
-    and ``binding`` (a row of the bindings table, or None).
-    """
-    if binding is _FROM_ROW:
-        binding = row.binding
-    if fixed_ips is None:
-        fixed_ips = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
-    # Keys set one by one into the standard attributes' dict: merging dicts built apart
-    # cost twice as much, and a list makes thousands of these.
-    result = common.standard_dict(row, tags)
-    result["network_id"] = row.network_id
-    result["mac_address"] = row.mac_address
-    result["admin_state_up"] = row.admin_state_up
-    result["status"] = row.status
-    result["device_id"] = row.device_id
-    result["device_owner"] = row.device_owner
-    result["fixed_ips"] = fixed_ips
-    _set_binding(result, binding)
-    return result
-
-
-def _set_binding(result, binding):
-    """Set the binding's attributes of port dict ``result`` (``binding``: a binding row, or
-    None: the unbound defaults)."""
-    if binding is None:
-        host, vnic_type, profile, vif_type, vif_details = "", "normal", {}, VIF_TYPE_UNBOUND, {}
-    else:
-        host, vnic_type, vif_type = binding.host, binding.vnic_type, binding.vif_type
-        profile, vif_details = _json_dict(binding.profile), _json_dict(binding.vif_details)
-    result["binding:host_id"] = host
-    result["binding:vnic_type"] = vnic_type
-    result["binding:profile"] = profile
-    result["binding:vif_type"] = vif_type
-    result["binding:vif_details"] = vif_details
-    result[TRUSTED] = profile.get(TRUSTED)
-
-
 def _profile_json(profile, data):
     """The binding profile to store: ``profile`` with the request's ``trusted`` (the
     port-trusted-vif attribute, kept in the profile as Neutron does; null removes it)."""
@@ -127,254 +83,6 @@ def _profile_json(profile, data):
         else:
             profile[TRUSTED] = data[TRUSTED]
     return json.dumps(profile)
-
-
-_ALLOCATIONS = port_models.IPAllocation.__table__
-# A page's addresses (joined to it) and those of whole networks, each port's in its order.
-_PAGE_ADDRESSES = page_mod.Side(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address,
-                                order_by=(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.position))
-_NETWORK_ADDRESSES = sa.select(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address).where(
-    _ALLOCATIONS.c.network_id.in_(sa.bindparam("network_ids", expanding=True))).order_by(_ALLOCATIONS.c.position)
-_TAGS = tag_model.Tag.__table__
-_PAGE_TAGS = page_mod.Side(_TAGS.c.resource_id, _TAGS.c.tag)
-
-
-def _fixed_ips_of(connection, page, port_ids, network_ids=None):
-    """{port_id: the port's fixed_ips as the API shows them} for the ports of ``page``.
-
-    The allocations are joined to the page in one query, instead of sending
-    every id back as a parameter (which cost more than the query itself). With
-    ``network_ids`` (every port is on one of them) they are read by their
-    indexed network_id instead, and those of other ports skipped.
-    """
-    if network_ids:
-        wanted = set(port_ids)
-        rows = connection.execute(_NETWORK_ADDRESSES, {"network_ids": list(network_ids)}).all()
-    else:
-        wanted = None
-        rows = page.rows(connection, _PAGE_ADDRESSES)
-    result = {}
-    for port_id, subnet_id, ip_address in rows:
-        if wanted is not None and port_id not in wanted:
-            continue
-        entry = {"subnet_id": subnet_id, "ip_address": ip_address}
-        if port_id in result:
-            result[port_id].append(entry)
-        else:
-            result[port_id] = [entry]
-    return result
-
-
-def _tags_of_page(connection, page):
-    """{port_id: sorted tags} of the ports of ``page``, joined to it in one query."""
-    result = collections.defaultdict(list)
-    for resource_id, tag in page.rows(connection, _PAGE_TAGS):
-        result[resource_id].append(tag)
-    # Sorted here, not by the database, whose collation may order differently.
-    for values in result.values():
-        values.sort()
-    return result
-
-
-@functools.lru_cache(maxsize=16)
-def _named_row_type(keys):
-    return collections.namedtuple("PortListRow", keys)
-
-
-# What a port list reads of the binding, next to the port's own columns.
-_BINDINGS = Binding.__table__
-_BINDING_COLUMNS = [_BINDINGS.c.port_id.label("binding_port_id"), _BINDINGS.c.host.label("binding_host"),
-                    _BINDINGS.c.vnic_type.label("binding_vnic_type"), _BINDINGS.c.profile.label("binding_profile"),
-                    _BINDINGS.c.vif_type.label("binding_vif_type"),
-                    _BINDINGS.c.vif_details.label("binding_vif_details")]
-_BindingRow = collections.namedtuple("_BindingRow", ["host", "vnic_type", "profile", "vif_type", "vif_details"])
-_PORTS = Port.__table__
-# What every read of ports selects: each port's row with its binding's (one at most).
-_PORT_ROWS = sa.select(*_PORTS.columns, *_BINDING_COLUMNS).outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id)
-
-
-def _port_rows_past(marker):
-    """_PORT_ROWS for a page in ascending id order after ``marker``: the bindings joined
-    from the marker on too. PostgreSQL merges the join and does not carry ``ports.id >
-    marker`` over to the bindings, so it read them from the first up to the marker: a
-    deep page cost as much as the pages before it. (An unknown marker bounds nothing,
-    as the page then starts at the first port.)"""
-    markers = _PORTS.alias("marker_port")
-    known = sa.select(markers.c.id).where(markers.c.id == marker).scalar_subquery()
-    return sa.select(*_PORTS.columns, *_BINDING_COLUMNS).outerjoin(_BINDINGS, sa.and_(
-        _BINDINGS.c.port_id == _PORTS.c.id, _BINDINGS.c.port_id > sa.func.coalesce(known, "")))
-
-
-def _visible_to(project_id):
-    """Which ports a project sees: its own and, as in Neutron, every port on its networks.
-    ``project_id`` is a value or a bound parameter."""
-    networks_t = net_models.Network.__table__
-    return sa.or_(_PORTS.c.project_id == project_id, _PORTS.c.network_id.in_(
-        sa.select(networks_t.c.id).where(networks_t.c.project_id == project_id)))
-
-
-# A member's page in id order reads its project's ports and those on each network it owns
-# as separate seeks, each limited to the page: past this many networks, the networks'
-# ports are read as one branch (sorted past the marker).
-_SEEK_NETWORKS = 16
-_NETWORKS = net_models.Network.__table__
-_OWN_NETWORK_IDS = sa.select(_NETWORKS.c.id).where(_NETWORKS.c.project_id == sa.bindparam("project_id")).limit(
-    _SEEK_NETWORKS + 1)
-
-
-def _past_marker(marker):
-    """``ports.id > marker`` as a seek bound; an unknown marker bounds nothing (the page
-    then starts at the first port, as query.apply_sorting does)."""
-    markers = _PORTS.alias("marker_port")
-    known = sa.select(markers.c.id).where(markers.c.id == marker).scalar_subquery()
-    return _PORTS.c.id > sa.func.coalesce(known, "")
-
-
-def _member_statement(project_id, owned, marker, limit, refine=None, with_bindings=False):
-    """The page statement of _member_page: ``owned`` is a condition per network the project
-    owns (None: too many, one branch for them all); the values are values or bound
-    parameters; ``refine`` adds a list's filters to each branch. Each port comes with its
-    network's owner (``network_owner``, NULL when the project does not see the network):
-    the page's policy targets need them, and no read of the networks follows."""
-    if owned is None:
-        owned = [_PORTS.c.network_id.in_(sa.select(_NETWORKS.c.id).where(_NETWORKS.c.project_id == project_id))]
-    source = _PORTS.outerjoin(_BINDINGS, _BINDINGS.c.port_id == _PORTS.c.id) if with_bindings else _PORTS
-    after = None if marker is None else _past_marker(marker)
-    branches = []
-    for visible in [_PORTS.c.project_id == project_id] + owned:
-        branch = sa.select(_PORTS.c.id).select_from(source).where(visible)
-        if after is not None:
-            branch = branch.where(after)
-        if refine is not None:
-            branch = refine(branch)
-        # A subquery: SQLite takes no LIMIT in a compound select's own branches.
-        branches.append(sa.select(branch.order_by(_PORTS.c.id).limit(limit).subquery().c.id))
-    # UNION, not UNION ALL: a project's port on its own network is in two branches.
-    ids = sa.union(*branches) if len(branches) > 1 else branches[0]
-    owner = networks.owner_of(_PORTS.c.network_id, visible_to=project_id).label("network_owner")
-    return _PORT_ROWS.add_columns(owner).where(_PORTS.c.id.in_(ids)).order_by(_PORTS.c.id).limit(limit)
-
-
-@functools.lru_cache(maxsize=2 * (_SEEK_NETWORKS + 1))
-def _member_page_template(networks, with_marker):
-    """The unfiltered _member_statement over ``networks`` networks as a template page (bind
-    project_id, network_0.., limit and, ``with_marker``, marker)."""
-    return page_mod.Page(_member_statement(
-        page_mod.bound("project_id"), [_PORTS.c.network_id == page_mod.bound("network_%d" % index)
-                                       for index in range(networks)],
-        page_mod.bound("marker") if with_marker else None, page_mod.bound("limit")), _PORTS.c.id)
-
-
-# One port by id, read as a page of one (templates built once; bind port_id, and
-# project_id for a caller who is not an admin); its sides are read by port_id.
-_ONE_PORT = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id,
-                          key_param="port_id")
-_ONE_VISIBLE_PORT = page_mod.Page(_ONE_PORT.statement.where(_visible_to(page_mod.bound("project_id"))),
-                                  _PORTS.c.id, key_param="port_id")
-# Both with the owner of the port's network, when the caller sees that network (NULL
-# otherwise): a show's policy target needs it, and no read of the network follows.
-_ONE_PORT_WITH_OWNER = page_mod.Page(_ONE_PORT.statement.add_columns(
-    networks.owner_of(_PORTS.c.network_id).label("network_owner")), _PORTS.c.id, key_param="port_id")
-_ONE_VISIBLE_PORT_WITH_OWNER = page_mod.Page(_ONE_VISIBLE_PORT.statement.add_columns(
-    networks.owner_of(_PORTS.c.network_id, visible_to=page_mod.bound("project_id")).label("network_owner")),
-    _PORTS.c.id, key_param="port_id")
-# A whole network's ports in id order (bind network_id, and project_id for a caller
-# who is not an admin): the list of ?network_id=<id> with nothing else asked.
-_NETWORK_PORTS = page_mod.Page(
-    _PORT_ROWS.where(_PORTS.c.network_id == page_mod.bound("network_id")).order_by(_PORTS.c.id), _PORTS.c.id)
-_VISIBLE_NETWORK_PORTS = page_mod.Page(
-    _NETWORK_PORTS.statement.where(_visible_to(page_mod.bound("project_id"))), _PORTS.c.id)
-
-
-def _one_network(filters):
-    """The network id of filters naming one network and nothing else, or None."""
-    if len(filters) != 1:
-        return None
-    values = filters.get("network_id")
-    return values[0] if values is not None and len(values) == 1 else None
-
-
-def _binding_of(port):
-    """The binding of a port dict, as make_dict takes it from a row."""
-    return _BindingRow(port["binding:host_id"], port["binding:vnic_type"], json.dumps(port["binding:profile"]),
-                       port["binding:vif_type"], json.dumps(port["binding:vif_details"]))
-
-
-def _snapshot_page():
-    """The page (a template, page_mod.Page) and the sides of _network_snapshot, built once
-    per process: a network and what a port create reads of it in one statement."""
-    networks_t = net_models.Network.__table__
-    external_t = net_models.ExternalNetwork.__table__
-    rbac_t = net_models.NetworkRBAC.__table__
-    segments_t = net_models.NetworkSegment.__table__
-    subnets_t = subnet_models.Subnet.__table__
-    pools_t = subnet_models.IPAllocationPool.__table__
-    types_t = subnet_models.SubnetServiceType.__table__
-    network = (sa.select(networks_t, external_t.c.network_id.label("_external_id"),
-                         external_t.c.is_default.label("_external_default"))
-               .outerjoin(external_t, external_t.c.network_id == networks_t.c.id)
-               .where(networks_t.c.id == page_mod.bound("network_id")))
-
-    def others(table, key):
-        return [c for c in table.c if c is not key]
-    of_subnets = subnets_t.c.network_id
-    sides = _SnapshotSides(
-        rbac=page_mod.Side(rbac_t.c.object_id, *others(rbac_t, rbac_t.c.object_id)),
-        segments=page_mod.Side(segments_t.c.network_id, *others(segments_t, segments_t.c.network_id),
-                               order_by=(segments_t.c.segment_index,)),
-        subnets=page_mod.Side(of_subnets, *others(subnets_t, of_subnets),
-                              order_by=(subnets_t.c.created_at, subnets_t.c.id)),
-        pools=page_mod.Side(of_subnets, *pools_t.c, order_by=(pools_t.c.subnet_id, pools_t.c.position),
-                            joined=pools_t.join(subnets_t, subnets_t.c.id == pools_t.c.subnet_id)),
-        # The subnets' service types (the IPAM chooses subnets by them).
-        service_types=page_mod.Side(of_subnets, types_t.c.subnet_id, types_t.c.service_type,
-                                    joined=types_t.join(subnets_t, subnets_t.c.id == types_t.c.subnet_id)),
-    )
-    return page_mod.Page(network, networks_t.c.id, key_param="network_id"), sides
-
-
-_SnapshotSides = collections.namedtuple("_SnapshotSides", "rbac segments subnets pools service_types")
-_SNAPSHOT_PAGE, _SNAPSHOT_SIDES = _snapshot_page()
-
-
-def _side_rows(page, connection, side):
-    """The rows ``page`` read of ``side``, by attribute (the key is left out)."""
-    names = [c.name for c in side.columns]
-    return [types.SimpleNamespace(**dict(zip(names, row[1:]))) for row in page.rows(connection, side)]
-
-
-def _network_snapshot(session, context, network_id, check_access=True):
-    """The network a port is created on, if the caller may use it (else NetworkNotFound):
-    with its segments, RBAC entries, external flag and subnets with their pools, all
-    read by one statement instead of through the ORM, which cost a port create more
-    than anything else. Without ``check_access`` (the network of a port being
-    changed) the caller's access to the network is not checked."""
-    connection = session.connection()
-    page = _SNAPSHOT_PAGE.bind(network_id=network_id)
-    keys, rows = page.read(connection, _SNAPSHOT_SIDES)
-    if not rows:
-        raise exc.NetworkNotFound(net_id=network_id)
-    values = dict(zip(keys, rows[0]))
-    sides = _SnapshotSides(*(_side_rows(page, connection, side) for side in _SNAPSHOT_SIDES))
-    if check_access and not (context.is_admin or values["project_id"] == context.project_id):
-        targets = visibility.rbac_targets(context)
-        if not any(e.action == visibility.SHARED and e.target_tenant in targets for e in sides.rbac):
-            raise exc.NetworkNotFound(net_id=network_id)
-    subnets = {}
-    for subnet in sides.subnets:
-        subnet.network_id = network_id
-        subnet.allocation_pools, subnet.service_types = [], []
-        subnets[subnet.id] = subnet
-    for pool in sides.pools:
-        subnets[pool.subnet_id].allocation_pools.append(pool)
-    for entry in sides.service_types:
-        subnets[entry.subnet_id].service_types.append(entry)
-    external = None
-    external_id, external_default = values.pop("_external_id"), values.pop("_external_default")
-    if external_id is not None:
-        external = types.SimpleNamespace(network_id=external_id, is_default=external_default)
-    return types.SimpleNamespace(segments=sides.segments, subnets=list(subnets.values()),
-                                 rbac_entries=sides.rbac, external=external, **values)
 
 
 # What _plan_port read and chose for a new port: its MAC and fixed IPs, the network's
@@ -439,10 +147,10 @@ class PortService:
     def _visible(self, context, stmt):
         if context.is_admin:
             return stmt
-        return stmt.where(_visible_to(context.project_id))
+        return stmt.where(reads.visible_to(context.project_id))
 
     def _dict(self, session, row, tags=None):
-        result = make_dict(row, tags)
+        result = reads.make_dict(row, tags)
         extra_dhcp_opts.extend(session, [result])
         self.extensions.extend_port_dict(session, row, result)
         return result
@@ -454,7 +162,7 @@ class PortService:
         return row
 
     def _read(self, connection, page, by_network=None, network_owners=None):
-        """The API dicts of the ports of ``page`` (a page_mod.Page of a _PORT_ROWS statement),
+        """The API dicts of the ports of ``page`` (a page_mod.Page of a reads.PORT_ROWS statement),
         read on ``connection`` (a Core Connection).
 
         One query reads the ports with their bindings (plain table rows: building
@@ -466,25 +174,25 @@ class PortService:
         list and a single port take this same path. ``network_owners``, a dict, receives
         {network id: owner} from a page that selects ``network_owner`` (NULL: not given).
         """
-        sides = [_PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [_PAGE_ADDRESSES])
+        sides = [reads.PAGE_TAGS, extra_dhcp_opts.PAGE_OPTIONS] + ([] if by_network else [reads.PAGE_ADDRESSES])
         # The ports, then their sides (a single port's in the same statement).
         keys, found = page.read(connection, sides + list(self.extensions.port_page_sides))
         # Plain tuples with named fields: a Row's attribute lookup costs several times more.
-        row_type = _named_row_type(keys)
+        row_type = reads.named_row_type(keys)
         rows = [row_type._make(r) for r in found]
         if not rows:
             return []
         if network_owners is not None:
             network_owners.update((r.network_id, r.network_owner) for r in rows if r.network_owner is not None)
-        tags = _tags_of_page(connection, page)
-        allocations = _fixed_ips_of(connection, page, [r.id for r in rows], network_ids=by_network)
+        tags = reads.tags_of_page(connection, page)
+        allocations = reads.fixed_ips_of(connection, page, [r.id for r in rows], network_ids=by_network)
         items = []
         for r in rows:
             binding = None
             if r.binding_port_id is not None:
-                binding = _BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
+                binding = reads.BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
                                       r.binding_vif_type, r.binding_vif_details)
-            items.append(make_dict(r, tags.get(r.id), allocations.get(r.id, []), binding))
+            items.append(reads.make_dict(r, tags.get(r.id), allocations.get(r.id, []), binding))
         extra_dhcp_opts.extend(connection, items, page=page)
         if self.extensions.drivers:
             # The whole page at once: drivers with a batch hook read it in a few queries.
@@ -495,9 +203,9 @@ class PortService:
         """The API dict of a port the caller may see (else PortNotFound), read on
         ``connection`` (a Core Connection)."""
         if context.is_admin:
-            page = _ONE_PORT.bind(port_id=port_id)
+            page = reads.ONE_PORT.bind(port_id=port_id)
         else:
-            page = _ONE_VISIBLE_PORT.bind(port_id=port_id, project_id=context.project_id)
+            page = reads.ONE_VISIBLE_PORT.bind(port_id=port_id, project_id=context.project_id)
         found = self._read(connection, page)
         if not found:
             raise exc.PortNotFound(port_id=port_id)
@@ -511,9 +219,9 @@ class PortService:
         """(get(), the owner of the port's network or None when the caller does not see
         that network), in the statements of get(): a show's policy target needs both."""
         if context.is_admin:
-            page = _ONE_PORT_WITH_OWNER.bind(port_id=port_id)
+            page = reads.ONE_PORT_WITH_OWNER.bind(port_id=port_id)
         else:
-            page = _ONE_VISIBLE_PORT_WITH_OWNER.bind(port_id=port_id, project_id=context.project_id)
+            page = reads.ONE_VISIBLE_PORT_WITH_OWNER.bind(port_id=port_id, project_id=context.project_id)
         owners = {}
         with db_api.reader_connection() as connection:
             found = self._read(connection, page, network_owners=owners)
@@ -533,16 +241,16 @@ class PortService:
                 page, leftover = self._member_page(connection, context, filters, limit, marker, tag_filters)
                 items = self._read(connection, page, network_owners=network_owners)
                 return query.finish_page(items, leftover, page_reverse, fields)
-            network_id = _one_network(filters) if in_id_order and not (limit or marker or tag_filters) else None
+            network_id = reads.one_network(filters) if in_id_order and not (limit or marker or tag_filters) else None
             if network_id is not None:
                 # The common list, a whole network's ports: a template page, whose
                 # statements (the page's and its side reads') are built once, as a show's.
                 if context.is_admin:
-                    page = _NETWORK_PORTS.bind(network_id=network_id)
+                    page = reads.NETWORK_PORTS.bind(network_id=network_id)
                 else:
-                    page = _VISIBLE_NETWORK_PORTS.bind(network_id=network_id, project_id=context.project_id)
+                    page = reads.VISIBLE_NETWORK_PORTS.bind(network_id=network_id, project_id=context.project_id)
                 return query.finish_page(self._read(connection, page, by_network=[network_id]), {}, False, fields)
-            stmt = self._visible(context, _port_rows_past(marker) if marker and in_id_order else _PORT_ROWS)
+            stmt = self._visible(context, reads.port_rows_past(marker) if marker and in_id_order else reads.PORT_ROWS)
             fixed_ips = filters.pop("fixed_ips", None)
             if fixed_ips:
                 stmt = self._filter_fixed_ips(stmt, fixed_ips)
@@ -559,17 +267,17 @@ class PortService:
         (index on project_id, id) and those of each of its networks (network_id, id), each
         limited to the page, merged. One statement reads the project's networks first.
         Returns (page, leftover filters)."""
-        networks = connection.execute(_OWN_NETWORK_IDS, {"project_id": context.project_id}).scalars().all()
+        networks = connection.execute(reads.OWN_NETWORK_IDS, {"project_id": context.project_id}).scalars().all()
         fixed_ips = filters.pop("fixed_ips", None)
-        if not (filters or fixed_ips or tag_filters) and len(networks) <= _SEEK_NETWORKS:
+        if not (filters or fixed_ips or tag_filters) and len(networks) <= reads.SEEK_NETWORKS:
             # The common page: a template per number of networks, whose statements (the
             # page's and its side reads') are built once.
             params = {"network_%d" % index: network_id for index, network_id in enumerate(networks)}
             params.update(project_id=context.project_id, limit=limit)
             if marker:
                 params["marker"] = marker
-            return _member_page_template(len(networks), bool(marker)).bind(**params), {}
-        if len(networks) > _SEEK_NETWORKS:
+            return reads.member_page_template(len(networks), bool(marker)).bind(**params), {}
+        if len(networks) > reads.SEEK_NETWORKS:
             owned = None
         else:
             owned = [_PORTS.c.network_id == network_id for network_id in networks]
@@ -583,7 +291,7 @@ class PortService:
             return query.apply_tag_filters(branch, Port.id, tag_filters)
         # A filter on a binding attribute needs the bindings in each branch.
         with_bindings = any(name.startswith("binding:") and name in COLUMNS for name in filters)
-        stmt = _member_statement(context.project_id, owned, marker, limit, refine, with_bindings)
+        stmt = reads.member_statement(context.project_id, owned, marker, limit, refine, with_bindings)
         return page_mod.Page(stmt, _PORTS.c.id), leftover
 
     @staticmethod
@@ -700,7 +408,7 @@ class PortService:
         the MAC chosen for it beforehand, when it asks for none."""
         network = batch.networks.get(data["network_id"])
         if network is None:
-            network = batch.networks[data["network_id"]] = _network_snapshot(session, context, data["network_id"])
+            network = batch.networks[data["network_id"]] = network_snapshot.read(session, context, data["network_id"])
         project_id = data["project_id"]
         if project_id not in batch.quota_limits:
             # Every port of the request in this project at once: one count, not one per port.
@@ -760,7 +468,7 @@ class PortService:
             "device_id": common.or_default(data.get("device_id"), ""),
             "device_owner": common.or_default(data.get("device_owner"), ""),
         })
-        binding = _BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
+        binding = reads.BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
                               _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
         return values, binding
 
@@ -769,7 +477,8 @@ class PortService:
         precommit work and its PRECOMMIT_CREATE event; returns its PortContext."""
         from netweave.core.plugins.ml2 import driver_context
         port_tags = tagging.write_on_create(session, "port", values["id"], data.get("tags"))
-        result = make_dict(types.SimpleNamespace(**values), port_tags, [dict(ip) for ip in plan.fixed_ips], binding)
+        result = reads.make_dict(types.SimpleNamespace(**values), port_tags, [dict(ip) for ip in plan.fixed_ips],
+                                 binding)
         result["extra_dhcp_opts"] = extra_dhcp_opts.create(session, values["id"], data.get("extra_dhcp_opts"))
         self.extensions.process_create_port(context, session, data, result)
         net_ctx = driver_context.NetworkContext(context, session, plan.network, segments=plan.segments,
@@ -920,7 +629,7 @@ class PortService:
                 net_ctx = driver_context.NetworkContext(context, session, network, segments=segments,
                                                         dhcp_enabled_subnet_ids=dhcp_enabled)
                 result = dict(original)
-                _set_binding(result, _BindingRow(host, original["binding:vnic_type"],
+                reads.set_binding(result, reads.BindingRow(host, original["binding:vnic_type"],
                                                  json.dumps(original["binding:profile"]), VIF_TYPE_UNBOUND, "{}"))
                 bind_context = driver_context.PortContext(context, session, dict(result), net_ctx,
                                                           agents_lookup=agents_lookup)
@@ -945,7 +654,7 @@ class PortService:
                             status = STATUS_DOWN
                 result.update(status=status, updated_at=common.format_time(now),
                               revision_number=original["revision_number"] + 1)
-                _set_binding(result, _BindingRow(host, original["binding:vnic_type"],
+                reads.set_binding(result, reads.BindingRow(host, original["binding:vnic_type"],
                                                  json.dumps(original["binding:profile"]), binding["vif_type"],
                                                  binding["vif_details"]))
                 port_writes.append({"b_port_id": original["id"], "b_revision": original["revision_number"],
@@ -967,7 +676,7 @@ class PortService:
                 self.provisioning.clear_many(session, settled)
                 self.provisioning.add_many(session, {
                     port_id: self.provisioning.entities_for_binding(session, types.SimpleNamespace(**port),
-                                                                    _binding_of(port))
+                                                                    reads.binding_of(port))
                     for port_id, port in waiting.items()})
             for original, mech_context in bound:
                 self.mechanisms.update_port_precommit(mech_context)
@@ -979,7 +688,7 @@ class PortService:
     def _network_values(self, reading, context, network_id):
         """(network dict, segments, DHCP-enabled subnet ids) of a port's network for the
         driver contexts, read on ``reading`` (a session)."""
-        network = _network_snapshot(reading, context, network_id, check_access=False)
+        network = network_snapshot.read(reading, context, network_id, check_access=False)
         return (self.networks.make_dict(context, network), [networks.segment_dict(s) for s in network.segments],
                 _dhcp_enabled(network.subnets))
 
@@ -1039,7 +748,7 @@ class PortService:
         from netweave.core.plugins.ml2 import driver_context
 
         def load(reading):
-            network = _network_snapshot(reading, context, network_id, check_access=False)
+            network = network_snapshot.read(reading, context, network_id, check_access=False)
             return (self.networks.make_dict(context, network), [networks.segment_dict(s) for s in network.segments],
                     _dhcp_enabled(network.subnets))
         return driver_context.DeferredNetworkContext(context, session, load)
@@ -1065,7 +774,7 @@ class PortService:
             self.events.publish(events.PORT, events.Event.BEFORE_UPDATE, events.Payload(
                 context, port_id, original=original, request=data, via_api=via_api))
         values = {key: data[key] for key in _PORT_UPDATABLE if key in data}
-        binding = _binding_of(original)
+        binding = reads.binding_of(original)
         binding_values = {}
         rebind = False
         if "binding:host_id" in data and (data["binding:host_id"] or "") != binding.host:
@@ -1077,13 +786,13 @@ class PortService:
         for key, column in (("binding:vnic_type", "vnic_type"), ("binding:profile", "profile")):
             if key in data or (column == "profile" and TRUSTED in data):
                 if column == "profile":
-                    value = _profile_json(data.get(key, _json_dict(binding.profile)), data)
+                    value = _profile_json(data.get(key, reads.json_dict(binding.profile)), data)
                 else:
                     value = data[key]
                 if getattr(binding, column) != value:
                     binding_values[column] = value
                     rebind = bool(binding_values.get("host", binding.host))
-        binding = binding._replace(**{k: v for k, v in binding_values.items() if k in _BindingRow._fields})
+        binding = binding._replace(**{k: v for k, v in binding_values.items() if k in reads.BindingRow._fields})
         with db_api.session_scope() as session:
             common.check_revision_precondition(session, port_id, original["revision_number"])
             if "mac_address" in data and data["mac_address"] != original["mac_address"]:
@@ -1112,7 +821,7 @@ class PortService:
                 self.provisioning.clear(session, port_id)
             result = dict(original)
             result.update(values)
-            _set_binding(result, binding)
+            reads.set_binding(result, binding)
             result.update(fixed_ips=[dict(ip) for ip in fixed_ips], updated_at=common.format_time(now),
                           revision_number=original["revision_number"] + 1)
             if options is not None:
@@ -1198,7 +907,7 @@ _DELETE_PORT = sa.delete(_PORTS).where(_PORTS.c.id == sa.bindparam("port_id"),
 
 
 # The ports of a batch binding (bind_to_host), read as one page.
-_PORTS_BY_ID = page_mod.Page(_PORT_ROWS.where(_PORTS.c.id.in_(sa.bindparam("port_ids", expanding=True))),
+_PORTS_BY_ID = page_mod.Page(reads.PORT_ROWS.where(_PORTS.c.id.in_(sa.bindparam("port_ids", expanding=True))),
                              _PORTS.c.id)
 # Its writes, one statement each for the whole batch (executemany): the port held to the
 # revision read, with its status, and its binding.
