@@ -17,7 +17,7 @@ from netweave.core.services import visibility
 
 
 def _snapshot_page():
-    """The page (a template, page_mod.Page) and the sides of read, built once
+    """The page (a template, page_mod.Page) and the sides ``read`` reads, built once
     per process: a network and what a port create reads of it in one statement."""
     networks_t = net_models.Network.__table__
     external_t = net_models.ExternalNetwork.__table__

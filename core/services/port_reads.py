@@ -77,7 +77,7 @@ def set_binding(result, binding):
 _ALLOCATIONS = port_models.IPAllocation.__table__
 # A page's addresses (joined to it) and those of whole networks, each port's in its order.
 PAGE_ADDRESSES = page_mod.Side(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address,
-                                order_by=(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.position))
+                               order_by=(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.position))
 _NETWORK_ADDRESSES = sa.select(_ALLOCATIONS.c.port_id, _ALLOCATIONS.c.subnet_id, _ALLOCATIONS.c.ip_address).where(
     _ALLOCATIONS.c.network_id.in_(sa.bindparam("network_ids", expanding=True))).order_by(_ALLOCATIONS.c.position)
 _TAGS = tag_model.Tag.__table__
@@ -213,9 +213,9 @@ def member_page_template(networks, with_marker):
 # One port by id, read as a page of one (templates built once; bind port_id, and
 # project_id for a caller who is not an admin); its sides are read by port_id.
 ONE_PORT = page_mod.Page(PORT_ROWS.where(_PORTS.c.id == page_mod.bound("port_id")), _PORTS.c.id,
-                          key_param="port_id")
+                         key_param="port_id")
 ONE_VISIBLE_PORT = page_mod.Page(ONE_PORT.statement.where(visible_to(page_mod.bound("project_id"))),
-                                  _PORTS.c.id, key_param="port_id")
+                                 _PORTS.c.id, key_param="port_id")
 # Both with the owner of the port's network, when the caller sees that network (NULL
 # otherwise): a show's policy target needs it, and no read of the network follows.
 ONE_PORT_WITH_OWNER = page_mod.Page(ONE_PORT.statement.add_columns(
@@ -242,4 +242,4 @@ def one_network(filters):
 def binding_of(port):
     """The binding of a port dict, as make_dict takes it from a row."""
     return BindingRow(port["binding:host_id"], port["binding:vnic_type"], json.dumps(port["binding:profile"]),
-                       port["binding:vif_type"], json.dumps(port["binding:vif_details"]))
+                      port["binding:vif_type"], json.dumps(port["binding:vif_details"]))

@@ -191,7 +191,7 @@ class PortService:
             binding = None
             if r.binding_port_id is not None:
                 binding = reads.BindingRow(r.binding_host, r.binding_vnic_type, r.binding_profile,
-                                      r.binding_vif_type, r.binding_vif_details)
+                                           r.binding_vif_type, r.binding_vif_details)
             items.append(reads.make_dict(r, tags.get(r.id), allocations.get(r.id, []), binding))
         extra_dhcp_opts.extend(connection, items, page=page)
         if self.extensions.drivers:
@@ -469,7 +469,7 @@ class PortService:
             "device_owner": common.or_default(data.get("device_owner"), ""),
         })
         binding = reads.BindingRow(data.get("binding:host_id") or "", data.get("binding:vnic_type") or "normal",
-                              _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
+                                   _profile_json(data.get("binding:profile"), data), VIF_TYPE_UNBOUND, "{}")
         return values, binding
 
     def _write_port_extras(self, session, context, data, plan, values, binding, via_api):
@@ -630,7 +630,8 @@ class PortService:
                                                         dhcp_enabled_subnet_ids=dhcp_enabled)
                 result = dict(original)
                 reads.set_binding(result, reads.BindingRow(host, original["binding:vnic_type"],
-                                                 json.dumps(original["binding:profile"]), VIF_TYPE_UNBOUND, "{}"))
+                                                           json.dumps(original["binding:profile"]), VIF_TYPE_UNBOUND,
+                                                           "{}"))
                 bind_context = driver_context.PortContext(context, session, dict(result), net_ctx,
                                                           agents_lookup=agents_lookup)
                 driver = self.mechanisms.bind_port(bind_context)
@@ -655,8 +656,8 @@ class PortService:
                 result.update(status=status, updated_at=common.format_time(now),
                               revision_number=original["revision_number"] + 1)
                 reads.set_binding(result, reads.BindingRow(host, original["binding:vnic_type"],
-                                                 json.dumps(original["binding:profile"]), binding["vif_type"],
-                                                 binding["vif_details"]))
+                                                           json.dumps(original["binding:profile"]),
+                                                           binding["vif_type"], binding["vif_details"]))
                 port_writes.append({"b_port_id": original["id"], "b_revision": original["revision_number"],
                                     "b_new_revision": original["revision_number"] + 1, "b_status": status,
                                     "b_now": now})
