@@ -80,19 +80,50 @@ def _page_rows(connection, side, port_ids, page, chunk=500):
     return rows
 
 
+_NETWORK_FLAG = (sa.select(_NETWORK_FLAGS_T.c.port_security_enabled)
+                 .where(_NETWORK_FLAGS_T.c.network_id == sa.bindparam("network_id")))
+_DEFAULTS_T = models.DefaultSecurityGroup.__table__
+# A new port's two defaults at once: its network's flag and its project's default group.
+_NETWORK_FLAG_AND_DEFAULT_GROUP = sa.select(
+    _NETWORK_FLAG.scalar_subquery(),
+    sa.select(_DEFAULTS_T.c.security_group_id).where(_DEFAULTS_T.c.project_id == sa.bindparam("project_id"))
+    .scalar_subquery())
+
+# session.info keys of what a transaction read already (see _in_transaction).
+_NETWORK_FLAGS_READ = "port_security.network_port_security"
+_DEFAULT_GROUPS_READ = "port_security.default_group"
+
+
 def _in_transaction(session, kind, key, read):
     """``read()``, once per transaction and key: the ports of a bulk create share one
     network and project, and what was read (or made) stays so until the transaction ends."""
-    known = session.info.setdefault("port_security." + kind, {})
+    known = session.info.setdefault(kind, {})
     if key not in known:
         known[key] = read()
     return known[key]
 
 
 def _network_port_security(session, network_id):
-    flag = session.scalar(sa.select(_NETWORK_FLAGS_T.c.port_security_enabled)
-                          .where(_NETWORK_FLAGS_T.c.network_id == network_id))
+    return _flag_or_on(session.scalar(_NETWORK_FLAG, {"network_id": network_id}))
+
+
+def _flag_or_on(flag):
     return True if flag is None else flag
+
+
+def _read_both_defaults(session, network_id, project_id):
+    """Read the network's flag and the project's default group in one statement, for
+    _in_transaction to find (a project without its default group yet is left to
+    ensure_default, which makes it)."""
+    flags = session.info.setdefault(_NETWORK_FLAGS_READ, {})
+    groups = session.info.setdefault(_DEFAULT_GROUPS_READ, {})
+    if network_id in flags or project_id in groups:
+        return
+    flag, group_id = session.execute(_NETWORK_FLAG_AND_DEFAULT_GROUP,
+                                     {"network_id": network_id, "project_id": project_id}).one()
+    flags[network_id] = _flag_or_on(flag)
+    if group_id is not None:
+        groups[project_id] = group_id
 
 
 class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
@@ -154,10 +185,17 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
 
     def process_create_port(self, plugin_context, data, result):
         session = plugin_context.session
+        network_id, project_id = result["network_id"], result["project_id"]
         enabled = data.get(PORT_SECURITY)
+        # The project's own default group: for ports with port security that ask for no
+        # groups, but not for network services' ports.
+        wants_default = (self.groups is not None and data.get(SECURITY_GROUPS) is None
+                         and not (result.get("device_owner") or "").startswith(NETWORK_OWNER_PREFIX))
         if enabled is None:
-            enabled = _in_transaction(session, "network_port_security", result["network_id"],
-                                      lambda: _network_port_security(session, result["network_id"]))
+            if wants_default:
+                _read_both_defaults(session, network_id, project_id)
+            enabled = _in_transaction(session, _NETWORK_FLAGS_READ, network_id,
+                                      lambda: _network_port_security(session, network_id))
         pairs = complete_pairs(data.get(ADDRESS_PAIRS) or [], result["mac_address"])
         if pairs and not enabled:
             raise sg_exc.AddressPairAndPortSecurityRequired()
@@ -167,16 +205,12 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
             if not enabled:
                 if requested:
                     raise sg_exc.PortSecurityAndIPRequiredForSecurityGroups()
-            else:
-                if requested is None:
-                    # The project's own default group needs no visibility check.
-                    if not (result.get("device_owner") or "").startswith(NETWORK_OWNER_PREFIX):
-                        project_id = result["project_id"]
-                        group_ids = [_in_transaction(session, "default_group", project_id,
-                                                     lambda: self.groups.ensure_default(session, project_id))]
-                else:
-                    group_ids = self.groups.check_port_groups(session, plugin_context, result["project_id"],
-                                                              requested)
+            elif wants_default:
+                # The project's own default group needs no visibility check.
+                group_ids = [_in_transaction(session, _DEFAULT_GROUPS_READ, project_id,
+                                             lambda: self.groups.ensure_default(session, project_id))]
+            elif requested is not None:
+                group_ids = self.groups.check_port_groups(session, plugin_context, project_id, requested)
         # Plain inserts, not the Port object's relationships: the port may have been
         # written as plain rows too, and loading it back cost more than these.
         port_id = result["id"]

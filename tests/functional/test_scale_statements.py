@@ -138,6 +138,11 @@ def test_port_pages_show_and_create_cost_the_same_with_more_ports(cloud):
     assert len(network_reads) == 1, network_reads
     for table in ("networksegments", "networkrbacs", "subnets", "ipallocationpools", "subnet_service_types"):
         assert table in network_reads[0], (table, network_reads[0])
+    # The port's defaults, its network's port security flag and its project's default
+    # group, in one statement too.
+    default_reads = [t for t in costs[MANY][2] if t.startswith("SELECT") and re.search(
+        r"\bnetworksecuritybindings\b|\bdefault_security_group\b", t)]
+    assert len(default_reads) == 1 and "default_security_group" in default_reads[0], default_reads
     # The network's ports in id order come from the index past the marker: no sort of the network.
     log.record(core.get_ports, ADMIN, filters={"network_id": [net["id"]]}, limit=5, sorts=[("id", True)],
                marker=core.get_ports(ADMIN, filters={"network_id": [net["id"]]}, limit=1)[0]["id"])
