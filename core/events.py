@@ -67,6 +67,11 @@ class Payload:
     change was asked for through the REST API rather than by a plugin on its
     own behalf: a plugin that owns a kind of port (a router's interfaces)
     vetoes API deletes of it but lets its own deletes through.
+
+    ``metadata`` is what subscribers of a change's PRECOMMIT event leave for those
+    of its AFTER event: the publisher passes the same dict to both (as a port
+    delete does). A retried transaction may leave the notes of an attempt that
+    rolled back, so a note says "may have", not "did".
     """
     context: Any
     resource_id: str | None = None
@@ -75,6 +80,7 @@ class Payload:
     request: dict | None = None
     session: Any = None
     via_api: bool = False
+    metadata: dict = dataclasses.field(default_factory=dict)
 
     @property
     def latest(self):

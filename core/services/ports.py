@@ -849,15 +849,16 @@ class PortService:
         _check_mac_free(session, original["network_id"], mac)
 
     def delete(self, context, port_id, *, via_api=False):
-        mech_context = self._delete_committed(context, port_id, via_api)
+        metadata = {}  # from the PRECOMMIT_DELETE subscribers to the AFTER_DELETE ones
+        mech_context = self._delete_committed(context, port_id, via_api, metadata)
         self.mechanisms.delete_port_postcommit(mech_context)
         if self.notifier is not None:
             self.notifier.port_delete(context, port_id)
-        self.events.publish(events.PORT, events.Event.AFTER_DELETE,
-                            events.Payload(context, port_id, original=mech_context.current, via_api=via_api))
+        self.events.publish(events.PORT, events.Event.AFTER_DELETE, events.Payload(
+            context, port_id, original=mech_context.current, via_api=via_api, metadata=metadata))
 
     @db_api.retry_db_errors
-    def _delete_committed(self, context, port_id, via_api):
+    def _delete_committed(self, context, port_id, via_api, metadata):
         """Read the port (one lean read, outside the write lock on SQLite), then delete it
         with one statement that matches only the revision read; the database
         removes its binding, addresses and side rows (ON DELETE CASCADE)."""
@@ -874,7 +875,7 @@ class PortService:
             mech_context = driver_context.PortContext(context, session, original, net_ctx)
             self.mechanisms.delete_port_precommit(mech_context)
             self.events.publish(events.PORT, events.Event.PRECOMMIT_DELETE, events.Payload(
-                context, port_id, original=original, session=session, via_api=via_api))
+                context, port_id, original=original, session=session, via_api=via_api, metadata=metadata))
             if original["tags"]:
                 # Tags name their resource without a foreign key: nothing cascades to them.
                 common.delete_tags(session, port_id)

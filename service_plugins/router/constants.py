@@ -17,6 +17,9 @@ FLOATINGIP_STATUS_ERROR = "ERROR"
 FLOATINGIP_STATUSES = (FLOATINGIP_STATUS_ACTIVE, FLOATINGIP_STATUS_DOWN, FLOATINGIP_STATUS_ERROR)
 
 # Resource names for events, quotas and tags.
+# Payload.metadata of a port delete: it took floating IP associations with it.
+FLOATINGIPS_DISASSOCIATED = "floatingips_disassociated"
+
 ROUTER = "router"
 FLOATINGIP = "floatingip"
 ROUTER_INTERFACE = "router_interface"

@@ -397,5 +397,6 @@ class FloatingIPService:
     @staticmethod
     def disassociate_port(session, port_id):
         """Inside a port's delete: its floating IPs point at nothing any more. One UPDATE
-        moving their revisions, nothing read (every port delete runs it)."""
-        session.execute(_DISASSOCIATE_PORT, {"port_id": port_id, "now": model_base.utcnow()})
+        moving their revisions, nothing read (every port delete runs it); returns how
+        many floating IPs it changed."""
+        return session.execute(_DISASSOCIATE_PORT, {"port_id": port_id, "now": model_base.utcnow()}).rowcount

@@ -12,8 +12,9 @@ an agent (it got a gateway or an interface) is first scheduled when
 ``router_auto_schedule`` allows; without one, casts are fanned out to every L3
 agent.
 
-A deleted instance port loses its floating IPs inside its own transaction; the routers with an
-interface on its subnets are told afterwards.
+A deleted instance port loses its floating IPs inside its own transaction; when it had any
+(port_guards.py notes it in the payload's metadata), the routers with an interface on its
+subnets are told afterwards.
 
 Once ``send_in_background`` was called (the server does, when connected), changed
 routers are told from a thread of the process, coalesced (update_batches.py): the
@@ -156,7 +157,7 @@ class L3AgentNotifier:
     def _port_gone(self, resource, event, payload):
         port = payload.original or {}
         subnet_ids = [ip["subnet_id"] for ip in port.get("fixed_ips") or ()]
-        if not self.connected or not subnet_ids or port.get("device_owner") in const.SERVICE_PORT_OWNERS:
+        if not (self.connected and subnet_ids and payload.metadata.get(const.FLOATINGIPS_DISASSOCIATED)):
             return
         with db_api.reader_connection() as connection:
             router_ids = connection.scalars(_ROUTERS_ON_SUBNETS, {"subnet_ids": subnet_ids}).all()

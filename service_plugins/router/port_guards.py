@@ -3,7 +3,8 @@
 - A port a router or floating IP owns is not deleted through the port API
   (BEFORE_DELETE veto, payload.via_api); the plugin's own deletes pass.
 - A deleted port takes its floating IP associations with it (PRECOMMIT_DELETE,
-  in the port's transaction).
+  in the port's transaction), and says so in the payload's metadata
+  (const.FLOATINGIPS_DISASSOCIATED) for the L3 notifier.
 - An external network with router gateways stays external (BEFORE_UPDATE).
 - A subnet's gateway address stays while a router interface holds it (BEFORE_UPDATE).
 - Deleting an external network first deletes its floating IPs that point nowhere
@@ -50,8 +51,8 @@ class PortGuards:
 
     def disassociate_floatingips(self, resource, event, payload):
         port_id = payload.resource_id or (payload.latest or {}).get("id")
-        if port_id and payload.session is not None:
-            self.floatingips.disassociate_port(payload.session, port_id)
+        if port_id and payload.session is not None and self.floatingips.disassociate_port(payload.session, port_id):
+            payload.metadata[const.FLOATINGIPS_DISASSOCIATED] = True
 
     @staticmethod
     def keep_gateway_networks_external(resource, event, payload):

@@ -307,6 +307,23 @@ def test_port_events_per_port_of_a_bulk_create_and_via_api_of_a_plugins_own_call
     assert calls[8][2].original["name"] == "own2" and calls[8][3] is None
 
 
+def test_a_port_deletes_precommit_subscribers_leave_metadata_for_its_after_subscribers(cloud):
+    network = cloud.network()
+    port = cloud.plugin.ports.create(ADMIN, {"project_id": PROJECT, "network_id": network["id"], "name": "m"})
+
+    def note(resource, event, payload):
+        payload.metadata["noted"] = payload.resource_id
+
+    cloud.subscribe(note, events.PORT, Event.PRECOMMIT_DELETE)
+    recorder = Recorder(cloud, [events.PORT])
+    cloud.plugin.ports.delete(ADMIN, port["id"])
+    (_, _, precommit, _), (_, _, after, _) = [c for c in recorder.take() if c[1] != Event.BEFORE_DELETE]
+    assert after.metadata is precommit.metadata
+    assert after.metadata == {"noted": port["id"]}
+    # Payloads of other changes start with metadata of their own.
+    assert events.Payload(ADMIN).metadata == {} and events.Payload(ADMIN).metadata is not after.metadata
+
+
 def test_subnet_and_subnet_pool_events(cloud):
     recorder = Recorder(cloud, [events.SUBNET, events.SUBNETPOOL])
     network = cloud.network()

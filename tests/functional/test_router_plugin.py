@@ -611,9 +611,15 @@ def test_l3_agents_are_told_after_each_change(cloud):
     # A floating IP without a router tells nobody.
     cloud.fip()
     assert len(recorder.sent) == 7
-    # An instance port deleted on a routed subnet tells its router (it may have lost a floating IP).
+    # An instance port deleted on a routed subnet tells its router when it took floating
+    # IPs with it, and nobody otherwise.
     other = cloud.connected_router()
     vm = cloud.port(cloud.net)
+    del recorder.sent[:]
+    cloud.core.delete_port(ADMIN, vm["id"])
+    assert recorder.sent == []
+    vm = cloud.port(cloud.net)
+    cloud.fip(port_id=vm["id"])
     del recorder.sent[:]
     cloud.core.delete_port(ADMIN, vm["id"])
     assert recorder.sent == [("routers_updated", True, {"routers": [other["id"]]})]
