@@ -313,12 +313,19 @@ class PortService:
 
     # --- create ------------------------------------------------------------
 
-    def create(self, context, data, *, via_api=False):
-        return self.create_bulk(context, [data], via_api=via_api)[0]
+    def create(self, context, data, *, via_api=False, in_transaction=None):
+        """The new port's dict. ``in_transaction(session, port)`` runs in the port's
+        write transaction once the port and its drivers' rows are written: a service
+        writes there a row of its own that points at the port (a floating IP at its
+        floating port), both or neither committed. It may run more than once (a
+        retried transaction), always in a transaction of its own."""
+        also = None if in_transaction is None else (lambda session, ports: in_transaction(session, ports[0]))
+        return self.create_bulk(context, [data], via_api=via_api, in_transaction=also)[0]
 
-    def create_bulk(self, context, items, *, via_api=False):
+    def create_bulk(self, context, items, *, via_api=False, in_transaction=None):
+        """The new ports' dicts; ``in_transaction(session, ports)`` as ``create`` says."""
         self._publish_before_create(context, items, via_api)
-        created = self._create_committed(context, items, via_api)
+        created = self._create_committed(context, items, via_api, in_transaction)
         self._publish_after_create(context, items, created, via_api)
         return [self._bind_if_needed(context, port) for port in created]
 
@@ -339,7 +346,7 @@ class PortService:
                     context, port["id"], current=port, request=data, via_api=via_api))
 
     @db_api.retry_db_errors
-    def _create_committed(self, context, items, via_api):
+    def _create_committed(self, context, items, via_api, in_transaction=None):
         """Create the ports in one transaction: all of them, or none when one fails.
 
         Each port is planned (network, quota, MAC and fixed IPs read and checked,
@@ -358,10 +365,14 @@ class PortService:
                 plans = self._plan_ports(session, context, items)
             with db_api.session_scope() as session:
                 created = self._write_ports(session, context, items, plans, True, via_api)
+                if in_transaction is not None:
+                    in_transaction(session, [c.current for c in created])
         else:
             with db_api.session_scope() as session:
                 plans = self._plan_ports(session, context, items)
                 created = self._write_ports(session, context, items, plans, False, via_api)
+                if in_transaction is not None:
+                    in_transaction(session, [c.current for c in created])
         for mech_context in created:
             self.mechanisms.create_port_postcommit(mech_context)
         return [c.current for c in created]

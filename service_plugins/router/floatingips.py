@@ -116,6 +116,11 @@ class _AssociationGone(Exception):
     """The router or fixed port an association names was deleted before it was written."""
 
 
+class _AssociationTaken(Exception):
+    """Another floating IP took the fixed address after the check (the cause: the
+    database's refusal)."""
+
+
 class FloatingIPService:
     def __init__(self, conf, quotas, networks, ports, events_registry):
         self.conf = conf
@@ -252,28 +257,22 @@ class FloatingIPService:
         self.events.publish(const.FLOATINGIP, events.Event.BEFORE_CREATE,
                             events.Payload(context, current=data, request=data, via_api=True))
         fip_id = model_base.new_uuid()
-        port = self.ports.create(admin, {
+        port_data = {
             "project_id": "", "tenant_id": "", "name": "", "description": "", "network_id": network_id,
             "admin_state_up": True, "mac_address": None, "fixed_ips": self._address_request(data),
-            "device_id": fip_id, "device_owner": const.DEVICE_OWNER_FLOATINGIP})
-        try:
-            address = next((ip["ip_address"] for ip in port["fixed_ips"]
-                            if netaddr.IPAddress(ip["ip_address"]).version == 4), None)
-            if address is None:
-                raise exc.IpAddressGenerationFailure(net_id=network_id)
-            for attempt in range(WRITE_ATTEMPTS):
-                try:
-                    result = self._insert(context, fip_id, data, port["id"], address, association)
-                    break
-                except _AssociationGone:
-                    if attempt == WRITE_ATTEMPTS - 1:
-                        raise rexc.FloatingIPAssociationChanged(fip_id=fip_id)
-                    # Asked again: the 404 of the vanished port or router, or the new answer.
-                    association = self._associate(context, data["project_id"], network_id, data.get("port_id"),
-                                                  data.get("fixed_ip_address"))
-        except BaseException:
-            self._delete_port(admin, port["id"])
-            raise
+            "device_id": fip_id, "device_owner": const.DEVICE_OWNER_FLOATINGIP}
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                result = self._create_with_port(admin, context, fip_id, data, port_data, association)
+                break
+            except _AssociationTaken as taken:
+                raise self._duplicate_association(fip_id, network_id, association) from taken.__cause__
+            except _AssociationGone:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise rexc.FloatingIPAssociationChanged(fip_id=fip_id)
+                # Asked again: the 404 of the vanished port or router, or the new answer.
+                association = self._associate(context, data["project_id"], network_id, data.get("port_id"),
+                                              data.get("fixed_ip_address"))
         self.events.publish(const.FLOATINGIP, events.Event.AFTER_CREATE,
                             events.Payload(context, fip_id, current=result, request=data, via_api=True))
         return result
@@ -288,29 +287,43 @@ class FloatingIPService:
             fixed["ip_address"] = data["floating_ip_address"]
         return [fixed] if fixed else None
 
-    @db_api.retry_db_errors
-    def _insert(self, context, fip_id, data, port_id, address, association):
+    def _create_with_port(self, admin, context, fip_id, data, port_data, association):
+        """Create the floating port and, in its transaction, the floating IP (both or
+        neither); the floating IP's dict."""
+        written = []
+        self.ports.create(admin, port_data, in_transaction=lambda session, port: written.append(
+            self._insert(session, context, fip_id, data, port, association)))
+        return written[-1]
+
+    def _insert(self, session, context, fip_id, data, port, association):
+        """Write the floating IP of the floating port ``port``, in the port's transaction;
+        its dict as written."""
+        address = next((ip["ip_address"] for ip in port["fixed_ips"]
+                        if netaddr.IPAddress(ip["ip_address"]).version == 4), None)
+        if address is None:
+            raise exc.IpAddressGenerationFailure(net_id=data["floating_network_id"])
+        self.quotas.check(session, data["project_id"], const.FLOATINGIP)
+        row = FloatingIP(id=fip_id, project_id=data["project_id"], description=data.get("description") or "",
+                         floating_ip_address=address, floating_network_id=data["floating_network_id"],
+                         floating_port_id=port["id"], fixed_port_id=association.port_id,
+                         fixed_ip_address=association.fixed_ip_address, router_id=association.router_id,
+                         status=const.FLOATINGIP_STATUS_DOWN)
+        session.add(row)
         try:
-            with db_api.session_scope() as session:
-                self.quotas.check(session, data["project_id"], const.FLOATINGIP)
-                row = FloatingIP(id=fip_id, project_id=data["project_id"], description=data.get("description") or "",
-                                 floating_ip_address=address, floating_network_id=data["floating_network_id"],
-                                 floating_port_id=port_id, fixed_port_id=association.port_id,
-                                 fixed_ip_address=association.fixed_ip_address, router_id=association.router_id,
-                                 status=const.FLOATINGIP_STATUS_DOWN)
-                session.add(row)
-                session.flush()
-                self.events.publish(const.FLOATINGIP, events.Event.PRECOMMIT_CREATE,
-                                    events.Payload(context, fip_id, current=data, request=data, session=session,
-                                                   via_api=True))
-                # As written: a new floating IP has no tags yet, its fixed port was just read.
-                return _shown(row, [], association.port_details)
+            session.flush()
         except sa.exc.IntegrityError as error:
+            # Raised as themselves, the port's create would take these for lost races of
+            # its own and try again; the association is the caller's to settle.
             if db_api.is_duplicate(error) and association.port_id:
-                raise self._duplicate_association(fip_id, data["floating_network_id"], association) from error
+                raise _AssociationTaken() from error
             if db_api.is_foreign_key_violation(error) and association.port_id:
                 raise _AssociationGone() from error
             raise
+        self.events.publish(const.FLOATINGIP, events.Event.PRECOMMIT_CREATE,
+                            events.Payload(context, fip_id, current=data, request=data, session=session,
+                                           via_api=True))
+        # As written: a new floating IP has no tags yet, its fixed port was just read.
+        return _shown(row, [], association.port_details)
 
     def update(self, context, fip_id, data):
         original = self.get(context, fip_id)

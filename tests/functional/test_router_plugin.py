@@ -705,6 +705,19 @@ def test_racing_associations_of_one_fixed_ip_one_wins(cloud):
     assert [f["id"] for f in cloud.l3.get_floatingips(ADMIN, filters={"port_id": [vm["id"]]})] == [won[0]["id"]]
 
 
+def test_racing_creates_for_one_fixed_ip_one_wins_and_the_losers_leave_no_port(cloud):
+    cloud.connected_router()
+    vm = cloud.port(cloud.net)
+    results = _race([lambda: cloud.fip(port_id=vm["id"]) for _ in range(4)])
+    won = [r for r in results if isinstance(r, dict)]
+    lost = [r for r in results if not isinstance(r, dict)]
+    assert len(won) == 1 and len(lost) == 3
+    assert {type(e).__name__ for e in lost} == {"FloatingIPPortAlreadyAssociated"}
+    # The floating IP and its port are written in one transaction: a loser's port went with it.
+    floating_ports = cloud.core.get_ports(ADMIN, filters={"device_owner": ["network:floatingip"]})
+    assert [p["device_id"] for p in floating_ports] == [won[0]["id"]]
+
+
 def test_fixed_port_deleted_while_a_floating_ip_is_written(cloud):
     """The port goes after the association was checked and before it is written: the write
     fails on the foreign key, the association is asked again and the caller gets the 404."""
