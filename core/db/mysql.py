@@ -148,7 +148,9 @@ if pymysql is not None:
         def _get_descriptions(self):
             connection = self.connection
             read_payload = connection._read_payload
-            payloads = tuple([read_payload() for _ in range(self.field_count + 1)])  # and the EOF
+            # The descriptions and the EOF after them, whose server status flags are part
+            # of the key too: a statement has a set per status seen (in a transaction or not).
+            payloads = tuple([read_payload() for _ in range(self.field_count + 1)])
             key = (payloads, connection.encoding, connection.use_unicode)
             found = _DESCRIPTIONS.get(key)
             if found is None:
