@@ -1,5 +1,9 @@
 """The haproxy agent's pure parts and its loop with stand-ins: stats parsing, the statuses it
 reports, least-loaded scheduling, and what run_once asks the server and the driver."""
+import threading
+import time
+
+from netweave.core.agent import resync
 from netweave.service_plugins.lbaasv2 import scheduling
 from netweave.service_plugins.lbaasv2.agent import agent as agent_mod
 from netweave.service_plugins.lbaasv2.agent import stats
@@ -108,3 +112,48 @@ def test_first_pass_resyncs_deploys_reports_and_removes_stale():
     agent.changed("lb1")
     agent.run_once()
     assert driver.undeployed == ["gone", "lb1"]
+
+
+class AwayApi(FakeApi):
+    """The server unreachable for fetches while ``away`` is set."""
+
+    def __init__(self, descriptions):
+        super().__init__(descriptions)
+        self.away = True
+        self.fetches = 0
+
+    def get_loadbalancer(self, context, lb_id):
+        self.fetches += 1
+        if self.away:
+            raise RuntimeError("the server is away")
+        return super().get_loadbalancer(context, lb_id)
+
+
+def test_a_pass_that_cannot_reach_the_server_keeps_its_work_and_makes_the_next_full():
+    api = AwayApi({"lb1": _lb("lb1")})
+    agent = agent_mod.LbaasAgent("host1", api, None, FakeDriver(), clock=lambda: 100.0)
+    assert agent.run_once() is False
+    assert agent.schedule.take_full_reason() == resync.PASS_FAILED
+    api.away = False
+    assert agent.run_once() is True  # lb1 was kept for this pass
+    assert ("deployed", "lb1", True) in api.calls
+
+
+def test_a_server_away_is_asked_again_after_a_pause_not_in_a_loop():
+    api = AwayApi({"lb1": _lb("lb1")})
+    agent = agent_mod.LbaasAgent("host1", api, None, FakeDriver(), periodic_interval=0.2)
+    runner = threading.Thread(target=agent.run)
+    runner.start()
+    try:
+        time.sleep(1.0)
+        # A pass every 0.2 s, each asking once: a loop that retried at once would ask thousands of times.
+        assert 2 <= api.fetches <= 8, api.fetches
+        api.away = False
+        deadline = time.monotonic() + 5
+        while ("deployed", "lb1", True) not in api.calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ("deployed", "lb1", True) in api.calls
+    finally:
+        agent.stop()
+        runner.join(5)
+    assert not runner.is_alive()

@@ -1,18 +1,23 @@
 """The Loadbalancerv2 agent: keeps one haproxy per load balancer scheduled to this host.
 
 Work arrives as load balancer ids (the server's ``loadbalancer_changed`` casts,
-or a full resync: at start, when the state reporter asks, and every
-``resync_interval`` seconds). For each, the agent fetches the description,
-deploys it (driver.py) and tells the server ``loadbalancer_deployed`` (success
-or not), which settles the provisioning statuses. Every ``periodic_interval``
-seconds it reads each haproxy's stats socket and reports member operating
-statuses and counters (``update_status``). A full resync also removes load
-balancers deployed here that the server no longer gives this host.
+or a full resync when core.agent.resync says: at start, when the state reporter
+asks, every ``resync_interval`` seconds, and after a pass that could not reach
+the server). For each, the agent fetches the description, deploys it
+(driver.py) and tells the server ``loadbalancer_deployed`` (success or not),
+which settles the provisioning statuses. Every ``periodic_interval`` seconds it
+reads each haproxy's stats socket and reports member operating statuses and
+counters (``update_status``). A full resync also removes load balancers
+deployed here that the server no longer gives this host.
+
+A pass that could not reach the server keeps what it could not do for the next
+one, which comes ``min(periodic_interval, 10)`` seconds later, not at once.
 """
 import logging
 import threading
 import time
 
+from netweave.core.agent import resync
 from netweave.service_plugins.lbaasv2.agent import stats as stats_mod
 
 LOG = logging.getLogger(__name__)
@@ -30,16 +35,12 @@ class LbaasAgent:
         self.context = context
         self.driver = driver
         self.periodic_interval = periodic_interval
-        self.resync_interval = resync_interval
-        self.clock = clock
+        self.schedule = resync.ResyncSchedule(resync_interval, error_resync_delay=min(periodic_interval, 10),
+                                              poll_interval=periodic_interval, clock=clock)
         self._dirty = set()
-        self._resync = True
         self._descriptions = {}     # lb id -> last description deployed (statuses need its tree)
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
         self._next_stats = 0.0
-        self._next_resync = 0.0
 
     # --- what the RPC consumer and the state reporter call --------------------------------
 
@@ -48,56 +49,63 @@ class LbaasAgent:
                 "configurations": {"device_drivers": ["haproxy_ns"], "instances": len(self._descriptions)}}
 
     def changed(self, lb_id):
-        with self._lock:
-            self._dirty.add(lb_id)
-        self._wake.set()
+        self._keep(lb_id)
+        self.schedule.wake()
 
     def request_resync(self, reason="requested"):
-        LOG.info("Full resync: %s", reason)
-        self._resync = True
-        self._wake.set()
+        self.schedule.request_resync(reason)
 
     def stop(self):
-        self._stopped.set()
-        self._wake.set()
+        self.schedule.stop()
+
+    def _keep(self, lb_id):
+        """Sync ``lb_id`` in the next pass (without waking the loop for it)."""
+        with self._lock:
+            self._dirty.add(lb_id)
 
     # --- the loop ------------------------------------------------------------------------
 
     def run(self):
-        while not self._stopped.is_set():
-            self.run_once()
-            wait = max(0.0, min(self._next_stats, self._next_resync or float("inf")) - self.clock())
-            self._wake.wait(min(wait, self.periodic_interval))
-            self._wake.clear()
+        self.schedule.run(self.run_once)
 
     def run_once(self):
-        now = self.clock()
-        if self._resync or (self.resync_interval and now >= self._next_resync):
-            self._full_sync()
+        """One pass; False when the server could not be reached for all of it (what was
+        left is kept, and the next pass is full)."""
+        clock = self.schedule.clock
+        started = clock()
+        reached = True
+        reason = self.schedule.take_full_reason()
+        if reason is not None:
+            LOG.info("Full resync: %s", reason)
+            reached = self._full_sync()
+            if reached:
+                self.schedule.full_done(started)
         with self._lock:
             dirty, self._dirty = sorted(self._dirty), set()
         for lb_id in dirty:
-            self._sync_one(lb_id)
-        if self.clock() >= self._next_stats:
+            reached = self._sync_one(lb_id) and reached
+        if clock() >= self._next_stats:
             self.report_statuses()
-            self._next_stats = self.clock() + self.periodic_interval
+            self._next_stats = clock() + self.periodic_interval
+        if not reached:
+            self.schedule.failed()
+        return reached
 
     def _full_sync(self):
+        """Whether the server answered: then what it gives this host is deployed in this
+        pass and what it does not is removed."""
         try:
             wanted = set(self.plugin_api.get_ready_devices(self.context))
-        except Exception as error:  # noqa: BLE001 - the server is away: try again soon
+        except Exception as error:  # noqa: BLE001 - the server is away: the next pass tries again
             LOG.warning("Cannot list this host's load balancers: %s", error)
-            self._next_resync = self.clock() + min(self.periodic_interval, 10)
-            return
-        self._resync = False
-        if self.resync_interval:
-            self._next_resync = self.clock() + self.resync_interval
+            return False
         for lb_id in self.driver.deployed():
             if lb_id not in wanted:
                 LOG.info("Load balancer %s is no longer served here", lb_id)
                 self._undeploy(lb_id)
         with self._lock:
             self._dirty |= wanted
+        return True
 
     def _undeploy(self, lb_id):
         try:
@@ -107,16 +115,17 @@ class LbaasAgent:
         self._descriptions.pop(lb_id, None)
 
     def _sync_one(self, lb_id):
+        """Deploy (or remove) ``lb_id`` as the server describes it; False when the server
+        could not be reached (``lb_id`` is kept for the next pass)."""
         try:
             description = self.plugin_api.get_loadbalancer(self.context, lb_id)
         except Exception as error:  # noqa: BLE001
             LOG.warning("Cannot fetch load balancer %s: %s", lb_id, error)
-            self.changed(lb_id)
-            self._resync = True
-            return
+            self._keep(lb_id)
+            return False
         if description is None:
             self._undeploy(lb_id)
-            return
+            return True
         success = True
         try:
             port = description.get("vip_port")
@@ -135,9 +144,11 @@ class LbaasAgent:
             self.plugin_api.loadbalancer_deployed(self.context, lb_id, success)
         except Exception as error:  # noqa: BLE001
             LOG.warning("Cannot report load balancer %s deployed: %s", lb_id, error)
-            self.changed(lb_id)
+            self._keep(lb_id)
+            return False
         if success and lb_id in self._descriptions:
             self._report(lb_id)
+        return True
 
     def report_statuses(self):
         for lb_id in list(self._descriptions):
