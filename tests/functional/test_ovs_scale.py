@@ -67,6 +67,12 @@ def test_wire_200_ports_then_resync_unchanged(ovs_sandbox, ovs_switch, record_pr
         started = time.monotonic()
         ovsfx.vsctl(*args, timeout=300)
         plug_seconds = time.monotonic() - started
+        # The agent sees the switch through its OVSDB client, whose copy follows the
+        # server's a moment later (on a loaded machine, after the pass has looked): wait
+        # for it to hold every port ovs-vswitchd opened, so the pass below wires them all.
+        deadline = time.monotonic() + 60
+        while len(agent.scan_devices()) < PORTS and time.monotonic() < deadline:
+            time.sleep(0.1)
 
         wire = sync()
         assert wire.devices == PORTS and len(wire.reported_up) == PORTS
