@@ -108,6 +108,7 @@ def _network_port_security(session, network_id):
 
 
 def _flag_or_on(flag):
+    # A network without a flag row has port security on (Neutron's default).
     return True if flag is None else flag
 
 
@@ -179,7 +180,7 @@ class PortSecurityExtensionDriver(driver_api.ExtensionDriver):
         flags = dict(page.rows(connection, _NETWORK_FLAGS))
         for network_id, result in results.items():
             flag = flags.get(network_id)
-            result[PORT_SECURITY] = True if flag is None else flag
+            result[PORT_SECURITY] = _flag_or_on(flag)
 
     # --- ports -----------------------------------------------------------------
 
