@@ -129,11 +129,11 @@ if [ "$(cat "$VENV/.netweave-editable-stamp" 2>/dev/null)" != "$(cat setup.cfg s
         -e . </dev/null
     cat setup.cfg setup.py | sha256sum >"$VENV/.netweave-editable-stamp"
 fi
-# Keystone runs beside netweave, never inside its environment; only the
+# Keystone and tempest run beside netweave, never inside its environment; only the
 # tests need it. A set whose .in was never resolved (its files were never
 # fetched) is reported and left out; the tests that need it say so.
 if [ "${NETWEAVE_INSTALL:-test}" = test ]; then
-    for set in keystone; do
+    for set in keystone tempest; do
         if [ -f "tools/constraints/$set.txt" ]; then
             install_set ".venvs/$set" "$set"
         else

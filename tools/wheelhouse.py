@@ -7,11 +7,15 @@ that installs nothing), writes every resolved release with the sha256 of the
 file the index serves into tools/constraints/<set>.txt, and downloads exactly
 those files into wheelhouse/. Files that no set names any more are removed.
 
+A set already locked keeps its releases (they become pip constraints): a
+refresh then only adds what the .in gained and re-fetches each file from the
+index. --upgrade lets every release move to the newest the .in allows.
+
 Only this script needs the package index. tools/install.sh installs from
 wheelhouse/ alone, checking every file against the recorded hashes, so an
 install gives the same environment with or without the index.
 
-Usage: python3 tools/wheelhouse.py [--index-url URL] [SET ...]   (default: every set)
+Usage: python3 tools/wheelhouse.py [--index-url URL] [--upgrade] [SET ...]   (default: every set)
 """
 import argparse
 import hashlib
@@ -42,16 +46,26 @@ def pip_environment():
     return env
 
 
-def resolve(set_name, index_url):
+def locked_releases(lock):
+    """'name==version' lines of a constraints file, without its hashes."""
+    return [line.split(" ", 1)[0] for line in lock.read_text().splitlines()
+            if line and not line[0].isspace() and not line.startswith("#")]
+
+
+def resolve(set_name, index_url, upgrade):
     """pip's install report for one set: what it would install, file by file."""
     with tempfile.TemporaryDirectory() as scratch:
         report = pathlib.Path(scratch) / "report.json"
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-             "--quiet", "--disable-pip-version-check", "--prefer-binary",
-             "--index-url", index_url, "--report", str(report),
-             "-r", str(CONSTRAINTS / (set_name + ".in"))],
-            cwd=REPO, env=pip_environment(), check=True)
+        command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                   "--quiet", "--disable-pip-version-check", "--prefer-binary",
+                   "--index-url", index_url, "--report", str(report),
+                   "-r", str(CONSTRAINTS / (set_name + ".in"))]
+        lock = CONSTRAINTS / (set_name + ".txt")
+        if lock.exists() and not upgrade:
+            pinned = pathlib.Path(scratch) / "locked.txt"
+            pinned.write_text("\n".join(locked_releases(lock)) + "\n")
+            command += ["-c", str(pinned)]
+        subprocess.run(command, cwd=REPO, env=pip_environment(), check=True)
         return json.loads(report.read_text())
 
 
@@ -105,6 +119,8 @@ def fetch(url, sha256):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-url", default=DEFAULT_INDEX)
+    parser.add_argument("--upgrade", action="store_true",
+                        help="let releases move past the ones the set has locked")
     parser.add_argument("sets", nargs="*")
     args = parser.parse_args()
     all_sets = sorted(path.stem for path in CONSTRAINTS.glob("*.in"))
@@ -114,7 +130,7 @@ def main():
             raise SystemExit("no set %r; sets: %s" % (set_name, ", ".join(all_sets)))
     WHEELHOUSE.mkdir(exist_ok=True)
     for set_name in chosen:
-        pins = pinned_files(resolve(set_name, args.index_url))
+        pins = pinned_files(resolve(set_name, args.index_url, args.upgrade))
         for _name, _version, url, sha256 in pins:
             fetch(url, sha256)
         (CONSTRAINTS / (set_name + ".txt")).write_text(render_constraints(set_name, pins))
