@@ -194,6 +194,16 @@ def test_gateway_fixed_ip_snat_change_and_clear(cloud):
     assert cloud.ports_of(router["id"]) == []
 
 
+def test_member_updates_a_router_whose_gateway_holds_admin_only_keys(cloud):
+    # The gateway's enable_snat is admin-only to set, not to have: a rename does not send it.
+    router = cloud.set_gateway(cloud.router(project="p1"))
+    renamed = cloud.l3.update_router(member("p1"), router["id"], {"router": {"name": "renamed"}})
+    assert renamed["name"] == "renamed" and renamed["external_gateway_info"]["enable_snat"] is True
+    error = fails(exc.PolicyNotAuthorized, cloud.l3.update_router, member("p1"), router["id"],
+                  {"router": {"external_gateway_info": {"network_id": cloud.ext["id"], "enable_snat": False}}})
+    assert "update_router:external_gateway_info:enable_snat" in error.msg
+
+
 def test_deleting_an_external_network_takes_its_unassociated_floating_ips(cloud):
     spare = cloud.network("SPARE_EXT", project="admin", **{"router:external": True})
     cloud.subnet(spare, "10.80.0.0/24")
