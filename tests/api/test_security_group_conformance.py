@@ -121,6 +121,9 @@ def test_a_missing_remote_group_is_404(member):
     response = add_rule(member, group["id"], expect=404, remote_group_id=missing)
     assert fault(response)["type"] == "SecurityGroupNotFound"
     assert fault(response)["message"] == "Security group %s does not exist" % missing
+    # Whatever the id looks like (tempest sends "bad_group_id").
+    response = add_rule(member, group["id"], expect=404, remote_group_id="bad_group_id")
+    assert fault(response)["message"] == "Security group bad_group_id does not exist"
 
 
 # --- 5. protocols, port ranges and duplicates ---------------------------------------

@@ -51,7 +51,9 @@ SECURITY_GROUP_RULES = Resource(
         **attrs(
             A("security_group_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
               is_sort_key=True, filter_convert=v.uuid_value),
-            A("remote_group_id", allow_post=True, default=None, convert=v.uuid_or_none, is_filter=True,
+            # Neutron does not check this id's form: one naming no group, whatever it
+            # looks like, is a 404 (SecurityGroupNotFound) when the rule is created.
+            A("remote_group_id", allow_post=True, default=None, convert=v.string_or_none(255), is_filter=True,
               is_sort_key=True),
             A("direction", allow_post=True, required=True, convert=_direction, is_filter=True,
               is_sort_key=True),
