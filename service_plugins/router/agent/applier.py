@@ -18,14 +18,16 @@ One ``apply(router)`` pass:
 5. cut the conntrack flows of floating IPs whose mapping changed or went;
 6. send gratuitous ARP for IPv4 addresses newly on qg-;
 7. with enable_metadata_proxy and a metadata proxy given, make sure its haproxy
-   runs in the namespace on metadata_port (the REDIRECT target).
+   runs in the namespace on metadata_port (the REDIRECT target);
+8. with radvd processes given, plan the router's radvd (radvd.render, radvd.plan:
+   start, reload, stop or leave it) and carry that out.
 
 Equal inputs give a pass that writes nothing: no plug, no netlink request, no
-sysctl write, no iptables-restore (the ``ApplyReport`` counts each). A failure
-of one step is recorded in the report and the rest still run; the next pass
-plans it again from the kernel's state.
+sysctl write, no iptables-restore, no radvd signal (the ``ApplyReport`` counts
+each). A failure of one step is recorded in the report and the rest still run;
+the next pass plans it again from the kernel's state.
 
-``remove(router_id)`` stops the metadata proxy, unplugs the router's devices
+``remove(router_id)`` stops the metadata proxy and radvd, unplugs the router's devices
 (their host sides go too) and deletes the namespace. ``sync(descriptions)`` applies every described,
 admin-up router and removes the namespaces of routers served before that are
 no longer described.
@@ -53,6 +55,7 @@ from netweave.service_plugins.router.agent import (
     iptables_rules,
     kernel_state,
     namespace_plan,
+    radvd,
     router_info,
 )
 
@@ -77,6 +80,7 @@ class ApplyReport:
     restored_tables: list = dataclasses.field(default_factory=list)
     conntrack_cut: list = dataclasses.field(default_factory=list)      # floating IPs
     announced: list = dataclasses.field(default_factory=list)          # [(device, ip)] gratuitous ARP
+    radvd: str = radvd.NONE                                            # what was done to the router's radvd
     errors: list = dataclasses.field(default_factory=list)
     floating_ip_statuses: dict = dataclasses.field(default_factory=dict)
 
@@ -88,7 +92,8 @@ class ApplyReport:
     def changed(self):
         return bool(self.namespace_created or self.namespace_removed or self.plugged or self.repaired
                     or self.unplugged
-                    or self.netlink_writes or self.sysctl_writes or self.restored_tables or self.conntrack_cut)
+                    or self.netlink_writes or self.sysctl_writes or self.restored_tables or self.conntrack_cut
+                    or self.radvd != radvd.NONE)
 
 
 def namespace_exists(namespace):
@@ -114,15 +119,17 @@ class RouterApplier:
     ``commands``: commands.NamespaceCommands (a fresh one by default);
     ``open_netlink(namespace)``: a pyroute2 IPRoute in that namespace;
     ``metadata_proxy``: a core.agent.metadata.proxy.NamespaceProxy, or None to run none;
+    ``radvd_processes``: a radvd_process.RadvdProcesses, or None to run no radvd;
     ``sync_workers``: how many routers a full sync applies side by side. Any method may be
     called from several threads: a router is applied by one thread at a time.
     """
 
     def __init__(self, plugging, settings, commands=None, open_netlink=_open_netlink, garp_count=None,
-                 metadata_proxy=None, sync_workers=SYNC_WORKERS):
+                 metadata_proxy=None, sync_workers=SYNC_WORKERS, radvd_processes=None):
         self.plugging = plugging
         self.settings = settings
         self.metadata_proxy = metadata_proxy
+        self.radvd_processes = radvd_processes
         self.commands = commands or commands_mod.NamespaceCommands()
         self.open_netlink = open_netlink
         self.garp_count = settings.send_arp_for_ha if garp_count is None else garp_count
@@ -186,6 +193,7 @@ class RouterApplier:
             self._announce(garp.announcements(plan.address_additions, gateway_device), namespace, report)
             self._floating_ip_statuses(router, plan, applied_fips, report)
             self._metadata(router.id, namespace, report)
+            self._radvd(router, report)
             if report.errors:
                 LOG.warning("Router %s applied with errors: %s", router.id, "; ".join(report.errors))
             return report
@@ -308,6 +316,16 @@ class RouterApplier:
         except Exception as error:  # noqa: BLE001 - recorded; tried again next pass
             report.errors.append("metadata proxy: %s" % error)
 
+    def _radvd(self, router, report):
+        if self.radvd_processes is None:
+            return
+        desired = radvd.render(router, self.settings)
+        try:
+            action = radvd.plan(desired, self.radvd_processes.state(router.id))
+            report.radvd = self.radvd_processes.carry_out(router.id, action, desired)
+        except Exception as error:  # noqa: BLE001 - recorded; planned again next pass
+            report.errors.append("radvd: %s" % error)
+
     @staticmethod
     def _floating_ip_statuses(router, plan, applied_fips, report):
         """ACTIVE when qg- exists, the /32 went onto it and the nat table maps it; ERROR
@@ -350,6 +368,11 @@ class RouterApplier:
                     self.metadata_proxy.stop(router_id)
                 except Exception as error:  # noqa: BLE001 - the namespace goes anyway
                     report.errors.append("metadata proxy: %s" % error)
+            if self.radvd_processes is not None:
+                try:
+                    self.radvd_processes.stop(router_id)
+                except Exception as error:  # noqa: BLE001 - the namespace goes anyway
+                    report.errors.append("radvd: %s" % error)
             if namespace_exists(namespace):
                 reader = _open_reader(namespace)
                 try:

@@ -6,7 +6,7 @@ the reconciler of agent.py with
 * rpc.L3PluginApi on ``transport_url`` (topic q-l3-plugin),
 * a StateReporter sending heartbeats every [agent] report_interval seconds,
 * an RPC consumer on Target(topic="l3_agent", server=host) for the server's casts,
-* a ProcessMonitor that respawns a router's metadata proxy that died.
+* a ProcessMonitor that respawns a router's metadata proxy or radvd that died.
 
 Stopping the agent leaves the router namespaces serving; the next start finds
 and reconciles them. ``--netns NAME`` makes the interface driver leave the host
@@ -46,7 +46,7 @@ def build(conf, transport=None, remove_stale_namespaces=True, netns=None):
     from netweave.core.rpc import transport as rpc_transport
     from netweave.service_plugins.router.agent import agent as agent_mod
     from netweave.service_plugins.router.agent import applier as applier_mod
-    from netweave.service_plugins.router.agent import interfaces
+    from netweave.service_plugins.router.agent import interfaces, radvd_process
     from netweave.service_plugins.router.agent import rpc as l3_rpc
 
     config.check(conf)
@@ -60,7 +60,8 @@ def build(conf, transport=None, remove_stale_namespaces=True, netns=None):
         proxy = metadata_proxy.NamespaceProxy(conf.state_path, conf.metadata_proxy_socket,
                                               user=conf.metadata_proxy_user, group=conf.metadata_proxy_group,
                                               monitor=monitor)
-    applier = applier_mod.RouterApplier(plugging, settings, metadata_proxy=proxy)
+    applier = applier_mod.RouterApplier(plugging, settings, metadata_proxy=proxy,
+                                        radvd_processes=radvd_process.RadvdProcesses(conf.state_path, monitor))
     own_transport = transport is None
     transport = transport or rpc_transport.get_transport(conf)
     admin = context.get_admin_context()
