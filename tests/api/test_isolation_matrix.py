@@ -9,11 +9,14 @@ Shared networks (RBAC access_as_shared), external networks (router:external and
 RBAC access_as_external), quotas, tags and filters on hidden attributes have
 tests of their own.
 
-Callers are built by an identity fixture. The one here speaks noauth (the
-X-Project-Id and X-Roles headers the noauth middleware reads); a Keystone-backed
-variant is one more entry in IDENTITIES whose factory starts a server with
-auth_strategy = keystone and yields an object with the same two methods
-(``project(label)`` and ``caller(project_id, role)``).
+Callers are built by an identity fixture, and every test here runs under each
+entry of IDENTITIES, with a server of its own: "noauth" sends the X-Project-Id and
+X-Roles headers the noauth middleware reads; "keystone" runs the server with
+auth_strategy = keystone (keystonemiddleware validating against a real Keystone)
+and each caller is a Keystone user with one of Keystone's default roles (admin,
+member, reader) on its project, sending that user's token in X-Auth-Token. Both
+offer ``project(label)`` and ``caller(project_id, role)``. The Keystone users are
+made once per module and each token is issued once.
 """
 import itertools
 import uuid
@@ -21,6 +24,7 @@ import uuid
 import pytest
 import requests
 
+from harness import keystone as harness_keystone
 from harness import server as server_harness
 
 PROJECTS = ("A", "B", "C")
@@ -35,6 +39,7 @@ class Caller:
     def __init__(self, url, headers, project_id, role):
         self.url = url + "/v2.0"
         self.session = requests.Session()
+        self.session.trust_env = False  # loopback only, whatever the proxy variables say
         self.session.headers.update(headers)
         self.project_id = project_id
         self.role = role
@@ -55,6 +60,9 @@ class Caller:
 class NoauthIdentity:
     """Projects are fresh ids; a caller sends them with its role in the noauth headers."""
 
+    # The X-Project-Id and X-Roles headers are who the caller is.
+    headers_are_identity = True
+
     def __init__(self, url):
         self.url = url
 
@@ -65,19 +73,107 @@ class NoauthIdentity:
         return Caller(self.url, {"X-Project-Id": project_id, "X-Roles": role}, project_id, role)
 
 
-def _noauth(request, tmp_path_factory):
-    running = server_harness.start_all_in_one(str(tmp_path_factory.mktemp("matrix")), ["--l2-agent", "none"])
+class KeystoneIdentity:
+    """Projects are Keystone projects, one per label (made once, where noauth's are fresh
+    per call; the matrix asks once per label and server); a caller is a user holding one of
+    Keystone's default roles on the project and sends its project-scoped token.
+
+    A token carries the roles the role implies (admin: member and reader too), as noauth
+    credentials get them from the policy; an admin token is a cloud admin's, as the
+    matrix expects of every project's admin.
+    """
+
+    # keystonemiddleware drops identity headers a client sends; only the token speaks.
+    headers_are_identity = False
+
+    def __init__(self, url, users):
+        self.url = url
+        self.users = users
+
+    def project(self, label):
+        return self.users.project(label)
+
+    def caller(self, project_id, role):
+        return Caller(self.url, {"X-Auth-Token": self.users.token(project_id, role)}, project_id, role)
+
+
+def _noauth(request, tmp_path_factory, settings=None):
+    directory = str(tmp_path_factory.mktemp("matrix-noauth"))
+    if settings is None:
+        running = server_harness.start_all_in_one(directory, ["--l2-agent", "none"])
+    else:
+        running = server_harness.start_server(directory, extra=settings)
     try:
         yield NoauthIdentity(running.url)
     finally:
         running.stop()
 
 
-# name -> generator factory(request, tmp_path_factory) yielding an identity
-IDENTITIES = {"noauth": _noauth}
+# The all-in-one's own single-node ML2 settings, which it applies only without ini files.
+SINGLE_NODE_ML2 = """\
+[ml2]
+type_drivers = local,flat,vlan,vxlan,gre,geneve
+tenant_network_types = vxlan,local
+
+[ml2_type_flat]
+flat_networks = *
+
+[ml2_type_vlan]
+network_vlan_ranges = physnet1:100:199
+
+[ml2_type_vxlan]
+vni_ranges = 1:1000
+
+[ml2_type_gre]
+tunnel_id_ranges = 1:1000
+
+[ml2_type_geneve]
+vni_ranges = 1:1000
+"""
 
 
-@pytest.fixture(scope="module", params=sorted(IDENTITIES))
+@pytest.fixture(scope="module")
+def keystone_users(keystone_server):
+    """The matrix's projects and callers in Keystone, made at once, and the service user
+    netweave validates tokens as."""
+    users = harness_keystone.ProjectUsers(keystone_server)
+    service_user = "netweave-" + users.suffix
+    keystone_server.create_service_user(service_user, "service-secret")
+    for label in PROJECTS:
+        users.add(label, ROLES)
+    users.add("operator", ("admin",))
+    return users, keystone_server.authtoken_options(service_user, "service-secret")
+
+
+def _keystone(request, tmp_path_factory, settings=None):
+    users, authtoken = request.getfixturevalue("keystone_users")
+    directory = tmp_path_factory.mktemp("matrix-keystone")
+    auth = "[DEFAULT]\nauth_strategy = keystone\n\n[keystone_authtoken]\n" + "".join(
+        "%s = %s\n" % item for item in authtoken.items())
+    # One file per part: ini sections are not repeated within a file.
+    files = {"ml2.ini": SINGLE_NODE_ML2, "auth.ini": auth, "settings.ini": settings or ""}
+    args = ["--l2-agent", "none"]
+    for name, text in files.items():
+        (directory / name).write_text(text)
+        args += ["--config-file", str(directory / name)]
+    running = server_harness.start_all_in_one(str(directory), args)
+    try:
+        yield KeystoneIdentity(running.url, users)
+    finally:
+        running.stop()
+
+
+# name -> generator factory(request, tmp_path_factory, settings) yielding an identity; settings
+# is netweave.conf text beyond the matrix's own (None: the server as the matrix runs it).
+IDENTITIES = {"noauth": _noauth, "keystone": _keystone}
+
+
+# The keystone variant starts Keystone (once per session) and waits on its answers.
+IDENTITY_PARAMS = [pytest.param(name, marks=[pytest.mark.slow] if name == "keystone" else [])
+                   for name in sorted(IDENTITIES)]
+
+
+@pytest.fixture(scope="module", params=IDENTITY_PARAMS)
 def identity(request, tmp_path_factory):
     yield from IDENTITIES[request.param](request, tmp_path_factory)
 
@@ -431,24 +527,43 @@ def test_member_filter_on_binding_host_is_ignored(world):
     assert a_member.get("/ports", sort_key="binding:host_id", id=port["id"]).status_code == 200
 
 
+# --- identity headers beside the caller's own -----------------------------------------
+
+def test_identity_headers_a_caller_adds(world, identity):
+    """A's reader adds the headers that would make it B's admin. Under noauth those
+    headers are the identity, by design (nothing is authenticated); behind Keystone they
+    are dropped and the token alone says who calls."""
+    forged = {"X-Project-Id": world.projects["B"], "X-Tenant-Id": world.projects["B"],
+              "X-Roles": "admin", "X-Is-Admin-Project": "True"}
+    reader = world.caller(("A", "reader"))
+    b_network = reader.session.get("%s/networks/%s" % (reader.url, world.networks["B"]),
+                                   headers=forged, timeout=30)
+    renamed = reader.session.put("%s/networks/%s" % (reader.url, world.networks["A"]),
+                                 json={"network": {"name": "net-A"}}, headers=forged, timeout=30)
+    if identity.headers_are_identity:
+        assert (b_network.status_code, renamed.status_code) == (200, 200), renamed.text
+    else:
+        assert b_network.status_code == 404, b_network.text
+        assert renamed.status_code == 403, renamed.text
+
+
 # --- the legacy rules, by configuration ----------------------------------------------
 
-@pytest.fixture(scope="module")
-def legacy_server(tmp_path_factory):
-    running = server_harness.start_server(str(tmp_path_factory.mktemp("legacy")),
-                                          extra="\n[oslo_policy]\nenforce_new_defaults = false\n")
-    yield running
-    running.stop()
+LEGACY_DEFAULTS = "\n[oslo_policy]\nenforce_new_defaults = false\n"
 
 
-def test_enforce_new_defaults_false_gives_readers_the_legacy_write_access(legacy_server):
-    identity = NoauthIdentity(legacy_server.url)
-    project = identity.project("A")
-    reader = identity.caller(project, "reader")
+@pytest.fixture(scope="module", params=IDENTITY_PARAMS)
+def legacy_identity(request, tmp_path_factory):
+    yield from IDENTITIES[request.param](request, tmp_path_factory, LEGACY_DEFAULTS)
+
+
+def test_enforce_new_defaults_false_gives_readers_the_legacy_write_access(legacy_identity):
+    project = legacy_identity.project("A")
+    reader = legacy_identity.caller(project, "reader")
     network = _created(reader.post("/networks", {"network": {"name": "legacy"}}), "network")
     assert reader.put("/networks/" + network["id"], {"network": {"name": "still-legacy"}}).status_code == 200
     # Owners only: another project's reader still finds nothing.
-    other = identity.caller(identity.project("B"), "reader")
+    other = legacy_identity.caller(legacy_identity.project("B"), "reader")
     assert other.get("/networks/" + network["id"]).status_code == 404
     assert other.delete("/networks/" + network["id"]).status_code == 404
     assert reader.delete("/networks/" + network["id"]).status_code == 204
