@@ -19,7 +19,7 @@ def _ip_version(value):
 ADDRESS_SCOPES = Resource(
     collection="address_scopes", member="address_scope", allow_bulk=False,
     attributes=attrs(
-        A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
+        A("id", is_filter=True, is_sort_key=True, filter_convert=v.id_filter),
         A("name", allow_post=True, allow_put=True, required=True, convert=v.string(255), is_filter=True,
           is_sort_key=True),
         A("tenant_id", allow_post=True, convert=v.project_id, is_filter=True, is_sort_key=True),

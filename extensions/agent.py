@@ -17,7 +17,7 @@ def _description(value):
 AGENTS = Resource(
     collection="agents", member="agent", allow_bulk=False,
     attributes=attrs(
-        A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
+        A("id", is_filter=True, is_sort_key=True, filter_convert=v.id_filter),
         A("agent_type", is_filter=True, is_sort_key=True),
         A("binary", is_filter=True, is_sort_key=True),
         A("topic", is_filter=True, is_sort_key=True),

@@ -10,11 +10,11 @@ from netweave.core.api.resource import Resource, attrs
 RBAC_POLICIES = Resource(
     collection="rbac_policies", member="rbac_policy", quota_name="rbac_policy", allow_bulk=False,
     attributes=attrs(
-        A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
+        A("id", is_filter=True, is_sort_key=True, filter_convert=v.id_filter),
         A("object_type", allow_post=True, required=True, convert=v.string(255),
           is_filter=True, is_sort_key=True),
         A("object_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
-          is_sort_key=True, filter_convert=v.uuid_value),
+          is_sort_key=True, filter_convert=v.id_filter),
         A("action", allow_post=True, required=True,
           convert=v.string(255), is_filter=True, is_sort_key=True),
         A("target_tenant", allow_post=True, allow_put=True, required=True, convert=v.project_id,

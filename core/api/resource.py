@@ -87,7 +87,7 @@ def standard_attributes(name_len=255, description=True):
     from netweave.core.api import validators as v
     items = [
         Attribute("id", is_visible=True, is_filter=True, is_sort_key=True, convert=v.uuid_value,
-                  filter_convert=v.uuid_value),
+                  filter_convert=v.id_filter),
         Attribute("name", allow_post=True, allow_put=True, default="", convert=v.string(name_len),
                   is_filter=True, is_sort_key=True),
         Attribute("tenant_id", allow_post=True, convert=v.project_id, is_filter=True,

@@ -29,7 +29,7 @@ def _owner(name):
 METERING_LABELS = Resource(
     collection=const.METERING_LABELS, member=const.METERING_LABEL, path_prefix=const.PATH_PREFIX,
     attributes=attrs(
-        A("id", is_filter=True, is_sort_key=True, convert=v.uuid_value, filter_convert=v.uuid_value),
+        A("id", is_filter=True, is_sort_key=True, convert=v.uuid_value, filter_convert=v.id_filter),
         A("name", allow_post=True, default="", convert=v.string(255), is_filter=True, is_sort_key=True),
         A("description", allow_post=True, default="", convert=v.string(1024), is_filter=True, is_sort_key=True),
         _owner("tenant_id"),
@@ -41,9 +41,9 @@ METERING_LABELS = Resource(
 METERING_LABEL_RULES = Resource(
     collection=const.METERING_LABEL_RULES, member=const.METERING_LABEL_RULE, path_prefix=const.PATH_PREFIX,
     attributes=attrs(
-        A("id", is_filter=True, is_sort_key=True, convert=v.uuid_value, filter_convert=v.uuid_value),
+        A("id", is_filter=True, is_sort_key=True, convert=v.uuid_value, filter_convert=v.id_filter),
         A("metering_label_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
-          is_sort_key=True, filter_convert=v.uuid_value),
+          is_sort_key=True, filter_convert=v.id_filter),
         A("direction", allow_post=True, required=True, convert=v.one_of(*const.DIRECTIONS), is_filter=True,
           is_sort_key=True),
         A("excluded", allow_post=True, default=False, convert=v.boolean, is_filter=True, is_sort_key=True,

@@ -61,7 +61,7 @@ FLOATINGIPS = Resource(
             # Where to take the address from; not shown, as in Neutron.
             A("subnet_id", allow_post=True, default=None, convert=v.uuid_or_none, is_visible=False),
             A("floating_network_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
-              is_sort_key=True, filter_convert=v.uuid_value),
+              is_sort_key=True, filter_convert=v.id_filter),
             A("router_id", is_filter=True, is_sort_key=True),
             A("port_id", allow_post=True, allow_put=True, default=None, convert=v.uuid_or_none,
               is_filter=True, is_sort_key=True),

@@ -68,7 +68,7 @@ TRUNKS = Resource(
               is_filter=True, is_sort_key=True, filter_convert=v.boolean),
             A("status", is_filter=True, is_sort_key=True),
             A("port_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True, is_sort_key=True,
-              filter_convert=v.uuid_value),
+              filter_convert=v.id_filter),
             A(const.SUB_PORTS, allow_post=True, default=[], convert=subports),
         ),
     })

@@ -36,7 +36,7 @@ SUBNETS = Resource(
         **standard_attributes(),
         **attrs(
             A("network_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
-              is_sort_key=True, filter_convert=v.uuid_value),
+              is_sort_key=True, filter_convert=v.id_filter),
             A("ip_version", allow_post=True, default=4, convert=v.integer(), is_filter=True,
               is_sort_key=True, filter_convert=v.integer()),
             A("cidr", allow_post=True, default=None, convert=v.cidr_or_none, is_filter=True,
@@ -63,7 +63,7 @@ SUBNETS = Resource(
             # Whether the network is shared with the caller: policy input, not shown (as in Neutron).
             A("shared", is_filter=True, is_visible=False, filter_convert=v.boolean),
             # The routed networks' segment: shown to those get_subnet:segment_id allows (admins).
-            A("segment_id", is_filter=True, is_sort_key=True, enforce_policy=True, filter_convert=v.uuid_value),
+            A("segment_id", is_filter=True, is_sort_key=True, enforce_policy=True, filter_convert=v.id_filter),
         ),
     })
 
@@ -101,7 +101,7 @@ PORTS = Resource(
         **standard_attributes(),
         **attrs(
             A("network_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
-              is_sort_key=True, filter_convert=v.uuid_value),
+              is_sort_key=True, filter_convert=v.id_filter),
             A("admin_state_up", allow_post=True, allow_put=True, default=True, convert=v.boolean,
               is_filter=True, is_sort_key=True, filter_convert=v.boolean),
             A("mac_address", allow_post=True, allow_put=True, default=None, convert=v.mac_address,

@@ -50,7 +50,7 @@ SECURITY_GROUP_RULES = Resource(
         **_RULE_STANDARD,
         **attrs(
             A("security_group_id", allow_post=True, required=True, convert=v.uuid_value, is_filter=True,
-              is_sort_key=True, filter_convert=v.uuid_value),
+              is_sort_key=True, filter_convert=v.id_filter),
             # Neutron does not check this id's form: one naming no group, whatever it
             # looks like, is a 404 (SecurityGroupNotFound) when the rule is created.
             A("remote_group_id", allow_post=True, default=None, convert=v.string_or_none(255), is_filter=True,
@@ -110,7 +110,7 @@ def _remote_group_or_parent(value):
 DEFAULT_SECURITY_GROUP_RULES = Resource(
     collection="default_security_group_rules", member="default_security_group_rule",
     attributes=attrs(
-        A("id", is_filter=True, is_sort_key=True, filter_convert=v.uuid_value),
+        A("id", is_filter=True, is_sort_key=True, filter_convert=v.id_filter),
         A("description", allow_post=True, default="", convert=v.string(255), is_filter=True, is_sort_key=True),
         A("remote_group_id", allow_post=True, default=None, convert=_remote_group_or_parent, is_filter=True,
           is_sort_key=True),
