@@ -3,8 +3,16 @@
 Each handler enforces the resource's policy rule on the resource itself (a
 hidden resource is a 404 before any 403), parses the body with schemas.py and
 answers with Octavia's envelopes: ``{"loadbalancer": {...}}``,
-``{"loadbalancers": [...], "loadbalancers_links": []}``.
+``{"loadbalancers": [...], "loadbalancers_links": []}``. An error keeps
+Neutron's ``NeutronError`` and also carries Octavia's ``faultcode``,
+``faultstring`` and ``debuginfo``: the message octaviaclient prints is the
+``faultstring``.
 """
+import functools
+import json
+
+from netweave.core.api import faults
+from netweave.service_plugins.lbaasv2 import constants as const
 from netweave.service_plugins.lbaasv2 import models, schemas
 
 OCTAVIA_ROOT = "/v2"
@@ -18,6 +26,28 @@ _RESOURCES = {
     "pools": ("pool", models.Pool, schemas.POOL),
     "healthmonitors": ("healthmonitor", models.HealthMonitor, schemas.HEALTHMONITOR),
 }
+
+
+def octavia_fault(status, neutron_body):
+    """Neutron's error body with Octavia's fault keys beside it."""
+    error = neutron_body["NeutronError"]
+    return dict(neutron_body, faultcode="Client" if status < 500 else "Server",
+                faultstring=error["message"], debuginfo=None)
+
+
+def _with_octavia_faults(handler):
+    @functools.wraps(handler)
+    def wrapped(request, context, **kwargs):
+        try:
+            return handler(request, context, **kwargs)
+        except Exception as error:  # noqa: BLE001 - shaped as the core shapes every error
+            response = faults.to_response(error)
+            return response.status_code, octavia_fault(response.status_code, json.loads(response.text))
+    return wrapped
+
+
+def _octavia(handlers):
+    return {method: _with_octavia_faults(handler) for method, handler in handlers.items()}
 
 
 def _filters(request):
@@ -42,28 +72,38 @@ class Routes:
         router.add_route("/v2.0/agents/(?P<agent_id>[^/]+)/agent-loadbalancers", {"GET": self._agent_loadbalancers})
         for prefix in PREFIXES:
             router.add_prefix(prefix)
-            for collection, (member, model, schema) in _RESOURCES.items():
-                base = prefix + "/" + collection
-                router.add_route(base, {"GET": self._index(collection, member, model),
-                                        "POST": self._create(member, schema)}, body_methods={"POST"})
-                router.add_route(base + "/" + _ID, {"GET": self._show(member, model),
-                                                    "PUT": self._update(member, model, schema),
-                                                    "DELETE": self._delete(member, model)},
-                                 body_methods={"PUT"})
-            lb = prefix + "/loadbalancers/" + _ID
-            router.add_route(lb + "/(status|statuses)", {"GET": self._status})
-            router.add_route(lb + "/loadbalancer-hosting-agent", {"GET": self._hosting_agent})
-            router.add_route(lb + "/stats", {"GET": self._stats})
-            members = prefix + "/pools/(?P<pool_id>[^/]+)/members"
-            router.add_route(members, {"GET": self._member_index, "POST": self._member_create},
-                             body_methods={"POST"})
-            router.add_route(members + "/" + _ID, {"GET": self._member_show, "PUT": self._member_update,
-                                                   "DELETE": self._member_delete}, body_methods={"PUT"})
+            self._register_under(router, prefix)
+
+    def _register_under(self, router, prefix):
+        def add(pattern, handlers, body_methods=()):
+            router.add_route(prefix + pattern, _octavia(handlers), body_methods=body_methods)
+
+        for collection, (member, model, schema) in _RESOURCES.items():
+            base = "/" + collection
+            add(base, {"GET": self._index(collection, member, model), "POST": self._create(member, schema)},
+                body_methods={"POST"})
+            add(base + "/" + _ID, {"GET": self._show(member, model), "PUT": self._update(member, model, schema),
+                                   "DELETE": self._delete(member, model)}, body_methods={"PUT"})
+        lb = "/loadbalancers/" + _ID
+        add(lb + "/(status|statuses)", {"GET": self._status})
+        add(lb + "/loadbalancer-hosting-agent", {"GET": self._hosting_agent})
+        add(lb + "/stats", {"GET": self._stats})
+        add("/providers", {"GET": self._providers})
+        members = "/pools/(?P<pool_id>[^/]+)/members"
+        add(members, {"GET": self._member_index, "POST": self._member_create}, body_methods={"POST"})
+        add(members + "/" + _ID, {"GET": self._member_show, "PUT": self._member_update,
+                                  "DELETE": self._member_delete}, body_methods={"PUT"})
 
     @staticmethod
     def _version(request, context):
         return 200, {"version": {"id": "v2.0", "status": "CURRENT",
                                  "links": [{"href": request.host_url + OCTAVIA_ROOT + "/", "rel": "self"}]}}
+
+    @staticmethod
+    def _providers(request, context):
+        # The one provider load balancers are created with (Octavia: GET /v2/lbaas/providers).
+        return 200, {"providers": [{"name": const.PROVIDER,
+                                    "description": "haproxy in a namespace, deployed by a Loadbalancerv2 agent"}]}
 
     # --- generic resources -----------------------------------------------------
 

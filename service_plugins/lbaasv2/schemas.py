@@ -14,13 +14,20 @@ _CODES_RE = re.compile(r"^(\d{3}(\s*,\s*\d{3})*)$|^(\d{3}-\d{3})$")
 _URL_PATH_RE = re.compile(r"^/[^\s]*$")
 
 
+_NO_RESET = object()
+
+
 class Field:
-    def __init__(self, convert, default=None, required=False, post=True, put=False):
+    """``unset``: what a null sets the attribute to (Octavia resets these to their defaults:
+    the CLI's ``unset`` commands send null); without it a null goes to ``convert``."""
+
+    def __init__(self, convert, default=None, required=False, post=True, put=False, unset=_NO_RESET):
         self.convert = convert
         self.default = default
         self.required = required
         self.post = post
         self.put = put
+        self.unset = unset
 
 
 def _protocol(value):
@@ -67,8 +74,8 @@ def _persistence(value):
     return {"type": kind, "cookie_name": cookie if kind == "APP_COOKIE" else None}
 
 
-_NAME = Field(v.string(255), default="", put=True)
-_DESCRIPTION = Field(v.string(255), default="", put=True)
+_NAME = Field(v.string(255), default="", put=True, unset="")
+_DESCRIPTION = Field(v.string(255), default="", put=True, unset="")
 _ADMIN = Field(v.boolean, default=True, put=True)
 _PROJECT = Field(v.project_id)
 _TAGS = Field(v.list_of(v.string(255)), default=[], put=True)
@@ -79,7 +86,10 @@ LOADBALANCER = {
     "vip_subnet_id": Field(v.uuid_or_none), "vip_network_id": Field(v.uuid_or_none),
     "vip_port_id": Field(v.uuid_or_none), "vip_address": Field(v.ip_address_or_none),
     "provider": Field(v.one_of_or_none(const.PROVIDER)),
+    # No flavors, availability zones or VIP QoS here: only their "none" is taken.
     "flavor_id": Field(v.one_of_or_none(None, "")),
+    "availability_zone": Field(v.one_of_or_none(None, "")),
+    "vip_qos_policy_id": Field(v.one_of_or_none(None, ""), put=True),
 }
 
 LISTENER = {
@@ -88,7 +98,7 @@ LISTENER = {
     "loadbalancer_id": Field(v.uuid_value, required=True),
     "protocol": Field(_protocol, required=True),
     "protocol_port": Field(v.integer(1, 65535), required=True),
-    "connection_limit": Field(v.integer(-1), default=-1, put=True),
+    "connection_limit": Field(v.integer(-1), default=-1, put=True, unset=-1),
     "default_pool_id": Field(v.uuid_or_none, put=True),
     "default_tls_container_ref": Field(v.one_of_or_none(None, "")),
     "sni_container_refs": Field(v.list_of(v.string(255), max_items=0), default=[]),
@@ -109,10 +119,11 @@ MEMBER = {
     "address": Field(v.ip_address, required=True),
     "protocol_port": Field(v.integer(1, 65535), required=True),
     "subnet_id": Field(v.uuid_or_none),
-    "weight": Field(v.integer(0, 256), default=1, put=True),
-    "backup": Field(v.one_of(False), default=False),
-    "monitor_address": Field(v.one_of_or_none(None)),
-    "monitor_port": Field(v.one_of_or_none(None)),
+    "weight": Field(v.integer(0, 256), default=1, put=True, unset=1),
+    # No backup members or separate monitor addresses here: only their off values are taken.
+    "backup": Field(v.one_of(False), default=False, put=True, unset=False),
+    "monitor_address": Field(v.one_of_or_none(None), put=True),
+    "monitor_port": Field(v.one_of_or_none(None), put=True),
 }
 
 HEALTHMONITOR = {
@@ -123,10 +134,10 @@ HEALTHMONITOR = {
     "delay": Field(v.integer(0), required=True, put=True),
     "timeout": Field(v.integer(0), required=True, put=True),
     "max_retries": Field(v.integer(1, 10), required=True, put=True),
-    "max_retries_down": Field(v.integer(1, 10), default=3, put=True),
-    "http_method": Field(lambda value: _choice(value, const.HTTP_METHODS, "http_method"), put=True),
-    "url_path": Field(_url_path, put=True),
-    "expected_codes": Field(_expected_codes, put=True),
+    "max_retries_down": Field(v.integer(1, 10), default=3, put=True, unset=3),
+    "http_method": Field(lambda value: _choice(value, const.HTTP_METHODS, "http_method"), put=True, unset="GET"),
+    "url_path": Field(_url_path, put=True, unset="/"),
+    "expected_codes": Field(_expected_codes, put=True, unset="200"),
 }
 
 
@@ -149,6 +160,9 @@ def parse(schema, body, key, creating):
         field = schema[name]
         if not (field.post if creating else field.put):
             raise faults.bad_request("Attribute '%s' cannot be %s" % (name, "set" if creating else "updated"))
+        if value is None and field.unset is not _NO_RESET:
+            result[name] = field.unset
+            continue
         try:
             result[name] = field.convert(value)
         except v.AttributeInvalid as error:

@@ -14,8 +14,11 @@ import sqlalchemy as sa
 from netweave.core import exceptions as exc
 from netweave.core.db import api as db_api
 from netweave.core.db import model_base
+from netweave.core.services import common
+from netweave.core.services import tags as tag_rules
 from netweave.service_plugins.lbaasv2 import constants as const
 from netweave.service_plugins.lbaasv2 import exceptions as lexc
+from netweave.service_plugins.lbaasv2 import filters as lbaas_filters
 from netweave.service_plugins.lbaasv2 import models, rules, statuses, views
 from netweave.service_plugins.lbaasv2.tree import Tree
 
@@ -45,6 +48,20 @@ def _project_of(context, data):
     if project != context.project_id and not context.is_admin:
         raise exc.PolicyNotAuthorized(action="create with another project_id")
     return project or ""
+
+
+def _write_tags(session, kind, item_id, data, creating):
+    """The tags of a create body, or the new list of an update that names them."""
+    if "tags" not in data:
+        return
+    if not creating:
+        common.delete_tags(session, item_id)
+    tag_rules.write_on_create(session, kind, item_id, data["tags"])
+
+
+def _forget_tags(session, item_ids):
+    for item_id in item_ids:
+        common.delete_tags(session, item_id)
 
 
 class LoadBalancerService:
@@ -80,7 +97,7 @@ class LoadBalancerService:
             lb_ids = {r.id if model is models.LoadBalancer else r.loadbalancer_id for r in rows}
             tree = Tree(session, lb_ids)
             items = [_VIEWS[model](r, tree) for r in rows]
-        return [item for item in items if _matches(item, filters)]
+        return [item for item in items if lbaas_filters.matches(item, filters)]
 
     @staticmethod
     def agent_of(lb_id):
@@ -134,7 +151,8 @@ class LoadBalancerService:
                     vip_port_id=port["id"], vip_address=vip["ip_address"], provider=const.PROVIDER)
                 session.add(row)
                 session.flush()
-                view = views.loadbalancer(row, Tree(session, []))
+                _write_tags(session, const.LOADBALANCER, lb_id, data, creating=True)
+                view = views.loadbalancer(row, Tree(session, [lb_id]))
         except BaseException:
             # Nothing half-made: a port the plugin created goes with the failed load balancer.
             if port_id is None:
@@ -193,6 +211,7 @@ class LoadBalancerService:
             for name in ("name", "description", "admin_state_up"):
                 if name in data:
                     setattr(lb, name, data[name])
+            _write_tags(session, const.LOADBALANCER, lb_id, data, creating=False)
             lb.provisioning_status = const.PENDING_UPDATE
             session.flush()
             view = views.loadbalancer(lb, Tree(session, [lb_id]))
@@ -245,6 +264,7 @@ class LoadBalancerService:
                 default_pool_id=data.get("default_pool_id"))
             session.add(row)
             session.flush()
+            _write_tags(session, const.LISTENER, row.id, data, creating=True)
             view = views.listener(row, Tree(session, [lb.id]))
         self.provisioner.changed(lb.id)
         return view
@@ -269,6 +289,7 @@ class LoadBalancerService:
             for name in ("name", "description", "admin_state_up", "connection_limit", "default_pool_id"):
                 if name in data:
                     setattr(row, name, data[name])
+            _write_tags(session, const.LISTENER, row.id, data, creating=False)
             row.provisioning_status = const.PENDING_UPDATE
             session.flush()
             view = views.listener(row, Tree(session, [row.loadbalancer_id]))
@@ -303,6 +324,7 @@ class LoadBalancerService:
                 persistence_cookie_name=persistence.get("cookie_name"))
             session.add(row)
             session.flush()
+            _write_tags(session, const.POOL, row.id, data, creating=True)
             if listener is not None:
                 listener.default_pool_id = row.id
                 listener.provisioning_status = const.PENDING_UPDATE
@@ -322,6 +344,7 @@ class LoadBalancerService:
                 persistence = data["session_persistence"] or {}
                 row.persistence_type = persistence.get("type")
                 row.persistence_cookie_name = persistence.get("cookie_name")
+            _write_tags(session, const.POOL, row.id, data, creating=False)
             row.provisioning_status = const.PENDING_UPDATE
             session.flush()
             view = views.pool(row, Tree(session, [row.loadbalancer_id]))
@@ -351,7 +374,8 @@ class LoadBalancerService:
                 protocol_port=data["protocol_port"], weight=data["weight"])
             session.add(row)
             session.flush()
-            view = views.member(row)
+            _write_tags(session, const.MEMBER, row.id, data, creating=True)
+            view = views.member(row, Tree(session, [pool.loadbalancer_id]))
         self.provisioner.changed(pool.loadbalancer_id)
         return view
 
@@ -364,7 +388,8 @@ class LoadBalancerService:
 
     def show_member(self, context, pool_id, member_id):
         with db_api.reader_scope() as session:
-            return views.member(self.member_row_check(session, context, pool_id, member_id))
+            row = self.member_row_check(session, context, pool_id, member_id)
+            return views.member(row, Tree(session, [row.loadbalancer_id]))
 
     def update_member(self, context, pool_id, member_id, data):
         with db_api.session_scope() as session:
@@ -373,9 +398,10 @@ class LoadBalancerService:
             for name in ("name", "admin_state_up", "weight"):
                 if name in data:
                     setattr(row, name, data[name])
+            _write_tags(session, const.MEMBER, row.id, data, creating=False)
             row.provisioning_status = const.PENDING_UPDATE
             session.flush()
-            view = views.member(row)
+            view = views.member(row, Tree(session, [row.loadbalancer_id]))
         self.provisioner.changed(row.loadbalancer_id)
         return view
 
@@ -409,7 +435,8 @@ class LoadBalancerService:
                 expected_codes=(data.get("expected_codes") or "200") if http else None)
             session.add(row)
             session.flush()
-            view = views.healthmonitor(row)
+            _write_tags(session, const.HEALTHMONITOR, row.id, data, creating=True)
+            view = views.healthmonitor(row, Tree(session, [row.loadbalancer_id]))
         self.provisioner.changed(pool.loadbalancer_id)
         return view
 
@@ -425,9 +452,10 @@ class LoadBalancerService:
                     continue
                 if name != "tags":
                     setattr(row, name, value)
+            _write_tags(session, const.HEALTHMONITOR, row.id, data, creating=False)
             row.provisioning_status = const.PENDING_UPDATE
             session.flush()
-            view = views.healthmonitor(row)
+            view = views.healthmonitor(row, Tree(session, [row.loadbalancer_id]))
         self.provisioner.changed(row.loadbalancer_id)
         return view
 
@@ -464,12 +492,14 @@ class LoadBalancerService:
             if lb is None:
                 return
             if going:
+                _forget_tags(session, tree.ids())
                 session.execute(sa.delete(models.Listener).where(models.Listener.loadbalancer_id == lb_id))
                 session.delete(lb)
                 return
             for row in [*tree.monitors.values(), *tree.members.values(), *tree.listeners.values(),
                         *tree.pools.values()]:
                 if row.provisioning_status == const.PENDING_DELETE and deployed:
+                    _forget_tags(session, [row.id])
                     session.delete(row)
                     session.flush()
                 elif row.provisioning_status in const.PENDING_STATUSES:
@@ -523,12 +553,3 @@ class LoadBalancerService:
         except exc.PortNotFound:
             pass
 
-
-def _matches(item, filters):
-    for name, values in (filters or {}).items():
-        if name not in item or isinstance(item[name], (list, dict)):
-            continue
-        if str(item[name]) not in values and not (isinstance(item[name], bool)
-                                                  and str(item[name]).lower() in [s.lower() for s in values]):
-            return False
-    return True

@@ -3,6 +3,7 @@ import collections
 
 import sqlalchemy as sa
 
+from netweave.core.services import common
 from netweave.service_plugins.lbaasv2 import models
 
 
@@ -16,6 +17,7 @@ class Tree:
         self.pools = self._by_id(session, models.Pool, lb_ids)
         self.members = self._by_id(session, models.Member, lb_ids)
         self.monitors = self._by_id(session, models.HealthMonitor, lb_ids)
+        self._tags = common.load_tags(session, self.ids())
         self._lb_listeners = collections.defaultdict(list)
         self._lb_pools = collections.defaultdict(list)
         self._pool_members = collections.defaultdict(list)
@@ -40,6 +42,13 @@ class Tree:
 
     def _by_id(self, session, model, lb_ids):
         return {r.id: r for r in self._rows(session, model, model.loadbalancer_id, lb_ids)}
+
+    def ids(self):
+        """Every entity of the trees: load balancers and all below them."""
+        return [*self.loadbalancers, *self.listeners, *self.pools, *self.members, *self.monitors]
+
+    def tags_of(self, item_id):
+        return list(self._tags.get(item_id, []))
 
     def listeners_of_lb(self, lb_id):
         return self._lb_listeners.get(lb_id, [])
