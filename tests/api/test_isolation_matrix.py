@@ -361,6 +361,25 @@ def test_create_in_own_project(world, collection, actor):
         world.operator.delete("/%s/%s" % (collection, created["id"]))
 
 
+@pytest.mark.parametrize("actor", ACTORS, ids=_actor_id)
+@pytest.mark.parametrize("collection", sorted(KINDS))
+def test_create_for_another_project(world, collection, actor):
+    member, body, _update = KINDS[collection]
+    project, role = actor
+    other = "B" if project == "A" else "A"
+    response = world.caller(actor).post("/" + collection, {member: dict(body(world, other),
+                                                                        project_id=world.projects[other])})
+    if role == "admin":
+        created = _created(response, member)
+        assert created["project_id"] == world.projects[other]
+        world.operator.delete("/%s/%s" % (collection, created["id"]))
+    else:
+        # As Neutron: naming a project other than the token's needs admin, whatever the
+        # role, and says so before any policy is asked.
+        assert response.status_code == 400, response.text
+        assert response.json()["NeutronError"]["type"] == "HTTPBadRequest"
+
+
 # --- shared and external networks ---------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -567,3 +586,4 @@ def test_enforce_new_defaults_false_gives_readers_the_legacy_write_access(legacy
     assert other.get("/networks/" + network["id"]).status_code == 404
     assert other.delete("/networks/" + network["id"]).status_code == 404
     assert reader.delete("/networks/" + network["id"]).status_code == 204
+
