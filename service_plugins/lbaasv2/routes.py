@@ -89,6 +89,11 @@ class Routes:
         add(lb + "/loadbalancer-hosting-agent", {"GET": self._hosting_agent})
         add(lb + "/stats", {"GET": self._stats})
         add("/providers", {"GET": self._providers})
+        # No flavors or availability zones are defined: empty lists, so a name the CLI looks up
+        # is "not found" rather than the whole path.
+        add("/flavors", {"GET": lambda request, context: (200, {"flavors": [], "flavors_links": []})})
+        add("/availabilityzones", {"GET": lambda request, context: (
+            200, {"availability_zones": [], "availability_zones_links": []})})
         members = "/pools/(?P<pool_id>[^/]+)/members"
         add(members, {"GET": self._member_index, "POST": self._member_create}, body_methods={"POST"})
         add(members + "/" + _ID, {"GET": self._member_show, "PUT": self._member_update,

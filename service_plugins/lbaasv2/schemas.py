@@ -111,6 +111,8 @@ POOL = {
     "protocol": Field(_protocol, required=True),
     "lb_algorithm": Field(lambda value: _choice(value, const.ALGORITHMS, "lb_algorithm"), required=True, put=True),
     "session_persistence": Field(_persistence, put=True),
+    # No TLS towards members: only its off value is taken.
+    "tls_enabled": Field(v.one_of(False), default=False, put=True, unset=False),
 }
 
 MEMBER = {

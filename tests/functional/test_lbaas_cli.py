@@ -304,7 +304,25 @@ def test_the_cli_prints_the_servers_reason(cli, subnet_id):
     assert "is not in the CIDR 192.168.210.0/24" in error
     providers = cli.json("loadbalancer", "provider", "list")
     assert [item["name"] for item in providers] == ["haproxy"]
+    # The CLI looks flavors up by name: none are defined.
+    assert "Unable to locate small in flavors" in cli.fails("loadbalancer", "create", "--vip-subnet-id", subnet_id,
+                                                            "--flavor", "small")
     cli.run("loadbalancer", "delete", "--cascade", lb)
+
+
+def test_endpoint_override_of_the_load_balancer_service(noop_server):
+    """OS_LOAD_BALANCER_ENDPOINT_OVERRIDE points octaviaclient alone elsewhere; it appends /v2.0
+    unless the URL ends with it."""
+    env = dict(cli_environment(), OS_AUTH_TYPE="none", OS_ENDPOINT=noop_server.url)
+    for override, served in ((noop_server.url + "/v2.0", True), (noop_server.url + "/", True),
+                             (noop_server.url + "/elsewhere", False)):
+        done = run_openstack(["loadbalancer", "provider", "list", "-f", "json"],
+                             dict(env, OS_LOAD_BALANCER_ENDPOINT_OVERRIDE=override))
+        assert (done.returncode == 0) is served, (override, done.stderr)
+        if served:
+            assert json.loads(done.stdout)[0]["name"] == "haproxy"
+        else:
+            assert "(HTTP 404)" in done.stderr
 
 
 # --- through Keystone --------------------------------------------------------------------------

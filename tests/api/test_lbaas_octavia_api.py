@@ -1,0 +1,210 @@
+"""The Octavia v2 details octaviaclient and openstacksdk rely on, over plain HTTP on /v2/lbaas and
+/v2.0/lbaas (netweave-server, lbaasv2 with the noop driver, SQLite and PostgreSQL): Octavia's
+fault keys beside NeutronError, nulls that reset attributes to Octavia's defaults, tags,
+relation and tag filters, the attributes Octavia shows and the provider, flavor and
+availability zone lists."""
+import sqlite3
+import uuid
+
+import pytest
+import requests
+
+from harness import lbaas_server, ml2_plugin
+
+
+@pytest.fixture(scope="module", params=ml2_plugin.BACKENDS)
+def lb_server(request, tmp_path_factory):
+    yield from lbaas_server.serve(request, tmp_path_factory, driver="noop")
+
+
+class Api:
+    """One project's member calling a prefix ("/v2/lbaas" or "/v2.0/lbaas")."""
+
+    def __init__(self, url, prefix):
+        self.project = "lbo-" + uuid.uuid4().hex[:10]
+        self.base = url
+        self.prefix = prefix
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.http.headers.update({"X-Project-Id": self.project, "X-Roles": "member"})
+
+    def call(self, method, path, body=None, expect=(200, 201, 204), params=None):
+        response = self.http.request(method, self.base + self.prefix + path, json=body, params=params, timeout=30)
+        assert response.status_code in expect, (method, path, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def create(self, collection, member, **attributes):
+        return self.call("POST", "/" + collection, {member: attributes})[member]
+
+    def ids(self, path, params):
+        """The ids a list gives, in its order (created_at, then id)."""
+        collection = path.rsplit("/", 1)[-1]
+        return [item["id"] for item in self.call("GET", "/" + path, params=params)[collection]]
+
+
+@pytest.fixture(params=["/v2/lbaas", "/v2.0/lbaas"])
+def api(lb_server, request):
+    return Api(lb_server.url, request.param)
+
+
+@pytest.fixture
+def subnet_id(api):
+    net = api.http.post(api.base + "/v2.0/networks", json={"network": {"name": "OCTAVIA_NET"}}).json()["network"]
+    return api.http.post(api.base + "/v2.0/subnets", json={"subnet": {
+        "network_id": net["id"], "cidr": "192.168.230.0/24", "ip_version": 4}}).json()["subnet"]["id"]
+
+
+def test_errors_carry_octavias_fault_keys_beside_neutron_error(api, subnet_id):
+    lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+    api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="HTTP", protocol_port=80)
+    body = api.call("POST", "/listeners", {"listener": {"loadbalancer_id": lb["id"], "protocol": "HTTP",
+                                                        "protocol_port": 80}}, expect=(409,))
+    message = "Load Balancer %s already has a listener with protocol_port of 80" % lb["id"]
+    assert body["NeutronError"] == {"type": "DuplicateListenerPort", "message": message, "detail": ""}
+    assert (body["faultcode"], body["faultstring"], body["debuginfo"]) == ("Client", message, None)
+    missing = str(uuid.uuid4())
+    body = api.call("GET", "/pools/" + missing, expect=(404,))
+    assert body["faultstring"] == body["NeutronError"]["message"] == "Pool %s not found." % missing
+    body = api.call("PUT", "/loadbalancers/" + lb["id"], {"loadbalancer": {"vip_address": "192.168.230.9"}},
+                    expect=(400,))
+    assert body["faultstring"] == "Attribute 'vip_address' cannot be updated"
+
+
+def test_nulls_reset_attributes_to_octavias_defaults(api, subnet_id):
+    lb = api.create("loadbalancers", "loadbalancer", name="LB", description="kept", vip_subnet_id=subnet_id)
+    shown = api.call("PUT", "/loadbalancers/" + lb["id"], {"loadbalancer": {
+        "name": None, "description": None, "vip_qos_policy_id": None}})["loadbalancer"]
+    assert (shown["name"], shown["description"], shown["vip_qos_policy_id"]) == ("", "", None)
+    listener = api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="HTTP", protocol_port=80,
+                          connection_limit=100)
+    shown = api.call("PUT", "/listeners/" + listener["id"], {"listener": {"connection_limit": None}})["listener"]
+    assert shown["connection_limit"] == -1
+    pool = api.create("pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP", lb_algorithm="ROUND_ROBIN",
+                      tls_enabled=False)
+    assert pool["tls_enabled"] is False
+    body = api.call("PUT", "/pools/" + pool["id"], {"pool": {"lb_algorithm": None}}, expect=(400,))
+    assert body["faultstring"] == body["NeutronError"]["message"] == "None is not a valid option for lb_algorithm"
+    member = api.call("POST", "/pools/%s/members" % pool["id"], {"member": {
+        "address": "192.168.230.9", "protocol_port": 80, "weight": 5}})["member"]
+    shown = api.call("PUT", "/pools/%s/members/%s" % (pool["id"], member["id"]), {"member": {
+        "weight": None, "backup": None, "monitor_address": None, "monitor_port": None}})["member"]
+    assert (shown["weight"], shown["backup"], shown["monitor_address"]) == (1, False, None)
+    monitor = api.create("healthmonitors", "healthmonitor", pool_id=pool["id"], type="HTTP", delay=5, timeout=4,
+                         max_retries=3, max_retries_down=5, http_method="HEAD", url_path="/health",
+                         expected_codes="202")
+    shown = api.call("PUT", "/healthmonitors/" + monitor["id"], {"healthmonitor": {
+        "max_retries_down": None, "http_method": None, "url_path": None, "expected_codes": None}})["healthmonitor"]
+    assert (shown["max_retries_down"], shown["http_method"], shown["url_path"], shown["expected_codes"]) == (
+        3, "GET", "/", "200")
+    api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])
+
+
+def test_features_not_served_take_only_their_off_values(api, subnet_id):
+    for attributes in ({"availability_zone": "az1"}, {"vip_qos_policy_id": str(uuid.uuid4())}):
+        body = api.call("POST", "/loadbalancers", {"loadbalancer": dict(attributes, vip_subnet_id=subnet_id)},
+                        expect=(400,))
+        assert body["faultstring"].startswith("Invalid input for %s." % next(iter(attributes)))
+    lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id, availability_zone=None,
+                    vip_qos_policy_id=None, flavor_id=None)
+    body = api.call("POST", "/pools", {"pool": {"loadbalancer_id": lb["id"], "protocol": "HTTP",
+                                                "lb_algorithm": "ROUND_ROBIN", "tls_enabled": True}}, expect=(400,))
+    assert body["faultstring"] == "Invalid input for tls_enabled. Reason: 'True' is not in [False]."
+    assert api.call("GET", "/providers")["providers"][0]["name"] == "haproxy"
+    assert api.call("GET", "/flavors") == {"flavors": [], "flavors_links": []}
+    assert api.call("GET", "/availabilityzones") == {"availability_zones": [], "availability_zones_links": []}
+    api.call("DELETE", "/loadbalancers/" + lb["id"])
+
+
+def test_octavias_attributes_are_shown(api, subnet_id):
+    lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+    assert (lb["vip_vnic_type"], lb["additional_vips"], lb["flavor_id"], lb["availability_zone"]) == (
+        "normal", [], None, None)
+    listener = api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="HTTP", protocol_port=80)
+    assert (listener["client_authentication"], listener["client_ca_tls_container_ref"], listener["tls_versions"],
+            listener["alpn_protocols"]) == ("NONE", None, None, None)
+    pool = api.create("pools", "pool", listener_id=listener["id"], protocol="HTTP", lb_algorithm="ROUND_ROBIN")
+    assert (pool["tls_enabled"], pool["tls_container_ref"], pool["ca_tls_container_ref"],
+            pool["crl_container_ref"]) == (False, None, None, None)
+    member = api.call("POST", "/pools/%s/members" % pool["id"], {"member": {
+        "address": "192.168.230.9", "protocol_port": 80}})["member"]
+    assert (member["vnic_type"], member["backup"], member["tags"]) == ("normal", False, [])
+    api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])
+
+
+def test_tags_are_stored_replaced_and_filtered(api, subnet_id):
+    first = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id, tags=["web", "book", "web"])
+    second = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id, tags=["web"])
+    assert first["tags"] == ["book", "web"]
+    shown = api.call("PUT", "/loadbalancers/" + first["id"], {"loadbalancer": {"tags": ["front", "book"]}})
+    assert shown["loadbalancer"]["tags"] == ["book", "front"]
+    assert api.call("GET", "/loadbalancers/" + first["id"])["loadbalancer"]["tags"] == ["book", "front"]
+    both = sorted([first["id"], second["id"]])
+    assert api.ids("loadbalancers", {"tags": "book,front"}) == [first["id"]]
+    assert api.ids("loadbalancers", [("tags", "book"), ("tags", "web")]) == []
+    assert sorted(api.ids("loadbalancers", {"tags-any": "front,web"})) == both
+    assert api.ids("loadbalancers", {"not-tags": "book,front"}) == [second["id"]]
+    assert api.ids("loadbalancers", {"not-tags-any": "web,front"}) == []
+    body = api.call("POST", "/loadbalancers", {"loadbalancer": {"vip_subnet_id": subnet_id, "tags": ["a/b"]}},
+                    expect=(400,))
+    assert "is not a valid tag" in body["faultstring"]
+    listener = api.create("listeners", "listener", loadbalancer_id=first["id"], protocol="TCP", protocol_port=22,
+                          tags=["ssh"])
+    pool = api.create("pools", "pool", listener_id=listener["id"], protocol="TCP", lb_algorithm="SOURCE_IP",
+                      tags=["ssh"])
+    member = api.call("POST", "/pools/%s/members" % pool["id"], {"member": {
+        "address": "192.168.230.22", "protocol_port": 22, "tags": ["ssh"]}})["member"]
+    monitor = api.create("healthmonitors", "healthmonitor", pool_id=pool["id"], type="TCP", delay=5, timeout=4,
+                         max_retries=3, tags=["ssh"])
+    for collection, item in (("listeners", listener), ("pools", pool), ("healthmonitors", monitor)):
+        assert api.ids(collection, {"tags": "ssh"}) == [item["id"]]
+    assert api.ids("pools/%s/members" % pool["id"], {"tags": "ssh"}) == [member["id"]]
+    api.call("PUT", "/pools/%s/members/%s" % (pool["id"], member["id"]), {"member": {"tags": []}})
+    assert api.ids("pools/%s/members" % pool["id"], {"tags-any": "ssh"}) == []
+    for lb in (first, second):
+        api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])
+
+
+@pytest.mark.parametrize("lb_server", ["sqlite"], indirect=True)  # reads the SQLite file
+def test_deleted_entities_leave_no_tags(lb_server, api, subnet_id):
+    lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id, tags=["gone"])
+    pool = api.create("pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP", lb_algorithm="ROUND_ROBIN",
+                      tags=["gone"])
+    member = api.call("POST", "/pools/%s/members" % pool["id"], {"member": {
+        "address": "192.168.230.9", "protocol_port": 80, "tags": ["gone"]}})["member"]
+    ids = [lb["id"], pool["id"], member["id"]]
+    database = sqlite3.connect("%s/netweave.sqlite" % lb_server.state_path)
+    try:
+        def tagged():
+            marks = ",".join("?" * len(ids))
+            return sorted(row[0] for row in database.execute(
+                "SELECT resource_id FROM tags WHERE resource_id IN (%s)" % marks, ids))
+
+        assert tagged() == sorted(ids)
+        api.call("DELETE", "/pools/%s/members/%s" % (pool["id"], member["id"]))
+        assert tagged() == sorted([lb["id"], pool["id"]])
+        api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])
+        assert tagged() == []
+    finally:
+        database.close()
+
+
+def test_children_filter_by_their_relations(api, subnet_id):
+    lbs, listeners, pools, monitors = [], [], [], []
+    for port in (80, 81):
+        lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+        listener = api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="HTTP", protocol_port=port)
+        pool = api.create("pools", "pool", listener_id=listener["id"], protocol="HTTP", lb_algorithm="ROUND_ROBIN")
+        monitor = api.create("healthmonitors", "healthmonitor", pool_id=pool["id"], type="TCP", delay=5, timeout=4,
+                             max_retries=3)
+        lbs.append(lb)
+        listeners.append(listener)
+        pools.append(pool)
+        monitors.append(monitor)
+    for index in (0, 1):
+        assert api.ids("listeners", {"loadbalancer_id": lbs[index]["id"]}) == [listeners[index]["id"]]
+        assert api.ids("pools", {"loadbalancer_id": lbs[index]["id"]}) == [pools[index]["id"]]
+        assert api.ids("pools", {"listener_id": listeners[index]["id"]}) == [pools[index]["id"]]
+        assert api.ids("healthmonitors", {"pool_id": pools[index]["id"]}) == [monitors[index]["id"]]
+    assert api.ids("pools", {"loadbalancer_id": str(uuid.uuid4())}) == []
+    for lb in lbs:
+        api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])
