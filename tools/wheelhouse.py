@@ -65,7 +65,14 @@ def resolve(set_name, index_url, upgrade):
             pinned = pathlib.Path(scratch) / "locked.txt"
             pinned.write_text("\n".join(locked_releases(lock)) + "\n")
             command += ["-c", str(pinned)]
-        subprocess.run(command, cwd=REPO, env=pip_environment(), check=True)
+        left_before = set(REPO.glob("*.egg-info"))
+        try:
+            subprocess.run(command, cwd=REPO, env=pip_environment(), check=True)
+        finally:
+            # Resolving the editable project writes its metadata into the tree, where it
+            # would shadow the installed entry points of anything run from here.
+            for made in set(REPO.glob("*.egg-info")) - left_before:
+                shutil.rmtree(made)
         return json.loads(report.read_text())
 
 

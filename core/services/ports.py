@@ -305,7 +305,8 @@ class PortService:
             elif key == "subnet_id":
                 cond = allocs.subnet_id == value
             elif key == "ip_address_substr":
-                cond = allocs.ip_address.contains(value)
+                # "%" and "_" in the value are characters, not wildcards.
+                cond = allocs.ip_address.contains(value, autoescape=True)
             else:
                 continue
             stmt = stmt.where(Port.id.in_(sa.select(allocs.port_id).where(cond)))

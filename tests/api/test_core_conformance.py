@@ -4,6 +4,8 @@ Plain HTTP (requests) against an all-in-one server on SQLite (noauth: no X-Roles
 header means the admin of project "admin"); the subnet pool integer checks also
 run against netweave-server on PostgreSQL.
 """
+import urllib.parse
+
 import netaddr
 import pytest
 import requests
@@ -505,3 +507,31 @@ def test_segment_id_is_shown_to_admins_only(api, aio_server):
     finally:
         member.delete("subnets", subnet["id"])
         member.delete("networks", net["id"])
+
+
+def test_ports_filtered_by_an_ip_address_substring(any_db_api):
+    api = any_db_api
+    aliases = {e["alias"] for e in api.call("GET", "/extensions", expect=200).json()["extensions"]}
+    assert "ip-substring-filtering" in aliases
+    net = api.create("networks", "network", name=unique("substr"))
+    try:
+        subnet = api.create("subnets", "subnet", network_id=net["id"], ip_version=4, cidr="10.68.0.0/24")
+        ports = {ip: api.create("ports", "port", network_id=net["id"],
+                                fixed_ips=[{"subnet_id": subnet["id"], "ip_address": ip}])["id"]
+                 for ip in ("10.68.0.15", "10.68.0.25", "10.68.0.150")}
+
+        def listed(*substrings):
+            query = "&".join("fixed_ips=" + urllib.parse.quote("ip_address_substr=" + s, safe="")
+                             for s in substrings)
+            found = api.call("GET", "/ports?network_id=%s&%s" % (net["id"], query), expect=200).json()["ports"]
+            return {p["fixed_ips"][0]["ip_address"] for p in found}
+
+        assert listed("10.68.0.1") == {"10.68.0.15", "10.68.0.150"}
+        assert listed("0.2") == {"10.68.0.25"}
+        assert listed("10.68", "15") == {"10.68.0.15", "10.68.0.150"}
+        # SQL wildcards are plain characters here.
+        assert listed("10.68.0._5") == set() and listed("%") == set()
+        for port_id in ports.values():
+            api.delete("ports", port_id)
+    finally:
+        api.call("DELETE", "/networks/%s" % net["id"])

@@ -48,7 +48,7 @@ BASE_EXTENSIONS = (
     "quota_details", "quota-check-limit", "quota-check-limit-default", "rbac-policies", "subnet_allocation",
     "default-subnetpools", "subnet-service-types",
     "network-ip-availability", "agent", "dhcp_agent_scheduler", "extra_dhcp_opt", "port-trusted-vif",
-    "address-scope",
+    "address-scope", "ip-substring-filtering",
 )
 
 
