@@ -277,11 +277,20 @@ def test_children_list_by_load_balancer(cli, subnet_id):
         assert [item["name"] for item in cli.json("loadbalancer", "pool", "list", "--loadbalancer", name)] == [
             name + "-p"]
     assert [item["name"] for item in cli.json("loadbalancer", "list", "--name", first)] == [first]
-    assert [item["id"] for item in cli.json("loadbalancer", "list", "--vip-subnet-id", subnet_id,
-                                            "--provisioning-status", "ACTIVE", "--provider", "haproxy")
-            if item["id"] in ids.values()] == [ids[first], ids[second]]
-    for name in (first, second):
-        cli.run("loadbalancer", "delete", "--cascade", name)
+    assert sorted(item["id"] for item in cli.json("loadbalancer", "list", "--vip-subnet-id", subnet_id,
+                                                  "--provisioning-status", "ACTIVE", "--provider", "haproxy")
+                  if item["id"] in ids.values()) == sorted(ids.values())
+    # One by one, each delete waiting for its entity to go: the pool, the listener, the load balancer.
+    cli.run("loadbalancer", "set", "--disable", second, "--wait")
+    status = json.loads(cli.run("loadbalancer", "status", "show", second).stdout)["loadbalancer"]
+    assert (status["operating_status"], status["listeners"][0]["operating_status"]) == ("DISABLED", "DISABLED")
+    assert cli.json("loadbalancer", "list", "--disable")[0]["name"] == second
+    cli.run("loadbalancer", "pool", "delete", second + "-p", "--wait")
+    cli.run("loadbalancer", "listener", "delete", second + "-l", "--wait")
+    assert cli.json("loadbalancer", "show", second)["listeners"] == []
+    cli.run("loadbalancer", "delete", second, "--wait")
+    cli.run("loadbalancer", "delete", "--cascade", first)
+    assert {item["name"] for item in cli.json("loadbalancer", "list")} & {first, second} == set()
 
 
 def test_the_cli_prints_the_servers_reason(cli, subnet_id):
