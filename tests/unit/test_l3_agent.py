@@ -67,6 +67,14 @@ def with_fip(router_id, fixed_ip="10.0.0.6"):
                      floating_ips=[l3.floating_ip("10.30.0.101", fixed_ip, "p1", router_id=router_id)])
 
 
+class Clock:
+    def __init__(self, now=1000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
 def make(routers, **kwargs):
     plugin, applier = FakePlugin(routers), FakeApplier()
     return agent_mod.L3Agent("network01", plugin, None, applier, **kwargs), plugin, applier
@@ -164,8 +172,9 @@ def test_statuses_reported_in_background_do_not_hold_up_the_pass():
     assert sorted(plugin.statuses) == [(R1, {l3.FIP_ID: "ACTIVE"}), (R2, {l3.FIP_ID: "ACTIVE"})]
 
 
-def test_a_failed_background_report_asks_for_a_full_sync():
-    agent, plugin, applier = make([with_fip(R1)], report_in_background=True)
+def test_a_failed_background_report_asks_for_a_full_sync_after_the_error_delay():
+    clock = Clock()
+    agent, plugin, applier = make([with_fip(R1)], report_in_background=True, error_resync_delay=5, clock=clock)
 
     def broken(context, router_id, fip_statuses):
         raise RuntimeError("server gone")
@@ -173,6 +182,10 @@ def test_a_failed_background_report_asks_for_a_full_sync():
     assert agent.run_once()
     assert agent.wait_reported(10)
     plugin.update_floatingip_statuses = FakePlugin.update_floatingip_statuses.__get__(plugin)
+    # Not back to back: a call that keeps failing is retried no faster than the error delay.
+    assert agent.run_once()
+    assert applier.log[-1] != ("sync", (R1,), False)
+    clock.now += 5
     assert agent.run_once()                                   # the resync the failure asked for
     assert applier.log[-1] == ("sync", (R1,), False)
     assert agent.wait_reported(10)

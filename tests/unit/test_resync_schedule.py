@@ -45,6 +45,27 @@ def test_a_failed_pass_or_a_request_makes_the_next_full_and_the_first_reason_win
     assert schedule.take_full_reason() == "server lost us"
 
 
+def test_resync_later_is_due_after_the_error_delay_and_a_full_pass_meanwhile_serves_it():
+    clock = Clock()
+    schedule = resync.ResyncSchedule(resync_interval=0, error_resync_delay=5, clock=clock)
+    schedule.take_full_reason()
+    schedule.full_done(clock())
+    schedule.resync_later("a report failed")
+    clock.now += 2
+    schedule.resync_later("another report failed")      # the first deadline stands
+    assert schedule.take_full_reason() is None
+    assert schedule.next_wait() == 3
+    clock.now += 3
+    assert schedule.take_full_reason() == "a report failed"
+    assert schedule.take_full_reason() is None and schedule.next_wait() is None
+    # A full pass due for another reason serves a deferred one at once.
+    schedule.resync_later("a report failed")
+    schedule.request_resync("server lost us")
+    assert schedule.take_full_reason() == "server lost us"
+    clock.now += 10
+    assert schedule.take_full_reason() is None
+
+
 def test_waits_until_the_next_full_pass_or_the_poll_interval():
     clock = Clock()
     schedule = resync.ResyncSchedule(resync_interval=300, poll_interval=2, clock=clock)

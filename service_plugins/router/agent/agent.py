@@ -64,7 +64,7 @@ class L3Agent:
         self._lock = threading.Lock()
         self._scanned = not remove_stale_namespaces
         self._status_reports = status_reports.StatusReports(
-            self._report_statuses, on_failure=self.request_resync) if report_in_background else None
+            self._report_statuses, on_failure=self.schedule.resync_later) if report_in_background else None
 
     # --- from other threads -----------------------------------------------------------------
 

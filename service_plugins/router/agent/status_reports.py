@@ -7,7 +7,8 @@ server was busy with API writes) before the next change could be applied. Here
 the pass only records {router id: statuses} and goes on; the thread sends what
 is recorded, one call per router, and a router's newer statuses replace ones
 not sent yet. A failed call is logged and ``on_failure`` told (the agent then
-resyncs, which reports again whatever the server does not hold).
+resyncs after its error delay, which reports again whatever the server does
+not hold; at once, a server that keeps failing the call would get it back to back).
 """
 import logging
 import threading
