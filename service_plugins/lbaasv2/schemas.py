@@ -74,6 +74,12 @@ def _persistence(value):
     return {"type": kind, "cookie_name": cookie if kind == "APP_COOKIE" else None}
 
 
+def _served_only(*values):
+    """An Octavia attribute this provider has no choice in: null and the values it serves are
+    taken on POST and PUT (the CLI's unset sends null), anything else is a 400."""
+    return Field(v.one_of_or_none(*values), put=True)
+
+
 _NAME = Field(v.string(255), default="", put=True, unset="")
 _DESCRIPTION = Field(v.string(255), default="", put=True, unset="")
 _ADMIN = Field(v.boolean, default=True, put=True)
@@ -100,8 +106,22 @@ LISTENER = {
     "protocol_port": Field(v.integer(1, 65535), required=True),
     "connection_limit": Field(v.integer(-1), default=-1, put=True, unset=-1),
     "default_pool_id": Field(v.uuid_or_none, put=True),
-    "default_tls_container_ref": Field(v.one_of_or_none(None, "")),
-    "sni_container_refs": Field(v.list_of(v.string(255), max_items=0), default=[]),
+    # No TLS termination, header insertion or source filtering; haproxy's timeouts are fixed
+    # (views.listener shows them).
+    "default_tls_container_ref": _served_only(None, ""),
+    "sni_container_refs": Field(v.list_of(v.string(255), max_items=0), default=[], put=True, unset=[]),
+    "client_ca_tls_container_ref": _served_only(None, ""),
+    "client_crl_container_ref": _served_only(None, ""),
+    "client_authentication": _served_only("NONE"),
+    "tls_ciphers": _served_only(None),
+    "tls_versions": _served_only(None),
+    "alpn_protocols": _served_only(None),
+    "insert_headers": _served_only({}),
+    "allowed_cidrs": _served_only([]),
+    "timeout_client_data": _served_only(50000),
+    "timeout_member_connect": _served_only(5000),
+    "timeout_member_data": _served_only(50000),
+    "timeout_tcp_inspect": _served_only(0),
 }
 
 POOL = {
@@ -111,8 +131,14 @@ POOL = {
     "protocol": Field(_protocol, required=True),
     "lb_algorithm": Field(lambda value: _choice(value, const.ALGORITHMS, "lb_algorithm"), required=True, put=True),
     "session_persistence": Field(_persistence, put=True),
-    # No TLS towards members: only its off value is taken.
+    # No TLS towards members: only its off values are taken.
     "tls_enabled": Field(v.one_of(False), default=False, put=True, unset=False),
+    "tls_container_ref": _served_only(None, ""),
+    "ca_tls_container_ref": _served_only(None, ""),
+    "crl_container_ref": _served_only(None, ""),
+    "tls_ciphers": _served_only(None),
+    "tls_versions": _served_only(None),
+    "alpn_protocols": _served_only(None),
 }
 
 MEMBER = {
@@ -124,8 +150,8 @@ MEMBER = {
     "weight": Field(v.integer(0, 256), default=1, put=True, unset=1),
     # No backup members or separate monitor addresses here: only their off values are taken.
     "backup": Field(v.one_of(False), default=False, put=True, unset=False),
-    "monitor_address": Field(v.one_of_or_none(None), put=True),
-    "monitor_port": Field(v.one_of_or_none(None), put=True),
+    "monitor_address": _served_only(None),
+    "monitor_port": _served_only(None),
 }
 
 HEALTHMONITOR = {
@@ -140,6 +166,9 @@ HEALTHMONITOR = {
     "http_method": Field(lambda value: _choice(value, const.HTTP_METHODS, "http_method"), put=True, unset="GET"),
     "url_path": Field(_url_path, put=True, unset="/"),
     "expected_codes": Field(_expected_codes, put=True, unset="200"),
+    # Checks are HTTP/1.0 without a Host header.
+    "http_version": _served_only(None),
+    "domain_name": _served_only(None),
 }
 
 

@@ -446,12 +446,12 @@ class LoadBalancerService:
             merged = {name: data.get(name, getattr(row, name)) for name in ("delay", "timeout", "type")}
             rules.check_monitor(merged)
             self._start_child_change(session, context, row.loadbalancer_id, "Health Monitor", hm_id)
-            http = row.type in const.HTTP_MONITORS
-            for name, value in data.items():
-                if name in ("http_method", "url_path", "expected_codes") and not http:
-                    continue
-                if name != "tags":
-                    setattr(row, name, value)
+            names = ["name", "admin_state_up", "delay", "timeout", "max_retries", "max_retries_down"]
+            if row.type in const.HTTP_MONITORS:
+                names += ["http_method", "url_path", "expected_codes"]
+            for name in names:
+                if name in data:
+                    setattr(row, name, data[name])
             _write_tags(session, const.HEALTHMONITOR, row.id, data, creating=False)
             row.provisioning_status = const.PENDING_UPDATE
             session.flush()

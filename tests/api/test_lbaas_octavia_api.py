@@ -115,6 +115,38 @@ def test_features_not_served_take_only_their_off_values(api, subnet_id):
     api.call("DELETE", "/loadbalancers/" + lb["id"])
 
 
+def test_attributes_without_a_choice_take_null_and_the_served_value(api, subnet_id):
+    lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+    served = {"timeout_client_data": 50000, "timeout_member_connect": 5000, "timeout_member_data": 50000,
+              "timeout_tcp_inspect": 0, "insert_headers": {}, "client_authentication": "NONE",
+              "default_tls_container_ref": None, "sni_container_refs": [], "tls_versions": None}
+    listener = api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="HTTP", protocol_port=80,
+                          **served)
+    nulls = dict.fromkeys(served)
+    shown = api.call("PUT", "/listeners/" + listener["id"], {"listener": dict(nulls, name="kept")})["listener"]
+    assert {name: shown[name] for name in served} == served
+    assert (shown["allowed_cidrs"], shown["name"]) == (None, "kept")
+    body = api.call("PUT", "/listeners/" + listener["id"], {"listener": {"timeout_client_data": 1000}},
+                    expect=(400,))
+    assert body["faultstring"] == "Invalid input for timeout_client_data. Reason: '1000' is not in [50000]."
+    headers = {"X-Forwarded-For": "true"}
+    body = api.call("PUT", "/listeners/" + listener["id"], {"listener": {"insert_headers": headers}}, expect=(400,))
+    assert body["faultstring"].startswith("Invalid input for insert_headers.")
+    pool = api.create("pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP", lb_algorithm="ROUND_ROBIN",
+                      tls_container_ref=None, tls_versions=None)
+    api.call("PUT", "/pools/" + pool["id"], {"pool": {"ca_tls_container_ref": None, "crl_container_ref": None,
+                                                      "alpn_protocols": None, "tls_ciphers": None}})
+    monitor = api.create("healthmonitors", "healthmonitor", pool_id=pool["id"], type="HTTP", delay=5, timeout=4,
+                         max_retries=3, http_version=None, domain_name=None)
+    shown = api.call("PUT", "/healthmonitors/" + monitor["id"], {"healthmonitor": {
+        "http_version": None, "domain_name": None, "delay": 6}})["healthmonitor"]
+    assert (shown["http_version"], shown["domain_name"], shown["delay"]) == (None, None, 6)
+    body = api.call("PUT", "/healthmonitors/" + monitor["id"], {"healthmonitor": {"http_version": 1.1}},
+                    expect=(400,))
+    assert body["faultstring"].startswith("Invalid input for http_version.")
+    api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])
+
+
 def test_octavias_attributes_are_shown(api, subnet_id):
     lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
     assert (lb["vip_vnic_type"], lb["additional_vips"], lb["flavor_id"], lb["availability_zone"]) == (

@@ -207,9 +207,20 @@ def test_unset_resets_what_octavia_resets(cli, subnet_id):
     assert listener["connection_limit"] == 100
     cli.run("loadbalancer", "listener", "unset", "--connection-limit", listener["id"])
     assert cli.json("loadbalancer", "listener", "show", listener["id"])["connection_limit"] == -1
+    # Options of features haproxy here does not offer: their unset sends nulls, which are taken.
+    cli.run("loadbalancer", "listener", "unset", "--timeout-client-data", "--timeout-member-connect",
+            "--insert-headers", "--allowed-cidrs", "--default-tls-container-ref", "--tls-versions",
+            "--client-authentication", "--default-pool", listener["id"])
+    shown = cli.json("loadbalancer", "listener", "show", listener["id"])
+    assert (shown["timeout_client_data"], shown["timeout_member_connect"], shown["client_authentication"]) == (
+        50000, 5000, "NONE")
+    error = cli.fails("loadbalancer", "listener", "set", "--timeout-client-data", "1000", listener["id"])
+    assert "Reason: '1000' is not in [50000]. (HTTP 400)" in error
     pool = cli.json("loadbalancer", "pool", "create", "--name", unique("POOL"), "--lb-algorithm", "ROUND_ROBIN",
                     "--protocol", "HTTP", "--loadbalancer", lb, "--session-persistence", "type=SOURCE_IP")
-    cli.run("loadbalancer", "pool", "unset", "--session-persistence", "--name", pool["id"])
+    cli.run("loadbalancer", "pool", "unset", "--session-persistence", "--name", "--tls-versions",
+            "--ca-tls-container-ref", pool["id"])
+    cli.run("loadbalancer", "pool", "set", "--disable-tls", pool["id"])
     shown = cli.json("loadbalancer", "pool", "show", pool["id"])
     assert (shown["session_persistence"], shown["name"]) == (None, "")
     member = cli.json("loadbalancer", "member", "create", "--address", "192.168.210.9", "--protocol-port", "80",
@@ -220,7 +231,7 @@ def test_unset_resets_what_octavia_resets(cli, subnet_id):
                        "4", "--max-retries", "3", "--http-method", "HEAD", "--url-path", "/health",
                        "--expected-codes", "200-204", "--max-retries-down", "5", pool["id"])
     cli.run("loadbalancer", "healthmonitor", "unset", "--http-method", "--url-path", "--expected-codes",
-            "--max-retries-down", monitor["id"])
+            "--max-retries-down", "--http-version", "--domain-name", monitor["id"])
     shown = cli.json("loadbalancer", "healthmonitor", "show", monitor["id"])
     assert (shown["http_method"], shown["url_path"], shown["expected_codes"], shown["max_retries_down"]) == (
         "GET", "/", "200", 3)
