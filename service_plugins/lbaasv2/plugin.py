@@ -30,6 +30,7 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         self._ports = None
         self._subnets = None
         self._agents = None
+        self._quotas = None
 
     def initialize(self, core):
         for name, model in ((const.LOADBALANCER, models.LoadBalancer), (const.LISTENER, models.Listener),
@@ -42,7 +43,7 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         else:
             self.provisioner = provisioning.AgentProvisioner(
                 self.scheduler, casts.CastClient(provisioning.AGENT_TOPIC))
-        self._ports, self._subnets, self._agents = core.ports, core.subnets, core.agents
+        self._ports, self._subnets, self._agents, self._quotas = core.ports, core.subnets, core.agents, core.quotas
         self.service = LoadBalancerService(core.quotas, core.subnets, core.ports, self.provisioner)
         if isinstance(self.provisioner, provisioning.NoopProvisioner):
             self.provisioner.service = self.service
@@ -66,4 +67,4 @@ class LoadBalancerPluginv2(service_base.ServicePlugin):
         return {lbaas_rpc.PLUGIN_TOPIC: [endpoint]}
 
     def register_routes(self, router, policy):
-        Routes(self.service, policy, self._agents).register(router)
+        Routes(self.service, policy, self._agents, self._quotas).register(router)

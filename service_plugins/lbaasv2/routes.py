@@ -14,6 +14,7 @@ import json
 from netweave.core.api import faults
 from netweave.service_plugins.lbaasv2 import constants as const
 from netweave.service_plugins.lbaasv2 import models, schemas
+from netweave.service_plugins.lbaasv2.quota_routes import QuotaRoutes
 
 OCTAVIA_ROOT = "/v2"
 PREFIXES = ("/v2/lbaas", "/v2.0/lbaas")
@@ -60,10 +61,11 @@ def _filters(request):
 
 
 class Routes:
-    def __init__(self, service, policy, agents):
+    def __init__(self, service, policy, agents, quotas):
         self.service = service
         self.policy = policy
         self.agents = agents  # the core's AgentService
+        self.quota_routes = QuotaRoutes(quotas, policy)
 
     def register(self, router):
         # Octavia's version document, which clients discover the load-balancer endpoint by.
@@ -94,6 +96,8 @@ class Routes:
         add("/flavors", {"GET": lambda request, context: (200, {"flavors": [], "flavors_links": []})})
         add("/availabilityzones", {"GET": lambda request, context: (
             200, {"availability_zones": [], "availability_zones_links": []})})
+        for pattern, handlers, body_methods in self.quota_routes.handlers():
+            add(pattern, handlers, body_methods)
         members = "/pools/(?P<pool_id>[^/]+)/members"
         add(members, {"GET": self._member_index, "POST": self._member_create}, body_methods={"POST"})
         add(members + "/" + _ID, {"GET": self._member_show, "PUT": self._member_update,

@@ -240,3 +240,37 @@ def test_children_filter_by_their_relations(api, subnet_id):
     assert api.ids("pools", {"loadbalancer_id": str(uuid.uuid4())}) == []
     for lb in lbs:
         api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])
+
+
+def test_octavias_quota_api_over_the_core_limits(lb_server, api, subnet_id):
+    admin = requests.Session()
+    admin.trust_env = False
+    base = lb_server.url + api.prefix + "/quotas"
+    defaults = admin.get(base + "/defaults", timeout=30).json()["quota"]
+    assert defaults == {"load_balancer": 10, "loadbalancer": 10, "listener": -1, "pool": 10, "member": -1,
+                        "health_monitor": -1, "healthmonitor": -1, "l7policy": None, "l7rule": None}
+    assert api.call("GET", "/quotas/%s" % api.project)["quota"] == defaults
+    response = admin.put(base + "/" + api.project, json={"quota": {"load_balancer": 1, "member": 5}}, timeout=30)
+    assert response.status_code == 202, response.text
+    assert (response.json()["quota"]["loadbalancer"], response.json()["quota"]["member"]) == (1, 5)
+    # The core's quotas see the same limit, and it is enforced.
+    neutron = admin.get(lb_server.url + "/v2.0/quotas/" + api.project, timeout=30).json()["quota"]
+    assert (neutron["loadbalancer"], neutron["member"], neutron["network"]) == (1, 5, 100)
+    api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+    body = api.call("POST", "/loadbalancers", {"loadbalancer": {"vip_subnet_id": subnet_id}}, expect=(409,))
+    assert body["faultstring"] == "Quota exceeded for resources: loadbalancer."
+    listed = admin.get(base, params={"project_id": api.project}, timeout=30).json()
+    assert [(q["project_id"], q["load_balancer"]) for q in listed["quotas"]] == [(api.project, 1)]
+    assert [q["project_id"] for q in api.call("GET", "/quotas")["quotas"]] == [api.project]
+    # A member may read its project's quota but not set it; L7 limits take only null.
+    body = api.call("PUT", "/quotas/" + api.project, {"quota": {"pool": 1}}, expect=(403,))
+    assert body["faultcode"] == "Client"
+    response = admin.put(base + "/" + api.project, json={"quota": {"l7policy": 5}}, timeout=30)
+    assert response.status_code == 400 and "no L7 policies" in response.json()["faultstring"]
+    response = admin.put(base + "/" + api.project, json={"quota": {"member": None, "l7rule": None}}, timeout=30)
+    assert response.json()["quota"]["member"] == -1 and response.json()["quota"]["load_balancer"] == 1
+    response = admin.delete(base + "/" + api.project, timeout=30)
+    assert response.status_code == 202 and not response.content
+    assert api.call("GET", "/quotas/%s" % api.project)["quota"] == defaults
+    for lb in api.call("GET", "/loadbalancers")["loadbalancers"]:
+        api.call("DELETE", "/loadbalancers/" + lb["id"])

@@ -324,6 +324,10 @@ def test_the_cli_prints_the_servers_reason(cli, subnet_id):
     assert "is not in the CIDR 192.168.210.0/24" in error
     providers = cli.json("loadbalancer", "provider", "list")
     assert [item["name"] for item in providers] == ["haproxy"]
+    defaults = cli.json("loadbalancer", "quota", "defaults", "show")
+    assert (defaults["load_balancer"], defaults["pool"], defaults["member"], defaults["l7policy"]) == (10, 10, -1, None)
+    project = str(uuid.uuid4())  # an id the CLI takes without asking Keystone
+    assert cli.json("loadbalancer", "quota", "show", project) == defaults
     # The CLI looks flavors up by name: none are defined.
     assert "Unable to locate small in flavors" in cli.fails("loadbalancer", "create", "--vip-subnet-id", subnet_id,
                                                             "--flavor", "small")
@@ -388,12 +392,19 @@ def keystone_deployment(keystone_server, tmp_path_factory):
         running.stop()
 
 
-def keystone_cli(deployment, *args):
-    env = dict(cli_environment(), OS_AUTH_URL=deployment["keystone"].auth_url, OS_AUTH_TYPE="password",
-               OS_USERNAME=deployment["username"], OS_PASSWORD=PASSWORD, OS_PROJECT_NAME=deployment["project"],
-               OS_USER_DOMAIN_ID="default", OS_PROJECT_DOMAIN_ID="default", OS_IDENTITY_API_VERSION="3",
-               OS_REGION_NAME=deployment["keystone"].region, OS_INTERFACE="public")
+def keystone_cli(deployment, *args, admin=False, check=True):
+    """The CLI with a password and nothing else: the member of the deployment's project, or the
+    bootstrap admin (admin project)."""
+    keystone = deployment["keystone"]
+    user, password, project = ((keystone.admin_username, keystone.admin_password, keystone.admin_project_name)
+                               if admin else (deployment["username"], PASSWORD, deployment["project"]))
+    env = dict(cli_environment(), OS_AUTH_URL=keystone.auth_url, OS_AUTH_TYPE="password", OS_USERNAME=user,
+               OS_PASSWORD=password, OS_PROJECT_NAME=project, OS_USER_DOMAIN_ID="default",
+               OS_PROJECT_DOMAIN_ID="default", OS_IDENTITY_API_VERSION="3", OS_REGION_NAME=keystone.region,
+               OS_INTERFACE="public")
     done = run_openstack(list(args), env)
+    if not check:
+        return done
     assert done.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(args), done.stdout, done.stderr)
     return json.loads(done.stdout) if "json" in args else done.stdout
 
@@ -424,6 +435,21 @@ def test_cli_and_sdk_find_netweave_in_the_keystone_catalog(keystone_deployment):
     http = requests.Session()
     http.trust_env = False
     assert http.get(deployment["server"].url + "/v2.0/lbaas/loadbalancers", timeout=30).status_code == 401
+
+    # Octavia's quota commands: the admin names the project, the member meets the limit.
+    keystone_cli(deployment, "loadbalancer", "quota", "set", "--loadbalancer", "1", deployment["project"],
+                 admin=True)
+    # A member may not look project names up in Keystone: it names its project by id.
+    shown = keystone_cli(deployment, "loadbalancer", "quota", "show", deployment["project_id"], "-f", "json")
+    assert (shown["load_balancer"], shown["pool"]) == (1, 10)
+    refused = keystone_cli(deployment, "loadbalancer", "create", "--vip-subnet-id", subnet["id"], check=False)
+    assert refused.returncode != 0 and "Quota exceeded for resources: loadbalancer. (HTTP 409)" in refused.stderr
+    refused = keystone_cli(deployment, "loadbalancer", "quota", "set", "--pool", "1", deployment["project_id"],
+                           check=False)
+    assert refused.returncode != 0 and "(HTTP 403)" in refused.stderr
+    keystone_cli(deployment, "loadbalancer", "quota", "reset", deployment["project"], admin=True)
+    assert keystone_cli(deployment, "loadbalancer", "quota", "show", deployment["project_id"], "-f",
+                        "json")["load_balancer"] == 10
 
     keystone_cli(deployment, "loadbalancer", "delete", "--cascade", "LB_KS", "--wait")
     assert keystone_cli(deployment, "loadbalancer", "list", "-f", "json") == []
