@@ -192,6 +192,11 @@ class AgentService:
                 stmt = stmt.where(Agent.heartbeat_timestamp >= self._cutoff(now))
             elif wanted == {False}:
                 stmt = stmt.where(Agent.heartbeat_timestamp < self._cutoff(now))
+        if "agent_type" in filters:
+            # Neutron on MySQL, its usual database, compares agent types without regard to case,
+            # and clients rely on it (tempest asks for "DHCP Agent"): so here, on any database.
+            wanted_types = [value.lower() for value in filters.pop("agent_type") if value is not None]
+            stmt = stmt.where(sa.func.lower(Agent.agent_type).in_(wanted_types))
         with db_api.reader_scope() as session:
             rows, leftover = query.fetch_page(session, stmt, Agent, COLUMNS, filters, sorts, limit, marker,
                                               page_reverse)

@@ -109,6 +109,9 @@ def test_filters_on_type_host_binary_and_liveness(service, clock):
         return sorted(a["host"] for a in service.list(CTX, filters={k: [v] for k, v in filters.items()}))
 
     assert hosts(agent_type="Linux bridge agent") == ["compute1", "compute2"]
+    # Without regard to case, as Neutron on MySQL answers (tempest asks for "DHCP Agent").
+    assert hosts(agent_type="DHCP Agent") == ["controller"]
+    assert hosts(agent_type="dhcp AGENT") == ["controller"]
     assert hosts(host="compute2") == ["compute2"]
     assert hosts(binary="netweave-dhcp-agent") == ["controller"]
     assert hosts(alive=True) == ["controller"]

@@ -1,8 +1,9 @@
 """tempest's network API suite (tempest.api.network, the pinned release) against netweave.
 
 The cloud (harness.tempest): a real Keystone with netweave in its catalog, a
-netweave-all-in-one validating its tokens whose in-process agents wire a namespace
-of their own, and an external network for routers and floating IPs. tempest runs
+netweave-all-in-one validating its tokens on a RabbitMQ whose in-process agents
+wire a namespace of their own, a DHCP agent for the same host, and an external
+network for routers and floating IPs. tempest runs
 with dynamic credentials and ``[enforce_scope] neutron = true`` as devstack sets it
 up; tests that need a compute service skip themselves.
 
@@ -19,7 +20,7 @@ import pytest
 from harness import system
 from harness import tempest as tempest_harness
 
-pytestmark = [pytest.mark.slow, pytest.mark.system("ip"), pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.slow, pytest.mark.system("ip", "dnsmasq"), pytest.mark.timeout(1800)]
 
 EXPECTED_FAILURES = pathlib.Path(__file__).with_name("tempest_expected_failures.txt")
 SUITE = r"^tempest\.api\.network\."
@@ -37,11 +38,11 @@ def expected_failures():
 
 
 @pytest.fixture(scope="module")
-def suite(tmp_path_factory):
+def suite(rabbitmq_server, tmp_path_factory):
     system.require_root()
     venv = tempest_harness.tempest_venv()
     workdir = tmp_path_factory.mktemp("tempest")
-    cloud = tempest_harness.TempestCloud(workdir / "cloud")
+    cloud = tempest_harness.TempestCloud(workdir / "cloud", rabbitmq_server.transport_url)
     try:
         cloud.start()
         workspace = tempest_harness.TempestWorkspace(venv, workdir / "workspace")
@@ -51,6 +52,8 @@ def suite(tmp_path_factory):
         cloud.stop()
     counts = {status: sum(1 for s in results.values() if s == status) for status in set(results.values())}
     print("tempest %s: %s" % (SUITE, ", ".join("%s %d" % item for item in sorted(counts.items()))))
+    for test_id in sorted(test_id for test_id, status in results.items() if status == "fail"):
+        print("failed:", test_id)
     return results, output
 
 

@@ -2,9 +2,11 @@
 
 The cloud: a Keystone of its own (harness.keystone, one thread: tempest creates
 identities from several workers, which Keystone on SQLite cannot take at once)
-with netweave in its catalog as the ``network`` service, and one netweave-all-in-one with ``auth_strategy =
-keystone`` whose in-process agents (Linux bridge, L3, DHCP) wire a namespace made
-for them, so router interfaces and ports really go ACTIVE. An admin-made external
+with netweave in its catalog as the ``network`` service; one netweave-all-in-one
+with ``auth_strategy = keystone`` on a RabbitMQ, whose in-process agents (Linux
+bridge, L3) wire a namespace made for them, so router interfaces and ports
+really go ACTIVE; and a netweave-dhcp-agent process for the same host (tempest's
+DHCP agent scheduling tests need one). An admin-made external
 network stands in for the public network. tempest runs from its own virtualenv
 (.venvs/tempest, tools/install.sh) in a workspace of its own, with dynamic
 credentials and ``[enforce_scope] neutron = true`` as devstack configures it.
@@ -16,11 +18,12 @@ import csv
 import io
 import os
 import pathlib
+import shutil
 import subprocess
 
 import requests
 
-from harness import keystone, multihost, system
+from harness import dhcp, keystone, multihost, processes, system
 from harness import server as server_harness
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -30,11 +33,15 @@ HOST = "tempest-host"
 SERVICE_USER = "netweave"
 SERVICE_PASSWORD = "netweave-secret"
 PUBLIC_CIDR = "172.24.4.0/24"
+# The agents' VXLAN endpoint: tenant networks are VXLAN, and a port goes ACTIVE only
+# once its network is wired, which takes a local_ip (no peer ever answers it).
+TUNNEL_IP = "10.250.0.1"
 
 _SERVER_INI = """\
 [DEFAULT]
 host = {host}
 auth_strategy = keystone
+transport_url = {transport_url}
 
 [ml2]
 type_drivers = local,flat,vlan,vxlan
@@ -57,7 +64,8 @@ report_interval = 5
 physical_interface_mappings = public:pub0
 
 [vxlan]
-enable_vxlan = false
+enable_vxlan = true
+local_ip = {tunnel_ip}
 
 [securitygroup]
 firewall_driver = noop
@@ -129,12 +137,16 @@ def _direct_http():
 class TempestCloud:
     """Keystone + netweave, registered with each other, and the public network."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, transport_url):
         self.workdir = pathlib.Path(workdir)
+        self.transport_url = transport_url
         (self.workdir / "keystone").mkdir(parents=True, exist_ok=True)
         self.keystone = keystone.KeystoneServer(keystone.keystone_venv(), self.workdir / "keystone", threads=1)
         self.lab = multihost.Namespaces("nwtmp")
         self.server = None
+        self.dhcp_agent = None
+        # dnsmasq drops root for 'nobody' and must still read its files.
+        self.dhcp_state_path = dhcp.world_readable_dir("nwtmpdhcp-")
         self.public_network_id = None
 
     def start(self):
@@ -143,21 +155,46 @@ class TempestCloud:
         # The public network's NIC: one end of a veth in the agents' namespace.
         multihost.run("ip", "-n", host_ns, "link", "add", "pub0", "type", "veth", "peer", "name", "pub0peer")
         multihost.run("ip", "-n", host_ns, "link", "set", "pub0", "up")
+        multihost.run("ip", "-n", host_ns, "link", "add", "tun0", "type", "veth", "peer", "name", "tun0peer")
+        multihost.run("ip", "-n", host_ns, "addr", "add", TUNNEL_IP + "/24", "dev", "tun0")
+        multihost.run("ip", "-n", host_ns, "link", "set", "tun0", "up")
         self.keystone.create_service_user(SERVICE_USER, SERVICE_PASSWORD)
         ini = self.workdir / "netweave.ini"
-        ini.write_text(_SERVER_INI.format(host=HOST) + self._authtoken_section())
+        ini.write_text(_SERVER_INI.format(host=HOST, transport_url=self.transport_url,
+                                          tunnel_ip=TUNNEL_IP) + self._authtoken_section())
         self.server = server_harness.start_all_in_one(
             str(self.workdir), extra_args=["--config-file", str(ini), "--l2-agent-netns", host_ns])
+        self.dhcp_agent = self._start_dhcp_agent(host_ns)
         self._register_in_catalog()
         self.public_network_id = self._create_public_network()
+        self._wait_for_agents()
 
     def stop(self):
         try:
+            if self.dhcp_agent is not None:
+                self.dhcp_agent.stop()
+            dhcp.stop_served_networks(self.dhcp_state_path)
             if self.server is not None:
                 self.server.stop()
             self.keystone.stop()
         finally:
             self.lab.close()
+            shutil.rmtree(self.dhcp_state_path, ignore_errors=True)
+
+    def _start_dhcp_agent(self, host_ns):
+        ini = dhcp.dhcp_agent_ini(str(self.workdir / "dhcp_agent.ini"), HOST, self.transport_url,
+                                  self.dhcp_state_path)
+        return processes.start_process(
+            [os.path.join(server_harness.BIN_DIR, "netweave-dhcp-agent"), "--config-file", ini,
+             "--netns", host_ns], str(self.workdir / "dhcp-agent.log"))
+
+    def _wait_for_agents(self):
+        wanted = {"Linux bridge agent", "L3 agent", "DHCP agent"}
+
+        def alive():
+            agents = self.admin_request("GET", "/agents")["agents"]
+            return wanted <= {a["agent_type"] for a in agents if a["host"] == HOST and a["alive"]}
+        multihost.Cloud.wait(alive, "the L2, L3 and DHCP agents of %s report" % HOST, timeout=90)
 
     def _authtoken_section(self):
         options = self.keystone.authtoken_options(SERVICE_USER, SERVICE_PASSWORD)
@@ -243,11 +280,15 @@ class TempestWorkspace:
         return parse_results(table.stdout.decode()), run.stdout + run.stderr
 
 
+# subunit's statuses as the suite counts them; any other is a failure.
+_STATUSES = {"success": "success", "xfail": "success", "skip": "skip"}
+
+
 def parse_results(csv_text):
-    """{test id without its [tags]: status} from subunit2csv's table."""
+    """{test id without its [tags]: "success", "skip" or "fail"} from subunit2csv's table."""
     results = {}
     for row in csv.DictReader(io.StringIO(csv_text)):
         test_id = row["test"].split("[", 1)[0]
-        results[test_id] = row["status"]
+        results[test_id] = _STATUSES.get(row["status"], "fail")
     return results
 
