@@ -1,5 +1,6 @@
-"""The haproxy agent's pure parts and its loop with stand-ins: stats parsing, the statuses it
-reports, least-loaded scheduling, and what run_once asks the server and the driver."""
+"""The haproxy agent's pure parts and its loop with stand-ins: stats parsing (members, the load
+balancer's and each listener's counters), the statuses it reports, least-loaded scheduling, and
+what run_once asks the server and the driver."""
 import threading
 import time
 
@@ -24,6 +25,32 @@ def test_member_statuses_and_counters():
     assert stats.member_statuses(rows) == {"m1": "ONLINE", "m2": "OFFLINE", "m3": "ONLINE", "m4": "NO_MONITOR"}
     assert stats.loadbalancer_stats(rows) == {"active_connections": 2, "total_connections": 40, "bytes_in": 1000,
                                               "bytes_out": 9000, "request_errors": 1}
+
+
+# Two listeners: each frontend is named after its listener (haproxy_config.py).
+TWO_FRONTENDS = """\
+# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight
+L1,FRONTEND,,,2,5,2000,40,1000,9000,0,0,1,,,,,OPEN,
+L2,FRONTEND,,,0,1,2000,7,,350,0,0,,,,,,OPEN,
+P1,m1,0,0,1,2,,20,500,4500,,0,,0,0,0,0,UP,1
+P1,BACKEND,0,0,1,4,200,40,1000,9000,0,0,,0,0,0,0,UP,2
+"""
+
+
+def test_listener_counters_come_from_their_frontends():
+    rows = stats.parse(TWO_FRONTENDS)
+    assert stats.listener_stats(rows) == {
+        "L1": {"active_connections": 2, "total_connections": 40, "bytes_in": 1000, "bytes_out": 9000,
+               "request_errors": 1},
+        # haproxy leaves a counter it has nothing for empty: 0.
+        "L2": {"active_connections": 0, "total_connections": 7, "bytes_in": 0, "bytes_out": 350,
+               "request_errors": 0}}
+    # The load balancer's are their sum.
+    assert stats.loadbalancer_stats(rows) == {"active_connections": 2, "total_connections": 47, "bytes_in": 1000,
+                                              "bytes_out": 9350, "request_errors": 1}
+    # Servers and backends are no listener's.
+    assert list(stats.listener_stats(stats.parse(SHOW_STAT))) == ["L1"]
+    assert stats.listener_stats([]) == {}
 
 
 def _description(members):
@@ -65,8 +92,10 @@ class FakeApi:
     def loadbalancer_deployed(self, context, lb_id, success):
         self.calls.append(("deployed", lb_id, success))
 
-    def update_status(self, context, lb_id, statuses, counters):
+    def update_status(self, context, lb_id, statuses, stats, listener_stats):
         self.calls.append(("status", lb_id, statuses["member"]))
+        self.calls.append(("counters", lb_id, stats["total_connections"],
+                           {listener: counters["total_connections"] for listener, counters in listener_stats.items()}))
 
 
 class FakeDriver:
@@ -106,6 +135,7 @@ def test_first_pass_resyncs_deploys_reports_and_removes_stale():
     assert ("plug", "port-lb1") in api.calls and ("plug", "port-lb2") not in api.calls
     assert ("deployed", "lb1", True) in api.calls and ("deployed", "lb2", False) in api.calls
     assert ("status", "lb1", {"m1": "ONLINE", "m2": "OFFLINE", "m3": "ONLINE", "m4": "NO_MONITOR"}) in api.calls
+    assert ("counters", "lb1", 40, {"L1": 40}) in api.calls
     assert agent.agent_state()["agent_type"] == "Loadbalancerv2 agent"
     # A load balancer the server no longer knows is removed when it is next named.
     api.descriptions.pop("lb1")

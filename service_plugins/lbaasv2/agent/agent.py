@@ -6,8 +6,8 @@ asks, every ``resync_interval`` seconds, and after a pass that could not reach
 the server). For each, the agent fetches the description, deploys it
 (driver.py) and tells the server ``loadbalancer_deployed`` (success or not),
 which settles the provisioning statuses. Every ``periodic_interval`` seconds it
-reads each haproxy's stats socket and reports member operating statuses and
-counters (``update_status``). A full resync also removes load balancers
+reads each haproxy's stats socket and reports member operating statuses, the
+load balancer's counters and each listener's (``update_status``). A full resync also removes load balancers
 deployed here that the server no longer gives this host.
 
 A pass that could not reach the server keeps what it could not do for the next
@@ -163,6 +163,7 @@ class LbaasAgent:
         members = stats_mod.member_statuses(rows)
         statuses = stats_mod.tree_statuses(description, members)
         try:
-            self.plugin_api.update_status(self.context, lb_id, statuses, stats_mod.loadbalancer_stats(rows))
+            self.plugin_api.update_status(self.context, lb_id, statuses, stats_mod.loadbalancer_stats(rows),
+                                          stats_mod.listener_stats(rows))
         except Exception as error:  # noqa: BLE001 - next period
             LOG.warning("Cannot report the statuses of load balancer %s: %s", lb_id, error)

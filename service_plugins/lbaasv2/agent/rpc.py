@@ -29,8 +29,9 @@ class LbaasPluginApi:
     def loadbalancer_deployed(self, context, lb_id, success):
         return self.client.call(context, "loadbalancer_deployed", loadbalancer_id=lb_id, success=success)
 
-    def update_status(self, context, lb_id, statuses, stats):
-        return self.client.call(context, "update_status", loadbalancer_id=lb_id, statuses=statuses, stats=stats)
+    def update_status(self, context, lb_id, statuses, stats, listener_stats):
+        return self.client.call(context, "update_status", loadbalancer_id=lb_id, statuses=statuses, stats=stats,
+                                listener_stats=listener_stats)
 
 
 class LbaasNotifications:

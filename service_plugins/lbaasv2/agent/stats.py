@@ -1,5 +1,5 @@
-"""haproxy's ``show stat`` CSV read into what the server wants: member operating statuses and
-the load balancer's counters (spec A.5's mapping). Pure functions."""
+"""haproxy's ``show stat`` CSV read into what the server wants: member operating statuses, the
+load balancer's counters and each listener's (spec A.5's mapping). Pure functions."""
 import csv
 import io
 
@@ -37,13 +37,21 @@ def member_statuses(rows):
     return result
 
 
+def _counters(row):
+    return {name: _int(row.get(column)) for column, name in _COUNTERS.items()}
+
+
+def listener_stats(rows):
+    """{listener id: counters} from the frontends: haproxy_config names each frontend after its listener."""
+    return {row["pxname"]: _counters(row) for row in rows if row["svname"] == "FRONTEND"}
+
+
 def loadbalancer_stats(rows):
     """Counters summed over the frontends (one per listener)."""
     totals = dict.fromkeys(_COUNTERS.values(), 0)
-    for row in rows:
-        if row["svname"] == "FRONTEND":
-            for column, name in _COUNTERS.items():
-                totals[name] += _int(row.get(column))
+    for counters in listener_stats(rows).values():
+        for name, value in counters.items():
+            totals[name] += value
     return totals
 
 
