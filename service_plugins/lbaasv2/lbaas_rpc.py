@@ -9,8 +9,12 @@ Asked (Neutron LBaaS's LoadBalancerCallbacks, narrowed):
       load balancer pending deletion goes, with its VIP port.
   plug_vip_port(port_id, host) -> None: the VIP port is bound to ``host``, so the L2 agent
       there wires the tap the agent plugs.
-  update_status(loadbalancer_id, statuses, stats) -> None: operating statuses the agent
-      observed ({"member": {id: "ONLINE"|"OFFLINE"}, ...}) and the load balancer's counters.
+  update_status(loadbalancer_id, statuses, stats, listener_stats=None) -> None: operating
+      statuses the agent observed ({"member": {id: "ONLINE"|"OFFLINE"}, ...}), the load
+      balancer's counters and each of its listeners' ({listener id: counters}; agents that
+      predate it leave it out and the listeners keep what they had). Counters are
+      {"active_connections", "total_connections", "bytes_in", "bytes_out", "request_errors"};
+      both sets are stored in one transaction.
 """
 import oslo_messaging
 
@@ -105,9 +109,10 @@ class LbaasRpcEndpoint:
     def loadbalancer_deployed(self, context, loadbalancer_id=None, success=True, **_kwargs):
         self.service.finish(loadbalancer_id, deployed=bool(success))
 
-    def update_status(self, context, loadbalancer_id=None, statuses=None, stats=None, **_kwargs):
+    def update_status(self, context, loadbalancer_id=None, statuses=None, stats=None, listener_stats=None,
+                      **_kwargs):
         clean = {kind: {item: status for item, status in (values or {}).items() if status in _OPERATING}
                  for kind, values in (statuses or {}).items()}
         self.service.set_operating_statuses(loadbalancer_id, clean)
-        if stats:
-            self.service.set_stats(loadbalancer_id, stats)
+        if stats or listener_stats:
+            self.service.set_stats(loadbalancer_id, stats or None, listener_stats or {})

@@ -92,15 +92,31 @@ class HealthMonitor(_Statuses, mb.StandardAttributes, mb.Base):
     expected_codes: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
 
 
-class LoadBalancerStats(mb.Base):
+# The counters the agent reports (haproxy's frontend columns, agent/stats.py), in Octavia's names.
+COUNTERS = ("active_connections", "bytes_in", "bytes_out", "request_errors", "total_connections")
+
+
+class _Counters:
+    active_connections: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
+    total_connections: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
+    bytes_in: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
+    bytes_out: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
+    request_errors: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
+
+
+class LoadBalancerStats(_Counters, mb.Base):
     """The counters the agent last reported for a load balancer."""
 
     __tablename__ = "lbaas_loadbalancer_stats"
 
     loadbalancer_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(_ID), sa.ForeignKey("lbaas_loadbalancers.id", ondelete="CASCADE"), primary_key=True)
-    active_connections: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
-    total_connections: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
-    bytes_in: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
-    bytes_out: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
-    request_errors: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=False, default=0)
+
+
+class ListenerStats(_Counters, mb.Base):
+    """The counters the agent last reported for a listener (its haproxy frontend)."""
+
+    __tablename__ = "lbaas_listener_stats"
+
+    listener_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(_ID), sa.ForeignKey("lbaas_listeners.id", ondelete="CASCADE"), primary_key=True)

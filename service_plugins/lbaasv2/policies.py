@@ -35,6 +35,8 @@ def _rules():
          [("GET", lb + "/status")]),
         ("get_loadbalancer_stats", _READER, _LEGACY_OWNER, "Get the statistics of a load balancer",
          [("GET", lb + "/stats")]),
+        ("get_listener_stats", _READER, _LEGACY_OWNER, "Get the statistics of a listener",
+         [("GET", _PATHS["listener"] + "/{id}/stats")]),
         ("get_loadbalancer_hosting_agent", _ADMIN, _ADMIN, "Get the agent hosting a load balancer",
          [("GET", lb + "/loadbalancer-hosting-agent")]),
         ("get_loadbalancers_on_agent", _ADMIN, _ADMIN, "List the load balancers on an agent",

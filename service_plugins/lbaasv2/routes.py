@@ -90,6 +90,7 @@ class Routes:
         add(lb + "/(status|statuses)", {"GET": self._status})
         add(lb + "/loadbalancer-hosting-agent", {"GET": self._hosting_agent})
         add(lb + "/stats", {"GET": self._stats})
+        add("/listeners/" + _ID + "/stats", {"GET": self._listener_stats})
         add("/providers", {"GET": self._providers})
         # No flavors or availability zones are defined: empty lists, so a name the CLI looks up
         # is "not found" rather than the whole path.
@@ -157,7 +158,7 @@ class Routes:
             return 204, None
         return handler
 
-    # --- load balancer extras --------------------------------------------------
+    # --- load balancer and listener extras -------------------------------------
 
     def _status(self, request, context, item_id):
         lb = self.service.show(context, models.LoadBalancer, item_id)
@@ -168,6 +169,11 @@ class Routes:
         lb = self.service.show(context, models.LoadBalancer, item_id)
         self.policy.enforce(context, "get_loadbalancer_stats", lb)
         return 200, {"stats": self.service.stats(context, item_id)}
+
+    def _listener_stats(self, request, context, item_id):
+        listener = self.service.show(context, models.Listener, item_id)
+        self.policy.enforce(context, "get_listener_stats", listener)
+        return 200, {"stats": self.service.listener_stats(context, item_id)}
 
     # --- the agent scheduler extension (admin only, as Neutron's policy has it) ------------
 

@@ -30,6 +30,24 @@ _VIEWS = {models.LoadBalancer: views.loadbalancer, models.Listener: views.listen
           models.Member: views.member, models.HealthMonitor: views.healthmonitor}
 
 
+def _counters_view(row):
+    """Octavia's stats object; zeros until the agent reports."""
+    return {name: getattr(row, name) if row else 0 for name in models.COUNTERS}
+
+
+def _write_counters(row, counters):
+    for name in models.COUNTERS:
+        setattr(row, name, _counter(counters.get(name)))
+
+
+def _counter(value):
+    # An agent's report is trusted for shape only: what is not a count reads 0.
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _visible(context, row):
     return context.is_admin or row.project_id == context.project_id
 
@@ -119,9 +137,12 @@ class LoadBalancerService:
     def stats(self, context, lb_id):
         with db_api.reader_scope() as session:
             self._get(session, context, models.LoadBalancer, lb_id)
-            row = session.get(models.LoadBalancerStats, lb_id)
-            names = ("active_connections", "bytes_in", "bytes_out", "request_errors", "total_connections")
-            return {name: getattr(row, name) if row else 0 for name in names}
+            return _counters_view(session.get(models.LoadBalancerStats, lb_id))
+
+    def listener_stats(self, context, listener_id):
+        with db_api.reader_scope() as session:
+            self._get(session, context, models.Listener, listener_id)
+            return _counters_view(session.get(models.ListenerStats, listener_id))
 
     # --- load balancers ------------------------------------------------------
 
@@ -534,16 +555,24 @@ class LoadBalancerService:
                                     .values(operating_status=status)
                                     .execution_options(synchronize_session=False))
 
-    def set_stats(self, lb_id, stats):
+    def set_stats(self, lb_id, stats, listener_stats):
+        """The agent's report: the load balancer's counters (None: not reported) and
+        {listener id: counters} of its listeners; others' listener ids are ignored."""
         with db_api.session_scope() as session:
             if session.get(models.LoadBalancer, lb_id) is None:
                 return
-            row = session.get(models.LoadBalancerStats, lb_id)
-            if row is None:
-                row = models.LoadBalancerStats(loadbalancer_id=lb_id)
+            if stats is not None:
+                row = session.get(models.LoadBalancerStats, lb_id) or models.LoadBalancerStats(loadbalancer_id=lb_id)
                 session.add(row)
-            for name in ("active_connections", "total_connections", "bytes_in", "bytes_out", "request_errors"):
-                setattr(row, name, int(stats.get(name, 0) or 0))
+                _write_counters(row, stats)
+            if not listener_stats:
+                return
+            own = set(session.scalars(sa.select(models.Listener.id).where(
+                models.Listener.loadbalancer_id == lb_id, models.Listener.id.in_(list(listener_stats)))))
+            for listener_id in sorted(own):
+                row = session.get(models.ListenerStats, listener_id) or models.ListenerStats(listener_id=listener_id)
+                session.add(row)
+                _write_counters(row, listener_stats[listener_id])
 
     def _delete_port(self, context, port_id):
         from netweave.core.context import get_admin_context

@@ -1,8 +1,9 @@
 """The Octavia v2 details octaviaclient and openstacksdk rely on, over plain HTTP on /v2/lbaas and
 /v2.0/lbaas (netweave-server, lbaasv2 with the noop driver, SQLite and PostgreSQL): Octavia's
 fault keys beside NeutronError, nulls that reset attributes to Octavia's defaults, tags,
-relation and tag filters, the attributes Octavia shows and the provider, flavor and
-availability zone lists."""
+relation and tag filters, the attributes Octavia shows, the provider, flavor and
+availability zone lists, and listener statistics as the agent reports them."""
+import configparser
 import sqlite3
 import uuid
 
@@ -10,6 +11,10 @@ import pytest
 import requests
 
 from harness import lbaas_server, ml2_plugin
+from netweave.core import context as context_mod
+from netweave.core.db import api as db_api
+from netweave.service_plugins.lbaasv2 import lbaas_rpc
+from netweave.service_plugins.lbaasv2.service import LoadBalancerService
 
 
 @pytest.fixture(scope="module", params=ml2_plugin.BACKENDS)
@@ -274,3 +279,91 @@ def test_octavias_quota_api_over_the_core_limits(lb_server, api, subnet_id):
     assert api.call("GET", "/quotas/%s" % api.project)["quota"] == defaults
     for lb in api.call("GET", "/loadbalancers")["loadbalancers"]:
         api.call("DELETE", "/loadbalancers/" + lb["id"])
+
+
+# --- listener statistics ----------------------------------------------------------------------
+
+COUNTER_NAMES = {"active_connections", "bytes_in", "bytes_out", "request_errors", "total_connections"}
+ZEROS = dict.fromkeys(COUNTER_NAMES, 0)
+
+
+def _counters(active, total, bytes_in, bytes_out, errors):
+    return {"active_connections": active, "total_connections": total, "bytes_in": bytes_in,
+            "bytes_out": bytes_out, "request_errors": errors}
+
+
+@pytest.fixture
+def agent_reports(lb_server):
+    """The server's endpoint for the agents' RPC (lbaas_rpc.py), here in the test's process on the
+    server's database: its ``update_status`` is how an agent's report lands."""
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read(lb_server.config_files[0])
+    db_api.DATABASE.configure(conf["database"]["connection"])
+    try:
+        yield lbaas_rpc.LbaasRpcEndpoint(LoadBalancerService(None, None, None, None), None, None, None)
+    finally:
+        db_api.DATABASE.engine.dispose()
+
+
+def test_listener_stats_are_zeros_until_the_agent_reports_them(api, subnet_id, agent_reports):
+    admin = context_mod.get_admin_context()
+    lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+    web = api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="HTTP", protocol_port=80)
+    ssh = api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="TCP", protocol_port=22)
+    other_lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+    other = api.create("listeners", "listener", loadbalancer_id=other_lb["id"], protocol="HTTP", protocol_port=80)
+
+    def stats(listener):
+        return api.call("GET", "/listeners/%s/stats" % listener["id"])
+
+    assert stats(web) == {"stats": ZEROS}
+    web_counters, ssh_counters = _counters(2, 40, 1000, 9000, 1), _counters(0, 7, 300, 350, 0)
+    agent_reports.update_status(admin, loadbalancer_id=lb["id"], statuses={},
+                                stats=_counters(2, 47, 1300, 9350, 1),
+                                listener_stats={web["id"]: web_counters, ssh["id"]: ssh_counters,
+                                                # Not this load balancer's, or no listener at all: ignored.
+                                                other["id"]: web_counters, str(uuid.uuid4()): web_counters})
+    assert stats(web) == {"stats": web_counters} and stats(ssh) == {"stats": ssh_counters}
+    assert stats(other) == {"stats": ZEROS}
+    assert api.call("GET", "/loadbalancers/%s/stats" % lb["id"])["stats"] == _counters(2, 47, 1300, 9350, 1)
+    # The next report replaces them; an agent that does not send listeners' counters leaves them.
+    agent_reports.update_status(admin, loadbalancer_id=lb["id"], statuses={}, stats=_counters(0, 50, 1400, 9500, 1),
+                                listener_stats={web["id"]: _counters(0, 43, 1100, 9150, 1)})
+    assert stats(web)["stats"] == _counters(0, 43, 1100, 9150, 1) and stats(ssh) == {"stats": ssh_counters}
+    agent_reports.update_status(admin, loadbalancer_id=lb["id"], statuses={}, stats=_counters(1, 60, 1, 2, 3))
+    assert api.call("GET", "/loadbalancers/%s/stats" % lb["id"])["stats"] == _counters(1, 60, 1, 2, 3)
+    assert stats(web)["stats"] == _counters(0, 43, 1100, 9150, 1)
+    # A listener's counters go with it.
+    api.call("DELETE", "/listeners/" + web["id"])
+    body = api.call("GET", "/listeners/%s/stats" % web["id"], expect=(404,))
+    assert body["faultstring"] == "Listener %s not found." % web["id"]
+    for item in (lb, other_lb):
+        api.call("DELETE", "/loadbalancers/%s?cascade=true" % item["id"])
+
+
+def test_listener_stats_of_a_listener_not_found_or_not_the_projects(lb_server, api, subnet_id):
+    missing = str(uuid.uuid4())
+    body = api.call("GET", "/listeners/%s/stats" % missing, expect=(404,))
+    assert body["NeutronError"]["type"] == "EntityNotFound"
+    assert (body["faultcode"], body["faultstring"], body["debuginfo"]) == (
+        "Client", "Listener %s not found." % missing, None)
+    lb = api.create("loadbalancers", "loadbalancer", vip_subnet_id=subnet_id)
+    listener = api.create("listeners", "listener", loadbalancer_id=lb["id"], protocol="HTTP", protocol_port=80)
+    path = "/listeners/%s/stats" % listener["id"]
+    # Another project's member does not see it; a reader of its own project and an admin do.
+    stranger = Api(lb_server.url, api.prefix)
+    body = stranger.call("GET", path, expect=(404,))
+    assert body["faultstring"] == "Listener %s not found." % listener["id"]
+    reader = Api(lb_server.url, api.prefix)
+    reader.http.headers.update({"X-Project-Id": api.project, "X-Roles": "reader"})
+    assert reader.call("GET", path) == {"stats": ZEROS}
+    admin = Api(lb_server.url, api.prefix)
+    admin.http.headers.update({"X-Project-Id": "lbo-admin", "X-Roles": "admin"})
+    assert admin.call("GET", path) == {"stats": ZEROS}
+    # The project without a reader's role may not read them (get_listener_stats), like the load balancer's.
+    roleless = Api(lb_server.url, api.prefix)
+    roleless.http.headers.update({"X-Project-Id": api.project, "X-Roles": ""})
+    body = roleless.call("GET", path, expect=(403,))
+    assert body["faultcode"] == "Client"
+    assert roleless.call("GET", "/loadbalancers/%s/stats" % lb["id"], expect=(403,))["faultcode"] == "Client"
+    api.call("DELETE", "/loadbalancers/%s?cascade=true" % lb["id"])

@@ -118,6 +118,7 @@ def test_book_example_with_the_cli_through_haproxy(cloud):
     url = "http://%s/" % lb["vip_address"]
     eventually(lambda: curl(client.namespace, url), "the VIP answers")
     answers = [curl(client.namespace, url) for _ in range(6)]
+    answered = 1 + len(answers)  # each curl is one connection to the listener's frontend
     assert sorted(answers[:3]) == ["This is %s" % name for name in BOOK_WEBS], answers
     assert answers[3:] == answers[:3], answers
 
@@ -134,6 +135,19 @@ def test_book_example_with_the_cli_through_haproxy(cloud):
         cli.json("loadbalancer", "stats", "show", "LB_WEB")), "the agent reported the counters")
     assert set(stats) == {"active_connections", "bytes_in", "bytes_out", "request_errors", "total_connections"}
     assert stats["bytes_out"] > 0
+    # The listener's own counters (its haproxy frontend), reported with the load balancer's: they
+    # count every request made, and the load balancer's are their sum (one listener here). Each
+    # is read once the agent's periodic report holds all the requests.
+    listener_stats = eventually(lambda: (lambda s: s if s["total_connections"] >= answered else None)(
+        cli.json("loadbalancer", "listener", "stats", "show", "LISTENER_WEB")), "the listener's counters")
+    assert set(listener_stats) == set(stats) and listener_stats["bytes_in"] > 0 and listener_stats["bytes_out"] > 0
+
+    def lb_and_listener_stats():
+        totals = cli.json("loadbalancer", "stats", "show", "LB_WEB")
+        listener_stats = cli.json("loadbalancer", "listener", "stats", "show", listener["id"])
+        return totals if totals == listener_stats and totals["total_connections"] >= answered else None
+
+    eventually(lb_and_listener_stats, "the load balancer's counters are its listener's")
 
     # list/show/set of every kind; --wait waits for the agent to apply each change.
     cli.run("loadbalancer", "set", "--description", "the book's load balancer", "LB_WEB", "--wait")
