@@ -44,6 +44,7 @@ MIGRATION_FILES = ("netweave/core/db/migrations/env.py", "netweave/core/db/migra
                    "netweave/service_plugins/port_security/migrations/port_security_0005_rule_list_index.py",
                    "netweave/service_plugins/router/migrations/router_0001_initial.py",
                    "netweave/service_plugins/lbaasv2/migrations/lbaasv2_0001_initial.py",
+                   "netweave/service_plugins/lbaasv2/migrations/lbaasv2_0002_listener_stats.py",
                    "netweave/service_plugins/trunk/migrations/trunk_0001_initial.py",
                    "netweave/service_plugins/dns/migrations/dns_0001_initial.py",
                    "netweave/service_plugins/metering/migrations/metering_0001_initial.py")
