@@ -15,7 +15,6 @@ endpoint the same way, so the endpoint is netweave's root URL.
   ``load-balancer`` (and ``network``) service.
 """
 import json
-import time
 import uuid
 
 import openstack
@@ -24,20 +23,11 @@ import requests
 
 from harness import lbaas_server, server, system
 from harness.cli import Cli, cli_environment, run_openstack
-from harness.lbaas import HOST, LbaasCloud
+from harness.lbaas import HOST, LbaasCloud, curl, eventually
 from harness.multihost import run
 
 BOOK_WEBS = ("web1", "web2", "web3")
 
-
-def eventually(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting until " + what)
 
 
 def lb_status(cli, lb):
@@ -62,10 +52,6 @@ def cloud(rabbitmq_server, tmp_path_factory):
     finally:
         created.close()
 
-
-def curl(namespace, url):
-    result = run("ip", "netns", "exec", namespace, "curl", "-s", "-m", "3", url, check=False)
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 @pytest.mark.system("ip", "bridge", "haproxy", "curl")

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from harness import lbaas_server, system
-from harness.lbaas import HOST, LbaasCloud
+from harness.lbaas import HOST, LbaasCloud, curl, eventually
 from harness.multihost import run
 
 pytestmark = [pytest.mark.system("ip", "bridge", "haproxy", "curl"), pytest.mark.slow]
@@ -28,19 +28,6 @@ def cloud(rabbitmq_server, tmp_path_factory):
         created.close()
 
 
-def curl(namespace, url, extra=()):
-    result = run("ip", "netns", "exec", namespace, "curl", "-s", "-m", "3", *extra, url, check=False)
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
-def eventually(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting until " + what)
 
 
 def test_book_example_through_the_sdk_and_haproxy(cloud):

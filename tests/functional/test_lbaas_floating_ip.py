@@ -7,13 +7,11 @@ on a VXLAN project network run HTTP servers; the "internet" namespace (203.0.113
 for the floating IP, which the router DNATs to the VIP where haproxy spreads the requests
 over the members.
 """
-import time
 
 import pytest
 
 from harness import lbaas_server, system
-from harness.lbaas import RoutedLbaasCloud
-from harness.multihost import run
+from harness.lbaas import RoutedLbaasCloud, curl, eventually
 
 pytestmark = [pytest.mark.system("ip", "bridge", "iptables", "conntrack", "haproxy", "curl"), pytest.mark.slow]
 
@@ -29,19 +27,6 @@ def cloud(rabbitmq_server, tmp_path_factory):
         created.close()
 
 
-def eventually(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting until " + what)
-
-
-def curl(namespace, url):
-    result = run("ip", "netns", "exec", namespace, "curl", "-s", "-m", "2", url, check=False)
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def test_the_outside_reaches_the_members_through_a_floating_ip_on_the_vip(cloud):

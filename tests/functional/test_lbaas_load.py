@@ -17,7 +17,7 @@ import time
 import pytest
 
 from harness import lbaas_server, loadgen, system
-from harness.lbaas import HOST, LbaasCloud
+from harness.lbaas import HOST, LbaasCloud, curl, eventually
 from harness.multihost import run
 
 pytestmark = [pytest.mark.system("ip", "bridge", "haproxy", "curl"), pytest.mark.slow]
@@ -36,19 +36,6 @@ def cloud(rabbitmq_server, tmp_path_factory):
         created.close()
 
 
-def eventually(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting until " + what)
-
-
-def curl(namespace, url):
-    result = run("ip", "netns", "exec", namespace, "curl", "-s", "-m", "3", url, check=False)
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def haproxy_pids(lb_id):

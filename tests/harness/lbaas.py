@@ -125,6 +125,23 @@ class Lab:
         shutil.rmtree(self.lbaas_path, ignore_errors=True)
 
 
+def eventually(predicate, what, timeout=30.0, interval=0.3):
+    """predicate()'s first true value, asked every ``interval`` seconds; AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting until " + what)
+
+
+def curl(namespace, url, extra=(), seconds=3):
+    """The body of ``url`` fetched from inside ``namespace``, stripped; None when curl failed."""
+    result = run("ip", "netns", "exec", namespace, "curl", "-s", "-m", str(seconds), *extra, url, check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def member(ip, name, weight=1, admin_state_up=True):
     return {"id": str(uuid.uuid4()), "name": name, "address": ip, "protocol_port": 80, "weight": weight,
             "admin_state_up": admin_state_up, "provisioning_status": "ACTIVE", "subnet_id": None}
