@@ -104,9 +104,12 @@ class QuotaService:
             else:
                 row.limit = limit
 
-    def delete(self, session, project_id):
-        return session.execute(sa.delete(quota_model.Quota)
-                               .where(quota_model.Quota.project_id == project_id)).rowcount
+    def delete(self, session, project_id, names=None):
+        """Drop the project's own limits (of ``names`` only, when given): the defaults apply again."""
+        stmt = sa.delete(quota_model.Quota).where(quota_model.Quota.project_id == project_id)
+        if names is not None:
+            stmt = stmt.where(quota_model.Quota.resource.in_(list(names)))
+        return session.execute(stmt).rowcount
 
     def projects_with_overrides(self, session):
         return sorted(set(session.scalars(sa.select(quota_model.Quota.project_id))))

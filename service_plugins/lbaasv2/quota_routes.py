@@ -8,13 +8,10 @@ their limits show null and only null is taken. A null limit goes back to the
 configured default, as Octavia's unset does. The core's policy rules apply
 (get_quota, update_quota, delete_quota); a PUT or DELETE answers 202 as Octavia's.
 """
-import sqlalchemy as sa
-
 from netweave.core import exceptions as exc
 from netweave.core.api import faults
 from netweave.core.api import validators as v
 from netweave.core.db import api as db_api
-from netweave.core.db.models import quota as quota_model
 from netweave.service_plugins.lbaasv2 import constants as const
 
 # Octavia's name -> the resource the core's quota service counts.
@@ -110,14 +107,11 @@ class QuotaRoutes:
             self.quotas.update(session, project_id, {k: value for k, value in limits.items() if value is not None})
             defaulted = [name for name, value in limits.items() if value is None]
             if defaulted:
-                session.execute(sa.delete(quota_model.Quota).where(
-                    quota_model.Quota.project_id == project_id, quota_model.Quota.resource.in_(defaulted)))
+                self.quotas.delete(session, project_id, defaulted)
         return 202, {"quota": octavia_view(self._own_limits(project_id))}
 
     def reset(self, request, context, project_id):
         self.policy.enforce(context, "delete_quota", {"tenant_id": project_id, "project_id": project_id})
         with db_api.session_scope() as session:
-            session.execute(sa.delete(quota_model.Quota).where(
-                quota_model.Quota.project_id == project_id,
-                quota_model.Quota.resource.in_(set(RESOURCES.values()))))
+            self.quotas.delete(session, project_id, set(RESOURCES.values()))
         return 202, None
