@@ -49,11 +49,6 @@ def _wait(predicate, timeout=60.0, interval=0.05):
     raise RuntimeError("timed out")
 
 
-def _curl(namespace, url):
-    result = lbaas.run("ip", "netns", "exec", namespace, "curl", "-s", "-m", "1", url, check=False)
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 def bench_create(rounds):
     workdir = tempfile.mkdtemp(prefix="lbbench")
     broker = start_private_rabbitmq()
@@ -83,7 +78,7 @@ def bench_create(rounds):
             _wait(active)
             api.create_member(pool, address=web.ip, protocol_port=80, subnet_id=subnet_id)
             _wait(active)
-            _wait(lambda lb=lb: _curl(client.namespace, "http://%s/" % lb.vip_address), timeout=60)
+            _wait(lambda lb=lb: lbaas.curl(client.namespace, "http://%s/" % lb.vip_address, seconds=1), timeout=60)
             results["served"].append(time.monotonic() - started)
             api.delete_load_balancer(lb.id, cascade=True)
             _wait(lambda lb=lb: api.find_load_balancer(lb.id) is None)
