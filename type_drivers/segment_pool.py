@@ -36,6 +36,15 @@ class SegmentPool:
         self._id = self.table.c[id_column]
         self._partition = None if partition_column is None else self.table.c[partition_column]
         self._allocated = self.table.c.allocated
+        # The statements of a network create and delete, built once: building one per
+        # call (its clauses and cache key) cost more than running it. ``partition`` is
+        # a parameter of each, bound only where the pool is partitioned.
+        key = self._key(sa.bindparam("segment_id"), sa.bindparam("partition"))
+        self._free = (sa.select(self._id).where(*self._scope(sa.bindparam("partition")), self._allocated == sa.false())
+                      .limit(CANDIDATE_WINDOW))
+        self._claim_free = self.table.update().where(*key, self._allocated == sa.false()).values(allocated=True)
+        self._free_one = self.table.update().where(*key).values(allocated=False)
+        self._drop_one = self.table.delete().where(*key)
 
     # --- start-up ----------------------------------------------------------
 
@@ -74,9 +83,9 @@ class SegmentPool:
 
     def allocate_any(self, session, partition=None):
         """Claim a free id of ``partition`` and return it; None when none is free."""
-        free = sa.select(self._id).where(*self._scope(partition), self._allocated == sa.false())
+        connection = session.connection()
         for _ in range(CLAIM_ROUNDS):
-            candidates = list(session.scalars(free.limit(CANDIDATE_WINDOW)))
+            candidates = list(connection.execute(self._free, self._params(partition)).scalars())
             if not candidates:
                 return None
             random.shuffle(candidates)
@@ -103,20 +112,13 @@ class SegmentPool:
 
     def release(self, session, segment_id, in_ranges, partition=None):
         """Give ``segment_id`` back; ids outside the ranges lose their row. True when a row changed."""
-        key = self._key(segment_id, partition)
-        if in_ranges:
-            stmt = self.table.update().where(*key).values(allocated=False)
-        else:
-            stmt = self.table.delete().where(*key)
-        return session.execute(stmt).rowcount > 0
+        stmt = self._free_one if in_ranges else self._drop_one
+        return session.connection().execute(stmt, self._params(partition, segment_id)).rowcount > 0
 
     # --- helpers ---------------------------------------------------------------
 
     def _claim(self, session, segment_id, partition):
-        stmt = (self.table.update()
-                .where(*self._key(segment_id, partition), self._allocated == sa.false())
-                .values(allocated=True))
-        return session.execute(stmt).rowcount == 1
+        return session.connection().execute(self._claim_free, self._params(partition, segment_id)).rowcount == 1
 
     def _insert_allocated(self, session, segment_id, partition):
         try:
@@ -128,6 +130,12 @@ class SegmentPool:
                 raise
             return False
         return True
+
+    def _params(self, partition, segment_id=None):
+        params = {"segment_id": segment_id}
+        if self._partition is not None:
+            params["partition"] = partition
+        return params
 
     def _scope(self, partition):
         return [] if self._partition is None else [self._partition == partition]

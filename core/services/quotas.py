@@ -14,13 +14,15 @@ class QuotaService:
         self.countable = {}  # resource name -> ORM model with project_id
         # resource name -> one statement reading the project's stored limit and usage
         self._limit_and_usage = {}
-        # resource name -> (stored limit, capped usage): the same in two statements, for MySQL
+        # resource name -> (the stored limit and a count capped at a number, the count alone):
+        # MySQL's LIMIT takes a number, not the expression the statement above computes
         self._limit_then_usage = {}
 
     def register(self, name, model):
         self.countable[name] = model
         self._limit_and_usage[name] = _limit_and_usage_statement(name, model)
-        self._limit_then_usage[name] = (_stored_limit_statement(name), _capped_usage_statement(model))
+        usage = _capped_usage_statement(model)
+        self._limit_then_usage[name] = (_stored_limit_and_capped_usage_statement(name, usage), usage)
 
     def default_limit(self, name):
         return getattr(self.conf.quotas, "quota_%s" % name, self.conf.quotas.default_quota)
@@ -74,11 +76,17 @@ class QuotaService:
             return tuple(session.execute(self._limit_and_usage[name],
                                          {"project_id": project_id, "known_limit": limit,
                                           "default_limit": default}).one())
-        # MySQL and MariaDB take a number in LIMIT, no expression: the limit first, then the count.
-        stored_statement, usage_statement = self._limit_then_usage[name]
-        stored = session.scalar(stored_statement, {"project_id": project_id})
+        # MySQL and MariaDB take a number in LIMIT, no expression: the count is capped for
+        # the limit known before reading (the caller's, else the default), in the same
+        # statement as the stored limit. Only a stored limit above that cap (a project
+        # whose quota was raised) needs a second count.
+        both_statement, usage_statement = self._limit_then_usage[name]
+        guess = default if limit is None else limit
+        stored, used = session.execute(both_statement, {"project_id": project_id, "cap": _cap(guess)}).one()
         in_force = next(value for value in (limit, stored, default) if value is not None)
-        return stored, session.scalar(usage_statement, {"project_id": project_id, "cap": _cap(in_force)})
+        if _cap(in_force) > _cap(guess):
+            used = session.scalar(usage_statement, {"project_id": project_id, "cap": _cap(in_force)})
+        return stored, used
 
     def first_below_usage(self, session, project_id, values):
         """(name, limit, used) of the first new limit below the project's usage, else None.
@@ -124,6 +132,12 @@ def _stored_limit_statement(name):
     quotas = quota_model.Quota.__table__
     return sa.select(quotas.c.limit).where(quotas.c.project_id == sa.bindparam("project_id"),
                                            quotas.c.resource == name)
+
+
+def _stored_limit_and_capped_usage_statement(name, usage):
+    """SELECT (the project's stored limit of ``name`` or NULL), (``usage``: its count up to ``cap``)."""
+    return sa.select(_stored_limit_statement(name).scalar_subquery().label("stored_limit"),
+                     usage.scalar_subquery().label("used"))
 
 
 def _capped_usage_statement(model):
