@@ -7,9 +7,11 @@ from oslo_config import cfg
 from harness import ml2_plugin
 from netweave.core import exceptions as exc
 from netweave.core.config import common  # noqa: F401 - registers [quotas]
-from netweave.core.db import all_models  # noqa: F401 - every mapper, for the relationships
+from netweave.core.db import (
+    all_models,  # noqa: F401 - every mapper, for the relationships
+    mysql,
+)
 from netweave.core.db import api as db_api
-from netweave.core.db import mysql
 from netweave.core.db.models import network as net_models
 from netweave.core.services import quotas
 
