@@ -14,6 +14,8 @@ import operator
 
 import sqlalchemy as sa
 
+from netweave.core.db import mysql
+
 
 class Side:
     """What pages read of a side table: rows of (``key``, *``columns``), ``key`` being the
@@ -66,12 +68,13 @@ class _Union:
     alike in every branch (PostgreSQL resolves a UNION's branches pairwise, and two
     untyped NULLs would make a text column the next branch cannot join)."""
 
-    def __init__(self, page_ids, sides, key_param=None, head=None):
+    def __init__(self, page_ids, sides, key_param=None, head=None, prepare=False):
         """``key_param``: the sides select the rows whose key is that parameter (a page
         of one row) instead of joining ``page_ids``. ``head``: (that page's statement,
         its id column), whose own rows then come first, as branch number len(sides),
         its columns in slots too (``head_getter`` gives them back in the statement's
-        order)."""
+        order). ``prepare``: the statement is a template's, run with every show
+        (mysql.PREPARE)."""
         heads = [] if head is None else [list(head[0].selected_columns)]
         slot_types = []  # per slot: the type of the columns it holds
         layouts = []  # per branch (the head's first): the slot of each column it reads after the key
@@ -111,6 +114,8 @@ class _Union:
                 branch = sa.select(*selected).select_from(side.source.join(page_ids, list(page_ids.c)[0] == side.key))
             branches.append(branch if side.where is None else branch.where(side.where))
         self.statement = sa.union_all(*branches)
+        if prepare:
+            self.statement = self.statement.execution_options(**{mysql.PREPARE: True})
         # A side's row as it reads it alone: the key, then its columns out of their slots.
         self.getters = [operator.itemgetter(1, *(2 + slot for slot in layout)) for layout in layouts[len(heads):]]
         self.head_getter = None
@@ -161,7 +166,8 @@ class Page:
         if found is None:
             # Two threads may both build it: the same statement either way.
             if self.key_param is not None:
-                found = self._joins[side] = side.statement.where(side.key == sa.bindparam(self.key_param))
+                found = self._joins[side] = side.statement.where(
+                    side.key == sa.bindparam(self.key_param)).execution_options(**{mysql.PREPARE: True})
             else:
                 ids = self._ids()
                 found = self._joins[side] = side.statement.join(ids, list(ids.c)[0] == side.key)
@@ -204,7 +210,7 @@ class Page:
         found = self._joins.get(("head", sides))
         if found is None:
             # Two threads may both build it: equivalent unions either way.
-            union = _Union(None, sides, self.key_param, (self.statement, self.id_column))
+            union = _Union(None, sides, self.key_param, (self.statement, self.id_column), prepare=True)
             found = self._joins[("head", sides)] = (tuple(self.statement.selected_columns.keys()), union)
         keys, union = found
         rows, lists = [], [[] for _side in sides]
@@ -234,7 +240,7 @@ class Page:
             # Built for this very statement (a template's pages share it).
             return union, self.params
         if self.key_param is not None:
-            union = self._joins[sides] = _Union(None, sides, self.key_param)
+            union = self._joins[sides] = _Union(None, sides, self.key_param, prepare=True)
             return union, self.params
         key = self.statement._generate_cache_key()
         if key is None:

@@ -1,6 +1,7 @@
 """PyMySQL connections as netweave makes them (core/db/mysql.py): each column description
-parsed once, rows cut from their packets in one loop, DATETIME values parsed in C; what
-they read is what PyMySQL's own connections read."""
+parsed once, rows cut from their packets in one loop, DATETIME values parsed in C,
+statements marked mysql.PREPARE prepared once per connection; what they read is what
+PyMySQL's own connections read."""
 import datetime
 
 import pymysql
@@ -58,13 +59,17 @@ ROWS = [
 ]
 
 
-def test_rows_read_as_pymysql_reads_them(database):
+def _create_rows():
     with db_api.DATABASE.engine.begin() as connection:
         connection.exec_driver_sql(
             "CREATE TABLE driver_rows (id VARCHAR(8) PRIMARY KEY, name VARCHAR(255), body MEDIUMTEXT, "
             "size INT, flag BOOL, made DATETIME, exact DATETIME(6), raw BLOB, big BIGINT) "
             "DEFAULT CHARSET utf8mb4")
         connection.exec_driver_sql("INSERT INTO driver_rows VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", ROWS)
+
+
+def test_rows_read_as_pymysql_reads_them(database):
+    _create_rows()
     query = "SELECT * FROM driver_rows ORDER BY id"
     with db_api.reader_connection() as connection:
         ours = [tuple(row) for row in connection.exec_driver_sql(query).all()]
@@ -134,3 +139,63 @@ def test_a_row_of_16_megabytes_or_more_spans_packets(database, mariadb_server, l
                 cursor.execute("SET GLOBAL max_allowed_packet = %d" % before)
     finally:
         admin.close()
+
+
+def _statement_counters(connection):
+    """(PREPAREs, EXECUTEs) this connection's session sent so far."""
+    rows = dict(connection.exec_driver_sql(
+        "SHOW SESSION STATUS WHERE Variable_name IN ('Com_prepare_sql', 'Com_execute_sql')").all())
+    return int(rows["Com_prepare_sql"]), int(rows["Com_execute_sql"])
+
+
+# Parameters of several kinds, one used twice, and a literal percent sign (which
+# SQLAlchemy doubles for PyMySQL and a prepared statement must not).
+SELECTED = sa.text("SELECT id, name, size, flag, made, raw, big, 'a%b' AS pct FROM driver_rows "
+                   "WHERE (id = :id OR size = :size OR name LIKE :pattern OR made = :made) "
+                   "AND (:id IS NOT NULL OR :flag) ORDER BY id")
+VALUES = [{"id": "a", "size": None, "pattern": "nothing", "made": None, "flag": True},
+          {"id": None, "size": 2 ** 31 - 1, "pattern": "nothing", "made": None, "flag": True},
+          {"id": None, "size": None, "pattern": "é漢字%", "made": None, "flag": 1},
+          {"id": "zz", "size": None, "pattern": "x", "made": datetime.datetime(2026, 12, 6, 1, 2, 3), "flag": False},
+          {"id": None, "size": None, "pattern": "%", "made": None, "flag": False},
+          {"id": "it's", "size": 0, "pattern": "\\%", "made": None, "flag": True}]
+
+
+def test_a_prepared_statement_reads_what_its_text_reads(database):
+    _create_rows()
+    prepared = SELECTED.execution_options(**{mysql.PREPARE: True})
+    with db_api.reader_connection() as connection:
+        before = _statement_counters(connection)
+        for values in VALUES:
+            ours = connection.execute(prepared, values).all()
+            assert ours == connection.execute(SELECTED, values).all(), values
+        # One PREPARE on this connection; every call after it an EXECUTE.
+        assert _statement_counters(connection) == (before[0] + 1, before[1] + len(VALUES))
+        assert connection.execute(prepared, VALUES[0]).all() == [
+            ("a", "short", 0, 1, datetime.datetime(2026, 12, 6, 1, 2, 3), b"\x00\xff", -(2 ** 62), "a%b")]
+    # A new connection (the server forgot the old one's statements) prepares it again.
+    db_api.get_reader_engine().dispose()
+    with db_api.reader_connection() as connection:
+        before = _statement_counters(connection)
+        assert connection.execute(prepared, VALUES[0]).all()
+        assert _statement_counters(connection) == (before[0] + 1, before[1] + 1)
+
+
+def test_statements_past_the_per_connection_count_run_as_text(database):
+    with db_api.reader_connection() as connection:
+        before = _statement_counters(connection)
+        for number in range(mysql._PREPARED_KEPT + 5):
+            statement = sa.text("SELECT %d + :n" % number).execution_options(**{mysql.PREPARE: True})
+            assert connection.execute(statement, {"n": 1}).scalar() == number + 1
+        assert _statement_counters(connection) == (before[0] + mysql._PREPARED_KEPT,
+                                                   before[1] + mysql._PREPARED_KEPT)
+
+
+def test_a_statement_the_server_will_not_prepare_runs_as_text(database):
+    # PREPARE refuses a PREPARE (error 1295); sent as text, this one prepares 'inner'.
+    refused = sa.text("PREPARE inner_statement FROM 'SELECT 7'").execution_options(**{mysql.PREPARE: True})
+    with db_api.reader_connection() as connection:
+        for _ in range(2):
+            connection.execute(refused)
+            assert connection.exec_driver_sql("EXECUTE inner_statement").all() == [(7,)]
+        assert list(connection.connection.dbapi_connection._prepared.values()) == [None]
