@@ -96,6 +96,13 @@ CASES = [
     ("interface-missing-router", "PUT", "/routers/{missing}/add_router_interface", {"subnet_id": "{subnet}"}, 404),
     ("interface-remove-missing-port", "PUT", "/routers/{router}/remove_router_interface", {"port_id": "{missing}"},
      404),
+    # A missing router is not found by the action itself: an admin's action skips the read.
+    ("interface-remove-missing-router", "PUT", "/routers/{missing}/remove_router_interface", {"port_id": "{port}"},
+     404),
+    ("extraroutes-missing-router", "PUT", "/routers/{missing}/add_extraroutes", {"router": {"routes": routes(1)}},
+     404),
+    ("extraroutes-remove-missing-router", "PUT", "/routers/{missing}/remove_extraroutes",
+     {"router": {"routes": routes(1)}}, 404),
     ("interface-remove-port-not-attached", "PUT", "/routers/{router}/remove_router_interface", {"port_id": "{port}"},
      404),
     ("interface-wrong-verb", "POST", "/routers/{router}/add_router_interface", {"subnet_id": "{subnet}"}, 405),
@@ -150,5 +157,7 @@ def test_malformed_router_request(router_server, ids, case_id, method, path, bod
     assert response.status_code == status, response.text
     error = response.json()["NeutronError"]
     assert set(error) == {"type", "message", "detail"} and error["message"]
+    if status == 404 and "/routers/{missing}/" in path:
+        assert (error["type"], error["message"]) == ("RouterNotFound", "Router %s could not be found" % MISSING)
     after = {kind: len(api.call("GET", "/" + kind).json()[kind]) for kind in ("routers", "floatingips", "ports")}
     assert after == before

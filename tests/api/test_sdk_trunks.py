@@ -146,6 +146,13 @@ def test_validation_rules_of_b6(trunk_server, admin, book):
     fault = expect(sdk_exc.NotFoundException, admin.network.add_trunk_subports, trunk,
                    [{"port_id": missing, "segmentation_type": "vlan", "segmentation_id": 8}])
     assert fault["message"] == "Port %s could not be found." % missing
+    # A missing trunk, found missing by the actions themselves (an admin's skip the read).
+    for action, args in ((admin.network.add_trunk_subports,
+                          ([{"port_id": b.id, "segmentation_type": "vlan", "segmentation_id": 8}],)),
+                         (admin.network.delete_trunk_subports, ([{"port_id": a.id}],)),
+                         (admin.network.get_trunk_subports, ())):
+        fault = expect(sdk_exc.NotFoundException, action, missing, *args)
+        assert (fault["type"], fault["message"]) == ("TrunkNotFound", "Trunk %s could not be found." % missing)
 
 
 def test_ports_of_trunks_are_not_deleted_through_the_port_api(trunk_server, admin, book):
