@@ -6,6 +6,8 @@ ranges. Nothing is locked in the process: ids are claimed with a conditional
 UPDATE (compare-and-swap) whose row count says who won, and ids outside the ranges
 are claimed by INSERT, where the primary key lets only one server succeed. A
 claim that keeps losing raises ``RetryRequest`` so the whole request runs again.
+Where the database can skip rows other transactions locked (``FOR UPDATE SKIP
+LOCKED``), any free id is read locked, so concurrent claims never race for one.
 
 VLAN pools are split by physical network (the *partition*); tunnel pools are not.
 All methods work in the caller's session and never commit.
@@ -40,8 +42,11 @@ class SegmentPool:
         # call (its clauses and cache key) cost more than running it. ``partition`` is
         # a parameter of each, bound only where the pool is partitioned.
         key = self._key(sa.bindparam("segment_id"), sa.bindparam("partition"))
-        self._free = (sa.select(self._id).where(*self._scope(sa.bindparam("partition")), self._allocated == sa.false())
-                      .limit(CANDIDATE_WINDOW))
+        free = sa.select(self._id).where(*self._scope(sa.bindparam("partition")), self._allocated == sa.false())
+        self._free = free.limit(CANDIDATE_WINDOW)
+        # One free row, locked: concurrent creates skip it rather than wait for it and
+        # lose (with 8 at once, half the claims from a window of 10 lost).
+        self._free_locked = free.limit(1).with_for_update(skip_locked=True)
         self._claim_free = self.table.update().where(*key, self._allocated == sa.false()).values(allocated=True)
         self._free_one = self.table.update().where(*key).values(allocated=False)
         self._drop_one = self.table.delete().where(*key)
@@ -84,8 +89,9 @@ class SegmentPool:
     def allocate_any(self, session, partition=None):
         """Claim a free id of ``partition`` and return it; None when none is free."""
         connection = session.connection()
+        free = self._free_locked if db_api.skips_locked_rows(connection.dialect) else self._free
         for _ in range(CLAIM_ROUNDS):
-            candidates = list(connection.execute(self._free, self._params(partition)).scalars())
+            candidates = list(connection.execute(free, self._params(partition)).scalars())
             if not candidates:
                 return None
             random.shuffle(candidates)

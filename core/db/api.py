@@ -384,6 +384,16 @@ def is_foreign_key_violation(error):
     return "foreign key" in str(error.orig).lower()
 
 
+def skips_locked_rows(dialect):
+    """Whether the server takes ``FOR UPDATE SKIP LOCKED``: PostgreSQL, MySQL 8.0.1 and
+    later, MariaDB 10.6 and later. (SQLite has one writer at a time: nothing to skip.)"""
+    if dialect.name == "postgresql":
+        return True
+    if mysql.is_mysql(dialect):
+        return (dialect.server_version_info or ()) >= ((10, 6) if dialect.is_mariadb else (8, 0, 1))
+    return False
+
+
 def single_writer():
     """True when the database lets one write transaction run at a time (SQLite): reads
     a writer can do before its transaction then keep the others waiting less."""
