@@ -235,10 +235,15 @@ if pymysql is not None:
         carry those converters."""
 
         def __init__(self, *args, **kwargs):
-            # statement as SQLAlchemy sends it -> (its name on the server, its parameters'
-            # names in order), or None when the server refused to prepare it
             self._prepared = {}
             super().__init__(*args, **dict(kwargs, conv=_CONVERSIONS))
+
+        def connect(self, sock=None):
+            # A new session (ping(reconnect=True) comes here too) has none of the old
+            # one's statements. statement as SQLAlchemy sends it -> (its name on the
+            # server, its parameters' names in order), or None when the server refused it
+            self._prepared = {}
+            super().connect(sock)
 
         def execute_prepared(self, cursor, statement, parameters):
             """Run ``statement`` (with ``parameters`` by name) on ``cursor`` as a statement

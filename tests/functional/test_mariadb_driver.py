@@ -181,6 +181,28 @@ def test_a_prepared_statement_reads_what_its_text_reads(database):
         assert _statement_counters(connection) == (before[0] + 1, before[1] + 1)
 
 
+@pytest.mark.filterwarnings("ignore:The 'reconnect' argument is deprecated:DeprecationWarning")
+def test_a_reconnected_connection_prepares_again(database, mariadb_server):
+    _create_rows()
+    prepared = SELECTED.execution_options(**{mysql.PREPARE: True})
+    with db_api.reader_connection() as connection:
+        assert connection.execute(prepared, VALUES[0]).all()
+        driver = connection.connection.dbapi_connection
+        # The server ends the session, and with it the session's prepared statements.
+        admin = mariadb_server.connect()
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute("KILL %d" % driver.thread_id())
+        finally:
+            admin.close()
+        with pytest.raises(pymysql.err.OperationalError):
+            driver.ping(reconnect=False)
+        driver.ping(reconnect=True)  # the same object, a new session
+        before = _statement_counters(connection)
+        assert connection.execute(prepared, VALUES[0]).all() == connection.execute(SELECTED, VALUES[0]).all()
+        assert _statement_counters(connection)[0] == before[0] + 1
+
+
 def test_statements_past_the_per_connection_count_run_as_text(database):
     with db_api.reader_connection() as connection:
         before = _statement_counters(connection)
