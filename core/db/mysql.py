@@ -97,8 +97,10 @@ def reads_apart(url_obj):
 PREPARE = "netweave_prepare"
 # Statements prepared per connection at most; past that they run as they are.
 _PREPARED_KEPT = 32
-# "This command is not supported in the prepared statement protocol yet"
-_UNSUPPORTED_PS = 1295
+# Errors of a PREPARE after which the statement runs as text: "This command is not
+# supported in the prepared statement protocol yet", and the server's limit on prepared
+# statements (max_prepared_stmt_count, all sessions together) reached.
+_NOT_PREPARED = frozenset({1295, 1461})
 # A parameter as SQLAlchemy renders it for PyMySQL (its "pyformat" style).
 _PARAMETER = re.compile(r"%\((\w+)\)s")
 
@@ -275,7 +277,7 @@ if pymysql is not None:
             except pymysql.err.MySQLError as error:
                 # A statement the server's prepared statements do not take runs as text
                 # (its error, if it has one, is then raised there).
-                if not isinstance(error, pymysql.err.ProgrammingError) and error.args[:1] != (_UNSUPPORTED_PS,):
+                if not isinstance(error, pymysql.err.ProgrammingError) and error.args[0] not in _NOT_PREPARED:
                     raise
                 self._prepared[statement] = None
                 return

@@ -203,6 +203,26 @@ def test_a_reconnected_connection_prepares_again(database, mariadb_server):
         assert _statement_counters(connection)[0] == before[0] + 1
 
 
+def test_past_the_servers_limit_statements_run_as_text(database, mariadb_server):
+    admin = mariadb_server.connect()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT @@GLOBAL.max_prepared_stmt_count")
+            (before,), = cursor.fetchall()
+            cursor.execute("SET GLOBAL max_prepared_stmt_count = 0")
+        try:
+            with db_api.reader_connection() as connection:
+                statement = sa.text("SELECT 40 + :n").execution_options(**{mysql.PREPARE: True})
+                for _ in range(2):
+                    assert connection.execute(statement, {"n": 2}).scalar() == 42
+                assert list(connection.connection.dbapi_connection._prepared.values()) == [None]
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute("SET GLOBAL max_prepared_stmt_count = %d" % before)
+    finally:
+        admin.close()
+
+
 def test_statements_past_the_per_connection_count_run_as_text(database):
     with db_api.reader_connection() as connection:
         before = _statement_counters(connection)
