@@ -2,6 +2,7 @@
 parsed once, rows cut from their packets in one loop, DATETIME values parsed in C,
 statements marked mysql.PREPARE prepared once per connection; what they read is what
 PyMySQL's own connections read."""
+import contextlib
 import datetime
 
 import pymysql
@@ -116,29 +117,36 @@ def test_an_error_after_the_descriptions_is_raised_and_the_connection_goes_on(da
         assert connection.exec_driver_sql("SELECT 2").all() == [(2,)]
 
 
+@contextlib.contextmanager
+def _server_setting(mariadb_server, name, value):
+    """SET GLOBAL ``name`` for the block (connections made in it see it), then back."""
+    admin = mariadb_server.connect()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT @@GLOBAL.%s" % name)
+            (before,), = cursor.fetchall()
+            cursor.execute("SET GLOBAL %s = %d" % (name, value))
+        try:
+            yield
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute("SET GLOBAL %s = %d" % (name, before))
+    finally:
+        admin.close()
+
+
 @pytest.mark.parametrize("length", [2 ** 24 - 11, 2 ** 24 + 10], ids=["exactly-16MB-packet", "over-16MB"])
 def test_a_row_of_16_megabytes_or_more_spans_packets(database, mariadb_server, length):
     # A payload of 2**24 - 1 bytes continues in the next packet, even an empty one: a
     # value of 2**24 - 11 bytes with its 4-byte length, and 'after' with its 1-byte
-    # length, make exactly that.
-    admin = mariadb_server.connect()
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute("SELECT @@GLOBAL.max_allowed_packet")
-            (before,), = cursor.fetchall()
-            # For connections made from here on: the database fixture's pool has none yet.
-            cursor.execute("SET GLOBAL max_allowed_packet = %d" % (64 * 2 ** 20))
-        try:
-            with db_api.reader_connection() as connection:
-                (value, after), = connection.exec_driver_sql("SELECT REPEAT('x', %d), 'after'" % length).all()
-                assert isinstance(connection.connection.dbapi_connection, mysql._Connection)
-                assert (len(value), value.strip("x"), after) == (length, "", "after")
-                assert connection.exec_driver_sql("SELECT 3").all() == [(3,)]
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute("SET GLOBAL max_allowed_packet = %d" % before)
-    finally:
-        admin.close()
+    # length, make exactly that. The packet limit is raised for connections made from
+    # here on: the database fixture's pool has none yet.
+    with _server_setting(mariadb_server, "max_allowed_packet", 64 * 2 ** 20):
+        with db_api.reader_connection() as connection:
+            (value, after), = connection.exec_driver_sql("SELECT REPEAT('x', %d), 'after'" % length).all()
+            assert isinstance(connection.connection.dbapi_connection, mysql._Connection)
+            assert (len(value), value.strip("x"), after) == (length, "", "after")
+            assert connection.exec_driver_sql("SELECT 3").all() == [(3,)]
 
 
 def _statement_counters(connection):
@@ -204,23 +212,12 @@ def test_a_reconnected_connection_prepares_again(database, mariadb_server):
 
 
 def test_past_the_servers_limit_statements_run_as_text(database, mariadb_server):
-    admin = mariadb_server.connect()
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute("SELECT @@GLOBAL.max_prepared_stmt_count")
-            (before,), = cursor.fetchall()
-            cursor.execute("SET GLOBAL max_prepared_stmt_count = 0")
-        try:
-            with db_api.reader_connection() as connection:
-                statement = sa.text("SELECT 40 + :n").execution_options(**{mysql.PREPARE: True})
-                for _ in range(2):
-                    assert connection.execute(statement, {"n": 2}).scalar() == 42
-                assert list(connection.connection.dbapi_connection._prepared.values()) == [None]
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute("SET GLOBAL max_prepared_stmt_count = %d" % before)
-    finally:
-        admin.close()
+    with _server_setting(mariadb_server, "max_prepared_stmt_count", 0):
+        with db_api.reader_connection() as connection:
+            statement = sa.text("SELECT 40 + :n").execution_options(**{mysql.PREPARE: True})
+            for _ in range(2):
+                assert connection.execute(statement, {"n": 2}).scalar() == 42
+            assert list(connection.connection.dbapi_connection._prepared.values()) == [None]
 
 
 def test_statements_past_the_per_connection_count_run_as_text(database):
