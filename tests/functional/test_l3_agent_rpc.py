@@ -117,8 +117,10 @@ def test_agent_serves_synced_routers_and_follows_notifications(lab, tmp_path):
         assert plugin.statuses.get(timeout=30) == (router_id, {l3.FIP_ID: "DOWN"})
 
         notifier.cast(CTX, "router_deleted", router_id=router_id)
-        dh.wait_for(lambda: not applier_mod.namespace_exists(namespace), "the deleted router's namespace goes")
-        assert agent.agent_state()["configurations"]["routers"] == 0
+        # The agent forgets the router just after it removed the namespace: wait for both.
+        dh.wait_for(lambda: not applier_mod.namespace_exists(namespace)
+                    and agent.agent_state()["configurations"]["routers"] == 0,
+                    "the deleted router's namespace and the agent's count of it go")
     finally:
         agent.stop()
         thread.join(30)
