@@ -110,7 +110,8 @@ _DESCRIPTIONS_KEPT = 2048
 
 # The first byte of a value in a text-protocol row: NULL, or the width of the length
 # that follows (the byte itself is the length below 0xFB).
-_NULL, _LENGTH_2, _LENGTH_3, _LENGTH_8 = 0xFB, 0xFC, 0xFD, 0xFE
+_NULL = 0xFB
+_LENGTH_WIDTHS = {0xFC: 2, 0xFD: 3, 0xFE: 8}
 # The first byte of an EOF packet (shorter than 9 bytes: a row may start with 0xFE too),
 # and of an error packet.
 _EOF, _ERROR = 0xFE, 0xFF
@@ -128,9 +129,15 @@ if pymysql is not None:
         except ValueError:
             return pymysql.converters.convert_datetime(text)
 
+    # Converters that take a value's bytes as they take its text.
+    _FROM_BYTES = (int, float)
+
     _CONVERSIONS = dict(pymysql.converters.conversions)
     _CONVERSIONS.update({pymysql.constants.FIELD_TYPE.DATETIME: _datetime,
                          pymysql.constants.FIELD_TYPE.TIMESTAMP: _datetime})
+
+    class _Lost(Exception):
+        """The server closed the connection, or sent less than a packet."""
 
     class _Replay:
         """The column description packets of a result, read already, served to PyMySQL's
@@ -175,7 +182,10 @@ if pymysql is not None:
                     self.connection = connection
                 if len(_DESCRIPTIONS) >= _DESCRIPTIONS_KEPT:
                     _DESCRIPTIONS.clear()  # an unusual variety of results: start over rather than grow
-                _DESCRIPTIONS[key] = (tuple(self.fields), tuple(self.converters), self.description)
+                # Numbers convert from their bytes (int(b"42")): no text made of them first.
+                self.converters = tuple((None if converter in _FROM_BYTES else encoding, converter)
+                                        for encoding, converter in self.converters)
+                _DESCRIPTIONS[key] = (tuple(self.fields), self.converters, self.description)
                 return
             fields, self.converters, self.description = found
             self.fields = list(fields)
@@ -203,32 +213,33 @@ if pymysql is not None:
             end = len(data)
             position = 0
             row = []
+            append = row.append
             for encoding, converter in self.converters:
                 if position >= end:
                     break  # no more columns in this row (as PyMySQL reads it)
-                first = data[position]
-                if first == _NULL:
-                    row.append(None)
-                    position += 1
-                    continue
-                if first < _NULL:
-                    length, position = first, position + 1
-                elif first == _LENGTH_2:
-                    length, position = int.from_bytes(data[position + 1:position + 3], "little"), position + 3
-                elif first == _LENGTH_3:
-                    length, position = int.from_bytes(data[position + 1:position + 4], "little"), position + 4
-                elif first == _LENGTH_8:
-                    length, position = int.from_bytes(data[position + 1:position + 9], "little"), position + 9
-                else:
-                    raise pymysql.err.InternalError("malformed value in a row packet (first byte 0x%02x)" % first)
+                length = data[position]
+                position += 1
+                if length >= _NULL:
+                    if length == _NULL:
+                        append(None)
+                        continue
+                    length, position = _long_length(data, position, length)
                 value = data[position:position + length]
                 position += length
                 if encoding is not None:
                     value = value.decode(encoding)
                 if converter is not None:
                     value = converter(value)
-                row.append(value)
+                append(value)
             return tuple(row)
+
+    def _long_length(data, position, first):
+        """(the length a row value's first byte ``first`` announces in the bytes from
+        ``position`` on, the position after them)."""
+        width = _LENGTH_WIDTHS.get(first)
+        if width is None:
+            raise pymysql.err.InternalError("malformed value in a row packet (first byte 0x%02x)" % first)
+        return int.from_bytes(data[position:position + width], "little"), position + width
 
     class _Connection(pymysql.connections.Connection):
         """A PyMySQL connection whose results are read by _Result, from packets'
@@ -286,27 +297,44 @@ if pymysql is not None:
         def _read_payload(self):
             """The next packet's payload, as ``_read_packet`` reads it (a payload of
             16 MB or more joined with its continuation, an error packet raised) but
-            without making a packet object of it."""
-            payload = part = self._read_part()
-            while len(part) == _MAX_PACKET:
-                part = self._read_part()
-                payload += part
+            without making a packet object of it, in one call where PyMySQL makes four
+            (``_read_bytes`` twice): a port show reads 28 packets, a 1,000-port list
+            3,000. Errors as ``_read_bytes`` raises them."""
+            read = self._rfile.read
+            payload = None
+            try:
+                while True:
+                    header = read(4)
+                    if len(header) < 4:
+                        raise _Lost()
+                    if header[3] != self._next_seq_id:
+                        if header[3] == 0:  # MariaDB's error packet when it shuts down
+                            raise _Lost()
+                        raise pymysql.err.InternalError(
+                            "Packet sequence number wrong - got %d expected %d" % (header[3], self._next_seq_id))
+                    self._next_seq_id = (self._next_seq_id + 1) % 256
+                    length = header[0] | header[1] << 8 | header[2] << 16
+                    part = read(length)
+                    if len(part) < length:
+                        raise _Lost()
+                    payload = part if payload is None else payload + part
+                    if length < _MAX_PACKET:
+                        break
+            except _Lost:
+                self._force_close()
+                raise pymysql.err.OperationalError(
+                    CR.CR_SERVER_LOST, "Lost connection to MySQL server during query") from None
+            except OSError as error:
+                self._force_close()
+                raise pymysql.err.OperationalError(
+                    CR.CR_SERVER_LOST, "Lost connection to MySQL server during query (%s)" % error) from None
+            except BaseException:
+                # (PyMySQL's own rule: the connection is unusable after any of these)
+                self._force_close()
+                raise
             if payload and payload[0] == _ERROR:
                 pymysql.protocol.MysqlPacket(payload, self.encoding).raise_for_error()
             return payload
-
-        def _read_part(self):
-            # One packet's bytes after its header, the header's sequence number checked.
-            header = self._read_bytes(4)
-            if header[3] != self._next_seq_id:
-                self._force_close()
-                if header[3] == 0:  # MariaDB's error packet when it shuts down
-                    raise pymysql.err.OperationalError(
-                        CR.CR_SERVER_LOST, "Lost connection to MySQL server during query")
-                raise pymysql.err.InternalError(
-                    "Packet sequence number wrong - got %d expected %d" % (header[3], self._next_seq_id))
-            self._next_seq_id = (self._next_seq_id + 1) % 256
-            return self._read_bytes(header[0] | header[1] << 8 | header[2] << 16)
 
         def _read_query_result(self, unbuffered=False):
             # PyMySQL's own, with _Result for its MySQLResult.

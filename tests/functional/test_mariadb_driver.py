@@ -4,6 +4,7 @@ statements marked mysql.PREPARE prepared once per connection; what they read is 
 PyMySQL's own connections read."""
 import contextlib
 import datetime
+import decimal
 
 import pymysql
 import pytest
@@ -50,13 +51,14 @@ def test_a_statements_column_descriptions_are_parsed_once(database, reads):
 
 
 # Values of every length coding: short, 2-byte (>= 251 bytes), 3-byte (>= 65,536 bytes),
-# NULL, multi-byte and 4-byte characters, binary bytes, numbers, booleans, datetimes.
+# NULL, multi-byte and 4-byte characters, binary bytes, numbers (integers and floats convert
+# from their bytes), booleans, datetimes.
 ROWS = [
     ("a", "short", None, 0, True, datetime.datetime(2026, 12, 6, 1, 2, 3),
-     datetime.datetime(2026, 12, 6, 1, 2, 3, 456789), b"\x00\xff", -(2 ** 62)),
+     datetime.datetime(2026, 12, 6, 1, 2, 3, 456789), b"\x00\xff", -(2 ** 62), -2.5e-300, decimal.Decimal("-0.001")),
     ("b", "é漢字😀" * 40, "x" * 300, 2 ** 31 - 1, False, datetime.datetime(1970, 1, 1),
-     datetime.datetime(2000, 2, 29, 23, 59, 59, 1), b"", 2 ** 62),
-    ("c", "", "y" * 70_000, None, None, None, None, None, None),
+     datetime.datetime(2000, 2, 29, 23, 59, 59, 1), b"", 2 ** 62, 1.0 / 3, decimal.Decimal("1234567.125")),
+    ("c", "", "y" * 70_000, None, None, None, None, None, None, None, None),
 ]
 
 
@@ -64,9 +66,9 @@ def _create_rows():
     with db_api.DATABASE.engine.begin() as connection:
         connection.exec_driver_sql(
             "CREATE TABLE driver_rows (id VARCHAR(8) PRIMARY KEY, name VARCHAR(255), body MEDIUMTEXT, "
-            "size INT, flag BOOL, made DATETIME, exact DATETIME(6), raw BLOB, big BIGINT) "
-            "DEFAULT CHARSET utf8mb4")
-        connection.exec_driver_sql("INSERT INTO driver_rows VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", ROWS)
+            "size INT, flag BOOL, made DATETIME, exact DATETIME(6), raw BLOB, big BIGINT, ratio DOUBLE, "
+            "price DECIMAL(10, 3)) DEFAULT CHARSET utf8mb4")
+        connection.exec_driver_sql("INSERT INTO driver_rows VALUES (%s)" % ", ".join(["%s"] * len(ROWS[0])), ROWS)
 
 
 def test_rows_read_as_pymysql_reads_them(database):
@@ -115,6 +117,43 @@ def test_an_error_after_the_descriptions_is_raised_and_the_connection_goes_on(da
         assert type(ours.value.orig) is type(theirs.value)
         assert ours.value.orig.args == theirs.value.args == (1242, "Subquery returns more than 1 row")
         assert connection.exec_driver_sql("SELECT 2").all() == [(2,)]
+
+
+def _kill(mariadb_server, connection_id):
+    admin = mariadb_server.connect()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("KILL %d" % connection_id)
+    finally:
+        admin.close()
+
+
+def test_a_connection_the_server_ended_raises_what_pymysql_raises_and_is_replaced(database, mariadb_server):
+    plain = _plain_connection(database)
+    try:
+        with plain.cursor() as cursor:
+            cursor.execute("SELECT CONNECTION_ID()")
+            (plain_id,), = cursor.fetchall()
+            _kill(mariadb_server, plain_id)
+            with pytest.raises(pymysql.err.MySQLError) as theirs:
+                cursor.execute("SELECT 1")
+    finally:
+        plain.close()
+    with db_api.reader_connection() as connection:
+        (ours_id,), = connection.exec_driver_sql("SELECT CONNECTION_ID()").all()
+        ours_connection = connection.connection.dbapi_connection
+        assert isinstance(ours_connection, mysql._Connection)
+        _kill(mariadb_server, ours_id)
+        with pytest.raises(sa.exc.DBAPIError) as ours:
+            connection.exec_driver_sql("SELECT 1")
+    assert type(ours.value.orig) is type(theirs.value) is pymysql.err.OperationalError
+    assert ours.value.orig.args[0] == theirs.value.args[0]
+    # SQLAlchemy takes it for a disconnect: the pool drops it, the next read has a new one.
+    assert ours.value.connection_invalidated
+    assert not ours_connection.open
+    with db_api.reader_connection() as connection:
+        (new_id,), = connection.exec_driver_sql("SELECT CONNECTION_ID()").all()
+        assert new_id != ours_id
 
 
 @contextlib.contextmanager
