@@ -131,7 +131,7 @@ def build_app(directory, database_url, agents=True):
     casts = CountingCasts() if agents else None
     core_plugin, service_plugins = server_cmd.load_plugins(conf, sync=True)
     app = builder.build_wsgi_app(conf, core_plugin, service_plugins)
-    server_cmd.prepare_garbage_collector(None)  # as a worker does once its app is built
+    server_cmd.prepare_worker_memory(None)  # as a worker does once its app is built
     heartbeat = None
     notifiers = [p.notifier for p in service_plugins if isinstance(p, router_plugin.RouterPlugin)]
 

@@ -30,7 +30,7 @@ import threading
 
 from oslo_config import cfg
 
-from netweave.core import garbage_collection
+from netweave.core import memory
 
 LOG = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Runner:
                 start()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda _signum, _frame: self.stop())
-            garbage_collection.prepare_for_serving()
+            memory.prepare_for_serving()
             self.run()
             return 0
         finally:

@@ -24,7 +24,7 @@ import sys
 
 from oslo_config import cfg
 
-from netweave.core import garbage_collection, service
+from netweave.core import memory, service
 from netweave.core.api import builder, http_server
 from netweave.core.cmd import common, in_process_agent, rpc_server, server
 from netweave.core.db import setup as db_setup
@@ -115,7 +115,7 @@ def main(argv=None):
         common.fail(str(error))
     try:
         listener = http_server.listen(conf.bind_host, conf.bind_port, conf.backlog)
-        garbage_collection.prepare_for_serving()
+        memory.prepare_for_serving()
         print("netweave serving the Neutron v2.0 API on http://%s:%s/ (state in %s)"
               % (conf.bind_host, conf.bind_port, conf.state_path), flush=True)
         # SIGTERM or Ctrl-C: stop accepting, finish the requests in flight, then return.

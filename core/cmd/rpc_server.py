@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 
-from netweave.core import garbage_collection
+from netweave.core import memory
 from netweave.core.cmd import common, server
 from netweave.core.rpc import servers as rpc_servers
 from netweave.core.rpc import transport as rpc_transport
@@ -53,7 +53,7 @@ def main(argv=None):
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stopping.set())
     servers = start_servers(conf, core_plugin, service_plugins)
-    garbage_collection.prepare_for_serving()
+    memory.prepare_for_serving()
     print("netweave-rpc-server serving %s as host %s" % (", ".join(servers.topics), conf.host), flush=True)
     while not stopping.wait(3600):
         pass

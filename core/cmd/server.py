@@ -21,7 +21,7 @@ from gunicorn.app import base as gunicorn_base
 from gunicorn.workers import base as gunicorn_worker
 from oslo_config import cfg
 
-from netweave.core import garbage_collection, policy, service
+from netweave.core import memory, policy, service
 from netweave.core.api import builder, http_server
 from netweave.core.api import extension as api_extension
 from netweave.core.cmd import common
@@ -51,9 +51,9 @@ def make_app(conf, sync=False):
     return builder.build_wsgi_app(conf, core_plugin, service_plugins)
 
 
-def prepare_garbage_collector(_worker):
-    """gunicorn's post_worker_init: once a worker has built its app."""
-    garbage_collection.prepare_for_serving()
+def prepare_worker_memory(_worker):
+    """gunicorn's post_worker_init: once a worker has built its app, before its threads."""
+    memory.prepare_for_serving()
 
 
 class ApiWorker(gunicorn_worker.Worker):
@@ -92,7 +92,7 @@ class _Gunicorn(gunicorn_base.BaseApplication):
             "accesslog": None,
             "loglevel": "warning",
             "proc_name": "netweave-server",
-            "post_worker_init": prepare_garbage_collector,
+            "post_worker_init": prepare_worker_memory,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
