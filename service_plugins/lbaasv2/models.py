@@ -49,7 +49,7 @@ class Listener(_Statuses, mb.StandardAttributes, mb.Base):
     protocol_port: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False)
     connection_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=-1)
     default_pool_id: orm.Mapped[str | None] = orm.mapped_column(
-        sa.String(_ID), sa.ForeignKey("lbaas_pools.id", ondelete="SET NULL"), nullable=True)
+        sa.String(_ID), sa.ForeignKey("lbaas_pools.id", ondelete="SET NULL"), nullable=True, index=True)
 
 
 class Pool(_Statuses, mb.StandardAttributes, mb.Base):

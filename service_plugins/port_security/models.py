@@ -93,7 +93,7 @@ class DefaultSecurityGroup(mb.Base):
 
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(mb.PROJECT_ID_LEN), primary_key=True)
     security_group_id: orm.Mapped[str] = orm.mapped_column(
-        sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=False)
+        sa.String(mb.UUID_LEN), sa.ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
 class SecurityGroupRBAC(mb.Base):

@@ -19,7 +19,7 @@ class Router(mb.StandardAttributes, mb.Base):
     status: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="ACTIVE", nullable=False)
     # The gateway port goes away with the router's own delete, never behind its back.
     gw_port_id: orm.Mapped[str | None] = orm.mapped_column(
-        sa.String(mb.UUID_LEN), sa.ForeignKey("ports.id"), nullable=True)
+        sa.String(mb.UUID_LEN), sa.ForeignKey("ports.id"), nullable=True, index=True)
     enable_snat: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True, nullable=False)
 
     routes = orm.relationship("RouterRoute", lazy="selectin", cascade="all, delete-orphan",

@@ -62,7 +62,7 @@ def test_branches_come_from_the_entry_points():
     # Other installed plugins (the router) add branches of their own.
     assert {"0001_initial", "port_security_0001"} <= set(script.get_bases())
     assert script.get_revision("0001_initial").branch_labels == {"core"}
-    assert script.get_revision("core@head").revision == "0007_port_project_index"
+    assert script.get_revision("core@head").revision == "0008_foreign_key_indexes"
     first = script.get_revision("port_security_0001")
     assert first.down_revision is None
     assert first.branch_labels == {"port_security"}
@@ -71,6 +71,7 @@ def test_branches_come_from_the_entry_points():
     assert script.get_revision("0005_address_scopes").down_revision == "0004_dhcp_agents"
     assert script.get_revision("0006_port_list_index").down_revision == "0005_address_scopes"
     assert script.get_revision("0007_port_project_index").down_revision == "0006_port_list_index"
+    assert script.get_revision("0008_foreign_key_indexes").down_revision == "0007_port_project_index"
 
 
 def test_models_come_from_the_entry_points():
@@ -87,7 +88,7 @@ def url(request, tmp_path):
 def test_upgrade_heads_gives_the_models_schema(url):
     db_setup.upgrade(url)
     assert db_setup.current_heads(url) == db_setup.expected_heads(url)
-    assert {"0007_port_project_index", "port_security_0005"} <= db_setup.current_heads(url)
+    assert {"0008_foreign_key_indexes", "port_security_0006"} <= db_setup.current_heads(url)
     assert PORT_SECURITY_TABLES <= _tables(url)
     assert _schema_diff(url) == []
 
@@ -100,7 +101,7 @@ def test_head_is_every_branch_too(url):
 def test_branches_upgrade_and_downgrade_on_their_own(url):
     config = db_setup.alembic_config(url)
     command.upgrade(config, "core@head")
-    assert db_setup.current_heads(url) == {"0007_port_project_index"}
+    assert db_setup.current_heads(url) == {"0008_foreign_key_indexes"}
     assert not PORT_SECURITY_TABLES & _tables(url)
     command.upgrade(config, "port_security@head")
     assert PORT_SECURITY_TABLES <= _tables(url)
@@ -109,7 +110,7 @@ def test_branches_upgrade_and_downgrade_on_their_own(url):
     assert [d for d in _schema_diff(url)
             if _missing_table(d) is None or _missing_table(d) in present | PORT_SECURITY_TABLES] == []
     command.downgrade(config, "port_security@base")
-    assert db_setup.current_heads(url) == {"0007_port_project_index"}
+    assert db_setup.current_heads(url) == {"0008_foreign_key_indexes"}
     assert not PORT_SECURITY_TABLES & _tables(url)
     assert "ports" in _tables(url)
 
@@ -159,7 +160,7 @@ def test_schema_currency_check_compares_every_head(url):
     command.upgrade(db_setup.alembic_config(url), "core@head")
     with pytest.raises(common.SchemaOutOfDate) as raised:
         common.require_current_schema(_conf(url))
-    assert "port_security_0005" in str(raised.value) and "upgrade heads" in str(raised.value)
+    assert "port_security_0006" in str(raised.value) and "upgrade heads" in str(raised.value)
     db_setup.upgrade(url)
     common.require_current_schema(_conf(url))
 

@@ -230,8 +230,8 @@ def test_installed_db_manage_runs_the_packaged_migrations(installed, tmp_path):
     assert "Database upgraded to heads" in upgraded.stdout
     current = _run([db_manage, "--config-file", conf, "current"], cwd=installed["cwd"], env=installed["env"])
     revisions = {line for line in current.stdout.splitlines() if line and " " not in line}  # not the log lines
-    assert revisions == {"0007_port_project_index", "port_security_0005", "router_0002", "lbaasv2_0002", "trunk_0001",
+    assert revisions == {"0008_foreign_key_indexes", "port_security_0006", "router_0003", "lbaasv2_0003", "trunk_0001",
                          "dns_0001", "az_0002", "metering_0001"}
     history = _run([db_manage, "--config-file", conf, "history"], cwd=installed["cwd"], env=installed["env"])
-    assert "port_security_0005 (port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
+    assert "port_security_0006 (port_security) (head)" in history.stdout and "(core) (head)" in history.stdout
     assert (state / "netweave.sqlite").exists()

@@ -13,7 +13,7 @@ from netweave.core.db import api as db_api
 from netweave.core.db import setup as db_setup
 
 ROUTER_TABLES = {"routers", "routerports", "routerroutes", "floatingips", "routerl3agentbindings"}
-HEAD = "router_0002"
+HEAD = "router_0003"
 
 
 @pytest.fixture(params=ALL_BACKENDS)
@@ -41,7 +41,8 @@ def test_branch_is_declared_by_entry_point():
     first = script.get_revision("router_0001")
     assert script.get_revision("router@head").revision == HEAD
     # The L3 agent bindings need the core's agents table.
-    assert script.get_revision(HEAD).dependencies == "0002_agents"
+    assert script.get_revision("router_0002").dependencies == "0002_agents"
+    assert script.get_revision(HEAD).down_revision == "router_0002"
     assert (first.revision, first.down_revision, first.branch_labels, first.dependencies) == (
         "router_0001", None, {"router"}, "0001_initial")
 

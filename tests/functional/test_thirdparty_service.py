@@ -137,7 +137,7 @@ def test_every_seam_is_an_entry_point_of_the_package(example_service):
 def test_upgrade_heads_runs_the_plugins_branch(deployment):
     revisions = {line for line in deployment["current"].splitlines() if line and " " not in line}
     # Other in-tree plugins (the router) add branches of their own.
-    assert {"0007_port_project_index", "port_security_0005", "example_service_0001"} <= revisions
+    assert {"0008_foreign_key_indexes", "port_security_0006", "example_service_0001"} <= revisions
 
 
 def test_migrated_schema_equals_the_models_on_both_databases(example_service, tmp_path, postgres_url):

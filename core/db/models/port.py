@@ -34,6 +34,9 @@ class IPAllocation(mb.Base):
     """One address of one subnet; the primary key makes a double allocation impossible."""
 
     __tablename__ = "ipallocations"
+    # A subnet's addresses (its allocation reads, its delete, its availability) without a
+    # scan of every subnet's: the primary key leads with the address.
+    __table_args__ = (sa.Index("ix_ipallocations_subnet_id_ip_address", "subnet_id", "ip_address"),)
 
     ip_address: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     subnet_id: orm.Mapped[str] = orm.mapped_column(

@@ -44,8 +44,9 @@ class DNSNameServer(mb.Base):
     __tablename__ = "dnsnameservers"
 
     address: orm.Mapped[str] = orm.mapped_column(sa.String(128), primary_key=True)
+    # Indexed apart: the primary key leads with the address, and a subnet's read wants its own.
     subnet_id: orm.Mapped[str] = orm.mapped_column(
-        sa.String(mb.UUID_LEN), sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(mb.UUID_LEN), sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True, index=True)
     order: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
 
 
@@ -55,7 +56,7 @@ class SubnetRoute(mb.Base):
     destination: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     nexthop: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     subnet_id: orm.Mapped[str] = orm.mapped_column(
-        sa.String(mb.UUID_LEN), sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(mb.UUID_LEN), sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class SubnetServiceType(mb.Base):

@@ -26,7 +26,7 @@ class SubnetPoolPrefix(mb.Base):
 
     cidr: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     subnetpool_id: orm.Mapped[str] = orm.mapped_column(
-        sa.String(mb.UUID_LEN), sa.ForeignKey("subnetpools.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(mb.UUID_LEN), sa.ForeignKey("subnetpools.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class SubnetPoolRBAC(mb.Base):
