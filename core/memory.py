@@ -6,7 +6,7 @@ thread that allocates an arena of its own, up to eight per core, and an arena ke
 the memory it once held. An API worker's threads take turns serving requests, so
 every thread that once served a 1,000-port list kept that list's peak: after
 ``bench/api_bench.py`` the worker that served the lists held 105-108 MB, against
-92-94 MB with one arena. Python runs one thread at a time (the GIL), so threads do
+92-93 MB with one arena. Python runs one thread at a time (the GIL), so threads do
 not wait for one arena either: the bench's rates did not move (bench/README.md).
 """
 import ctypes
@@ -23,9 +23,10 @@ MALLOC_ARENAS = 1
 _M_ARENA_MAX = -8
 
 
-def _glibc_version():
+def glibc_version():
+    """glibc's version string ("glibc 2.36"), or None on another C library."""
     try:
-        return os.confstr("CS_GNU_LIBC_VERSION")  # "glibc 2.36"; None or ValueError elsewhere
+        return os.confstr("CS_GNU_LIBC_VERSION")  # None, or ValueError, elsewhere
     except (ValueError, OSError):
         return None
 
@@ -38,7 +39,7 @@ def arena_limit_set_by_environment():
 def limit_malloc_arenas(count=MALLOC_ARENAS):
     """Make glibc's malloc use at most ``count`` arenas from now on; whether it was set
     (not on another C library, nor when the environment chose a limit already)."""
-    if arena_limit_set_by_environment() or _glibc_version() is None:
+    if arena_limit_set_by_environment() or glibc_version() is None:
         return False
     libc = ctypes.CDLL(None)  # this process's own symbols: glibc's mallopt among them
     return bool(libc.mallopt(_M_ARENA_MAX, count))

@@ -10,7 +10,7 @@ import pytest
 
 from netweave.core import memory
 
-pytestmark = pytest.mark.skipif(memory._glibc_version() is None, reason="glibc's malloc is what this limits")
+pytestmark = pytest.mark.skipif(memory.glibc_version() is None, reason="glibc's malloc is what this limits")
 
 _PROGRAM = textwrap.dedent("""
     import ctypes, os, re, sys, tempfile, threading
