@@ -5,6 +5,7 @@ PyMySQL's own connections read."""
 import contextlib
 import datetime
 import decimal
+import time
 
 import pymysql
 import pytest
@@ -120,10 +121,18 @@ def test_an_error_after_the_descriptions_is_raised_and_the_connection_goes_on(da
 
 
 def _kill(mariadb_server, connection_id):
+    """End a connection on the server's side, and wait until the server has let it go."""
     admin = mariadb_server.connect()
     try:
         with admin.cursor() as cursor:
             cursor.execute("KILL %d" % connection_id)
+            deadline = time.monotonic() + 10
+            while True:
+                cursor.execute("SELECT COUNT(*) FROM information_schema.processlist WHERE id = %s", (connection_id,))
+                if cursor.fetchone()[0] == 0:
+                    return
+                assert time.monotonic() < deadline, "the server still holds connection %d" % connection_id
+                time.sleep(0.01)
     finally:
         admin.close()
 
